@@ -1,0 +1,105 @@
+// swift-tools-version:6.1
+// tfreg: a private Terraform module registry with AWS IAM authentication.
+// The folder tree is the architecture; see docs/architecture.md.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "tfreg",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tfreg", targets: ["tfreg"])
+    ],
+    dependencies: [
+        // HTTP server for `tfreg serve`. Traits off: no full Foundation, no swift-configuration.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: C system libraries (one Swift module imports each)
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .yum(["sqlite-devel"])]),
+        .systemLibrary(
+            name: "CLibCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .yum(["zlib-devel"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"])]),
+
+        // MARK: Libraries
+        .target(name: "TFRegCrypto", dependencies: ["CLibCrypto"], swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegCore",
+            dependencies: ["TFRegCrypto", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore"], swiftSettings: swiftSettings),
+        .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegStoreLocal",
+            dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegAPI",
+            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegServer",
+            dependencies: [
+                "TFRegAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegCLI",
+            dependencies: [
+                "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
+                "TFRegAPI", "TFRegServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .executableTarget(name: "tfreg", dependencies: ["TFRegCLI"], swiftSettings: swiftSettings),
+
+        // MARK: Tests
+        .target(
+            name: "TFRegTesting", dependencies: ["TFRegCore", "TFRegHTTPClient"], path: "Tests/TFRegTesting",
+            swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TFRegStoreLocalTests", dependencies: ["TFRegStoreLocal", "TFRegTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TFRegAPITests",
+            dependencies: ["TFRegAPI", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TFRegCLITests", dependencies: ["TFRegCLI"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegTesting"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,89 @@
+/// A request body: nothing, bytes already in memory (Lambda events), or a stream of chunks
+/// (the HTTP server), consumed once by the upload route with back-pressure.
+public struct APIRequestBody: Sendable {
+    enum Storage: Sendable {
+        case bytes([UInt8])
+        case stream(AsyncThrowingStream<[UInt8], any Error>)
+    }
+    let storage: Storage
+
+    public static let empty = APIRequestBody(storage: .bytes([]))
+    public init(bytes: [UInt8]) { storage = .bytes(bytes) }
+    public init(stream: AsyncThrowingStream<[UInt8], any Error>) { storage = .stream(stream) }
+    init(storage: Storage) { self.storage = storage }
+
+    /// Calls `consume` with each chunk in order.
+    public func forEachChunk(_ consume: ([UInt8]) async throws -> Void) async throws {
+        switch storage {
+        case .bytes(let b):
+            if !b.isEmpty { try await consume(b) }
+        case .stream(let s):
+            for try await chunk in s { try await consume(chunk) }
+        }
+    }
+}
+
+/// A transport-neutral HTTP request: what the Hummingbird server and the Lambda event adapters build.
+public struct APIRequest: Sendable {
+    public var method: String
+    /// The raw path, still percent-encoded, without the query.
+    public var path: String
+    /// The raw query string without `?`.
+    public var query: String
+    /// Header fields in order; names compared case-insensitively.
+    public var headers: [(name: String, value: String)]
+    public var body: APIRequestBody
+    /// `https` or `http`, as the client reached us.
+    public var scheme: String
+    /// An id for logs, from the transport (or made here).
+    public var requestID: String
+
+    public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: APIRequestBody = .empty, scheme: String = "https", requestID: String = "") {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.body = body
+        self.scheme = scheme
+        self.requestID = requestID
+    }
+
+    /// The first header with this name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// All headers with this name.
+    public func headers(named name: String) -> [String] {
+        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+}
+
+/// A response body: bytes, or a local file the transport streams.
+public enum APIResponseBody: Sendable {
+    case empty
+    case bytes([UInt8])
+    case file(path: String, size: Int64)
+}
+
+public struct APIResponse: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: APIResponseBody
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: APIResponseBody = .empty) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+
+    /// The body as bytes (files are not read).
+    public var bodyBytes: [UInt8] {
+        if case .bytes(let b) = body { return b }
+        return []
+    }
+}

@@ -1,0 +1,91 @@
+/// Strict parsing of request paths and query strings.
+///
+/// Paths are split on `/` *before* percent-decoding, so `%2F` can never become a separator; a decoded
+/// segment must then pass the identifier grammar of whatever it names. `.` and `..` segments, empty
+/// segments (`//`), control characters and malformed escapes are rejected outright.
+public enum URLParsing {
+    /// Splits and decodes an absolute path. A single trailing `/` is allowed and ignored.
+    public static func segments(of rawPath: String) -> [String]? {
+        guard rawPath.hasPrefix("/"), rawPath.utf8.count <= 2048 else { return nil }
+        var body = rawPath.dropFirst()
+        if body.hasSuffix("/") { body = body.dropLast() }
+        if body.isEmpty { return [] }
+        var out: [String] = []
+        for raw in body.split(separator: "/", omittingEmptySubsequences: false) {
+            guard !raw.isEmpty, let decoded = percentDecode(raw, plusIsSpace: false) else { return nil }
+            guard decoded != ".", decoded != "..", !decoded.contains("/"),
+                !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\\" })
+            else { return nil }
+            out.append(decoded)
+        }
+        return out
+    }
+
+    /// Parses `a=1&b=2` (form encoding: `+` is a space). Nil on a malformed escape.
+    public static func queryItems(_ query: String) -> [(name: String, value: String)]? {
+        guard query.utf8.count <= 8192 else { return nil }
+        var items: [(String, String)] = []
+        for pair in query.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = percentDecode(parts[0], plusIsSpace: true),
+                let value = percentDecode(parts.count > 1 ? parts[1] : "", plusIsSpace: true)
+            else { return nil }
+            items.append((name, value))
+        }
+        return items
+    }
+
+    public static func percentDecode(_ s: Substring, plusIsSpace: Bool) -> String? {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(s.utf8.count)
+        var it = s.utf8.makeIterator()
+        while let c = it.next() {
+            if c == UInt8(ascii: "%") {
+                guard let h = it.next(), let l = it.next(), let hv = hexValue(h), let lv = hexValue(l) else { return nil }
+                bytes.append(hv << 4 | lv)
+            } else if c == UInt8(ascii: "+") && plusIsSpace {
+                bytes.append(UInt8(ascii: " "))
+            } else {
+                bytes.append(c)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// Percent-encodes everything but RFC 3986 unreserved characters.
+    public static func percentEncode(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            if Grammar.isUnreserved(b) {
+                out.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                out += "%" + String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - 48
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - 87
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - 55
+        default: nil
+        }
+    }
+
+    /// A `Host` header value we are willing to echo into URLs: a DNS name, IPv4, or bracketed IPv6,
+    /// with an optional port.
+    public static func isValidHost(_ host: String) -> Bool {
+        guard !host.isEmpty, host.utf8.count <= 255 else { return false }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]".utf8)
+        return host.utf8.allSatisfy(allowed.contains) && !host.hasPrefix(".") && !host.hasPrefix("-")
+    }
+}
+
+enum Grammar {
+    static func isUnreserved(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+    }
+}

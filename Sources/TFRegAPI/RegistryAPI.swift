@@ -1,0 +1,336 @@
+import Logging
+import TFRegCore
+
+/// Settings of the HTTP API that do not depend on the transport.
+public struct APIConfiguration: Sendable {
+    /// The registry's external base URL (`https://registry.example.com`), used in download links.
+    /// When nil, links are built from the request's scheme and `Host` header.
+    public var publicURL: String?
+    /// Largest accepted upload body.
+    public var maxUploadBytes: Int64
+    /// Lifetime of signed archive links and presigned URLs, seconds.
+    public var downloadLinkLifetime: Int
+    /// tfreg's version, reported in discovery.
+    public var version: String
+
+    public static let defaultMaxUploadBytes: Int64 = 50 * 1024 * 1024
+
+    public init(publicURL: String? = nil, maxUploadBytes: Int64 = defaultMaxUploadBytes, downloadLinkLifetime: Int = 300, version: String) {
+        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.maxUploadBytes = maxUploadBytes
+        self.downloadLinkLifetime = downloadLinkLifetime
+        self.version = version
+    }
+}
+
+/// The registry's HTTP API as a function from request to response, shared by every transport.
+/// It never throws: every failure becomes `{"errors": [...]}` with a 4xx/5xx status here.
+public struct RegistryAPI: Sendable {
+    public let service: RegistryService
+    public let authenticator: any Authenticator
+    public let signer: ArchiveURLSigner
+    public let configuration: APIConfiguration
+
+    public init(service: RegistryService, authenticator: any Authenticator, signer: ArchiveURLSigner, configuration: APIConfiguration) {
+        self.service = service
+        self.authenticator = authenticator
+        self.signer = signer
+        self.configuration = configuration
+    }
+
+    public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
+        var logger = logger
+        logger[metadataKey: "request_id"] = "\(request.requestID)"
+        do {
+            return try await route(request, logger: logger)
+        } catch {
+            switch error.code {
+            case .internalError, .unavailable:
+                logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"])
+            default:
+                logger.debug("request rejected", metadata: ["status": "\(error.code.httpStatus)", "error": "\(error.message)"])
+            }
+            return .error(error)
+        }
+    }
+
+    // MARK: Routing
+
+    private func route(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
+        guard let seg = URLParsing.segments(of: req.path) else {
+            throw .badRequest("malformed request path")
+        }
+        let method = req.method.uppercased()
+        func only(_ allowed: String...) throws(RegistryError) {
+            let effective = method == "HEAD" && allowed.contains("GET") ? "GET" : method
+            guard allowed.contains(effective) else {
+                throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use \(allowed.joined(separator: ", "))")
+            }
+        }
+        switch seg.count {
+        case 2 where seg == [".well-known", "terraform.json"]:
+            try only("GET")
+            return discovery()
+        case 1 where seg[0] == "health":
+            try only("GET")
+            return .json(200, JSONValue.object([("status", .string("ok"))]).serialized())
+        default: break
+        }
+        guard seg.count >= 2, seg[0] == "v1" else { throw .notFound("no such endpoint") }
+        switch seg[1] {
+        case "modules": break
+        case "archives":
+            try only("GET")
+            return try await archive(req, seg: Array(seg.dropFirst(2)), headOnly: method == "HEAD")
+        default: throw .notFound("no such endpoint")
+        }
+        let rest = Array(seg.dropFirst(2))
+        switch rest.count {
+        case 0:
+            try only("GET")
+            return try await list(req, namespace: nil, search: false)
+        case 1 where rest[0] == "search":
+            try only("GET")
+            return try await list(req, namespace: nil, search: true)
+        case 1:
+            try only("GET")
+            return try await list(req, namespace: try Namespace(rest[0]), search: false)
+        case 2:
+            throw .notFound("no such endpoint")
+        default: break
+        }
+        let module = try ModuleAddress(namespace: rest[0], name: rest[1], system: rest[2])
+        let caller = try await authenticate(req)
+        switch rest.count {
+        case 3:
+            try only("GET")
+            return try await moduleDetail(module, version: nil, caller: caller)
+        case 4 where rest[3] == "versions":
+            try only("GET")
+            return try await versions(module, caller: caller)
+        case 4 where rest[3] == "download":
+            try only("GET")
+            let latest = try await service.latest(of: module, caller: caller)
+            let location = "/v1/modules/\(module)/\(latest.version)/download"
+            return APIResponse(status: 302, headers: [("Location", location), ("Content-Type", "application/json")], body: .bytes(Array("{}".utf8)))
+        case 4:
+            let version = try Version(rest[3])
+            try only("GET", "DELETE")
+            if method == "DELETE" {
+                try await service.deleteVersion(version, of: module, caller: caller, logger: logger)
+                return APIResponse(status: 204)
+            }
+            return try await moduleDetail(module, version: version, caller: caller)
+        case 5 where rest[4] == "download":
+            try only("GET")
+            return try await download(req, module, version: try Version(rest[3]), caller: caller)
+        case 5 where rest[4] == "upload":
+            try only("POST", "PUT")
+            return try await upload(req, module, version: try Version(rest[3]), caller: caller, logger: logger)
+        default:
+            throw .notFound("no such endpoint")
+        }
+    }
+
+    // MARK: Authentication
+
+    /// Reads `Authorization: Bearer TOKEN`. No header → nil (the service answers 401 where needed);
+    /// a malformed header or unknown token → 401 at once.
+    func authenticate(_ req: APIRequest) async throws(RegistryError) -> Principal? {
+        let values = req.headers(named: "authorization")
+        guard let value = values.first else { return nil }
+        guard values.count == 1 else { throw .unauthenticated("send exactly one Authorization header") }
+        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            throw .unauthenticated("the Authorization header must be 'Bearer TOKEN'")
+        }
+        let token = parts[1].trimmingSpaces()
+        guard !token.isEmpty, token.utf8.count <= 8192, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw .unauthenticated("invalid or expired token")
+        }
+        return try await authenticator.authenticate(token)
+    }
+
+    // MARK: Handlers
+
+    func discovery() -> APIResponse {
+        let body = JSONValue.object([
+            ("modules.v1", .string("/v1/modules/")),
+            (
+                "tfreg.v1",
+                .object([
+                    ("version", .string(configuration.version)),
+                    ("modules", .string("/v1/modules/")),
+                    ("upload", .string("/v1/modules/{namespace}/{name}/{system}/{version}/upload")),
+                    ("max_upload_bytes", .int(configuration.maxUploadBytes)),
+                    ("auth", .array([.string("static-token")])),
+                ])
+            ),
+        ])
+        return .json(200, body.serialized(), headers: [("Cache-Control", "max-age=300")])
+    }
+
+    func versions(_ module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> APIResponse {
+        let records = try await service.versions(of: module, caller: caller)
+        let body = JSONValue.object([
+            (
+                "modules",
+                .array([
+                    .object([
+                        ("source", .string(module.description)),
+                        ("versions", .array(records.map { .object([("version", .string($0.version.description))]) })),
+                    ])
+                ])
+            )
+        ])
+        return .json(200, body.serialized())
+    }
+
+    func download(_ req: APIRequest, _ module: ModuleAddress, version: Version, caller: Principal?) async throws(RegistryError) -> APIResponse {
+        let (record, delivery) = try await service.download(version, of: module, caller: caller, expiresIn: configuration.downloadLinkLifetime)
+        let location: String
+        switch delivery {
+        case .url(let url):
+            location = url
+        case .servedByRegistry:
+            let path = "/v1/archives/\(record.module)/\(record.version).tar.gz"
+            location = try baseURL(req) + path + "?" + signer.query(forPath: path, now: service.clock.now())
+        }
+        // 204 + X-Terraform-Get works for Terraform and OpenTofu alike (PROTOCOL.md).
+        return APIResponse(status: 204, headers: [("X-Terraform-Get", location), ("Cache-Control", "no-store")])
+    }
+
+    func archive(_ req: APIRequest, seg: [String], headOnly: Bool) async throws(RegistryError) -> APIResponse {
+        guard seg.count == 4, seg[3].hasSuffix(".tar.gz") else { throw .notFound("no such archive") }
+        let module = try ModuleAddress(namespace: seg[0], name: seg[1], system: seg[2])
+        let version = try Version(seg[3].dropLast(7))
+        guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
+        let expires = items.filter { $0.name == "expires" }
+        let signature = items.filter { $0.name == "signature" }
+        guard expires.count <= 1, signature.count <= 1 else { throw .forbidden("the archive link is invalid or has expired; ask the registry for a new download") }
+        let path = "/v1/archives/\(module)/\(version).tar.gz"
+        try signer.verify(path: path, expires: expires.first?.value, signature: signature.first?.value, now: service.clock.now())
+        guard let record = try await service.store.version(version, of: module) else { throw .notFound("no such archive") }
+        let file = try await service.storage.localFile(for: record.location)
+        let headers: [(name: String, value: String)] = [
+            ("Content-Type", "application/gzip"), ("Content-Length", String(file.size)),
+            ("ETag", "\"\(record.sha256)\""), ("Cache-Control", "private, max-age=300"),
+        ]
+        return APIResponse(status: 200, headers: headers, body: headOnly ? .empty : .file(path: file.path, size: file.size))
+    }
+
+    func upload(_ req: APIRequest, _ module: ModuleAddress, version: Version, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+        // Authorize before reading a byte of the body.
+        try await service.authorize(caller, .upload, in: module.namespace)
+        if let length = req.header("content-length") {
+            guard let n = Int64(length), n >= 0 else { throw .badRequest("invalid Content-Length") }
+            guard n <= configuration.maxUploadBytes else {
+                throw RegistryError(.payloadTooLarge, "the archive is larger than the limit of \(configuration.maxUploadBytes) bytes")
+            }
+        }
+        if let type = req.header("content-type")?.lowercased(),
+            !["application/gzip", "application/x-gzip", "application/octet-stream", "application/x-tar", "application/x-compressed-tar"]
+                .contains(where: { type.hasPrefix($0) })
+        {
+            throw RegistryError(.unsupportedMediaType, "send the archive as application/gzip (a .tar.gz)")
+        }
+        let staged = try await ArchiveStager.stage(req.body, into: service.storage.stagingDirectory, limit: configuration.maxUploadBytes)
+        let record = try await service.publish(staged, version: version, of: module, caller: caller, logger: logger)
+        let body = JSONValue.object([
+            ("id", .string("\(module)/\(version)")), ("namespace", .string(module.namespace.value)), ("name", .string(module.name)),
+            ("provider", .string(module.system)), ("version", .string(version.description)), ("sha256", .string(record.sha256)),
+            ("size", .int(record.size)), ("published_at", .string(rfc3339(record.publishedAt))),
+        ])
+        return .json(201, body.serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
+    }
+
+    func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal?) async throws(RegistryError) -> APIResponse {
+        let all = try await service.versions(of: module, caller: caller)
+        let record: ModuleVersionRecord
+        if let version {
+            guard let r = all.first(where: { $0.version == version }) else {
+                throw .notFound("version \(version) of module \(module) not found")
+            }
+            record = r
+        } else {
+            record = RegistryService.latestRecord(all)
+        }
+        var fields = Self.listItem(record)
+        fields.append(("versions", .array(all.map { .string($0.version.description) })))
+        fields.append(("sha256", .string(record.sha256)))
+        return .json(200, JSONValue.object(fields).serialized())
+    }
+
+    static func listItem(_ r: ModuleVersionRecord) -> [(String, JSONValue)] {
+        [
+            ("id", .string("\(r.module)/\(r.version)")), ("owner", .string(r.publishedBy ?? "")),
+            ("namespace", .string(r.module.namespace.value)), ("name", .string(r.module.name)),
+            ("version", .string(r.version.description)), ("provider", .string(r.module.system)),
+            ("description", .string("")), ("source", .string("")),
+            ("published_at", .string(rfc3339(r.publishedAt))), ("downloads", .int(0)), ("verified", .bool(false)),
+        ]
+    }
+
+    func list(_ req: APIRequest, namespace: Namespace?, search: Bool) async throws(RegistryError) -> APIResponse {
+        guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
+        func value(_ name: String) throws(RegistryError) -> String? {
+            let v = items.filter { $0.name == name }
+            guard v.count <= 1 else { throw .badRequest("parameter '\(name)' given more than once") }
+            return v.first?.value
+        }
+        var query = ModuleQuery(namespace: namespace)
+        if let o = try value("offset") {
+            guard let n = Int(o), n >= 0, n <= 1_000_000 else { throw .badRequest("offset must be a non-negative integer") }
+            query.offset = n
+        }
+        if let l = try value("limit") {
+            guard let n = Int(l), n >= 1 else { throw .badRequest("limit must be a positive integer") }
+            query.limit = min(n, ModuleQuery.maximumLimit)
+        }
+        if let p = try value("provider") {
+            guard !p.isEmpty, p.utf8.count <= 64, p.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) }) else {
+                throw .badRequest("invalid provider filter")
+            }
+            query.system = p
+        }
+        if search {
+            guard let q = try value("q"), !q.isEmpty else { throw .badRequest("search needs a 'q' parameter") }
+            guard q.utf8.count <= 256 else { throw .badRequest("the search text is too long") }
+            query.text = q
+            if let ns = try value("namespace") { query.namespace = try Namespace(ns) }
+        }
+        let caller = try await authenticate(req)
+        let page = try await service.list(query, caller: caller)
+        var meta: [(String, JSONValue)] = [("limit", .int(Int64(page.limit))), ("current_offset", .int(Int64(page.offset)))]
+        if let next = page.nextOffset {
+            meta.append(("next_offset", .int(Int64(next))))
+            var q = "offset=\(next)&limit=\(page.limit)"
+            if let t = query.text { q += "&q=" + URLParsing.percentEncode(t) }
+            if let s = query.system { q += "&provider=" + s }
+            if search, let ns = query.namespace { q += "&namespace=" + ns.value }
+            let base = search ? "/v1/modules/search" : (namespace.map { "/v1/modules/\($0)" } ?? "/v1/modules")
+            meta.append(("next_url", .string(base + "?" + q)))
+        }
+        if let prev = page.previousOffset { meta.append(("prev_offset", .int(Int64(prev)))) }
+        let body = JSONValue.object([
+            ("meta", .object(meta)),
+            ("modules", .array(page.items.map { .object(Self.listItem($0.latest)) })),
+        ])
+        return .json(200, body.serialized())
+    }
+
+    /// `https://host[:port]` for links: the configured public URL, else the request's own.
+    func baseURL(_ req: APIRequest) throws(RegistryError) -> String {
+        if let url = configuration.publicURL { return url }
+        guard let host = req.header("host"), URLParsing.isValidHost(host) else {
+            throw .badRequest("missing or invalid Host header")
+        }
+        return "\(req.scheme)://\(host)"
+    }
+}
+
+extension Substring {
+    func trimmingSpaces() -> String {
+        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}

@@ -1,0 +1,205 @@
+import ArgumentParser
+import TFRegCore
+import TFRegStoreLocal
+
+extension TFReg {
+    /// `tfreg grant …`: manages grants directly in the store (the admin path: whoever can open the
+    /// database is trusted).
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Manage per-namespace permission grants for IAM roles and static tokens.",
+            discussion: """
+                Works directly on the registry's store (--data-dir / TFREG_DATA_DIR). The order of the tool \
+                tfreg replaces also works: manage-registry-permissions --role-arn ARN --namespace NS create -d
+                """,
+            subcommands: [Create.self, Update.self, Delete.self, List.self, Show.self, RevokeToken.self])
+
+        static let verbs: Set<String> = ["create", "update", "delete", "list", "show", "revoke-token", "help"]
+
+        /// Moves a verb given after the options (the replaced tool's order) to the front.
+        static func normalizeLegacyOrder(_ args: [String]) -> [String] {
+            guard let first = args.first, !verbs.contains(first), !first.hasPrefix("-h"), first != "--help" else { return args }
+            guard let i = args.firstIndex(where: { verbs.contains($0) }) else { return args }
+            var rest = args
+            let verb = rest.remove(at: i)
+            return [verb] + rest
+        }
+    }
+}
+
+struct PermissionFlags: ParsableArguments {
+    @Flag(name: [.customLong("download"), .customShort("d")], help: "Allow downloading modules.")
+    var download = false
+    @Flag(name: [.customLong("upload"), .customShort("u")], help: "Allow publishing and deleting versions.")
+    var upload = false
+    @Flag(name: [.customLong("create-grant"), .customShort("c")], help: "Allow creating and changing grants.")
+    var createGrant = false
+    @Flag(name: [.customLong("delete-grant"), .customShort("D")], help: "Allow deleting grants.")
+    var deleteGrant = false
+
+    var permissions: Permissions { Permissions(download: download, upload: upload, createGrant: createGrant, deleteGrant: deleteGrant) }
+}
+
+struct IdentityOptions: ParsableArguments {
+    @Option(name: [.customLong("role-arn"), .customShort("r")], help: "The IAM role (or user) ARN the grant is for.")
+    var roleARN: String?
+
+    @Option(name: .customLong("token-name"), help: "An existing static token's name the grant is for.")
+    var tokenName: String?
+
+    func identity(required: Bool = true) throws -> Identity? {
+        switch (roleARN, tokenName) {
+        case (let arn?, nil): return try Identity(arn)
+        case (nil, let name?): return try Identity.token(named: name)
+        case (nil, nil):
+            if required { throw ValidationError("name who the grant is for: --role-arn ARN or --token-name NAME") }
+            return nil
+        default: throw ValidationError("give either --role-arn or --token-name, not both")
+        }
+    }
+}
+
+struct NamespaceOption: ParsableArguments {
+    @Option(name: [.customLong("namespace"), .customShort("n")], help: "The namespace the grant applies to.")
+    var namespace: String
+
+    func parsed() throws -> Namespace { try Namespace(namespace) }
+}
+
+extension TFReg.Grant {
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a grant. With --new-token NAME, also create a static token and print it once.")
+        @OptionGroup var ns: NamespaceOption
+        @OptionGroup var who: IdentityOptions
+        @Option(name: .customLong("new-token"), help: "Create a new static token with this name (letters, digits, '.', '_', '-') and grant it.")
+        var newToken: String?
+        @OptionGroup var flags: PermissionFlags
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let namespace = try ns.parsed()
+            let (db, _) = try store.openLocal()
+            let identity: Identity
+            var token: String?
+            if let newToken {
+                guard who.roleARN == nil, who.tokenName == nil else { throw ValidationError("--new-token cannot be combined with --role-arn or --token-name") }
+                identity = try Identity.token(named: newToken)
+                let secret = StaticTokenAuthenticator.generate()
+                try await db.createStaticToken(identity, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: SystemClock().now())
+                token = secret
+            } else {
+                identity = try who.identity()!
+            }
+            try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .create)
+            printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+            if let token {
+                printError("new token '\(newToken!)' (shown once; only its SHA-256 is stored):")
+                print(token)
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set an existing grant's permissions to exactly the flags given.")
+        @OptionGroup var ns: NamespaceOption
+        @OptionGroup var who: IdentityOptions
+        @OptionGroup var flags: PermissionFlags
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let namespace = try ns.parsed()
+            let identity = try who.identity()!
+            let (db, _) = try store.openLocal()
+            try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .update)
+            printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a grant with all its permissions.")
+        @OptionGroup var ns: NamespaceOption
+        @OptionGroup var who: IdentityOptions
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let namespace = try ns.parsed()
+            let identity = try who.identity()!
+            let (db, _) = try store.openLocal()
+            guard try await db.deleteGrant(for: identity, in: namespace) else {
+                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
+            }
+            printError("deleted grant: \(identity) on namespace '\(namespace)'")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the grants of a namespace, or of an identity.")
+        @Option(name: [.customLong("namespace"), .customShort("n")], help: "List every grant in this namespace.")
+        var namespace: String?
+        @OptionGroup var who: IdentityOptions
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let (db, _) = try store.openLocal()
+            let grants: [TFRegCore.Grant]
+            switch (namespace, try who.identity(required: false)) {
+            case (let ns?, nil): grants = try await db.grants(in: try Namespace(ns))
+            case (nil, let id?): grants = try await db.grants(for: id)
+            case (let ns?, let id?): grants = try await db.grant(for: id, in: try Namespace(ns)).map { [$0] } ?? []
+            case (nil, nil): throw ValidationError("give --namespace, or --role-arn/--token-name, or both")
+            }
+            GrantOutput.print(grants, json: json)
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one grant.")
+        @OptionGroup var ns: NamespaceOption
+        @OptionGroup var who: IdentityOptions
+        @Flag(help: "Print JSON instead of a table.")
+        var json = false
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let namespace = try ns.parsed()
+            let identity = try who.identity()!
+            let (db, _) = try store.openLocal()
+            guard let grant = try await db.grant(for: identity, in: namespace) else {
+                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
+            }
+            GrantOutput.print([grant], json: json)
+        }
+    }
+
+    struct RevokeToken: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a static token and every grant it holds.")
+        @Option(name: .customLong("token-name"), help: "The token's name.")
+        var tokenName: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let identity = try Identity.token(named: tokenName)
+            let (db, _) = try store.openLocal()
+            guard try await db.deleteStaticToken(identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
+            printError("revoked token '\(tokenName)' and its grants")
+        }
+    }
+}
+
+enum GrantOutput {
+    static func print(_ grants: [TFRegCore.Grant], json: Bool) {
+        if json {
+            let items = grants.map { g -> String in
+                let p = g.permissions
+                return "{\"namespace\":\"\(g.namespace)\",\"identity\":\"\(g.identity)\",\"permissions\":{\"download\":\(p.download),\"upload\":\(p.upload),\"create_grant\":\(p.createGrant),\"delete_grant\":\(p.deleteGrant)}}"
+            }
+            Swift.print("[" + items.joined(separator: ",") + "]")
+            return
+        }
+        Swift.print("NAMESPACE\tIDENTITY\tPERMISSIONS")
+        for g in grants { Swift.print("\(g.namespace)\t\(g.identity)\t\(g.permissions)") }
+    }
+}

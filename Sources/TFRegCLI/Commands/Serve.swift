@@ -1,0 +1,160 @@
+import ArgumentParser
+import Logging
+import TFRegAPI
+import TFRegArchive
+import TFRegCore
+import TFRegCrypto
+import TFRegServer
+import TFRegStoreLocal
+
+extension TFReg {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the registry as an HTTPS server (SQLite + local archive directory).",
+            discussion: """
+                Every option can also be set by the environment variable named in its help; a flag wins over \
+                the variable. Without --tls-cert/--tls-key the server speaks plain HTTP, for use behind a TLS \
+                proxy: Terraform only talks to registries over HTTPS.
+                """)
+
+        @Option(help: "Address to listen on (env: TFREG_HOST; default 127.0.0.1).")
+        var host: String?
+
+        @Option(help: "Port to listen on; 0 picks a free one (env: TFREG_PORT; default 8443).")
+        var port: Int?
+
+        @OptionGroup var store: StoreOptions
+
+        @Option(help: "PEM certificate chain for HTTPS (env: TFREG_TLS_CERT).")
+        var tlsCert: String?
+
+        @Option(help: "PEM private key for HTTPS (env: TFREG_TLS_KEY).")
+        var tlsKey: String?
+
+        @Option(help: "External base URL used in download links, e.g. https://registry.example.com (env: TFREG_PUBLIC_URL; default: from each request's Host).")
+        var publicURL: String?
+
+        @Option(help: "Largest accepted module archive in bytes (env: TFREG_MAX_UPLOAD_BYTES; default 52428800 = 50 MiB).")
+        var maxUploadBytes: Int64?
+
+        @Option(help: "Lifetime of signed archive download links in seconds (env: TFREG_DOWNLOAD_LINK_TTL; default 300).")
+        var downloadLinkTTL: Int?
+
+        @OptionGroup var logging: LoggingOptions
+
+        func run() async throws {
+            let config = try ResolvedServeConfiguration(self)
+            logging.bootstrap()
+            let logger = Logger(label: "tfreg.serve")
+            let (store, storage) = try store.openLocal()
+            let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
+            let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
+            let api = RegistryAPI(
+                service: service,
+                authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: store)]),
+                signer: ArchiveURLSigner(key: key, lifetime: Int64(config.downloadLinkTTL)),
+                configuration: APIConfiguration(
+                    publicURL: config.publicURL, maxUploadBytes: config.maxUploadBytes,
+                    downloadLinkLifetime: config.downloadLinkTTL, version: TFReg.version))
+            let server = RegistryServer(api: api, configuration: config.server, logger: logger)
+            if !config.server.usesTLS {
+                logger.warning("serving plain HTTP: Terraform needs HTTPS, so put a TLS proxy in front or set --tls-cert/--tls-key")
+            }
+            let scheme = config.server.usesTLS ? "https" : "http"
+            let dataDir = self.store.resolvedDataDirectory
+            let host = config.server.host
+            try await server.run { port in
+                logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)", "port": "\(port)", "data_dir": "\(dataDir)"])
+            }
+            logger.info("stopped")
+        }
+    }
+}
+
+/// `serve` settings after flags, environment and defaults are combined and checked.
+struct ResolvedServeConfiguration {
+    var server: ServerConfiguration
+    var publicURL: String?
+    var maxUploadBytes: Int64
+    var downloadLinkTTL: Int
+
+    init(_ s: TFReg.Serve) throws {
+        let host = s.host ?? Env.value("TFREG_HOST") ?? "127.0.0.1"
+        let port = try s.port ?? Env.value("TFREG_PORT").map { v in
+            guard let p = Int(v) else { throw ValidationError("TFREG_PORT must be a number, got '\(v)'") }
+            return p
+        } ?? 8443
+        guard (0...65535).contains(port) else { throw ValidationError("--port/TFREG_PORT must be between 0 and 65535") }
+        let cert = s.tlsCert ?? Env.value("TFREG_TLS_CERT")
+        let key = s.tlsKey ?? Env.value("TFREG_TLS_KEY")
+        guard (cert == nil) == (key == nil) else {
+            throw ValidationError("HTTPS needs both a certificate (--tls-cert or TFREG_TLS_CERT) and a key (--tls-key or TFREG_TLS_KEY)")
+        }
+        for path in [cert, key].compactMap({ $0 }) where !FileSystem.exists(path) {
+            throw ValidationError("TLS file not found: \(path)")
+        }
+        server = ServerConfiguration(host: host, port: port, tlsCertificatePath: cert, tlsKeyPath: key)
+        publicURL = s.publicURL ?? Env.value("TFREG_PUBLIC_URL")
+        if let url = publicURL {
+            guard url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains("?"), !url.contains("#"),
+                URLParsing.isValidHost(String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? ""))
+            else { throw ValidationError("--public-url/TFREG_PUBLIC_URL must look like https://registry.example.com, got '\(url)'") }
+        }
+        maxUploadBytes = try s.maxUploadBytes ?? Env.value("TFREG_MAX_UPLOAD_BYTES").map { v in
+            guard let n = Int64(v) else { throw ValidationError("TFREG_MAX_UPLOAD_BYTES must be a number, got '\(v)'") }
+            return n
+        } ?? APIConfiguration.defaultMaxUploadBytes
+        guard maxUploadBytes > 0 else { throw ValidationError("--max-upload-bytes/TFREG_MAX_UPLOAD_BYTES must be positive") }
+        downloadLinkTTL = try s.downloadLinkTTL ?? Env.value("TFREG_DOWNLOAD_LINK_TTL").map { v in
+            guard let n = Int(v) else { throw ValidationError("TFREG_DOWNLOAD_LINK_TTL must be a number, got '\(v)'") }
+            return n
+        } ?? 300
+        guard (10...3600).contains(downloadLinkTTL) else { throw ValidationError("--download-link-ttl/TFREG_DOWNLOAD_LINK_TTL must be 10...3600 seconds") }
+    }
+}
+
+/// Options shared by every command that opens the local store.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Directory for the database, archives and keys (env: TFREG_DATA_DIR; default $XDG_DATA_HOME/tfreg or ~/.local/share/tfreg).")
+    var dataDir: String?
+
+    var resolvedDataDirectory: String { dataDir ?? Env.value("TFREG_DATA_DIR") ?? Env.defaultDataDirectory }
+
+    func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
+        let dir = resolvedDataDirectory
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        let storage = try FileArchiveStorage(root: dir)
+        let store = try SQLiteMetadataStore(path: dir + "/registry.db")
+        return (store, storage)
+    }
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical (env: LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    @Option(help: "Log format: json (one object per line) or text (env: TFREG_LOG_FORMAT; default json).")
+    var logFormat: String?
+
+    func bootstrap() {
+        let level = (logLevel ?? Env.value("LOG_LEVEL")).flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+        LogSetup.bootstrap(format: logFormat ?? Env.value("TFREG_LOG_FORMAT") ?? "json", level: level)
+    }
+}
+
+/// The HMAC key that signs archive links: 32 random bytes in `<data>/keys/archive-url.key`, mode 0600,
+/// made on first start. Deleting the file rotates it (outstanding links stop working).
+enum ArchiveSigningKey {
+    static func loadOrCreate(dataDirectory: String) throws -> [UInt8] {
+        let dir = dataDirectory + "/keys"
+        try FileSystem.makeDirectories(dir, mode: 0o700)
+        let path = dir + "/archive-url.key"
+        if let existing = FileSystem.read(path, limit: 1024) {
+            guard existing.count == 32 else { throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one") }
+            return existing
+        }
+        let key = SecureRandom.bytes(32)
+        try FileSystem.writeAtomically(path, key, mode: 0o600)
+        return key
+    }
+}

@@ -1,0 +1,38 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Process environment access in one place.
+enum Env {
+    static func value(_ name: String) -> String? {
+        guard let v = getenv(name) else { return nil }
+        let s = String(cString: v)
+        return s.isEmpty ? nil : s
+    }
+
+    static var home: String { value("HOME") ?? "/" }
+
+    /// `$XDG_DATA_HOME/tfreg`, else `~/.local/share/tfreg`.
+    static var defaultDataDirectory: String {
+        (value("XDG_DATA_HOME") ?? home + "/.local/share") + "/tfreg"
+    }
+}
+
+/// Writes to standard error.
+func printError(_ message: String) {
+    var line = message
+    if !line.hasSuffix("\n") { line += "\n" }
+    writeStandardError(Array(line.utf8))
+}
+
+/// Writes bytes to file descriptor 2 (unbuffered, so log lines never interleave mid-line).
+func writeStandardError(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { buf in
+        var off = 0
+        while off < buf.count {
+            let n = write(2, buf.baseAddress! + off, buf.count - off)
+            if n <= 0 { return }
+            off += n
+        }
+    }
+}

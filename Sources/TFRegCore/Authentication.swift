@@ -1,0 +1,61 @@
+import TFRegCrypto
+
+/// Turns the bearer token of a request into a principal. Implementations: static tokens (this
+/// file) and, later, sealed IAM tokens. They throw `.unauthenticated` with a message that says what
+/// to do, never why a particular token failed internally.
+public protocol Authenticator: Sendable {
+    /// Whether this authenticator recognises the token's format (by prefix), so several can be combined.
+    func recognizes(_ token: String) -> Bool
+    func authenticate(_ token: String) async throws(RegistryError) -> Principal
+}
+
+/// Static bearer tokens: `tfr_` + 43 base64url characters (256 random bits). Only the SHA-256 of a
+/// token is stored, so a copy of the database does not reveal usable tokens; a lookup by digest is
+/// followed by a constant-time comparison of the digests.
+public struct StaticTokenAuthenticator: Authenticator {
+    public static let prefix = "tfr_"
+    public let store: any MetadataStore
+
+    public init(store: any MetadataStore) { self.store = store }
+
+    /// Makes a new random token. Print it once; keep only `digest(of:)`.
+    public static func generate() -> String {
+        prefix + Base64.encode(SecureRandom.bytes(32), urlSafe: true)
+    }
+
+    public static func digest(of token: String) -> String {
+        Hex.encode(SHA256.hash(Array(token.utf8)))
+    }
+
+    /// `tfr_` followed by exactly 43 URL-safe base64 characters.
+    public static func isWellFormed(_ token: String) -> Bool {
+        guard token.hasPrefix(prefix), token.utf8.count == prefix.utf8.count + 43 else { return false }
+        return Base64.decode(token.dropFirst(prefix.count), urlSafe: true)?.count == 32
+    }
+
+    public func recognizes(_ token: String) -> Bool { token.hasPrefix(Self.prefix) }
+
+    public func authenticate(_ token: String) async throws(RegistryError) -> Principal {
+        guard Self.isWellFormed(token) else { throw Self.invalid }
+        let digest = Self.digest(of: token)
+        guard let identity = try await store.staticTokenIdentity(hash: digest) else { throw Self.invalid }
+        return Principal(identity: identity)
+    }
+
+    static let invalid = RegistryError.unauthenticated("invalid or expired token")
+}
+
+/// Tries each authenticator that recognises the token; a token no one recognises is invalid.
+public struct CompositeAuthenticator: Authenticator {
+    public let members: [any Authenticator]
+    public init(_ members: [any Authenticator]) { self.members = members }
+
+    public func recognizes(_ token: String) -> Bool { members.contains { $0.recognizes(token) } }
+
+    public func authenticate(_ token: String) async throws(RegistryError) -> Principal {
+        guard let member = members.first(where: { $0.recognizes(token) }) else {
+            throw .unauthenticated("invalid or expired token")
+        }
+        return try await member.authenticate(token)
+    }
+}

@@ -1,0 +1,27 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Wall-clock time in Unix seconds, behind a protocol so tests can move time.
+public protocol WallClock: Sendable {
+    func now() -> Int64
+}
+
+public struct SystemClock: WallClock {
+    public init() {}
+    public func now() -> Int64 { Int64(time(nil)) }
+}
+
+/// Formats Unix seconds as RFC 3339 UTC (`2026-11-25T11:19:51Z`).
+public func rfc3339(_ seconds: Int64) -> String {
+    var t = time_t(seconds)
+    var parts = tm()
+    gmtime_r(&t, &parts)
+    func pad(_ v: Int32, _ width: Int = 2) -> String {
+        let s = String(v)
+        return String(repeating: "0", count: max(0, width - s.count)) + s
+    }
+    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
+}

@@ -1,0 +1,132 @@
+/// What a grant allows in one namespace (the permission set of the tool we replace).
+public enum Permission: String, Sendable, CaseIterable, Codable {
+    case download
+    case upload
+    case createGrant = "create_grant"
+    case deleteGrant = "delete_grant"
+}
+
+public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var download: Bool
+    public var upload: Bool
+    public var createGrant: Bool
+    public var deleteGrant: Bool
+
+    public init(download: Bool = false, upload: Bool = false, createGrant: Bool = false, deleteGrant: Bool = false) {
+        self.download = download
+        self.upload = upload
+        self.createGrant = createGrant
+        self.deleteGrant = deleteGrant
+    }
+
+    public static let none = Permissions()
+
+    public func allows(_ p: Permission) -> Bool {
+        switch p {
+        case .download: download
+        case .upload: upload
+        case .createGrant: createGrant
+        case .deleteGrant: deleteGrant
+        }
+    }
+
+    /// True when every permission in `other` is also in `self` (used to forbid escalation).
+    public func covers(_ other: Permissions) -> Bool {
+        Permission.allCases.allSatisfy { !other.allows($0) || allows($0) }
+    }
+
+    public var isEmpty: Bool { !download && !upload && !createGrant && !deleteGrant }
+
+    public var description: String {
+        let names = Permission.allCases.filter(allows).map(\.rawValue)
+        return names.isEmpty ? "none" : names.joined(separator: ",")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case download, upload
+        case createGrant = "create_grant"
+        case deleteGrant = "delete_grant"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        download = try c.decodeIfPresent(Bool.self, forKey: .download) ?? false
+        upload = try c.decodeIfPresent(Bool.self, forKey: .upload) ?? false
+        createGrant = try c.decodeIfPresent(Bool.self, forKey: .createGrant) ?? false
+        deleteGrant = try c.decodeIfPresent(Bool.self, forKey: .deleteGrant) ?? false
+    }
+}
+
+/// Who a grant is for: an IAM principal ARN, or a named static token (`token:NAME`).
+/// Validated against a strict grammar before it reaches a store key.
+public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public enum Kind: Sendable, Hashable { case iam, staticToken }
+    public let value: String
+
+    public init(_ value: some StringProtocol) throws(RegistryError) {
+        let s = String(value)
+        guard Identity.isIAMARN(s) || Identity.isTokenIdentity(s) else {
+            throw .badRequest("invalid identity: expected an IAM ARN (arn:aws:iam::123456789012:role/NAME) or token:NAME")
+        }
+        self.value = s
+    }
+
+    /// The identity of a named static token.
+    public static func token(named name: some StringProtocol) throws(RegistryError) -> Identity {
+        try Identity("token:\(name)")
+    }
+
+    public var kind: Kind { value.hasPrefix("token:") ? .staticToken : .iam }
+    public var description: String { value }
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+
+    /// `token:` + 1-64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+    static func isTokenIdentity(_ s: String) -> Bool {
+        guard s.hasPrefix("token:") else { return false }
+        let name = Array(s.utf8.dropFirst(6))
+        guard (1...64).contains(name.count), Grammar.isAlnum(name[0]) else { return false }
+        return name.allSatisfy { Grammar.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// `arn:{aws,aws-cn,aws-us-gov}:{iam,sts}::ACCOUNT(12 digits):RESOURCE` with IAM's name characters.
+    static func isIAMARN(_ s: String) -> Bool {
+        guard s.utf8.count <= 2048 else { return false }
+        let parts = s.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", ["aws", "aws-cn", "aws-us-gov"].contains(parts[1]),
+            ["iam", "sts"].contains(parts[2]), parts[3].isEmpty,
+            parts[4].utf8.count == 12, parts[4].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else { return false }
+        let resource = parts[5]
+        guard !resource.isEmpty, resource.contains("/") else { return false }
+        let allowed = Set("+=,.@_-/".utf8)
+        return resource.utf8.allSatisfy { Grammar.isAlnum($0) || allowed.contains($0) }
+            && !resource.hasSuffix("/") && !resource.contains("//")
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self = try Identity(try decoder.singleValueContainer().decode(String.self))
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}
+
+/// `identity × namespace → permissions`.
+public struct Grant: Sendable, Hashable, Codable {
+    public var namespace: Namespace
+    public var identity: Identity
+    public var permissions: Permissions
+
+    public init(namespace: Namespace, identity: Identity, permissions: Permissions) {
+        self.namespace = namespace
+        self.identity = identity
+        self.permissions = permissions
+    }
+}
+
+/// The authenticated caller of a request. `nil` principal means no credentials were presented.
+public struct Principal: Sendable, Hashable {
+    public let identity: Identity
+    public init(identity: Identity) { self.identity = identity }
+}

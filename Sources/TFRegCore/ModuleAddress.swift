@@ -1,0 +1,66 @@
+/// Identifier grammar shared by namespaces and module names, following Terraform's registry rules
+/// (`terraform-registry-address`: `^[0-9A-Za-z](?:[0-9A-Za-z-_]{0,62}[0-9A-Za-z])?$`).
+/// Everything that reaches a database key or a file path has passed one of these initialisers.
+enum Grammar {
+    static func isAlnum(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+    }
+
+    /// Letters, digits, `-`, `_`; starts and ends with a letter or digit; 1...64 characters.
+    static func isName(_ s: some StringProtocol) -> Bool {
+        let u = Array(s.utf8)
+        guard (1...64).contains(u.count), isAlnum(u.first!), isAlnum(u.last!) else { return false }
+        return u.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+    }
+
+    /// Lowercase letters and digits, 1...64 characters (Terraform's target-system grammar).
+    static func isSystem(_ s: some StringProtocol) -> Bool {
+        let u = Array(s.utf8)
+        guard (1...64).contains(u.count) else { return false }
+        return u.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) }
+    }
+}
+
+/// A module namespace (the registry's unit of permission).
+public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    public let value: String
+    public init(_ value: some StringProtocol) throws(RegistryError) {
+        guard Grammar.isName(value) else {
+            throw .badRequest("invalid namespace: use 1-64 letters, digits, '-' or '_', starting and ending with a letter or digit")
+        }
+        self.value = String(value)
+    }
+    public var description: String { value }
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+    public init(from decoder: any Decoder) throws {
+        let s = try decoder.singleValueContainer().decode(String.self)
+        self = try Namespace(s)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(value)
+    }
+}
+
+/// `namespace/name/system`, each part validated.
+public struct ModuleAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let namespace: Namespace
+    public let name: String
+    public let system: String
+
+    public init(namespace: some StringProtocol, name: some StringProtocol, system: some StringProtocol) throws(RegistryError) {
+        self.namespace = try Namespace(namespace)
+        guard Grammar.isName(name) else {
+            throw .badRequest("invalid module name: use 1-64 letters, digits, '-' or '_', starting and ending with a letter or digit")
+        }
+        guard Grammar.isSystem(system) else {
+            throw .badRequest("invalid module system (provider): use 1-64 lowercase letters or digits")
+        }
+        self.name = String(name)
+        self.system = String(system)
+    }
+
+    /// `ns/name/system`, also the relative path prefix of archive keys (safe: the grammar has no `/` or `.`).
+    public var description: String { "\(namespace.value)/\(name)/\(system)" }
+    public static func < (a: Self, b: Self) -> Bool { a.description < b.description }
+}

@@ -1,0 +1,57 @@
+/// The one error type the registry core throws. Its `code` decides the HTTP status (mapped in exactly
+/// one place, `TFRegAPI`); its `message` is safe to show a client. Internal details go to `detail`,
+/// which is logged but never sent.
+public struct RegistryError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable, Hashable, CaseIterable {
+        case badRequest
+        case unauthenticated
+        case forbidden
+        case notFound
+        case methodNotAllowed
+        case conflict
+        case payloadTooLarge
+        case unsupportedMediaType
+        case unprocessable
+        case unavailable
+        case internalError
+    }
+
+    public let code: Code
+    public let message: String
+    /// Internal cause, for logs only.
+    public let detail: String?
+    public let file: String
+    public let line: Int
+
+    public init(_ code: Code, _ message: String, detail: String? = nil, file: String = #fileID, line: Int = #line) {
+        self.code = code
+        self.message = message
+        self.detail = detail
+        self.file = file
+        self.line = line
+    }
+
+    public var description: String {
+        var s = "\(code.rawValue): \(message)"
+        if let detail { s += " (\(detail))" }
+        return s + " [\(file):\(line)]"
+    }
+
+    public static func badRequest(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.badRequest, m, file: file, line: line) }
+    public static func notFound(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.notFound, m, file: file, line: line) }
+    public static func forbidden(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.forbidden, m, file: file, line: line) }
+    public static func unauthenticated(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.unauthenticated, m, file: file, line: line) }
+    public static func conflict(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.conflict, m, file: file, line: line) }
+    /// A backend (database, storage) could not be reached or failed: 503, the cause logged only.
+    public static func unavailable(_ what: String, detail: String?, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.unavailable, "\(what) is unavailable, try again later", detail: detail, file: file, line: line)
+    }
+    public static func internalError(_ detail: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.internalError, "internal error", detail: detail, file: file, line: line)
+    }
+}
+
+extension RegistryError: Equatable {
+    /// Equality on the code only, which keeps tests about behaviour rather than wording.
+    public static func == (lhs: Self, rhs: Self) -> Bool { lhs.code == rhs.code }
+}

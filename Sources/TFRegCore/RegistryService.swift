@@ -1,0 +1,209 @@
+import Logging
+
+/// Checks that an archive is something Terraform can use (implemented by `TFRegArchive`).
+public protocol ArchiveInspector: Sendable {
+    /// Throws `badRequest`/`unprocessable` describing what is wrong with the archive at `path`.
+    func inspect(path: String) throws(RegistryError)
+}
+
+/// A module as listed by the registry API extras: its latest version and when it was published.
+public struct ModuleSummary: Sendable, Hashable {
+    public let module: ModuleAddress
+    public let latest: ModuleVersionRecord
+    public let versions: [Version]
+}
+
+public struct Page<Item: Sendable>: Sendable {
+    public let items: [Item]
+    public let offset: Int
+    public let limit: Int
+    public let nextOffset: Int?
+    public let previousOffset: Int?
+}
+
+/// Filters for listing and search.
+public struct ModuleQuery: Sendable {
+    public var namespace: Namespace?
+    public var text: String?
+    public var system: String?
+    public var offset: Int
+    public var limit: Int
+
+    public static let defaultLimit = 15
+    public static let maximumLimit = 100
+
+    public init(namespace: Namespace? = nil, text: String? = nil, system: String? = nil, offset: Int = 0, limit: Int = defaultLimit) {
+        self.namespace = namespace
+        self.text = text
+        self.system = system
+        self.offset = offset
+        self.limit = limit
+    }
+}
+
+/// The registry's use cases, independent of transport and backend. Every method that touches a
+/// namespace checks the caller's grant first: deny by default, 401 without a caller, 403 without the
+/// permission, and only then 404 (so a caller without access cannot probe what exists).
+public struct RegistryService: Sendable {
+    public let store: any MetadataStore
+    public let storage: any ArchiveStorage
+    public let inspector: any ArchiveInspector
+    public let clock: any WallClock
+
+    public init(store: any MetadataStore, storage: any ArchiveStorage, inspector: any ArchiveInspector, clock: any WallClock = SystemClock()) {
+        self.store = store
+        self.storage = storage
+        self.inspector = inspector
+        self.clock = clock
+    }
+
+    // MARK: Authorization
+
+    /// Returns the caller's grant if it allows `permission` in `namespace`.
+    @discardableResult
+    public func authorize(_ caller: Principal?, _ permission: Permission, in namespace: Namespace) async throws(RegistryError) -> Grant {
+        guard let caller else {
+            throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'")
+        }
+        guard let grant = try await store.grant(for: caller.identity, in: namespace), grant.permissions.allows(permission) else {
+            throw .forbidden("missing '\(permission.rawValue)' permission on namespace '\(namespace)'")
+        }
+        return grant
+    }
+
+    // MARK: Reading
+
+    /// Versions of a module, highest precedence first.
+    public func versions(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> [ModuleVersionRecord] {
+        try await authorize(caller, .download, in: module.namespace)
+        let records = try await store.versions(of: module)
+        guard !records.isEmpty else { throw .notFound("module \(module) not found") }
+        return records.sorted { $1.version < $0.version }
+    }
+
+    public func version(_ version: Version, of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleVersionRecord {
+        try await authorize(caller, .download, in: module.namespace)
+        guard let record = try await store.version(version, of: module) else {
+            throw .notFound("version \(version) of module \(module) not found")
+        }
+        return record
+    }
+
+    /// The latest version: the highest release, or the highest pre-release when there is no release.
+    public func latest(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleVersionRecord {
+        let all = try await versions(of: module, caller: caller)
+        return Self.latest(all)!
+    }
+
+    /// The latest of a non-empty list of records.
+    public static func latestRecord(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord {
+        latest(records)!
+    }
+
+    static func latest(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord? {
+        records.filter { !$0.version.isPrerelease }.max { $0.version < $1.version } ?? records.max { $0.version < $1.version }
+    }
+
+    /// Resolves a download: authorizes, finds the version, and asks the storage how to deliver it.
+    public func download(_ version: Version, of module: ModuleAddress, caller: Principal?, expiresIn: Int) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
+        let record = try await self.version(version, of: module, caller: caller)
+        return (record, try await storage.delivery(for: record.location, expiresIn: expiresIn))
+    }
+
+    /// Lists modules the caller may download, filtered and paged.
+    public func list(_ query: ModuleQuery, caller: Principal?) async throws(RegistryError) -> Page<ModuleSummary> {
+        guard let caller else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
+        let limit = min(max(query.limit, 1), ModuleQuery.maximumLimit)
+        let offset = max(query.offset, 0)
+        if let ns = query.namespace { try await authorize(caller, .download, in: ns) }
+        let records = try await store.allVersions(in: query.namespace)
+        var byModule: [ModuleAddress: [ModuleVersionRecord]] = [:]
+        for r in records { byModule[r.module, default: []].append(r) }
+        var allowed: [Namespace: Bool] = [:]
+        var summaries: [ModuleSummary] = []
+        let needle = query.text?.lowercased()
+        for (module, rs) in byModule {
+            if let system = query.system, module.system != system { continue }
+            if let needle, !needle.isEmpty, !module.description.lowercased().contains(needle) { continue }
+            let ns = module.namespace
+            if allowed[ns] == nil {
+                allowed[ns] = (try await store.grant(for: caller.identity, in: ns))?.permissions.download ?? false
+            }
+            guard allowed[ns] == true, let latest = Self.latest(rs) else { continue }
+            summaries.append(ModuleSummary(module: module, latest: latest, versions: rs.map(\.version).sorted { $1 < $0 }))
+        }
+        summaries.sort { $0.module < $1.module }
+        let slice = offset < summaries.count ? Array(summaries[offset..<min(offset + limit, summaries.count)]) : []
+        return Page(
+            items: slice, offset: offset, limit: limit,
+            nextOffset: offset + limit < summaries.count ? offset + limit : nil,
+            previousOffset: offset > 0 ? max(0, offset - limit) : nil)
+    }
+
+    // MARK: Writing
+
+    /// Publishes a staged archive as a new, immutable version.
+    ///
+    /// Order matters for crash safety: the archive is made durable first, then the version row is
+    /// inserted atomically. A crash in between leaves an unreferenced archive, never a version
+    /// without one. Archive keys include the digest, so a losing concurrent publish never removes
+    /// the winner's archive.
+    public func publish(_ staged: StagedArchive, version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord {
+        let grant: Grant
+        do {
+            grant = try await authorize(caller, .upload, in: module.namespace)
+        } catch {
+            discard(staged)
+            throw error
+        }
+        do throws(RegistryError) {
+            let existing = try await store.versions(of: module)
+            if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: version) }) {
+                throw RegistryError.conflict("version \(clash.version) of module \(module) already exists; versions are immutable")
+            }
+            try inspector.inspect(path: staged.path)
+        } catch {
+            discard(staged)
+            throw error
+        }
+        let location = try await storage.put(staged, module: module, version: version)
+        let record = ModuleVersionRecord(
+            module: module, version: version, location: location, sha256: staged.sha256, size: staged.size,
+            publishedAt: clock.now(), publishedBy: grant.identity.value)
+        do {
+            try await store.insertVersion(record)
+        } catch {
+            let winner = try? await store.version(version, of: module)
+            if winner?.location != location {
+                try? await storage.remove(location)
+            }
+            throw error
+        }
+        logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(staged.sha256)"])
+        return record
+    }
+
+    /// Removes a version (needs `upload`). The row goes first, then the archive.
+    public func deleteVersion(_ version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) {
+        try await authorize(caller, .upload, in: module.namespace)
+        guard let removed = try await store.deleteVersion(version, of: module) else {
+            throw .notFound("version \(version) of module \(module) not found")
+        }
+        if removed.location.bucket == nil {
+            do { try await storage.remove(removed.location) } catch {
+                logger.warning("archive not removed", metadata: ["key": "\(removed.location.key)", "error": "\(error)"])
+            }
+        }
+        logger.info("deleted module version", metadata: ["module": "\(module)", "version": "\(version)"])
+    }
+
+    private func discard(_ staged: StagedArchive) {
+        _ = staged.path.withCString { unlink($0) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

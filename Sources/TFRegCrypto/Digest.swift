@@ -1,0 +1,83 @@
+import CLibCrypto
+
+/// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto (EVP interfaces).
+public enum SHA256 {
+    /// One-shot SHA-256 of `bytes`.
+    public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
+        var hasher = Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// Incremental SHA-256, for archives that arrive in chunks.
+    /// A value type wrapping one `EVP_MD_CTX`; copy-on-write is not needed because copies are never made
+    /// (the type is non-copyable).
+    public struct Hasher: ~Copyable {
+        private let ctx: OpaquePointer
+
+        public init() {
+            guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
+            precondition(EVP_DigestInit_ex(ctx, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex(sha256) failed")
+            self.ctx = ctx
+        }
+
+        public mutating func update(_ bytes: some Collection<UInt8>) {
+            let done = bytes.withContiguousStorageIfAvailable { buffer in
+                _ = EVP_DigestUpdate(ctx, buffer.baseAddress, buffer.count)
+            }
+            if done == nil {
+                let array = Array(bytes)
+                array.withUnsafeBufferPointer { _ = EVP_DigestUpdate(ctx, $0.baseAddress, $0.count) }
+            }
+        }
+
+        public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+            _ = EVP_DigestUpdate(ctx, buffer.baseAddress, buffer.count)
+        }
+
+        public consuming func finalize() -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: 32)
+            var length: UInt32 = 0
+            out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(ctx, $0.baseAddress, &length) }
+            return out
+        }
+
+        deinit { EVP_MD_CTX_free(ctx) }
+    }
+}
+
+/// HMAC-SHA-256 (RFC 2104) over libcrypto.
+public enum HMACSHA256 {
+    public static func authenticate(_ message: some Collection<UInt8>, key: some Collection<UInt8>) -> [UInt8] {
+        let keyBytes = Array(key)
+        let messageBytes = Array(message)
+        var out = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        keyBytes.withUnsafeBytes { k in
+            messageBytes.withUnsafeBytes { m in
+                out.withUnsafeMutableBufferPointer { o in
+                    _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, o.baseAddress, &length)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Cryptographically secure random bytes (libcrypto's RAND_bytes, seeded from the OS).
+public enum SecureRandom {
+    public static func bytes(_ count: Int) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        let rc = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
+        precondition(rc == 1, "RAND_bytes failed: the system random source is unavailable")
+        return out
+    }
+}
+
+/// Compares two byte strings in time that depends only on their lengths (CRYPTO_memcmp).
+public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    let x = Array(a), y = Array(b)
+    guard x.count == y.count else { return false }
+    if x.isEmpty { return true }
+    return x.withUnsafeBytes { xp in y.withUnsafeBytes { yp in CRYPTO_memcmp(xp.baseAddress, yp.baseAddress, x.count) == 0 } }
+}

@@ -1,0 +1,103 @@
+/// Byte encodings used in tokens, signatures and digests.
+public enum Hex {
+    private static let digits = Array("0123456789abcdef".utf8)
+
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        var out = [UInt8]()
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0x0f)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes lowercase or uppercase hex; nil for odd length or a non-hex character.
+    public static func decode(_ string: some StringProtocol) -> [UInt8]? {
+        let utf8 = Array(string.utf8)
+        guard utf8.count % 2 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(utf8.count / 2)
+        var i = 0
+        while i < utf8.count {
+            guard let hi = value(utf8[i]), let lo = value(utf8[i + 1]) else { return nil }
+            out.append(hi << 4 | lo)
+            i += 2
+        }
+        return out
+    }
+
+    private static func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        default: nil
+        }
+    }
+}
+
+/// Base64 (RFC 4648 §4) and its URL-safe unpadded form (§5), strict on decode.
+public enum Base64 {
+    private static let standard = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let urlSafe = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    public static func encode(_ bytes: some Collection<UInt8>, urlSafe url: Bool = false) -> String {
+        let table = url ? urlSafe : standard
+        let input = Array(bytes)
+        var out = [UInt8]()
+        out.reserveCapacity((input.count + 2) / 3 * 4)
+        var i = 0
+        while i + 3 <= input.count {
+            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)], table[Int(n >> 6 & 63)], table[Int(n & 63)]]
+            i += 3
+        }
+        let rest = input.count - i
+        if rest > 0 {
+            var n = UInt32(input[i]) << 16
+            if rest == 2 { n |= UInt32(input[i + 1]) << 8 }
+            out += [table[Int(n >> 18 & 63)], table[Int(n >> 12 & 63)]]
+            if rest == 2 { out.append(table[Int(n >> 6 & 63)]) }
+            if !url { out += Array(repeating: UInt8(ascii: "="), count: 3 - rest) }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Decodes; `urlSafe` expects the unpadded URL alphabet. Returns nil on any invalid character or length.
+    public static func decode(_ string: some StringProtocol, urlSafe url: Bool = false) -> [UInt8]? {
+        var chars = Array(string.utf8)
+        if !url {
+            guard chars.count % 4 == 0 else { return nil }
+            var pad = 0
+            while pad < 2, chars.last == UInt8(ascii: "=") { chars.removeLast(); pad += 1 }
+        }
+        guard chars.count % 4 != 1 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(chars.count * 3 / 4)
+        var acc: UInt32 = 0
+        var bits = 0
+        for c in chars {
+            guard let v = value(c, url: url) else { return nil }
+            acc = acc << 6 | UInt32(v)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(acc >> UInt32(bits) & 0xff))
+            }
+        }
+        // Non-canonical encodings (non-zero leftover bits) are rejected so each value has one spelling.
+        if bits > 0, acc & ((1 << UInt32(bits)) - 1) != 0 { return nil }
+        return out
+    }
+
+    private static func value(_ c: UInt8, url: Bool) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): c - UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): c - UInt8(ascii: "a") + 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0") + 52
+        case UInt8(ascii: "+") where !url, UInt8(ascii: "-") where url: 62
+        case UInt8(ascii: "/") where !url, UInt8(ascii: "_") where url: 63
+        default: nil
+        }
+    }
+}

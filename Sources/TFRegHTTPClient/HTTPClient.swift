@@ -1,0 +1,199 @@
+import CCurl
+import Dispatch
+import Synchronization
+
+/// An outgoing HTTP request.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// Whole-request timeout, seconds.
+    public var timeout: Double
+
+    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 30) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    /// Header fields of the final response, names lowercased.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public func header(_ name: String) -> String? {
+        let n = name.lowercased()
+        return headers.first { $0.name == n }?.value
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}
+
+public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable { case connect, timeout, tls, other }
+    public let kind: Kind
+    public let message: String
+    public var description: String { message }
+}
+
+/// What tfreg needs from an HTTP client; the libcurl implementation is `CurlHTTPClient`.
+public protocol HTTPClient: Sendable {
+    func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse
+}
+
+/// HTTP over libcurl. Easy handles are pooled and reused (curl keeps their connections alive), and
+/// every blocking `curl_easy_perform` runs on a dispatch queue, never on Swift's cooperative pool.
+/// HTTPS uses the system CA store, or `SSL_CERT_FILE` / `AWS_CA_BUNDLE` when set; proxies come from
+/// the environment as libcurl reads it (`HTTPS_PROXY`, `NO_PROXY`). Redirects are not followed.
+public final class CurlHTTPClient: HTTPClient {
+    private let pool = Mutex<[EasyHandle]>([])
+    private let queue = DispatchQueue(label: "tfreg.curl", attributes: .concurrent)
+    private let caBundle: String?
+
+    public init(caBundle: String? = nil) {
+        _ = CurlHTTPClient.globalInit
+        self.caBundle = caBundle
+    }
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        let handle = pool.withLock { $0.popLast() } ?? EasyHandle()
+        let ca = caBundle
+        let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { cont in
+            queue.async { cont.resume(returning: handle.perform(request, caBundle: ca)) }
+        }
+        pool.withLock { if $0.count < 8 { $0.append(handle) } }
+        return try result.get()
+    }
+}
+
+/// One curl easy handle; used by one request at a time (the pool hands it out exclusively).
+final class EasyHandle: @unchecked Sendable {
+    let curl: UnsafeMutableRawPointer
+
+    init() {
+        guard let h = curl_easy_init() else { fatalError("curl_easy_init failed") }
+        curl = h
+    }
+
+    deinit { curl_easy_cleanup(curl) }
+
+    final class Sink {
+        var body: [UInt8] = []
+        var headerLines: [String] = []
+        var upload: [UInt8] = []
+        var uploadOffset = 0
+    }
+
+    func perform(_ request: HTTPRequest, caBundle: String?) -> Result<HTTPResponse, HTTPClientError> {
+        curl_easy_reset(curl)
+        let sink = Sink()
+        sink.upload = request.body
+        let opaque = Unmanaged.passRetained(sink)
+        defer { opaque.release() }
+        var list: UnsafeMutablePointer<curl_slist>? = nil
+        defer { curl_slist_free_all(list) }
+        for (n, v) in request.headers { list = curl_slist_append(list, "\(n): \(v)") }
+        if !request.headers.contains(where: { $0.name.lowercased() == "expect" }) { list = curl_slist_append(list, "Expect:") }
+
+        _ = tfreg_curl_setopt_string(curl, CURLOPT_URL, request.url)
+        _ = tfreg_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
+        _ = tfreg_curl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
+        _ = tfreg_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
+        _ = tfreg_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000))
+        _ = tfreg_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https")
+        if let caBundle { _ = tfreg_curl_setopt_string(curl, CURLOPT_CAINFO, caBundle) }
+        _ = tfreg_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, list)
+        let method = request.method.uppercased()
+        switch method {
+        case "GET": _ = tfreg_curl_setopt_long(curl, CURLOPT_HTTPGET, 1)
+        case "HEAD": _ = tfreg_curl_setopt_long(curl, CURLOPT_NOBODY, 1)
+        default:
+            _ = tfreg_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method)
+            if !request.body.isEmpty || method == "POST" || method == "PUT" {
+                _ = tfreg_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
+                _ = tfreg_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count))
+                _ = tfreg_curl_setopt_read_fn(curl, CURLOPT_READFUNCTION, readCallback)
+                _ = tfreg_curl_setopt_pointer(curl, CURLOPT_READDATA, opaque.toOpaque())
+            }
+        }
+        _ = tfreg_curl_setopt_write_fn(curl, CURLOPT_WRITEFUNCTION, writeCallback)
+        _ = tfreg_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, opaque.toOpaque())
+        _ = tfreg_curl_setopt_write_fn(curl, CURLOPT_HEADERFUNCTION, headerCallback)
+        _ = tfreg_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, opaque.toOpaque())
+
+        let rc = curl_easy_perform(curl)
+        guard rc == CURLE_OK else {
+            let message = String(cString: curl_easy_strerror(rc))
+            let kind: HTTPClientError.Kind =
+                switch rc {
+                case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .connect
+                case CURLE_OPERATION_TIMEDOUT: .timeout
+                case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE: .tls
+                default: .other
+                }
+            return .failure(HTTPClientError(kind: kind, message: "\(request.method) \(Self.redacted(request.url)): \(message)"))
+        }
+        var status = 0
+        _ = tfreg_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        // Keep only the last response's headers (after any 100 Continue).
+        var headers: [(String, String)] = []
+        for line in sink.headerLines {
+            if line.hasPrefix("HTTP/") { headers = []; continue }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingCharacters()
+            headers.append((name, value))
+        }
+        return .success(HTTPResponse(status: status, headers: headers, body: sink.body))
+    }
+
+    /// URLs may carry signatures in their query; logs and errors show only scheme, host and path.
+    static func redacted(_ url: String) -> String {
+        if let q = url.firstIndex(of: "?") { return String(url[..<q]) + "?…" }
+        return url
+    }
+}
+
+private func writeCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+    guard let ptr, let user else { return 0 }
+    let sink = Unmanaged<EasyHandle.Sink>.fromOpaque(user).takeUnretainedValue()
+    let n = size * count
+    ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+    return n
+}
+
+private func headerCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+    guard let ptr, let user else { return 0 }
+    let sink = Unmanaged<EasyHandle.Sink>.fromOpaque(user).takeUnretainedValue()
+    let n = size * count
+    let line = ptr.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
+    sink.headerLines.append(line.trimmingCharacters())
+    return n
+}
+
+private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+    guard let ptr, let user else { return 0 }
+    let sink = Unmanaged<EasyHandle.Sink>.fromOpaque(user).takeUnretainedValue()
+    let n = min(size * count, sink.upload.count - sink.uploadOffset)
+    if n > 0 {
+        sink.upload.withUnsafeBytes { src in
+            UnsafeMutableRawPointer(ptr).copyMemory(from: src.baseAddress! + sink.uploadOffset, byteCount: n)
+        }
+        sink.uploadOffset += n
+    }
+    return n
+}
+
+extension StringProtocol {
+    func trimmingCharacters() -> String {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
+    }
+}

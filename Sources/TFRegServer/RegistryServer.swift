@@ -1,0 +1,171 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+import UnixSignals
+import TFRegAPI
+import TFRegCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where and how `tfreg serve` listens.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    public var port: Int
+    /// PEM certificate chain and private key; both nil → plain HTTP (for use behind a TLS proxy).
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+
+    public init(host: String, port: Int, tlsCertificatePath: String?, tlsKeyPath: String?) {
+        self.host = host
+        self.port = port
+        self.tlsCertificatePath = tlsCertificatePath
+        self.tlsKeyPath = tlsKeyPath
+    }
+
+    public var usesTLS: Bool { tlsCertificatePath != nil }
+}
+
+/// The Hummingbird adapter: turns Hummingbird requests into `APIRequest`s, hands them to
+/// `RegistryAPI`, and writes the `APIResponse` back, streaming archive files. It knows nothing of
+/// storage or authentication.
+public struct RegistryServer: Sendable {
+    public let api: RegistryAPI
+    public let configuration: ServerConfiguration
+    public let logger: Logger
+
+    public init(api: RegistryAPI, configuration: ServerConfiguration, logger: Logger) {
+        self.api = api
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish, and returns.
+    /// `onListening` receives the bound port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let api = self.api
+        let scheme = configuration.usesTLS ? "https" : "http"
+        let accessLogger = logger
+        let responder = CallbackResponder<BasicRequestContext> { request, context in
+            let started = ContinuousClock.now
+            let apiRequest = Self.makeRequest(request, scheme: scheme, requestID: context.id)
+            let response = await api.respond(to: apiRequest, logger: accessLogger)
+            let elapsed = ContinuousClock.now - started
+            accessLogger.info(
+                "request",
+                metadata: [
+                    "request_id": "\(context.id)", "method": "\(apiRequest.method)", "path": "\(apiRequest.path)",
+                    "status": "\(response.status)",
+                    "duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds * 1000))",
+                ])
+            return Self.makeResponse(response, headOnly: request.method == .head)
+        }
+        let server: HTTPServerBuilder
+        if let cert = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+            let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            tls.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: tls)
+        } else {
+            server = .http1()
+        }
+        let app = Application(
+            responder: responder,
+            server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    static func makeRequest(_ request: Request, scheme: String, requestID: String) -> APIRequest {
+        let target = request.head.path ?? "/"
+        let path: String
+        let query: String
+        if let q = target.firstIndex(of: "?") {
+            path = String(target[..<q])
+            query = String(target[target.index(after: q)...])
+        } else {
+            path = target
+            query = ""
+        }
+        var headers: [(name: String, value: String)] = []
+        headers.reserveCapacity(request.headers.count + 1)
+        for field in request.headers { headers.append((field.name.canonicalName, field.value)) }
+        if let authority = request.head.authority, !headers.contains(where: { $0.name == "host" }) {
+            headers.append(("host", authority))
+        }
+        let body: APIRequestBody
+        if request.method == .post || request.method == .put {
+            let box = IteratorBox(request.body.makeAsyncIterator())
+            body = APIRequestBody(stream: AsyncThrowingStream<[UInt8], any Error> {
+                guard var buffer = try await box.next() else { return nil }
+                return buffer.readBytes(length: buffer.readableBytes) ?? []
+            })
+        } else {
+            body = .empty
+        }
+        return APIRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body, scheme: scheme, requestID: requestID)
+    }
+
+    static func makeResponse(_ response: APIResponse, headOnly: Bool) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in response.headers {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        let status = HTTPResponse.Status(code: response.status)
+        switch response.body {
+        case .empty:
+            return Response(status: status, headers: fields, body: ResponseBody())
+        case .bytes(let bytes):
+            if headOnly {
+                fields[.contentLength] = String(bytes.count)
+                return Response(status: status, headers: fields, body: ResponseBody())
+            }
+            return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        case .file(let path, let size):
+            fields[.contentLength] = nil
+            return Response(status: status, headers: fields, body: Self.fileBody(path: path, size: size))
+        }
+    }
+
+    /// Streams a file in 64 KiB chunks; reads run on the blocking queue, off the cooperative pool.
+    static func fileBody(path: String, size: Int64) -> ResponseBody {
+        ResponseBody(contentLength: Int(size)) { writer in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw RegistryError.unavailable("archive storage", detail: "open \(path)") }
+            defer { close(fd) }
+            var remaining = size
+            while remaining > 0 {
+                let chunk: [UInt8] = try await Blocking.run { () throws(RegistryError) -> [UInt8] in
+                    var buf = [UInt8](repeating: 0, count: 65536)
+                    let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                    guard n > 0 else { throw RegistryError.unavailable("archive storage", detail: "read \(path)") }
+                    buf.removeSubrange(n...)
+                    return buf
+                }
+                remaining -= Int64(chunk.count)
+                try await writer.write(ByteBuffer(bytes: chunk))
+            }
+            try await writer.finish(nil)
+        }
+    }
+}
+
+/// Lets a single consumer pull from Hummingbird's body iterator inside an `AsyncThrowingStream`,
+/// keeping back-pressure (nothing is read ahead). Only the stream's one consumer touches it.
+private final class IteratorBox: @unchecked Sendable {
+    var iterator: RequestBody.AsyncIterator
+    init(_ iterator: RequestBody.AsyncIterator) { self.iterator = iterator }
+    func next() async throws -> ByteBuffer? { try await iterator.next() }
+}

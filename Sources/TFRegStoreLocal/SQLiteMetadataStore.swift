@@ -1,0 +1,243 @@
+import TFRegCore
+
+/// `MetadataStore` on one SQLite file: WAL journal (readers never block the writer), a busy
+/// timeout for other processes (`tfreg grant` writes while `tfreg serve` runs), `synchronous=FULL`
+/// so a registered version survives power loss, and a schema versioned with `PRAGMA user_version`.
+public final class SQLiteMetadataStore: MetadataStore {
+    private let connection: SQLiteConnection
+    public let path: String
+
+    /// Schema migrations; entry N brings `user_version` from N to N+1. Append only.
+    static let migrations: [String] = [
+        """
+        CREATE TABLE module_versions (
+            namespace TEXT NOT NULL, name TEXT NOT NULL, system TEXT NOT NULL, version TEXT NOT NULL,
+            bucket TEXT, key TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+            published_at INTEGER NOT NULL, published_by TEXT,
+            PRIMARY KEY (namespace, name, system, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE grants (
+            namespace TEXT NOT NULL, identity TEXT NOT NULL,
+            download INTEGER NOT NULL, upload INTEGER NOT NULL,
+            create_grant INTEGER NOT NULL, delete_grant INTEGER NOT NULL,
+            PRIMARY KEY (namespace, identity)
+        ) WITHOUT ROWID;
+        CREATE INDEX grants_by_identity ON grants (identity);
+        CREATE TABLE static_tokens (
+            identity TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """
+    ]
+
+    public init(path: String) throws(RegistryError) {
+        self.path = path
+        do {
+            connection = try SQLiteConnection(path: path)
+            try connection.sync { db throws(SQLiteError) in
+                try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+                try db.transaction { () throws(SQLiteError) in
+                    let current = Int(try db.query("PRAGMA user_version").first?.first?.int ?? 0)
+                    guard current <= Self.migrations.count else {
+                        throw SQLiteError(code: 1, message: "database schema \(current) is newer than this tfreg (\(Self.migrations.count)); upgrade tfreg")
+                    }
+                    for (i, sql) in Self.migrations.enumerated().dropFirst(current) {
+                        try db.execute(sql)
+                        try db.execute("PRAGMA user_version = \(i + 1)")
+                    }
+                }
+            }
+        } catch {
+            throw RegistryError(.unavailable, "the metadata database cannot be opened: \(error.message)", detail: "\(path): \(error)")
+        }
+    }
+
+    public var schemaVersion: Int {
+        get throws(RegistryError) {
+            try wrap { () throws(SQLiteError) in try connection.sync { db throws(SQLiteError) in Int(try db.query("PRAGMA user_version").first?.first?.int ?? 0) } }
+        }
+    }
+
+    private func wrap<T>(_ body: () throws(SQLiteError) -> T) throws(RegistryError) -> T {
+        do { return try body() } catch { throw Self.map(error) }
+    }
+
+    private func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) async throws(RegistryError) -> T {
+        do { return try await connection.run(body) } catch { throw Self.map(error) }
+    }
+
+    static func map(_ e: SQLiteError) -> RegistryError {
+        if e.isConstraint { return .conflict("the item already exists") }
+        return .unavailable("the metadata database", detail: e.description)
+    }
+
+    // MARK: Versions
+
+    private static let versionColumns = "namespace, name, system, version, bucket, key, sha256, size, published_at, published_by"
+
+    private static func record(_ row: SQLRow) -> ModuleVersionRecord? {
+        guard row.count == 10, let ns = row[0].string, let name = row[1].string, let sys = row[2].string,
+            let v = row[3].string, let key = row[5].string, let sha = row[6].string, let size = row[7].int,
+            let at = row[8].int,
+            let module = try? ModuleAddress(namespace: ns, name: name, system: sys), let version = try? Version(v)
+        else { return nil }
+        return ModuleVersionRecord(
+            module: module, version: version, location: ArchiveLocation(bucket: row[4].string, key: key),
+            sha256: sha, size: size, publishedAt: at, publishedBy: row[9].string)
+    }
+
+    public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
+        let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ?", params)
+                .compactMap(Self.record)
+        }
+    }
+
+    public func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params)
+                .first.flatMap(Self.record)
+        }
+    }
+
+    public func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord] {
+        let ns = namespace?.value
+        return try await run { db throws(SQLiteError) in
+            if let ns {
+                return try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ?", [.text(ns)]).compactMap(Self.record)
+            }
+            return try db.query("SELECT \(Self.versionColumns) FROM module_versions").compactMap(Self.record)
+        }
+    }
+
+    public func insertVersion(_ r: ModuleVersionRecord) async throws(RegistryError) {
+        let params: [SQLValue] = [
+            .text(r.module.namespace.value), .text(r.module.name), .text(r.module.system), .text(r.version.description),
+            r.location.bucket.map(SQLValue.text) ?? .null, .text(r.location.key), .text(r.sha256), .integer(r.size),
+            .integer(r.publishedAt), r.publishedBy.map(SQLValue.text) ?? .null,
+        ]
+        do {
+            try await connection.run { db throws(SQLiteError) in
+                _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?)", params)
+            }
+        } catch {
+            if error.isConstraint { throw .conflict("version \(r.version) of module \(r.module) already exists; versions are immutable") }
+            throw Self.map(error)
+        }
+    }
+
+    public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
+        return try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) -> ModuleVersionRecord? in
+                let existing = try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params).first.flatMap(Self.record)
+                if existing != nil {
+                    try db.query("DELETE FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params)
+                }
+                return existing
+            }
+        }
+    }
+
+    // MARK: Grants
+
+    private static func grant(_ row: SQLRow) -> Grant? {
+        guard row.count == 6, let ns = row[0].string.flatMap({ try? Namespace($0) }),
+            let id = row[1].string.flatMap({ try? Identity($0) })
+        else { return nil }
+        return Grant(namespace: ns, identity: id, permissions: Permissions(
+            download: row[2].int == 1, upload: row[3].int == 1, createGrant: row[4].int == 1, deleteGrant: row[5].int == 1))
+    }
+
+    private static let grantColumns = "namespace, identity, download, upload, create_grant, delete_grant"
+
+    public func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant? {
+        let params: [SQLValue] = [.text(namespace.value), .text(identity.value)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT \(Self.grantColumns) FROM grants WHERE namespace = ? AND identity = ?", params).first.flatMap(Self.grant)
+        }
+    }
+
+    public func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant] {
+        let params: [SQLValue] = [.text(namespace.value)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT \(Self.grantColumns) FROM grants WHERE namespace = ? ORDER BY identity", params).compactMap(Self.grant)
+        }
+    }
+
+    public func grants(for identity: Identity) async throws(RegistryError) -> [Grant] {
+        let params: [SQLValue] = [.text(identity.value)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT \(Self.grantColumns) FROM grants WHERE identity = ? ORDER BY namespace", params).compactMap(Self.grant)
+        }
+    }
+
+    public func putGrant(_ g: Grant, mode: GrantWriteMode) async throws(RegistryError) {
+        let p = g.permissions
+        let values: [SQLValue] = [
+            .text(g.namespace.value), .text(g.identity.value), .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0),
+            .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0),
+        ]
+        let changed: Int = try await run { db throws(SQLiteError) in
+            switch mode {
+            case .create:
+                try db.query("INSERT OR IGNORE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
+            case .update:
+                try db.query(
+                    "UPDATE grants SET download = ?3, upload = ?4, create_grant = ?5, delete_grant = ?6 WHERE namespace = ?1 AND identity = ?2",
+                    values)
+            case .upsert:
+                try db.query("INSERT OR REPLACE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
+            }
+            return db.changes
+        }
+        if changed == 0 {
+            switch mode {
+            case .create: throw .conflict("a grant for \(g.identity) on namespace '\(g.namespace)' already exists; use update")
+            case .update: throw .notFound("no grant for \(g.identity) on namespace '\(g.namespace)'; use create")
+            case .upsert: break
+            }
+        }
+    }
+
+    public func deleteGrant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Bool {
+        let params: [SQLValue] = [.text(namespace.value), .text(identity.value)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("DELETE FROM grants WHERE namespace = ? AND identity = ?", params)
+            return db.changes > 0
+        }
+    }
+
+    // MARK: Static tokens
+
+    public func staticTokenIdentity(hash sha256: String) async throws(RegistryError) -> Identity? {
+        let params: [SQLValue] = [.text(sha256)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT identity FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap { try? Identity($0) }
+        }
+    }
+
+    public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
+        let params: [SQLValue] = [.text(identity.value), .text(sha256), .integer(createdAt)]
+        do {
+            try await connection.run { db throws(SQLiteError) in
+                _ = try db.query("INSERT INTO static_tokens (identity, sha256, created_at) VALUES (?,?,?)", params)
+            }
+        } catch {
+            if error.isConstraint { throw .conflict("a token named \(identity) already exists") }
+            throw Self.map(error)
+        }
+    }
+
+    public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
+        let params: [SQLValue] = [.text(identity.value)]
+        return try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) -> Bool in
+                try db.query("DELETE FROM grants WHERE identity = ?", params)
+                try db.query("DELETE FROM static_tokens WHERE identity = ?", params)
+                return db.changes > 0
+            }
+        }
+    }
+}
