@@ -85,9 +85,9 @@ let package = Package(
         .target(
             name: "TFRegTesting", dependencies: ["TFRegCore", "TFRegHTTPClient"], path: "Tests/TFRegTesting",
             swiftSettings: swiftSettings),
-        .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegStoreLocalTests", dependencies: ["TFRegStoreLocal", "TFRegTesting"],
             swiftSettings: swiftSettings),

@@ -1,0 +1,107 @@
+import Testing
+@testable import TFRegCore
+
+@Suite struct GrammarTests {
+    @Test(arguments: ["hashicorp", "a", "A1", "my-team", "my_team", "x" + String(repeating: "y", count: 62) + "z", "0abc9"])
+    func validNames(_ s: String) throws {
+        #expect(throws: Never.self) { try Namespace(s) }
+        #expect(throws: Never.self) { try ModuleAddress(namespace: s, name: s, system: "aws") }
+    }
+
+    @Test(arguments: [
+        "", "-lead", "trail-", "_lead", "trail_", "has space", "dot.ted", "slash/x", "..", ".", "ünïcode",
+        String(repeating: "a", count: 65), "a%2Fb", "semi;colon", "nul\u{0}x", "new\nline",
+    ])
+    func invalidNames(_ s: String) {
+        #expect(throws: RegistryError.badRequest("")) { try Namespace(s) }
+        #expect(throws: RegistryError.badRequest("")) { try ModuleAddress(namespace: "ok", name: s, system: "aws") }
+    }
+
+    @Test(arguments: ["aws", "google", "azurerm", "k8s", "a", String(repeating: "z", count: 64)])
+    func validSystems(_ s: String) throws {
+        #expect(throws: Never.self) { try ModuleAddress(namespace: "ns", name: "n", system: s) }
+    }
+
+    @Test(arguments: ["AWS", "a-b", "a_b", "", String(repeating: "z", count: 65), "aws/x", "aws.x"])
+    func invalidSystems(_ s: String) {
+        #expect(throws: RegistryError.self) { try ModuleAddress(namespace: "ns", name: "n", system: s) }
+    }
+
+    @Test func addressDescription() throws {
+        #expect(try ModuleAddress(namespace: "acme", name: "vpc", system: "aws").description == "acme/vpc/aws")
+    }
+
+    @Test(arguments: [
+        "arn:aws:iam::123456789012:role/deployer",
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_abc123",
+        "arn:aws:iam::123456789012:user/alice@example.com",
+        "arn:aws-cn:iam::123456789012:role/x",
+        "arn:aws-us-gov:sts::123456789012:assumed-role/r/session",
+        "token:ci", "token:team.deploy-1",
+    ])
+    func validIdentities(_ s: String) {
+        #expect(throws: Never.self) { try Identity(s) }
+    }
+
+    @Test(arguments: [
+        "", "arn:aws:iam::12345678901:role/x", "arn:aws:s3:::bucket/x", "arn:evil:iam::123456789012:role/x",
+        "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role//x", "arn:aws:iam::123456789012:role/x y",
+        "arn:aws:iam::123456789012:rolex", "token:", "token:-x", "token:a/b", "token:" + String(repeating: "a", count: 65),
+        "root", "arn:aws:iam::123456789012:role/x\n",
+    ])
+    func invalidIdentities(_ s: String) {
+        #expect(throws: RegistryError.self) { try Identity(s) }
+    }
+}
+
+@Suite struct VersionTests {
+    @Test(arguments: ["0.0.0", "1.2.3", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7", "1.0.0-x.7.z.92", "1.0.0+20130313144700", "1.0.0-beta+exp.sha.5114f85", "1.0.0-x-y-z.--"])
+    func valid(_ s: String) throws {
+        #expect(try Version(s).description == s)
+    }
+
+    @Test(arguments: ["", "1", "1.2", "1.2.3.4", "v1.2.3", "01.2.3", "1.02.3", "1.2.03", "1.2.3-", "1.2.3+", "1.2.3-01", "1.2.3-a..b", "1.2.3+a..b", "1.2.3-ü", " 1.2.3", "1.2.3 ", "-1.2.3", "1.2.3-a+b+c", "99999999999999999999.0.0"])
+    func invalid(_ s: String) {
+        #expect(throws: RegistryError.self) { try Version(s) }
+    }
+
+    /// SemVer §11's own example chain plus tricky pairs.
+    @Test func precedenceChain() throws {
+        let chain = [
+            "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta", "1.0.0-beta.2", "1.0.0-beta.11",
+            "1.0.0-rc.1", "1.0.0", "1.0.1", "1.1.0-0", "1.1.0", "1.10.0", "2.0.0-rc.1", "2.0.0", "10.0.0",
+        ].map { try! Version($0) }
+        for i in 0..<chain.count {
+            for j in 0..<chain.count {
+                #expect((chain[i] < chain[j]) == (i < j), "\(chain[i]) vs \(chain[j])")
+            }
+        }
+        #expect(chain.shuffled().sorted() == chain)
+    }
+
+    @Test func buildMetadataIgnoredForPrecedence() throws {
+        let a = try Version("1.0.0+a"), b = try Version("1.0.0+b"), c = try Version("1.0.0")
+        #expect(!(a < b) && !(b < a))
+        #expect(a.hasSamePrecedence(as: b) && a.hasSamePrecedence(as: c))
+        #expect(a != b)
+        #expect(try Version("1.0.0-rc.1+build") < c)
+    }
+
+    @Test func numericIdentifiersCompareNumerically() throws {
+        #expect(try Version("1.0.0-2") < Version("1.0.0-10"))
+        #expect(try Version("1.0.0-10") < Version("1.0.0-a"))
+        #expect(try Version("1.0.0-B") < Version("1.0.0-a"))
+    }
+}
+
+@Suite struct PermissionTests {
+    @Test func coversIsSubset() {
+        let all = Permissions(download: true, upload: true, createGrant: true, deleteGrant: true)
+        let some = Permissions(download: true, createGrant: true)
+        #expect(all.covers(some))
+        #expect(!some.covers(all))
+        #expect(some.covers(.none))
+        #expect(!some.covers(Permissions(upload: true)))
+        #expect(some.description == "download,create_grant")
+    }
+}

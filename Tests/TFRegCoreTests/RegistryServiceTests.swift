@@ -1,0 +1,95 @@
+import Logging
+import TFRegTesting
+import Testing
+@testable import TFRegCore
+
+struct NullStorage: ArchiveStorage {
+    var stagingDirectory: String { "/tmp" }
+    func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
+        ArchiveLocation(key: "\(module)/\(version)/\(staged.sha256).tar.gz")
+    }
+    func remove(_ location: ArchiveLocation) async throws(RegistryError) {}
+    func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { .url("https://example.com/\(location.key)") }
+    func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw .notFound("x") }
+}
+
+struct AcceptAll: ArchiveInspector {
+    func inspect(path: String) throws(RegistryError) {}
+}
+
+@Suite struct RegistryServiceTests {
+    let store = InMemoryMetadataStore()
+    var service: RegistryService { RegistryService(store: store, storage: NullStorage(), inspector: AcceptAll(), clock: TestClock()) }
+    let module = try! ModuleAddress(namespace: "team-a", name: "vpc", system: "aws")
+    let reader = Principal(identity: try! Identity.token(named: "reader"))
+    let writer = Principal(identity: try! Identity.token(named: "writer"))
+
+    func seed() async throws {
+        try await store.putGrant(Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)), mode: .create)
+        try await store.putGrant(Grant(namespace: module.namespace, identity: writer.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
+        for v in ["1.0.0", "1.2.0", "2.0.0-beta.1"] {
+            try await store.insertVersion(ModuleVersionRecord(module: module, version: try Version(v), location: ArchiveLocation(key: v), sha256: "x", size: 1, publishedAt: 0))
+        }
+    }
+
+    @Test func denyByDefault() async throws {
+        try await seed()
+        await #expect(throws: RegistryError.unauthenticated("")) { try await service.versions(of: module, caller: nil) }
+        let stranger = Principal(identity: try Identity.token(named: "stranger"))
+        await #expect(throws: RegistryError.forbidden("")) { try await service.versions(of: module, caller: stranger) }
+        // Forbidden comes before not-found, so a stranger cannot probe for modules.
+        let ghost = try ModuleAddress(namespace: "team-a", name: "ghost", system: "aws")
+        await #expect(throws: RegistryError.forbidden("")) { try await service.versions(of: ghost, caller: stranger) }
+        await #expect(throws: RegistryError.notFound("")) { try await service.versions(of: ghost, caller: reader) }
+    }
+
+    @Test func grantInOneNamespaceDoesNotOpenAnother() async throws {
+        try await seed()
+        let other = try ModuleAddress(namespace: "team-b", name: "vpc", system: "aws")
+        try await store.insertVersion(ModuleVersionRecord(module: other, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "x", size: 1, publishedAt: 0))
+        await #expect(throws: RegistryError.forbidden("")) { try await service.versions(of: other, caller: reader) }
+        let page = try await service.list(ModuleQuery(), caller: reader)
+        #expect(page.items.map(\.module) == [module])
+    }
+
+    @Test func versionsSortedAndLatestSkipsPrereleases() async throws {
+        try await seed()
+        let versions = try await service.versions(of: module, caller: reader).map(\.version.description)
+        #expect(versions == ["2.0.0-beta.1", "1.2.0", "1.0.0"])
+        #expect(try await service.latest(of: module, caller: reader).version.description == "1.2.0")
+    }
+
+    @Test func uploadNeedsUploadPermission() async throws {
+        try await seed()
+        let staged = StagedArchive(path: "/nonexistent", size: 1, sha256: "ab")
+        await #expect(throws: RegistryError.forbidden("")) {
+            try await service.publish(staged, version: try Version("3.0.0"), of: module, caller: reader, logger: Logger(label: "t"))
+        }
+        let record = try await service.publish(staged, version: try Version("3.0.0"), of: module, caller: writer, logger: Logger(label: "t"))
+        #expect(record.publishedBy == "token:writer")
+        await #expect(throws: RegistryError.conflict("")) {
+            try await service.publish(staged, version: try Version("3.0.0+other-build"), of: module, caller: writer, logger: Logger(label: "t"))
+        }
+    }
+
+    @Test func backendDownIsUnavailable() async throws {
+        try await seed()
+        await store.setDown(true)
+        await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await service.versions(of: module, caller: reader) }
+    }
+
+    @Test func listPagination() async throws {
+        try await store.putGrant(Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)), mode: .create)
+        for i in 0..<7 {
+            let m = try ModuleAddress(namespace: "team-a", name: "m\(i)", system: "aws")
+            try await store.insertVersion(ModuleVersionRecord(module: m, version: try Version("1.0.\(i)"), location: ArchiveLocation(key: "k"), sha256: "x", size: 1, publishedAt: 0))
+        }
+        let first = try await service.list(ModuleQuery(limit: 3), caller: reader)
+        #expect(first.items.map(\.module.name) == ["m0", "m1", "m2"])
+        #expect(first.nextOffset == 3 && first.previousOffset == nil)
+        let last = try await service.list(ModuleQuery(offset: 6, limit: 3), caller: reader)
+        #expect(last.items.map(\.module.name) == ["m6"] && last.nextOffset == nil && last.previousOffset == 3)
+        let search = try await service.list(ModuleQuery(text: "M5"), caller: reader)
+        #expect(search.items.map(\.module.name) == ["m5"])
+    }
+}

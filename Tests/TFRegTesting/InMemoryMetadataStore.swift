@@ -1,0 +1,105 @@
+import TFRegCore
+
+/// A `MetadataStore` in an actor, for fast unit tests of code above the store.
+public actor InMemoryMetadataStore: MetadataStore {
+    var versions: [String: ModuleVersionRecord] = [:]
+    var grantsByKey: [String: Grant] = [:]
+    var tokens: [String: Identity] = [:]
+    /// When set, every call fails with `.unavailable` (a backend that is down).
+    public var isDown = false
+
+    public init() {}
+
+    public func setDown(_ down: Bool) { isDown = down }
+
+    private func check() throws(RegistryError) {
+        if isDown { throw .unavailable("the metadata store", detail: "test: down") }
+    }
+
+    private static func key(_ m: ModuleAddress, _ v: String) -> String { "\(m)/\(v)" }
+
+    public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
+        try check()
+        return versions.values.filter { $0.module == module }
+    }
+
+    public func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        try check()
+        return versions[Self.key(module, version.description)]
+    }
+
+    public func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord] {
+        try check()
+        return versions.values.filter { namespace == nil || $0.module.namespace == namespace }
+    }
+
+    public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
+        try check()
+        let k = Self.key(record.module, record.version.description)
+        guard versions[k] == nil else { throw .conflict("exists") }
+        versions[k] = record
+    }
+
+    public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        try check()
+        return versions.removeValue(forKey: Self.key(module, version.description))
+    }
+
+    public func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant? {
+        try check()
+        return grantsByKey["\(namespace)|\(identity)"]
+    }
+
+    public func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant] {
+        try check()
+        return grantsByKey.values.filter { $0.namespace == namespace }.sorted { $0.identity < $1.identity }
+    }
+
+    public func grants(for identity: Identity) async throws(RegistryError) -> [Grant] {
+        try check()
+        return grantsByKey.values.filter { $0.identity == identity }.sorted { $0.namespace < $1.namespace }
+    }
+
+    public func putGrant(_ grant: Grant, mode: GrantWriteMode) async throws(RegistryError) {
+        try check()
+        let k = "\(grant.namespace)|\(grant.identity)"
+        switch mode {
+        case .create: guard grantsByKey[k] == nil else { throw .conflict("exists") }
+        case .update: guard grantsByKey[k] != nil else { throw .notFound("missing") }
+        case .upsert: break
+        }
+        grantsByKey[k] = grant
+    }
+
+    public func deleteGrant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Bool {
+        try check()
+        return grantsByKey.removeValue(forKey: "\(namespace)|\(identity)") != nil
+    }
+
+    public func staticTokenIdentity(hash sha256: String) async throws(RegistryError) -> Identity? {
+        try check()
+        return tokens[sha256]
+    }
+
+    public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
+        try check()
+        guard !tokens.values.contains(identity) else { throw .conflict("exists") }
+        tokens[sha256] = identity
+    }
+
+    public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
+        try check()
+        grantsByKey = grantsByKey.filter { $0.value.identity != identity }
+        let before = tokens.count
+        tokens = tokens.filter { $0.value != identity }
+        return tokens.count < before
+    }
+}
+
+/// A clock tests can move.
+public final class TestClock: WallClock, @unchecked Sendable {
+    private var value: Int64
+    public init(_ start: Int64 = 1_800_000_000) { value = start }
+    public func now() -> Int64 { value }
+    public func advance(_ seconds: Int64) { value += seconds }
+}

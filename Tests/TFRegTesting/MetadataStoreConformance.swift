@@ -1,0 +1,106 @@
+import TFRegCore
+
+/// One behavioural suite every `MetadataStore` must pass (SQLite here; DynamoDB on moto later).
+/// Each check throws `ConformanceFailure` describing the first broken expectation.
+public struct ConformanceFailure: Error, CustomStringConvertible {
+    public let description: String
+    init(_ d: String) { description = d }
+}
+
+public enum MetadataStoreConformance {
+    static func expect(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+        if !condition { throw ConformanceFailure(message()) }
+    }
+
+    static func record(_ m: ModuleAddress, _ v: String, at: Int64 = 1) throws -> ModuleVersionRecord {
+        ModuleVersionRecord(
+            module: m, version: try Version(v), location: ArchiveLocation(key: "\(m)/\(v)/x.tar.gz"),
+            sha256: String(repeating: "a", count: 64), size: 10, publishedAt: at, publishedBy: "token:t")
+    }
+
+    /// Runs every check against a fresh, empty store.
+    public static func run(_ store: any MetadataStore) async throws {
+        try await versions(store)
+        try await grants(store)
+        try await tokens(store)
+        try await manyVersions(store)
+    }
+
+    static func versions(_ store: any MetadataStore) async throws {
+        let m = try ModuleAddress(namespace: "conf", name: "net", system: "aws")
+        let other = try ModuleAddress(namespace: "conf", name: "net", system: "google")
+        try await expect(store.versions(of: m).isEmpty, "a new store has no versions")
+        try await store.insertVersion(record(m, "1.0.0"))
+        try await store.insertVersion(record(m, "1.1.0-rc.1"))
+        try await store.insertVersion(record(other, "3.0.0"))
+        do {
+            try await store.insertVersion(record(m, "1.0.0"))
+            throw ConformanceFailure("inserting an existing version must fail")
+        } catch let e as RegistryError {
+            try expect(e.code == .conflict, "duplicate insert must be .conflict, got \(e.code)")
+        }
+        let listed = try await store.versions(of: m)
+        try expect(Set(listed.map(\.version.description)) == ["1.0.0", "1.1.0-rc.1"], "versions(of:) lists exactly the module's versions: \(listed.map(\.version))")
+        let one = try await store.version(try Version("1.1.0-rc.1"), of: m)
+        try expect(one?.sha256 == String(repeating: "a", count: 64) && one?.location.key == "\(m)/1.1.0-rc.1/x.tar.gz" && one?.size == 10 && one?.publishedBy == "token:t",
+            "version(_:of:) returns every field as stored")
+        try await expect(store.version(try Version("9.9.9"), of: m) == nil, "unknown version is nil")
+        try await expect(store.allVersions(in: try Namespace("conf")).count == 3, "allVersions(in:) covers the namespace")
+        try await expect(store.allVersions(in: try Namespace("nothing")).isEmpty, "allVersions(in:) of an empty namespace")
+        try await expect(store.allVersions(in: nil).count >= 3, "allVersions(in: nil) covers everything")
+        let removed = try await store.deleteVersion(try Version("1.0.0"), of: m)
+        try expect(removed?.version.description == "1.0.0", "deleteVersion returns the removed record")
+        try await expect(store.deleteVersion(try Version("1.0.0"), of: m) == nil, "deleting twice returns nil")
+        try await expect(store.versions(of: m).map(\.version.description) == ["1.1.0-rc.1"], "deleted version is gone")
+    }
+
+    static func grants(_ store: any MetadataStore) async throws {
+        let ns = try Namespace("conf-grants")
+        let role = try Identity("arn:aws:iam::123456789012:role/deployer")
+        let perms = Permissions(download: true, upload: false, createGrant: true, deleteGrant: false)
+        try await expect(store.grant(for: role, in: ns) == nil, "no grant before create")
+        try await store.putGrant(Grant(namespace: ns, identity: role, permissions: perms), mode: .create)
+        try await expect(store.grant(for: role, in: ns)?.permissions == perms, "grant round-trips its permissions")
+        do {
+            try await store.putGrant(Grant(namespace: ns, identity: role, permissions: .none), mode: .create)
+            throw ConformanceFailure("create over an existing grant must fail")
+        } catch let e as RegistryError { try expect(e.code == .conflict, "create over existing is .conflict") }
+        do {
+            try await store.putGrant(Grant(namespace: try Namespace("elsewhere"), identity: role, permissions: .none), mode: .update)
+            throw ConformanceFailure("update of a missing grant must fail")
+        } catch let e as RegistryError { try expect(e.code == .notFound, "update of missing is .notFound") }
+        try await store.putGrant(Grant(namespace: ns, identity: role, permissions: Permissions(upload: true)), mode: .update)
+        try await expect(store.grant(for: role, in: ns)?.permissions == Permissions(upload: true), "update replaces permissions")
+        let ns2 = try Namespace("conf-grants-2")
+        try await store.putGrant(Grant(namespace: ns2, identity: role, permissions: Permissions(download: true)), mode: .upsert)
+        try await expect(store.grants(for: role).map(\.namespace) == [ns, ns2], "grants(for:) lists every namespace, sorted")
+        try await expect(store.grants(in: ns).map(\.identity) == [role], "grants(in:) lists the namespace")
+        try await expect(store.deleteGrant(for: role, in: ns), "delete returns true")
+        try await expect(!(store.deleteGrant(for: role, in: ns)), "delete again returns false")
+        try await expect(store.grant(for: role, in: ns) == nil, "deleted grant is gone")
+    }
+
+    static func tokens(_ store: any MetadataStore) async throws {
+        let id = try Identity.token(named: "ci")
+        let hash = String(repeating: "b", count: 64)
+        try await store.createStaticToken(id, hash: hash, createdAt: 5)
+        try await expect(store.staticTokenIdentity(hash: hash) == id, "token digest resolves to its identity")
+        try await expect(store.staticTokenIdentity(hash: String(repeating: "c", count: 64)) == nil, "unknown digest is nil")
+        do {
+            try await store.createStaticToken(id, hash: String(repeating: "d", count: 64), createdAt: 6)
+            throw ConformanceFailure("a second token with the same name must fail")
+        } catch let e as RegistryError { try expect(e.code == .conflict, "duplicate token name is .conflict") }
+        try await store.putGrant(Grant(namespace: try Namespace("conf-tok"), identity: id, permissions: Permissions(download: true)), mode: .create)
+        try await expect(store.deleteStaticToken(id), "revoking returns true")
+        try await expect(store.staticTokenIdentity(hash: hash) == nil, "revoked token no longer resolves")
+        try await expect(store.grants(for: id).isEmpty, "revoking removes the token's grants")
+    }
+
+    /// A namespace with many versions lists completely (stores that paginate must follow every page).
+    static func manyVersions(_ store: any MetadataStore) async throws {
+        let m = try ModuleAddress(namespace: "conf-many", name: "big", system: "aws")
+        for i in 0..<1500 { try await store.insertVersion(record(m, "1.\(i).0")) }
+        try await expect(store.versions(of: m).count == 1500, "all 1500 versions are listed")
+        try await expect(store.allVersions(in: m.namespace).count == 1500, "allVersions lists all 1500")
+    }
+}
