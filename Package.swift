@@ -96,7 +96,8 @@ let package = Package(
             dependencies: ["TFRegAPI", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "TFRegCLITests", dependencies: ["TFRegCLI"], swiftSettings: swiftSettings),
+            name: "TFRegCLITests",
+            dependencies: ["TFRegCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegTesting"],

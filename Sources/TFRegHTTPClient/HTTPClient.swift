@@ -193,7 +193,8 @@ private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ co
 
 extension StringProtocol {
     func trimmingCharacters() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        // "\r\n" is one Character (a grapheme cluster), so test for it too.
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
         return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
     }
 }

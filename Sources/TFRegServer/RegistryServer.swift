@@ -72,6 +72,8 @@ public struct RegistryServer: Sendable {
             let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
             var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
             tls.minimumTLSVersion = .tlsv12
+            // On shutdown, idle keep-alive clients get close_notify; do not wait 5 s (the default) for theirs.
+            tls.shutdownTimeout = .seconds(1)
             server = try .tls(.http1(), tlsConfiguration: tls)
         } else {
             server = .http1()

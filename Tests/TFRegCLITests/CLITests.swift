@@ -1,0 +1,69 @@
+import ArgumentParser
+import Testing
+@testable import TFRegCLI
+
+@Suite struct DispatchTests {
+    @Test(arguments: [
+        (["/usr/bin/tfreg", "serve", "--port", "1"], ["serve", "--port", "1"]),
+        (["bootstrap"], ["lambda"]),
+        (["/var/task/bootstrap", "x"], ["lambda", "x"]),
+        (["get-registry-token", "env", "-r", "h"], ["token", "env", "-r", "h"]),
+        (["/home/u/.terraform.d/plugins/terraform-credentials-tfreg", "get", "h"], ["credential-helper", "get", "h"]),
+        (["install-registry-credentials-helper", "--registry-host", "h"], ["install-helper", "--registry-host", "h"]),
+        (["manage-registry-permissions", "--role-arn", "R", "--namespace", "N", "create", "-d"], ["grant", "create", "--role-arn", "R", "--namespace", "N", "-d"]),
+        (["tfreg", "grant", "-r", "R", "-n", "N", "delete"], ["grant", "delete", "-r", "R", "-n", "N"]),
+        (["tfreg", "grant", "create", "-n", "N", "--new-token", "ci"], ["grant", "create", "-n", "N", "--new-token", "ci"]),
+        (["tfreg", "grant", "--help"], ["grant", "--help"]),
+        (["bootstrapper"], []),
+    ])
+    func argv0(_ argv: [String], _ expected: [String]) {
+        #expect(TFRegCLI.Dispatch.arguments(forArgv: argv) == expected)
+    }
+
+    @Test func legacyGrantOrderParses() throws {
+        let args = TFRegCLI.Dispatch.arguments(forArgv: ["manage-registry-permissions", "--role-arn", "arn:aws:iam::123456789012:role/x", "--namespace", "acme", "create", "-d", "-c"])
+        let command = try TFReg.parseAsRoot(args)
+        let create = try #require(command as? TFReg.Grant.Create)
+        #expect(create.ns.namespace == "acme")
+        #expect(create.who.roleARN == "arn:aws:iam::123456789012:role/x")
+        #expect(create.flags.download && create.flags.createGrant && !create.flags.upload && !create.flags.deleteGrant)
+    }
+
+    @Test func unbuiltRolesDoNotPretend() {
+        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["lambda"]) }
+        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }
+    }
+}
+
+@Suite struct TerraformCredentialsTests {
+    @Test(arguments: [
+        ("registry.example.com", "TF_TOKEN_registry_example_com"),
+        ("my-registry.example.com", "TF_TOKEN_my__registry_example_com"),
+        ("Example.COM", "TF_TOKEN_example_com"),
+    ])
+    func environmentNames(_ host: String, _ name: String) {
+        #expect(TerraformCredentials.environmentVariableName(for: host) == name)
+    }
+
+    @Test func portsCannotBeExpressed() {
+        #expect(TerraformCredentials.environmentVariableName(for: "127.0.0.1:8443") == nil)
+    }
+
+    @Test func parsesCredentialsBlocks() {
+        let config = """
+            # comment with credentials "evil" { token = "no" }
+            plugin_cache_dir = "$HOME/.terraform.d/plugin-cache"
+            /* credentials "also.evil" { token = "no" } */
+            credentials "Registry.Example.com" {
+              token = "abc\\"def"
+            }
+            credentials "127.0.0.1:8443" { token = "tfr_x" } // trailing
+            provider_installation {
+              direct {}
+              credentials "nested" { token = "not-top-level" }
+            }
+            """
+        let creds = CLIConfigParser.credentials(in: config)
+        #expect(creds == ["registry.example.com": "abc\"def", "127.0.0.1:8443": "tfr_x"])
+    }
+}

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# make bench: tfreg serve vs nginx serving the same versions JSON as a static file, same machine,
+# same run, same wrk settings. Prints a markdown table. Compare ratios, not absolute numbers.
+set -euo pipefail
+BIN=${TFREG_BIN:?set TFREG_BIN to the tfreg binary}
+DURATION=${BENCH_DURATION:-10s}
+CONNS=${BENCH_CONNECTIONS:-64}
+THREADS=${BENCH_THREADS:-2}
+work=$(mktemp -d /tmp/tfreg-bench.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
+  -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+
+# --- tfreg: one plain-HTTP and one HTTPS instance on the same data directory
+export TFREG_DATA_DIR="$work/data"
+token=$("$BIN" grant create --namespace acme --new-token bench --download --upload 2>/dev/null)
+mkdir -p "$work/mod"
+printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
+http_port=$(free_port)
+"$BIN" serve --port "$http_port" --log-level warning 2>"$work/serve-http.log" & pids+=($!); tfreg_http_pid=$!
+https_port=$(free_port)
+"$BIN" serve --port "$https_port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve-https.log" & pids+=($!); tfreg_https_pid=$!
+for p in $http_port $https_port; do
+  for _ in $(seq 100); do curl -sk "http$([ $p = $https_port ] && echo s)://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
+done
+for v in 1.0.0 1.1.0 1.2.0 2.0.0; do
+  SSL_CERT_FILE="$work/cert.pem" "$BIN" publish "$work/mod" --registry "127.0.0.1:$https_port" -n acme --name vpc --system aws --version $v --token "$token" >/dev/null
+done
+versions_json=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$http_port/v1/modules/acme/vpc/aws/versions")
+
+# --- nginx serving the same JSON as a static file, over HTTP and HTTPS
+mkdir -p "$work/nginx/html/v1/modules/acme/vpc/aws" "$work/nginx/logs"
+printf '%s' "$versions_json" > "$work/nginx/html/v1/modules/acme/vpc/aws/versions"
+nginx_http=$(free_port); nginx_https=$(free_port)
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  default_type application/json;
+  keepalive_requests 1000000;
+  server {
+    listen 127.0.0.1:$nginx_http;
+    listen 127.0.0.1:$nginx_https ssl;
+    ssl_certificate $work/cert.pem;
+    ssl_certificate_key $work/key.pem;
+    root $work/nginx/html;
+  }
+}
+CONF
+chmod 755 "$work"; chmod -R a+rX "$work/nginx"
+nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>"$work/nginx/stderr.log" & pids+=($!)
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$nginx_http/v1/modules/acme/vpc/aws/versions" >/dev/null && break; sleep 0.05; done
+
+# wrk → "req/s p50 p99" (latency in ms)
+run_wrk() {
+  local url=$1; shift
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" > "$work/wrk.out" 2>&1 || true
+  awk '
+    function ms(v) { if (v ~ /us$/) return substr(v,1,length(v)-2)/1000; if (v ~ /ms$/) return substr(v,1,length(v)-2)+0; if (v ~ /s$/) return substr(v,1,length(v)-1)*1000; return v }
+    /Requests\/sec/ { rps=$2 }
+    $1=="50%" { p50=ms($2) }
+    $1=="99%" { p99=ms($2) }
+    /Non-2xx or 3xx responses/ { bad=$NF }
+    END { printf "%.0f %.2f %.2f %s\n", rps, p50, p99, (bad==""?0:bad) }' "$work/wrk.out"
+}
+
+auth=(-H "Authorization: Bearer $token")
+declare -A R
+R[nginx_http]=$(run_wrk "http://127.0.0.1:$nginx_http/v1/modules/acme/vpc/aws/versions")
+R[tfreg_http_versions]=$(run_wrk "http://127.0.0.1:$http_port/v1/modules/acme/vpc/aws/versions" "${auth[@]}")
+R[tfreg_http_download]=$(run_wrk "http://127.0.0.1:$http_port/v1/modules/acme/vpc/aws/1.2.0/download" "${auth[@]}")
+R[nginx_https]=$(run_wrk "https://127.0.0.1:$nginx_https/v1/modules/acme/vpc/aws/versions")
+R[tfreg_https_versions]=$(run_wrk "https://127.0.0.1:$https_port/v1/modules/acme/vpc/aws/versions" "${auth[@]}")
+R[tfreg_https_download]=$(run_wrk "https://127.0.0.1:$https_port/v1/modules/acme/vpc/aws/1.2.0/download" "${auth[@]}")
+
+rss() { awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
+rss_http=$(rss "$tfreg_http_pid"); rss_https=$(rss "$tfreg_https_pid")
+
+echo
+echo "## tfreg serve vs nginx (static file) — wrk -t$THREADS -c$CONNS -d$DURATION, $(nproc) cores, same run"
+echo
+printf '| %-34s | %10s | %8s | %8s | %8s | %11s |\n' "target" "req/s" "p50 ms" "p99 ms" "non-2xx" "vs nginx"
+printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------" "----------" "-------------"
+row() {
+  local name=$1 key=$2 base=$3
+  read -r rps p50 p99 bad <<< "${R[$key]}"
+  read -r brps _ <<< "${R[$base]}"
+  local ratio; ratio=$(awk -v a="$rps" -v b="$brps" 'BEGIN { if (b>0) printf "%.0f %%", 100*a/b; else print "n/a" }')
+  printf '| %-34s | %10s | %8s | %8s | %8s | %11s |\n' "$name" "$rps" "$p50" "$p99" "$bad" "$ratio"
+}
+row "nginx static versions (HTTP)" nginx_http nginx_http
+row "tfreg versions, authorized (HTTP)" tfreg_http_versions nginx_http
+row "tfreg download, authorized (HTTP)" tfreg_http_download nginx_http
+row "nginx static versions (HTTPS)" nginx_https nginx_https
+row "tfreg versions, authorized (HTTPS)" tfreg_https_versions nginx_https
+row "tfreg download, authorized (HTTPS)" tfreg_https_download nginx_https
+echo
+echo "tfreg peak RSS (VmHWM): HTTP instance ${rss_http} MiB, HTTPS instance ${rss_https} MiB (goal ≤ 64 MB)"
+echo "Goal: tfreg versions ≥ 50 % of nginx's req/s."
