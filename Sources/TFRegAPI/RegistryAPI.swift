@@ -39,16 +39,14 @@ public struct RegistryAPI: Sendable {
     }
 
     public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
-        var logger = logger
-        logger[metadataKey: "request_id"] = "\(request.requestID)"
         do {
             return try await route(request, logger: logger)
         } catch {
             switch error.code {
             case .internalError, .unavailable:
-                logger.error("request failed", metadata: ["method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"])
+                logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"])
             default:
-                logger.debug("request rejected", metadata: ["status": "\(error.code.httpStatus)", "error": "\(error.message)"])
+                logger.debug("request rejected", metadata: ["request_id": "\(request.requestID)", "status": "\(error.code.httpStatus)", "error": "\(error.message)"])
             }
             return .error(error)
         }
@@ -117,7 +115,7 @@ public struct RegistryAPI: Sendable {
             let version = try Version(rest[3])
             try only("GET", "DELETE")
             if method == "DELETE" {
-                try await service.deleteVersion(version, of: module, caller: caller, logger: logger)
+                try await service.deleteVersion(version, of: module, caller: caller, logger: Self.withRequestID(logger, req))
                 return APIResponse(status: 204)
             }
             return try await moduleDetail(module, version: version, caller: caller)
@@ -126,10 +124,17 @@ public struct RegistryAPI: Sendable {
             return try await download(req, module, version: try Version(rest[3]), caller: caller)
         case 5 where rest[4] == "upload":
             try only("POST", "PUT")
-            return try await upload(req, module, version: try Version(rest[3]), caller: caller, logger: logger)
+            return try await upload(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
         default:
             throw .notFound("no such endpoint")
         }
+    }
+
+    /// Writes are rare: their log lines carry the request id (reads skip the metadata copy).
+    static func withRequestID(_ logger: Logger, _ req: APIRequest) -> Logger {
+        var l = logger
+        l[metadataKey: "request_id"] = "\(req.requestID)"
+        return l
     }
 
     // MARK: Authentication
@@ -330,7 +335,12 @@ public struct RegistryAPI: Sendable {
 }
 
 extension Substring {
+    /// Trims spaces and tabs on the UTF-8 view (no grapheme breaking: this runs on every request).
     func trimmingSpaces() -> String {
-        String(self.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+        let u = self.utf8
+        var start = u.startIndex, end = u.endIndex
+        while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+        while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
+        return String(self[start..<end])
     }
 }

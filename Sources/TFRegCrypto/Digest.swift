@@ -4,9 +4,16 @@ import CLibCrypto
 public enum SHA256 {
     /// One-shot SHA-256 of `bytes`.
     public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var hasher = Hasher()
-        hasher.update(bytes)
-        return hasher.finalize()
+        var out = [UInt8](repeating: 0, count: 32)
+        let oneShot: Void? = bytes.withContiguousStorageIfAvailable { input in
+            out.withUnsafeMutableBufferPointer { _ = EVP_Digest(input.baseAddress, input.count, $0.baseAddress, nil, EVP_sha256(), nil) }
+        }
+        if oneShot == nil {
+            var hasher = Hasher()
+            hasher.update(bytes)
+            return hasher.finalize()
+        }
+        return out
     }
 
     /// Incremental SHA-256, for archives that arrive in chunks.

@@ -5,6 +5,7 @@ import TFRegCore
 /// so a registered version survives power loss, and a schema versioned with `PRAGMA user_version`.
 public final class SQLiteMetadataStore: MetadataStore {
     private let connection: SQLiteConnection
+    private let cache: ReadCache?
     public let path: String
 
     /// Schema migrations; entry N brings `user_version` from N to N+1. Append only.
@@ -29,7 +30,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         """
     ]
 
-    public init(path: String) throws(RegistryError) {
+    /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
+    /// lookups; it is exact (see `ReadCache`), so only tests of the uncached path turn it off.
+    public init(path: String, cached: Bool = true) throws(RegistryError) {
         self.path = path
         do {
             connection = try SQLiteConnection(path: path)
@@ -46,6 +49,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     }
                 }
             }
+            cache = cached ? try ReadCache(path: path) : nil
         } catch {
             throw RegistryError(.unavailable, "the metadata database cannot be opened: \(error.message)", detail: "\(path): \(error)")
         }
@@ -87,10 +91,14 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
-        return try await run { db throws(SQLiteError) in
-            try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ?", params)
-                .compactMap(Self.record)
+        let load = { () async throws(RegistryError) -> [ModuleVersionRecord] in
+            try await self.run { db throws(SQLiteError) in
+                try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ?", params)
+                    .compactMap(Self.record)
+            }
         }
+        guard let cache else { return try await load() }
+        return try await cache.versions(module.description, load: load)
     }
 
     public func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
@@ -112,6 +120,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func insertVersion(_ r: ModuleVersionRecord) async throws(RegistryError) {
+        defer { cache?.invalidate() }
         let params: [SQLValue] = [
             .text(r.module.namespace.value), .text(r.module.name), .text(r.module.system), .text(r.version.description),
             r.location.bucket.map(SQLValue.text) ?? .null, .text(r.location.key), .text(r.sha256), .integer(r.size),
@@ -128,6 +137,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        defer { cache?.invalidate() }
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> ModuleVersionRecord? in
@@ -154,9 +164,13 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant? {
         let params: [SQLValue] = [.text(namespace.value), .text(identity.value)]
-        return try await run { db throws(SQLiteError) in
-            try db.query("SELECT \(Self.grantColumns) FROM grants WHERE namespace = ? AND identity = ?", params).first.flatMap(Self.grant)
+        let load = { () async throws(RegistryError) -> Grant? in
+            try await self.run { db throws(SQLiteError) in
+                try db.query("SELECT \(Self.grantColumns) FROM grants WHERE namespace = ? AND identity = ?", params).first.flatMap(Self.grant)
+            }
         }
+        guard let cache else { return try await load() }
+        return try await cache.grant("\(namespace.value)\u{0}\(identity.value)", load: load)
     }
 
     public func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant] {
@@ -174,6 +188,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func putGrant(_ g: Grant, mode: GrantWriteMode) async throws(RegistryError) {
+        defer { cache?.invalidate() }
         let p = g.permissions
         let values: [SQLValue] = [
             .text(g.namespace.value), .text(g.identity.value), .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0),
@@ -202,6 +217,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func deleteGrant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Bool {
+        defer { cache?.invalidate() }
         let params: [SQLValue] = [.text(namespace.value), .text(identity.value)]
         return try await run { db throws(SQLiteError) in
             try db.query("DELETE FROM grants WHERE namespace = ? AND identity = ?", params)
@@ -213,12 +229,17 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public func staticTokenIdentity(hash sha256: String) async throws(RegistryError) -> Identity? {
         let params: [SQLValue] = [.text(sha256)]
-        return try await run { db throws(SQLiteError) in
-            try db.query("SELECT identity FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap { try? Identity($0) }
+        let load = { () async throws(RegistryError) -> Identity? in
+            try await self.run { db throws(SQLiteError) in
+                try db.query("SELECT identity FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap { try? Identity($0) }
+            }
         }
+        guard let cache else { return try await load() }
+        return try await cache.token(sha256, load: load)
     }
 
     public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
+        defer { cache?.invalidate() }
         let params: [SQLValue] = [.text(identity.value), .text(sha256), .integer(createdAt)]
         do {
             try await connection.run { db throws(SQLiteError) in
@@ -231,6 +252,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
+        defer { cache?.invalidate() }
         let params: [SQLValue] = [.text(identity.value)]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> Bool in

@@ -11,8 +11,43 @@ import Glibc
     let dir = TemporaryDirectory()
     deinit { dir.remove() }
 
-    @Test func conformance() async throws {
-        try await MetadataStoreConformance.run(try SQLiteMetadataStore(path: dir.path + "/c.db"))
+    @Test(arguments: [true, false])
+    func conformance(cached: Bool) async throws {
+        try await MetadataStoreConformance.run(try SQLiteMetadataStore(path: dir.path + "/c-\(cached).db", cached: cached))
+    }
+
+    /// The server's cached reads see writes made by another connection (the `tfreg grant` CLI) at once:
+    /// a revoked token or removed grant never keeps working from the cache.
+    @Test func cacheSeesWritesFromAnotherConnection() async throws {
+        let path = dir.path + "/shared.db"
+        let server = try SQLiteMetadataStore(path: path)
+        let cli = try SQLiteMetadataStore(path: path, cached: false)
+        let ns = try Namespace("acme")
+        let id = try Identity.token(named: "ci")
+        let digest = String(repeating: "e", count: 64)
+        let m = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+
+        #expect(try await server.grant(for: id, in: ns) == nil)  // a cached negative
+        try await cli.createStaticToken(id, hash: digest, createdAt: 0)
+        try await cli.putGrant(Grant(namespace: ns, identity: id, permissions: Permissions(download: true)), mode: .create)
+        #expect(try await server.staticTokenIdentity(hash: digest) == id)
+        #expect(try await server.grant(for: id, in: ns)?.permissions.download == true)
+        #expect(try await server.versions(of: m).isEmpty)
+        // Warm every cache entry, then change each from the other connection.
+        for _ in 0..<3 {
+            _ = try await server.staticTokenIdentity(hash: digest)
+            _ = try await server.grant(for: id, in: ns)
+        }
+        try await cli.putGrant(Grant(namespace: ns, identity: id, permissions: Permissions(upload: true)), mode: .update)
+        #expect(try await server.grant(for: id, in: ns)?.permissions == Permissions(upload: true))
+        try await cli.insertVersion(ModuleVersionRecord(module: m, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "s", size: 1, publishedAt: 0))
+        #expect(try await server.versions(of: m).count == 1)
+        #expect(try await cli.deleteStaticToken(id))
+        #expect(try await server.staticTokenIdentity(hash: digest) == nil)
+        #expect(try await server.grant(for: id, in: ns) == nil)
+        // And the server's own writes invalidate its own cache.
+        _ = try await server.deleteVersion(try Version("1.0.0"), of: m)
+        #expect(try await server.versions(of: m).isEmpty)
     }
 
     @Test func schemaIsVersionedAndDataSurvivesReopen() async throws {

@@ -50,12 +50,12 @@ public struct APIRequest: Sendable {
 
     /// The first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { HeaderName.equal($0.name, name) }?.value
     }
 
     /// All headers with this name.
     public func headers(named name: String) -> [String] {
-        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+        headers.filter { HeaderName.equal($0.name, name) }.map(\.value)
     }
 }
 
@@ -78,12 +78,26 @@ public struct APIResponse: Sendable {
     }
 
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+        headers.first { HeaderName.equal($0.name, name) }?.value
     }
 
     /// The body as bytes (files are not read).
     public var bodyBytes: [UInt8] {
         if case .bytes(let b) = body { return b }
         return []
+    }
+}
+
+/// Header names compare case-insensitively in ASCII (RFC 9110 §5.1), without allocating.
+enum HeaderName {
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return false }
+        for (c, d) in zip(x, y) where c != d {
+            let lc = c >= 0x41 && c <= 0x5a ? c | 0x20 : c
+            let ld = d >= 0x41 && d <= 0x5a ? d | 0x20 : d
+            if lc != ld { return false }
+        }
+        return true
     }
 }

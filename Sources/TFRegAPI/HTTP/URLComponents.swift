@@ -6,19 +6,41 @@
 public enum URLParsing {
     /// Splits and decodes an absolute path. A single trailing `/` is allowed and ignored.
     public static func segments(of rawPath: String) -> [String]? {
-        guard rawPath.hasPrefix("/"), rawPath.utf8.count <= 2048 else { return nil }
-        var body = rawPath.dropFirst()
-        if body.hasSuffix("/") { body = body.dropLast() }
-        if body.isEmpty { return [] }
-        var out: [String] = []
-        for raw in body.split(separator: "/", omittingEmptySubsequences: false) {
-            guard !raw.isEmpty, let decoded = percentDecode(raw, plusIsSpace: false) else { return nil }
-            guard decoded != ".", decoded != "..", !decoded.contains("/"),
-                !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\\" })
-            else { return nil }
-            out.append(decoded)
+        var path = rawPath
+        return path.withUTF8 { u -> [String]? in
+            guard u.count >= 1, u.count <= 2048, u[0] == UInt8(ascii: "/") else { return nil }
+            var end = u.count
+            if end > 1 && u[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            var out: [String] = []
+            out.reserveCapacity(8)
+            var start = 1
+            while start < end {
+                var stop = start
+                var escaped = false
+                while stop < end && u[stop] != UInt8(ascii: "/") {
+                    let c = u[stop]
+                    // Raw controls, space, backslash and non-ASCII must be percent-encoded by a client.
+                    if c <= 0x20 || c >= 0x7f || c == UInt8(ascii: "\\") { return nil }
+                    if c == UInt8(ascii: "%") { escaped = true }
+                    stop += 1
+                }
+                guard stop > start else { return nil }  // empty segment: "//"
+                let raw = UnsafeBufferPointer(rebasing: u[start..<stop])
+                let segment: String
+                if escaped {
+                    guard let decoded = percentDecode(Substring(decoding: raw, as: UTF8.self), plusIsSpace: false),
+                        !decoded.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f || $0 == "\\" || $0 == "/" })
+                    else { return nil }
+                    segment = decoded
+                } else {
+                    segment = String(decoding: raw, as: UTF8.self)
+                }
+                guard segment != ".", segment != ".." else { return nil }
+                out.append(segment)
+                start = stop + 1
+            }
+            return out
         }
-        return out
     }
 
     /// Parses `a=1&b=2` (form encoding: `+` is a space). Nil on a malformed escape.
@@ -36,6 +58,9 @@ public enum URLParsing {
     }
 
     public static func percentDecode(_ s: Substring, plusIsSpace: Bool) -> String? {
+        if !s.utf8.contains(UInt8(ascii: "%")) && !(plusIsSpace && s.utf8.contains(UInt8(ascii: "+"))) {
+            return String(s)  // the common case: nothing to decode
+        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(s.utf8.count)
         var it = s.utf8.makeIterator()
