@@ -62,7 +62,7 @@ public struct RegistryServer: Sendable {
                 metadata: [
                     "request_id": "\(context.id)", "method": "\(apiRequest.method)", "path": "\(apiRequest.path)",
                     "status": "\(response.status)",
-                    "duration_ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds * 1000))",
+                    "duration_ms": "\(Self.milliseconds(elapsed))",
                 ])
             return Self.makeResponse(response, headOnly: request.method == .head)
         }
@@ -88,6 +88,10 @@ public struct RegistryServer: Sendable {
         let group = ServiceGroup(
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds / 1_000_000_000_000) / 1000
     }
 
     static func makeRequest(_ request: Request, scheme: String, requestID: String) -> APIRequest {
