@@ -11,6 +11,9 @@ public enum URLParsing {
             guard u.count >= 1, u.count <= 2048, u[0] == UInt8(ascii: "/") else { return nil }
             var end = u.count
             if end > 1 && u[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            // "//…" or "…//" would hide an empty segment behind the one trailing slash we allow.
+            if u.count >= 2 && u[1] == UInt8(ascii: "/") { return nil }
+            if end > 1 && u[end - 1] == UInt8(ascii: "/") { return nil }
             var out: [String] = []
             out.reserveCapacity(8)
             var start = 1
