@@ -29,8 +29,15 @@ public struct StaticTokenAuthenticator: Authenticator {
 
     /// `tfr_` followed by exactly 43 URL-safe base64 characters.
     public static func isWellFormed(_ token: String) -> Bool {
-        guard token.hasPrefix(prefix), token.utf8.count == prefix.utf8.count + 43 else { return false }
-        return Base64.decode(token.dropFirst(prefix.count), urlSafe: true)?.count == 32
+        let u = token.utf8
+        guard u.count == 47, token.hasPrefix(prefix) else { return false }
+        // 43 base64url characters; the last carries 2 padding bits, which must be zero (canonical form).
+        for (i, c) in u.dropFirst(4).enumerated() {
+            let isAlnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
+            guard isAlnum || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
+            if i == 42 { guard "AEIMQUYcgkosw048".utf8.contains(c) else { return false } }
+        }
+        return true
     }
 
     public func recognizes(_ token: String) -> Bool { token.hasPrefix(Self.prefix) }

@@ -102,6 +102,10 @@ public final class SQLiteMetadataStore: MetadataStore {
     }
 
     public func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        if cache != nil {
+            // Served from the cached version list of the module (the download path's one lookup).
+            return try await versions(of: module).first { $0.version == version }
+        }
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
         return try await run { db throws(SQLiteError) in
             try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params)

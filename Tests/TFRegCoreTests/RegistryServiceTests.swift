@@ -93,3 +93,23 @@ struct AcceptAll: ArchiveInspector {
         #expect(search.items.map(\.module.name) == ["m5"])
     }
 }
+
+@Suite struct StaticTokenFormatTests {
+    @Test func generatedTokensAreWellFormedAndDistinct() {
+        var seen = Set<String>()
+        for _ in 0..<200 {
+            let t = StaticTokenAuthenticator.generate()
+            #expect(StaticTokenAuthenticator.isWellFormed(t), "\(t)")
+            #expect(t.utf8.count == 47)
+            seen.insert(t)
+        }
+        #expect(seen.count == 200)
+    }
+
+    @Test(arguments: ["", "tfr_", "tfr_" + String(repeating: "A", count: 42), "tfr_" + String(repeating: "A", count: 44),
+                      "tfx_" + String(repeating: "A", count: 43), "tfr_" + String(repeating: "A", count: 42) + "B",
+                      "tfr_" + String(repeating: "A", count: 42) + "=", "tfr_" + String(repeating: "+", count: 43)])
+    func malformed(_ t: String) {
+        #expect(!StaticTokenAuthenticator.isWellFormed(t))
+    }
+}
