@@ -100,7 +100,7 @@ let package = Package(
             dependencies: ["TFRegCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegTesting"],
+            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegTesting"],
             swiftSettings: swiftSettings),
     ]
 )

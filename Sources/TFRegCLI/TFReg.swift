@@ -20,7 +20,7 @@ public struct TFReg: AsyncParsableCommand {
             (credential-helper), bootstrap (lambda). Roles that are not built yet are not listed.
             """,
         version: version,
-        subcommands: [Serve.self, Grant.self, Publish.self],
+        subcommands: [Serve.self, Grant.self, Publish.self, Backup.self, Restore.self],
         helpNames: [.short, .long]
     )
 
@@ -40,6 +40,9 @@ public struct TFReg: AsyncParsableCommand {
             // The client-safe message; internal detail only at debug level.
             printError("Error: \(error.message)")
             Glibc.exit(error.code == .unavailable ? 69 : 1)
+        } catch let error as CLIFailure {
+            printError("Error: \(error.description)")
+            Glibc.exit(1)
         } catch let error as RegistryClientError {
             printError("Error: \(error.description)")
             Glibc.exit(1)
@@ -76,4 +79,10 @@ public enum Dispatch {
         }
         return rest
     }
+}
+
+/// A failure the CLI reports as one line, without usage text.
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -30,6 +30,23 @@ public struct ServerConfiguration: Sendable {
     }
 
     public var usesTLS: Bool { tlsCertificatePath != nil }
+
+    /// Loads the certificate chain and key and checks that they belong together, without listening.
+    public func validateTLS() throws -> String? {
+        guard let cert = tlsCertificatePath, let key = tlsKeyPath else { return nil }
+        let chain = try NIOSSLCertificate.fromPEMFile(cert)
+        guard let leaf = chain.first else { throw ConfigurationError("\(cert) holds no certificate") }
+        let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        // Building a context fails when the key does not match the certificate.
+        _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey)))
+        let expiry = leaf.notValidAfter
+        return "certificate valid until \(rfc3339(Int64(expiry)))"
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
 /// The Hummingbird adapter: turns Hummingbird requests into `APIRequest`s, hands them to

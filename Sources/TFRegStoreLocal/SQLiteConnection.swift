@@ -139,6 +139,24 @@ final class SQLiteConnection: @unchecked Sendable {
         }
     }
 
+    /// Copies this database into `path` with SQLite's online backup API: a consistent snapshot even
+    /// while other connections write (the copy restarts if the source changes under it).
+    func backup(to path: String) throws(SQLiteError) {
+        var dest: OpaquePointer?
+        var rc = sqlite3_open_v2(path, &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil)
+        defer { sqlite3_close_v2(dest) }
+        guard rc == SQLITE_OK, let dest else { throw SQLiteError(code: rc, message: "cannot open \(path)") }
+        guard let backup = sqlite3_backup_init(dest, "main", db, "main") else {
+            throw SQLiteError(code: sqlite3_errcode(dest), message: String(cString: sqlite3_errmsg(dest)))
+        }
+        repeat {
+            rc = sqlite3_backup_step(backup, 256)
+            if rc == SQLITE_BUSY || rc == SQLITE_LOCKED { sqlite3_sleep(5) }
+        } while rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED
+        sqlite3_backup_finish(backup)
+        guard rc == SQLITE_DONE else { throw SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(dest))) }
+    }
+
     private func prepared(_ sql: String) throws(SQLiteError) -> OpaquePointer {
         if let stmt = statements[sql] { return stmt }
         var stmt: OpaquePointer?

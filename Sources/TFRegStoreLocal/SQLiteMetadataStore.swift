@@ -9,7 +9,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     public let path: String
 
     /// Schema migrations; entry N brings `user_version` from N to N+1. Append only.
-    static let migrations: [String] = [
+    public static let migrations: [String] = [
         """
         CREATE TABLE module_versions (
             namespace TEXT NOT NULL, name TEXT NOT NULL, system TEXT NOT NULL, version TEXT NOT NULL,
@@ -32,10 +32,19 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
     /// lookups; it is exact (see `ReadCache`), so only tests of the uncached path turn it off.
-    public init(path: String, cached: Bool = true) throws(RegistryError) {
+    public init(path: String, cached: Bool = true, readOnly: Bool = false) throws(RegistryError) {
         self.path = path
-        do {
-            connection = try SQLiteConnection(path: path)
+        do throws(SQLiteError) {
+            connection = try SQLiteConnection(path: path, readOnly: readOnly)
+            if readOnly {
+                // Inspection only (check-config): no pragmas that write, no migrations.
+                cache = nil
+                let current = Int(try connection.sync { db throws(SQLiteError) in try db.query("PRAGMA user_version").first?.first?.int ?? 0 })
+                guard current <= Self.migrations.count else {
+                    throw SQLiteError(code: 1, message: "database schema \(current) is newer than this tfreg (\(Self.migrations.count)); upgrade tfreg")
+                }
+                return
+            }
             try connection.sync { db throws(SQLiteError) in
                 try db.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
                 try db.transaction { () throws(SQLiteError) in
@@ -72,6 +81,10 @@ public final class SQLiteMetadataStore: MetadataStore {
     static func map(_ e: SQLiteError) -> RegistryError {
         if e.isConstraint { return .conflict("the item already exists") }
         return .unavailable("the metadata database", detail: e.description)
+    }
+
+    func backupConnection(to path: String) async throws(RegistryError) {
+        try await run { db throws(SQLiteError) in try db.backup(to: path) }
     }
 
     // MARK: Versions

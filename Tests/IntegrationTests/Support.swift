@@ -104,9 +104,9 @@ final class ServerProcess: @unchecked Sendable {
     var baseURL: String { "https://\(host)" }
     var logText: String { log.text }
 
-    init(extraEnv: [String: String] = [:]) throws {
+    init(extraEnv: [String: String] = [:], dataDir existing: String? = nil) throws {
         dir = makeTemporaryDirectory("tfreg-it")
-        dataDir = dir + "/data"
+        dataDir = existing ?? dir + "/data"
         (cert, key) = try makeDevCertificate(in: dir)
         process.executableURL = URL(fileURLWithPath: TFRegBinary.path)
         process.arguments = ["serve", "--port", "0", "--tls-cert", cert, "--tls-key", key, "--data-dir", dataDir, "--log-format", "json"]

@@ -7,6 +7,10 @@ import TFRegCrypto
 import TFRegServer
 import TFRegStoreLocal
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension TFReg {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -42,8 +46,15 @@ extension TFReg {
 
         @OptionGroup var logging: LoggingOptions
 
+        @Flag(help: "Check the configuration (flags, environment, TLS files, data directory, database) and exit without serving.")
+        var checkConfig = false
+
         func run() async throws {
             let config = try ResolvedServeConfiguration(self)
+            if checkConfig {
+                try ConfigCheck.run(config, dataDirectory: store.resolvedDataDirectory)
+                return
+            }
             logging.bootstrap()
             let logger = Logger(label: "tfreg.serve")
             let (store, storage) = try store.openLocal()
@@ -156,5 +167,49 @@ enum ArchiveSigningKey {
         let key = SecureRandom.bytes(32)
         try FileSystem.writeAtomically(path, key, mode: 0o600)
         return key
+    }
+}
+
+/// `tfreg serve --check-config`: everything `serve` would check at start, without creating files.
+enum ConfigCheck {
+    static func run(_ config: ResolvedServeConfiguration, dataDirectory: String) throws {
+        var lines: [String] = []
+        let scheme = config.server.usesTLS ? "https" : "http"
+        lines.append("listen: \(scheme)://\(config.server.host):\(config.server.port)")
+        do {
+            if let tls = try config.server.validateTLS() { lines.append("tls: \(tls)") } else {
+                lines.append("tls: none (plain HTTP; put a TLS proxy in front)")
+            }
+        } catch {
+            throw CLIFailure("TLS certificate or key is unusable: \(error)")
+        }
+        lines.append("public url: \(config.publicURL ?? "from each request's Host header")")
+        lines.append("max upload: \(config.maxUploadBytes) bytes; download link ttl: \(config.downloadLinkTTL) s")
+        // The data directory must exist and be writable, or be creatable in a writable parent.
+        var probe = dataDirectory
+        while !FileSystem.exists(probe) {
+            guard let slash = probe.lastIndex(of: "/"), slash != probe.startIndex else { probe = "."; break }
+            probe = String(probe[..<slash])
+        }
+        guard access(probe, W_OK | X_OK) == 0 else {
+            throw CLIFailure("data directory \(dataDirectory) is not writable (checked \(probe); set --data-dir or TFREG_DATA_DIR)")
+        }
+        let db = dataDirectory + "/registry.db"
+        if FileSystem.exists(db) {
+            let store = try SQLiteMetadataStore(path: db, cached: false, readOnly: true)
+            let version = try store.schemaVersion
+            lines.append("database: \(db) (schema \(version) of \(SQLiteMetadataStore.migrations.count))")
+        } else {
+            lines.append("database: \(db) (created on first start)")
+        }
+        let key = dataDirectory + "/keys/archive-url.key"
+        if FileSystem.exists(key) {
+            guard FileSystem.read(key, limit: 1024)?.count == 32 else { throw CLIFailure("\(key) is not a readable 32-byte key") }
+            lines.append("archive link key: \(key)")
+        } else {
+            lines.append("archive link key: created on first start")
+        }
+        for l in lines { print(l) }
+        print("configuration OK")
     }
 }

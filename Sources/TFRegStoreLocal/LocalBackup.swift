@@ -1,0 +1,163 @@
+import TFRegCore
+import TFRegCrypto
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Backup and restore of a local data directory (SQLite database + archives + keys).
+///
+/// Backup: an online snapshot of the database with SQLite's backup API (the server may keep taking
+/// uploads), then every archive the snapshot references, copied with its SHA-256 verified. Archives are
+/// immutable and made durable before their row is inserted, so the snapshot's archives all exist —
+/// unless a version was deleted meanwhile; such a row is dropped from the copy, so the backup never
+/// holds a version without its archive.
+///
+/// Restore: verifies every archive in the backup against the database's digests, copies archives
+/// first and the database last, so an interrupted restore never leaves rows without archives.
+public enum LocalBackup {
+    public struct Report: Sendable {
+        public var versions: Int
+        public var bytes: Int64
+        public var dropped: [String]
+    }
+
+    public static func backup(dataDirectory: String, to destination: String) async throws(RegistryError) -> Report {
+        try prepareEmptyDirectory(destination)
+        let source = try SQLiteMetadataStore(path: dataDirectory + "/registry.db", cached: false)
+        try await source.backup(to: destination + "/registry.db")
+        _ = chmod(destination + "/registry.db", 0o600)
+        let snapshot = try SQLiteMetadataStore(path: destination + "/registry.db", cached: false)
+        var report = Report(versions: 0, bytes: 0, dropped: [])
+        for record in try await snapshot.allVersions(in: nil) where record.location.bucket == nil {
+            guard FileArchiveStorage.isSafeKey(record.location.key) else {
+                throw .init(.unprocessable, "unsafe archive key in database: \(record.location.key)")
+            }
+            let from = dataDirectory + "/archives/" + record.location.key
+            guard FileSystem.exists(from) else {
+                _ = try await snapshot.deleteVersion(record.version, of: record.module)
+                report.dropped.append("\(record.module) \(record.version)")
+                continue
+            }
+            report.bytes += try copyVerified(from: from, to: destination + "/archives/" + record.location.key, sha256: record.sha256)
+            report.versions += 1
+        }
+        let key = dataDirectory + "/keys/archive-url.key"
+        if let bytes = FileSystem.read(key, limit: 1024) {
+            try FileSystem.makeDirectories(destination + "/keys", mode: 0o700)
+            try FileSystem.writeAtomically(destination + "/keys/archive-url.key", bytes, mode: 0o600)
+        }
+        try FileSystem.fsyncDirectory(destination)
+        return report
+    }
+
+    public static func restore(from backup: String, into dataDirectory: String, force: Bool) async throws(RegistryError) -> Report {
+        guard FileSystem.exists(backup + "/registry.db") else {
+            throw .badRequest("\(backup) is not a tfreg backup (no registry.db)")
+        }
+        if FileSystem.exists(dataDirectory + "/registry.db") && !force {
+            throw .conflict("\(dataDirectory) already holds a registry; stop the server and pass --force to replace it")
+        }
+        let snapshot = try SQLiteMetadataStore(path: backup + "/registry.db", cached: false)
+        let records = try await snapshot.allVersions(in: nil).filter { $0.location.bucket == nil }
+        // Verify everything before touching the destination.
+        for r in records {
+            guard FileArchiveStorage.isSafeKey(r.location.key) else { throw .init(.unprocessable, "unsafe archive key in backup: \(r.location.key)") }
+            let digest = try sha256(ofFile: backup + "/archives/" + r.location.key)
+            guard constantTimeEquals(Array(digest.utf8), Array(r.sha256.utf8)) else {
+                throw .init(.unprocessable, "archive of \(r.module) \(r.version) does not match its SHA-256 in the backup")
+            }
+        }
+        _ = try FileArchiveStorage(root: dataDirectory)
+        var report = Report(versions: 0, bytes: 0, dropped: [])
+        for r in records {
+            report.bytes += try copyVerified(from: backup + "/archives/" + r.location.key, to: dataDirectory + "/archives/" + r.location.key, sha256: r.sha256)
+            report.versions += 1
+        }
+        if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024) {
+            try FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700)
+            try FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600)
+        }
+        // The database last: copied to a temporary name, then renamed over the old one.
+        let temporary = dataDirectory + "/registry.db.restoring"
+        _ = unlink(temporary)
+        try await snapshot.backup(to: temporary)
+        _ = chmod(temporary, 0o640)
+        for suffix in ["-wal", "-shm"] { _ = unlink(dataDirectory + "/registry.db" + suffix) }
+        guard rename(temporary, dataDirectory + "/registry.db") == 0 else {
+            throw .unavailable("storage", detail: "rename restored database: errno \(errno)")
+        }
+        try FileSystem.fsyncDirectory(dataDirectory)
+        return report
+    }
+
+    static func prepareEmptyDirectory(_ path: String) throws(RegistryError) {
+        try FileSystem.makeDirectories(path, mode: 0o700)
+        guard let dir = opendir(path) else { throw .unavailable("storage", detail: "cannot read \(path)") }
+        defer { closedir(dir) }
+        while let e = readdir(dir) {
+            let name = withUnsafePointer(to: e.pointee.d_name) { $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) } }
+            if name != "." && name != ".." { throw .conflict("backup destination \(path) is not empty") }
+        }
+    }
+
+    static func sha256(ofFile path: String) throws(RegistryError) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .init(.unprocessable, "missing archive \(path)") }
+        defer { close(fd) }
+        var hasher = SHA256.Hasher()
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 { throw .unavailable("storage", detail: "read \(path): errno \(errno)") }
+            if n == 0 { break }
+            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return Hex.encode(hasher.finalize())
+    }
+
+    /// Copies a file, hashing it on the way; fails (and leaves nothing) if the digest differs.
+    static func copyVerified(from: String, to: String, sha256 expected: String) throws(RegistryError) -> Int64 {
+        let dir = String(to[..<to.lastIndex(of: "/")!])
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        let input = open(from, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw .init(.unprocessable, "missing archive \(from)") }
+        defer { close(input) }
+        let temporary = to + ".partial"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o640)
+        guard output >= 0 else { throw .unavailable("storage", detail: "create \(temporary): errno \(errno)") }
+        var hasher = SHA256.Hasher()
+        var total: Int64 = 0
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        var failed = false
+        while !failed {
+            let n = buf.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            if n < 0 { failed = true; break }
+            if n == 0 { break }
+            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            let written = buf.withUnsafeBytes { write(output, $0.baseAddress, n) }
+            if written != n { failed = true }
+            total += Int64(n)
+        }
+        let synced = fsync(output) == 0
+        close(output)
+        let digest = Hex.encode(hasher.finalize())
+        guard !failed, synced, digest == expected else {
+            unlink(temporary)
+            if !failed && synced { throw .init(.unprocessable, "archive \(from) does not match its recorded SHA-256") }
+            throw .unavailable("storage", detail: "copy \(from) → \(to)")
+        }
+        guard rename(temporary, to) == 0 else {
+            unlink(temporary)
+            throw .unavailable("storage", detail: "rename \(to): errno \(errno)")
+        }
+        return total
+    }
+}
+
+extension SQLiteMetadataStore {
+    /// A consistent online snapshot of the database at `path`.
+    public func backup(to path: String) async throws(RegistryError) {
+        try await backupConnection(to: path)
+    }
+}
