@@ -1,0 +1,109 @@
+import ArgumentParser
+import TFRegAPI
+import TFRegStoreLocal
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TFReg {
+    /// Terraform's credentials-helper protocol (PROTOCOL.md, "Terraform credentials"). Started as
+    /// `terraform-credentials-tfreg [args…] get|store|forget HOST`.
+    struct CredentialHelper: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "credential-helper",
+            abstract: "Terraform credentials helper: get, store and forget registry tokens per host.",
+            discussion: """
+                get HOST prints {"token":"…"} for a token stored with store, or {} when there is none. \
+                store HOST reads {"token":"…"} from standard input; forget HOST removes it. Tokens live in \
+                $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600. Obtaining \
+                short-lived tokens from AWS IAM identity is not part of this release.
+                """)
+
+        @Argument(parsing: .captureForPassthrough, help: "[helper arguments…] get|store|forget HOST")
+        var words: [String] = []
+
+        func run() throws {
+            guard words.count >= 2, let verb = ["get", "store", "forget"].first(where: { $0 == words[words.count - 2] }) else {
+                drainStandardInputIfStore()
+                throw CLIFailure("usage: terraform-credentials-tfreg [args…] get|store|forget HOST")
+            }
+            let host = words[words.count - 1].lowercased()
+            guard URLParsing.isValidHost(host) else {
+                drainStandardInputIfStore()
+                throw CLIFailure("invalid host '\(host)'")
+            }
+            let file = CredentialsFile()
+            switch verb {
+            case "get":
+                if let token = try file.load()[host] {
+                    print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
+                } else {
+                    print("{}")
+                }
+            case "store":
+                let input = readAllStandardInput()
+                struct Stored: Decodable { let token: String }
+                guard let stored = try? JSONDecoder().decode(Stored.self, from: Data(input)), !stored.token.isEmpty,
+                    stored.token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
+                else { throw CLIFailure("store expects a JSON object with a \"token\" string on standard input") }
+                var all = try file.load()
+                all[host] = stored.token
+                try file.save(all)
+            default:
+                var all = try file.load()
+                if all.removeValue(forKey: host) != nil { try file.save(all) }
+            }
+        }
+
+        private func drainStandardInputIfStore() {
+            if words.contains("store") { _ = readAllStandardInput() }
+        }
+    }
+}
+
+func readAllStandardInput() -> [UInt8] {
+    var out: [UInt8] = []
+    var buf = [UInt8](repeating: 0, count: 4096)
+    while out.count < 1 << 20 {
+        let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    return out
+}
+
+/// tfreg's own credentials file: `{"hosts": {"HOST": {"token": "…"}}}`, mode 0600, written atomically.
+struct CredentialsFile {
+    let path: String
+
+    init() {
+        let base = Env.value("XDG_CONFIG_HOME") ?? Env.home + "/.config"
+        path = base + "/tfreg/credentials.json"
+    }
+
+    private struct Contents: Codable {
+        struct Entry: Codable { let token: String }
+        var hosts: [String: Entry]
+    }
+
+    func load() throws -> [String: String] {
+        guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
+        guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)) else {
+            throw CLIFailure("\(path) is not a valid tfreg credentials file")
+        }
+        return contents.hosts.mapValues(\.token)
+    }
+
+    func save(_ hosts: [String: String]) throws {
+        let dir = String(path[..<path.lastIndex(of: "/")!])
+        try FileSystem.makeDirectories(dir, mode: 0o700)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let data = try encoder.encode(Contents(hosts: hosts.mapValues { Contents.Entry(token: $0) }))
+        try FileSystem.writeAtomically(path, Array(data), mode: 0o600)
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+/// Terraform's credentials-helper protocol, with the binary started under the helper's name.
+@Suite struct CredentialHelperTests {
+    @Test func getStoreForgetOverTheProtocol() throws {
+        let dir = makeTemporaryDirectory("tfreg-helper")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let helper = dir + "/terraform-credentials-tfreg"
+        try FileManager.default.createSymbolicLink(atPath: helper, withDestinationPath: TFRegBinary.path)
+        let env = ["HOME": dir, "XDG_CONFIG_HOME": dir + "/config"]
+
+        let empty = try runCommand(helper, ["get", "registry.example.com"], env: env)
+        #expect(empty.status == 0 && empty.stdout == "{}\n")
+
+        // Terraform passes the block's args before the verb.
+        let store = try runCommand(helper, ["--some-arg", "x", "store", "Registry.Example.com:8443"], env: env, stdin: #"{"token":"tfr_stored"}"#)
+        #expect(store.status == 0 && store.stdout.isEmpty, "\(store.stderr)")
+        let attrs = try FileManager.default.attributesOfItem(atPath: dir + "/config/tfreg/credentials.json")
+        #expect((attrs[.posixPermissions] as? Int) == 0o600)
+
+        let got = try runCommand(helper, ["get", "registry.example.com:8443"], env: env)
+        #expect(got.status == 0 && got.stdout == "{\"token\":\"tfr_stored\"}\n")
+        #expect(try runCommand(helper, ["get", "other.example.com"], env: env).stdout == "{}\n")
+
+        let badStore = try runCommand(helper, ["store", "registry.example.com"], env: env, stdin: "not json")
+        #expect(badStore.status != 0 && !badStore.stderr.isEmpty)
+
+        #expect(try runCommand(helper, ["forget", "registry.example.com:8443"], env: env).status == 0)
+        #expect(try runCommand(helper, ["get", "registry.example.com:8443"], env: env).stdout == "{}\n")
+        #expect(try runCommand(helper, ["forget", "never.example.com"], env: env).status == 0)
+
+        let unknown = try runCommand(helper, ["frobnicate", "registry.example.com"], env: env)
+        #expect(unknown.status != 0 && unknown.stdout.isEmpty)
+        #expect(try runCommand(helper, ["get", "bad host/x"], env: env).status != 0)
+    }
+}
