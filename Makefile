@@ -78,3 +78,26 @@ bench: bench-deps build-release
 
 clean:
 	rm -rf .build $(RUN_DIR) build
+
+# --- Debian package -------------------------------------------------------------------------------
+DEB_SCRATCH ?= .build-deb
+APT_DEB_DEPS := dpkg-dev lintian man-db adduser
+
+deb-deps: deps
+	$(call apt_install,$(APT_DEB_DEPS))
+
+# Release build with the static Swift standard library (the package depends only on Debian's
+# libraries), plus swift-argument-parser's generate-manual for the man pages.
+deb: deb-deps
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DEB_SCRATCH) --product tfreg
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DEB_SCRATCH) --product generate-manual
+	SCRATCH=$(DEB_SCRATCH) packaging/debian/build-deb.sh
+
+# lintian (errors fail the build) and, as root, install / run / remove / purge on this machine.
+deb-test: deb
+	@deb=$$(ls -t build/tfreg_*.deb | head -1); \
+	echo "lintian $$deb"; lintian --fail-on error "$$deb"
+	@if [ "$$(id -u)" = 0 ]; then packaging/debian/test-install.sh "$$(ls -t build/tfreg_*.deb | head -1)"; \
+	else echo "deb install test skipped: needs root (CI runs as root)"; fi
+
+.PHONY: deb deb-deps deb-test

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Install test for the Debian package, as root on this machine: install, use, remove, purge,
+# and check that nothing is left behind. systemd may not run here, so the unit's ExecStart is
+# started directly with the shipped environment file, as the service user.
+set -euo pipefail
+deb=${1:?usage: test-install.sh build/tfreg_VERSION_ARCH.deb}
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok: $*"; }
+
+if dpkg -s tfreg >/dev/null 2>&1; then fail "tfreg is already installed on this machine; not touching it"; fi
+before=$(mktemp); after=$(mktemp)
+snapshot() { find /usr/bin /usr/lib /etc /lib/systemd /usr/share/man /usr/share/doc /usr/share/bash-completion /usr/share/zsh /usr/share/fish /var/lib -xdev 2>/dev/null | grep -v -E '^/var/lib/(dpkg|apt|man-db|systemd|ucf)' | sort; }
+snapshot > "$before"
+
+dpkg -i "$deb" >/dev/null 2>&1 || { apt-get -f install -y -qq >/dev/null; dpkg -s tfreg >/dev/null 2>&1 || fail "dpkg -i"; }
+pass "installed $(dpkg-query -W -f='${Package} ${Version}' tfreg)"
+
+v=$(tfreg --version); [ -n "$v" ] || fail "tfreg --version"; pass "tfreg --version: $v"
+man -P cat tfreg 2>/dev/null | grep -q "tfreg" || fail "man tfreg does not render"
+man -P cat tfreg.serve 2>/dev/null | grep -q -- "--data-dir" || fail "man tfreg.serve does not render"
+pass "man pages render"
+[ -s /usr/share/bash-completion/completions/tfreg ] && [ -s /usr/share/zsh/vendor-completions/_tfreg ] && [ -s /usr/share/fish/vendor_completions.d/tfreg.fish ] || fail "completions"
+pass "completions installed"
+
+out=$(HOME=$(mktemp -d) /usr/lib/tfreg/terraform-credentials-tfreg get example.com)
+[ "$out" = "{}" ] || fail "credentials helper get answered '$out'"
+pass "terraform-credentials-tfreg get example.com -> $out"
+manage-registry-permissions --help | grep -q "grant" || fail "manage-registry-permissions"
+
+getent passwd tfreg >/dev/null || fail "service user tfreg missing"
+[ "$(stat -c %U /var/lib/tfreg)" = tfreg ] || fail "/var/lib/tfreg not owned by tfreg"
+[ "$(stat -c %a /etc/tfreg/tfreg.env)" = 640 ] || fail "/etc/tfreg/tfreg.env mode"
+pass "service user and state directory"
+
+# The unit's ExecStart, with the shipped environment file, as the service user.
+exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/tfreg.service)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+runuser -u tfreg -- env -i PATH=/usr/bin:/bin bash -c "set -a; . /etc/tfreg/tfreg.env; set +a; /usr/bin/tfreg serve --check-config" >/dev/null \
+  || fail "tfreg serve --check-config with the shipped environment"
+runuser -u tfreg -- env -i PATH=/usr/bin:/bin TFREG_PORT_OVERRIDE=$port bash -c \
+  "set -a; . /etc/tfreg/tfreg.env; TFREG_PORT=\$TFREG_PORT_OVERRIDE; set +a; exec $exec_start" 2>/tmp/tfreg-install-test.log &
+pid=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+health=$(curl -sf "http://127.0.0.1:$port/health") || { cat /tmp/tfreg-install-test.log; fail "/health"; }
+pass "ExecStart ($exec_start) answers /health: $health"
+# A grant through the installed CLI, as the service user, then SIGTERM → exit 0.
+runuser -u tfreg -- env TFREG_DATA_DIR=/var/lib/tfreg tfreg grant create -n acme --new-token ci -d >/dev/null 2>&1 || fail "grant create"
+kill -TERM "$pid"; wait "$pid" || fail "tfreg serve did not exit 0 on SIGTERM"
+pass "SIGTERM: exit 0"
+[ -f /var/lib/tfreg/registry.db ] || fail "state not in /var/lib/tfreg"
+
+# Upgrade in place keeps data and configuration.
+echo "# local change" >> /etc/tfreg/tfreg.env
+dpkg -i "$deb" >/dev/null 2>&1 || fail "reinstall"
+grep -q "# local change" /etc/tfreg/tfreg.env || fail "configuration lost on upgrade"
+[ -f /var/lib/tfreg/registry.db ] || fail "data lost on upgrade"
+pass "reinstall keeps configuration and data"
+
+dpkg -r tfreg >/dev/null 2>&1 || fail "dpkg -r"
+[ ! -e /usr/bin/tfreg ] && [ ! -e /usr/lib/tfreg ] && [ ! -e /lib/systemd/system/tfreg.service ] || fail "dpkg -r left program files"
+[ -f /etc/tfreg/tfreg.env ] && [ -d /var/lib/tfreg ] || fail "dpkg -r must keep configuration and state"
+pass "dpkg -r removed the program, kept configuration and state"
+
+dpkg -P tfreg >/dev/null 2>&1 || fail "dpkg -P"
+getent passwd tfreg >/dev/null && fail "purge left the tfreg user"
+getent group tfreg >/dev/null && fail "purge left the tfreg group"
+snapshot > "$after"
+if ! diff -u "$before" "$after" > /tmp/tfreg-install-diff.txt; then cat /tmp/tfreg-install-diff.txt; fail "files left behind after purge"; fi
+pass "dpkg -P left no files, no user"
+echo "deb install test: 12 passed, 0 failed"
