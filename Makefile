@@ -72,6 +72,7 @@ run: build
 test: test-deps
 	$(SWIFT) build --build-tests
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
+	$(MAKE) deb-test
 
 bench: bench-deps build-release
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
@@ -81,6 +82,8 @@ clean:
 
 # --- Debian package -------------------------------------------------------------------------------
 DEB_SCRATCH ?= .build-deb
+# Full RELRO (hardening): resolve all symbols at load time, then make the GOT read-only.
+DEB_LDFLAGS := -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 APT_DEB_DEPS := dpkg-dev lintian man-db adduser
 
 deb-deps: deps
@@ -89,8 +92,8 @@ deb-deps: deps
 # Release build with the static Swift standard library (the package depends only on Debian's
 # libraries), plus swift-argument-parser's generate-manual for the man pages.
 deb: deb-deps
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DEB_SCRATCH) --product tfreg
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path $(DEB_SCRATCH) --product generate-manual
+	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) --scratch-path $(DEB_SCRATCH) --product tfreg
+	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) --scratch-path $(DEB_SCRATCH) --product generate-manual
 	SCRATCH=$(DEB_SCRATCH) packaging/debian/build-deb.sh
 
 # lintian (errors fail the build) and, as root, install / run / remove / purge on this machine.
