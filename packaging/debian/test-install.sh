@@ -70,4 +70,4 @@ getent group tfreg >/dev/null && fail "purge left the tfreg group"
 snapshot > "$after"
 if ! diff -u "$before" "$after" > /tmp/tfreg-install-diff.txt; then cat /tmp/tfreg-install-diff.txt; fail "files left behind after purge"; fi
 pass "dpkg -P left no files, no user"
-echo "deb install test: $passed passed, 0 failed"
+echo "deb-install: $passed passed, 0 failed"
