@@ -47,6 +47,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
+        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegStoreLocal",
             dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
@@ -86,6 +87,7 @@ let package = Package(
             name: "TFRegTesting", dependencies: ["TFRegCore", "TFRegHTTPClient"], path: "Tests/TFRegTesting",
             swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
