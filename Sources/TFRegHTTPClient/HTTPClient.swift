@@ -26,6 +26,12 @@ public struct HTTPResponse: Sendable {
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
 
+    public init(status: Int, headers: [(name: String, value: String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers.map { ($0.name.lowercased(), $0.value) }
+        self.body = body
+    }
+
     public func header(_ name: String) -> String? {
         let n = name.lowercased()
         return headers.first { $0.name == n }?.value
@@ -39,6 +45,11 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     public let kind: Kind
     public let message: String
     public var description: String { message }
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
 }
 
 /// What tfreg needs from an HTTP client; the libcurl implementation is `CurlHTTPClient`.

@@ -1,0 +1,141 @@
+import TFRegCrypto
+import TFRegHTTPClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Supplies credentials for signing; implementations cache and refresh expiring ones.
+public protocol CredentialProvider: Sendable {
+    func credentials() async throws(AWSError) -> AWSCredentials
+}
+
+/// Fixed credentials (tests, or values resolved once).
+public struct StaticCredentialProvider: CredentialProvider {
+    let value: AWSCredentials
+    public init(_ value: AWSCredentials) { self.value = value }
+    public func credentials() async throws(AWSError) -> AWSCredentials { value }
+}
+
+/// The SDKs' "standard" retry mode: up to `maxAttempts` tries for throttling, 5xx, transient and
+/// network errors, with capped exponential backoff and full jitter; nothing else is retried.
+public struct RetryPolicy: Sendable {
+    public var maxAttempts: Int
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(maxAttempts: Int = 3, baseDelay: Double = 0.1, maxDelay: Double = 20) {
+        self.maxAttempts = maxAttempts
+        self.baseDelay = baseDelay
+        self.maxDelay = maxDelay
+    }
+
+    /// Seconds to wait before attempt `attempt + 1` (attempt counts from 1).
+    public func delay(afterAttempt attempt: Int, random: Double) -> Double {
+        random * min(maxDelay, baseDelay * Double(1 << min(attempt, 20)))
+    }
+}
+
+/// Sends signed requests to one region's AWS services over an `HTTPClient`, retrying per `RetryPolicy`,
+/// and turns error responses into `AWSError`. Counts its calls (for `make bench`).
+public final class AWSClient: Sendable {
+    public let http: any HTTPClient
+    public let credentialProvider: any CredentialProvider
+    public let region: String
+    public let environment: [String: String]
+    public let retry: RetryPolicy
+    public let timeout: Double
+
+    public init(http: any HTTPClient, credentials: any CredentialProvider, region: String, environment: [String: String], retry: RetryPolicy = RetryPolicy(), timeout: Double = 10) {
+        self.http = http
+        self.credentialProvider = credentials
+        self.region = region
+        self.environment = environment
+        self.retry = retry
+        self.timeout = timeout
+    }
+
+    public func endpoint(for service: String) -> AWSEndpoint {
+        AWSEndpoint.resolve(service: service, region: region, environment: environment)
+    }
+
+    /// One AWS call. `path` is the wire path; `query` decoded items; the `Host` header is added.
+    public func send(
+        service: String, signingName: String? = nil, endpoint: AWSEndpoint? = nil, method: String, path: String = "/",
+        query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [], body: [UInt8] = []
+    ) async throws(AWSError) -> HTTPResponse {
+        let ep = endpoint ?? self.endpoint(for: service)
+        let signer = SigV4Signer(service: signingName ?? service, region: region)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let creds = try await credentialProvider.credentials()
+            let unsigned = SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, body: body)
+            let signed = signer.sign(unsigned, credentials: creds, now: Int64(time(nil)))
+            let queryString = query.isEmpty ? "" : "?" + query.map { "\(SigV4.uriEncode($0.name, keepSlash: false))=\(SigV4.uriEncode($0.value, keepSlash: false))" }.joined(separator: "&")
+            let request = HTTPRequest(method: method, url: ep.baseURL + path + queryString, headers: signed.headers, body: body, timeout: timeout)
+            let error: AWSError
+            do {
+                let response = try await http.send(request)
+                if (200..<300).contains(response.status) { return response }
+                error = Self.parseError(response)
+            } catch {
+                let kind: AWSError.Kind = .network
+                let e = AWSError(kind: kind, code: "\(error.kind)", message: error.message, status: 0)
+                if !e.isRetryable || attempt >= retry.maxAttempts { throw e }
+                try? await Task.sleep(for: .milliseconds(Int(retry.delay(afterAttempt: attempt, random: Double.random(in: 0..<1)) * 1000)))
+                continue
+            }
+            if !error.isRetryable || attempt >= retry.maxAttempts { throw error }
+            try? await Task.sleep(for: .milliseconds(Int(retry.delay(afterAttempt: attempt, random: Double.random(in: 0..<1)) * 1000)))
+        }
+    }
+
+    /// Error code and message from a JSON (`__type`/`message`, `x-amzn-ErrorType`) or XML (`<Code>`/`<Message>`) body.
+    static func parseError(_ r: HTTPResponse) -> AWSError {
+        var code = r.header("x-amzn-errortype").map { String($0.split(separator: ":").first ?? "") } ?? ""
+        var message = ""
+        let text = r.bodyText
+        if text.hasPrefix("{") {
+            if let t = JSONFields.string(text, "__type") { code = String(t.split(separator: "#").last ?? "") }
+            message = JSONFields.string(text, "message") ?? JSONFields.string(text, "Message") ?? ""
+        } else if text.contains("<") {
+            if let c = XMLText.first("Code", in: text) { code = c }
+            message = XMLText.first("Message", in: text) ?? ""
+        }
+        if code.isEmpty, r.status == 0 { code = "Unknown" }
+        return AWSError.classify(status: r.status, code: code, message: message)
+    }
+}
+
+/// Reads a top-level string field from a small JSON object without a full parser (error bodies only).
+enum JSONFields {
+    static func string(_ json: String, _ key: String) -> String? {
+        guard let r = json.firstRange(of: "\"\(key)\"") else { return nil }
+        var rest = json[r.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\t" || $0 == "\n" }
+        guard rest.first == "\"" else { return nil }
+        rest = rest.dropFirst()
+        var out = ""
+        var escaped = false
+        for c in rest {
+            if escaped { out.append(c); escaped = false; continue }
+            if c == "\\" { escaped = true; continue }
+            if c == "\"" { return out }
+            out.append(c)
+        }
+        return nil
+    }
+}
+
+/// The text of the first `<name>…</name>` element (XML error bodies and simple query-protocol results).
+enum XMLText {
+    static func first(_ name: String, in xml: String) -> String? {
+        guard let open = xml.firstRange(of: "<\(name)>"), let close = xml[open.upperBound...].firstRange(of: "</\(name)>") else { return nil }
+        return unescape(String(xml[open.upperBound..<close.lowerBound]))
+    }
+
+    static func unescape(_ s: String) -> String {
+        s.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
+            .replacing("&apos;", with: "'").replacing("&amp;", with: "&")
+    }
+}

@@ -1,0 +1,82 @@
+/// An AWS call that failed, classified so callers (and the HTTP edge) can react: a failed condition
+/// is a conflict, throttling and 5xx are retried, a network failure means the backend is unavailable.
+public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
+    public enum Kind: String, Sendable {
+        case conditionalCheckFailed
+        case notFound
+        case accessDenied
+        /// Bad or expired credentials or a signature the service rejected.
+        case authentication
+        case throttling
+        case validation
+        /// 5xx from the service.
+        case serviceUnavailable
+        /// Could not connect, timed out, TLS failure.
+        case network
+        /// A response that is not what the protocol promises (truncated, unparsable).
+        case malformedResponse
+        case other
+    }
+
+    public let kind: Kind
+    /// The service's error code (`ConditionalCheckFailedException`, `NoSuchKey`, …) when there is one.
+    public let code: String
+    public let message: String
+    public let status: Int
+
+    public init(kind: Kind, code: String, message: String, status: Int) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.status = status
+    }
+
+    public var description: String { "AWS \(kind.rawValue) (\(code), HTTP \(status)): \(message)" }
+
+    public static func == (a: Self, b: Self) -> Bool { a.kind == b.kind && a.code == b.code }
+
+    /// Whether the SDKs' "standard" retry mode retries this error.
+    public var isRetryable: Bool {
+        switch kind {
+        case .throttling, .serviceUnavailable, .network: true
+        default: ["RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError", "InternalFailure"].contains(code)
+        }
+    }
+
+    static let throttlingCodes: Set<String> = [
+        "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException", "TooManyRequestsException",
+        "ProvisionedThroughputExceededException", "TransactionInProgressException", "RequestLimitExceeded",
+        "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "EC2ThrottledException",
+    ]
+
+    static let authenticationCodes: Set<String> = [
+        "SignatureDoesNotMatch", "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
+        "ExpiredToken", "ExpiredTokenException", "IncompleteSignature", "MissingAuthenticationToken",
+        "InvalidSignatureException", "AuthFailure", "RequestExpired", "InvalidToken",
+    ]
+
+    /// Classifies an error response from its status and the code found in its body or headers.
+    public static func classify(status: Int, code: String, message: String) -> AWSError {
+        let kind: Kind
+        if code == "ConditionalCheckFailedException" || code == "TransactionCanceledException" && message.contains("ConditionalCheckFailed")
+            || code == "PreconditionFailed"
+        {
+            kind = .conditionalCheckFailed
+        } else if throttlingCodes.contains(code) || status == 429 {
+            kind = .throttling
+        } else if authenticationCodes.contains(code) {
+            kind = .authentication
+        } else if code == "AccessDenied" || code == "AccessDeniedException" || code == "AccessDeniedException" || (status == 403 && code.isEmpty) {
+            kind = .accessDenied
+        } else if ["ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "NotFound", "NotFoundException"].contains(code) || (status == 404 && code.isEmpty) {
+            kind = .notFound
+        } else if code == "ValidationException" || code == "InvalidParameterValue" || code == "InvalidArgument" || code == "SerializationException" {
+            kind = .validation
+        } else if status >= 500 {
+            kind = .serviceUnavailable
+        } else {
+            kind = .other
+        }
+        return AWSError(kind: kind, code: code, message: message, status: status)
+    }
+}

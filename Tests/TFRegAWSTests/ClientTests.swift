@@ -1,0 +1,78 @@
+import TFRegHTTPClient
+import Testing
+@testable import TFRegAWS
+
+@Suite struct EndpointTests {
+    @Test func standardVariables() {
+        #expect(AWSEndpoint.resolve(service: "dynamodb", region: "eu-west-1", environment: [:]).baseURL == "https://dynamodb.eu-west-1.amazonaws.com")
+        #expect(AWSEndpoint.resolve(service: "sts", region: "cn-north-1", environment: [:]).baseURL == "https://sts.cn-north-1.amazonaws.com.cn")
+        let env = ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000/", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:6000"]
+        #expect(AWSEndpoint.resolve(service: "dynamodb", region: "us-east-1", environment: env) == AWSEndpoint(baseURL: "http://127.0.0.1:6000", isCustom: true))
+        #expect(AWSEndpoint.resolve(service: "s3", region: "us-east-1", environment: env).baseURL == "http://127.0.0.1:5000")
+        #expect(AWSEndpoint.resolve(service: "s3", region: "us-east-1", environment: env).host == "127.0.0.1:5000")
+        var ignored = env
+        ignored["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] = "true"
+        #expect(AWSEndpoint.resolve(service: "s3", region: "us-east-1", environment: ignored).isCustom == false)
+        #expect(AWSEndpoint.partition(region: "us-gov-west-1") == "aws-us-gov")
+    }
+}
+
+/// A scripted HTTP client: answers from a list and counts calls.
+final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
+    var answers: [Result<HTTPResponse, HTTPClientError>]
+    var requests: [HTTPRequest] = []
+    init(_ answers: [Result<HTTPResponse, HTTPClientError>]) { self.answers = answers }
+    func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        requests.append(request)
+        return try answers.removeFirst().get()
+    }
+}
+
+@Suite struct ErrorAndRetryTests {
+    static func response(_ status: Int, _ body: String, headers: [(String, String)] = []) -> Result<HTTPResponse, HTTPClientError> {
+        .success(HTTPResponse(status: status, headers: headers.map { ($0.0, $0.1) }, body: Array(body.utf8)))
+    }
+
+    func client(_ http: ScriptedHTTPClient) -> AWSClient {
+        AWSClient(http: http, credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s")),
+                  region: "us-east-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1"], retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.001))
+    }
+
+    @Test func classifiesJSONAndXMLErrors() {
+        let ddb = AWSClient.parseError(HTTPResponse(status: 400, headers: [], body: Array(#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#.utf8)))
+        #expect(ddb.kind == .conditionalCheckFailed && ddb.message == "The conditional request failed")
+        let throttled = AWSClient.parseError(HTTPResponse(status: 400, headers: [], body: Array(#"{"__type":"ProvisionedThroughputExceededException","message":"slow down"}"#.utf8)))
+        #expect(throttled.kind == .throttling && throttled.isRetryable)
+        let sts = AWSClient.parseError(HTTPResponse(status: 403, headers: [], body: Array("<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>bad &amp; wrong</Message></Error></ErrorResponse>".utf8)))
+        #expect(sts.kind == .authentication && sts.message == "bad & wrong" && !sts.isRetryable)
+        let s3 = AWSClient.parseError(HTTPResponse(status: 404, headers: [], body: Array("<Error><Code>NoSuchKey</Code><Message>x</Message></Error>".utf8)))
+        #expect(s3.kind == .notFound)
+        let denied = AWSClient.parseError(HTTPResponse(status: 403, headers: [], body: []))
+        #expect(denied.kind == .accessDenied)
+        let truncated = AWSClient.parseError(HTTPResponse(status: 500, headers: [], body: Array(#"{"__type":"Intern"#.utf8)))
+        #expect(truncated.kind == .serviceUnavailable && truncated.isRetryable)
+    }
+
+    @Test func retriesThrottlingAnd5xxButNotClientErrors() async throws {
+        let http = ScriptedHTTPClient([Self.response(503, ""), Self.response(400, #"{"__type":"ThrottlingException"}"#), Self.response(200, "ok")])
+        let r = try await client(http).send(service: "dynamodb", method: "POST", body: [])
+        #expect(r.status == 200 && http.requests.count == 3)
+        // Every attempt is signed afresh and carries an Authorization header.
+        #expect(http.requests.allSatisfy { $0.headers.contains { $0.name == "Authorization" } })
+
+        let validation = ScriptedHTTPClient([Self.response(400, #"{"__type":"ValidationException","message":"no"}"#), Self.response(200, "")])
+        await #expect(throws: AWSError.self) { try await client(validation).send(service: "dynamodb", method: "POST") }
+        #expect(validation.requests.count == 1)
+
+        let down = ScriptedHTTPClient((0..<3).map { _ in .failure(HTTPClientError(kind: .connect, message: "refused")) })
+        let e = await #expect(throws: AWSError.self) { try await client(down).send(service: "sts", method: "POST") }
+        #expect(e?.kind == .network && down.requests.count == 3)
+    }
+
+    @Test func backoffIsCappedWithFullJitter() {
+        let p = RetryPolicy(maxAttempts: 5, baseDelay: 0.1, maxDelay: 1)
+        #expect(p.delay(afterAttempt: 1, random: 1) == 0.2)
+        #expect(p.delay(afterAttempt: 10, random: 1) == 1)
+        #expect(p.delay(afterAttempt: 3, random: 0) == 0)
+    }
+}
