@@ -22,4 +22,21 @@ public struct STSClient: Sendable {
         else { throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "GetCallerIdentity answered without an identity", status: r.status) }
         return CallerIdentity(arn: arn, account: account, userID: user)
     }
+
+    /// AssumeRole with the client's credentials; returns the role's temporary credentials.
+    public func assumeRole(roleARN: String, sessionName: String, externalID: String? = nil, durationSeconds: Int? = nil) async throws(AWSError) -> AWSCredentials {
+        var form = "Action=AssumeRole&Version=2011-06-15&RoleArn=\(SigV4.uriEncode(roleARN, keepSlash: false))&RoleSessionName=\(SigV4.uriEncode(sessionName, keepSlash: false))"
+        if let externalID { form += "&ExternalId=\(SigV4.uriEncode(externalID, keepSlash: false))" }
+        if let durationSeconds { form += "&DurationSeconds=\(durationSeconds)" }
+        let r = try await client.send(
+            service: "sts", method: "POST", headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")], body: Array(form.utf8))
+        return try Self.parseCredentials(r.bodyText, status: r.status)
+    }
+
+    static func parseCredentials(_ text: String, status: Int) throws(AWSError) -> AWSCredentials {
+        guard let id = XMLText.first("AccessKeyId", in: text), let secret = XMLText.first("SecretAccessKey", in: text),
+            let token = XMLText.first("SessionToken", in: text)
+        else { throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "STS answered without credentials", status: status) }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token, expiration: XMLText.first("Expiration", in: text).flatMap(ISO8601.parse))
+    }
 }

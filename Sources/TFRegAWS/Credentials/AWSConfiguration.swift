@@ -1,0 +1,41 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+import TFRegHTTPClient
+
+/// Region and credentials resolved like the AWS CLI, once per process.
+public struct AWSConfiguration: Sendable {
+    public let region: String
+    public let profile: String
+    public let credentials: any CredentialProvider
+
+    /// Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`. Credentials, in order:
+    /// environment variables, then the profile (`AWS_PROFILE`, else `default`) from the shared files.
+    /// Expiring credentials are cached and refreshed five minutes before they expire.
+    public static func resolve(environment env: [String: String], http: any HTTPClient) throws(AWSError) -> AWSConfiguration {
+        let home = env["HOME"] ?? "/"
+        let config = SharedConfig.merged(
+            config: readText(env["AWS_CONFIG_FILE"] ?? home + "/.aws/config"),
+            credentials: readText(env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"))
+        let explicit = env["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
+        let profile = explicit ?? "default"
+        if let explicit, config.profiles[explicit] == nil {
+            throw .credentialError("the AWS profile '\(explicit)' (AWS_PROFILE) is not in \(env["AWS_CONFIG_FILE"] ?? "~/.aws/config") or \(env["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")")
+        }
+        guard let region = env["AWS_REGION"].flatMap({ $0.isEmpty ? nil : $0 }) ?? env["AWS_DEFAULT_REGION"].flatMap({ $0.isEmpty ? nil : $0 })
+            ?? config.profiles[profile]?["region"]
+        else {
+            throw .credentialError("no AWS region: set AWS_REGION or a region in the profile '\(profile)'")
+        }
+        // An explicit profile wins over environment keys, as in the AWS CLI.
+        var sources: [any CredentialProvider] = []
+        if explicit == nil { sources.append(EnvironmentCredentialProvider(environment: env)) }
+        sources.append(ProfileCredentialProvider(profile: profile, config: config, environment: env, http: http))
+        return AWSConfiguration(region: region, profile: profile, credentials: CachingCredentialProvider(CredentialChain(sources)))
+    }
+
+    static func readText(_ path: String) -> String? {
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,203 @@
+import Dispatch
+import TFRegHTTPClient
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension AWSError {
+    /// "This source has no credentials": the chain moves on to the next source.
+    static func notConfigured(_ what: String) -> AWSError { AWSError(kind: .other, code: "CredentialsNotConfigured", message: what, status: 0) }
+    var isNotConfigured: Bool { code == "CredentialsNotConfigured" }
+    static func credentialError(_ message: String) -> AWSError { AWSError(kind: .authentication, code: "CredentialsError", message: message, status: 0) }
+}
+
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
+public struct EnvironmentCredentialProvider: CredentialProvider {
+    let environment: [String: String]
+    public init(environment: [String: String]) { self.environment = environment }
+
+    public func credentials() async throws(AWSError) -> AWSCredentials {
+        guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty, let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
+            throw .notConfigured("no AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY in the environment")
+        }
+        let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: token)
+    }
+}
+
+/// A profile of the shared files: static keys, `credential_process`, or `role_arn` with
+/// `source_profile` / `credential_source = Environment` (STS AssumeRole). Chains of source profiles
+/// are followed; a cycle is an error.
+public struct ProfileCredentialProvider: CredentialProvider {
+    public let profile: String
+    let config: SharedConfig
+    let environment: [String: String]
+    let http: any HTTPClient
+    let clock: @Sendable () -> Int64
+
+    public init(profile: String, config: SharedConfig, environment: [String: String], http: any HTTPClient, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+        self.profile = profile
+        self.config = config
+        self.environment = environment
+        self.http = http
+        self.clock = clock
+    }
+
+    public func credentials() async throws(AWSError) -> AWSCredentials {
+        try await resolve(profile, visited: [])
+    }
+
+    func resolve(_ name: String, visited: Set<String>) async throws(AWSError) -> AWSCredentials {
+        guard let p = config.profiles[name] else {
+            throw visited.isEmpty ? .notConfigured("no profile '\(name)' in the shared AWS files") : .credentialError("source profile '\(name)' does not exist")
+        }
+        if let roleARN = p["role_arn"] {
+            guard !visited.contains(name) else { throw .credentialError("profile '\(name)' is part of a source_profile cycle") }
+            let source: AWSCredentials
+            if let sourceProfile = p["source_profile"] {
+                // A profile that names itself as source uses its own static keys.
+                if sourceProfile == name, let keys = Self.staticKeys(p) { source = keys } else {
+                    source = try await resolve(sourceProfile, visited: visited.union([name]))
+                }
+            } else if p["credential_source"]?.lowercased() == "environment" {
+                source = try await EnvironmentCredentialProvider(environment: environment).credentials()
+            } else {
+                throw .credentialError("profile '\(name)' has role_arn but no source_profile or supported credential_source")
+            }
+            let region = p["region"] ?? config.profiles["default"]?["region"] ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+            let client = AWSClient(http: http, credentials: StaticCredentialProvider(source), region: region, environment: environment)
+            return try await STSClient(client: client).assumeRole(
+                roleARN: roleARN, sessionName: p["role_session_name"] ?? "tfreg-\(clock())",
+                externalID: p["external_id"], durationSeconds: p["duration_seconds"].flatMap(Int.init))
+        }
+        if let command = p["credential_process"] {
+            return try await CredentialProcess.run(command)
+        }
+        if p["sso_session"] != nil || p["sso_start_url"] != nil {
+            throw .credentialError("profile '\(name)' uses AWS SSO, which this tfreg does not support yet; export credentials with 'aws configure export-credentials --profile \(name) --format env'")
+        }
+        if let keys = Self.staticKeys(p) { return keys }
+        throw .notConfigured("profile '\(name)' has no credentials")
+    }
+
+    static func staticKeys(_ p: [String: String]) -> AWSCredentials? {
+        guard let id = p["aws_access_key_id"], let secret = p["aws_secret_access_key"], !id.isEmpty, !secret.isEmpty else { return nil }
+        return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: p["aws_session_token"])
+    }
+}
+
+/// `credential_process`: runs the command through `/bin/sh -c` and reads its JSON (Version 1:
+/// `AccessKeyId`, `SecretAccessKey`, optional `SessionToken` and `Expiration`).
+enum CredentialProcess {
+    struct Output: Decodable {
+        let Version: Int
+        let AccessKeyId: String
+        let SecretAccessKey: String
+        let SessionToken: String?
+        let Expiration: String?
+    }
+
+    static func run(_ command: String) async throws(AWSError) -> AWSCredentials {
+        let result: (Int32, [UInt8]) = await withCheckedContinuation { cont in
+            DispatchQueue.global().async {
+                guard let pipe = popen(command, "r") else { cont.resume(returning: (-1, [])); return }
+                var out: [UInt8] = []
+                var buf = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let n = fread(&buf, 1, buf.count, pipe)
+                    if n <= 0 { break }
+                    out += buf[0..<n]
+                    if out.count > 1 << 20 { break }
+                }
+                cont.resume(returning: (pclose(pipe), out))
+            }
+        }
+        guard result.0 == 0 else { throw .credentialError("credential_process exited with status \(result.0 >> 8)") }
+        guard let output = try? JSONDecoder().decode(Output.self, from: Data(result.1)), output.Version == 1 else {
+            throw .credentialError("credential_process did not print Version 1 credentials JSON")
+        }
+        var expiration: Int64?
+        if let e = output.Expiration {
+            guard let t = ISO8601.parse(e) else { throw .credentialError("credential_process printed an invalid Expiration") }
+            expiration = t
+        }
+        return AWSCredentials(accessKeyID: output.AccessKeyId, secretAccessKey: output.SecretAccessKey, sessionToken: output.SessionToken, expiration: expiration)
+    }
+}
+
+/// Tries each source in order; a source without credentials passes to the next, any other error stops.
+public struct CredentialChain: CredentialProvider {
+    public let providers: [any CredentialProvider]
+    public init(_ providers: [any CredentialProvider]) { self.providers = providers }
+
+    public func credentials() async throws(AWSError) -> AWSCredentials {
+        var reasons: [String] = []
+        for p in providers {
+            do {
+                return try await p.credentials()
+            } catch {
+                guard error.isNotConfigured else { throw error }
+                reasons.append(error.message)
+            }
+        }
+        throw .credentialError("no AWS credentials found: " + reasons.joined(separator: "; "))
+    }
+}
+
+/// Caches credentials and refreshes them `refreshBefore` seconds before they expire; concurrent
+/// callers share one refresh.
+public actor CachingCredentialProvider: CredentialProvider {
+    let source: any CredentialProvider
+    let refreshBefore: Int64
+    let clock: @Sendable () -> Int64
+    var cached: AWSCredentials?
+    var refreshing: Task<AWSCredentials, any Error>?
+
+    public init(_ source: any CredentialProvider, refreshBefore: Int64 = 300, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+        self.source = source
+        self.refreshBefore = refreshBefore
+        self.clock = clock
+    }
+
+    public func credentials() async throws(AWSError) -> AWSCredentials {
+        if let c = cached, c.expiration.map({ $0 - refreshBefore > clock() }) ?? true { return c }
+        let task = refreshing ?? Task { [source] in try await source.credentials() }
+        refreshing = task
+        defer { refreshing = nil }
+        do {
+            let fresh = try await task.value
+            cached = fresh
+            return fresh
+        } catch let e as AWSError {
+            throw e
+        } catch {
+            throw .credentialError("\(error)")
+        }
+    }
+}
+
+/// RFC 3339 / ISO 8601 timestamps as AWS writes them (`2026-11-25T13:00:00Z`, fractions, offsets).
+enum ISO8601 {
+    static func parse(_ s: String) -> Int64? {
+        let u = Array(s.utf8)
+        guard u.count >= 20, u[4] == 45, u[7] == 45, u[10] == 84 || u[10] == 116, u[13] == 58, u[16] == 58 else { return nil }
+        func n(_ a: Int, _ b: Int) -> Int32? { Int32(String(decoding: u[a..<b], as: UTF8.self)) }
+        guard let y = n(0, 4), let mo = n(5, 7), let d = n(8, 10), let h = n(11, 13), let mi = n(14, 16), let se = n(17, 19) else { return nil }
+        var i = 19
+        if i < u.count, u[i] == 46 { i += 1; while i < u.count, u[i] >= 48 && u[i] <= 57 { i += 1 } }
+        var offset: Int64 = 0
+        if i < u.count, u[i] == 90 || u[i] == 122 { i += 1 } else if i + 6 == u.count, u[i] == 43 || u[i] == 45, let oh = n(i + 1, i + 3), let om = n(i + 4, i + 6) {
+            offset = Int64(oh) * 3600 + Int64(om) * 60
+            if u[i] == 43 { offset = -offset }
+            i += 6
+        } else { return nil }
+        guard i == u.count else { return nil }
+        var t = tm()
+        t.tm_year = y - 1900; t.tm_mon = mo - 1; t.tm_mday = d; t.tm_hour = h; t.tm_min = mi; t.tm_sec = se
+        return Int64(timegm(&t)) + offset
+    }
+}

@@ -1,0 +1,71 @@
+/// The AWS CLI's shared files: `~/.aws/credentials` (`[name]` sections) and `~/.aws/config`
+/// (`[profile name]`, `[default]`, `[sso-session name]`), located by `AWS_SHARED_CREDENTIALS_FILE`
+/// and `AWS_CONFIG_FILE`. Keys are case-insensitive; `#` and `;` start comments; values are trimmed.
+/// Values from the credentials file win over the config file for the same profile.
+public struct SharedConfig: Sendable {
+    public var profiles: [String: [String: String]]
+    public var ssoSessions: [String: [String: String]]
+
+    public init(profiles: [String: [String: String]] = [:], ssoSessions: [String: [String: String]] = [:]) {
+        self.profiles = profiles
+        self.ssoSessions = ssoSessions
+    }
+
+    /// Parses INI text. `isConfigFile` selects the `[profile name]` convention.
+    public static func parse(_ text: String, isConfigFile: Bool) -> SharedConfig {
+        var result = SharedConfig()
+        var section: (kind: Int, name: String)?  // kind 0 = profile, 1 = sso-session, 2 = ignored
+        var lastKey: String?
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
+            var line = Substring(rawLine)
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            let trimmed = line.trimmed()
+            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
+            if trimmed.hasPrefix("[") {
+                lastKey = nil
+                guard let close = trimmed.firstIndex(of: "]") else { section = nil; continue }
+                let name = trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmed()
+                if isConfigFile {
+                    if name == "default" { section = (0, "default") }
+                    else if name.hasPrefix("profile ") { section = (0, String(name.dropFirst(8)).trimmed()) }
+                    else if name.hasPrefix("sso-session ") { section = (1, String(name.dropFirst(12)).trimmed()) }
+                    else { section = (2, name) }
+                } else {
+                    section = (0, name)
+                }
+                continue
+            }
+            guard let s = section, s.kind != 2 else { continue }
+            // Indented lines continue a nested block (e.g. s3 = ...); their keys are kept as "parent.key".
+            let indented = line.first == " " || line.first == "\t"
+            guard let eq = trimmed.firstIndex(of: "=") else { continue }
+            var key = trimmed[..<eq].trimmed().lowercased()
+            var value = trimmed[trimmed.index(after: eq)...].trimmed()
+            if let hash = value.firstRange(of: " #") ?? value.firstRange(of: " ;") { value = String(value[..<hash.lowerBound]).trimmed() }
+            if indented, let parent = lastKey { key = parent + "." + key } else { lastKey = key }
+            if s.kind == 0 { result.profiles[s.name, default: [:]][key] = value } else { result.ssoSessions[s.name, default: [:]][key] = value }
+        }
+        return result
+    }
+
+    /// Config file first, credentials file on top.
+    public static func merged(config: String?, credentials: String?) -> SharedConfig {
+        var result = config.map { parse($0, isConfigFile: true) } ?? SharedConfig()
+        if let credentials {
+            for (name, values) in parse(credentials, isConfigFile: false).profiles {
+                result.profiles[name, default: [:]].merge(values) { _, new in new }
+            }
+        }
+        return result
+    }
+}
+
+extension StringProtocol {
+    func trimmed() -> String {
+        let u = Array(self.utf8)
+        var a = 0, b = u.count
+        while a < b, u[a] == 0x20 || u[a] == 0x09 { a += 1 }
+        while b > a, u[b - 1] == 0x20 || u[b - 1] == 0x09 { b -= 1 }
+        return String(decoding: u[a..<b], as: UTF8.self)
+    }
+}
