@@ -60,20 +60,22 @@ public final class AWSClient: Sendable {
     }
 
     /// One AWS call. `path` is the wire path; `query` decoded items; the `Host` header is added.
+    /// `signed: false` sends without credentials (the few calls that take none, such as
+    /// AssumeRoleWithWebIdentity).
     public func send(
         service: String, signingName: String? = nil, endpoint: AWSEndpoint? = nil, method: String, path: String = "/",
-        query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [], body: [UInt8] = []
+        query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        signed: Bool = true
     ) async throws(AWSError) -> HTTPResponse {
         let ep = endpoint ?? self.endpoint(for: service)
         let signer = SigV4Signer(service: signingName ?? service, region: region)
         var attempt = 0
         while true {
             attempt += 1
-            let creds = try await credentialProvider.credentials()
             let unsigned = SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, body: body)
-            let signed = signer.sign(unsigned, credentials: creds, now: Int64(time(nil)))
+            let prepared = signed ? signer.sign(unsigned, credentials: try await credentialProvider.credentials(), now: Int64(time(nil))) : unsigned
             let queryString = query.isEmpty ? "" : "?" + query.map { "\(SigV4.uriEncode($0.name, keepSlash: false))=\(SigV4.uriEncode($0.value, keepSlash: false))" }.joined(separator: "&")
-            let request = HTTPRequest(method: method, url: ep.baseURL + path + queryString, headers: signed.headers, body: body, timeout: timeout)
+            let request = HTTPRequest(method: method, url: ep.baseURL + path + queryString, headers: prepared.headers, body: body, timeout: timeout)
             let error: AWSError
             do {
                 let response = try await http.send(request)

@@ -33,6 +33,16 @@ public struct STSClient: Sendable {
         return try Self.parseCredentials(r.bodyText, status: r.status)
     }
 
+    /// AssumeRoleWithWebIdentity: an unsigned call; the web identity token is the proof.
+    public func assumeRoleWithWebIdentity(roleARN: String, sessionName: String, token: String) async throws(AWSError) -> AWSCredentials {
+        let form = "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=\(SigV4.uriEncode(roleARN, keepSlash: false))"
+            + "&RoleSessionName=\(SigV4.uriEncode(sessionName, keepSlash: false))&WebIdentityToken=\(SigV4.uriEncode(token, keepSlash: false))"
+        let r = try await client.send(
+            service: "sts", method: "POST", headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+            body: Array(form.utf8), signed: false)
+        return try Self.parseCredentials(r.bodyText, status: r.status)
+    }
+
     static func parseCredentials(_ text: String, status: Int) throws(AWSError) -> AWSCredentials {
         guard let id = XMLText.first("AccessKeyId", in: text), let secret = XMLText.first("SecretAccessKey", in: text),
             let token = XMLText.first("SessionToken", in: text)

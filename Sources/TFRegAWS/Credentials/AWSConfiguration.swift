@@ -10,7 +10,9 @@ public struct AWSConfiguration: Sendable {
     public let credentials: any CredentialProvider
 
     /// Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`. Credentials, in order:
-    /// environment variables, then the profile (`AWS_PROFILE`, else `default`) from the shared files.
+    /// environment variables, the profile (`AWS_PROFILE`, else `default`) from the shared files, web
+    /// identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`). Container and EC2 instance metadata
+    /// credentials are not implemented yet.
     /// Expiring credentials are cached and refreshed five minutes before they expire.
     public static func resolve(environment env: [String: String], http: any HTTPClient) throws(AWSError) -> AWSConfiguration {
         let home = env["HOME"] ?? "/"
@@ -30,7 +32,18 @@ public struct AWSConfiguration: Sendable {
         // An explicit profile wins over environment keys, as in the AWS CLI.
         var sources: [any CredentialProvider] = []
         if explicit == nil { sources.append(EnvironmentCredentialProvider(environment: env)) }
-        sources.append(ProfileCredentialProvider(profile: profile, config: config, environment: env, http: http))
+        let p = config.profiles[profile] ?? [:]
+        if p["web_identity_token_file"] != nil {
+            sources.append(WebIdentityCredentialProvider(
+                tokenFile: p["web_identity_token_file"], roleARN: p["role_arn"], sessionName: p["role_session_name"], region: region, environment: env, http: http))
+        } else {
+            sources.append(ProfileCredentialProvider(profile: profile, config: config, environment: env, http: http))
+        }
+        if explicit == nil {
+            sources.append(WebIdentityCredentialProvider(
+                tokenFile: env["AWS_WEB_IDENTITY_TOKEN_FILE"], roleARN: env["AWS_ROLE_ARN"], sessionName: env["AWS_ROLE_SESSION_NAME"],
+                region: region, environment: env, http: http))
+        }
         return AWSConfiguration(region: region, profile: profile, credentials: CachingCredentialProvider(CredentialChain(sources)))
     }
 

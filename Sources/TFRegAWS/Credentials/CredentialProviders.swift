@@ -90,6 +90,39 @@ public struct ProfileCredentialProvider: CredentialProvider {
     }
 }
 
+/// Web identity (EKS service accounts, GitHub Actions OIDC): `AWS_WEB_IDENTITY_TOKEN_FILE` with
+/// `AWS_ROLE_ARN` (and `AWS_ROLE_SESSION_NAME`), or a profile's `web_identity_token_file` + `role_arn`.
+/// The token file is read on every refresh, since the platform rotates it.
+public struct WebIdentityCredentialProvider: CredentialProvider {
+    let tokenFile: String?
+    let roleARN: String?
+    let sessionName: String
+    let region: String
+    let environment: [String: String]
+    let http: any HTTPClient
+
+    public init(tokenFile: String?, roleARN: String?, sessionName: String?, region: String, environment: [String: String], http: any HTTPClient) {
+        self.tokenFile = tokenFile
+        self.roleARN = roleARN
+        self.sessionName = sessionName ?? "tfreg-\(time(nil))"
+        self.region = region
+        self.environment = environment
+        self.http = http
+    }
+
+    public func credentials() async throws(AWSError) -> AWSCredentials {
+        guard let tokenFile, let roleARN, !tokenFile.isEmpty, !roleARN.isEmpty else {
+            throw .notConfigured("no AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN")
+        }
+        guard let data = try? Data(contentsOf: URL(fileURLWithPath: tokenFile)), !data.isEmpty else {
+            throw .credentialError("cannot read the web identity token file \(tokenFile)")
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmed().replacing("\n", with: "")
+        let client = AWSClient(http: http, credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "", secretAccessKey: "")), region: region, environment: environment)
+        return try await STSClient(client: client).assumeRoleWithWebIdentity(roleARN: roleARN, sessionName: sessionName, token: token)
+    }
+}
+
 /// `credential_process`: runs the command through `/bin/sh -c` and reads its JSON (Version 1:
 /// `AccessKeyId`, `SecretAccessKey`, optional `SessionToken` and `Expiration`).
 enum CredentialProcess {
