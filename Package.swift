@@ -53,6 +53,8 @@ let package = Package(
             dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
             swiftSettings: swiftSettings),
         .target(
+            name: "TFRegStoreAWS", dependencies: ["TFRegCore", "TFRegCrypto", "TFRegAWS"], swiftSettings: swiftSettings),
+        .target(
             name: "TFRegAPI",
             dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
@@ -102,7 +104,7 @@ let package = Package(
             dependencies: ["TFRegCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegTesting"],
+            dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegStoreAWS", "TFRegTesting"],
             swiftSettings: swiftSettings),
     ]
 )

@@ -1,0 +1,222 @@
+import TFRegAWS
+import TFRegCore
+import TFRegCrypto
+
+/// `MetadataStore` on one DynamoDB table (`pk`, `sk` strings), readable and writable alongside the
+/// tool tfreg replaces, with no migration:
+///
+/// | item | pk | sk | attributes |
+/// |---|---|---|---|
+/// | module version (seed layout) | NAMESPACE | `Module~NS~NAME~SYSTEM~VERSION` | namespace, name, system, version, bucket, key, expected_checksum (+ tfreg: sha256, size, published_at, published_by) |
+/// | IAM grant (seed layout) | NAMESPACE | `IAMBearerAuth~ARN` | namespace, identifier, permissions {download, upload, create_grant, delete_grant} |
+/// | static-token grant (new) | NAMESPACE | `StaticTokenAuth~token:NAME` | as above |
+/// | static token by digest (new) | `StaticToken` | `StaticToken~SHA256HEX` | identifier |
+/// | static token by name (new) | `StaticTokenName` | `token:NAME` | sha256 |
+///
+/// Reads within a namespace are Queries (all pages); listing across namespaces and grants by identity
+/// are Scans (administrative, rare).
+public struct DynamoDBMetadataStore: MetadataStore {
+    public let dynamo: DynamoDBClient
+    public let table: String
+
+    public init(dynamo: DynamoDBClient, table: String) {
+        self.dynamo = dynamo
+        self.table = table
+    }
+
+    static func map(_ e: AWSError) -> RegistryError {
+        switch e.kind {
+        case .conditionalCheckFailed: .conflict("the item already exists")
+        case .notFound: .unavailable("the metadata table", detail: "\(e) (does the table exist?)")
+        default: .unavailable("the metadata table", detail: e.description)
+        }
+    }
+
+    private func wrap<T>(_ body: () async throws(AWSError) -> T) async throws(RegistryError) -> T {
+        do { return try await body() } catch { throw Self.map(error) }
+    }
+
+    // MARK: Keys
+
+    static func versionSK(_ m: ModuleAddress, _ v: String) -> String { "Module~\(m.namespace)~\(m.name)~\(m.system)~\(v)" }
+    static func modulePrefix(_ m: ModuleAddress) -> String { "Module~\(m.namespace)~\(m.name)~\(m.system)~" }
+    static func grantSK(_ id: Identity) -> String { id.kind == .iam ? "IAMBearerAuth~\(id.value)" : "StaticTokenAuth~\(id.value)" }
+
+    // MARK: Versions
+
+    static func record(_ item: DynamoDBItem) -> ModuleVersionRecord? {
+        guard let ns = item["namespace"]?.string, let name = item["name"]?.string, let system = item["system"]?.string,
+            let v = item["version"]?.string, let key = item["key"]?.string,
+            let module = try? ModuleAddress(namespace: ns, name: name, system: system), let version = try? Version(v)
+        else { return nil }
+        var sha = item["sha256"]?.string ?? ""
+        if sha.isEmpty, let expected = item["expected_checksum"]?.string {
+            // The replaced tool stores S3's base64 ChecksumSHA256; tfreg works in hex.
+            sha = Base64.decode(expected).flatMap { $0.count == 32 ? Hex.encode($0) : nil } ?? expected.lowercased()
+        }
+        let bucket = item["bucket"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        return ModuleVersionRecord(
+            module: module, version: version, location: ArchiveLocation(bucket: bucket, key: key), sha256: sha,
+            size: item["size"]?.int ?? 0, publishedAt: item["published_at"]?.int ?? 0, publishedBy: item["published_by"]?.string)
+    }
+
+    static func item(_ r: ModuleVersionRecord) -> DynamoDBItem {
+        var item: DynamoDBItem = [
+            "pk": .s(r.module.namespace.value), "sk": .s(versionSK(r.module, r.version.description)),
+            "namespace": .s(r.module.namespace.value), "name": .s(r.module.name), "system": .s(r.module.system),
+            "version": .s(r.version.description), "key": .s(r.location.key), "sha256": .s(r.sha256),
+            "size": .n(String(r.size)), "published_at": .n(String(r.publishedAt)),
+        ]
+        if let bucket = r.location.bucket { item["bucket"] = .s(bucket) }
+        if let digest = Hex.decode(r.sha256), digest.count == 32 { item["expected_checksum"] = .s(Base64.encode(digest)) }
+        if let by = r.publishedBy { item["published_by"] = .s(by) }
+        return item
+    }
+
+    public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.query(table: table, keyCondition: .init(
+                "pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(module.namespace.value), ":prefix": .s(Self.modulePrefix(module))]))
+        }.compactMap(Self.record).filter { $0.module == module }
+    }
+
+    public func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))])
+        }.flatMap(Self.record)
+    }
+
+    public func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord] {
+        try await wrap { () async throws(AWSError) in
+            if let namespace {
+                return try await dynamo.query(table: table, keyCondition: .init(
+                    "pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(namespace.value), ":prefix": .s("Module~")]))
+            }
+            return try await dynamo.scan(table: table, filter: .init("begins_with(sk, :prefix)", values: [":prefix": .s("Module~")]))
+        }.compactMap(Self.record)
+    }
+
+    public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
+        do {
+            try await dynamo.putItem(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)"))
+        } catch {
+            if error.kind == .conditionalCheckFailed {
+                throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
+            }
+            throw Self.map(error)
+        }
+    }
+
+    public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.deleteItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))])
+        }.flatMap(Self.record)
+    }
+
+    // MARK: Grants
+
+    static func grant(_ item: DynamoDBItem) -> Grant? {
+        guard let ns = item["namespace"]?.string.flatMap({ try? Namespace($0) }),
+            let id = item["identifier"]?.string.flatMap({ try? Identity($0) })
+        else { return nil }
+        let p = item["permissions"]?.map ?? [:]
+        func flag(_ k: String) -> Bool {
+            switch p[k] {
+            case .bool(let b)?: b
+            case .n(let n)?: n != "0"
+            case .s(let s)?: s.lowercased() == "true"
+            default: false
+            }
+        }
+        return Grant(namespace: ns, identity: id, permissions: Permissions(
+            download: flag("download"), upload: flag("upload"), createGrant: flag("create_grant"), deleteGrant: flag("delete_grant")))
+    }
+
+    static func item(_ g: Grant) -> DynamoDBItem {
+        let p = g.permissions
+        return [
+            "pk": .s(g.namespace.value), "sk": .s(grantSK(g.identity)), "namespace": .s(g.namespace.value), "identifier": .s(g.identity.value),
+            "permissions": .m(["download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant)]),
+        ]
+    }
+
+    public func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant? {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s(namespace.value), "sk": .s(Self.grantSK(identity))])
+        }.flatMap(Self.grant)
+    }
+
+    public func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant] {
+        let items = try await wrap { () async throws(AWSError) in
+            try await dynamo.query(table: table, keyCondition: .init("pk = :pk", values: [":pk": .s(namespace.value)]))
+        }
+        return items.filter { ($0["sk"]?.string ?? "").hasPrefix("IAMBearerAuth~") || ($0["sk"]?.string ?? "").hasPrefix("StaticTokenAuth~") }
+            .compactMap(Self.grant).sorted { $0.identity < $1.identity }
+    }
+
+    public func grants(for identity: Identity) async throws(RegistryError) -> [Grant] {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.scan(table: table, filter: .init("sk = :sk", values: [":sk": .s(Self.grantSK(identity))]))
+        }.compactMap(Self.grant).sorted { $0.namespace < $1.namespace }
+    }
+
+    public func putGrant(_ grant: Grant, mode: GrantWriteMode) async throws(RegistryError) {
+        let condition: DynamoDBClient.Expression? =
+            switch mode {
+            case .create: .init("attribute_not_exists(pk)")
+            case .update: .init("attribute_exists(pk)")
+            case .upsert: nil
+            }
+        do {
+            try await dynamo.putItem(table: table, item: Self.item(grant), condition: condition)
+        } catch {
+            if error.kind == .conditionalCheckFailed {
+                if mode == .update { throw .notFound("no grant for \(grant.identity) on namespace '\(grant.namespace)'; use create") }
+                throw .conflict("a grant for \(grant.identity) on namespace '\(grant.namespace)' already exists; use update")
+            }
+            throw Self.map(error)
+        }
+    }
+
+    public func deleteGrant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Bool {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.deleteItem(table: table, key: ["pk": .s(namespace.value), "sk": .s(Self.grantSK(identity))])
+        } != nil
+    }
+
+    // MARK: Static tokens
+
+    public func staticTokenIdentity(hash sha256: String) async throws(RegistryError) -> Identity? {
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(sha256)")])
+        }?["identifier"]?.string.flatMap { try? Identity($0) }
+    }
+
+    public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
+        let absent = DynamoDBClient.Expression("attribute_not_exists(pk)")
+        do {
+            try await dynamo.transactWrite([
+                .put(table: table, item: ["pk": .s("StaticTokenName"), "sk": .s(identity.value), "sha256": .s(sha256), "created_at": .n(String(createdAt))], condition: absent),
+                .put(table: table, item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(sha256)"), "identifier": .s(identity.value)], condition: absent),
+            ])
+        } catch {
+            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { throw .conflict("a token named \(identity) already exists") }
+            throw Self.map(error)
+        }
+    }
+
+    public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
+        guard let name = try await wrap({ () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(identity.value)])
+        }), let hash = name["sha256"]?.string else { return false }
+        // The token first (it stops working), then its grants.
+        try await wrap { () async throws(AWSError) in
+            try await dynamo.transactWrite([
+                .delete(table: table, key: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(hash)")], condition: nil),
+                .delete(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(identity.value)], condition: nil),
+            ])
+        }
+        for g in try await grants(for: identity) { _ = try await deleteGrant(for: identity, in: g.namespace) }
+        return true
+    }
+}
