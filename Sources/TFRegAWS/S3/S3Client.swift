@@ -1,0 +1,86 @@
+import TFRegCrypto
+import TFRegHTTPClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What GetObjectAttributes reports.
+public struct S3ObjectAttributes: Sendable, Equatable {
+    /// Base64 SHA-256 the object was stored with (nil when it was uploaded without a checksum).
+    public let checksumSHA256: String?
+    public let size: Int64?
+}
+
+/// S3: exactly the calls tfreg makes. Virtual-hosted addressing on AWS, path-style on a configured
+/// endpoint (`AWS_ENDPOINT_URL_S3`, as local S3 implementations expect). Keys are encoded once on the
+/// wire and signed as sent (S3's SigV4 rules).
+public struct S3Client: Sendable {
+    public let client: AWSClient
+    public init(client: AWSClient) { self.client = client }
+
+    /// Endpoint and wire path for an object.
+    func location(bucket: String, key: String) -> (AWSEndpoint, String) {
+        let base = client.endpoint(for: "s3")
+        let encodedKey = SigV4.uriEncode(key, keepSlash: true)
+        if base.isCustom { return (base, "/\(bucket)/\(encodedKey)") }
+        let host = "\(bucket).s3.\(client.region).\(AWSEndpoint.dnsSuffix(region: client.region))"
+        return (AWSEndpoint(baseURL: "https://\(host)", isCustom: false), "/\(encodedKey)")
+    }
+
+    public func createBucket(_ bucket: String) async throws(AWSError) {
+        let base = client.endpoint(for: "s3")
+        let (ep, path) = base.isCustom ? (base, "/\(bucket)") : (AWSEndpoint(baseURL: "https://\(bucket).s3.\(client.region).\(AWSEndpoint.dnsSuffix(region: client.region))", isCustom: false), "/")
+        var body: [UInt8] = []
+        if client.region != "us-east-1" {
+            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(client.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+        }
+        _ = try await client.send(service: "s3", endpoint: ep, method: "PUT", path: path, body: body)
+    }
+
+    /// PutObject with `x-amz-checksum-sha256`, so S3 verifies the bytes and records the digest.
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip") async throws(AWSError) {
+        let (ep, path) = location(bucket: bucket, key: key)
+        _ = try await client.send(
+            service: "s3", endpoint: ep, method: "PUT", path: path,
+            headers: [("Content-Type", contentType), ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256")],
+            body: body)
+    }
+
+    /// HeadObject: the size, or nil when there is no such object.
+    public func headObject(bucket: String, key: String) async throws(AWSError) -> Int64? {
+        let (ep, path) = location(bucket: bucket, key: key)
+        do {
+            let r = try await client.send(service: "s3", endpoint: ep, method: "HEAD", path: path)
+            return r.header("content-length").flatMap { Int64($0) }
+        } catch {
+            if error.kind == .notFound || error.status == 404 { return nil }
+            throw error
+        }
+    }
+
+    /// GetObjectAttributes for `Checksum` and `ObjectSize`; nil when the object does not exist.
+    public func objectAttributes(bucket: String, key: String) async throws(AWSError) -> S3ObjectAttributes? {
+        let (ep, path) = location(bucket: bucket, key: key)
+        do {
+            let r = try await client.send(
+                service: "s3", endpoint: ep, method: "GET", path: path, query: [("attributes", "")],
+                headers: [("x-amz-object-attributes", "Checksum,ObjectSize")])
+            let text = r.bodyText
+            return S3ObjectAttributes(checksumSHA256: XMLText.first("ChecksumSHA256", in: text), size: XMLText.first("ObjectSize", in: text).flatMap { Int64($0) })
+        } catch {
+            if error.kind == .notFound || error.status == 404 { return nil }
+            throw error
+        }
+    }
+
+    /// A presigned URL for `method` (GET for downloads), valid `expires` seconds. The key's path ends
+    /// in the object's own extension, which is how Terraform picks the archive type.
+    public func presignedURL(method: String = "GET", bucket: String, key: String, expires: Int) async throws(AWSError) -> String {
+        let (ep, path) = location(bucket: bucket, key: key)
+        let creds = try await client.credentialProvider.credentials()
+        let signer = SigV4Signer(service: "s3", region: client.region)
+        let request = SigV4Request(method: method, path: path, headers: [("Host", ep.host)], payloadHash: SigV4.unsignedPayload)
+        return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: Int64(time(nil)), expires: expires)
+    }
+}
