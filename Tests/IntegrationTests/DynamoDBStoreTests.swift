@@ -6,65 +6,67 @@ import TFRegStoreAWS
 import TFRegTesting
 import Testing
 
-@Suite(.serialized, .enabled(if: MotoServer.available, "moto_server is not installed (make test installs it)"))
-struct DynamoDBStoreTests {
-    func store(_ moto: MotoServer, table: String) async throws -> DynamoDBMetadataStore {
-        let dynamo = DynamoDBClient(client: moto.client())
-        try await dynamo.createTable(table)
-        return DynamoDBMetadataStore(dynamo: dynamo, table: table)
-    }
+extension MotoBackedTests {
+    @Suite(.serialized, .enabled(if: MotoServer.available, "moto_server is not installed (make test installs it)"))
+    struct DynamoDBStoreTests {
+        func store(_ moto: MotoServer, table: String) async throws -> DynamoDBMetadataStore {
+            let dynamo = DynamoDBClient(client: moto.client())
+            try await dynamo.createTable(table)
+            return DynamoDBMetadataStore(dynamo: dynamo, table: table)
+        }
 
-    /// The same conformance suite the SQLite store passes, on DynamoDB (moto, signatures checked).
-    @Test func conformance() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
-        try await MetadataStoreConformance.run(try await store(moto, table: "tfreg-conformance"))
-    }
+        /// The same conformance suite the SQLite store passes, on DynamoDB (moto, signatures checked).
+        @Test func conformance() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            try await MetadataStoreConformance.run(try await store(moto, table: "tfreg-conformance"))
+        }
 
-    /// Items written exactly as the tool tfreg replaces writes them (boto3, its layout) are read unchanged.
-    @Test func readsTablesOfTheReplacedTool() async throws {
-        let moto = try MotoServer()
-        defer { moto.stop() }
-        let s = try await store(moto, table: "seed")
-        let digest = Data(repeating: 0xab, count: 32).base64EncodedString()
-        let script = """
-            import boto3
-            t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                               aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
-            t.put_item(Item={"pk": "acme", "sk": "Module~acme~vpc~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "vpc",
-                             "version": "1.0.0", "bucket": "modules-bucket", "key": "acme/vpc/aws/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
-            t.put_item(Item={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/deployer", "namespace": "acme",
-                             "identifier": "arn:aws:iam::123456789012:role/deployer",
-                             "permissions": {"download": True, "upload": False, "create_grant": False, "delete_grant": True}})
-            """
-        let r = try runCommand(which("python3")!, ["-c", script])
-        #expect(r.status == 0, "\(r.stderr)")
-        let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
-        let versions = try await s.versions(of: module)
-        #expect(versions.count == 1)
-        let v = try #require(versions.first)
-        #expect(v.location == ArchiveLocation(bucket: "modules-bucket", key: "acme/vpc/aws/1.0.0.tar.gz"))
-        #expect(v.sha256 == String(repeating: "ab", count: 32))
-        let grant = try await s.grant(for: try Identity("arn:aws:iam::123456789012:role/deployer"), in: try Namespace("acme"))
-        #expect(grant?.permissions == Permissions(download: true, deleteGrant: true))
-        // And what tfreg writes keeps the replaced tool's attributes.
-        let id = try Identity("arn:aws:iam::123456789012:role/reader")
-        try await s.putGrant(Grant(namespace: try Namespace("acme"), identity: id, permissions: Permissions(download: true)), mode: .create)
-        let check = try runCommand(which("python3")!, ["-c", """
-            import boto3
-            t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                               aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
-            i = t.get_item(Key={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/reader"})["Item"]
-            print(i["identifier"], i["permissions"]["download"], i["permissions"]["upload"])
-            """])
-        #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "arn:aws:iam::123456789012:role/reader True False")
-    }
+        /// Items written exactly as the tool tfreg replaces writes them (boto3, its layout) are read unchanged.
+        @Test func readsTablesOfTheReplacedTool() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let s = try await store(moto, table: "seed")
+            let digest = Data(repeating: 0xab, count: 32).base64EncodedString()
+            let script = """
+                import boto3
+                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
+                t.put_item(Item={"pk": "acme", "sk": "Module~acme~vpc~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "vpc",
+                                 "version": "1.0.0", "bucket": "modules-bucket", "key": "acme/vpc/aws/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
+                t.put_item(Item={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/deployer", "namespace": "acme",
+                                 "identifier": "arn:aws:iam::123456789012:role/deployer",
+                                 "permissions": {"download": True, "upload": False, "create_grant": False, "delete_grant": True}})
+                """
+            let r = try runCommand(which("python3")!, ["-c", script])
+            #expect(r.status == 0, "\(r.stderr)")
+            let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+            let versions = try await s.versions(of: module)
+            #expect(versions.count == 1)
+            let v = try #require(versions.first)
+            #expect(v.location == ArchiveLocation(bucket: "modules-bucket", key: "acme/vpc/aws/1.0.0.tar.gz"))
+            #expect(v.sha256 == String(repeating: "ab", count: 32))
+            let grant = try await s.grant(for: try Identity("arn:aws:iam::123456789012:role/deployer"), in: try Namespace("acme"))
+            #expect(grant?.permissions == Permissions(download: true, deleteGrant: true))
+            // And what tfreg writes keeps the replaced tool's attributes.
+            let id = try Identity("arn:aws:iam::123456789012:role/reader")
+            try await s.putGrant(Grant(namespace: try Namespace("acme"), identity: id, permissions: Permissions(download: true)), mode: .create)
+            let check = try runCommand(which("python3")!, ["-c", """
+                import boto3
+                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
+                i = t.get_item(Key={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/reader"})["Item"]
+                print(i["identifier"], i["permissions"]["download"], i["permissions"]["upload"])
+                """])
+            #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "arn:aws:iam::123456789012:role/reader True False")
+        }
 
-    @Test func unreachableTableIs503() async throws {
-        let moto = try MotoServer()
-        let s = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: moto.client()), table: "missing")
-        await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await s.versions(of: try ModuleAddress(namespace: "a", name: "b", system: "c")) }
-        moto.stop()
-        await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await s.grant(for: try Identity.token(named: "x"), in: try Namespace("a")) }
+        @Test func unreachableTableIs503() async throws {
+            let moto = try MotoServer()
+            let s = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: moto.client()), table: "missing")
+            await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await s.versions(of: try ModuleAddress(namespace: "a", name: "b", system: "c")) }
+            moto.stop()
+            await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await s.grant(for: try Identity.token(named: "x"), in: try Namespace("a")) }
+        }
     }
 }

@@ -1,6 +1,11 @@
 import Foundation
 import TFRegAWS
 import TFRegHTTPClient
+import Testing
+
+/// Every suite that starts moto is nested here: they run one after another, never several Python
+/// servers at once on a 2-core machine.
+@Suite(.serialized) enum MotoBackedTests {}
 
 /// moto (`moto_server`, from PyPI) on a free loopback port with signature checking on: the first
 /// `setupCalls` requests (creating an IAM user, its access key and an allow-all policy) are the only
@@ -58,10 +63,11 @@ final class MotoServer: @unchecked Sendable {
     deinit { stop() }
 
     /// An AWSClient that reaches this moto through the standard `AWS_ENDPOINT_URL` variable.
-    func client(secret: String? = nil, retry: RetryPolicy = RetryPolicy(maxAttempts: 2, baseDelay: 0.01)) -> AWSClient {
+    /// Generous timeout and retries: moto is one Python process and CI machines are shared.
+    func client(secret: String? = nil, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 0.05)) -> AWSClient {
         AWSClient(
             http: CurlHTTPClient(), credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: accessKeyID, secretAccessKey: secret ?? secretAccessKey)),
-            region: "us-east-1", environment: ["AWS_ENDPOINT_URL": endpoint], retry: retry, timeout: 5)
+            region: "us-east-1", environment: ["AWS_ENDPOINT_URL": endpoint], retry: retry, timeout: 60)
     }
 
     static func freePort() throws -> Int {
