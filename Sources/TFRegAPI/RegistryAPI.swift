@@ -1,5 +1,6 @@
 import Logging
 import TFRegCore
+import TFRegCrypto
 
 /// Settings of the HTTP API that do not depend on the transport.
 public struct APIConfiguration: Sendable {
@@ -310,7 +311,7 @@ public struct RegistryAPI: Sendable {
         if let next = page.nextOffset {
             meta.append(("next_offset", .int(Int64(next))))
             var q = "offset=\(next)&limit=\(page.limit)"
-            if let t = query.text { q += "&q=" + URLParsing.percentEncode(t) }
+            if let t = query.text { q += "&q=" + PercentEncoding.encode(t) }
             if let s = query.system { q += "&provider=" + s }
             if search, let ns = query.namespace { q += "&namespace=" + ns.value }
             let base = search ? "/v1/modules/search" : (namespace.map { "/v1/modules/\($0)" } ?? "/v1/modules")

@@ -104,3 +104,23 @@ public enum Base64 {
         }
     }
 }
+
+/// RFC 3986 percent-encoding: every byte outside the unreserved set `A-Za-z0-9-._~` (and `/` when
+/// `keepSlash`) becomes `%XX` with uppercase hex. Used for URLs tfreg builds and for SigV4.
+public enum PercentEncoding {
+    public static func encode(_ s: String, keepSlash: Bool = false) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count)
+        for b in s.utf8 {
+            let unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
+            if unreserved || (keepSlash && b == UInt8(ascii: "/")) {
+                out.append(b)
+            } else {
+                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

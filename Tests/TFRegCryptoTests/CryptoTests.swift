@@ -41,4 +41,9 @@ import Testing
         #expect(!constantTimeEquals([1, 2, 3], [1, 2]))
         #expect(SecureRandom.bytes(32) != SecureRandom.bytes(32))
     }
+
+    @Test func percentEncoding() {
+        #expect(PercentEncoding.encode("a b/ü~-._+") == "a%20b%2F%C3%BC~-._%2B")
+        #expect(PercentEncoding.encode("a b/c", keepSlash: true) == "a%20b/c")
+    }
 }

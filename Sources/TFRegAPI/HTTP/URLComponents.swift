@@ -80,19 +80,6 @@ public enum URLParsing {
         return String(validating: bytes, as: UTF8.self)
     }
 
-    /// Percent-encodes everything but RFC 3986 unreserved characters.
-    public static func percentEncode(_ s: String) -> String {
-        var out = ""
-        for b in s.utf8 {
-            if Grammar.isUnreserved(b) {
-                out.unicodeScalars.append(Unicode.Scalar(b))
-            } else {
-                out += "%" + String(b >> 4, radix: 16, uppercase: true) + String(b & 0xf, radix: 16, uppercase: true)
-            }
-        }
-        return out
-    }
-
     private static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): c - 48
@@ -108,12 +95,5 @@ public enum URLParsing {
         guard !host.isEmpty, host.utf8.count <= 255 else { return false }
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]".utf8)
         return host.utf8.allSatisfy(allowed.contains) && !host.hasPrefix(".") && !host.hasPrefix("-")
-    }
-}
-
-enum Grammar {
-    static func isUnreserved(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
-            || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
     }
 }

@@ -56,21 +56,9 @@ public enum SigV4 {
 
     // MARK: Stage 1: canonical request
 
-    /// RFC 3986 percent-encoding of every byte outside `A-Za-z0-9-._~` (and `/` when `keepSlash`).
+    /// URI-encode as SigV4 defines it: RFC 3986, uppercase hex, `/` kept only in paths.
     public static func uriEncode(_ s: String, keepSlash: Bool) -> String {
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
-        for b in s.utf8 {
-            let unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
-                || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
-            if unreserved || (keepSlash && b == UInt8(ascii: "/")) {
-                out.append(b)
-            } else {
-                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        PercentEncoding.encode(s, keepSlash: keepSlash)
     }
 
     /// RFC 3986 §5.2.4 dot-segment removal, plus collapsing empty segments, as AWS services expect.
