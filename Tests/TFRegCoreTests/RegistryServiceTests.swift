@@ -113,3 +113,29 @@ struct AcceptAll: ArchiveInspector {
         #expect(!StaticTokenAuthenticator.isWellFormed(t))
     }
 }
+
+@Suite struct StaticTokenCacheTests {
+    @Test func hitsAreRememberedForTheTTLOnlyAndMissesNever() async throws {
+        let store = InMemoryMetadataStore()
+        let clock = TestClock()
+        let auth = StaticTokenAuthenticator(store: store, cacheSeconds: 10, clock: clock)
+        let secret = StaticTokenAuthenticator.generate()
+        let id = try Identity.token(named: "ci")
+        // Unknown token: refused, and the refusal is not remembered.
+        await #expect(throws: RegistryError.unauthenticated("")) { try await auth.authenticate(secret) }
+        try await store.createStaticToken(id, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
+        #expect(try await auth.authenticate(secret).identity == id)
+        // Revoked: still accepted from the cache until the TTL passes, then refused.
+        #expect(try await store.deleteStaticToken(id))
+        clock.advance(9)
+        #expect(try await auth.authenticate(secret).identity == id)
+        clock.advance(1)
+        await #expect(throws: RegistryError.unauthenticated("")) { try await auth.authenticate(secret) }
+        // Without a TTL nothing is cached.
+        try await store.createStaticToken(id, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
+        let uncached = StaticTokenAuthenticator(store: store)
+        #expect(try await uncached.authenticate(secret).identity == id)
+        #expect(try await store.deleteStaticToken(id))
+        await #expect(throws: RegistryError.unauthenticated("")) { try await uncached.authenticate(secret) }
+    }
+}

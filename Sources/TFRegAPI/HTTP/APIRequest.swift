@@ -1,3 +1,5 @@
+import TFRegCore
+
 /// A request body: nothing, bytes already in memory (Lambda events), or a stream of chunks
 /// (the HTTP server), consumed once by the upload route with back-pressure.
 public struct APIRequestBody: Sendable {
@@ -11,6 +13,24 @@ public struct APIRequestBody: Sendable {
     public init(bytes: [UInt8]) { storage = .bytes(bytes) }
     public init(stream: AsyncThrowingStream<[UInt8], any Error>) { storage = .stream(stream) }
     init(storage: Storage) { self.storage = storage }
+
+    /// The whole body, at most `limit` bytes (`payloadTooLarge` beyond); for small JSON bodies.
+    public func collect(limit: Int) async throws(RegistryError) -> [UInt8] {
+        var out: [UInt8] = []
+        do {
+            try await forEachChunk { chunk in
+                guard out.count + chunk.count <= limit else {
+                    throw RegistryError(.payloadTooLarge, "the request body is larger than \(limit) bytes")
+                }
+                out += chunk
+            }
+        } catch let e as RegistryError {
+            throw e
+        } catch {
+            throw .badRequest("the request body could not be read")
+        }
+        return out
+    }
 
     /// Calls `consume` with each chunk in order.
     public func forEachChunk(_ consume: ([UInt8]) async throws -> Void) async throws {

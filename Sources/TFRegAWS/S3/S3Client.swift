@@ -47,6 +47,12 @@ public struct S3Client: Sendable {
             body: body)
     }
 
+    /// DeleteObject (S3 answers 204 whether or not the object existed).
+    public func deleteObject(bucket: String, key: String) async throws(AWSError) {
+        let (ep, path) = location(bucket: bucket, key: key)
+        _ = try await client.send(service: "s3", endpoint: ep, method: "DELETE", path: path)
+    }
+
     /// HeadObject: the size, or nil when there is no such object.
     public func headObject(bucket: String, key: String) async throws(AWSError) -> Int64? {
         let (ep, path) = location(bucket: bucket, key: key)

@@ -79,7 +79,7 @@ extension TFReg.Grant {
 
         func run() async throws {
             let namespace = try ns.parsed()
-            let (db, _) = try store.openLocal()
+            let db = try store.openMetadata()
             let identity: Identity
             var token: String?
             if let newToken {
@@ -110,7 +110,7 @@ extension TFReg.Grant {
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            let (db, _) = try store.openLocal()
+            let db = try store.openMetadata()
             try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .update)
             printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
         }
@@ -125,7 +125,7 @@ extension TFReg.Grant {
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            let (db, _) = try store.openLocal()
+            let db = try store.openMetadata()
             guard try await db.deleteGrant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
@@ -143,7 +143,7 @@ extension TFReg.Grant {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let (db, _) = try store.openLocal()
+            let db = try store.openMetadata()
             let grants: [TFRegCore.Grant]
             switch (namespace, try who.identity(required: false)) {
             case (let ns?, nil): grants = try await db.grants(in: try Namespace(ns))
@@ -166,7 +166,7 @@ extension TFReg.Grant {
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            let (db, _) = try store.openLocal()
+            let db = try store.openMetadata()
             guard let grant = try await db.grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
@@ -182,7 +182,7 @@ extension TFReg.Grant {
 
         func run() async throws {
             let identity = try Identity.token(named: tokenName)
-            let (db, _) = try store.openLocal()
+            let db = try store.openMetadata()
             guard try await db.deleteStaticToken(identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
             printError("revoked token '\(tokenName)' and its grants")
         }

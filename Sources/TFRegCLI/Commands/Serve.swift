@@ -6,6 +6,9 @@ import TFRegCore
 import TFRegCrypto
 import TFRegServer
 import TFRegStoreLocal
+import TFRegAWS
+import TFRegStoreAWS
+import TFRegHTTPClient
 
 #if canImport(Glibc)
 import Glibc
@@ -28,6 +31,9 @@ extension TFReg {
         var port: Int?
 
         @OptionGroup var store: StoreOptions
+
+        @Option(help: "Store archives in S3 instead of the data directory: s3://BUCKET or s3://BUCKET/PREFIX (env: TFREG_STORAGE). Downloads are presigned S3 GETs.")
+        var storage: String?
 
         @Option(help: "PEM certificate chain for HTTPS (env: TFREG_TLS_CERT).")
         var tlsCert: String?
@@ -57,12 +63,15 @@ extension TFReg {
             }
             logging.bootstrap()
             let logger = Logger(label: "tfreg.serve")
-            let (store, storage) = try store.openLocal()
+            let (store, storage) = try store.open(storage: config.storage)
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
             let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
+            logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])
             let api = RegistryAPI(
                 service: service,
-                authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: store)]),
+                // On DynamoDB every token lookup is a network call: remember hits for 10 s (revocation
+                // takes effect within that); SQLite has its own read cache that follows every write.
+                authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: store, cacheSeconds: self.store.resolvedTable == nil ? 0 : 10)]),
                 signer: ArchiveURLSigner(key: key, lifetime: Int64(config.downloadLinkTTL)),
                 configuration: APIConfiguration(
                     publicURL: config.publicURL, maxUploadBytes: config.maxUploadBytes,
@@ -88,8 +97,13 @@ struct ResolvedServeConfiguration {
     var publicURL: String?
     var maxUploadBytes: Int64
     var downloadLinkTTL: Int
+    var storage: String?
 
     init(_ s: TFReg.Serve) throws {
+        storage = s.storage ?? Env.value("TFREG_STORAGE")
+        if let storage {
+            do { _ = try S3ArchiveStorage.parse(storage) } catch { throw ValidationError(error.message) }
+        }
         let host = s.host ?? Env.value("TFREG_HOST") ?? "127.0.0.1"
         let port = try s.port ?? Env.value("TFREG_PORT").map { v in
             guard let p = Int(v) else { throw ValidationError("TFREG_PORT must be a number, got '\(v)'") }
@@ -124,12 +138,17 @@ struct ResolvedServeConfiguration {
     }
 }
 
-/// Options shared by every command that opens the local store.
+/// Options shared by every command that opens the registry's store: SQLite + a local directory by
+/// default, a DynamoDB table with --table/TABLE_NAME, S3 archives with --storage s3://BUCKET/PREFIX.
 struct StoreOptions: ParsableArguments {
     @Option(help: "Directory for the database, archives and keys (env: TFREG_DATA_DIR; default $XDG_DATA_HOME/tfreg or ~/.local/share/tfreg).")
     var dataDir: String?
 
+    @Option(help: "DynamoDB table for metadata instead of SQLite (env: TABLE_NAME, also TABLE). AWS credentials and region come from the usual AWS variables and profiles.")
+    var table: String?
+
     var resolvedDataDirectory: String { dataDir ?? Env.value("TFREG_DATA_DIR") ?? Env.defaultDataDirectory }
+    var resolvedTable: String? { table ?? Env.value("TABLE_NAME") ?? Env.value("TABLE") }
 
     func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
         let dir = resolvedDataDirectory
@@ -137,6 +156,60 @@ struct StoreOptions: ParsableArguments {
         let storage = try FileArchiveStorage(root: dir)
         let store = try SQLiteMetadataStore(path: dir + "/registry.db")
         return (store, storage)
+    }
+
+    /// The metadata store alone (grant management).
+    func openMetadata() throws -> any MetadataStore {
+        if let table = resolvedTable {
+            return DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: try AWSSetup.validTable(table))
+        }
+        let dir = resolvedDataDirectory
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        return try SQLiteMetadataStore(path: dir + "/registry.db")
+    }
+
+    /// Metadata and archive storage for `serve`. `storage` is nil (local directory) or s3://BUCKET/PREFIX.
+    func open(storage url: String?) throws -> (any MetadataStore, any ArchiveStorage) {
+        let dir = resolvedDataDirectory
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        let table = try resolvedTable.map(AWSSetup.validTable)
+        let aws = table != nil || url != nil ? try AWSSetup.client() : nil
+        let store: any MetadataStore =
+            if let table, let aws { DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table) } else {
+                try SQLiteMetadataStore(path: dir + "/registry.db")
+            }
+        let storage: any ArchiveStorage
+        if let url, let aws {
+            let (bucket, prefix) = try S3ArchiveStorage.parse(url)
+            let staging = dir + "/tmp"
+            try FileSystem.makeDirectories(staging, mode: 0o750)
+            storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: staging)
+        } else {
+            storage = try FileArchiveStorage(root: dir)
+        }
+        return (store, storage)
+    }
+}
+
+/// One AWS client per process, configured like the AWS CLI (see `AWSConfiguration.resolve`).
+enum AWSSetup {
+    static func client() throws -> AWSClient {
+        let env = Env.all
+        let http = CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"])
+        let config: AWSConfiguration
+        do { config = try AWSConfiguration.resolve(environment: env, http: http) } catch {
+            throw CLIFailure("AWS configuration: \(error.message)")
+        }
+        return AWSClient(http: http, credentials: config.credentials, region: config.region, environment: env)
+    }
+
+    /// DynamoDB table names: 3-255 of letters, digits, '_', '-', '.'.
+    static func validTable(_ name: String) throws -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.".utf8)
+        guard (3...255).contains(name.utf8.count), name.utf8.allSatisfy(allowed.contains) else {
+            throw ValidationError("invalid DynamoDB table name '\(name.prefix(80))': 3-255 letters, digits, '_', '-', '.'")
+        }
+        return name
     }
 }
 

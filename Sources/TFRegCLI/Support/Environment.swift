@@ -10,6 +10,18 @@ enum Env {
         return s.isEmpty ? nil : s
     }
 
+    /// The whole environment (for the AWS configuration, which reads many variables).
+    static var all: [String: String] {
+        var out: [String: String] = [:]
+        var p = environ
+        while let entry = p.pointee {
+            let s = String(cString: entry)
+            if let eq = s.firstIndex(of: "=") { out[String(s[..<eq])] = String(s[s.index(after: eq)...]) }
+            p += 1
+        }
+        return out
+    }
+
     static var home: String { value("HOME") ?? "/" }
 
     /// `$XDG_DATA_HOME/tfreg`, else `~/.local/share/tfreg`.

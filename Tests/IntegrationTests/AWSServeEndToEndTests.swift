@@ -1,0 +1,177 @@
+import Foundation
+import TFRegAWS
+import TFRegCrypto
+import TFRegHTTPClient
+import TFRegStoreAWS
+import Testing
+
+/// The gateway in front of moto that verifies presigned S3 URLs with botocore (see s3_gateway.py).
+final class S3Gateway: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    init(moto: MotoServer) throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("s3_gateway.py").path
+        process.executableURL = URL(fileURLWithPath: which("python3")!)
+        process.arguments = [script, moto.endpoint, moto.accessKeyID, moto.secretAccessKey]
+        process.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let p = Int(line) else { throw TestFailure("s3_gateway.py did not start") }
+        port = p
+    }
+
+    func counts() throws -> [String: Int] {
+        let r = try runCommand(which("curl") ?? "/usr/bin/curl", ["-s", endpoint + "/__counts"])
+        return (try? JSONDecoder().decode([String: Int].self, from: Data(r.stdout.utf8))) ?? [:]
+    }
+
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    }
+
+    deinit { stop() }
+}
+
+extension MotoBackedTests {
+    /// `tfreg serve` on DynamoDB + S3 (moto, signatures checked) over HTTPS: a module uploaded with the
+    /// AWS CLI is registered through `create`, another through the upload route (stored in S3), and the
+    /// real Terraform CLI installs both through presigned S3 URLs.
+    @Suite(.serialized, .enabled(if: MotoServer.available && TerraformEndToEndTests.terraform != nil && which("aws") != nil,
+        "needs moto_server, terraform and the aws CLI (make test installs them)"))
+    struct AWSServeEndToEndTests {
+        @Test func terraformInstallsModulesRegisteredOnDynamoDBAndS3() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let gateway = try S3Gateway(moto: moto)
+            defer { gateway.stop() }
+            let aws = moto.client()
+            try await DynamoDBClient(client: aws).createTable("registry")
+            let s3 = S3Client(client: aws)
+            try await s3.createBucket("tfreg-archives")
+            try await s3.createBucket("byob")
+            let awsEnv = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": gateway.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+            ]
+
+            // The user's own upload, with the AWS CLI and a SHA-256 checksum (as the replaced tool documents).
+            let work = makeTemporaryDirectory("aws-e2e")
+            try writeModule(at: work + "/byob", version: "1.0.0")
+            let tar = try runCommand("/bin/tar", ["-czf", work + "/byob.tar.gz", "-C", work + "/byob", "."])
+            #expect(tar.status == 0)
+            let put = try runCommand(which("aws")!, [
+                "s3api", "put-object", "--bucket", "byob", "--key", "modules/acme/vpc/1.0.0.tar.gz", "--body", work + "/byob.tar.gz",
+                "--checksum-algorithm", "SHA256", "--output", "json",
+            ], env: awsEnv.merging(["HOME": work]) { a, _ in a })
+            #expect(put.status == 0, "aws s3api put-object: \(put.stderr)")
+            let checksum = try #require(try JSONDecoder().decode([String: String].self, from: Data(put.stdout.utf8))["ChecksumSHA256"])
+            let digest = SHA256.hash(try Array(Data(contentsOf: URL(fileURLWithPath: work + "/byob.tar.gz"))))
+            #expect(checksum == Base64.encode(digest))
+            // And one object without a checksum.
+            let plain = try runCommand(which("python3")!, ["-c", """
+                import boto3
+                boto3.client("s3", endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)",
+                             aws_secret_access_key="\(moto.secretAccessKey)").put_object(Bucket="byob", Key="plain.tar.gz", Body=b"x")
+                """], env: ["HOME": work])
+            #expect(plain.status == 0, "\(plain.stderr)")
+
+            let server = try ServerProcess(extraEnv: awsEnv.merging(["TABLE_NAME": "registry", "TFREG_STORAGE": "s3://tfreg-archives/registry"]) { a, _ in a })
+            let publisher = try server.tfreg(["grant", "create", "-n", "acme", "--new-token", "publisher", "--upload"], env: awsEnv.merging(["TABLE": "registry"]) { a, _ in a })
+            #expect(publisher.status == 0, "\(publisher.stderr)")
+            let reader = try server.tfreg(["grant", "create", "--table", "registry", "-n", "acme", "--new-token", "reader", "--download"], env: awsEnv)
+            #expect(reader.status == 0, "\(reader.stderr)")
+            let publisherToken = publisher.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let readerToken = reader.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let http = server.client
+            func create(_ version: String, _ body: String, token: String? = nil) async throws -> HTTPResponse {
+                try await http.send(HTTPRequest(
+                    method: "POST", url: server.baseURL + "/v1/modules/acme/vpc/aws/\(version)/create",
+                    headers: [("Authorization", "Bearer \(token ?? publisherToken)"), ("Content-Type", "application/json")], body: Array(body.utf8)))
+            }
+
+            // create: the bad cases first, each a clear 4xx with {"errors": [...]}.
+            let mismatch = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(Base64.encode([UInt8](repeating: 1, count: 32)))"}"#)
+            #expect(mismatch.status == 400 && mismatch.bodyText.contains("does not match"), "\(mismatch.status) \(mismatch.bodyText)")
+            let missing = try await create("1.0.0", #"{"bucket": "byob", "key": "nope/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#)
+            #expect(missing.status == 400 && missing.bodyText.contains("does not exist"), "\(missing.status) \(missing.bodyText)")
+            let noChecksum = try await create("1.0.0", #"{"bucket": "byob", "key": "plain.tar.gz", "expected_checksum": "\#(checksum)"}"#)
+            #expect(noChecksum.status == 400 && noChecksum.bodyText.contains("no SHA-256 checksum"), "\(noChecksum.status) \(noChecksum.bodyText)")
+            let badKey = try await create("1.0.0", #"{"bucket": "byob", "key": "../etc/passwd", "expected_checksum": "\#(checksum)"}"#)
+            #expect(badKey.status == 400)
+            let duplicateField = try await create("1.0.0", #"{"bucket": "byob", "bucket": "other", "key": "k.tar.gz", "expected_checksum": "\#(checksum)"}"#)
+            #expect(duplicateField.status == 400 && duplicateField.bodyText.contains("duplicate key"))
+            let readerCannot = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#, token: readerToken)
+            #expect(readerCannot.status == 403)
+
+            let created = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#)
+            #expect(created.status == 201, "\(created.status) \(created.bodyText)")
+            #expect(created.bodyText.contains(Hex.encode(digest)))
+            let again = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#)
+            #expect(again.status == 409)
+
+            // The upload route stores into the configured bucket and prefix.
+            try writeModule(at: work + "/up", version: "1.1.0")
+            let published = try server.tfreg(["publish", work + "/up", "--registry", server.host, "-n", "acme", "--name", "vpc", "--system", "aws", "--version", "1.1.0", "--token", publisherToken])
+            #expect(published.status == 0, "\(published.stderr)")
+            let listing = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/versions", headers: [("Authorization", "Bearer \(readerToken)")]))
+            #expect(listing.status == 200 && listing.bodyText.contains("1.0.0") && listing.bodyText.contains("1.1.0"), "\(listing.bodyText)")
+            // (No --prefix: moto miscomputes the signature of an encoded '/' in the prefix parameter.)
+            let stored = try runCommand(which("aws")!, ["s3api", "list-objects-v2", "--bucket", "tfreg-archives", "--output", "text", "--query", "Contents[].Key"],
+                env: awsEnv.merging(["HOME": work]) { a, _ in a })
+            #expect(stored.status == 0 && stored.stdout.contains("registry/acme/vpc/aws/1.1.0/"), "\(stored.stdout) \(stored.stderr)")
+
+            // The download answer is a presigned S3 GET whose path ends in the archive's extension.
+            let download = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/1.0.0/download", headers: [("Authorization", "Bearer \(readerToken)")]))
+            let link = try #require(download.headers.first { $0.name.lowercased() == "x-terraform-get" }?.value)
+            #expect(download.status == 204 && link.hasPrefix(gateway.endpoint + "/byob/modules/acme/vpc/1.0.0.tar.gz?") && link.contains("X-Amz-Signature="), "\(link)")
+            // A tampered presigned URL is refused by the gateway, as S3 would.
+            let tampered = try runCommand(which("curl")!, ["-s", "-o", "/dev/null", "-w", "%{http_code}", link.replacingOccurrences(of: "X-Amz-Expires=300", with: "X-Amz-Expires=600")])
+            #expect(tampered.stdout == "403")
+
+            // Real terraform init: both versions through presigned URLs (verified by botocore in the gateway).
+            let tf = makeTemporaryDirectory("tf-aws")
+            try """
+            module "pinned" {
+              source  = "\(server.host)/acme/vpc/aws"
+              version = "1.0.0"
+            }
+            module "latest" {
+              source  = "\(server.host)/acme/vpc/aws"
+              version = "~> 1.0"
+            }
+            """.write(toFile: tf + "/main.tf", atomically: true, encoding: .utf8)
+            try "credentials \"\(server.host)\" {\n  token = \"\(readerToken)\"\n}\n".write(toFile: tf + "/rc", atomically: true, encoding: .utf8)
+            let before = try gateway.counts()
+            let initResult = try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: [
+                "HOME": tf, "TF_CLI_CONFIG_FILE": tf + "/rc", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
+            ], cwd: tf)
+            #expect(initResult.status == 0, "terraform init failed:\n\(initResult.stdout)\n\(initResult.stderr)\n\(server.logText.suffix(2000))")
+            #expect(try String(contentsOfFile: tf + "/.terraform/modules/pinned/main.tf", encoding: .utf8).contains("\"1.0.0\""))
+            #expect(try String(contentsOfFile: tf + "/.terraform/modules/latest/main.tf", encoding: .utf8).contains("\"1.1.0\""))
+            let after = try gateway.counts()
+            func delta(_ k: String) -> Int { (after[k] ?? 0) - (before[k] ?? 0) }
+            // One verified presigned GET per module, none refused. Terraform also sends a HEAD first; a
+            // URL presigned for GET does not authorize HEAD (real S3 answers 403 too) and Terraform goes
+            // on to the GET, which is what PROTOCOL.md warns about and what this proves end to end.
+            #expect(delta("presigned-GET") == 2, "\(after)")
+            #expect(delta("presigned-rejected-GET") == 0, "\(after)")
+
+            // Deleting the BYOB version leaves the user's object alone; deleting the uploaded one removes it.
+            for v in ["1.0.0", "1.1.0"] {
+                let d = try await http.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/v1/modules/acme/vpc/aws/\(v)", headers: [("Authorization", "Bearer \(publisherToken)")]))
+                #expect(d.status == 204)
+            }
+            #expect(try await s3.headObject(bucket: "byob", key: "modules/acme/vpc/1.0.0.tar.gz") != nil)
+            let left = try runCommand(which("aws")!, ["s3api", "list-objects-v2", "--bucket", "tfreg-archives", "--output", "json"], env: awsEnv.merging(["HOME": work]) { a, _ in a })
+            #expect(!left.stdout.contains("1.1.0"), "\(left.stdout)")
+
+            #expect(server.stop() == 0)
+            for t in [publisherToken, readerToken] { #expect(!server.logText.contains(t)) }
+        }
+    }
+}
