@@ -88,3 +88,15 @@ public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection
     if x.isEmpty { return true }
     return x.withUnsafeBytes { xp in y.withUnsafeBytes { yp in CRYPTO_memcmp(xp.baseAddress, yp.baseAddress, x.count) == 0 } }
 }
+
+/// SHA-1, only where another tool's file naming requires it (the AWS CLI's SSO token cache names
+/// files by the SHA-1 of the session name). Never used for security.
+public enum SHA1 {
+    public static func hash(_ bytes: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 20)
+        bytes.withUnsafeBufferPointer { input in
+            out.withUnsafeMutableBufferPointer { _ = EVP_Digest(input.baseAddress, input.count, $0.baseAddress, nil, EVP_sha1(), nil) }
+        }
+        return out
+    }
+}

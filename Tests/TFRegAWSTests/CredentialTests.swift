@@ -67,7 +67,7 @@ final class ManualClock: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         try credentials.write(to: dir.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
-        return ["HOME": dir.path, "AWS_CONFIG_FILE": dir.path + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir.path + "/credentials"]
+        return ["AWS_EC2_METADATA_DISABLED": "true", "HOME": dir.path, "AWS_CONFIG_FILE": dir.path + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir.path + "/credentials"]
     }
 
     @Test func environmentFirstThenDefaultProfile() async throws {

@@ -11,8 +11,8 @@ public struct AWSConfiguration: Sendable {
 
     /// Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`. Credentials, in order:
     /// environment variables, the profile (`AWS_PROFILE`, else `default`) from the shared files, web
-    /// identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`). Container and EC2 instance metadata
-    /// credentials are not implemented yet.
+    /// identity (`AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`), container credentials (ECS, EKS Pod
+    /// Identity), EC2 instance metadata (IMDSv2).
     /// Expiring credentials are cached and refreshed five minutes before they expire.
     public static func resolve(environment env: [String: String], http: any HTTPClient) throws(AWSError) -> AWSConfiguration {
         let home = env["HOME"] ?? "/"
@@ -43,6 +43,8 @@ public struct AWSConfiguration: Sendable {
             sources.append(WebIdentityCredentialProvider(
                 tokenFile: env["AWS_WEB_IDENTITY_TOKEN_FILE"], roleARN: env["AWS_ROLE_ARN"], sessionName: env["AWS_ROLE_SESSION_NAME"],
                 region: region, environment: env, http: http))
+            sources.append(ContainerCredentialProvider(environment: env, http: http))
+            sources.append(InstanceMetadataCredentialProvider(environment: env, http: http))
         }
         return AWSConfiguration(region: region, profile: profile, credentials: CachingCredentialProvider(CredentialChain(sources)))
     }

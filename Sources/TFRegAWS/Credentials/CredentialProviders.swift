@@ -30,7 +30,7 @@ public struct EnvironmentCredentialProvider: CredentialProvider {
 }
 
 /// A profile of the shared files: static keys, `credential_process`, or `role_arn` with
-/// `source_profile` / `credential_source = Environment` (STS AssumeRole). Chains of source profiles
+/// `source_profile` / `credential_source` (STS AssumeRole), or IAM Identity Center (SSO). Chains of source profiles
 /// are followed; a cycle is an error.
 public struct ProfileCredentialProvider: CredentialProvider {
     public let profile: String
@@ -63,8 +63,13 @@ public struct ProfileCredentialProvider: CredentialProvider {
                 if sourceProfile == name, let keys = Self.staticKeys(p) { source = keys } else {
                     source = try await resolve(sourceProfile, visited: visited.union([name]))
                 }
-            } else if p["credential_source"]?.lowercased() == "environment" {
-                source = try await EnvironmentCredentialProvider(environment: environment).credentials()
+            } else if let cs = p["credential_source"]?.lowercased() {
+                switch cs {
+                case "environment": source = try await EnvironmentCredentialProvider(environment: environment).credentials()
+                case "ecscontainer": source = try await ContainerCredentialProvider(environment: environment, http: http).credentials()
+                case "ec2instancemetadata": source = try await InstanceMetadataCredentialProvider(environment: environment, http: http).credentials()
+                default: throw .credentialError("profile '\(name)' has an unknown credential_source '\(cs)' (Environment, EcsContainer, Ec2InstanceMetadata)")
+                }
             } else {
                 throw .credentialError("profile '\(name)' has role_arn but no source_profile or supported credential_source")
             }
@@ -77,8 +82,8 @@ public struct ProfileCredentialProvider: CredentialProvider {
         if let command = p["credential_process"] {
             return try await CredentialProcess.run(command)
         }
-        if p["sso_session"] != nil || p["sso_start_url"] != nil {
-            throw .credentialError("profile '\(name)' uses AWS SSO, which this tfreg does not support yet; export credentials with 'aws configure export-credentials --profile \(name) --format env'")
+        if SSOCredentialProvider.isSSO(p) {
+            return try await SSOCredentialProvider(profile: name, config: config, environment: environment, http: http, clock: clock).credentials()
         }
         if let keys = Self.staticKeys(p) { return keys }
         throw .notConfigured("profile '\(name)' has no credentials")
