@@ -175,3 +175,60 @@ extension MotoBackedTests {
         }
     }
 }
+
+extension S3Gateway {
+    /// Makes forwarded AWS calls fail in one of s3_gateway.py's modes (`none` restores them).
+    func fault(_ mode: String) throws {
+        let r = try runCommand(which("curl") ?? "/usr/bin/curl", ["-s", "-X", "POST", "--data", mode, endpoint + "/__fault"])
+        guard r.stdout == "ok" else { throw TestFailure("could not set fault mode \(mode)") }
+    }
+}
+
+extension MotoBackedTests {
+    /// AWS misbehaving under `tfreg serve`: every failure is a 503 with a JSON body (never a crash or
+    /// a 500), and the server serves again as soon as AWS does.
+    @Suite(.serialized, .enabled(if: MotoServer.available, "moto_server is not installed (make test installs it)"))
+    struct AWSFaultTests {
+        @Test func malformedTruncatedThrottledAndDownAre503AndTheServerRecovers() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let gateway = try S3Gateway(moto: moto)
+            defer { gateway.stop() }
+            try await DynamoDBClient(client: moto.client()).createTable("faults")
+            let awsEnv = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": gateway.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "TABLE_NAME": "faults",
+            ]
+            let server = try ServerProcess(extraEnv: awsEnv)
+            let writer = try server.tfreg(["grant", "create", "-n", "acme", "--new-token", "ci", "-d", "-u"], env: awsEnv)
+            #expect(writer.status == 0, "\(writer.stderr)")
+            let token = writer.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            try writeModule(at: server.dir + "/m", version: "1.0.0")
+            let published = try server.tfreg(["publish", server.dir + "/m", "--registry", server.host, "-n", "acme", "--name", "vpc", "--system", "aws", "--version", "1.0.0", "--token", token])
+            #expect(published.status == 0, "\(published.stderr)")
+            let http = server.client
+            func versions() async throws -> HTTPResponse {
+                try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/versions", headers: [("Authorization", "Bearer \(token)")], timeout: 60))
+            }
+            #expect(try await versions().status == 200)
+            // Throttling, 5xx and a dropped connection are retried (3 attempts, standard mode); an
+            // answer that does not parse is not. The token is cached, so the first failing call is the grant read.
+            let attempts = ["garbage": 1, "truncate": 1, "throttle": 3, "error500": 3, "down": 3]
+            for mode in ["garbage", "truncate", "throttle", "error500", "down"] {
+                try gateway.fault(mode)
+                let before = try gateway.counts().values.reduce(0, +)
+                let r = try await versions()
+                let seen = try gateway.counts()
+                #expect(seen.values.reduce(0, +) - before == attempts[mode], "\(mode): \(seen)")
+                #expect(r.status == 503, "\(mode): \(r.status) \(r.bodyText)")
+                #expect(r.bodyText.hasPrefix(#"{"errors":["#) && r.bodyText.contains("unavailable"), "\(mode): \(r.bodyText)")
+                try gateway.fault("none")
+                let back = try await versions()
+                #expect(back.status == 200 && back.bodyText.contains("1.0.0"), "after \(mode): \(back.status) \(back.bodyText)")
+            }
+            #expect(server.process.isRunning)
+            #expect(server.stop() == 0)
+            #expect(!server.logText.contains(token))
+        }
+    }
+}

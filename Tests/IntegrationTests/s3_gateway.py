@@ -7,6 +7,11 @@ query-signing code (same method, path, query, host and secret; expiry enforced),
 fetched from moto with a header-signed request. Every other request is passed to moto untouched,
 so moto keeps verifying header signatures itself.
 
+`POST /__fault` with a mode in the body makes forwarded (non-presigned) requests fail, to test how
+tfreg behaves when AWS misbehaves: `garbage` (200 with a body that is not the protocol), `truncate`
+(moto's answer cut in half), `throttle` (400 ThrottlingException), `error500`, `down` (the
+connection is closed without an answer); `none` restores normal forwarding.
+
 It also counts the requests it forwards, by operation (`GET /__counts` returns them as JSON and
 `DELETE /__counts` resets them): `make bench` uses that to report AWS calls per registry request.
 
@@ -30,6 +35,7 @@ AKID, SECRET = sys.argv[2], sys.argv[3]
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=AKID, aws_secret_access_key=SECRET)
 lock = threading.Lock()
 counts = {}
+fault = {"mode": "none"}
 
 
 def count(name):
@@ -73,14 +79,30 @@ class Gateway(http.server.BaseHTTPRequestHandler):
             with lock:
                 data = json.dumps(counts).encode()
             return self.send(200, [("Content-Type", "application/json")], data)
+        if url.path == "/__fault":
+            fault["mode"] = body.decode().strip()
+            return self.send(200, [("Content-Type", "text/plain")], b"ok")
         if "X-Amz-Signature=" in url.query:
             return self.presigned(url)
         count(operation(self, url.query))
+        mode = fault["mode"]
+        if mode == "down":
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        if mode == "garbage":
+            return self.send(200, [("Content-Type", "application/x-amz-json-1.0")], b"<html>captive portal</html>")
+        if mode == "throttle":
+            return self.send(400, [("Content-Type", "application/x-amz-json-1.0")], b'{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}')
+        if mode == "error500":
+            return self.send(500, [("Content-Type", "application/x-amz-json-1.0")], b'{"__type":"InternalServerError","message":"boom"}')
         conn = http.client.HTTPConnection(MOTO.hostname, MOTO.port, timeout=60)
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "keep-alive")}
         conn.request(self.command, self.path, body=body, headers=headers)
         r = conn.getresponse()
         data = r.read()
+        if mode == "truncate":
+            data = data[: len(data) // 2]
         out = [(k, v) for k, v in r.getheaders() if k.lower() not in ("content-length", "connection", "transfer-encoding", "date", "server")]
         self.send(r.status, out, data, head=self.command == "HEAD")
         conn.close()
