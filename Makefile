@@ -77,7 +77,7 @@ test: test-deps
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
 	$(MAKE) deb-test
 
-bench: bench-deps build-release
+bench: bench-deps test-deps build-release
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
 
 clean:

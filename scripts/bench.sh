@@ -105,3 +105,71 @@ row "tfreg download, authorized (HTTPS)" tfreg_https_download nginx_https
 echo
 echo "tfreg peak RSS (VmHWM): HTTP instance ${rss_http} MiB, HTTPS instance ${rss_https} MiB (goal ≤ 64 MB)"
 echo "Goal: tfreg versions ≥ 50 % of nginx's req/s."
+
+# --- AWS calls per registry request: tfreg serve on DynamoDB + S3 (moto, signatures checked) behind
+# the counting gateway the tests use (Tests/IntegrationTests/s3_gateway.py).
+if ! command -v moto_server >/dev/null 2>&1; then
+  echo; echo "(moto_server not installed: AWS call counts skipped; make test-deps installs it)"; exit 0
+fi
+moto_port=$(free_port)
+INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 & moto_pid=$!
+trap 'kill -9 $moto_pid 2>/dev/null || true; cleanup' EXIT
+# (a TCP probe: an HTTP request would use up one of the three unauthenticated setup calls)
+for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break; sleep 0.1; done
+read -r akid secret < <(python3 - "$moto_port" <<'PY'
+import boto3, json, sys
+ep = f"http://127.0.0.1:{sys.argv[1]}"
+iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
+iam.create_user(UserName="bench")
+k = iam.create_access_key(UserName="bench")["AccessKey"]
+iam.put_user_policy(UserName="bench", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+print(k["AccessKeyId"], k["SecretAccessKey"])
+PY
+)
+python3 "$(dirname "$0")/../Tests/IntegrationTests/s3_gateway.py" "http://127.0.0.1:$moto_port" "$akid" "$secret" > "$work/gateway.port" 2>/dev/null & pids+=($!)
+for _ in $(seq 100); do [ -s "$work/gateway.port" ] && break; sleep 0.1; done
+gateway="http://127.0.0.1:$(cat "$work/gateway.port")"
+python3 - "http://127.0.0.1:$moto_port" "$akid" "$secret" <<'PY'
+import boto3, sys
+kw = dict(endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+boto3.client("dynamodb", **kw).create_table(TableName="bench", BillingMode="PAY_PER_REQUEST",
+    KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+    AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}])
+boto3.client("s3", **kw).create_bucket(Bucket="bench-archives")
+PY
+aws_env=(env AWS_ACCESS_KEY_ID="$akid" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$gateway"
+  AWS_EC2_METADATA_DISABLED=true TABLE_NAME=bench TFREG_DATA_DIR="$work/aws-data")
+aws_token=$("${aws_env[@]}" "$BIN" grant create -n acme --new-token bench -d -u 2>/dev/null)
+outsider=$("${aws_env[@]}" "$BIN" grant create -n other --new-token outsider -d 2>/dev/null)
+aws_port=$(free_port)
+"${aws_env[@]}" "$BIN" serve --port "$aws_port" --storage s3://bench-archives/registry --log-level warning 2>"$work/serve-aws.log" & pids+=($!)
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$aws_port/health" >/dev/null && break; sleep 0.05; done
+SSL_CERT_FILE=/dev/null "$BIN" publish "$work/mod" --registry "127.0.0.1:$aws_port" -n acme --name vpc --system aws --version 1.0.0 --token "$aws_token" --dry-run --output "$work/mod.tar.gz" >/dev/null
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $aws_token" -H "Content-Type: application/gzip" --data-binary "@$work/mod.tar.gz" \
+  "http://127.0.0.1:$aws_port/v1/modules/acme/vpc/aws/1.0.0/upload"
+N=50
+calls() {  # calls LABEL TOKEN PATH → "label | calls per request | by operation"
+  local label=$1 tok=$2 path=$3 code
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" "http://127.0.0.1:$aws_port$path")  # warm-up (token cache)
+  curl -s -X DELETE "$gateway/__counts" >/dev/null
+  for _ in $(seq $N); do curl -s -o /dev/null -H "Authorization: Bearer $tok" "http://127.0.0.1:$aws_port$path"; done
+  curl -s "$gateway/__counts" | python3 -c '
+import json, sys
+c = json.load(sys.stdin); n = int(sys.argv[1])
+total = sum(c.values())
+ops = ", ".join(f"{k} {v/n:g}" for k, v in sorted(c.items())) or "none"
+print(f"| {sys.argv[2]:<40} | {sys.argv[3]:>6} | {total/n:>14g} | {ops} |")' "$N" "$label" "$code"
+}
+echo
+echo "## AWS calls per registry request — serve on DynamoDB + S3 (moto), $N requests each after one warm-up"
+echo
+echo "| request | status | AWS calls/req | by operation |"
+echo "|------------------------------------------|--------|----------------|--------------|"
+calls "discovery" "$aws_token" "/.well-known/terraform.json"
+calls "versions, authorized" "$aws_token" "/v1/modules/acme/vpc/aws/versions"
+calls "download, authorized (presigned S3 GET)" "$aws_token" "/v1/modules/acme/vpc/aws/1.0.0/download"
+calls "versions, no grant in namespace" "$outsider" "/v1/modules/acme/vpc/aws/versions"
+calls "list namespace" "$aws_token" "/v1/modules/acme"
+echo
+echo "Goal: ≤ 2 AWS calls for an authorized versions or download request. A static token's first use"
+echo "(and one use every 10 s after) adds one GetItem for the token lookup; presigning makes no call."

@@ -115,11 +115,14 @@ public struct RegistryService: Sendable {
         guard let caller else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
         let limit = min(max(query.limit, 1), ModuleQuery.maximumLimit)
         let offset = max(query.offset, 0)
-        if let ns = query.namespace { try await authorize(caller, .download, in: ns) }
+        var allowed: [Namespace: Bool] = [:]
+        if let ns = query.namespace {
+            try await authorize(caller, .download, in: ns)
+            allowed[ns] = true
+        }
         let records = try await store.allVersions(in: query.namespace)
         var byModule: [ModuleAddress: [ModuleVersionRecord]] = [:]
         for r in records { byModule[r.module, default: []].append(r) }
-        var allowed: [Namespace: Bool] = [:]
         var summaries: [ModuleSummary] = []
         let needle = query.text?.lowercased()
         for (module, rs) in byModule {
