@@ -125,6 +125,14 @@ extension MotoBackedTests {
                 env: awsEnv.merging(["HOME": work]) { a, _ in a })
             #expect(stored.status == 0 && stored.stdout.contains("registry/acme/vpc/aws/1.1.0/"), "\(stored.stdout) \(stored.stderr)")
 
+            // tfreg publish --s3: into the user's own bucket with a checksum, then registered through create.
+            try writeModule(at: work + "/own", version: "2.0.0")
+            let viaS3 = try server.tfreg(["publish", work + "/own", "--registry", server.host, "-n", "acme", "--name", "vpc", "--system", "aws", "--version", "2.0.0",
+                                          "--token", publisherToken, "--s3", "s3://byob/cli"], env: awsEnv)
+            #expect(viaS3.status == 0 && viaS3.stdout.contains("s3://byob/cli/acme/vpc/aws/2.0.0.tar.gz"), "\(viaS3.stdout) \(viaS3.stderr)")
+            let attributes = try await s3.objectAttributes(bucket: "byob", key: "cli/acme/vpc/aws/2.0.0.tar.gz")
+            #expect(attributes?.checksumSHA256 != nil)
+
             // The download answer is a presigned S3 GET whose path ends in the archive's extension.
             let download = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/1.0.0/download", headers: [("Authorization", "Bearer \(readerToken)")]))
             let link = try #require(download.headers.first { $0.name.lowercased() == "x-terraform-get" }?.value)

@@ -4,6 +4,8 @@ import TFRegArchive
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegStoreAWS
+import TFRegAWS
 import TFRegStoreLocal
 
 #if canImport(FoundationEssentials)
@@ -19,6 +21,11 @@ extension TFReg {
                 files. The token comes from --token, else TF_TOKEN_<host> (as Terraform encodes it), else a \
                 credentials "HOST" block in the Terraform CLI config (TF_CLI_CONFIG_FILE or ~/.terraformrc) or \
                 ~/.terraform.d/credentials.tfrc.json. HTTPS trusts the system CA store, or SSL_CERT_FILE.
+
+                With --s3 s3://BUCKET/PREFIX the archive goes to your own bucket first, at \
+                PREFIX/NAMESPACE/NAME/SYSTEM/VERSION.tar.gz with a SHA-256 checksum (AWS credentials and \
+                region as the AWS CLI finds them), and is then registered with the registry's create \
+                endpoint, which checks that checksum ("bring your own bucket").
                 """)
 
         @Argument(help: "The module directory.")
@@ -41,6 +48,9 @@ extension TFReg {
 
         @Option(help: "Registry token (prefer TF_TOKEN_* or the CLI config: a flag shows up in process lists).")
         var token: String?
+
+        @Option(help: "Upload to your own bucket and register it with create: s3://BUCKET or s3://BUCKET/PREFIX.")
+        var s3: String?
 
         @Flag(help: "Write the archive to --output instead of uploading it.")
         var dryRun = false
@@ -65,6 +75,27 @@ extension TFReg {
             }
             let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
+            if let s3 {
+                let (bucket, prefix) = try { () throws(RegistryError) in try S3ArchiveStorage.parse(s3) }()
+                let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
+                _ = try ArchiveLocation.external(bucket: bucket, key: key)
+                let s3Client = S3Client(client: try AWSSetup.client())
+                do { try await s3Client.putObject(bucket: bucket, key: key, body: archive) } catch {
+                    throw CLIFailure("cannot upload to s3://\(bucket)/\(key): \(error.message) (\(error.code))")
+                }
+                let body = JSONValue.object([
+                    ("bucket", .string(bucket)), ("key", .string(key)), ("expected_checksum", .string(Base64.encode(SHA256.hash(archive)))),
+                ]).serialized()
+                let response = try await client.send(HTTPRequest(
+                    method: "POST", url: base + "\(module)/\(version)/create",
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                    body: body, timeout: 60))
+                guard response.status == 201 else {
+                    throw RegistryClientError.from(response, action: "register \(module) \(version) from s3://\(bucket)/\(key)")
+                }
+                print("published \(module) \(version) from s3://\(bucket)/\(key) (\(archive.count) bytes, sha256:\(digest))")
+                return
+            }
             let url = base + "\(module)/\(version)/upload"
             let response = try await client.send(HTTPRequest(
                 method: "POST", url: url,
