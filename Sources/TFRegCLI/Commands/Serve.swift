@@ -98,8 +98,10 @@ struct ResolvedServeConfiguration {
     var maxUploadBytes: Int64
     var downloadLinkTTL: Int
     var storage: String?
+    var table: String?
 
     init(_ s: TFReg.Serve) throws {
+        table = try s.store.resolvedTable.map(AWSSetup.validTable)
         storage = s.storage ?? Env.value("TFREG_STORAGE")
         if let storage {
             do { _ = try S3ArchiveStorage.parse(storage) } catch { throw ValidationError(error.message) }
@@ -257,6 +259,8 @@ enum ConfigCheck {
             throw CLIFailure("TLS certificate or key is unusable: \(error)")
         }
         lines.append("public url: \(config.publicURL ?? "from each request's Host header")")
+        lines.append("metadata: \(config.table.map { "DynamoDB table \($0) (AWS credentials resolved at start)" } ?? "SQLite")")
+        lines.append("archives: \(config.storage ?? "local directory")")
         lines.append("max upload: \(config.maxUploadBytes) bytes; download link ttl: \(config.downloadLinkTTL) s")
         // The data directory must exist and be writable, or be creatable in a writable parent.
         var probe = dataDirectory
@@ -268,7 +272,9 @@ enum ConfigCheck {
             throw CLIFailure("data directory \(dataDirectory) is not writable (checked \(probe); set --data-dir or TFREG_DATA_DIR)")
         }
         let db = dataDirectory + "/registry.db"
-        if FileSystem.exists(db) {
+        if config.table != nil {
+            // Metadata lives in DynamoDB; the data directory holds keys and upload staging only.
+        } else if FileSystem.exists(db) {
             let store = try SQLiteMetadataStore(path: db, cached: false, readOnly: true)
             let version = try store.schemaVersion
             lines.append("database: \(db) (schema \(version) of \(SQLiteMetadataStore.migrations.count))")
