@@ -1,7 +1,9 @@
 import Foundation
 import TFRegAWS
+import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegStoreAWS
 import Testing
 
 extension MotoBackedTests {
@@ -30,6 +32,33 @@ extension MotoBackedTests {
             let url = try await s3.presignedURL(bucket: "modules", key: key, expires: 300)
             #expect(url.hasPrefix(moto.endpoint + "/modules/acme/vpc%20aws/1.0.0-rc.1/module.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&"))
             #expect(url.contains("&X-Amz-Expires=300&") && url.contains("&X-Amz-SignedHeaders=host&X-Amz-Signature="))
+        }
+
+        /// The registry may not read a user's bucket: `create` answers 403 naming the permissions it needs
+        /// (moto enforces the IAM policy: this user may only touch the bucket "open").
+        @Test func deniedReadOfABroughtObjectIsForbidden() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let admin = S3Client(client: moto.client())
+            try await admin.createBucket("secret")
+            try await admin.putObject(bucket: "secret", key: "m.tar.gz", body: Array("x".utf8))
+            let r = try runCommand(which("python3")!, ["-c", """
+                import boto3, json
+                iam = boto3.client("iam", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
+                iam.create_user(UserName="limited")
+                k = iam.create_access_key(UserName="limited")["AccessKey"]
+                iam.put_user_policy(UserName="limited", PolicyName="open-only", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::open", "arn:aws:s3:::open/*"]}]}))
+                print(k["AccessKeyId"]); print(k["SecretAccessKey"])
+                """], env: ["HOME": NSTemporaryDirectory()])
+            let keys = r.stdout.split(separator: "\n").map(String.init)
+            #expect(r.status == 0 && keys.count == 2, "\(r.stderr)")
+            let limited = AWSClient(http: CurlHTTPClient(), credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: keys[0], secretAccessKey: keys[1])),
+                                    region: "us-east-1", environment: ["AWS_ENDPOINT_URL": moto.endpoint], timeout: 60)
+            let storage = try S3ArchiveStorage(s3: S3Client(client: limited), bucket: "open", prefix: "", stagingDirectory: NSTemporaryDirectory())
+            let e = await #expect(throws: RegistryError.forbidden("")) { try await storage.existingArchive(at: ArchiveLocation(bucket: "secret", key: "m.tar.gz")) }
+            #expect(e?.message.contains("s3:GetObjectAttributes") == true && e?.message.contains("s3://secret/m.tar.gz") == true)
         }
     }
 }
