@@ -68,7 +68,28 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
         guard Identity.isIAMARN(s) || Identity.isTokenIdentity(s) else {
             throw .badRequest("invalid identity: expected an IAM ARN (arn:aws:iam::123456789012:role/NAME) or token:NAME")
         }
-        self.value = s
+        self.value = Identity.isIAMARN(s) ? Identity.normalizeARN(s) : s
+    }
+
+    /// The principal an ARN stands for, in one canonical form, so a grant and a caller compare equal:
+    /// - `arn:P:sts::ACCT:assumed-role/NAME/SESSION` → `arn:P:iam::ACCT:role/NAME` (the session name is
+    ///   chosen by the caller and never part of the identity);
+    /// - roles and users drop their path (`role/aws-reserved/sso.amazonaws.com/REGION/NAME` →
+    ///   `role/NAME`): an assumed-role ARN never carries the path, and names are unique per account;
+    /// - anything else (federated users) is kept as it is.
+    /// Unlike the tool tfreg replaces, nothing else is cut: IAM users and plain role ARNs keep their name.
+    static func normalizeARN(_ arn: String) -> String {
+        let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return arn }
+        let partition = parts[1], service = parts[2], account = parts[4]
+        let resource = parts[5].split(separator: "/", omittingEmptySubsequences: false)
+        if service == "sts", resource.count == 3, resource[0] == "assumed-role" {
+            return "arn:\(partition):iam::\(account):role/\(resource[1])"
+        }
+        if service == "iam", resource.count >= 2, resource[0] == "role" || resource[0] == "user" {
+            return "arn:\(partition):iam::\(account):\(resource[0])/\(resource.last!)"
+        }
+        return arn
     }
 
     /// The identity of a named static token.

@@ -105,3 +105,27 @@ import Testing
         #expect(some.description == "download,create_grant")
     }
 }
+
+@Suite struct IdentityNormalizationTests {
+    @Test(arguments: [
+        ("arn:aws:sts::123456789012:assumed-role/deployer/ci-run-42", "arn:aws:iam::123456789012:role/deployer"),
+        ("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com", "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd"),
+        ("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd", "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd"),
+        ("arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/deployer"),
+        ("arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice"),
+        ("arn:aws:iam::123456789012:user/division/team/alice", "arn:aws:iam::123456789012:user/alice"),
+        ("arn:aws-cn:sts::123456789012:assumed-role/r/s", "arn:aws-cn:iam::123456789012:role/r"),
+        ("arn:aws-us-gov:sts::123456789012:assumed-role/r/s", "arn:aws-us-gov:iam::123456789012:role/r"),
+        ("arn:aws:sts::123456789012:federated-user/bob", "arn:aws:sts::123456789012:federated-user/bob"),
+    ])
+    func normalizes(_ input: String, _ expected: String) throws {
+        #expect(try Identity(input).value == expected)
+    }
+
+    /// The session name never matters, and the account always does.
+    @Test func sessionsCollapseAccountsDoNot() throws {
+        #expect(try Identity("arn:aws:sts::123456789012:assumed-role/deployer/a") == Identity("arn:aws:sts::123456789012:assumed-role/deployer/b"))
+        #expect(try Identity("arn:aws:sts::123456789012:assumed-role/deployer/a") != Identity("arn:aws:sts::210987654321:assumed-role/deployer/a"))
+        #expect(try Identity("arn:aws:iam::123456789012:user/deployer") != Identity("arn:aws:iam::123456789012:role/deployer"))
+    }
+}
