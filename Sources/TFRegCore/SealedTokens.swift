@@ -1,0 +1,144 @@
+import TFRegCrypto
+
+/// A token-sealing key: `id` goes into every token's header and selects the key when the token comes
+/// back (a local key's fingerprint, or a KMS-encrypted data key); `material` is the AES-256 key.
+public struct TokenKey: Sendable {
+    public let id: [UInt8]
+    public let material: [UInt8]
+    public init(id: [UInt8], material: [UInt8]) {
+        self.id = id
+        self.material = material
+    }
+}
+
+/// Where sealing keys come from: a local key file (`tfreg serve`) or KMS envelope encryption.
+public protocol TokenKeySource: Sendable {
+    /// The key new tokens are sealed with.
+    func currentKey() async throws(RegistryError) -> TokenKey
+    /// The key with this id, or nil when it is not one of ours (the token is then invalid).
+    func key(id: [UInt8]) async throws(RegistryError) -> [UInt8]?
+}
+
+/// What a sealed token says, inside the encryption.
+public struct TokenClaims: Sendable, Equatable {
+    public let subject: Identity
+    public let audience: String
+    public let issuedAt: Int64
+    public let expiresAt: Int64
+    public let id: [UInt8]
+}
+
+/// Short-lived registry tokens sealed with AES-256-GCM: `tfi_` + base64url of
+/// `header ‖ nonce ‖ ciphertext ‖ tag`, where the header (version 1, the key id, the expiry) is
+/// authenticated together with the audience as associated data, and the ciphertext holds the claims
+/// (principal, audience, issued-at, expiry, a random id). A token is accepted only by the registry
+/// whose audience it names, only until it expires, and only if its lifetime is within the
+/// configured maximum at the time of use. Exactly one key is tried: the one the header names.
+public struct SealedTokens: Sendable {
+    public static let prefix = "tfi_"
+    static let version: UInt8 = 1
+    public let keys: any TokenKeySource
+    public let audience: String
+    public let maxLifetime: Int64
+    public let clock: any WallClock
+
+    public init(keys: any TokenKeySource, audience: String, maxLifetime: Int64 = 3600, clock: any WallClock = SystemClock()) {
+        self.keys = keys
+        self.audience = audience
+        self.maxLifetime = maxLifetime
+        self.clock = clock
+    }
+
+    static let invalid = RegistryError.unauthenticated("invalid or expired token")
+
+    func aad(_ header: [UInt8]) -> [UInt8] { Array("tfreg-token|\(audience)|".utf8) + header }
+
+    /// Issues a token for `identity`, valid `requested` seconds capped by the maximum (at least 60).
+    public func issue(for identity: Identity, requested: Int64?) async throws(RegistryError) -> (token: String, expiresAt: Int64) {
+        let lifetime = min(max(requested ?? maxLifetime, 60), maxLifetime)
+        let now = clock.now()
+        let expires = now + lifetime
+        let key = try await keys.currentKey()
+        guard key.id.count <= 1024 else { throw .internalError("token key id too long") }
+        var header: [UInt8] = [Self.version]
+        header += Self.be(UInt64(key.id.count), bytes: 2) + key.id + Self.be(UInt64(expires), bytes: 8)
+        var claims: [UInt8] = []
+        claims += Self.be(UInt64(now), bytes: 8) + Self.be(UInt64(expires), bytes: 8) + SecureRandom.bytes(16)
+        claims += Self.lengthPrefixed(Array(audience.utf8)) + Self.lengthPrefixed(Array(identity.value.utf8))
+        let sealed = AESGCM.seal(claims, key: key.material, aad: aad(header))
+        let bytes = header + sealed.nonce + sealed.ciphertext + sealed.tag
+        return (Self.prefix + Base64.encode(bytes, urlSafe: true), expires)
+    }
+
+    /// Opens and checks a token; `.unauthenticated` for anything wrong, without saying what.
+    public func verify(_ token: String) async throws(RegistryError) -> TokenClaims {
+        guard token.hasPrefix(Self.prefix), token.utf8.count <= 4096,
+            let bytes = Base64.decode(token.dropFirst(Self.prefix.count), urlSafe: true)
+        else { throw Self.invalid }
+        var r = Reader(bytes: bytes)
+        guard r.byte() == Self.version, let idLength = r.int(2), let id = r.take(Int(idLength)), let headerExpiry = r.int(8) else { throw Self.invalid }
+        let header = Array(bytes[0..<r.offset])
+        guard let nonce = r.take(AESGCM.nonceSize), r.remaining >= AESGCM.tagSize else { throw Self.invalid }
+        let ciphertext = r.take(r.remaining - AESGCM.tagSize)!
+        let tag = r.take(AESGCM.tagSize)!
+        // Cheap checks first: an expired token costs no key lookup (and no KMS call).
+        let now = clock.now()
+        guard Int64(headerExpiry) > now else { throw Self.invalid }
+        guard let material = try await keys.key(id: id),
+            let plain = AESGCM.open(.init(nonce: nonce, ciphertext: ciphertext, tag: tag), key: material, aad: aad(header))
+        else { throw Self.invalid }
+        var c = Reader(bytes: plain)
+        guard let iat = c.int(8), let exp = c.int(8), let jti = c.take(16), let audLength = c.int(2), let aud = c.take(Int(audLength)),
+            let subLength = c.int(2), let sub = c.take(Int(subLength)), c.remaining == 0,
+            exp == headerExpiry, let audience = String(validating: aud, as: UTF8.self), let subject = String(validating: sub, as: UTF8.self)
+        else { throw Self.invalid }
+        let issued = Int64(iat), expires = Int64(exp)
+        guard constantTimeEquals(Array(audience.utf8), Array(self.audience.utf8)), expires > now, issued <= now + 60,
+            expires - issued <= maxLifetime, let identity = try? Identity(subject), identity.kind == .iam
+        else { throw Self.invalid }
+        return TokenClaims(subject: identity, audience: audience, issuedAt: issued, expiresAt: expires, id: jti)
+    }
+
+    static func be(_ v: UInt64, bytes n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64(n - 1 - $0))) } }
+    static func lengthPrefixed(_ b: [UInt8]) -> [UInt8] { be(UInt64(b.count), bytes: 2) + b }
+
+    struct Reader {
+        let bytes: [UInt8]
+        var offset = 0
+        var remaining: Int { bytes.count - offset }
+        mutating func take(_ n: Int) -> [UInt8]? {
+            guard n >= 0, n <= remaining else { return nil }
+            defer { offset += n }
+            return Array(bytes[offset..<offset + n])
+        }
+        mutating func byte() -> UInt8? { take(1)?.first }
+        mutating func int(_ n: Int) -> UInt64? { take(n).map { $0.reduce(0) { $0 << 8 | UInt64($1) } } }
+    }
+}
+
+/// Authenticates `tfi_` tokens.
+public struct SealedTokenAuthenticator: Authenticator {
+    public let tokens: SealedTokens
+    public init(tokens: SealedTokens) { self.tokens = tokens }
+    public func recognizes(_ token: String) -> Bool { token.hasPrefix(SealedTokens.prefix) }
+    public func authenticate(_ token: String) async throws(RegistryError) -> Principal {
+        Principal(identity: try await tokens.verify(token).subject)
+    }
+}
+
+/// A fixed set of local keys (the newest seals): `tfreg serve`'s key file.
+public struct StaticTokenKeys: TokenKeySource {
+    let current: TokenKey
+    let all: [TokenKey]
+    /// `keys` newest first; ids are the first 8 bytes of each key's SHA-256.
+    public init(keys: [[UInt8]]) {
+        let made = keys.map { TokenKey(id: Array(SHA256.hash($0).prefix(8)), material: $0) }
+        precondition(!made.isEmpty, "at least one token key")
+        current = made[0]
+        all = made
+    }
+    public func currentKey() async throws(RegistryError) -> TokenKey { current }
+    public func key(id: [UInt8]) async throws(RegistryError) -> [UInt8]? {
+        all.first { constantTimeEquals($0.id, id) }?.material
+    }
+}
