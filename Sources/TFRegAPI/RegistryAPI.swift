@@ -31,12 +31,15 @@ public struct RegistryAPI: Sendable {
     public let authenticator: any Authenticator
     public let signer: ArchiveURLSigner
     public let configuration: APIConfiguration
+    /// IAM authentication (`POST /token`), when configured.
+    public let tokenIssuer: TokenIssuer?
 
-    public init(service: RegistryService, authenticator: any Authenticator, signer: ArchiveURLSigner, configuration: APIConfiguration) {
+    public init(service: RegistryService, authenticator: any Authenticator, signer: ArchiveURLSigner, configuration: APIConfiguration, tokenIssuer: TokenIssuer? = nil) {
         self.service = service
         self.authenticator = authenticator
         self.signer = signer
         self.configuration = configuration
+        self.tokenIssuer = tokenIssuer
     }
 
     public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
@@ -70,6 +73,9 @@ public struct RegistryAPI: Sendable {
         case 2 where seg == [".well-known", "terraform.json"]:
             try only("GET")
             return discovery()
+        case 1 where seg[0] == "token":
+            try only("POST")
+            return try await token(req, logger: logger)
         case 1 where seg[0] == "health":
             try only("GET")
             return .json(200, JSONValue.object([("status", .string("ok"))]).serialized())
@@ -173,7 +179,9 @@ public struct RegistryAPI: Sendable {
                     ("upload", .string("/v1/modules/{namespace}/{name}/{system}/{version}/upload")),
                     ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
                     ("max_upload_bytes", .int(configuration.maxUploadBytes)),
-                    ("auth", .array([.string("static-token")])),
+                    ("auth", .array(tokenIssuer == nil ? [.string("static-token")] : [.string("static-token"), .string("sts-presigned")])),
+                    ("token", tokenIssuer == nil ? .null : .string("/token")),
+                    ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
                 ])
             ),
         ])
@@ -275,6 +283,42 @@ public struct RegistryAPI: Sendable {
         let location = try ArchiveLocation.external(bucket: bucket, key: key)
         let record = try await service.register(existing: location, expectedSHA256: expected, version: version, of: module, caller: caller, logger: logger)
         return .json(201, Self.publishedBody(record).serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
+    }
+
+    /// `POST /token`: exchanges a presigned GetCallerIdentity for a sealed token. Body:
+    /// `{"method", "url", "headers": {name: value}, "body", "expiration_seconds"?}`.
+    func token(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
+        guard let issuer = tokenIssuer else { throw .notFound("IAM authentication is not configured on this registry") }
+        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
+            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
+        }
+        let json = try JSONParser.parse(try await req.body.collect(limit: 32 * 1024))
+        for k in json.keys where !["method", "url", "headers", "body", "expiration_seconds"].contains(k) {
+            throw .badRequest("unknown field '\(k.prefix(64))'")
+        }
+        guard let method = json["method"]?.stringValue, let url = json["url"]?.stringValue, let body = json["body"]?.stringValue,
+            case .object(let fields)? = json["headers"]
+        else { throw .badRequest("method, url, body (strings) and headers (an object) are required") }
+        var headers: [(name: String, value: String)] = []
+        for (name, value) in fields {
+            guard let v = value.stringValue else { throw .badRequest("header values must be strings") }
+            headers.append((name, v))
+        }
+        var lifetime: Int64?
+        if let e = json["expiration_seconds"] {
+            guard let n = e.intValue, n > 0 else { throw .badRequest("expiration_seconds must be a positive integer") }
+            lifetime = n
+        }
+        if let q = URLParsing.queryItems(req.query)?.first(where: { $0.name == "expiration_seconds" }) {
+            guard let n = Int64(q.value), n > 0 else { throw .badRequest("expiration_seconds must be a positive integer") }
+            lifetime = n
+        }
+        let result = try await issuer.exchange(SignedCallerIdentityRequest(method: method, url: url, headers: headers, body: body), requestedLifetime: lifetime)
+        Self.withRequestID(logger, req).info("issued IAM token", metadata: ["principal": "\(result.identity)", "expires_at": "\(result.expiresAt)"])
+        let out = JSONValue.object([
+            ("token", .string(result.token)), ("principal", .string(result.identity.value)), ("expires_at", .string(rfc3339(result.expiresAt))),
+        ])
+        return .json(200, out.serialized(), headers: [("Cache-Control", "no-store")])
     }
 
     static func publishedBody(_ record: ModuleVersionRecord) -> JSONValue {

@@ -142,3 +142,20 @@ public struct StaticTokenKeys: TokenKeySource {
         all.first { constantTimeEquals($0.id, id) }?.material
     }
 }
+
+/// Issues sealed tokens to callers who prove their IAM identity with a presigned GetCallerIdentity.
+public struct TokenIssuer: Sendable {
+    public let tokens: SealedTokens
+    public let verifier: any CallerIdentityVerifier
+    public init(tokens: SealedTokens, verifier: any CallerIdentityVerifier) {
+        self.tokens = tokens
+        self.verifier = verifier
+    }
+
+    public func exchange(_ request: SignedCallerIdentityRequest, requestedLifetime: Int64?) async throws(RegistryError) -> (identity: Identity, token: String, expiresAt: Int64) {
+        let identity = try await verifier.verify(request, audience: tokens.audience)
+        guard identity.kind == .iam else { throw .unauthenticated("not an IAM principal") }
+        let (token, expires) = try await tokens.issue(for: identity, requested: requestedLifetime)
+        return (identity, token, expires)
+    }
+}

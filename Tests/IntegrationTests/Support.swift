@@ -104,12 +104,12 @@ final class ServerProcess: @unchecked Sendable {
     var baseURL: String { "https://\(host)" }
     var logText: String { log.text }
 
-    init(extraEnv: [String: String] = [:], dataDir existing: String? = nil) throws {
+    init(extraEnv: [String: String] = [:], dataDir existing: String? = nil, port fixedPort: Int = 0) throws {
         dir = makeTemporaryDirectory("tfreg-it")
         dataDir = existing ?? dir + "/data"
         (cert, key) = try makeDevCertificate(in: dir)
         process.executableURL = URL(fileURLWithPath: TFRegBinary.path)
-        process.arguments = ["serve", "--port", "0", "--tls-cert", cert, "--tls-key", key, "--data-dir", dataDir, "--log-format", "json"]
+        process.arguments = ["serve", "--port", String(fixedPort), "--tls-cert", cert, "--tls-key", key, "--data-dir", dataDir, "--log-format", "json"]
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": dir]
         for (k, v) in extraEnv { env[k] = v }
         process.environment = env

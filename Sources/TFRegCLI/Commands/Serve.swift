@@ -67,15 +67,26 @@ extension TFReg {
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
             let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
             logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])
-            let api = RegistryAPI(
-                service: service,
+            let issuer = try IAMSetup.issuer(audience: config.audience, maxLifetime: config.maxTokenLifetime, dataDirectory: self.store.resolvedDataDirectory)
+            var authenticators: [any Authenticator] = [
                 // On DynamoDB every token lookup is a network call: remember hits for 10 s (revocation
                 // takes effect within that); SQLite has its own read cache that follows every write.
-                authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: store, cacheSeconds: self.store.resolvedTable == nil ? 0 : 10)]),
+                StaticTokenAuthenticator(store: store, cacheSeconds: self.store.resolvedTable == nil ? 0 : 10)
+            ]
+            if let issuer {
+                authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens))
+                logger.info("IAM authentication on", metadata: ["audience": "\(issuer.tokens.audience)", "max_token_seconds": "\(config.maxTokenLifetime)"])
+            } else {
+                logger.notice("IAM authentication off: set TFREG_AUDIENCE (or --public-url) to this registry's host name to turn it on")
+            }
+            let api = RegistryAPI(
+                service: service,
+                authenticator: CompositeAuthenticator(authenticators),
                 signer: ArchiveURLSigner(key: key, lifetime: Int64(config.downloadLinkTTL)),
                 configuration: APIConfiguration(
                     publicURL: config.publicURL, maxUploadBytes: config.maxUploadBytes,
-                    downloadLinkLifetime: config.downloadLinkTTL, version: TFReg.version))
+                    downloadLinkLifetime: config.downloadLinkTTL, version: TFReg.version),
+                tokenIssuer: issuer)
             let server = RegistryServer(api: api, configuration: config.server, logger: logger)
             if !config.server.usesTLS {
                 logger.warning("serving plain HTTP: Terraform needs HTTPS, so put a TLS proxy in front or set --tls-cert/--tls-key")
@@ -99,6 +110,9 @@ struct ResolvedServeConfiguration {
     var downloadLinkTTL: Int
     var storage: String?
     var table: String?
+    /// The registry's own host name (with a port when not 443) that IAM identity requests must be signed for.
+    var audience: String?
+    var maxTokenLifetime: Int64
 
     init(_ s: TFReg.Serve) throws {
         table = try s.store.resolvedTable.map(AWSSetup.validTable)
@@ -137,6 +151,14 @@ struct ResolvedServeConfiguration {
             return n
         } ?? 300
         guard (10...3600).contains(downloadLinkTTL) else { throw ValidationError("--download-link-ttl/TFREG_DOWNLOAD_LINK_TTL must be 10...3600 seconds") }
+        audience = (Env.value("TFREG_AUDIENCE") ?? publicURL.map { url in
+            String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        })?.lowercased()
+        if let a = audience, !URLParsing.isValidHost(a) { throw ValidationError("TFREG_AUDIENCE must be the registry's host name, got '\(a)'") }
+        maxTokenLifetime = try Env.value("MAX_IAM_TOKEN_EXPIRATION_WINDOW").map { v in
+            guard let n = Int64(v), (60...43200).contains(n) else { throw ValidationError("MAX_IAM_TOKEN_EXPIRATION_WINDOW must be 60...43200 seconds, got '\(v)'") }
+            return n
+        } ?? 3600
     }
 }
 
@@ -245,6 +267,45 @@ enum ArchiveSigningKey {
     }
 }
 
+/// IAM authentication for `serve`: sealed tokens with keys from KMS (`IAM_AUTH_KMS_KEY`, envelope
+/// encryption) or a local key file, and STS to check presigned GetCallerIdentity requests.
+enum IAMSetup {
+    static func issuer(audience: String?, maxLifetime: Int64, dataDirectory: String) throws -> TokenIssuer? {
+        guard let audience else { return nil }
+        let keys: any TokenKeySource
+        if let kmsKey = Env.value("IAM_AUTH_KMS_KEY") {
+            keys = KMSTokenKeys(kms: KMSClient(client: try AWSSetup.client()), keyID: kmsKey, audience: audience)
+        } else {
+            keys = StaticTokenKeys(keys: try LocalTokenKeys.loadOrCreate(dataDirectory: dataDirectory))
+        }
+        let env = Env.all
+        let verifier = STSCallerIdentityVerifier(http: CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"]), environment: env)
+        return TokenIssuer(tokens: SealedTokens(keys: keys, audience: audience, maxLifetime: maxLifetime), verifier: verifier)
+    }
+}
+
+/// The local token-sealing key: `<data>/keys/iam-token.key` (32 random bytes, mode 0600, made on first
+/// start). To rotate, rename it to `iam-token.key.previous` and restart: new tokens use a new key,
+/// tokens sealed with the previous one keep working until they expire.
+enum LocalTokenKeys {
+    static func loadOrCreate(dataDirectory: String) throws -> [[UInt8]] {
+        let dir = dataDirectory + "/keys"
+        try FileSystem.makeDirectories(dir, mode: 0o700)
+        let path = dir + "/iam-token.key"
+        var keys: [[UInt8]] = []
+        if let existing = FileSystem.read(path, limit: 1024) {
+            guard existing.count == 32 else { throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one") }
+            keys.append(existing)
+        } else {
+            let key = SecureRandom.bytes(32)
+            try FileSystem.writeAtomically(path, key, mode: 0o600)
+            keys.append(key)
+        }
+        if let previous = FileSystem.read(path + ".previous", limit: 1024), previous.count == 32 { keys.append(previous) }
+        return keys
+    }
+}
+
 /// `tfreg serve --check-config`: everything `serve` would check at start, without creating files.
 enum ConfigCheck {
     static func run(_ config: ResolvedServeConfiguration, dataDirectory: String) throws {
@@ -261,6 +322,7 @@ enum ConfigCheck {
         lines.append("public url: \(config.publicURL ?? "from each request's Host header")")
         lines.append("metadata: \(config.table.map { "DynamoDB table \($0) (AWS credentials resolved at start)" } ?? "SQLite")")
         lines.append("archives: \(config.storage ?? "local directory")")
+        lines.append("IAM authentication: \(config.audience.map { "on, audience \($0), tokens up to \(config.maxTokenLifetime) s, keys \(Env.value("IAM_AUTH_KMS_KEY").map { "from KMS key " + $0 } ?? "in the data directory")" } ?? "off (set TFREG_AUDIENCE or --public-url)")")
         lines.append("max upload: \(config.maxUploadBytes) bytes; download link ttl: \(config.downloadLinkTTL) s")
         // The data directory must exist and be writable, or be creatable in a writable parent.
         var probe = dataDirectory

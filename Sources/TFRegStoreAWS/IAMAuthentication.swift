@@ -1,0 +1,125 @@
+import Synchronization
+import TFRegAWS
+import TFRegCore
+import TFRegCrypto
+import TFRegHTTPClient
+
+/// Sends a client's presigned GetCallerIdentity to STS, after `SignedCallerIdentityRequest.validate`,
+/// and reads the caller's ARN. The endpoint is the server's choice: `AWS_ENDPOINT_URL_STS` (or
+/// `AWS_ENDPOINT_URL`) when configured, else the allow-listed STS host the client signed for; the
+/// signed `Host` header is sent unchanged. No redirects (the HTTP client never follows them), 5 s timeout.
+public struct STSCallerIdentityVerifier: CallerIdentityVerifier {
+    let http: any HTTPClient
+    let environment: [String: String]
+
+    public init(http: any HTTPClient, environment: [String: String]) {
+        self.http = http
+        self.environment = environment
+    }
+
+    public func verify(_ request: SignedCallerIdentityRequest, audience: String) async throws(RegistryError) -> Identity {
+        let (host, region) = try request.validate(audience: audience)
+        let endpoint = AWSEndpoint.resolve(service: "sts", region: region, environment: environment)
+        let base = endpoint.isCustom ? endpoint.baseURL : "https://\(host)"
+        let response: HTTPResponse
+        do {
+            response = try await http.send(HTTPRequest(method: "POST", url: base + "/", headers: request.headers, body: Array(request.body.utf8), timeout: 5))
+        } catch {
+            throw .unavailable("AWS STS", detail: error.message)
+        }
+        switch response.status {
+        case 200: break
+        case 400..<500: throw .unauthenticated("AWS did not accept the signed identity request (HTTP \(response.status)); sign a fresh one")
+        default: throw .unavailable("AWS STS", detail: "HTTP \(response.status)")
+        }
+        guard let type = response.header("content-type")?.lowercased(), type.hasPrefix("text/xml") || type.hasPrefix("application/xml") else {
+            throw .unavailable("AWS STS", detail: "unexpected content type")
+        }
+        guard let arn = Self.callerARN(response.body) else { throw .unavailable("AWS STS", detail: "malformed GetCallerIdentity response") }
+        do { return try Identity(arn) } catch { throw .unauthenticated("this IAM principal cannot be used with the registry") }
+    }
+
+    /// Strictly reads `GetCallerIdentityResponse/GetCallerIdentityResult/Arn`: a small document without
+    /// DTDs, entities, CDATA or comments, with exactly one `Arn` inside exactly one result element.
+    static func callerARN(_ body: [UInt8]) -> String? {
+        guard body.count <= 16 * 1024, let text = String(validating: body, as: UTF8.self) else { return nil }
+        var t = Substring(text).drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+        if t.hasPrefix("<?xml") {
+            guard let end = t.firstRange(of: "?>") else { return nil }
+            t = t[end.upperBound...].drop { $0 == " " || $0 == "\n" || $0 == "\r" || $0 == "\t" }
+        }
+        guard !t.contains("<!"), t.hasPrefix("<GetCallerIdentityResponse"),
+            t.ranges(of: "<GetCallerIdentityResult>").count == 1, t.ranges(of: "</GetCallerIdentityResult>").count == 1,
+            t.ranges(of: "<Arn>").count == 1, t.ranges(of: "</Arn>").count == 1,
+            let r0 = t.firstRange(of: "<GetCallerIdentityResult>"), let r1 = t.firstRange(of: "</GetCallerIdentityResult>"),
+            let a0 = t.firstRange(of: "<Arn>"), let a1 = t.firstRange(of: "</Arn>"),
+            r0.upperBound <= a0.lowerBound, a1.upperBound <= r1.lowerBound, a0.upperBound <= a1.lowerBound,
+            t.trimmingTrailingSpace().hasSuffix("</GetCallerIdentityResponse>")
+        else { return nil }
+        let arn = String(t[a0.upperBound..<a1.lowerBound])
+        guard !arn.contains("&"), !arn.contains("<") else { return nil }
+        return arn
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingTrailingSpace() -> Substring {
+        var s = self
+        while let l = s.last, l == " " || l == "\n" || l == "\r" || l == "\t" { s = s.dropLast() }
+        return s
+    }
+}
+
+/// Token keys from KMS by envelope encryption: a data key from GenerateDataKey (bound to this
+/// registry's audience by the encryption context) seals tokens for an hour, then a new one is made;
+/// the encrypted data key is the token's key id. Unwrapped data keys are cached by their encrypted
+/// blob, so verifying a token calls KMS Decrypt at most once per data key and process.
+public final class KMSTokenKeys: TokenKeySource {
+    let kms: KMSClient
+    let keyID: String
+    let context: [String: String]
+    let rotateAfter: Int64
+    let clock: any WallClock
+    private let state = Mutex<(current: (key: TokenKey, made: Int64)?, unwrapped: [[UInt8]: [UInt8]])>((nil, [:]))
+
+    public init(kms: KMSClient, keyID: String, audience: String, rotateAfter: Int64 = 3600, clock: any WallClock = SystemClock()) {
+        self.kms = kms
+        self.keyID = keyID
+        self.context = ["tfreg:audience": audience]
+        self.rotateAfter = rotateAfter
+        self.clock = clock
+    }
+
+    static func map(_ e: AWSError) -> RegistryError {
+        e.kind == .accessDenied ? .internalError("KMS denied the registry: \(e)") : .unavailable("AWS KMS", detail: e.description)
+    }
+
+    public func currentKey() async throws(RegistryError) -> TokenKey {
+        let now = clock.now()
+        if let c = state.withLock({ $0.current }), now - c.made < rotateAfter { return c.key }
+        let data: DataKey
+        do { data = try await kms.generateDataKey(keyID: keyID, context: context) } catch { throw Self.map(error) }
+        let key = TokenKey(id: data.ciphertext, material: data.plaintext)
+        state.withLock {
+            $0.current = (key, now)
+            $0.unwrapped[data.ciphertext] = data.plaintext
+        }
+        return key
+    }
+
+    public func key(id: [UInt8]) async throws(RegistryError) -> [UInt8]? {
+        if let hit = state.withLock({ $0.unwrapped[id] }) { return hit }
+        let plain: [UInt8]
+        do { plain = try await kms.decrypt(ciphertext: id, keyID: keyID, context: context) } catch {
+            // A blob KMS cannot decrypt (not ours, other context, tampered) is an invalid token, not an outage.
+            if [.validation, .accessDenied, .notFound, .other].contains(error.kind) { return nil }
+            throw Self.map(error)
+        }
+        guard plain.count == AESGCM.keySize else { return nil }
+        state.withLock {
+            if $0.unwrapped.count >= 1024 { $0.unwrapped.removeAll() }
+            $0.unwrapped[id] = plain
+        }
+        return plain
+    }
+}
