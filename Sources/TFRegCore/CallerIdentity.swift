@@ -37,7 +37,8 @@ public struct SignedCallerIdentityRequest: Sendable {
             let n = name.lowercased()
             guard Self.allowedHeaders.contains(n) else { throw reject("header '\(name.prefix(64))' is not allowed") }
             guard seen.insert(n).inserted else { throw reject("header '\(name.prefix(64))' appears twice") }
-            guard value.utf8.count <= 8192, !value.contains("\r"), !value.contains("\n") else { throw reject("header '\(name)' is malformed") }
+            // Bytes, not Characters: "\r\n" is one Character and would hide from contains("\r").
+            guard value.utf8.count <= 8192, !value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else { throw reject("header '\(name)' is malformed") }
             values[n] = value
         }
         guard values["host"].map({ $0.lowercased() == host }) ?? false else { throw reject("the Host header must equal the URL's host") }

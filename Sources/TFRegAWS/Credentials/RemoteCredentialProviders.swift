@@ -79,7 +79,7 @@ public struct ContainerCredentialProvider: CredentialProvider {
             token = t
         }
         if let token {
-            guard !token.contains("\r"), !token.contains("\n") else { throw .credentialError("the container authorization token contains a line break") }
+            guard !token.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .credentialError("the container authorization token contains a control character") }
             headers.append(("Authorization", token))
         }
         var lastError = ""
@@ -143,7 +143,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
             throw .notConfigured("the instance metadata service refused a session token (HTTP \(tokenResponse.status))")
         }
         let token = tokenResponse.bodyText.trimmed().trimmingNewlines()
-        guard !token.contains("\n"), !token.contains("\r") else { throw .credentialError("the instance metadata token is malformed") }
+        guard !token.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .credentialError("the instance metadata token is malformed") }
         let auth: [(name: String, value: String)] = [("X-aws-ec2-metadata-token", token)]
         let path = "/latest/meta-data/iam/security-credentials/"
         let roles: HTTPResponse
