@@ -84,6 +84,8 @@ public struct RegistryAPI: Sendable {
         guard seg.count >= 2, seg[0] == "v1" else { throw .notFound("no such endpoint") }
         switch seg[1] {
         case "modules": break
+        case "grants":
+            return try await grants(req, seg: Array(seg.dropFirst(2)), method: method, logger: logger)
         case "archives":
             try only("GET")
             return try await archive(req, seg: Array(seg.dropFirst(2)), headOnly: method == "HEAD")
@@ -178,6 +180,7 @@ public struct RegistryAPI: Sendable {
                     ("modules", .string("/v1/modules/")),
                     ("upload", .string("/v1/modules/{namespace}/{name}/{system}/{version}/upload")),
                     ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
+                    ("grants", .string("/v1/grants/")),
                     ("max_upload_bytes", .int(configuration.maxUploadBytes)),
                     ("auth", .array(tokenIssuer == nil ? [.string("static-token")] : [.string("static-token"), .string("sts-presigned")])),
                     ("token", tokenIssuer == nil ? .null : .string("/token")),
@@ -319,6 +322,63 @@ public struct RegistryAPI: Sendable {
             ("token", .string(result.token)), ("principal", .string(result.identity.value)), ("expires_at", .string(rfc3339(result.expiresAt))),
         ])
         return .json(200, out.serialized(), headers: [("Cache-Control", "no-store")])
+    }
+
+    // MARK: Grants API
+
+    static func grantJSON(_ g: Grant) -> JSONValue {
+        .object([
+            ("namespace", .string(g.namespace.value)), ("identity", .string(g.identity.value)),
+            ("permissions", .object([
+                ("download", .bool(g.permissions.download)), ("upload", .bool(g.permissions.upload)),
+                ("create_grant", .bool(g.permissions.createGrant)), ("delete_grant", .bool(g.permissions.deleteGrant)),
+            ])),
+        ])
+    }
+
+    /// `GET /v1/grants/NS`, `PUT /v1/grants/NS` (body `{"identity", "permissions": {…}}`),
+    /// `DELETE /v1/grants/NS/IDENTITY` (the identity as it is written, `/` included:
+    /// `/v1/grants/acme/arn:aws:iam::123456789012:role/ci`; `%2F` is never a separator).
+    func grants(_ req: APIRequest, seg: [String], method: String, logger: Logger) async throws(RegistryError) -> APIResponse {
+        guard (1...8).contains(seg.count) else { throw .notFound("no such endpoint") }
+        let namespace = try Namespace(seg[0])
+        let caller = try await authenticate(req)
+        let log = Self.withRequestID(logger, req)
+        if seg.count >= 2 {
+            guard method == "DELETE" else { throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use DELETE") }
+            try await service.deleteGrant(for: try Identity(seg.dropFirst().joined(separator: "/")), in: namespace, caller: caller, logger: log)
+            return APIResponse(status: 204)
+        }
+        switch method {
+        case "GET", "HEAD":
+            let list = try await service.grants(in: namespace, caller: caller)
+            return .json(200, JSONValue.object([("grants", .array(list.map(Self.grantJSON)))]).serialized())
+        case "PUT":
+            if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
+                throw RegistryError(.unsupportedMediaType, "send the body as application/json")
+            }
+            let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
+            for k in json.keys where !["identity", "permissions"].contains(k) { throw .badRequest("unknown field '\(k.prefix(64))'") }
+            guard let id = json["identity"]?.stringValue, case .object(let fields)? = json["permissions"] else {
+                throw .badRequest("identity (a string) and permissions (an object) are required")
+            }
+            var p = Permissions()
+            for (name, value) in fields {
+                guard let on = value.boolValue else { throw .badRequest("permission '\(name.prefix(32))' must be true or false") }
+                switch name {
+                case "download": p.download = on
+                case "upload": p.upload = on
+                case "create_grant": p.createGrant = on
+                case "delete_grant": p.deleteGrant = on
+                default: throw .badRequest("unknown permission '\(name.prefix(32))'; use download, upload, create_grant, delete_grant")
+                }
+            }
+            let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: p)
+            try await service.putGrant(grant, caller: caller, logger: log)
+            return .json(200, Self.grantJSON(grant).serialized())
+        default:
+            throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use GET or PUT")
+        }
     }
 
     static func publishedBody(_ record: ModuleVersionRecord) -> JSONValue {

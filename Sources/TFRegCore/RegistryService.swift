@@ -225,6 +225,41 @@ public struct RegistryService: Sendable {
         logger.info("deleted module version", metadata: ["module": "\(module)", "version": "\(version)"])
     }
 
+    // MARK: Grants
+
+    /// Grants in a namespace; needs `create_grant` or `delete_grant` there.
+    public func grants(in namespace: Namespace, caller: Principal?) async throws(RegistryError) -> [Grant] {
+        guard let caller else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
+        guard let own = try await store.grant(for: caller.identity, in: namespace), own.permissions.createGrant || own.permissions.deleteGrant else {
+            throw .forbidden("missing 'create_grant' or 'delete_grant' permission on namespace '\(namespace)'")
+        }
+        return try await store.grants(in: namespace).sorted { $0.identity < $1.identity }
+    }
+
+    /// Creates or replaces a grant; needs `create_grant`. Nobody can grant a permission they do not
+    /// hold, or change a grant that holds more than they do (no escalation, no demoting an admin).
+    public func putGrant(_ grant: Grant, caller: Principal?, logger: Logger) async throws(RegistryError) {
+        let own = try await authorize(caller, .createGrant, in: grant.namespace)
+        guard own.permissions.covers(grant.permissions) else {
+            throw .forbidden("you cannot grant permissions you do not hold yourself in namespace '\(grant.namespace)'")
+        }
+        guard !grant.permissions.isEmpty else { throw .badRequest("a grant needs at least one permission; delete it instead") }
+        if let existing = try await store.grant(for: grant.identity, in: grant.namespace), !own.permissions.covers(existing.permissions) {
+            throw .forbidden("you cannot change a grant that holds permissions you do not hold")
+        }
+        try await store.putGrant(grant, mode: .upsert)
+        logger.info("grant written", metadata: ["namespace": "\(grant.namespace)", "identity": "\(grant.identity)", "permissions": "\(grant.permissions)", "by": "\(own.identity)"])
+    }
+
+    /// Deletes a grant; needs `delete_grant`, and the grant may not hold more than the caller does.
+    public func deleteGrant(for identity: Identity, in namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) {
+        let own = try await authorize(caller, .deleteGrant, in: namespace)
+        guard let existing = try await store.grant(for: identity, in: namespace) else { throw .notFound("no grant for \(identity) in namespace '\(namespace)'") }
+        guard own.permissions.covers(existing.permissions) else { throw .forbidden("you cannot delete a grant that holds permissions you do not hold") }
+        _ = try await store.deleteGrant(for: identity, in: namespace)
+        logger.info("grant deleted", metadata: ["namespace": "\(namespace)", "identity": "\(identity)", "by": "\(own.identity)"])
+    }
+
     private func discard(_ staged: StagedArchive) {
         _ = staged.path.withCString { unlink($0) }
     }
