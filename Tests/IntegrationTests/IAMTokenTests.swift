@@ -48,6 +48,26 @@ extension MotoBackedTests {
             ], cwd: work)
             #expect(tf.status == 0, "terraform init failed:\n\(tf.stdout)\n\(tf.stderr)")
 
+            // install-helper, then terraform init with no token anywhere: the helper proves the AWS
+            // identity from the environment and hands terraform a fresh token.
+            let home = makeTemporaryDirectory("tf-helper")
+            let installed = try runCommand(TFRegBinary.path, ["install-helper", "--time", "900"], env: ["HOME": home])
+            #expect(installed.status == 0, "\(installed.stderr)")
+            let rc = try String(contentsOfFile: home + "/.terraformrc", encoding: .utf8)
+            #expect(rc.contains("credentials_helper \"tfreg\" {\n  args = [\"--iam\", \"--time\", \"900\"]\n}"), "\(rc)")
+            #expect(try FileManager.default.destinationOfSymbolicLink(atPath: home + "/.terraform.d/plugins/terraform-credentials-tfreg").hasSuffix("/tfreg"))
+            #expect(try runCommand(TFRegBinary.path, ["install-helper"], env: ["HOME": home]).stdout.contains("already"))
+            try "module \"net\" {\n  source  = \"\(host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(toFile: home + "/main.tf", atomically: true, encoding: .utf8)
+            let viaHelper = try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: clientEnv.merging([
+                "HOME": home, "TF_CLI_CONFIG_FILE": home + "/.terraformrc", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1",
+            ]) { a, _ in a }, cwd: home)
+            #expect(viaHelper.status == 0, "terraform init through the helper failed:\n\(viaHelper.stdout)\n\(viaHelper.stderr)")
+            // The helper protocol directly: a token for an IAM registry, {} without --iam.
+            let helper = home + "/.terraform.d/plugins/terraform-credentials-tfreg"
+            let got = try runCommand(helper, ["--iam", "get", host], env: clientEnv.merging(["HOME": home, "SSL_CERT_FILE": server.cert]) { a, _ in a })
+            #expect(got.status == 0 && got.stdout.hasPrefix(#"{"token":"tfi_"#), "\(got.stdout) \(got.stderr)")
+            #expect(try runCommand(helper, ["get", host], env: ["HOME": home]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
+
             // The token grants only what the principal's grants allow.
             let http = server.client
             let upload = try await http.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/v1/modules/acme/net/aws/1.0.0", headers: [("Authorization", "Bearer \(token)")]))

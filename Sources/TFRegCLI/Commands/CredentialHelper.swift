@@ -12,21 +12,22 @@ import Glibc
 extension TFReg {
     /// Terraform's credentials-helper protocol (PROTOCOL.md, "Terraform credentials"). Started as
     /// `terraform-credentials-tfreg [args…] get|store|forget HOST`.
-    struct CredentialHelper: ParsableCommand {
+    struct CredentialHelper: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "credential-helper",
             abstract: "Terraform credentials helper: get, store and forget registry tokens per host.",
             discussion: """
-                get HOST prints {"token":"…"} for a token stored with store, or {} when there is none. \
-                store HOST reads {"token":"…"} from standard input; forget HOST removes it. Tokens live in \
-                $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600. Obtaining \
-                short-lived tokens from AWS IAM identity is not part of this release.
+                get HOST prints {"token":"…"} for a token stored with store; otherwise, with the helper \
+                argument --iam (what tfreg install-helper configures), a fresh short-lived token obtained \
+                with your AWS IAM identity (as tfreg token does; --time N sets its lifetime, default 3600); \
+                otherwise {}. store HOST reads {"token":"…"} from standard input; forget HOST removes it. \
+                Stored tokens live in $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600.
                 """)
 
         @Argument(parsing: .captureForPassthrough, help: "[helper arguments…] get|store|forget HOST")
         var words: [String] = []
 
-        func run() throws {
+        func run() async throws {
             guard words.count >= 2, let verb = ["get", "store", "forget"].first(where: { $0 == words[words.count - 2] }) else {
                 drainStandardInputIfStore()
                 throw CLIFailure("usage: terraform-credentials-tfreg [args…] get|store|forget HOST")
@@ -40,6 +41,9 @@ extension TFReg {
             switch verb {
             case "get":
                 if let token = try file.load()[host] {
+                    print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
+                } else if let iam = try helperOptions() {
+                    let token = try await IAMTokenClient.fetch(host: try RegistryHost(host), seconds: iam)
                     print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
                 } else {
                     print("{}")
@@ -57,6 +61,26 @@ extension TFReg {
                 var all = try file.load()
                 if all.removeValue(forKey: host) != nil { try file.save(all) }
             }
+        }
+
+        /// The helper arguments before the verb: `--iam [--time N]`. Returns the token lifetime when
+        /// IAM tokens are wanted, nil otherwise.
+        private func helperOptions() throws -> Int? {
+            var args = Array(words.dropLast(2))
+            var iam = false
+            var time = 3600
+            while !args.isEmpty {
+                let a = args.removeFirst()
+                switch a {
+                case "--iam": iam = true
+                case "--time", "-T":
+                    guard let v = args.first, let n = Int(v), n > 0 else { throw CLIFailure("--time needs a positive number of seconds") }
+                    args.removeFirst()
+                    time = n
+                default: throw CLIFailure("unknown helper argument '\(a)' (expected --iam, --time N)")
+                }
+            }
+            return iam ? time : nil
         }
 
         private func drainStandardInputIfStore() {

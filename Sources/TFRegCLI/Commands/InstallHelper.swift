@@ -1,0 +1,75 @@
+import ArgumentParser
+import TFRegStoreLocal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TFReg {
+    struct InstallHelper: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "install-helper",
+            abstract: "Install tfreg as Terraform's credentials helper, so terraform init gets IAM tokens by itself.",
+            discussion: """
+                Links ~/.terraform.d/plugins/terraform-credentials-tfreg to this tfreg and adds \
+                credentials_helper "tfreg" { args = ["--iam", "--time", "N"] } to the Terraform CLI config \
+                (TF_CLI_CONFIG_FILE, else ~/.terraformrc). Terraform then runs the helper once per registry \
+                host and run; the helper proves your AWS identity (profiles, SSO, CI roles) and hands \
+                Terraform a short-lived token. Running it again is harmless. A config that already names \
+                another credentials helper is left alone (Terraform allows only one).
+                """)
+
+        @Option(name: [.customLong("time"), .customShort("T")], help: "Lifetime of the tokens the helper fetches, in seconds (the registry caps it).")
+        var time: Int = 3600
+
+        @Option(help: "Directory for the helper (default ~/.terraform.d/plugins).")
+        var pluginsDir: String?
+
+        @Option(help: "Terraform CLI config file to edit (default TF_CLI_CONFIG_FILE, else ~/.terraformrc).")
+        var config: String?
+
+        func validate() throws {
+            guard time > 0 else { throw ValidationError("--time must be positive") }
+        }
+
+        func run() throws {
+            let plugins = pluginsDir ?? Env.home + "/.terraform.d/plugins"
+            try FileSystem.makeDirectories(plugins, mode: 0o755)
+            let link = plugins + "/terraform-credentials-tfreg"
+            let target = Self.executablePath()
+            if let existing = Self.readLink(link), existing == target {
+                print("helper already installed: \(link) -> \(target)")
+            } else {
+                unlink(link)
+                guard symlink(target, link) == 0 else { throw CLIFailure("cannot create \(link): errno \(errno)") }
+                print("installed \(link) -> \(target)")
+            }
+            let path = config ?? Env.value("TF_CLI_CONFIG_FILE") ?? Env.home + "/.terraformrc"
+            let current = FileSystem.read(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            if let range = current.firstRange(of: "credentials_helper") {
+                let rest = current[range.upperBound...].drop { $0 == " " || $0 == "\t" }
+                if rest.hasPrefix("\"tfreg\"") {
+                    print("\(path) already uses the tfreg credentials helper")
+                    return
+                }
+                throw CLIFailure("\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again.")
+            }
+            let block = "credentials_helper \"tfreg\" {\n  args = [\"--iam\", \"--time\", \"\(time)\"]\n}\n"
+            let text = current.isEmpty || current.hasSuffix("\n") ? current + block : current + "\n" + block
+            try FileSystem.writeAtomically(path, Array(text.utf8), mode: 0o644)
+            print("added credentials_helper \"tfreg\" to \(path)")
+        }
+
+        static func executablePath() -> String {
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink("/proc/self/exe", &buf, buf.count - 1)
+            return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : CommandLine.arguments[0]
+        }
+
+        static func readLink(_ path: String) -> String? {
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlink(path, &buf, buf.count - 1)
+            return n > 0 ? String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : nil
+        }
+    }
+}
