@@ -28,6 +28,9 @@ out=$(HOME=$(mktemp -d) /usr/lib/tfreg/terraform-credentials-tfreg get example.c
 [ "$out" = "{}" ] || fail "credentials helper get answered '$out'"
 pass "terraform-credentials-tfreg get example.com -> $out"
 manage-registry-permissions --help | grep -q "grant" || fail "manage-registry-permissions"
+get-registry-token --help | grep -q "IAM" || fail "get-registry-token"
+install-registry-credentials-helper --help | grep -q "credentials helper" || fail "install-registry-credentials-helper"
+pass "multi-call names: manage-registry-permissions, get-registry-token, install-registry-credentials-helper"
 
 getent passwd tfreg >/dev/null || fail "service user tfreg missing"
 [ "$(stat -c %U /var/lib/tfreg)" = tfreg ] || fail "/var/lib/tfreg not owned by tfreg"
