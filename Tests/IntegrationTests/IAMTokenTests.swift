@@ -73,6 +73,15 @@ extension MotoBackedTests {
             let upload = try await http.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/v1/modules/acme/net/aws/1.0.0", headers: [("Authorization", "Bearer \(token)")]))
             #expect(upload.status == 403)
 
+            // Delegation through the API as the IAM user (tfreg grant --registry fetches an IAM token).
+            #expect(try server.tfreg(["grant", "update", "-n", "acme", "-r", "arn:aws:iam::123456789012:user/tfreg-test", "-d", "-c"]).status == 0)
+            let delegated = try server.tfreg(["grant", "create", "--registry", host, "-n", "acme", "-r", "arn:aws:iam::123456789012:role/reader", "-d"], env: clientEnv)
+            #expect(delegated.status == 0, "\(delegated.stderr)")
+            let escalate = try server.tfreg(["grant", "create", "--registry", host, "-n", "acme", "-r", "arn:aws:iam::123456789012:role/other", "-d", "-u"], env: clientEnv)
+            #expect(escalate.status != 0 && escalate.stderr.contains("403") && escalate.stderr.contains("do not hold"), "\(escalate.stderr)")
+            let listed = try server.tfreg(["grant", "list", "--registry", host, "-n", "acme"], env: clientEnv)
+            #expect(listed.status == 0 && listed.stdout.contains("arn:aws:iam::123456789012:role/reader"), "\(listed.stdout) \(listed.stderr)")
+
             // Attacks on /token: each is refused before or by STS.
             let creds = AWSCredentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)
             func signed(audience: String, body: String = "Action=GetCallerIdentity&Version=2011-06-15", secret: String? = nil,

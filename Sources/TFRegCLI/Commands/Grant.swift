@@ -1,5 +1,7 @@
 import ArgumentParser
+import TFRegAPI
 import TFRegCore
+import TFRegHTTPClient
 import TFRegStoreLocal
 
 extension TFReg {
@@ -9,8 +11,11 @@ extension TFReg {
         static let configuration = CommandConfiguration(
             abstract: "Manage per-namespace permission grants for IAM roles and static tokens.",
             discussion: """
-                Works directly on the registry's store (--data-dir / TFREG_DATA_DIR). The order of the tool \
-                tfreg replaces also works: manage-registry-permissions --role-arn ARN --namespace NS create -d
+                Works directly on the registry's store (--data-dir / TFREG_DATA_DIR, or --table for DynamoDB), \
+                or with --registry HOST through the registry's grants API as you: your token comes from \
+                --token, TF_TOKEN_…, the Terraform CLI config, else your AWS IAM identity. Over the API you can \
+                only give permissions you hold yourself. The order of the tool tfreg replaces also works: \
+                manage-registry-permissions --role-arn ARN --namespace NS create -d
                 """,
             subcommands: [Create.self, Update.self, Delete.self, List.self, Show.self, RevokeToken.self])
 
@@ -59,6 +64,62 @@ struct IdentityOptions: ParsableArguments {
     }
 }
 
+struct RemoteOptions: ParsableArguments {
+    @Option(help: "Manage grants through this registry's API (HOST or HOST:PORT) instead of the store.")
+    var registry: String?
+
+    @Option(help: "With --registry: the bearer token (default: TF_TOKEN_…, the CLI config, else an IAM token).")
+    var token: String?
+
+    func client() async throws -> GrantAPIClient? {
+        guard let registry else { return nil }
+        let host = try RegistryHost(registry)
+        if let t = self.token ?? TerraformCredentials.token(for: host.name) { return GrantAPIClient(host: host, token: t) }
+        return GrantAPIClient(host: host, token: try await IAMTokenClient.fetch(host: host, seconds: 300))
+    }
+}
+
+/// `tfreg grant --registry`: the grants API with the caller's own token.
+struct GrantAPIClient {
+    let host: RegistryHost
+    let token: String
+    let http = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+
+    func send(_ method: String, _ path: String, body: JSONValue? = nil) async throws -> HTTPResponse {
+        var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")]
+        if body != nil { headers.append(("Content-Type", "application/json")) }
+        return try await http.send(HTTPRequest(method: method, url: "https://\(host.name)\(path)", headers: headers, body: body?.serialized() ?? [], timeout: 30))
+    }
+
+    func list(_ ns: Namespace) async throws -> [TFRegCore.Grant] {
+        let r = try await send("GET", "/v1/grants/\(ns)")
+        guard r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let items)? = doc["grants"] else {
+            throw RegistryClientError.from(r, action: "list grants of '\(ns)'")
+        }
+        return try items.map { item in
+            guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIFailure("unexpected grants answer") }
+            return TFRegCore.Grant(namespace: ns, identity: try Identity(id), permissions: Permissions(
+                download: p["download"]?.boolValue ?? false, upload: p["upload"]?.boolValue ?? false,
+                createGrant: p["create_grant"]?.boolValue ?? false, deleteGrant: p["delete_grant"]?.boolValue ?? false))
+        }
+    }
+
+    func put(_ g: TFRegCore.Grant) async throws {
+        let p = g.permissions
+        let body = JSONValue.object([
+            ("identity", .string(g.identity.value)),
+            ("permissions", .object([("download", .bool(p.download)), ("upload", .bool(p.upload)), ("create_grant", .bool(p.createGrant)), ("delete_grant", .bool(p.deleteGrant))])),
+        ])
+        let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
+        guard r.status == 200 else { throw RegistryClientError.from(r, action: "write the grant") }
+    }
+
+    func delete(_ id: Identity, in ns: Namespace) async throws {
+        let r = try await send("DELETE", "/v1/grants/\(ns)/\(id)")
+        guard r.status == 204 else { throw RegistryClientError.from(r, action: "delete the grant") }
+    }
+}
+
 struct NamespaceOption: ParsableArguments {
     @Option(name: [.customLong("namespace"), .customShort("n")], help: "The namespace the grant applies to.")
     var namespace: String
@@ -76,9 +137,20 @@ extension TFReg.Grant {
         var newToken: String?
         @OptionGroup var flags: PermissionFlags
         @OptionGroup var store: StoreOptions
+        @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
+            if let api = try await remote.client() {
+                guard newToken == nil else { throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)") }
+                let identity = try who.identity()!
+                if try await api.list(namespace).contains(where: { $0.identity == identity }) {
+                    throw CLIFailure("a grant for \(identity) on namespace '\(namespace)' exists; use update")
+                }
+                try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
+                printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+                return
+            }
             let db = try store.openMetadata()
             let identity: Identity
             var token: String?
@@ -106,10 +178,19 @@ extension TFReg.Grant {
         @OptionGroup var who: IdentityOptions
         @OptionGroup var flags: PermissionFlags
         @OptionGroup var store: StoreOptions
+        @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
+            if let api = try await remote.client() {
+                guard try await api.list(namespace).contains(where: { $0.identity == identity }) else {
+                    throw CLIFailure("no grant for \(identity) on namespace '\(namespace)'")
+                }
+                try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
+                printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+                return
+            }
             let db = try store.openMetadata()
             try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .update)
             printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
@@ -121,10 +202,16 @@ extension TFReg.Grant {
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
         @OptionGroup var store: StoreOptions
+        @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
+            if let api = try await remote.client() {
+                try await api.delete(identity, in: namespace)
+                printError("deleted grant: \(identity) on namespace '\(namespace)'")
+                return
+            }
             let db = try store.openMetadata()
             guard try await db.deleteGrant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
@@ -141,8 +228,15 @@ extension TFReg.Grant {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
         @OptionGroup var store: StoreOptions
+        @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
+            if let api = try await remote.client() {
+                guard let ns = namespace else { throw ValidationError("with --registry, give --namespace") }
+                let id = try who.identity(required: false)
+                GrantOutput.print(try await api.list(try Namespace(ns)).filter { id == nil || $0.identity == id }, json: json)
+                return
+            }
             let db = try store.openMetadata()
             let grants: [TFRegCore.Grant]
             switch (namespace, try who.identity(required: false)) {
