@@ -74,10 +74,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .target(
+            name: "TFRegLambda",
+            dependencies: ["TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
+        .target(
             name: "TFRegCLI",
             dependencies: [
                 "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
-                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegServer",
+                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegServer", "TFRegLambda",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,6 +105,7 @@ let package = Package(
             name: "TFRegAPITests",
             dependencies: ["TFRegAPI", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
             swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegCLITests",
             dependencies: ["TFRegCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),

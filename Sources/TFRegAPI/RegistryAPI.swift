@@ -74,7 +74,8 @@ public struct RegistryAPI: Sendable {
             try only("GET")
             return discovery()
         case 1 where seg[0] == "token":
-            try only("POST")
+            try only("GET", "POST")
+            if method == "GET" || method == "HEAD" { return try await tokenFromFrontEnd(req, logger: logger) }
             return try await token(req, logger: logger)
         case 1 where seg[0] == "health":
             try only("GET")
@@ -379,6 +380,26 @@ public struct RegistryAPI: Sendable {
         default:
             throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use GET or PUT")
         }
+    }
+
+    /// `GET /token?expiration_seconds=N` behind an IAM-authorizing front end: the caller is the ARN the
+    /// front end put in the Lambda event's request context (`APIRequest.trustedCallerARN`).
+    func tokenFromFrontEnd(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
+        guard let issuer = tokenIssuer else { throw .notFound("IAM authentication is not configured on this registry") }
+        guard let arn = req.trustedCallerARN else {
+            throw .unauthenticated("GET /token needs an IAM-authorized front end (API Gateway or a Function URL with AWS_IAM); otherwise POST a presigned GetCallerIdentity to /token")
+        }
+        var lifetime: Int64?
+        if let q = URLParsing.queryItems(req.query)?.first(where: { $0.name == "expiration_seconds" }) {
+            guard let n = Int64(q.value), n > 0 else { throw .badRequest("expiration_seconds must be a positive integer") }
+            lifetime = n
+        }
+        let identity: Identity
+        do { identity = try Identity(arn) } catch { throw .unauthenticated("this IAM principal cannot be used with the registry") }
+        let (token, expires) = try await issuer.tokens.issue(for: identity, requested: lifetime)
+        Self.withRequestID(logger, req).info("issued IAM token", metadata: ["principal": "\(identity)", "expires_at": "\(expires)", "via": "front end"])
+        let out = JSONValue.object([("token", .string(token)), ("principal", .string(identity.value)), ("expires_at", .string(rfc3339(expires)))])
+        return .json(200, out.serialized(), headers: [("Cache-Control", "no-store")])
     }
 
     static func publishedBody(_ record: ModuleVersionRecord) -> JSONValue {

@@ -57,6 +57,10 @@ public struct APIRequest: Sendable {
     public var scheme: String
     /// An id for logs, from the transport (or made here).
     public var requestID: String
+    /// The caller's IAM ARN as an IAM-authorizing front end (API Gateway, Function URL) verified it.
+    /// Only the Lambda event adapters set this, from the event's request context; it is never read
+    /// from anything a client sends.
+    public var trustedCallerARN: String? = nil
 
     public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: APIRequestBody = .empty, scheme: String = "https", requestID: String = "") {
         self.method = method

@@ -1,0 +1,117 @@
+import Logging
+import TFRegHTTPClient
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One invocation handed out by the Lambda Runtime API's `next`.
+public struct Invocation: Sendable {
+    public let requestID: String
+    public let deadlineMs: Int64
+    public let functionARN: String
+    public let traceID: String?
+    public let event: [UInt8]
+
+    public init(requestID: String, deadlineMs: Int64 = 0, functionARN: String = "", traceID: String? = nil, event: [UInt8]) {
+        self.requestID = requestID
+        self.deadlineMs = deadlineMs
+        self.functionARN = functionARN
+        self.traceID = traceID
+        self.event = event
+    }
+}
+
+public struct RuntimeAPIError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// The Lambda Runtime API (`/2018-06-01/runtime/…`), abstracted so the loop is tested without sockets.
+public protocol LambdaRuntimeClient: Sendable {
+    func next() async throws -> Invocation
+    func respond(_ requestID: String, body: [UInt8]) async throws
+    func fail(_ requestID: String, type: String, message: String) async throws
+    func initFailure(type: String, message: String) async throws
+}
+
+/// The Runtime API over libcurl (`AWS_LAMBDA_RUNTIME_API` = host:port). `next` waits without a timeout.
+public struct CurlRuntimeClient: LambdaRuntimeClient {
+    let base: String
+    let http: any HTTPClient
+
+    public init(api: String, http: any HTTPClient = CurlHTTPClient()) {
+        base = "http://\(api)/2018-06-01/runtime"
+        self.http = http
+    }
+
+    public func next() async throws -> Invocation {
+        let r = try await http.send(HTTPRequest(url: base + "/invocation/next", timeout: 0))
+        guard r.status == 200, let id = r.header("lambda-runtime-aws-request-id"), !id.isEmpty else {
+            throw RuntimeAPIError("runtime API next answered HTTP \(r.status)")
+        }
+        return Invocation(
+            requestID: id, deadlineMs: r.header("lambda-runtime-deadline-ms").flatMap { Int64($0) } ?? 0,
+            functionARN: r.header("lambda-runtime-invoked-function-arn") ?? "", traceID: r.header("lambda-runtime-trace-id"), event: r.body)
+    }
+
+    public func respond(_ requestID: String, body: [UInt8]) async throws {
+        let r = try await http.send(HTTPRequest(method: "POST", url: base + "/invocation/\(requestID)/response", headers: [("Content-Type", "application/json")], body: body, timeout: 30))
+        guard (200..<300).contains(r.status) else { throw RuntimeAPIError("runtime API refused the response: HTTP \(r.status) \(r.bodyText.prefix(200))") }
+    }
+
+    public func fail(_ requestID: String, type: String, message: String) async throws {
+        _ = try await http.send(HTTPRequest(
+            method: "POST", url: base + "/invocation/\(requestID)/error",
+            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", type)], body: Self.errorBody(type, message), timeout: 30))
+    }
+
+    public func initFailure(type: String, message: String) async throws {
+        _ = try await http.send(HTTPRequest(
+            method: "POST", url: base + "/init/error",
+            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", type)], body: Self.errorBody(type, message), timeout: 30))
+    }
+
+    static func errorBody(_ type: String, _ message: String) -> [UInt8] {
+        func esc(_ s: String) -> String {
+            var o = ""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": o += "\\\""
+                case "\\": o += "\\\\"
+                case _ where u.value < 0x20: o += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
+                default: o.unicodeScalars.append(u)
+                }
+            }
+            return o
+        }
+        return Array("{\"errorMessage\":\"\(esc(message))\",\"errorType\":\"\(esc(type))\"}".utf8)
+    }
+}
+
+/// next → handle → response, forever (or `limit` times, for tests). A handler that throws posts to
+/// `/error` and the loop goes on; a failure to talk to the Runtime API ends it.
+public enum LambdaLoop {
+    public static func run(
+        client: any LambdaRuntimeClient, logger: Logger, limit: Int? = nil,
+        handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
+    ) async throws {
+        var handled = 0
+        while limit.map({ handled < $0 }) ?? true {
+            let invocation = try await client.next()
+            handled += 1
+            if let trace = invocation.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
+            var log = logger
+            log[metadataKey: "request_id"] = "\(invocation.requestID)"
+            do {
+                let body = try await handler(invocation, log)
+                try await client.respond(invocation.requestID, body: body)
+            } catch let e as RuntimeAPIError {
+                throw e
+            } catch {
+                log.error("invocation failed", metadata: ["error": "\(error)"])
+                try await client.fail(invocation.requestID, type: "Runtime.HandlerError", message: "the invocation failed; see the function's logs")
+            }
+        }
+    }
+}
