@@ -1,3 +1,4 @@
+import Logging
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
@@ -186,4 +187,37 @@ public enum EventAdapter {
 
 extension String {
     fileprivate func leftPadded() -> String { count == 1 ? "0" + self : self }
+}
+
+/// One invocation: event → `RegistryAPI` → response event. An event whose front end cannot be told
+/// fails the invocation (there is no format to answer in); anything else wrong with it is a 4xx
+/// answered in its own format.
+public struct LambdaHandler: Sendable {
+    public let api: RegistryAPI
+    public let configured: EventFormat
+
+    public init(api: RegistryAPI, configured: EventFormat) {
+        self.api = api
+        self.configured = configured
+    }
+
+    public func handle(_ invocation: Invocation, logger: Logger) async throws -> [UInt8] {
+        let event = try JSONParser.parse(invocation.event)
+        guard let format = EventAdapter.detect(event) else {
+            throw RegistryError.badRequest("the event is not an API Gateway, Function URL or ALB request (RESOLVER_TYPE=\(configured.rawValue))")
+        }
+        if format.isV2 != configured.isV2 || (format == .alb) != (configured == .alb) {
+            logger.warning("event format differs from RESOLVER_TYPE; answering in the event's own format", metadata: ["event_format": "\(format.rawValue)", "resolver_type": "\(configured.rawValue)"])
+        }
+        do {
+            let decoded = try EventAdapter.decode(invocation.event, configured: configured)
+            var request = decoded.request
+            if request.requestID.isEmpty { request.requestID = invocation.requestID }
+            let response = await api.respond(to: request, logger: logger)
+            return EventAdapter.encode(response, as: decoded)
+        } catch {
+            let placeholder = DecodedEvent(request: APIRequest(method: "GET", path: "/"), format: format, multiValue: event["multiValueHeaders"] != nil)
+            return EventAdapter.encode(.error(error), as: placeholder)
+        }
+    }
 }

@@ -12,18 +12,21 @@ import Glibc
 /// bucket and key and are read with GetObjectAttributes.
 public struct S3ArchiveStorage: ArchiveStorage {
     public let s3: S3Client
-    public let bucket: String
+    /// The registry's own bucket; nil when it only registers objects users brought (`create`).
+    public let bucket: String?
     /// Empty, or ends in `/`.
     public let prefix: String
     public let stagingDirectory: String
 
     /// `prefix` may be empty; a trailing `/` is added when missing.
-    public init(s3: S3Client, bucket: String, prefix: String, stagingDirectory: String) throws(RegistryError) {
-        _ = try ArchiveLocation.external(bucket: bucket, key: "probe.tar.gz")
+    public init(s3: S3Client, bucket: String?, prefix: String, stagingDirectory: String) throws(RegistryError) {
         var p = prefix
         while p.hasPrefix("/") { p.removeFirst() }
         if !p.isEmpty && !p.hasSuffix("/") { p += "/" }
-        if !p.isEmpty { _ = try ArchiveLocation.external(bucket: bucket, key: p + "probe.tar.gz") }
+        if let bucket {
+            _ = try ArchiveLocation.external(bucket: bucket, key: "probe.tar.gz")
+            if !p.isEmpty { _ = try ArchiveLocation.external(bucket: bucket, key: p + "probe.tar.gz") }
+        }
         self.s3 = s3
         self.bucket = bucket
         self.prefix = p
@@ -51,6 +54,9 @@ public struct S3ArchiveStorage: ArchiveStorage {
 
     public func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
         defer { _ = unlink(staged.path) }
+        guard let bucket else {
+            throw .badRequest("this registry has no archive bucket of its own: upload the archive to S3 and register it with create")
+        }
         guard let bytes = FileSystemRead.all(staged.path, expected: staged.size) else {
             throw .internalError("staged archive \(staged.path) is unreadable")
         }
@@ -66,7 +72,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
     }
 
     public func remove(_ location: ArchiveLocation) async throws(RegistryError) {
-        guard location.bucket == nil else { return }
+        guard location.bucket == nil, let bucket else { return }
         do { try await s3.deleteObject(bucket: bucket, key: location.key) } catch {
             if error.kind == .notFound { return }
             throw Self.map(error, "s3://\(bucket)/\(location.key)")
@@ -74,8 +80,9 @@ public struct S3ArchiveStorage: ArchiveStorage {
     }
 
     public func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+        guard let b = location.bucket ?? bucket else { throw .notFound("archive not found") }
         do {
-            return .url(try await s3.presignedURL(bucket: location.bucket ?? bucket, key: location.key, expires: seconds))
+            return .url(try await s3.presignedURL(bucket: b, key: location.key, expires: seconds))
         } catch {
             throw .unavailable("archive storage (S3)", detail: "presigning: \(error)")
         }
@@ -86,7 +93,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
     }
 
     public func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive {
-        let b = location.bucket ?? bucket
+        guard let b = location.bucket ?? bucket else { throw .badRequest("name the bucket of the archive") }
         let name = "s3://\(b)/\(location.key)"
         let attributes: S3ObjectAttributes?
         do { attributes = try await s3.objectAttributes(bucket: b, key: location.key) } catch { throw Self.map(error, name) }

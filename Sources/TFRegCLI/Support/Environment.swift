@@ -48,3 +48,15 @@ func writeStandardError(_ bytes: [UInt8]) {
         }
     }
 }
+
+/// Writes bytes to file descriptor 1, whole lines at a time.
+func writeStandardOutput(_ bytes: [UInt8]) {
+    bytes.withUnsafeBytes { buf in
+        var off = 0
+        while off < buf.count {
+            let n = write(1, buf.baseAddress! + off, buf.count - off)
+            if n <= 0 { return }
+            off += n
+        }
+    }
+}

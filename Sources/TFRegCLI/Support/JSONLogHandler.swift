@@ -12,6 +12,8 @@ struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .info
     let label: String
+    /// Lambda reads JSON log lines from standard output.
+    var toStandardOutput = false
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -27,13 +29,13 @@ struct JSONLogHandler: LogHandler {
         for key in merged.keys.sorted() { fields.append((key, .string(merged[key]!.description))) }
         var bytes = JSONValue.object(fields).serialized()
         bytes.append(10)
-        writeStandardError(bytes)
+        if toStandardOutput { writeStandardOutput(bytes) } else { writeStandardError(bytes) }
     }
 }
 
 enum LogSetup {
     /// Bootstraps logging once per process: JSON lines (default) or swift-log's text format.
-    static func bootstrap(format: String, level: Logger.Level) {
+    static func bootstrap(format: String, level: Logger.Level, standardOutput: Bool = false) {
         LoggingSystem.bootstrap { label in
             if format == "text" {
                 var h = StreamLogHandler.standardError(label: label)
@@ -42,6 +44,7 @@ enum LogSetup {
             }
             var h = JSONLogHandler(label: label)
             h.logLevel = level
+            h.toStandardOutput = standardOutput
             return h
         }
     }
