@@ -29,9 +29,13 @@ import Testing
         #expect(create.flags.download && create.flags.createGrant && !create.flags.upload && !create.flags.deleteGrant)
     }
 
-    @Test func unbuiltRolesDoNotPretend() {
-        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["lambda"]) }
-        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }
+    /// Every busybox name reaches a real subcommand, and required options are enforced.
+    @Test func everyRoleReachesItsSubcommand() throws {
+        #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["/var/task/bootstrap"])) is TFReg.Lambda)
+        #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"])) is TFReg.Token)
+        #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["install-registry-credentials-helper"])) is TFReg.InstallHelper)
+        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }  // no --registry-host
+        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "-r", "x.example.com", "yaml"]) }
     }
 }
 
