@@ -13,6 +13,9 @@ public struct APIConfiguration: Sendable {
     public var downloadLinkLifetime: Int
     /// tfreg's version, reported in discovery.
     public var version: String
+    /// When `GET /token` sits behind an IAM-authorizing front end: the SigV4 service clients sign for
+    /// (`execute-api` or `lambda`), advertised in discovery so `tfreg token` needs no flag.
+    public var frontEndTokenService: String? = nil
 
     public static let defaultMaxUploadBytes: Int64 = 50 * 1024 * 1024
 
@@ -183,7 +186,10 @@ public struct RegistryAPI: Sendable {
                     ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
                     ("grants", .string("/v1/grants/")),
                     ("max_upload_bytes", .int(configuration.maxUploadBytes)),
-                    ("auth", .array(tokenIssuer == nil ? [.string("static-token")] : [.string("static-token"), .string("sts-presigned")])),
+                    ("auth", .array(
+                        tokenIssuer == nil ? [.string("static-token")]
+                            : [.string("static-token"), .string("sts-presigned")] + (configuration.frontEndTokenService == nil ? [] : [.string("iam-front-end")]))),
+                    ("token_service", configuration.frontEndTokenService.map { .string($0) } ?? .null),
                     ("token", tokenIssuer == nil ? .null : .string("/token")),
                     ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
                 ])

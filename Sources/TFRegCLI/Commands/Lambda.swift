@@ -22,7 +22,8 @@ extension TFReg {
                 Function URL or ALB events. Configuration from the environment: TABLE_NAME (DynamoDB, required), \
                 RESOLVER_TYPE (FUNCTION_URL default, API_GATEWAY_REST, API_GATEWAY_HTTP, ALB), TFREG_STORAGE \
                 (s3://BUCKET/PREFIX for uploads; without it only create registers archives), IAM_AUTH_KMS_KEY \
-                and TFREG_AUDIENCE (IAM tokens), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL. Log lines are JSON \
+                and TFREG_AUDIENCE (IAM tokens), TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
+                an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL. Log lines are JSON \
                 on standard output with the request id. A configuration error is reported to /init/error.
                 """)
 
@@ -80,11 +81,16 @@ enum LambdaSetup {
             authenticators.append(SealedTokenAuthenticator(tokens: tokens))
         }
         let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
+        var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
+        if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
+            guard ["execute-api", "lambda"].contains(s) else { throw CLIFailure("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
+            apiConfiguration.frontEndTokenService = s
+        }
         let api = RegistryAPI(
             service: service, authenticator: CompositeAuthenticator(authenticators),
             // Archives are always delivered by presigned S3 URLs here; the link key is never used.
             signer: ArchiveURLSigner(key: SecureRandom.bytes(32), lifetime: 300),
-            configuration: APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version), tokenIssuer: issuer)
+            configuration: apiConfiguration, tokenIssuer: issuer)
         logger.info("ready", metadata: ["table": "\(table)", "resolver_type": "\(format.rawValue)", "storage": "\(env["TFREG_STORAGE"] ?? "bring your own bucket")", "iam": "\(issuer != nil)"])
         return LambdaHandler(api: api, configured: format)
     }

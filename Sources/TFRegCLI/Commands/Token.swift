@@ -35,13 +35,17 @@ extension TFReg {
         @Option(name: [.customLong("registry-host"), .customShort("r")], help: "The registry host, without the protocol (HOST or HOST:PORT).")
         var registryHost: String
 
+        @Option(help: "Sign GET /token for an IAM-authorizing front end: execute-api (API Gateway) or lambda (Function URL). Default: what the registry's discovery document says.")
+        var service: String?
+
         func validate() throws {
             guard time > 0 else { throw ValidationError("--time must be positive") }
+            if let service, !["execute-api", "lambda"].contains(service) { throw ValidationError("--service must be execute-api or lambda") }
         }
 
         func run() async throws {
             let host = try RegistryHost(registryHost)
-            let token = try await IAMTokenClient.fetch(host: host, seconds: time)
+            let token = try await IAMTokenClient.fetch(host: host, seconds: time, service: service)
             switch format {
             case .token:
                 print(token)
@@ -59,19 +63,39 @@ extension TFReg {
 
 /// The client side of `POST /token`.
 enum IAMTokenClient {
-    static func fetch(host: RegistryHost, seconds: Int) async throws -> String {
+    /// With `service` (or a discovery document naming an IAM front end) the request is `GET /token`
+    /// signed for API Gateway (`execute-api`) or a Function URL (`lambda`); otherwise a presigned
+    /// GetCallerIdentity is POSTed to the registry's token endpoint.
+    static func fetch(host: RegistryHost, seconds: Int, service requested: String? = nil) async throws -> String {
         let env = Env.all
         let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
         let discovery = try await RegistryDiscovery.document(host: host, client: http)
-        guard let tfreg = discovery["tfreg.v1"], case .array(let methods)? = tfreg["auth"],
-            methods.contains(.string("sts-presigned")), let path = tfreg["token"]?.stringValue, path.hasPrefix("/")
-        else {
-            throw CLIFailure("\(host.name) does not offer IAM authentication (its discovery document lists no sts-presigned token endpoint)")
+        let tfreg = discovery["tfreg.v1"]
+        var methods: [JSONValue] = []
+        if case .array(let m)? = tfreg?["auth"] { methods = m }
+        let path = tfreg?["token"]?.stringValue ?? "/token"
+        guard path.hasPrefix("/") else { throw CLIFailure("\(host.name) names an invalid token endpoint") }
+        let frontEnd = requested ?? (methods.contains(.string("iam-front-end")) ? tfreg?["token_service"]?.stringValue : nil)
+        guard frontEnd != nil || methods.contains(.string("sts-presigned")) else {
+            throw CLIFailure("\(host.name) does not offer IAM authentication (its discovery document lists no token endpoint); for an API Gateway or Function URL front end pass --service")
         }
         let aws: AWSConfiguration
         do { aws = try AWSConfiguration.resolve(environment: env, http: http) } catch { throw CLIFailure("AWS configuration: \(error.message)") }
         let credentials: AWSCredentials
         do { credentials = try await aws.credentials.credentials() } catch { throw CLIFailure("AWS credentials: \(error.message)") }
+        if let frontEnd {
+            // The front end checks this signature itself; the region is the one in its host name when it has one.
+            let labels = host.name.split(separator: ":").first.map { $0.split(separator: ".").map(String.init) } ?? []
+            let region = labels.firstIndex { $0 == "execute-api" || $0 == "lambda-url" }.flatMap { labels.indices.contains($0 + 1) ? labels[$0 + 1] : nil } ?? aws.region
+            let unsigned = SigV4Request(method: "GET", path: path, query: [("expiration_seconds", String(seconds))], headers: [("Host", host.name)], body: [])
+            let signed = SigV4Signer(service: frontEnd, region: region).sign(unsigned, credentials: credentials, now: Int64(time(nil)))
+            let r = try await http.send(HTTPRequest(
+                url: "https://\(host.name)\(path)?expiration_seconds=\(seconds)", headers: signed.headers + [("User-Agent", "tfreg/\(TFReg.version)")], timeout: 30))
+            guard r.status == 200, let answer = try? JSONParser.parse(r.body), let token = answer["token"]?.stringValue else {
+                throw RegistryClientError.from(r, action: "get a token from \(host.name)")
+            }
+            return token
+        }
         // Sign for the regional STS endpoint; the registry, not this client, decides where it goes.
         let stsHost = "sts.\(aws.region).\(AWSEndpoint.dnsSuffix(region: aws.region))"
         let body = "Action=GetCallerIdentity&Version=2011-06-15"
