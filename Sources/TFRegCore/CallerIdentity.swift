@@ -23,7 +23,7 @@ public struct SignedCallerIdentityRequest: Sendable {
     /// a body of exactly `Action=GetCallerIdentity&Version=2011-06-15`, only known headers, none twice
     /// (case-insensitively), SigV4 for `sts` with the audience and host signed, the audience ours.
     /// Returns the STS host the client signed for and the region of its credential scope.
-    public func validate(audience: String) throws(RegistryError) -> (host: String, region: String) {
+    public func validate(audience: String, now: Int64? = nil) throws(RegistryError) -> (host: String, region: String) {
         func reject(_ why: String) -> RegistryError { .badRequest("invalid identity request: \(why)") }
         guard method == "POST" else { throw reject("the method must be POST") }
         guard url.hasPrefix("https://"), !url.contains("?"), !url.contains("#"), !url.contains("@") else { throw reject("the URL must be https://STS-HOST/") }
@@ -58,6 +58,12 @@ public struct SignedCallerIdentityRequest: Sendable {
             body.contains("Action=GetCallerIdentity"), body.contains("Version=2011-06-15")
         else { throw reject("the body must be Action=GetCallerIdentity&Version=2011-06-15") }
         // Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/sts/aws4_request, SignedHeaders=…, Signature=…
+        // STS honours a signature for 15 minutes; refuse anything older (or from the future) up front.
+        if let now {
+            guard let date = values["x-amz-date"], let signedAt = Self.amzDate(date), abs(signedAt - now) <= 15 * 60 else {
+                throw reject("X-Amz-Date is missing or more than 15 minutes from now; sign a fresh request")
+            }
+        }
         guard let auth = values["authorization"], auth.hasPrefix("AWS4-HMAC-SHA256 ") else { throw reject("the request must be signed with SigV4") }
         var fields: [String: String] = [:]
         for part in auth.dropFirst(17).split(separator: ",") {
@@ -77,6 +83,26 @@ public struct SignedCallerIdentityRequest: Sendable {
             throw reject("the Host and X-TFReg-Audience headers must be signed")
         }
         return (host, region)
+    }
+
+    /// `YYYYMMDDTHHMMSSZ` → Unix seconds.
+    static func amzDate(_ s: String) -> Int64? {
+        let u = Array(s.utf8)
+        guard u.count == 16, u[8] == UInt8(ascii: "T"), u[15] == UInt8(ascii: "Z"),
+            u.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || ($0.element >= 0x30 && $0.element <= 0x39) })
+        else { return nil }
+        func n(_ a: Int, _ b: Int) -> Int64 { Int64(String(decoding: u[a..<b], as: UTF8.self))! }
+        return daysFromCivil(n(0, 4), n(4, 6), n(6, 8)) * 86400 + n(9, 11) * 3600 + n(11, 13) * 60 + n(13, 15)
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+    static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
     }
 
     /// `sts.amazonaws.com`, `sts.REGION.amazonaws.com`, `sts.REGION.amazonaws.com.cn`.

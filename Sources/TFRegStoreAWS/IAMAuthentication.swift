@@ -4,6 +4,10 @@ import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Sends a client's presigned GetCallerIdentity to STS, after `SignedCallerIdentityRequest.validate`,
 /// and reads the caller's ARN. The endpoint is the server's choice: `AWS_ENDPOINT_URL_STS` (or
 /// `AWS_ENDPOINT_URL`) when configured, else the allow-listed STS host the client signed for; the
@@ -18,7 +22,7 @@ public struct STSCallerIdentityVerifier: CallerIdentityVerifier {
     }
 
     public func verify(_ request: SignedCallerIdentityRequest, audience: String) async throws(RegistryError) -> Identity {
-        let (host, region) = try request.validate(audience: audience)
+        let (host, region) = try request.validate(audience: audience, now: Int64(time(nil)))
         let endpoint = AWSEndpoint.resolve(service: "sts", region: region, environment: environment)
         let base = endpoint.isCustom ? endpoint.baseURL : "https://\(host)"
         let response: HTTPResponse

@@ -19,6 +19,32 @@ import Testing
         #expect(try request(body: "Version=2011-06-15&Action=GetCallerIdentity").validate(audience: audience).region == "eu-west-1")
     }
 
+    /// 2026-11-26T10:00:00Z, the X-Amz-Date of the requests above.
+    let signedAt: Int64 = 1_795_687_200
+
+    @Test func aRequestSignedTwentyMinutesAgoIsRefused() throws {
+        #expect(SignedCallerIdentityRequest.amzDate("20261126T100000Z") == signedAt)
+        _ = try request().validate(audience: audience, now: signedAt + 14 * 60)
+        #expect(throws: RegistryError.badRequest("")) { try request().validate(audience: audience, now: signedAt + 20 * 60) }
+        #expect(throws: RegistryError.badRequest("")) { try request().validate(audience: audience, now: signedAt - 20 * 60) }
+    }
+
+    @Test func duplicateCredentialQueryKeysInAnyCaseAreRefused() {
+        // Query-signed (presigned-URL) forms are not accepted at all: the URL must carry no query.
+        let url = "https://sts.eu-west-1.amazonaws.com/?X-Amz-Credential=AKIDEXAMPLE%2F20261126%2Feu-west-1%2Fsts%2Faws4_request&x-amz-credential=OTHER"
+        #expect(throws: RegistryError.badRequest("")) { try request(url: url).validate(audience: audience) }
+    }
+
+    @Test func anotherSTSActionIsRefused() {
+        #expect(throws: RegistryError.badRequest("")) { try request(body: "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/admin").validate(audience: audience) }
+    }
+
+    @Test func aNonSTSHostOrPlainHTTPIsRefused() {
+        for url in ["http://sts.eu-west-1.amazonaws.com/", "https://attacker.example/", "https://sts.eu-west-1.amazonaws.com.attacker.example/"] {
+            #expect(throws: RegistryError.badRequest(""), "\(url)") { try request(url: url).validate(audience: audience) }
+        }
+    }
+
     @Test func everyRuleRejects() {
         var base = request().headers
         let cases: [SignedCallerIdentityRequest] = [

@@ -51,7 +51,7 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
         let raw = Base64.decode(token.dropFirst(4), urlSafe: true)!
         func encoded(_ b: [UInt8]) -> String { "tfi_" + Base64.encode(b, urlSafe: true) }
         var bad: [String] = []
-        for i in stride(from: 0, to: raw.count, by: 7) { var b = raw; b[i] ^= 0x01; bad.append(encoded(b)) }  // every region
+        for i in 0..<raw.count { var b = raw; b[i] ^= 0x01; bad.append(encoded(b)) }  // a bit flipped in every byte position
         bad.append(encoded(Array(raw.dropLast())))                       // truncated tag
         bad.append(encoded(Array(raw.prefix(20))))                       // truncated header
         bad.append(encoded(raw + [0]))                                   // trailing byte
