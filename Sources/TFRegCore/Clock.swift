@@ -25,3 +25,19 @@ public func rfc3339(_ seconds: Int64) -> String {
     }
     return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
 }
+
+/// Parses what `rfc3339(_:)` writes (`YYYY-MM-DDTHH:MM:SSZ`), nil for anything else.
+public func parseRFC3339(_ s: String) -> Int64? {
+    let u = Array(s.utf8)
+    guard u.count == 20, u[4] == 45, u[7] == 45, u[10] == 84, u[13] == 58, u[16] == 58, u[19] == 90 else { return nil }
+    var c: [UInt8] = Array(u[0..<4])
+    c += u[5..<7]
+    c += u[8..<10]
+    c.append(84)
+    c += u[11..<13]
+    c += u[14..<16]
+    c += u[17..<19]
+    c.append(90)
+    let compact = String(decoding: c, as: UTF8.self)
+    return SignedCallerIdentityRequest.amzDate(compact)
+}

@@ -51,10 +51,11 @@ extension MotoBackedTests {
             // install-helper, then terraform init with no token anywhere: the helper proves the AWS
             // identity from the environment and hands terraform a fresh token.
             let home = makeTemporaryDirectory("tf-helper")
-            let installed = try runCommand(TFRegBinary.path, ["install-helper", "--time", "900"], env: ["HOME": home])
+            let installed = try runCommand(TFRegBinary.path, ["install-helper", "--expiration-window", "900", "--registry-host", host],
+                                           env: ["HOME": home, "SSL_CERT_FILE": server.cert])
             #expect(installed.status == 0, "\(installed.stderr)")
             let rc = try String(contentsOfFile: home + "/.terraformrc", encoding: .utf8)
-            #expect(rc.contains("credentials_helper \"tfreg\" {\n  args = [\"--iam\", \"--time\", \"900\"]\n}"), "\(rc)")
+            #expect(rc.contains("credentials_helper \"tfreg\" {\n  args = [\"--expiration-window\", \"900\"]\n}"), "\(rc)")
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: home + "/.terraform.d/plugins/terraform-credentials-tfreg").hasSuffix("/tfreg"))
             #expect(try runCommand(TFRegBinary.path, ["install-helper"], env: ["HOME": home]).stdout.contains("already"))
             try "module \"net\" {\n  source  = \"\(host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(toFile: home + "/main.tf", atomically: true, encoding: .utf8)
@@ -62,11 +63,18 @@ extension MotoBackedTests {
                 "HOME": home, "TF_CLI_CONFIG_FILE": home + "/.terraformrc", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1",
             ]) { a, _ in a }, cwd: home)
             #expect(viaHelper.status == 0, "terraform init through the helper failed:\n\(viaHelper.stdout)\n\(viaHelper.stderr)")
-            // The helper protocol directly: a token for an IAM registry, {} without --iam.
+            // The helper protocol directly: a token for an IAM registry, cached (0600) and reused.
             let helper = home + "/.terraform.d/plugins/terraform-credentials-tfreg"
-            let got = try runCommand(helper, ["--iam", "get", host], env: clientEnv.merging(["HOME": home, "SSL_CERT_FILE": server.cert]) { a, _ in a })
+            let got = try runCommand(helper, ["--expiration-window", "900", "get", host], env: clientEnv.merging(["HOME": home, "SSL_CERT_FILE": server.cert]) { a, _ in a })
             #expect(got.status == 0 && got.stdout.hasPrefix(#"{"token":"tfi_"#), "\(got.stdout) \(got.stderr)")
-            #expect(try runCommand(helper, ["get", host], env: ["HOME": home]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
+            let cache = home + "/.cache/tfreg/tokens.json"
+            #expect((try FileManager.default.attributesOfItem(atPath: cache)[.posixPermissions] as? Int) == 0o600)
+            // With the cache warm, no AWS credentials are needed at all: the cached token is returned.
+            let cached = try runCommand(helper, ["get", host], env: ["HOME": home, "SSL_CERT_FILE": server.cert, "AWS_EC2_METADATA_DISABLED": "true"])
+            #expect(cached.stdout == got.stdout, "\(cached.stdout) \(cached.stderr)")
+            // --no-iam, or a host that is not a tfreg registry: {}.
+            #expect(try runCommand(helper, ["--no-iam", "get", "127.0.0.1:1"], env: ["HOME": home]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
+            #expect(try runCommand(helper, ["get", "127.0.0.1:1"], env: ["HOME": home]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
 
             // The token grants only what the principal's grants allow.
             let http = server.client

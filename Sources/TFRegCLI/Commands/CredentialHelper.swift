@@ -1,5 +1,7 @@
 import ArgumentParser
 import TFRegAPI
+import TFRegCore
+import TFRegHTTPClient
 import TFRegStoreLocal
 
 #if canImport(FoundationEssentials)
@@ -17,11 +19,13 @@ extension TFReg {
             commandName: "credential-helper",
             abstract: "Terraform credentials helper: get, store and forget registry tokens per host.",
             discussion: """
-                get HOST prints {"token":"…"} for a token stored with store; otherwise, with the helper \
-                argument --iam (what tfreg install-helper configures), a fresh short-lived token obtained \
-                with your AWS IAM identity (as tfreg token does; --time N sets its lifetime, default 3600); \
-                otherwise {}. store HOST reads {"token":"…"} from standard input; forget HOST removes it. \
-                Stored tokens live in $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600.
+                get HOST prints {"token":"…"} for a token stored with store; otherwise, when HOST is a tfreg \
+                registry offering IAM authentication, a short-lived token obtained with your AWS IAM identity \
+                (as tfreg token does), cached per host in $XDG_CACHE_HOME/tfreg/tokens.json (mode 0600) and \
+                reused until a minute before it expires; otherwise {}. Helper arguments: --expiration-window N \
+                (or --time N; default 3600), --service execute-api|lambda, --no-iam. store HOST reads \
+                {"token":"…"} from standard input; forget HOST removes the stored and the cached token. Stored \
+                tokens live in $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600.
                 """)
 
         @Argument(parsing: .captureForPassthrough, help: "[helper arguments…] get|store|forget HOST")
@@ -42,8 +46,7 @@ extension TFReg {
             case "get":
                 if let token = try file.load()[host] {
                     print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
-                } else if let iam = try helperOptions() {
-                    let token = try await IAMTokenClient.fetch(host: try RegistryHost(host), seconds: iam)
+                } else if let options = try helperOptions(), let token = try await iamToken(host: host, options) {
                     print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
                 } else {
                     print("{}")
@@ -60,27 +63,51 @@ extension TFReg {
             default:
                 var all = try file.load()
                 if all.removeValue(forKey: host) != nil { try file.save(all) }
+                TokenCache.forget(host)
             }
         }
 
-        /// The helper arguments before the verb: `--iam [--time N]`. Returns the token lifetime when
-        /// IAM tokens are wanted, nil otherwise.
-        private func helperOptions() throws -> Int? {
+        struct Options {
+            var seconds = 3600
+            var service: String?
+        }
+
+        /// The helper arguments before the verb; nil with --no-iam.
+        private func helperOptions() throws -> Options? {
             var args = Array(words.dropLast(2))
-            var iam = false
-            var time = 3600
+            var o = Options()
+            var iam = true
             while !args.isEmpty {
                 let a = args.removeFirst()
                 switch a {
                 case "--iam": iam = true
-                case "--time", "-T":
-                    guard let v = args.first, let n = Int(v), n > 0 else { throw CLIFailure("--time needs a positive number of seconds") }
+                case "--no-iam": iam = false
+                case "--time", "-T", "--expiration-window":
+                    guard let v = args.first, let n = Int(v), n > 0 else { throw CLIFailure("\(a) needs a positive number of seconds") }
                     args.removeFirst()
-                    time = n
-                default: throw CLIFailure("unknown helper argument '\(a)' (expected --iam, --time N)")
+                    o.seconds = n
+                case "--service":
+                    guard let v = args.first, ["execute-api", "lambda"].contains(v) else { throw CLIFailure("--service needs execute-api or lambda") }
+                    args.removeFirst()
+                    o.service = v
+                default: throw CLIFailure("unknown helper argument '\(a)' (expected --expiration-window N, --service S, --no-iam)")
                 }
             }
-            return iam ? time : nil
+            return iam ? o : nil
+        }
+
+        /// A cached IAM token with more than a minute left, else a fresh one if HOST offers IAM
+        /// authentication; nil for any other host.
+        private func iamToken(host: String, _ o: Options) async throws -> String? {
+            let now = SystemClock().now()
+            if let cached = TokenCache.get(host, now: now) { return cached }
+            let registry = try RegistryHost(host)
+            let env = Env.all
+            let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
+            guard let discovery = await IAMTokenClient.iamDiscovery(host: registry, http: http) else { return nil }
+            let (token, expires) = try await IAMTokenClient.fetch(host: registry, seconds: o.seconds, service: o.service, discovery: discovery, http: http)
+            TokenCache.put(host, token: token, expiresAt: expires ?? now + Int64(o.seconds))
+            return token
         }
 
         private func drainStandardInputIfStore() {
@@ -129,5 +156,40 @@ struct CredentialsFile {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data = try encoder.encode(Contents(hosts: hosts.mapValues { Contents.Entry(token: $0) }))
         try FileSystem.writeAtomically(path, Array(data), mode: 0o600)
+    }
+}
+
+/// IAM tokens per host in `$XDG_CACHE_HOME/tfreg/tokens.json` (default `~/.cache`), mode 0600, so
+/// repeated terraform runs do not each ask the registry; a token is reused until a minute before it expires.
+enum TokenCache {
+    static var path: String { (Env.value("XDG_CACHE_HOME") ?? Env.home + "/.cache") + "/tfreg/tokens.json" }
+
+    struct Entry: Codable { let token: String; let expires_at: Int64 }
+
+    static func load() -> [String: Entry] {
+        guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
+        return (try? JSONDecoder().decode([String: Entry].self, from: Data(bytes))) ?? [:]
+    }
+
+    static func save(_ all: [String: Entry]) {
+        let dir = String(path[..<path.lastIndex(of: "/")!])
+        guard (try? FileSystem.makeDirectories(dir, mode: 0o700)) != nil, let data = try? JSONEncoder().encode(all) else { return }
+        try? FileSystem.writeAtomically(path, Array(data), mode: 0o600)
+    }
+
+    static func get(_ host: String, now: Int64) -> String? {
+        guard let e = load()[host], e.expires_at - 60 > now else { return nil }
+        return e.token
+    }
+
+    static func put(_ host: String, token: String, expiresAt: Int64) {
+        var all = load().filter { $0.value.expires_at > SystemClock().now() }
+        all[host] = Entry(token: token, expires_at: expiresAt)
+        save(all)
+    }
+
+    static func forget(_ host: String) {
+        var all = load()
+        if all.removeValue(forKey: host) != nil { save(all) }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TFRegHTTPClient
 import TFRegStoreLocal
 
 #if canImport(Glibc)
@@ -6,33 +7,47 @@ import Glibc
 #endif
 
 extension TFReg {
-    struct InstallHelper: ParsableCommand {
+    struct InstallHelper: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "install-helper",
             abstract: "Install tfreg as Terraform's credentials helper, so terraform init gets IAM tokens by itself.",
             discussion: """
                 Links ~/.terraform.d/plugins/terraform-credentials-tfreg to this tfreg and adds \
-                credentials_helper "tfreg" { args = ["--iam", "--time", "N"] } to the Terraform CLI config \
-                (TF_CLI_CONFIG_FILE, else ~/.terraformrc). Terraform then runs the helper once per registry \
+                credentials_helper "tfreg" { args = ["--expiration-window", "N"] } to the Terraform CLI config \
+                (--rc-file, else TF_CLI_CONFIG_FILE, else ~/.terraformrc). Terraform then runs the helper once per registry \
                 host and run; the helper proves your AWS identity (profiles, SSO, CI roles) and hands \
                 Terraform a short-lived token. Running it again is harmless. A config that already names \
                 another credentials helper is left alone (Terraform allows only one).
                 """)
 
-        @Option(name: [.customLong("time"), .customShort("T")], help: "Lifetime of the tokens the helper fetches, in seconds (the registry caps it).")
+        @Option(name: [.customLong("expiration-window"), .customLong("time"), .customShort("T")], help: "Lifetime of the tokens the helper fetches, in seconds (the registry caps it).")
         var time: Int = 3600
 
-        @Option(help: "Directory for the helper (default ~/.terraform.d/plugins).")
+        @Option(name: [.customLong("plugin-directory"), .customLong("plugins-dir")], help: "Directory for the helper (default ~/.terraform.d/plugins).")
         var pluginsDir: String?
 
-        @Option(help: "Terraform CLI config file to edit (default TF_CLI_CONFIG_FILE, else ~/.terraformrc).")
+        @Option(name: [.customLong("rc-file"), .customLong("config")], help: "Terraform CLI config file to edit (default TF_CLI_CONFIG_FILE, else ~/.terraformrc).")
         var config: String?
 
+        @Option(help: "For an API Gateway or Function URL front end: execute-api or lambda (default: what each registry's discovery says).")
+        var service: String?
+
+        @Option(name: [.customLong("registry-host"), .customShort("r")], help: "Check that this registry offers IAM tokens before installing.")
+        var registryHost: String?
+
         func validate() throws {
-            guard time > 0 else { throw ValidationError("--time must be positive") }
+            guard time > 0 else { throw ValidationError("--expiration-window must be positive") }
+            if let service, !["execute-api", "lambda"].contains(service) { throw ValidationError("--service must be execute-api or lambda") }
         }
 
-        func run() throws {
+        func run() async throws {
+            if let registryHost {
+                let host = try RegistryHost(registryHost)
+                let http = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+                guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil || service != nil else {
+                    throw CLIFailure("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
+                }
+            }
             let plugins = pluginsDir ?? Env.home + "/.terraform.d/plugins"
             try FileSystem.makeDirectories(plugins, mode: 0o755)
             let link = plugins + "/terraform-credentials-tfreg"
@@ -54,7 +69,8 @@ extension TFReg {
                 }
                 throw CLIFailure("\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again.")
             }
-            let block = "credentials_helper \"tfreg\" {\n  args = [\"--iam\", \"--time\", \"\(time)\"]\n}\n"
+            let args = ["--expiration-window", String(time)] + (service.map { ["--service", $0] } ?? [])
+            let block = "credentials_helper \"tfreg\" {\n  args = [\(args.map { "\"\($0)\"" }.joined(separator: ", "))]\n}\n"
             let text = current.isEmpty || current.hasSuffix("\n") ? current + block : current + "\n" + block
             try FileSystem.writeAtomically(path, Array(text.utf8), mode: 0o644)
             print("added credentials_helper \"tfreg\" to \(path)")

@@ -70,6 +70,21 @@ enum IAMTokenClient {
         let env = Env.all
         let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
         let discovery = try await RegistryDiscovery.document(host: host, client: http)
+        return try await fetch(host: host, seconds: seconds, service: requested, discovery: discovery, http: http).token
+    }
+
+    /// Whether `host` is a tfreg registry that issues IAM tokens (for the credentials helper, which
+    /// answers `{}` for any other host): its discovery document, or nil.
+    static func iamDiscovery(host: RegistryHost, http: any HTTPClient) async -> JSONValue? {
+        guard let r = try? await http.send(HTTPRequest(url: "https://\(host.name)/.well-known/terraform.json", headers: [("User-Agent", "tfreg/\(TFReg.version)")], timeout: 5)),
+            r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let methods)? = doc["tfreg.v1"]?["auth"],
+            methods.contains(.string("sts-presigned")) || methods.contains(.string("iam-front-end"))
+        else { return nil }
+        return doc
+    }
+
+    static func fetch(host: RegistryHost, seconds: Int, service requested: String?, discovery: JSONValue, http: CurlHTTPClient) async throws -> (token: String, expiresAt: Int64?) {
+        let env = Env.all
         let tfreg = discovery["tfreg.v1"]
         var methods: [JSONValue] = []
         if case .array(let m)? = tfreg?["auth"] { methods = m }
@@ -94,7 +109,7 @@ enum IAMTokenClient {
             guard r.status == 200, let answer = try? JSONParser.parse(r.body), let token = answer["token"]?.stringValue else {
                 throw RegistryClientError.from(r, action: "get a token from \(host.name)")
             }
-            return token
+            return (token, answer["expires_at"]?.stringValue.flatMap(parseRFC3339))
         }
         // Sign for the regional STS endpoint; the registry, not this client, decides where it goes.
         let stsHost = "sts.\(aws.region).\(AWSEndpoint.dnsSuffix(region: aws.region))"
@@ -115,6 +130,6 @@ enum IAMTokenClient {
         guard r.status == 200, let answer = try? JSONParser.parse(r.body), let token = answer["token"]?.stringValue else {
             throw RegistryClientError.from(r, action: "get a token from \(host.name)")
         }
-        return token
+        return (token, answer["expires_at"]?.stringValue.flatMap(parseRFC3339))
     }
 }
