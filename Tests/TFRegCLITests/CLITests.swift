@@ -44,6 +44,10 @@ import Testing
         ("registry.example.com", "TF_TOKEN_registry_example_com"),
         ("my-registry.example.com", "TF_TOKEN_my__registry_example_com"),
         ("Example.COM", "TF_TOKEN_example_com"),
+        // IDN labels in punycode (values from Python's "…".encode("punycode")), then Terraform's escaping.
+        ("münchen.example.com", "TF_TOKEN_xn____mnchen__3ya_example_com"),
+        ("bücher.de", "TF_TOKEN_xn____bcher__kva_de"),
+        ("例え.jp", "TF_TOKEN_xn____r8jz45g_jp"),
     ])
     func environmentNames(_ host: String, _ name: String) {
         #expect(TerraformCredentials.environmentVariableName(for: host) == name)

@@ -26,10 +26,15 @@ enum TerraformCredentials {
 
     /// `TF_TOKEN_` + host with `.` → `_` and `-` → `__`. Nil for a host with a port (not expressible)
     /// or with characters Terraform cannot encode.
+    /// Non-ASCII labels are written in punycode first (`münchen` → `xn--mnchen-3ya`), as Terraform
+    /// compares hosts in their IDNA ASCII form.
     static func environmentVariableName(for host: String) -> String? {
         guard !host.contains(":"), !host.isEmpty else { return nil }
+        let ascii = host.lowercased().split(separator: ".", omittingEmptySubsequences: false).map { label -> String in
+            label.unicodeScalars.allSatisfy(\.isASCII) ? String(label) : "xn--" + Punycode.encode(String(label))
+        }.joined(separator: ".")
         var out = "TF_TOKEN_"
-        for c in host.lowercased() {
+        for c in ascii {
             switch c {
             case ".": out += "_"
             case "-": out += "__"
@@ -136,6 +141,53 @@ enum CLIConfigParser {
             default: break
             }
             i += 1
+        }
+        return out
+    }
+}
+
+/// RFC 3492 punycode encoding of one label (the part after `xn--`).
+enum Punycode {
+    static func encode(_ label: String) -> String {
+        let input = label.unicodeScalars.map(\.value)
+        let base: UInt32 = 36, tmin: UInt32 = 1, tmax: UInt32 = 26, skew: UInt32 = 38, damp: UInt32 = 700
+        func digit(_ d: UInt32) -> Character { Character(Unicode.Scalar(d < 26 ? d + 97 : d + 22)!) }
+        func adapt(_ d: UInt32, _ points: UInt32, _ first: Bool) -> UInt32 {
+            var delta = first ? d / damp : d / 2
+            delta += delta / points
+            var k: UInt32 = 0
+            while delta > ((base - tmin) * tmax) / 2 { delta /= base - tmin; k += base }
+            return k + (((base - tmin + 1) * delta) / (delta + skew))
+        }
+        var out = String(String.UnicodeScalarView(input.filter { $0 < 0x80 }.compactMap(Unicode.Scalar.init)))
+        let b = UInt32(out.unicodeScalars.count)
+        var h = b
+        if b > 0 { out.append("-") }
+        var n: UInt32 = 128, delta: UInt32 = 0, bias: UInt32 = 72
+        while h < UInt32(input.count) {
+            let m = input.filter { $0 >= n }.min()!
+            delta += (m - n) * (h + 1)
+            n = m
+            for c in input {
+                if c < n { delta += 1 }
+                if c == n {
+                    var q = delta
+                    var k = base
+                    while true {
+                        let t = k <= bias ? tmin : (k >= bias + tmax ? tmax : k - bias)
+                        if q < t { break }
+                        out.append(digit(t + (q - t) % (base - t)))
+                        q = (q - t) / (base - t)
+                        k += base
+                    }
+                    out.append(digit(q))
+                    bias = adapt(delta, h + 1, h == b)
+                    delta = 0
+                    h += 1
+                }
+            }
+            delta += 1
+            n += 1
         }
         return out
     }
