@@ -130,5 +130,53 @@ extension MotoBackedTests {
             #expect(server.stop() == 0)
             #expect(!server.logText.contains(token) && !server.logText.contains(moto.secretAccessKey))
         }
+
+        /// The issue's scenario: roles assumed through moto STS, exposed as named profiles in a temporary
+        /// ~/.aws; install-helper; plain terraform init with no token anywhere. The role with a grant
+        /// installs the module; a second role without one is refused.
+        @Test func assumedRoleProfilesAndTheHelper() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let port = try MotoServer.freePort()
+            let host = "127.0.0.1:\(port)"
+            let server = try ServerProcess(extraEnv: ["TFREG_AUDIENCE": host, "AWS_ENDPOINT_URL_STS": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true"], port: port)
+            let publisher = try server.token("publisher", namespace: "acme", flags: ["--upload"])
+            try writeModule(at: server.dir + "/m", version: "1.0.0")
+            #expect(try server.tfreg(["publish", server.dir + "/m", "--registry", host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", publisher]).status == 0)
+            #expect(try server.tfreg(["grant", "create", "--role-arn", "arn:aws:iam::123456789012:role/deployer", "--namespace", "acme", "--download"]).status == 0)
+
+            let home = makeTemporaryDirectory("tf-roles")
+            let setup = try runCommand(which("python3")!, ["-c", """
+                import boto3, json, os
+                kw = dict(endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
+                iam, sts = boto3.client("iam", **kw), boto3.client("sts", **kw)
+                trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/tfreg-test"}, "Action": "sts:AssumeRole"}]})
+                lines = []
+                for name in ("deployer", "outsider"):
+                    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]
+                    iam.put_role_policy(RoleName=name, PolicyName="sts", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
+                    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ci-run")["Credentials"]
+                    lines += ["[%s]" % name, "aws_access_key_id = " + c["AccessKeyId"], "aws_secret_access_key = " + c["SecretAccessKey"], "aws_session_token = " + c["SessionToken"], "region = us-east-1", ""]
+                os.makedirs("\(home)/.aws", exist_ok=True)
+                open("\(home)/.aws/credentials", "w").write("\\n".join(lines))
+                """], env: ["HOME": home])
+            #expect(setup.status == 0, "\(setup.stderr)")
+            #expect(try runCommand(TFRegBinary.path, ["install-helper"], env: ["HOME": home]).status == 0)
+            try "module \"net\" {\n  source  = \"\(host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(toFile: home + "/main.tf", atomically: true, encoding: .utf8)
+            func initAs(_ profile: String) throws -> CommandResult {
+                try? FileManager.default.removeItem(atPath: home + "/.cache/tfreg")
+                try? FileManager.default.removeItem(atPath: home + "/.terraform")
+                return try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: [
+                    "HOME": home, "AWS_PROFILE": profile, "AWS_EC2_METADATA_DISABLED": "true", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1",
+                ], cwd: home)
+            }
+            let ok = try initAs("deployer")
+            #expect(ok.status == 0, "terraform init as the deployer role failed:\n\(ok.stdout)\n\(ok.stderr)")
+            #expect(FileManager.default.fileExists(atPath: home + "/.terraform/modules/net/main.tf"))
+            let refused = try initAs("outsider")
+            #expect(refused.status != 0 && (refused.stdout + refused.stderr).contains("403"), "\(refused.stdout)\n\(refused.stderr)")
+            #expect(server.logText.contains("arn:aws:iam::123456789012:role/outsider"))
+            #expect(server.stop() == 0)
+        }
     }
 }
