@@ -173,3 +173,42 @@ calls "list namespace" "$aws_token" "/v1/modules/acme"
 echo
 echo "Goal: ≤ 2 AWS calls for an authorized versions or download request. A static token's first use"
 echo "(and one use every 10 s after) adds one GetItem for the token lookup; presigning makes no call."
+
+# --- IAM tokens: verification cost per request, and client wall times, on the same machine.
+iam_port=$(free_port)
+iam_env=(env TFREG_DATA_DIR="$work/iam-data" TFREG_AUDIENCE="127.0.0.1:$iam_port" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$moto_port" AWS_EC2_METADATA_DISABLED=true)
+iam_static=$("${iam_env[@]}" "$BIN" grant create -n acme --new-token bench -d -u 2>/dev/null)
+"${iam_env[@]}" "$BIN" grant create -n acme -r arn:aws:iam::123456789012:user/bench -d 2>/dev/null
+"${iam_env[@]}" "$BIN" serve --port "$iam_port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve-iam.log" & pids+=($!)
+for _ in $(seq 100); do curl -sk "https://127.0.0.1:$iam_port/health" >/dev/null && break; sleep 0.05; done
+SSL_CERT_FILE="$work/cert.pem" "$BIN" publish "$work/mod" --registry "127.0.0.1:$iam_port" -n acme --name vpc --system aws --version 1.0.0 --token "$iam_static" >/dev/null
+client_env=(env HOME="$work/client-home" SSL_CERT_FILE="$work/cert.pem" AWS_ACCESS_KEY_ID="$akid" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true)
+mkdir -p "$work/client-home"
+iam_token=$("${client_env[@]}" "$BIN" token -r "127.0.0.1:$iam_port" -T 3600 token)
+ms_per_run() {  # ms_per_run N command… → average wall milliseconds
+  local n=$1; shift
+  local t0 t1; t0=$(date +%s%N)
+  for _ in $(seq "$n"); do "$@" >/dev/null 2>&1; done
+  t1=$(date +%s%N)
+  awk -v a="$t0" -v b="$t1" -v n="$n" 'BEGIN { printf "%.1f", (b-a)/n/1e6 }'
+}
+echo
+echo "## IAM tokens — serve (SQLite, local token key) over HTTPS, same run"
+echo
+if command -v wrk >/dev/null 2>&1; then
+  R[static]=$(run_wrk "https://127.0.0.1:$iam_port/v1/modules/acme/vpc/aws/versions" -H "Authorization: Bearer $iam_static")
+  R[sealed]=$(run_wrk "https://127.0.0.1:$iam_port/v1/modules/acme/vpc/aws/versions" -H "Authorization: Bearer $iam_token")
+  printf '| %-34s | %10s | %8s | %8s | %8s | %11s |\n' "target" "req/s" "p50 ms" "p99 ms" "non-2xx" "vs static"
+  printf '|%s|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------" "----------" "-------------"
+  row "versions, static token" static static
+  row "versions, sealed IAM token" sealed static
+  echo
+fi
+"${client_env[@]}" "$BIN" credential-helper get "127.0.0.1:$iam_port" >/dev/null   # fills the helper's token cache
+echo "| client operation | wall ms per run |"
+echo "|---|---|"
+echo "| tfreg token (STS round trip via moto, new token) | $(ms_per_run 5 "${client_env[@]}" "$BIN" token -r "127.0.0.1:$iam_port" token) |"
+echo "| terraform-credentials-tfreg get (warm token cache) | $(ms_per_run 20 "${client_env[@]}" "$BIN" credential-helper get "127.0.0.1:$iam_port") |"
+echo "| python3 -c 'import boto3' (reference) | $(ms_per_run 5 python3 -c 'import boto3') |"
+echo
+echo "A sealed token is verified in memory (AES-GCM, no store or KMS call): compare its req/s with the static token's."
