@@ -34,4 +34,25 @@ import Testing
         #expect(unknown.status != 0 && unknown.stdout.isEmpty)
         #expect(try runCommand(helper, ["get", "bad host/x"], env: env).status != 0)
     }
+
+    /// install-helper twice changes nothing; a config naming another helper is reported, not duplicated.
+    @Test func installHelperIsIdempotentAndRespectsAnotherHelper() throws {
+        let home = makeTemporaryDirectory("tfreg-install")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let rc = home + "/custom.tfrc"
+        try "provider_installation {\n  direct {}\n}\n".write(toFile: rc, atomically: true, encoding: .utf8)
+        let first = try runCommand(TFRegBinary.path, ["install-helper", "--rc-file", rc, "--plugin-directory", home + "/plugins", "--expiration-window", "1200", "--service", "execute-api"], env: ["HOME": home])
+        #expect(first.status == 0, "\(first.stderr)")
+        let written = try String(contentsOfFile: rc, encoding: .utf8)
+        #expect(written == "provider_installation {\n  direct {}\n}\ncredentials_helper \"tfreg\" {\n  args = [\"--expiration-window\", \"1200\", \"--service\", \"execute-api\"]\n}\n")
+        let second = try runCommand(TFRegBinary.path, ["install-helper", "--rc-file", rc, "--plugin-directory", home + "/plugins"], env: ["HOME": home])
+        #expect(second.status == 0 && second.stdout.contains("already"))
+        #expect(try String(contentsOfFile: rc, encoding: .utf8) == written)
+
+        let other = home + "/other.tfrc"
+        try "credentials_helper \"vault\" {}\n".write(toFile: other, atomically: true, encoding: .utf8)
+        let refused = try runCommand(TFRegBinary.path, ["install-helper", "--rc-file", other, "--plugin-directory", home + "/plugins"], env: ["HOME": home])
+        #expect(refused.status != 0 && refused.stderr.contains("another credentials_helper"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: other, encoding: .utf8) == "credentials_helper \"vault\" {}\n")
+    }
 }
