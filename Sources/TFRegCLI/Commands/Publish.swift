@@ -20,8 +20,7 @@ extension TFReg {
                 The archive leaves out .git, .terraform and *.tfstate* and is byte-identical for the same \
                 files. The token comes from --token, else TF_TOKEN_<host> (as Terraform encodes it), else a \
                 credentials "HOST" block in the Terraform CLI config (TF_CLI_CONFIG_FILE or ~/.terraformrc) or \
-                ~/.terraform.d/credentials.tfrc.json. HTTPS trusts the system CA store, or SSL_CERT_FILE.
-
+                ~/.terraform.d/credentials.tfrc.json. HTTPS trusts the system CA store, or SSL_CERT_FILE. \
                 With --s3 s3://BUCKET/PREFIX the archive goes to your own bucket first, at \
                 PREFIX/NAMESPACE/NAME/SYSTEM/VERSION.tar.gz with a SHA-256 checksum (AWS credentials and \
                 region as the AWS CLI finds them), and is then registered with the registry's create \
