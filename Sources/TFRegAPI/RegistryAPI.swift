@@ -502,13 +502,3 @@ public struct RegistryAPI: Sendable {
     }
 }
 
-extension Substring {
-    /// Trims spaces and tabs on the UTF-8 view (no grapheme breaking: this runs on every request).
-    func trimmingSpaces() -> String {
-        let u = self.utf8
-        var start = u.startIndex, end = u.endIndex
-        while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
-        while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
-        return String(self[start..<end])
-    }
-}

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A presigned `sts:GetCallerIdentity` request handed over by a client to prove its IAM identity
 /// (the Vault / aws-iam-authenticator pattern). The server checks it here, sends it to STS itself,
 /// and reads the ARN STS answers with.
@@ -91,18 +95,11 @@ public struct SignedCallerIdentityRequest: Sendable {
         guard u.count == 16, u[8] == UInt8(ascii: "T"), u[15] == UInt8(ascii: "Z"),
             u.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || ($0.element >= 0x30 && $0.element <= 0x39) })
         else { return nil }
-        func n(_ a: Int, _ b: Int) -> Int64 { Int64(String(decoding: u[a..<b], as: UTF8.self))! }
-        return daysFromCivil(n(0, 4), n(4, 6), n(6, 8)) * 86400 + n(9, 11) * 3600 + n(11, 13) * 60 + n(13, 15)
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-    static func daysFromCivil(_ y0: Int64, _ m: Int64, _ d: Int64) -> Int64 {
-        let y = m <= 2 ? y0 - 1 : y0
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
+        func n(_ a: Int, _ b: Int) -> Int32 { Int32(String(decoding: u[a..<b], as: UTF8.self))! }
+        var t = tm()
+        t.tm_year = n(0, 4) - 1900; t.tm_mon = n(4, 6) - 1; t.tm_mday = n(6, 8)
+        t.tm_hour = n(9, 11); t.tm_min = n(11, 13); t.tm_sec = n(13, 15)
+        return Int64(timegm(&t))
     }
 
     /// `sts.amazonaws.com`, `sts.REGION.amazonaws.com`, `sts.REGION.amazonaws.com.cn`.
@@ -125,8 +122,13 @@ public protocol CallerIdentityVerifier: Sendable {
     func verify(_ request: SignedCallerIdentityRequest, audience: String) async throws(RegistryError) -> Identity
 }
 
-extension StringProtocol {
-    func trimmingSpaces() -> String {
-        String(self.drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+extension Substring {
+    /// Trims spaces and tabs on the UTF-8 view (no grapheme breaking: this runs on every request).
+    public func trimmingSpaces() -> String {
+        let u = self.utf8
+        var start = u.startIndex, end = u.endIndex
+        while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
+        while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
+        return String(self[start..<end])
     }
 }

@@ -48,7 +48,11 @@ public enum EventAdapter {
 
     public static func decode(_ bytes: [UInt8], configured: EventFormat) throws(RegistryError) -> DecodedEvent {
         guard bytes.count <= maxPayload else { throw RegistryError(.payloadTooLarge, "event too large") }
-        let e = try JSONParser.parse(bytes)
+        return try decode(try JSONParser.parse(bytes), configured: configured)
+    }
+
+    /// Decodes an event already parsed.
+    public static func decode(_ e: JSONValue, configured: EventFormat) throws(RegistryError) -> DecodedEvent {
         guard let format = detect(e) else {
             throw .badRequest("the event is not an API Gateway, Function URL or ALB request (RESOLVER_TYPE=\(configured.rawValue))")
         }
@@ -202,6 +206,7 @@ public struct LambdaHandler: Sendable {
     }
 
     public func handle(_ invocation: Invocation, logger: Logger) async throws -> [UInt8] {
+        guard invocation.event.count <= EventAdapter.maxPayload else { throw RegistryError(.payloadTooLarge, "event too large") }
         let event = try JSONParser.parse(invocation.event)
         guard let format = EventAdapter.detect(event) else {
             throw RegistryError.badRequest("the event is not an API Gateway, Function URL or ALB request (RESOLVER_TYPE=\(configured.rawValue))")
@@ -210,7 +215,7 @@ public struct LambdaHandler: Sendable {
             logger.warning("event format differs from RESOLVER_TYPE; answering in the event's own format", metadata: ["event_format": "\(format.rawValue)", "resolver_type": "\(configured.rawValue)"])
         }
         do {
-            let decoded = try EventAdapter.decode(invocation.event, configured: configured)
+            let decoded = try EventAdapter.decode(event, configured: configured)
             var request = decoded.request
             if request.requestID.isEmpty { request.requestID = invocation.requestID }
             let response = await api.respond(to: request, logger: logger)

@@ -1,4 +1,5 @@
 import Logging
+import TFRegAPI
 import TFRegHTTPClient
 
 #if canImport(Glibc)
@@ -73,19 +74,7 @@ public struct CurlRuntimeClient: LambdaRuntimeClient {
     }
 
     static func errorBody(_ type: String, _ message: String) -> [UInt8] {
-        func esc(_ s: String) -> String {
-            var o = ""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": o += "\\\""
-                case "\\": o += "\\\\"
-                case _ where u.value < 0x20: o += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16)
-                default: o.unicodeScalars.append(u)
-                }
-            }
-            return o
-        }
-        return Array("{\"errorMessage\":\"\(esc(message))\",\"errorType\":\"\(esc(type))\"}".utf8)
+        JSONValue.object([("errorMessage", .string(message)), ("errorType", .string(type))]).serialized()
     }
 }
 

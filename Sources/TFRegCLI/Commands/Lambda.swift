@@ -67,19 +67,16 @@ enum LambdaSetup {
         if let url = env["TFREG_STORAGE"], !url.isEmpty { (bucket, prefix) = try S3ArchiveStorage.parse(url) }
         let storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: NSTemporaryDirectoryPath())
         var authenticators: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: 10)]
-        var issuer: TokenIssuer?
-        let maxLifetime: Int64 = try env["MAX_IAM_TOKEN_EXPIRATION_WINDOW"].map { (v: String) throws -> Int64 in
-            guard let n = Int64(v), (60...43200).contains(n) else { throw CLIFailure("MAX_IAM_TOKEN_EXPIRATION_WINDOW must be 60...43200 seconds") }
-            return n
-        } ?? 3600
+        var audience: String?
         if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
-            guard let audience = env["TFREG_AUDIENCE"]?.lowercased(), URLParsing.isValidHost(audience) else {
+            guard let a = env["TFREG_AUDIENCE"]?.lowercased(), URLParsing.isValidHost(a) else {
                 throw CLIFailure("IAM_AUTH_KMS_KEY needs TFREG_AUDIENCE: the registry's host name as clients reach it")
             }
-            let tokens = SealedTokens(keys: KMSTokenKeys(kms: KMSClient(client: aws), keyID: kmsKey, audience: audience), audience: audience, maxLifetime: maxLifetime)
-            issuer = TokenIssuer(tokens: tokens, verifier: STSCallerIdentityVerifier(http: aws.http, environment: env))
-            authenticators.append(SealedTokenAuthenticator(tokens: tokens))
+            audience = a
         }
+        // No local key file on Lambda: IAM tokens need KMS.
+        let issuer = try IAMSetup.issuer(audience: audience, maxLifetime: try IAMSetup.maxLifetime(env), env: env, aws: { aws }, localKeyDirectory: nil)
+        if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
         let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {

@@ -67,7 +67,9 @@ extension TFReg {
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
             let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
             logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])
-            let issuer = try IAMSetup.issuer(audience: config.audience, maxLifetime: config.maxTokenLifetime, dataDirectory: self.store.resolvedDataDirectory)
+            let issuer = try IAMSetup.issuer(
+                audience: config.audience, maxLifetime: config.maxTokenLifetime, env: Env.all, aws: AWSSetup.client,
+                localKeyDirectory: self.store.resolvedDataDirectory)
             var authenticators: [any Authenticator] = [
                 // On DynamoDB every token lookup is a network call: remember hits for 10 s (revocation
                 // takes effect within that); SQLite has its own read cache that follows every write.
@@ -155,10 +157,7 @@ struct ResolvedServeConfiguration {
             String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "")
         })?.lowercased()
         if let a = audience, !URLParsing.isValidHost(a) { throw ValidationError("TFREG_AUDIENCE must be the registry's host name, got '\(a)'") }
-        maxTokenLifetime = try Env.value("MAX_IAM_TOKEN_EXPIRATION_WINDOW").map { v in
-            guard let n = Int64(v), (60...43200).contains(n) else { throw ValidationError("MAX_IAM_TOKEN_EXPIRATION_WINDOW must be 60...43200 seconds, got '\(v)'") }
-            return n
-        } ?? 3600
+        maxTokenLifetime = try IAMSetup.maxLifetime(Env.all)
     }
 }
 
@@ -269,17 +268,33 @@ enum ArchiveSigningKey {
 
 /// IAM authentication for `serve`: sealed tokens with keys from KMS (`IAM_AUTH_KMS_KEY`, envelope
 /// encryption) or a local key file, and STS to check presigned GetCallerIdentity requests.
+/// Shared by `serve` and `lambda`.
 enum IAMSetup {
-    static func issuer(audience: String?, maxLifetime: Int64, dataDirectory: String) throws -> TokenIssuer? {
+    /// `MAX_IAM_TOKEN_EXPIRATION_WINDOW`, 60…43200 seconds, default 3600.
+    static func maxLifetime(_ env: [String: String]) throws -> Int64 {
+        guard let v = env["MAX_IAM_TOKEN_EXPIRATION_WINDOW"], !v.isEmpty else { return 3600 }
+        guard let n = Int64(v), (60...43200).contains(n) else { throw ValidationError("MAX_IAM_TOKEN_EXPIRATION_WINDOW must be 60...43200 seconds, got '\(v)'") }
+        return n
+    }
+
+    /// Keys from KMS when `IAM_AUTH_KMS_KEY` is set, else from the local key file in `localKeyDirectory`;
+    /// nil (IAM off) without an audience, or without either key source.
+    static func issuer(audience: String?, maxLifetime: Int64, env: [String: String], aws: () throws -> AWSClient, localKeyDirectory: String?) throws -> TokenIssuer? {
         guard let audience else { return nil }
         let keys: any TokenKeySource
-        if let kmsKey = Env.value("IAM_AUTH_KMS_KEY") {
-            keys = KMSTokenKeys(kms: KMSClient(client: try AWSSetup.client()), keyID: kmsKey, audience: audience)
+        let client: AWSClient?
+        if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
+            let aws = try aws()
+            client = aws
+            keys = KMSTokenKeys(kms: KMSClient(client: aws), keyID: kmsKey, audience: audience)
+        } else if let dir = localKeyDirectory {
+            client = nil
+            keys = StaticTokenKeys(keys: try LocalTokenKeys.loadOrCreate(dataDirectory: dir))
         } else {
-            keys = StaticTokenKeys(keys: try LocalTokenKeys.loadOrCreate(dataDirectory: dataDirectory))
+            return nil
         }
-        let env = Env.all
-        let verifier = STSCallerIdentityVerifier(http: CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"]), environment: env)
+        let http = client?.http ?? CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"])
+        let verifier = STSCallerIdentityVerifier(http: http, environment: env)
         return TokenIssuer(tokens: SealedTokens(keys: keys, audience: audience, maxLifetime: maxLifetime), verifier: verifier)
     }
 }
