@@ -76,6 +76,7 @@ test: test-deps
 	$(SWIFT) build --build-tests
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
 	$(MAKE) deb-test
+	$(MAKE) lambda-zip-test
 
 bench: bench-deps test-deps build-release
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
@@ -84,7 +85,10 @@ clean:
 	rm -rf .build $(RUN_DIR) build
 
 # --- Debian package -------------------------------------------------------------------------------
-DEB_SCRATCH ?= .build-deb
+# One scratch directory for both static release builds (Debian package, Lambda zip): they compile
+# the same objects and differ only at link time, so the second build only re-links.
+STATIC_SCRATCH ?= .build-static
+DEB_SCRATCH ?= $(STATIC_SCRATCH)
 # Full RELRO (hardening): resolve all symbols at load time, then make the GOT read-only.
 DEB_LDFLAGS := -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
 APT_DEB_DEPS := dpkg-dev lintian man-db adduser
@@ -107,3 +111,40 @@ deb-test: deb
 	else echo "deb install test skipped: needs root (CI runs as root)"; fi
 
 .PHONY: deb deb-deps deb-test
+
+# --- Lambda zip -----------------------------------------------------------------------------------
+# build/tfreg-lambda-x86_64.zip: `bootstrap` + lib/, checked to load on Amazon Linux 2023 (glibc 2.34).
+# --wrap moves the three symbols that the static Swift runtime takes at versions newer than AL2023's
+# onto packaging/lambda/glibc-compat.c, which binds them to their old versions.
+APT_LAMBDA_DEPS := zip unzip binutils
+LAMBDA_ZIP := build/tfreg-lambda-x86_64.zip
+LAMBDA_COMPAT := $(STATIC_SCRATCH)/glibc-compat.o
+LAMBDA_WRAPPED := hypot hypotf _ZNSt18condition_variable4waitERSt11unique_lockISt5mutexE
+LAMBDA_LDFLAGS := $(DEB_LDFLAGS) $(foreach s,$(LAMBDA_WRAPPED),-Xlinker --wrap=$(s)) \
+	-Xlinker $(LAMBDA_COMPAT) -Xlinker -rpath -Xlinker '$$ORIGIN/lib'
+
+lambda-deps: deps
+	$(call apt_install,$(APT_LAMBDA_DEPS))
+
+lambda-zip: lambda-deps
+	@mkdir -p $(STATIC_SCRATCH) build
+	clang -c -O2 -fPIC packaging/lambda/glibc-compat.c -o $(LAMBDA_COMPAT)
+	$(SWIFT) build -c release --static-swift-stdlib $(LAMBDA_LDFLAGS) --scratch-path $(STATIC_SCRATCH) --product tfreg
+	packaging/lambda/build-zip.sh $(STATIC_SCRATCH)/release/tfreg $(LAMBDA_ZIP)
+
+# The zip as Lambda would run it: the symbol check must reject a binary that needs glibc 2.35
+# (hypot, linked without the wrappers), and the unpacked `bootstrap` with its lib/ must pass the
+# Lambda process tests (moto, the loopback Runtime API).
+lambda-zip-test: lambda-zip
+	@printf '#include <math.h>\n#include <stdio.h>\nint main(int c, char **v) { printf("%%f\\n", hypot(c, 2.0)); return 0; }\n' > build/newer-glibc.c
+	@clang -O0 build/newer-glibc.c -o build/newer-glibc -lm
+	@if packaging/lambda/build-zip.sh build/newer-glibc build/check/newer-glibc.zip 2>build/check.log; then \
+		echo "lambda-zip-test: the GLIBC check accepted a binary needing hypot@GLIBC_2.35" >&2; exit 1; \
+	else grep -q "needs GLIBC_2.35" build/check.log && echo "lambda-zip-test: GLIBC check rejects hypot@GLIBC_2.35: ok"; fi
+	@rm -rf build/lambda-unpacked build/check build/newer-glibc* build/check.log && mkdir -p build/lambda-unpacked
+	cd build/lambda-unpacked && unzip -q ../$(notdir $(LAMBDA_ZIP))
+	$(SWIFT) build --build-tests
+	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg TFREG_LAMBDA_BOOTSTRAP=$$PWD/build/lambda-unpacked/bootstrap \
+		$(SWIFT) test --skip-build --filter LambdaProcessTests
+
+.PHONY: lambda-deps lambda-zip lambda-zip-test

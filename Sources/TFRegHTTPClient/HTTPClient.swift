@@ -2,6 +2,10 @@ import CCurl
 import Dispatch
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// An outgoing HTTP request.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -61,6 +65,9 @@ public protocol HTTPClient: Sendable {
 /// every blocking `curl_easy_perform` runs on a dispatch queue, never on Swift's cooperative pool.
 /// HTTPS uses the system CA store, or `SSL_CERT_FILE` / `AWS_CA_BUNDLE` when set; proxies come from
 /// the environment as libcurl reads it (`HTTPS_PROXY`, `NO_PROXY`). Redirects are not followed.
+/// The system store is found by probing the usual bundle files, not by trusting the path libcurl was
+/// built with: the Lambda zip carries Debian's libcurl (which looks for Debian's
+/// /etc/ssl/certs/ca-certificates.crt) onto Amazon Linux, whose bundle is /etc/pki/tls/certs/ca-bundle.crt.
 public final class CurlHTTPClient: HTTPClient {
     private let pool = Mutex<[EasyHandle]>([])
     private let queue = DispatchQueue(label: "tfreg.curl", attributes: .concurrent)
@@ -68,8 +75,14 @@ public final class CurlHTTPClient: HTTPClient {
 
     public init(caBundle: String? = nil) {
         _ = CurlHTTPClient.globalInit
-        self.caBundle = caBundle
+        self.caBundle = caBundle ?? CurlHTTPClient.systemCABundle
     }
+
+    /// Debian/Ubuntu, Amazon Linux/RHEL/Fedora, SUSE, Alpine; nil leaves libcurl's built-in default.
+    static let systemCABundle: String? = [
+        "/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+        "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem",
+    ].first { access($0, R_OK) == 0 }
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 

@@ -25,10 +25,15 @@ final class LambdaHarness: @unchecked Sendable {
             throw TestFailure("runtime API did not start")
         }
         port = p
-        // Started under the name Lambda uses: bootstrap.
+        // Started under the name Lambda uses: bootstrap. TFREG_LAMBDA_BOOTSTRAP names the `bootstrap`
+        // unpacked from the Lambda zip (make lambda-zip-test), which then runs with its bundled lib/.
         let dir = makeTemporaryDirectory("lambda-task")
-        try FileManager.default.createSymbolicLink(atPath: dir + "/bootstrap", withDestinationPath: TFRegBinary.path)
-        function.executableURL = URL(fileURLWithPath: dir + "/bootstrap")
+        if let unpacked = ProcessInfo.processInfo.environment["TFREG_LAMBDA_BOOTSTRAP"], !unpacked.isEmpty {
+            function.executableURL = URL(fileURLWithPath: unpacked)
+        } else {
+            try FileManager.default.createSymbolicLink(atPath: dir + "/bootstrap", withDestinationPath: TFRegBinary.path)
+            function.executableURL = URL(fileURLWithPath: dir + "/bootstrap")
+        }
         function.environment = env.merging(["AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(port)", "PATH": "/usr/bin:/bin", "HOME": dir]) { a, _ in a }
         let pipe = Pipe()
         function.standardOutput = pipe
@@ -75,6 +80,9 @@ extension MotoBackedTests {
         @Test func servesAllFourFrontEndsWithIAMTokensFromTheRequestContext() async throws {
             let moto = try MotoServer()
             defer { moto.stop() }
+            // The function reaches AWS through the gateway, which also checks presigned URLs like S3.
+            let gateway = try S3Gateway(moto: moto)
+            defer { gateway.stop() }
             let aws = moto.client()
             try await DynamoDBClient(client: aws).createTable("lambda-registry")
             let s3 = S3Client(client: aws)
@@ -83,7 +91,7 @@ extension MotoBackedTests {
             try await s3.putObject(bucket: "byob", key: "acme/vpc/1.0.0.tar.gz", body: archive)
             let kmsKey = try await KMSClient(client: aws).createKey(description: "tfreg lambda tokens")
             let awsEnv = ["AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
-                          "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true"]
+                          "AWS_ENDPOINT_URL": gateway.endpoint, "AWS_EC2_METADATA_DISABLED": "true"]
             let dataDir = makeTemporaryDirectory("lambda-admin")
             let grant = try runCommand(TFRegBinary.path, ["grant", "create", "--table", "lambda-registry", "-n", "acme", "--new-token", "ci", "-d", "-u"], env: awsEnv.merging(["HOME": dataDir]) { a, _ in a })
             #expect(grant.status == 0, "\(grant.stderr)")
@@ -129,7 +137,26 @@ extension MotoBackedTests {
             let dl = json(download.body)
             let link = (dl["headers"] as? [String: String])?["X-Terraform-Get"] ?? ""
             #expect(dl["statusCode"] as? Int == 204 && dl["statusDescription"] as? String == "204 No Content", "\(download.body)")
-            #expect(link.hasPrefix(moto.endpoint + "/byob/acme/vpc/1.0.0.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&"), "\(link)")
+            #expect(link.hasPrefix(gateway.endpoint + "/byob/acme/vpc/1.0.0.tar.gz?X-Amz-Algorithm=AWS4-HMAC-SHA256&"), "\(link)")
+            // The presigned URL fetches exactly the archive (the gateway verifies its signature as S3 would).
+            let fetched = makeTemporaryDirectory("lambda-fetch") + "/a.tar.gz"
+            let get = try runCommand(which("curl")!, ["-s", "-o", fetched, "-w", "%{http_code}", link])
+            #expect(get.stdout == "200" && FileManager.default.contents(atPath: fetched).map { Array($0) } == archive, "\(get.stdout)")
+
+            // A version written by the tool tfreg replaces (boto3, its item layout) is served unchanged.
+            let seed = try runCommand(which("python3")!, ["-c", """
+                import boto3
+                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("lambda-registry")
+                t.put_item(Item={"pk": "acme", "sk": "Module~acme~seed~aws~0.1.0", "namespace": "acme", "system": "aws", "name": "seed",
+                                 "version": "0.1.0", "bucket": "byob", "key": "acme/vpc/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
+                """], env: ["HOME": dataDir])
+            #expect(seed.status == 0, "\(seed.stderr)")
+            let seedVersions = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/seed/aws/versions", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#)
+            #expect((json(seedVersions.body)["body"] as? String ?? "").contains(#"{"version":"0.1.0"}"#), "\(seedVersions.body)")
+            let seedDownload = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/seed/aws/0.1.0/download", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#)
+            let seedLink = ((json(seedDownload.body)["headers"] as? [String: String]) ?? [:]).first { $0.key.lowercased() == "x-terraform-get" }?.value ?? ""
+            #expect(seedLink.hasPrefix(gateway.endpoint + "/byob/acme/vpc/1.0.0.tar.gz?"), "\(seedDownload.body)")
 
             // Errors: a token without a grant's permission, a forged identity header, an unknown event.
             let upload = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/vpc/aws/1.0.0", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx.replacing("\"GET\"", with: "\"DELETE\""))}, "isBase64Encoded": false}"#)
