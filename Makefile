@@ -77,12 +77,13 @@ test: test-deps
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
 	$(MAKE) deb-test
 	$(MAKE) lambda-zip-test
+	$(MAKE) terraform-check
 
 bench: bench-deps test-deps build-release
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
 
 clean:
-	rm -rf .build $(RUN_DIR) build
+	rm -rf .build .build-static .build-tools $(RUN_DIR) build
 
 # --- Debian package -------------------------------------------------------------------------------
 # One scratch directory for both static release builds (Debian package, Lambda zip): they compile
@@ -148,3 +149,24 @@ lambda-zip-test: lambda-zip
 		$(SWIFT) test --skip-build --filter LambdaProcessTests
 
 .PHONY: lambda-deps lambda-zip lambda-zip-test
+
+# --- Terraform deployment module ------------------------------------------------------------------
+# Static checks (applying needs an AWS account): terraform fmt, python-hcl2 parse + wiring
+# (scripts/check-terraform.py), checkov. checkov lives in its own virtualenv: it pins an old
+# botocore that would break the AWS CLI the end-to-end tests use.
+CHECKOV_VENV := .build-tools/checkov
+# With a local provider mirror (this machine has one), the examples are also `terraform validate`d
+# against the AWS provider's schema, offline.
+TF_PLUGIN_DIR ?= /opt/tf-plugins
+terraform-check-deps: test-deps
+	@python3 -c 'import hcl2; hcl2.loads' 2>/dev/null || { echo "installing python-hcl2"; python3 -m pip install -q python-hcl2; }
+	@[ -x $(CHECKOV_VENV)/bin/checkov ] || { echo "installing checkov (virtualenv $(CHECKOV_VENV))"; \
+		python3 -m venv $(CHECKOV_VENV) && $(CHECKOV_VENV)/bin/pip install -q checkov; }
+
+terraform-check: terraform-check-deps
+	terraform fmt -check -recursive -diff packaging/terraform
+	python3 scripts/check-terraform.py packaging/terraform
+	$(CHECKOV_VENV)/bin/checkov -d packaging/terraform --framework terraform --skip-download --compact --quiet
+	scripts/validate-terraform.sh packaging/terraform $(TF_PLUGIN_DIR)
+
+.PHONY: terraform-check-deps terraform-check

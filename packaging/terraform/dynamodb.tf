@@ -1,0 +1,30 @@
+# Grants and module versions (the layout of the tool tfreg replaces: pk/sk strings). On demand:
+# no cost without requests.
+resource "aws_dynamodb_table" "registry" {
+  name                        = local.table_name
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.registry.arn
+  }
+
+  tags = local.tags
+}

@@ -1,0 +1,76 @@
+# The function's role: its log group, its table, its key (only with this registry's encryption
+# context), and reading the archive buckets the operator lists. Nothing else.
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account]
+    }
+  }
+}
+
+resource "aws_iam_role" "function" {
+  name               = "${var.name}-function"
+  description        = "Execution role of the ${var.name} registry function"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = local.tags
+}
+
+data "aws_iam_policy_document" "function" {
+  statement {
+    sid       = "WriteItsLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+  }
+
+  statement {
+    sid = "UseItsTable"
+    # TransactWriteItems (a version and its archive record together) needs the item actions it wraps.
+    actions = [
+      "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan",
+      "dynamodb:ConditionCheckItem",
+    ]
+    resources = [aws_dynamodb_table.registry.arn]
+  }
+
+  statement {
+    sid       = "SealAndOpenTokensForThisRegistryOnly"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [aws_kms_key.registry.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:EncryptionContext:tfreg:audience"
+      values   = [local.registry_host]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(var.archive_buckets) > 0 ? [1] : []
+    content {
+      sid       = "ReadRegisteredArchives"
+      actions   = ["s3:GetObject", "s3:GetObjectAttributes"]
+      resources = [for b in var.archive_buckets : "arn:${local.partition}:s3:::${b}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = var.upload_storage == null ? [] : [var.upload_storage]
+    content {
+      sid       = "StoreUploadedArchives"
+      actions   = ["s3:PutObject", "s3:GetObject", "s3:GetObjectAttributes", "s3:DeleteObject"]
+      resources = ["arn:${local.partition}:s3:::${statement.value.bucket}/${statement.value.prefix}/*"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "function" {
+  name   = "${var.name}-function"
+  role   = aws_iam_role.function.id
+  policy = data.aws_iam_policy_document.function.json
+}
