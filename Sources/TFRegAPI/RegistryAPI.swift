@@ -16,6 +16,9 @@ public struct APIConfiguration: Sendable {
     /// When `GET /token` sits behind an IAM-authorizing front end: the SigV4 service clients sign for
     /// (`execute-api` or `lambda`), advertised in discovery so `tfreg token` needs no flag.
     public var frontEndTokenService: String? = nil
+    /// The region clients sign `GET /token` for behind that front end (the function's region): a custom
+    /// domain's host name does not say it.
+    public var frontEndTokenRegion: String? = nil
 
     public static let defaultMaxUploadBytes: Int64 = 50 * 1024 * 1024
 
@@ -190,6 +193,7 @@ public struct RegistryAPI: Sendable {
                         tokenIssuer == nil ? [.string("static-token")]
                             : [.string("static-token"), .string("sts-presigned")] + (configuration.frontEndTokenService == nil ? [] : [.string("iam-front-end")]))),
                     ("token_service", configuration.frontEndTokenService.map { .string($0) } ?? .null),
+                    ("token_region", configuration.frontEndTokenService == nil ? .null : configuration.frontEndTokenRegion.map { .string($0) } ?? .null),
                     ("token", tokenIssuer == nil ? .null : .string("/token")),
                     ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
                 ])

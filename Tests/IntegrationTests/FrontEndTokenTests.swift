@@ -3,7 +3,8 @@ import Testing
 
 /// `tfreg token` against an IAM-authorizing front end (API Gateway with AWS_IAM): a loopback HTTPS
 /// server that checks the client's SigV4 signature for `execute-api` with botocore, as the gateway
-/// would, before answering. The client learns from discovery that it must sign GET /token.
+/// would, before answering. The client learns from discovery that it must sign GET /token, and for
+/// which region (a custom domain's host name does not say; the client's own region is another).
 @Suite struct FrontEndTokenTests {
     static let frontEnd = #"""
     import http.server, json, ssl, sys, urllib.parse
@@ -17,7 +18,7 @@ import Testing
             self.send_response(status); self.send_header("Content-Type", "application/json"); self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
         def do_GET(self):
             if self.path == "/.well-known/terraform.json":
-                return self.reply(200, {"modules.v1": "/v1/modules/", "tfreg.v1": {"auth": ["static-token", "sts-presigned", "iam-front-end"], "token": "/token", "token_service": "execute-api"}})
+                return self.reply(200, {"modules.v1": "/v1/modules/", "tfreg.v1": {"auth": ["static-token", "sts-presigned", "iam-front-end"], "token": "/token", "token_service": "execute-api", "token_region": "ap-southeast-2"}})
             if not self.path.startswith("/token?"):
                 return self.reply(404, {"errors": ["no"]})
             auth = self.headers.get("Authorization", "")
@@ -31,7 +32,7 @@ import Testing
             req.context["timestamp"] = self.headers["X-Amz-Date"]
             signer = SigV4Auth(Credentials(akid, secret, self.headers.get("X-Amz-Security-Token")), service, region)
             expected = signer.signature(signer.string_to_sign(req, signer.canonical_request(req)), req)
-            if service != "execute-api" or expected != fields["Signature"]:
+            if service != "execute-api" or region != "ap-southeast-2" or expected != fields["Signature"]:
                 return self.reply(403, {"message": "The request signature we calculated does not match the signature you provided."})
             q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
             self.reply(200, {"token": "tfi_from_front_end_" + q["expiration_seconds"][0], "principal": "arn:aws:iam::123456789012:role/dev"})

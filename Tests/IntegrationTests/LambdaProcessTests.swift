@@ -100,7 +100,8 @@ extension MotoBackedTests {
                                    env: awsEnv.merging(["HOME": dataDir]) { a, _ in a }).status == 0)
 
             let lambda = try LambdaHarness(env: awsEnv.merging(["TABLE_NAME": "lambda-registry", "RESOLVER_TYPE": "API_GATEWAY_HTTP",
-                                                               "IAM_AUTH_KMS_KEY": kmsKey, "TFREG_AUDIENCE": "registry.example.com"]) { a, _ in a })
+                                                               "IAM_AUTH_KMS_KEY": kmsKey, "TFREG_AUDIENCE": "registry.example.com",
+                                                               "TFREG_TOKEN_SERVICE": "execute-api"]) { a, _ in a })
             defer { lambda.stop() }
             let host = "registry.example.com"
 
@@ -110,6 +111,9 @@ extension MotoBackedTests {
             #expect(discovery.kind == "response")
             let d = json(discovery.body)
             #expect(d["statusCode"] as? Int == 200 && (d["body"] as? String ?? "").contains(#""modules.v1":"/v1/modules/""#), "\(discovery.body)")
+            // Clients learn to sign GET /token for API Gateway in the function's region (the deployment module's setting).
+            let tfregDoc = json(d["body"] as? String ?? "")["tfreg.v1"] as? [String: Any] ?? [:]
+            #expect(tfregDoc["token_service"] as? String == "execute-api" && tfregDoc["token_region"] as? String == "us-east-1", "\(discovery.body)")
 
             // REST v1: create (bring your own bucket) with the static token.
             let digest = Base64.encode(SHA256.hash(archive))

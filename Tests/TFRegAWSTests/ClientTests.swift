@@ -3,6 +3,13 @@ import Testing
 @testable import TFRegAWS
 
 @Suite struct EndpointTests {
+    @Test func regionNamesFollowTheirGrammar() {
+        for r in ["us-east-1", "cn-north-1", "us-gov-west-1", "ap-southeast-2", "eu-central-2"] { #expect(AWSEndpoint.isValidRegion(r), "\(r)") }
+        for r in ["", "US-EAST-1", "us-east-1.", "us--east-1", "-us-east-1", "us-east-1-", "1us-east", "us-east-1/x", "evil.example.com#", "us-east-1\r\n"] {
+            #expect(!AWSEndpoint.isValidRegion(r), "\(r)")
+        }
+    }
+
     @Test func standardVariables() {
         #expect(AWSEndpoint.resolve(service: "dynamodb", region: "eu-west-1", environment: [:]).baseURL == "https://dynamodb.eu-west-1.amazonaws.com")
         #expect(AWSEndpoint.resolve(service: "sts", region: "cn-north-1", environment: [:]).baseURL == "https://sts.cn-north-1.amazonaws.com.cn")

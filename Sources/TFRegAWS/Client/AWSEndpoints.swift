@@ -23,6 +23,21 @@ public struct AWSEndpoint: Sendable, Equatable {
         return AWSEndpoint(baseURL: "https://\(service).\(region).\(dnsSuffix(region: region))", isCustom: false)
     }
 
+    /// A region name's grammar (`us-east-1`, `cn-north-1`, `us-gov-west-1`): lower-case letters,
+    /// digits and single hyphens, starting with a letter; what may go into a host name or a scope.
+    public static func isValidRegion(_ region: String) -> Bool {
+        let b = Array(region.utf8)
+        guard (4...32).contains(b.count), (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b[0]), b.last != UInt8(ascii: "-") else { return false }
+        var previousHyphen = false
+        for c in b {
+            let hyphen = c == UInt8(ascii: "-")
+            guard hyphen || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c),
+                  !(hyphen && previousHyphen) else { return false }
+            previousHyphen = hyphen
+        }
+        return true
+    }
+
     /// The partition's DNS suffix for a region.
     public static func dnsSuffix(region: String) -> String {
         region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"

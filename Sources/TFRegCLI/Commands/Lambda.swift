@@ -82,6 +82,7 @@ enum LambdaSetup {
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
             guard ["execute-api", "lambda"].contains(s) else { throw CLIFailure("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
             apiConfiguration.frontEndTokenService = s
+            apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         }
         let api = RegistryAPI(
             service: service, authenticator: CompositeAuthenticator(authenticators),

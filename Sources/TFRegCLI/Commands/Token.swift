@@ -99,9 +99,11 @@ enum IAMTokenClient {
         let credentials: AWSCredentials
         do { credentials = try await aws.credentials.credentials() } catch { throw CLIFailure("AWS credentials: \(error.message)") }
         if let frontEnd {
-            // The front end checks this signature itself; the region is the one in its host name when it has one.
+            // The front end checks this signature itself, for its own region: the one in its host name
+            // when it has one, else the one its discovery document names (a custom domain), else ours.
             let labels = host.name.split(separator: ":").first.map { $0.split(separator: ".").map(String.init) } ?? []
-            let region = labels.firstIndex { $0 == "execute-api" || $0 == "lambda-url" }.flatMap { labels.indices.contains($0 + 1) ? labels[$0 + 1] : nil } ?? aws.region
+            let region = labels.firstIndex { $0 == "execute-api" || $0 == "lambda-url" }.flatMap { labels.indices.contains($0 + 1) ? labels[$0 + 1] : nil }
+                ?? tfreg?["token_region"]?.stringValue.flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil } ?? aws.region
             let unsigned = SigV4Request(method: "GET", path: path, query: [("expiration_seconds", String(seconds))], headers: [("Host", host.name)], body: [])
             let signed = SigV4Signer(service: frontEnd, region: region).sign(unsigned, credentials: credentials, now: Int64(time(nil)))
             let r = try await http.send(HTTPRequest(
