@@ -79,8 +79,9 @@ test: test-deps
 	$(MAKE) lambda-zip-test
 	$(MAKE) terraform-check
 
-bench: bench-deps test-deps build-release
+bench: bench-deps test-deps build-release lambda-unpack
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
+	python3 scripts/bench_lambda.py build/lambda-unpacked/bootstrap $$($(SWIFT) build -c release --show-bin-path)/tfreg $(LAMBDA_ZIP)
 
 clean:
 	rm -rf .build .build-static .build-tools $(RUN_DIR) build
@@ -136,19 +137,23 @@ lambda-zip: lambda-deps
 # The zip as Lambda would run it: the symbol check must reject a binary that needs glibc 2.35
 # (hypot, linked without the wrappers), and the unpacked `bootstrap` with its lib/ must pass the
 # Lambda process tests (moto, the loopback Runtime API).
-lambda-zip-test: lambda-zip
+lambda-zip-test: lambda-unpack
 	@printf '#include <math.h>\n#include <stdio.h>\nint main(int c, char **v) { printf("%%f\\n", hypot(c, 2.0)); return 0; }\n' > build/newer-glibc.c
 	@clang -O0 build/newer-glibc.c -o build/newer-glibc -lm
 	@if packaging/lambda/build-zip.sh build/newer-glibc build/check/newer-glibc.zip 2>build/check.log; then \
 		echo "lambda-zip-test: the GLIBC check accepted a binary needing hypot@GLIBC_2.35" >&2; exit 1; \
 	else grep -q "needs GLIBC_2.35" build/check.log && echo "lambda-zip-test: GLIBC check rejects hypot@GLIBC_2.35: ok"; fi
-	@rm -rf build/lambda-unpacked build/check build/newer-glibc* build/check.log && mkdir -p build/lambda-unpacked
-	cd build/lambda-unpacked && unzip -q ../$(notdir $(LAMBDA_ZIP))
+	@rm -rf build/check build/newer-glibc* build/check.log
 	$(SWIFT) build --build-tests
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg TFREG_LAMBDA_BOOTSTRAP=$$PWD/build/lambda-unpacked/bootstrap \
 		$(SWIFT) test --skip-build --filter LambdaProcessTests
 
-.PHONY: lambda-deps lambda-zip lambda-zip-test
+# The zip unpacked as Lambda would (/var/task): build/lambda-unpacked/bootstrap + lib/.
+lambda-unpack: lambda-zip
+	@rm -rf build/lambda-unpacked && mkdir -p build/lambda-unpacked
+	cd build/lambda-unpacked && unzip -q ../$(notdir $(LAMBDA_ZIP))
+
+.PHONY: lambda-deps lambda-zip lambda-zip-test lambda-unpack
 
 # --- Terraform deployment module ------------------------------------------------------------------
 # Static checks (applying needs an AWS account): terraform fmt, python-hcl2 parse + wiring

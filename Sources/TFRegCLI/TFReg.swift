@@ -30,6 +30,12 @@ public struct TFReg: AsyncParsableCommand {
     public static func main(argv: [String]) async {
         let arguments = Dispatch.arguments(forArgv: argv)
         do {
+            // The Lambda role takes no arguments: skip building the parser's command tree, which costs
+            // a cold start several milliseconds (type-name and conformance lookups).
+            if arguments == ["lambda"] {
+                try await Lambda().run()
+                return
+            }
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()

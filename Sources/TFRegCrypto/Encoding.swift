@@ -2,6 +2,24 @@
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
+    /// Arrays (digests, MACs: SigV4 encodes several per AWS call) take this concrete path; the generic
+    /// one below is not specialized across modules and costs several times more.
+    public static func encode(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBufferPointer { encode(buffer: $0) }
+    }
+
+    static func encode(buffer bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            digits.withUnsafeBufferPointer { d in
+                for (i, b) in bytes.enumerated() {
+                    out[2 * i] = d[Int(b >> 4)]
+                    out[2 * i + 1] = d[Int(b & 0x0f)]
+                }
+            }
+            return bytes.count * 2
+        }
+    }
+
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
         String(unsafeUninitializedCapacity: bytes.count * 2) { out in
             var i = 0

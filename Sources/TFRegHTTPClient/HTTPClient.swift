@@ -56,6 +56,20 @@ public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// Counts the HTTP calls a scope makes and the time spent in them: the Lambda loop binds one per
+/// invocation (`HTTPCallMeter.$current`) to log how much of it was spent waiting on AWS.
+public final class HTTPCallMeter: Sendable {
+    @TaskLocal public static var current: HTTPCallMeter?
+    private let state = Mutex<(calls: Int, time: Duration)>((0, .zero))
+
+    public init() {}
+
+    public var calls: Int { state.withLock { $0.calls } }
+    public var time: Duration { state.withLock { $0.time } }
+
+    func record(_ elapsed: Duration) { state.withLock { $0.calls += 1; $0.time += elapsed } }
+}
+
 /// What tfreg needs from an HTTP client; the libcurl implementation is `CurlHTTPClient`.
 public protocol HTTPClient: Sendable {
     func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse
@@ -87,6 +101,9 @@ public final class CurlHTTPClient: HTTPClient {
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     public func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        let meter = HTTPCallMeter.current
+        let started = meter == nil ? nil : ContinuousClock.now
+        defer { if let meter, let started { meter.record(ContinuousClock.now - started) } }
         let handle = pool.withLock { $0.popLast() } ?? EasyHandle()
         let ca = caBundle
         let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { cont in
@@ -110,7 +127,8 @@ final class EasyHandle: @unchecked Sendable {
 
     final class Sink {
         var body: [UInt8] = []
-        var headerLines: [String] = []
+        /// The last response's headers (a status line starts them over: 100 Continue, proxies).
+        var headers: [(String, String)] = []
         var upload: [UInt8] = []
         var uploadOffset = 0
     }
@@ -166,16 +184,7 @@ final class EasyHandle: @unchecked Sendable {
         }
         var status = 0
         _ = tfreg_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
-        // Keep only the last response's headers (after any 100 Continue).
-        var headers: [(String, String)] = []
-        for line in sink.headerLines {
-            if line.hasPrefix("HTTP/") { headers = []; continue }
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters()
-            headers.append((name, value))
-        }
-        return .success(HTTPResponse(status: status, headers: headers, body: sink.body))
+        return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
     }
 
     /// URLs may carry signatures in their query; logs and errors show only scheme, host and path.
@@ -193,13 +202,41 @@ private func writeCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ c
     return n
 }
 
+/// One header line per call, as bytes: split at the first colon, the name lower-cased (ASCII), the
+/// value without surrounding spaces, tabs, CR and LF. Byte work only: this runs for every header of
+/// every AWS and Runtime API answer.
 private func headerCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
     guard let ptr, let user else { return 0 }
     let sink = Unmanaged<EasyHandle.Sink>.fromOpaque(user).takeUnretainedValue()
     let n = size * count
-    let line = ptr.withMemoryRebound(to: UInt8.self, capacity: n) { String(decoding: UnsafeBufferPointer(start: $0, count: n), as: UTF8.self) }
-    sink.headerLines.append(line.trimmingCharacters())
+    ptr.withMemoryRebound(to: UInt8.self, capacity: n) { start in
+        let line = UnsafeBufferPointer(start: start, count: n)
+        if n >= 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[2] == UInt8(ascii: "T"), line[3] == UInt8(ascii: "P"),
+           line[4] == UInt8(ascii: "/") {
+            sink.headers = []
+            return
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = trimmedHTTPSpace(UnsafeBufferPointer(rebasing: line[..<colon]), lowercasing: true)
+        sink.headers.append((name, trimmedHTTPSpace(UnsafeBufferPointer(rebasing: line[(colon + 1)...]))))
+    }
     return n
+}
+
+/// The bytes as a String without leading and trailing spaces, tabs, CR and LF (ASCII letters
+/// lower-cased when asked: header names).
+func trimmedHTTPSpace(_ bytes: UnsafeBufferPointer<UInt8>, lowercasing: Bool = false) -> String {
+    func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+    var lo = 0
+    var hi = bytes.count
+    while lo < hi, space(bytes[lo]) { lo += 1 }
+    while hi > lo, space(bytes[hi - 1]) { hi -= 1 }
+    let kept = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
+    guard lowercasing else { return String(decoding: kept, as: UTF8.self) }
+    return String(unsafeUninitializedCapacity: kept.count) { out in
+        for (i, b) in kept.enumerated() { out[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b }
+        return kept.count
+    }
 }
 
 private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
@@ -215,10 +252,3 @@ private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ co
     return n
 }
 
-extension StringProtocol {
-    func trimmingCharacters() -> String {
-        // "\r\n" is one Character (a grapheme cluster), so test for it too.
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" }
-        return String(self.drop(while: isSpace).reversed().drop(while: isSpace).reversed())
-    }
-}

@@ -81,6 +81,10 @@ public struct CurlRuntimeClient: LambdaRuntimeClient {
 /// next → handle → response, forever (or `limit` times, for tests). A handler that throws posts to
 /// `/error` and the loop goes on; a failure to talk to the Runtime API ends it.
 public enum LambdaLoop {
+    static func microseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
+    }
+
     public static func run(
         client: any LambdaRuntimeClient, logger: Logger, limit: Int? = nil,
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
@@ -93,8 +97,18 @@ public enum LambdaLoop {
             var log = logger
             log[metadataKey: "request_id"] = "\(invocation.requestID)"
             do {
-                let body = try await handler(invocation, log)
+                // Debug log line per invocation: the handler's time and how much of it was spent in
+                // HTTP calls (AWS), measured inside the process; the Runtime API exchange is not in it.
+                let meter = HTTPCallMeter()
+                let started = ContinuousClock.now
+                let body = try await HTTPCallMeter.$current.withValue(meter) { try await handler(invocation, log) }
+                let handled = ContinuousClock.now - started
                 try await client.respond(invocation.requestID, body: body)
+                if log.logLevel <= .debug {
+                    log.debug("invocation", metadata: [
+                        "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)", "aws_us": "\(Self.microseconds(meter.time))",
+                    ])
+                }
             } catch let e as RuntimeAPIError {
                 throw e
             } catch {

@@ -13,7 +13,8 @@ tfreg behaves when AWS misbehaves: `garbage` (200 with a body that is not the pr
 connection is closed without an answer); `none` restores normal forwarding.
 
 It also counts the requests it forwards, by operation (`GET /__counts` returns them as JSON and
-`DELETE /__counts` resets them): `make bench` uses that to report AWS calls per registry request.
+`DELETE /__counts` resets them), and the time it spent on them (`GET /__time`): `make bench` uses
+that to report AWS calls per registry request and the time a request spent inside AWS calls.
 
 usage: s3_gateway.py MOTO_URL ACCESS_KEY_ID SECRET_ACCESS_KEY   (prints its port, then serves)
 """
@@ -23,6 +24,7 @@ import http.server
 import json
 import sys
 import threading
+import time
 import urllib.parse
 
 import boto3
@@ -35,6 +37,7 @@ AKID, SECRET = sys.argv[2], sys.argv[3]
 s3 = boto3.client("s3", endpoint_url=sys.argv[1], region_name="us-east-1", aws_access_key_id=AKID, aws_secret_access_key=SECRET)
 lock = threading.Lock()
 counts = {}
+busy = {"seconds": 0.0}  # time spent on counted requests, from headers read to answer sent
 fault = {"mode": "none"}
 
 
@@ -54,6 +57,14 @@ def operation(handler, query):
 
 class Gateway(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body in one write, sent at once (no 40 ms Nagle/delayed-ACK stall per answer).
+    disable_nagle_algorithm = True
+    wbufsize = 1 << 16
+
+    def parse_request(self):
+        # Busy time starts once the request line is in: header parsing in Python is not tfreg's time.
+        self.started = time.monotonic()
+        return super().parse_request()
 
     def send(self, status, headers, body, head=False):
         self.send_response(status)
@@ -63,6 +74,7 @@ class Gateway(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         if not head:
             self.wfile.write(body)
+        self.wfile.flush()
 
     def error(self, status, code, message, head=False):
         body = f"<Error><Code>{code}</Code><Message>{message}</Message></Error>".encode()
@@ -72,10 +84,15 @@ class Gateway(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if url.path == "/__time":
+            with lock:
+                data = json.dumps(busy).encode()
+            return self.send(200, [("Content-Type", "application/json")], data)
         if url.path == "/__counts":
             if self.command == "DELETE":
                 with lock:
                     counts.clear()
+                    busy["seconds"] = 0.0
             with lock:
                 data = json.dumps(counts).encode()
             return self.send(200, [("Content-Type", "application/json")], data)
@@ -85,6 +102,14 @@ class Gateway(http.server.BaseHTTPRequestHandler):
         if "X-Amz-Signature=" in url.query:
             return self.presigned(url)
         count(operation(self, url.query))
+        started = self.started
+        try:
+            self.forward(body)
+        finally:
+            with lock:
+                busy["seconds"] += time.monotonic() - started
+
+    def forward(self, body):
         mode = fault["mode"]
         if mode == "down":
             self.close_connection = True

@@ -47,7 +47,8 @@ import Testing
         "", "arn:aws:iam::12345678901:role/x", "arn:aws:s3:::bucket/x", "arn:evil:iam::123456789012:role/x",
         "arn:aws:iam::123456789012:role/", "arn:aws:iam::123456789012:role//x", "arn:aws:iam::123456789012:role/x y",
         "arn:aws:iam::123456789012:rolex", "token:", "token:-x", "token:a/b", "token:" + String(repeating: "a", count: 65),
-        "root", "arn:aws:iam::123456789012:role/x\n",
+        "root", "arn:aws:iam::123456789012:role/x\n", "arn:aws:iam:us-east-1:123456789012:role/x", "ARN:aws:iam::123456789012:role/x",
+        "arn:aws:iam::123456789012:role/x:y", "arn:aws:iam::12345678901a:role/x", "arn:aws:iam::123456789012", "arn:aws:iam::123456789012:/",
     ])
     func invalidIdentities(_ s: String) {
         #expect(throws: RegistryError.self) { try Identity(s) }

@@ -2,6 +2,8 @@ import Logging
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
+import Synchronization
+import TFRegHTTPClient
 import Testing
 @testable import TFRegLambda
 
@@ -132,5 +134,38 @@ actor FakeRuntime: LambdaRuntimeClient {
         #expect(await runtime.responses.map(\.0) == ["1", "3"])
         let errors = await runtime.errors
         #expect(errors.map(\.0) == ["2"] && errors.first?.1 == "Runtime.HandlerError")
+    }
+
+    @Test func eachInvocationLogsItsTimeAndItsHTTPCalls() async throws {
+        let lines = LogLines()
+        var logger = Logger(label: "test") { _ in lines }
+        logger.logLevel = .debug
+        let runtime = FakeRuntime([Invocation(requestID: "7", event: Array("ok".utf8))])
+        try await LambdaLoop.run(client: runtime, logger: logger, limit: 1) { _, _ in
+            // Two real calls to a closed loopback port (refused at once), as AWS calls would be made.
+            for _ in 0..<2 { _ = try? await CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:9/", timeout: 2)) }
+            return Array("done".utf8)
+        }
+        let line = try #require(lines.entries.first { $0.message == "invocation" })
+        #expect(line.metadata["aws_calls"] == "2" && line.metadata["request_id"] == "7")
+        let handler = try #require(Int(line.metadata["handler_us"] ?? "")), aws = try #require(Int(line.metadata["aws_us"] ?? ""))
+        #expect(aws > 0 && aws <= handler)
+    }
+}
+
+/// Records log entries (message and metadata as strings).
+final class LogLines: LogHandler, @unchecked Sendable {
+    let store = Mutex<[(message: String, metadata: [String: String])]>([])
+    var entries: [(message: String, metadata: [String: String])] { store.withLock { $0 } }
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        var all = metadata.mapValues { "\($0)" }
+        for (k, v) in event.metadata ?? [:] { all[k] = "\(v)" }
+        store.withLock { $0.append((event.message.description, all)) }
     }
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import TFRegCrypto
 import TFRegHTTPClient
 
@@ -45,6 +46,8 @@ public final class AWSClient: Sendable {
     public let environment: [String: String]
     public let retry: RetryPolicy
     public let timeout: Double
+    /// Endpoints resolved once per service (the environment does not change in a process).
+    private let endpoints = Mutex<[String: AWSEndpoint]>([:])
 
     public init(http: any HTTPClient, credentials: any CredentialProvider, region: String, environment: [String: String], retry: RetryPolicy = RetryPolicy(), timeout: Double = 10) {
         self.http = http
@@ -56,7 +59,10 @@ public final class AWSClient: Sendable {
     }
 
     public func endpoint(for service: String) -> AWSEndpoint {
-        AWSEndpoint.resolve(service: service, region: region, environment: environment)
+        if let known = endpoints.withLock({ $0[service] }) { return known }
+        let resolved = AWSEndpoint.resolve(service: service, region: region, environment: environment)
+        endpoints.withLock { $0[service] = resolved }
+        return resolved
     }
 
     /// One AWS call. `path` is the wire path; `query` decoded items; the `Host` header is added.

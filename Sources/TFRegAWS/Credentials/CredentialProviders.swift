@@ -3,6 +3,7 @@ import TFRegHTTPClient
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
+import Synchronization
 #endif
 #if canImport(Glibc)
 import Glibc
@@ -187,13 +188,13 @@ public struct CredentialChain: CredentialProvider {
 }
 
 /// Caches credentials and refreshes them `refreshBefore` seconds before they expire; concurrent
-/// callers share one refresh.
-public actor CachingCredentialProvider: CredentialProvider {
+/// callers share one refresh. A lock, not an actor: every AWS call asks for credentials, and a cache
+/// hit must not cost two executor hops (a thread wake-up each on a busy machine).
+public final class CachingCredentialProvider: CredentialProvider {
     let source: any CredentialProvider
     let refreshBefore: Int64
     let clock: @Sendable () -> Int64
-    var cached: AWSCredentials?
-    var refreshing: Task<AWSCredentials, any Error>?
+    private let state = Mutex<(cached: AWSCredentials?, refreshing: Task<AWSCredentials, any Error>?)>((nil, nil))
 
     public init(_ source: any CredentialProvider, refreshBefore: Int64 = 300, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
         self.source = source
@@ -202,17 +203,28 @@ public actor CachingCredentialProvider: CredentialProvider {
     }
 
     public func credentials() async throws(AWSError) -> AWSCredentials {
-        if let c = cached, c.expiration.map({ $0 - refreshBefore > clock() }) ?? true { return c }
-        let task = refreshing ?? Task { [source] in try await source.credentials() }
-        refreshing = task
-        defer { refreshing = nil }
+        let now = clock()
+        let refreshBefore = self.refreshBefore
+        let source = self.source
+        let (hit, task) = state.withLock { s -> (AWSCredentials?, Task<AWSCredentials, any Error>?) in
+            if let c = s.cached, c.expiration.map({ $0 - refreshBefore > now }) ?? true { return (c, nil) }
+            if let t = s.refreshing { return (nil, t) }
+            let t = Task { try await source.credentials() }
+            s.refreshing = t
+            return (nil, t)
+        }
+        if let hit { return hit }
+        guard let task else { throw .credentialError("credential refresh did not start") }
         do {
             let fresh = try await task.value
-            cached = fresh
+            state.withLock { s in
+                s.cached = fresh
+                if s.refreshing == task { s.refreshing = nil }
+            }
             return fresh
-        } catch let e as AWSError {
-            throw e
         } catch {
+            state.withLock { s in if s.refreshing == task { s.refreshing = nil } }
+            if let e = error as? AWSError { throw e }
             throw .credentialError("\(error)")
         }
     }

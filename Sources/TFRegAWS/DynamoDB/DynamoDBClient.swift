@@ -11,16 +11,40 @@ public struct DynamoDBClient: Sendable {
 
     /// One operation: `X-Amz-Target: DynamoDB_20120810.<operation>`, JSON in and out.
     public func call<Request: Encodable, Response: Decodable>(_ operation: String, _ request: Request, as: Response.Type) async throws(AWSError) -> Response {
+        let r = try await send(operation, request)
+        do { return try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
+            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON", status: r.status)
+        }
+    }
+
+    /// The item-returning operations (GetItem, Query, Scan, DeleteItem): answers read by `DynamoDBWire`.
+    func callForItems<Request: Encodable>(_ operation: String, _ request: Request) async throws(AWSError) -> DynamoDBAnswer {
+        let r = try await send(operation, request)
+        do { return try DynamoDBWire.answer(r.body) } catch {
+            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON (\(error.message))", status: r.status)
+        }
+    }
+
+    func send<Request: Encodable>(_ operation: String, _ request: Request) async throws(AWSError) -> HTTPResponse {
         let body: Data
         do { body = try JSONEncoder().encode(request) } catch {
             throw AWSError(kind: .validation, code: "SerializationException", message: "cannot encode \(operation)", status: 0)
         }
-        let r = try await client.send(
+        return try await send(operation, body: Array(body))
+    }
+
+    func send(_ operation: String, body: [UInt8]) async throws(AWSError) -> HTTPResponse {
+        try await client.send(
             service: "dynamodb", method: "POST",
             headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)")],
-            body: Array(body))
-        do { return try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
-            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON", status: r.status)
+            body: body)
+    }
+
+    /// GetItem and Query are on every request's path: their bodies are written by `DynamoDBWire`.
+    func callForItems(_ operation: String, body: [(String, DynamoDBRequestMember?)]) async throws(AWSError) -> DynamoDBAnswer {
+        let r = try await send(operation, body: DynamoDBWire.body(body))
+        do { return try DynamoDBWire.answer(r.body) } catch {
+            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON (\(error.message))", status: r.status)
         }
     }
 
@@ -38,9 +62,7 @@ public struct DynamoDBClient: Sendable {
     }
 
     public func getItem(table: String, key: DynamoDBItem, consistent: Bool = true) async throws(AWSError) -> DynamoDBItem? {
-        struct Req: Encodable { let TableName: String; let Key: DynamoDBItem; let ConsistentRead: Bool }
-        struct Resp: Decodable { let Item: DynamoDBItem? }
-        return try await call("GetItem", Req(TableName: table, Key: key, ConsistentRead: consistent), as: Resp.self).Item
+        try await callForItems("GetItem", body: [("TableName", .string(table)), ("Key", .item(key)), ("ConsistentRead", .bool(consistent))]).item
     }
 
     public func putItem(table: String, item: DynamoDBItem, condition: Expression? = nil) async throws(AWSError) {
@@ -60,29 +82,25 @@ public struct DynamoDBClient: Sendable {
             let TableName: String; let Key: DynamoDBItem; let ReturnValues: String; let ConditionExpression: String?
             let ExpressionAttributeNames: [String: String]?; let ExpressionAttributeValues: DynamoDBItem?
         }
-        struct Resp: Decodable { let Attributes: DynamoDBItem? }
-        return try await call("DeleteItem", Req(
+        return try await callForItems("DeleteItem", Req(
             TableName: table, Key: key, ReturnValues: "ALL_OLD", ConditionExpression: condition?.text,
             ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
-            ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values }), as: Resp.self).Attributes
+            ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values })).attributes
     }
 
     /// Query, following `LastEvaluatedKey` until every page is read.
     public func query(table: String, keyCondition: Expression, consistent: Bool = true) async throws(AWSError) -> [DynamoDBItem] {
-        struct Req: Encodable {
-            let TableName: String; let KeyConditionExpression: String; let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem; let ConsistentRead: Bool; let ExclusiveStartKey: DynamoDBItem?
-        }
-        struct Resp: Decodable { let Items: [DynamoDBItem]?; let LastEvaluatedKey: DynamoDBItem? }
         var items: [DynamoDBItem] = []
         var start: DynamoDBItem?
         repeat {
-            let page = try await call("Query", Req(
-                TableName: table, KeyConditionExpression: keyCondition.text,
-                ExpressionAttributeNames: keyCondition.names.isEmpty ? nil : keyCondition.names,
-                ExpressionAttributeValues: keyCondition.values, ConsistentRead: consistent, ExclusiveStartKey: start), as: Resp.self)
-            items += page.Items ?? []
-            start = page.LastEvaluatedKey
+            let page = try await callForItems("Query", body: [
+                ("TableName", .string(table)), ("KeyConditionExpression", .string(keyCondition.text)),
+                ("ExpressionAttributeNames", keyCondition.names.isEmpty ? nil : .names(keyCondition.names)),
+                ("ExpressionAttributeValues", .item(keyCondition.values)), ("ConsistentRead", .bool(consistent)),
+                ("ExclusiveStartKey", start.map { .item($0) }),
+            ])
+            items += page.items ?? []
+            start = page.lastEvaluatedKey
         } while start != nil
         return items
     }
@@ -93,15 +111,14 @@ public struct DynamoDBClient: Sendable {
             let TableName: String; let FilterExpression: String?; let ExpressionAttributeNames: [String: String]?
             let ExpressionAttributeValues: DynamoDBItem?; let ExclusiveStartKey: DynamoDBItem?
         }
-        struct Resp: Decodable { let Items: [DynamoDBItem]?; let LastEvaluatedKey: DynamoDBItem? }
         var items: [DynamoDBItem] = []
         var start: DynamoDBItem?
         repeat {
-            let page = try await call("Scan", Req(
+            let page = try await callForItems("Scan", Req(
                 TableName: table, FilterExpression: filter?.text, ExpressionAttributeNames: filter.flatMap { $0.names.isEmpty ? nil : $0.names },
-                ExpressionAttributeValues: filter.flatMap { $0.values.isEmpty ? nil : $0.values }, ExclusiveStartKey: start), as: Resp.self)
-            items += page.Items ?? []
-            start = page.LastEvaluatedKey
+                ExpressionAttributeValues: filter.flatMap { $0.values.isEmpty ? nil : $0.values }, ExclusiveStartKey: start))
+            items += page.items ?? []
+            start = page.lastEvaluatedKey
         } while start != nil
         return items
     }
