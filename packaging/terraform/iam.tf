@@ -1,5 +1,6 @@
-# The function's role: its log group, its table, its key (only with this registry's encryption
-# context), and reading the archive buckets the operator lists. Nothing else.
+# The function's role: its log group, its table, its key (for tokens only with this registry's
+# encryption context; for the table only through DynamoDB), and reading the archive buckets the
+# operator lists. Nothing else.
 data "aws_iam_policy_document" "assume" {
   statement {
     actions = ["sts:AssumeRole"]
@@ -47,6 +48,24 @@ data "aws_iam_policy_document" "function" {
       test     = "StringEquals"
       variable = "kms:EncryptionContext:tfreg:audience"
       values   = [local.registry_host]
+    }
+  }
+
+  statement {
+    sid = "ReadAndWriteItsTableThroughTheKeyThatEncryptsIt"
+    # A table encrypted with a customer-managed key needs its callers to hold the key rights
+    # DynamoDB uses on their behalf; only through DynamoDB in this region and account.
+    actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
+    resources = [aws_kms_key.registry.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["dynamodb.${local.region}.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "kms:CallerAccount"
+      values   = [local.account]
     }
   }
 
