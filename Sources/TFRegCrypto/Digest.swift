@@ -2,11 +2,16 @@ import CLibCrypto
 
 /// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto (EVP interfaces).
 public enum SHA256 {
+    /// Fetched once: OpenSSL 3 otherwise looks the implementation up again on every digest
+    /// (`EVP_sha256()` is a legacy handle that triggers an implicit fetch). Fetched objects are
+    /// immutable and safe to share between threads.
+    nonisolated(unsafe) static let md: OpaquePointer = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
+
     /// One-shot SHA-256 of `bytes`.
     public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 32)
         let oneShot: Void? = bytes.withContiguousStorageIfAvailable { input in
-            out.withUnsafeMutableBufferPointer { _ = EVP_Digest(input.baseAddress, input.count, $0.baseAddress, nil, EVP_sha256(), nil) }
+            out.withUnsafeMutableBufferPointer { _ = EVP_Digest(input.baseAddress, input.count, $0.baseAddress, nil, md, nil) }
         }
         if oneShot == nil {
             var hasher = Hasher()
@@ -24,7 +29,7 @@ public enum SHA256 {
 
         public init() {
             guard let ctx = EVP_MD_CTX_new() else { fatalError("EVP_MD_CTX_new failed: out of memory") }
-            precondition(EVP_DigestInit_ex(ctx, EVP_sha256(), nil) == 1, "EVP_DigestInit_ex(sha256) failed")
+            precondition(EVP_DigestInit_ex(ctx, SHA256.md, nil) == 1, "EVP_DigestInit_ex(sha256) failed")
             self.ctx = ctx
         }
 

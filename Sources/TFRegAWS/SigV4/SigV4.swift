@@ -1,3 +1,4 @@
+import Synchronization
 import TFRegCrypto
 
 #if canImport(Glibc)
@@ -125,12 +126,24 @@ public enum SigV4 {
 
     // MARK: Stage 3: signing key and signature
 
+    /// The derived key changes once a day per secret, region and service: it is kept (in memory,
+    /// at most 32 entries) so each request costs one HMAC instead of five.
     public static func signingKey(secret: String, date: String, region: String, service: String) -> [UInt8] {
-        let kDate = HMACSHA256.authenticate(Array(date.prefix(8).utf8), key: Array("AWS4\(secret)".utf8))
+        let day = String(date.prefix(8))
+        let cacheKey = day + "/" + region + "/" + service + "/" + secret
+        if let known = derivedKeys.withLock({ $0[cacheKey] }) { return known }
+        let kDate = HMACSHA256.authenticate(Array(day.utf8), key: Array("AWS4\(secret)".utf8))
         let kRegion = HMACSHA256.authenticate(Array(region.utf8), key: kDate)
         let kService = HMACSHA256.authenticate(Array(service.utf8), key: kRegion)
-        return HMACSHA256.authenticate(Array("aws4_request".utf8), key: kService)
+        let key = HMACSHA256.authenticate(Array("aws4_request".utf8), key: kService)
+        derivedKeys.withLock {
+            if $0.count >= 32 { $0.removeAll() }
+            $0[cacheKey] = key
+        }
+        return key
     }
+
+    private static let derivedKeys = Mutex<[String: [UInt8]]>([:])
 
     public static func signature(stringToSign: String, signingKey: [UInt8]) -> String {
         Hex.encode(HMACSHA256.authenticate(Array(stringToSign.utf8), key: signingKey))
