@@ -41,13 +41,14 @@ let package = Package(
 
         // MARK: Libraries
         .target(name: "TFRegCrypto", dependencies: ["CLibCrypto"], swiftSettings: swiftSettings),
+        .target(name: "TFRegJSON", swiftSettings: swiftSettings),
         .target(
             name: "TFRegCore",
             dependencies: ["TFRegCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
-        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient"], swiftSettings: swiftSettings),
+        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegStoreLocal",
             dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
@@ -56,7 +57,7 @@ let package = Package(
             name: "TFRegStoreAWS", dependencies: ["TFRegCore", "TFRegCrypto", "TFRegAWS"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegAPI",
-            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegJSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .target(
             name: "TFRegServer",

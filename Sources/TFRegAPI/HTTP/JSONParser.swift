@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegJSON
 
 /// A strict RFC 8259 parser for request bodies. Stricter than most on purpose: a duplicate key, a
 /// lone surrogate, a number that is not an integer, nesting deeper than 16, or trailing bytes are all
@@ -94,55 +95,8 @@ public enum JSONParser {
             }
         }
 
-        mutating func hex4() throws(RegistryError) -> UInt32 {
-            guard i + 4 <= b.count, let v = UInt32(String(decoding: b[i..<i + 4], as: UTF8.self), radix: 16) else {
-                throw fail("invalid \\u escape")
-            }
-            i += 4
-            return v
-        }
-
         mutating func string() throws(RegistryError) -> String {
-            i += 1
-            var out: [UInt8] = []
-            while true {
-                guard i < b.count else { throw fail("unterminated string") }
-                let c = b[i]
-                i += 1
-                switch c {
-                case UInt8(ascii: "\""):
-                    guard let s = String(validating: out, as: UTF8.self) else { throw fail("invalid UTF-8") }
-                    return s
-                case UInt8(ascii: "\\"):
-                    guard i < b.count else { throw fail("unterminated escape") }
-                    let e = b[i]
-                    i += 1
-                    switch e {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                    case UInt8(ascii: "b"): out.append(0x08)
-                    case UInt8(ascii: "f"): out.append(0x0c)
-                    case UInt8(ascii: "n"): out.append(0x0a)
-                    case UInt8(ascii: "r"): out.append(0x0d)
-                    case UInt8(ascii: "t"): out.append(0x09)
-                    case UInt8(ascii: "u"):
-                        var scalar = try hex4()
-                        if (0xD800...0xDBFF).contains(scalar) {
-                            guard i + 2 <= b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw fail("lone surrogate") }
-                            i += 2
-                            let low = try hex4()
-                            guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate") }
-                            scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        } else if (0xDC00...0xDFFF).contains(scalar) {
-                            throw fail("lone surrogate")
-                        }
-                        guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                        out += Array(String(Character(u)).utf8)
-                    default: throw fail("invalid escape")
-                    }
-                case 0..<0x20: throw fail("control character in string")
-                default: out.append(c)
-                }
-            }
+            do { return try JSONString.read(b, at: &i) } catch { throw fail(error.message) }
         }
     }
 }

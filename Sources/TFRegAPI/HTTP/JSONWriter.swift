@@ -1,3 +1,5 @@
+import TFRegJSON
+
 /// A JSON value and a small, allocation-light serializer for responses (RFC 8259). Objects keep
 /// their key order, so responses are byte-stable.
 public indirect enum JSONValue: Sendable, Equatable {
@@ -22,7 +24,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case .null: out += Array("null".utf8)
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .int(let i): out += Array(String(i).utf8)
-        case .string(let s): JSONWriter.writeString(s, into: &out)
+        case .string(let s): JSONString.write(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, v) in items.enumerated() {
@@ -34,7 +36,7 @@ public indirect enum JSONValue: Sendable, Equatable {
             out.append(UInt8(ascii: "{"))
             for (i, (k, v)) in fields.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONWriter.writeString(k, into: &out)
+                JSONString.write(k, into: &out)
                 out.append(UInt8(ascii: ":"))
                 v.write(into: &out)
             }
@@ -44,24 +46,6 @@ public indirect enum JSONValue: Sendable, Equatable {
 }
 
 public enum JSONWriter {
-    static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out += [92, 34]
-            case UInt8(ascii: "\\"): out += [92, 92]
-            case 0x0a: out += [92, UInt8(ascii: "n")]
-            case 0x0d: out += [92, UInt8(ascii: "r")]
-            case 0x09: out += [92, UInt8(ascii: "t")]
-            case 0..<0x20, 0x7f:
-                let hex = Array("0123456789abcdef".utf8)
-                out += [92, UInt8(ascii: "u"), 48, 48, hex[Int(b >> 4)], hex[Int(b & 0xf)]]
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
     public static func errors(_ messages: [String]) -> [UInt8] {
         JSONValue.object([("errors", .array(messages.map(JSONValue.string)))]).serialized()
     }

@@ -1,3 +1,5 @@
+import TFRegJSON
+
 /// The parts of DynamoDB's JSON answers that tfreg reads — `Item`, `Items`, `Attributes`,
 /// `LastEvaluatedKey` — decoded straight from the bytes into `AttributeValue`s; every other member is
 /// skipped whatever its type (`Count`, `ConsumedCapacity` with fractions, members added later).
@@ -135,71 +137,7 @@ enum DynamoDBWire {
         }
 
         mutating func string() throws(DynamoDBWireError) -> String {
-            guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a string") }
-            i += 1
-            let start = i
-            // Fast path: no escapes, the bytes between the quotes are the string.
-            while i < b.count, b[i] != UInt8(ascii: "\""), b[i] != UInt8(ascii: "\\") {
-                guard b[i] >= 0x20 else { throw fail("control character in a string") }
-                i += 1
-            }
-            guard i < b.count else { throw fail("unterminated string") }
-            if b[i] == UInt8(ascii: "\"") {
-                defer { i += 1 }
-                return String(decoding: b[start..<i], as: UTF8.self)
-            }
-            var out = Array(b[start..<i])
-            while i < b.count {
-                let c = b[i]
-                if c == UInt8(ascii: "\"") {
-                    i += 1
-                    return String(decoding: out, as: UTF8.self)
-                }
-                guard c >= 0x20 else { throw fail("control character in a string") }
-                if c != UInt8(ascii: "\\") { out.append(c); i += 1; continue }
-                i += 1
-                guard i < b.count else { break }
-                let e = b[i]
-                i += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0c)
-                case UInt8(ascii: "n"): out.append(0x0a)
-                case UInt8(ascii: "r"): out.append(0x0d)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800...0xDBFF).contains(scalar) {
-                        guard i + 1 < b.count, b[i] == UInt8(ascii: "\\"), b[i + 1] == UInt8(ascii: "u") else { throw fail("lone surrogate") }
-                        i += 2
-                        let low = try hex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("lone surrogate") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let u = Unicode.Scalar(scalar) else { throw fail("lone surrogate") }
-                    out.append(contentsOf: Array(String(Character(u)).utf8))
-                default: throw fail("invalid escape")
-                }
-            }
-            throw fail("unterminated string")
-        }
-
-        mutating func hex4() throws(DynamoDBWireError) -> UInt32 {
-            guard i + 4 <= b.count else { throw fail("invalid \\u escape") }
-            var v: UInt32 = 0
-            for c in b[i..<i + 4] {
-                let d: UInt8
-                switch c {
-                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
-                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
-                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
-                default: throw fail("invalid \\u escape")
-                }
-                v = v << 4 | UInt32(d)
-            }
-            i += 4
-            return v
+            do { return try JSONString.read(b, at: &i) } catch { throw fail(error.message) }
         }
 
         /// Any JSON value, checked for shape but not kept (numbers may have fractions and exponents).
@@ -247,19 +185,19 @@ extension DynamoDBWire {
             guard let member else { continue }
             if !first { out.append(UInt8(ascii: ",")) }
             first = false
-            writeString(name, into: &out)
+            JSONString.write(name, into: &out)
             out.append(UInt8(ascii: ":"))
             switch member {
-            case .string(let s): writeString(s, into: &out)
+            case .string(let s): JSONString.write(s, into: &out)
             case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
             case .item(let item): writeItem(item, into: &out)
             case .names(let names):
                 out.append(UInt8(ascii: "{"))
                 for (i, (k, v)) in names.sorted(by: { $0.key < $1.key }).enumerated() {
                     if i > 0 { out.append(UInt8(ascii: ",")) }
-                    writeString(k, into: &out)
+                    JSONString.write(k, into: &out)
                     out.append(UInt8(ascii: ":"))
-                    writeString(v, into: &out)
+                    JSONString.write(v, into: &out)
                 }
                 out.append(UInt8(ascii: "}"))
             }
@@ -272,7 +210,7 @@ extension DynamoDBWire {
         out.append(UInt8(ascii: "{"))
         for (i, (k, v)) in item.sorted(by: { $0.key < $1.key }).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            writeString(k, into: &out)
+            JSONString.write(k, into: &out)
             out.append(UInt8(ascii: ":"))
             writeValue(v, into: &out)
         }
@@ -282,15 +220,15 @@ extension DynamoDBWire {
     static func writeValue(_ v: AttributeValue, into out: inout [UInt8]) {
         func typed(_ type: String, _ body: (inout [UInt8]) -> Void) {
             out.append(UInt8(ascii: "{"))
-            writeString(type, into: &out)
+            JSONString.write(type, into: &out)
             out.append(UInt8(ascii: ":"))
             body(&out)
             out.append(UInt8(ascii: "}"))
         }
         switch v {
-        case .s(let s): typed("S") { writeString(s, into: &$0) }
-        case .n(let s): typed("N") { writeString(s, into: &$0) }
-        case .b(let s): typed("B") { writeString(s, into: &$0) }
+        case .s(let s): typed("S") { JSONString.write(s, into: &$0) }
+        case .n(let s): typed("N") { JSONString.write(s, into: &$0) }
+        case .b(let s): typed("B") { JSONString.write(s, into: &$0) }
         case .bool(let b): typed("BOOL") { $0.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8)) }
         case .null: typed("NULL") { $0.append(contentsOf: Array("true".utf8)) }
         case .m(let m): typed("M") { writeItem(m, into: &$0) }
@@ -308,28 +246,10 @@ extension DynamoDBWire {
                 o.append(UInt8(ascii: "["))
                 for (i, e) in ss.enumerated() {
                     if i > 0 { o.append(UInt8(ascii: ",")) }
-                    writeString(e, into: &o)
+                    JSONString.write(e, into: &o)
                 }
                 o.append(UInt8(ascii: "]"))
             }
         }
-    }
-
-    /// A JSON string: quote, backslash and control characters escaped, everything else as UTF-8.
-    static func writeString(_ s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for c in s.utf8 {
-            switch c {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(c)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(c)
-            case 0x0a: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0d: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0..<0x20: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), 0x30, 0x30, hex[Int(c >> 4)], hex[Int(c & 0xf)]])
-            default: out.append(c)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
