@@ -165,6 +165,8 @@ CHECKOV_VENV := .build-tools/checkov
 TF_PLUGIN_DIR ?= /opt/tf-plugins
 terraform-check-deps: test-deps
 	@python3 -c 'import hcl2; hcl2.loads' 2>/dev/null || { echo "installing python-hcl2"; python3 -m pip install -q python-hcl2; }
+	@python3 -c 'import ensurepip, venv' 2>/dev/null || { echo "installing python3-venv"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq python3-venv >/dev/null; }
 	@[ -x $(CHECKOV_VENV)/bin/checkov ] || { echo "installing checkov (virtualenv $(CHECKOV_VENV))"; \
 		python3 -m venv $(CHECKOV_VENV) && $(CHECKOV_VENV)/bin/pip install -q checkov; }
 
