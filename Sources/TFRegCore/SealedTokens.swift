@@ -79,11 +79,11 @@ public struct SealedTokens: Sendable {
         guard r.byte() == Self.version, let idLength = r.int(2), let id = r.take(Int(idLength)), let headerExpiry = r.int(8) else { throw Self.invalid }
         let header = Array(bytes[0..<r.offset])
         guard let nonce = r.take(AESGCM.nonceSize), r.remaining >= AESGCM.tagSize else { throw Self.invalid }
-        let ciphertext = r.take(r.remaining - AESGCM.tagSize)!
-        let tag = r.take(AESGCM.tagSize)!
+        guard let ciphertext = r.take(r.remaining - AESGCM.tagSize), let tag = r.take(AESGCM.tagSize) else { throw Self.invalid }
         // Cheap checks first: an expired token costs no key lookup (and no KMS call).
+        // Every integer read from the token is checked before it becomes an Int64: a token is input.
         let now = clock.now()
-        guard Int64(headerExpiry) > now else { throw Self.invalid }
+        guard let expiry = Int64(exactly: headerExpiry), expiry > now else { throw Self.invalid }
         guard let material = try await keys.key(id: id),
             let plain = AESGCM.open(.init(nonce: nonce, ciphertext: ciphertext, tag: tag), key: material, aad: aad(header))
         else { throw Self.invalid }
@@ -92,7 +92,7 @@ public struct SealedTokens: Sendable {
             let subLength = c.int(2), let sub = c.take(Int(subLength)), c.remaining == 0,
             exp == headerExpiry, let audience = String(validating: aud, as: UTF8.self), let subject = String(validating: sub, as: UTF8.self)
         else { throw Self.invalid }
-        let issued = Int64(iat), expires = Int64(exp)
+        guard let issued = Int64(exactly: iat), let expires = Int64(exactly: exp) else { throw Self.invalid }
         guard constantTimeEquals(Array(audience.utf8), Array(self.audience.utf8)), expires > now, issued <= now + 60,
             expires - issued <= maxLifetime, let identity = try? Identity(subject), identity.kind == .iam
         else { throw Self.invalid }

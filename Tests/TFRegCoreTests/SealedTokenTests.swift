@@ -65,6 +65,32 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
         await #expect(throws: RegistryError.unauthenticated("")) { try await tokens(max: 300).verify(token) }
     }
 
+    /// Found by the hostile review: an expiry above Int64.max trapped (a crash of the whole server)
+    /// before any key was looked up. Every such token must be an ordinary 401.
+    @Test func hostileHeadersNeverTrap() async throws {
+        let t = tokens()
+        let crashing = "tfi_AQAAgAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        await #expect(throws: RegistryError.unauthenticated("")) { try await t.verify(crashing) }
+        // 1 000 random headers of every length up to 120 bytes, with the expiry's top bit set or not
+        // (fixed seed, so a failure is reproducible).
+        var rng = SplitMix64(seed: 0x7F4A_7C15)
+        let (good, _) = try await t.issue(for: role, requested: 600)
+        let raw = Base64.decode(good.dropFirst(4), urlSafe: true)!
+        for i in 0..<1000 {
+            var b: [UInt8]
+            if i % 2 == 0 {
+                b = (0..<Int(rng.next() % 121)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                if !b.isEmpty { b[0] = 1 }
+            } else {
+                b = raw
+                for _ in 0..<(1 + Int(rng.next() % 4)) { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+                if rng.next() % 2 == 0 { b[11] |= 0x80 }  // the expiry's top byte (after version, id length, 8-byte id)
+            }
+            let token = "tfi_" + Base64.encode(b, urlSafe: true)
+            await #expect(throws: RegistryError.unauthenticated(""), "\(token.prefix(60))") { try await t.verify(token) }
+        }
+    }
+
     @Test func rotationKeepsOlderKeysVerifyingAndSealsWithTheNewest() async throws {
         let keyB = SecureRandom.bytes(32)
         let (old, _) = try await tokens([keyA]).issue(for: role, requested: 300)
@@ -79,5 +105,18 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
         let t = tokens()
         let (token, _) = try await t.issue(for: try Identity.token(named: "ci"), requested: 300)
         await #expect(throws: RegistryError.unauthenticated("")) { try await t.verify(token) }
+    }
+}
+
+/// A small deterministic generator for reproducible hostile inputs.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
