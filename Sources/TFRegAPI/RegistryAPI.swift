@@ -53,7 +53,7 @@ public struct RegistryAPI: Sendable {
             return try await route(request, logger: logger)
         } catch {
             switch error.code {
-            case .internalError, .unavailable:
+            case .internalError, .unavailable, .upstreamMismatch:
                 logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"])
             default:
                 logger.debug("request rejected", metadata: ["request_id": "\(request.requestID)", "status": "\(error.code.httpStatus)", "error": "\(error.message)"])
@@ -141,6 +141,9 @@ public struct RegistryAPI: Sendable {
         case 5 where rest[4] == "create":
             try only("POST")
             return try await create(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
+        case 5 where rest[4] == "deprecate":
+            try only("POST", "DELETE")
+            return try await deprecate(req, module, version: try Version(rest[3]), clear: method == "DELETE", caller: caller, logger: Self.withRequestID(logger, req))
         case 5 where rest[4] == "upload":
             try only("POST", "PUT")
             return try await upload(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
@@ -210,7 +213,11 @@ public struct RegistryAPI: Sendable {
                 .array([
                     .object([
                         ("source", .string(module.description)),
-                        ("versions", .array(records.map { .object([("version", .string($0.version.description))]) })),
+                        ("versions", .array(records.map { r in
+                            var fields: [(String, JSONValue)] = [("version", .string(r.version.description))]
+                            if let d = r.deprecation { fields.append(("deprecation", Self.deprecationJSON(d))) }
+                            return .object(fields)
+                        })),
                     ])
                 ])
             )
@@ -225,7 +232,8 @@ public struct RegistryAPI: Sendable {
         case .url(let url):
             location = url
         case .servedByRegistry:
-            let path = "/v1/archives/\(record.module)/\(record.version).tar.gz"
+            // The link names the digest it was issued for: it can only ever serve those bytes.
+            let path = "/v1/archives/\(record.module)/\(record.version)/\(record.sha256).tar.gz"
             location = try baseURL(req) + path + "?" + signer.query(forPath: path, now: service.clock.now())
         }
         // 204 + X-Terraform-Get works for Terraform and OpenTofu alike (PROTOCOL.md).
@@ -233,16 +241,19 @@ public struct RegistryAPI: Sendable {
     }
 
     func archive(_ req: APIRequest, seg: [String], headOnly: Bool) async throws(RegistryError) -> APIResponse {
-        guard seg.count == 4, seg[3].hasSuffix(".tar.gz") else { throw .notFound("no such archive") }
+        guard seg.count == 5, seg[4].hasSuffix(".tar.gz"), Grammar.isSHA256Hex(seg[4].dropLast(7)) else { throw .notFound("no such archive") }
         let module = try ModuleAddress(namespace: seg[0], name: seg[1], system: seg[2])
-        let version = try Version(seg[3].dropLast(7))
+        let version = try Version(seg[3])
+        let digest = String(seg[4].dropLast(7))
         guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
         let expires = items.filter { $0.name == "expires" }
         let signature = items.filter { $0.name == "signature" }
         guard expires.count <= 1, signature.count <= 1 else { throw .forbidden("the archive link is invalid or has expired; ask the registry for a new download") }
-        let path = "/v1/archives/\(module)/\(version).tar.gz"
+        let path = "/v1/archives/\(module)/\(version)/\(digest).tar.gz"
         try signer.verify(path: path, expires: expires.first?.value, signature: signature.first?.value, now: service.clock.now())
-        guard let record = try await service.store.version(version, of: module) else { throw .notFound("no such archive") }
+        guard let record = try await service.store.version(version, of: module), record.sha256 == digest else {
+            throw .notFound("no such archive (the version was deleted); ask the registry for a new download")
+        }
         let file = try await service.storage.localFile(for: record.location)
         let headers: [(name: String, value: String)] = [
             ("Content-Type", "application/gzip"), ("Content-Length", String(file.size)),
@@ -295,7 +306,7 @@ public struct RegistryAPI: Sendable {
             throw .badRequest("expected_checksum must be a SHA-256 digest: base64 (as S3 reports it) or 64 hex digits")
         }
         let location = try ArchiveLocation.external(bucket: bucket, key: key)
-        let record = try await service.register(existing: location, expectedSHA256: expected, version: version, of: module, caller: caller, logger: logger)
+        let record = try await service.register(existing: location, expectedSHA256: expected, maximumBytes: configuration.maxUploadBytes, version: version, of: module, caller: caller, logger: logger)
         return .json(201, Self.publishedBody(record).serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
     }
 
@@ -412,13 +423,47 @@ public struct RegistryAPI: Sendable {
         return .json(200, out.serialized(), headers: [("Cache-Control", "no-store")])
     }
 
+    static func deprecationJSON(_ d: Deprecation) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("reason", .string(d.reason))]
+        if let r = d.replacement { fields.append(("replacement", .string(r))) }
+        fields.append(("deprecated_at", .string(rfc3339(d.at))))
+        if let by = d.by { fields.append(("deprecated_by", .string(by))) }
+        return .object(fields)
+    }
+
+    /// `POST …/VERSION/deprecate` `{"reason": "…", "replacement": "…"}` marks a version deprecated;
+    /// `DELETE …/VERSION/deprecate` clears the mark. Needs `upload`; authorized before the body is read.
+    func deprecate(_ req: APIRequest, _ module: ModuleAddress, version: Version, clear: Bool, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+        try await service.authorize(caller, .upload, in: module.namespace)
+        var reason: String?
+        var replacement: String?
+        if !clear {
+            if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
+                throw RegistryError(.unsupportedMediaType, "send the body as application/json")
+            }
+            let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
+            guard case .object = json else { throw .badRequest("the body must be a JSON object with reason and optional replacement") }
+            for k in json.keys where !["reason", "replacement"].contains(k) {
+                throw .badRequest("unknown field '\(k.prefix(64))'; expected reason and replacement")
+            }
+            guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
+            reason = r
+            if let value = json["replacement"] {
+                guard let text = value.stringValue else { throw .badRequest("replacement must be a string") }
+                replacement = text
+            }
+        }
+        let record = try await service.deprecate(version, of: module, reason: reason, replacement: replacement, caller: caller, logger: logger)
+        return .json(200, Self.publishedBody(record).serialized())
+    }
+
     static func publishedBody(_ record: ModuleVersionRecord) -> JSONValue {
         let module = record.module
         return JSONValue.object([
             ("id", .string("\(module)/\(record.version)")), ("namespace", .string(module.namespace.value)), ("name", .string(module.name)),
             ("provider", .string(module.system)), ("version", .string(record.version.description)), ("sha256", .string(record.sha256)),
             ("size", .int(record.size)), ("published_at", .string(rfc3339(record.publishedAt))),
-        ])
+        ] + (record.deprecation.map { [("deprecation", deprecationJSON($0))] } ?? []))
     }
 
     func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal?) async throws(RegistryError) -> APIResponse {
@@ -435,6 +480,7 @@ public struct RegistryAPI: Sendable {
         var fields = Self.listItem(record)
         fields.append(("versions", .array(all.map { .string($0.version.description) })))
         fields.append(("sha256", .string(record.sha256)))
+        if let d = record.deprecation { fields.append(("deprecation", Self.deprecationJSON(d))) }
         return .json(200, JSONValue.object(fields).serialized())
     }
 

@@ -13,6 +13,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case unsupportedMediaType
         case unprocessable
         case unavailable
+        /// An object the registry depends on but does not own (a user's bucket) is not what was
+        /// registered: 502, never served.
+        case upstreamMismatch
         case internalError
     }
 

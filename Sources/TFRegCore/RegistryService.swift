@@ -107,7 +107,7 @@ public struct RegistryService: Sendable {
     /// Resolves a download: authorizes, finds the version, and asks the storage how to deliver it.
     public func download(_ version: Version, of module: ModuleAddress, caller: Principal?, expiresIn: Int) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
         let record = try await self.version(version, of: module, caller: caller)
-        return (record, try await storage.delivery(for: record.location, expiresIn: expiresIn))
+        return (record, try await storage.delivery(for: record, expiresIn: expiresIn))
     }
 
     /// Lists modules the caller may download, filtered and paged.
@@ -147,10 +147,12 @@ public struct RegistryService: Sendable {
 
     /// Publishes a staged archive as a new, immutable version.
     ///
-    /// Order matters for crash safety: the archive is made durable first, then the version row is
-    /// inserted atomically. A crash in between leaves an unreferenced archive, never a version
-    /// without one. Archive keys include the digest, so a losing concurrent publish never removes
-    /// the winner's archive.
+    /// Order matters for crash safety and for concurrent deletes: the archive is made durable first
+    /// (content-addressed, never overwritten), then the version row is inserted atomically (the store
+    /// refuses a second version of the same precedence, or one that was deleted), then the storage
+    /// confirms the object is still there (a concurrent `gc` may have just removed an unreferenced
+    /// copy of the same bytes) and only then drops the staged file. A crash in between leaves an
+    /// unreferenced archive for `gc`, never a version without one.
     public func publish(_ staged: StagedArchive, version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord {
         let grant: Grant
         do {
@@ -160,43 +162,65 @@ public struct RegistryService: Sendable {
             throw error
         }
         do throws(RegistryError) {
-            let existing = try await store.versions(of: module)
-            if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: version) }) {
-                throw RegistryError.conflict("version \(clash.version) of module \(module) already exists; versions are immutable")
-            }
+            try await checkVersionIsFree(version, of: module)
             try inspector.inspect(path: staged.path)
         } catch {
             discard(staged)
             throw error
         }
-        let location = try await storage.put(staged, module: module, version: version)
+        let location: ArchiveLocation
+        do {
+            location = try await storage.put(staged, module: module, version: version)
+        } catch {
+            discard(staged)
+            throw error
+        }
         let record = ModuleVersionRecord(
             module: module, version: version, location: location, sha256: staged.sha256, size: staged.size,
             publishedAt: clock.now(), publishedBy: grant.identity.value)
         do {
             try await store.insertVersion(record)
         } catch {
-            let winner = try? await store.version(version, of: module)
-            if winner?.location != location {
-                try? await storage.remove(location)
-            }
+            // The archive may be shared with another version of the same bytes: `gc` decides.
+            discard(staged)
+            if error.code == .conflict { try await checkVersionIsFree(version, of: module) }
             throw error
         }
+        try await storage.settle(staged, at: location)
         logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(staged.sha256)"])
         return record
     }
 
-    /// Registers an archive the caller already stored (the `create` route, "bring your own bucket"):
-    /// the storage's own record of the object's SHA-256 must exist and equal `expectedSHA256` (hex).
-    /// Nothing is copied or removed; deleting the version later leaves the object alone.
-    public func register(existing location: ArchiveLocation, expectedSHA256: String, version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord {
-        let grant = try await authorize(caller, .upload, in: module.namespace)
+    /// `.conflict` naming the reason when `version` cannot be published: a version of the same
+    /// precedence exists, or was deleted (deleted numbers are never reused).
+    func checkVersionIsFree(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {
         let existing = try await store.versions(of: module)
         if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: version) }) {
             throw .conflict("version \(clash.version) of module \(module) already exists; versions are immutable")
         }
-        let object = try await storage.existingArchive(at: location)
+        if let gone = try await store.tombstones(of: module).first(where: { $0.version.hasSamePrecedence(as: version) }) {
+            throw .conflict("version \(gone.version) of module \(module) was deleted on \(rfc3339(gone.deletedAt)) and cannot be reused; publish a new version")
+        }
+    }
+
+    /// Registers an archive the caller already stored (the `create` route, "bring your own bucket").
+    /// The object is read once, its bytes checked against `expectedSHA256`, and published as the
+    /// registry's own canonical copy: later changes to the user's object never reach a download.
+    /// A storage without a bucket of its own cannot import: then the version references the object,
+    /// whose recorded SHA-256 must equal `expectedSHA256` and is checked again on every download.
+    public func register(
+        existing location: ArchiveLocation, expectedSHA256: String, maximumBytes: Int64, version: Version, of module: ModuleAddress,
+        caller: Principal?, logger: Logger
+    ) async throws(RegistryError) -> ModuleVersionRecord {
+        let grant = try await authorize(caller, .upload, in: module.namespace)
+        try await checkVersionIsFree(version, of: module)
         let name = "s3://\(location.bucket ?? "")/\(location.key)"
+        if let staged = try await storage.importExisting(at: location, expectedSHA256: expectedSHA256, limit: maximumBytes) {
+            let record = try await publish(staged, version: version, of: module, caller: caller, logger: logger)
+            logger.info("imported module version", metadata: ["module": "\(module)", "version": "\(version)", "from": "\(name)"])
+            return record
+        }
+        let object = try await storage.existingArchive(at: location)
         guard let actual = object.sha256 else {
             throw .badRequest("\(name) has no SHA-256 checksum: upload it with a SHA-256 checksum (aws s3api put-object --checksum-algorithm SHA256)")
         }
@@ -211,18 +235,38 @@ public struct RegistryService: Sendable {
         return record
     }
 
-    /// Removes a version (needs `upload`). The row goes first, then the archive.
+    /// Deletes a version (needs `upload`): the row becomes a tombstone that keeps the number
+    /// reserved. No archive is unlinked here (another version may share the bytes, and a publish of
+    /// the same bytes may be under way); `tfreg gc` removes archives no version references.
     public func deleteVersion(_ version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) {
-        try await authorize(caller, .upload, in: module.namespace)
-        guard let removed = try await store.deleteVersion(version, of: module) else {
+        let grant = try await authorize(caller, .upload, in: module.namespace)
+        guard try await store.tombstoneVersion(version, of: module, at: clock.now(), by: grant.identity.value) != nil else {
             throw .notFound("version \(version) of module \(module) not found")
         }
-        if removed.location.bucket == nil {
-            do { try await storage.remove(removed.location) } catch {
-                logger.warning("archive not removed", metadata: ["key": "\(removed.location.key)", "error": "\(error)"])
+        logger.info("deleted module version", metadata: ["module": "\(module)", "version": "\(version)", "by": "\(grant.identity)"])
+    }
+
+    /// Marks a version deprecated (needs `upload`), or with `reason == nil` clears the mark. The
+    /// version stays listed and downloadable.
+    public func deprecate(
+        _ version: Version, of module: ModuleAddress, reason: String?, replacement: String?, caller: Principal?, logger: Logger
+    ) async throws(RegistryError) -> ModuleVersionRecord {
+        let grant = try await authorize(caller, .upload, in: module.namespace)
+        var mark: Deprecation?
+        if let reason {
+            guard reason.utf8.count <= Deprecation.maximumTextLength, (replacement?.utf8.count ?? 0) <= Deprecation.maximumTextLength,
+                !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
+                !(replacement ?? "").unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else {
+                throw .badRequest("reason and replacement must be at most \(Deprecation.maximumTextLength) bytes without control characters")
             }
+            mark = Deprecation(reason: reason, replacement: replacement.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now(), by: grant.identity.value)
         }
-        logger.info("deleted module version", metadata: ["module": "\(module)", "version": "\(version)"])
+        guard let record = try await store.setDeprecation(mark, version: version, of: module) else {
+            throw .notFound("version \(version) of module \(module) not found")
+        }
+        logger.info(mark == nil ? "version undeprecated" : "version deprecated", metadata: ["module": "\(module)", "version": "\(version)", "by": "\(grant.identity)"])
+        return record
     }
 
     // MARK: Grants

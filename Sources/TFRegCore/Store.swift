@@ -21,8 +21,13 @@ public struct ModuleVersionRecord: Sendable, Hashable {
     /// Unix seconds.
     public var publishedAt: Int64
     public var publishedBy: String?
+    /// Set when the version is deprecated: it stays listed and downloadable, with this mark.
+    public var deprecation: Deprecation?
 
-    public init(module: ModuleAddress, version: Version, location: ArchiveLocation, sha256: String, size: Int64, publishedAt: Int64, publishedBy: String? = nil) {
+    public init(
+        module: ModuleAddress, version: Version, location: ArchiveLocation, sha256: String, size: Int64, publishedAt: Int64,
+        publishedBy: String? = nil, deprecation: Deprecation? = nil
+    ) {
         self.module = module
         self.version = version
         self.location = location
@@ -30,6 +35,47 @@ public struct ModuleVersionRecord: Sendable, Hashable {
         self.size = size
         self.publishedAt = publishedAt
         self.publishedBy = publishedBy
+        self.deprecation = deprecation
+    }
+}
+
+/// A version marked as not to be used any more. Terraform resolves even an exact pin through the
+/// versions list and modules have no lock file, so a deprecated version keeps being listed and
+/// served; the mark tells people what to move to.
+public struct Deprecation: Sendable, Hashable {
+    /// Why (may be empty).
+    public var reason: String
+    /// What to use instead: a version or a module source (optional).
+    public var replacement: String?
+    /// Unix seconds.
+    public var at: Int64
+    public var by: String?
+
+    public static let maximumTextLength = 1024
+
+    public init(reason: String, replacement: String?, at: Int64, by: String?) {
+        self.reason = reason
+        self.replacement = replacement
+        self.at = at
+        self.by = by
+    }
+}
+
+/// What is left of a deleted version: its number stays reserved (no other bytes may ever be
+/// published under it), and the record says when and by whom it was deleted.
+public struct VersionTombstone: Sendable, Hashable {
+    public var module: ModuleAddress
+    public var version: Version
+    public var sha256: String
+    public var deletedAt: Int64
+    public var deletedBy: String?
+
+    public init(module: ModuleAddress, version: Version, sha256: String, deletedAt: Int64, deletedBy: String?) {
+        self.module = module
+        self.version = version
+        self.sha256 = sha256
+        self.deletedAt = deletedAt
+        self.deletedBy = deletedBy
     }
 }
 
@@ -56,10 +102,18 @@ public protocol MetadataStore: Sendable {
     func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
     /// Every version in a namespace, or in the whole registry when `namespace` is nil (listing and search).
     func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord]
-    /// Registers a version; `.conflict` if that exact version exists. Atomic.
+    /// Registers a version; `.conflict` if a version of the same precedence (`1.0.0+a` and `1.0.0+b`)
+    /// exists or was ever deleted. The store itself enforces this, atomically: concurrent inserts of
+    /// one precedence have exactly one winner.
     func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError)
-    /// Removes a version; returns the removed record, nil if there was none.
-    func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
+    /// Deletes a version, atomically leaving a tombstone that keeps its precedence reserved; returns
+    /// the removed record, nil if there was none.
+    func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord?
+    /// Tombstones of a module's deleted versions.
+    func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone]
+    /// Sets (or with nil clears) a version's deprecation; returns the updated record, nil if there is
+    /// no such version.
+    func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
 
     func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant?
     func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant]
@@ -113,18 +167,29 @@ public protocol ArchiveStorage: Sendable {
     /// A directory on the local filesystem where uploads are staged (on the same filesystem as the
     /// store's files when the storage is local, so that `put` is a rename).
     var stagingDirectory: String { get }
-    /// Durably stores a staged archive under a key derived from `module`, `version` and its digest,
-    /// and removes the staged file. After it returns the archive survives a crash.
+    /// Durably stores a staged archive under a key derived from its digest (content-addressed). The
+    /// store is write-once: an object already stored under that key is kept, never overwritten (the
+    /// same digest is the same bytes). The staged file stays until `settle`. After it returns the
+    /// archive survives a crash.
     func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation
+    /// Called once the version row that references `location` exists: makes sure the object is
+    /// still there (stores it again from the staged file if a concurrent garbage collection removed
+    /// it as unreferenced), then removes the staged file.
+    func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError)
     /// Removes an archive; a missing one is not an error.
     func remove(_ location: ArchiveLocation) async throws(RegistryError)
-    /// How a client downloads this archive.
-    func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery
+    /// How a client downloads this version's archive. `.upstreamMismatch` when the object is not the
+    /// one recorded (a user's object overwritten after it was registered).
+    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery
     /// Opens a locally stored archive for the signed archive route.
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile
     /// Looks up an archive the user stored themselves (`create`): its recorded checksum and size.
     /// `badRequest` when it does not exist, `forbidden` when the registry may not read it.
     func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive
+    /// Reads an archive the user stored (`create`) once, verifies it against `expectedSHA256`, and
+    /// stages its bytes so the registry publishes its own copy; nil when this storage cannot hold
+    /// copies (an S3 storage without a bucket of its own: the version then references the object).
+    func importExisting(at location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive?
 }
 
 /// An archive found in storage rather than uploaded through the registry ("bring your own bucket"),
@@ -143,6 +208,11 @@ extension ArchiveStorage {
     /// Storage that cannot look up objects it did not write (the local directory) refuses `create`.
     public func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive {
         throw .badRequest("this registry stores archives itself: publish with the upload endpoint instead of create")
+    }
+
+    public func importExisting(at location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        _ = try await existingArchive(at: location)
+        return nil
     }
 }
 

@@ -77,6 +77,13 @@ public struct Version: Sendable, Hashable, CustomStringConvertible, Comparable {
     public var isPrerelease: Bool { !prerelease.isEmpty }
 
     /// Precedence equality (build metadata ignored).
+    /// The version without build metadata: equal for exactly the versions of the same precedence
+    /// (SemVer 2.0.0 §10), so stores can keep it unique.
+    public var precedenceKey: String {
+        guard let plus = description.firstIndex(of: "+") else { return description }
+        return String(description[..<plus])
+    }
+
     public func hasSamePrecedence(as other: Version) -> Bool { !(self < other) && !(other < self) }
 
     public static func < (a: Version, b: Version) -> Bool {

@@ -12,6 +12,13 @@ import TFRegCrypto
 /// | static-token grant (new) | NAMESPACE | `StaticTokenAuth~token:NAME` | as above |
 /// | static token by digest (new) | `StaticToken` | `StaticToken~SHA256HEX` | identifier |
 /// | static token by name (new) | `StaticTokenName` | `token:NAME` | sha256 |
+/// | precedence reservation (new) | NAMESPACE | `ModulePrecedence~NS~NAME~SYSTEM~VERSION-WITHOUT-BUILD` | (none) |
+/// | tombstone of a deleted version (new) | NAMESPACE | `ModuleTombstone~NS~NAME~SYSTEM~VERSION` | version, sha256, deleted_at, deleted_by |
+///
+/// A version is inserted in one transaction with its precedence item (`attribute_not_exists`), so
+/// concurrent `1.0.0+a` / `1.0.0+b` have exactly one winner; a delete removes the version item and
+/// writes the tombstone in one transaction and keeps the precedence item, so the number is never
+/// reused. Neither new item begins with `Module~`, so the replaced tool's queries do not see them.
 ///
 /// Reads within a namespace are Queries (all pages); listing across namespaces and grants by identity
 /// are Scans (administrative, rare).
@@ -40,6 +47,8 @@ public struct DynamoDBMetadataStore: MetadataStore {
 
     static func versionSK(_ m: ModuleAddress, _ v: String) -> String { "Module~\(m.namespace)~\(m.name)~\(m.system)~\(v)" }
     static func modulePrefix(_ m: ModuleAddress) -> String { "Module~\(m.namespace)~\(m.name)~\(m.system)~" }
+    static func precedenceSK(_ m: ModuleAddress, _ v: Version) -> String { "ModulePrecedence~\(m.namespace)~\(m.name)~\(m.system)~\(v.precedenceKey)" }
+    static func tombstoneSK(_ m: ModuleAddress, _ v: String) -> String { "ModuleTombstone~\(m.namespace)~\(m.name)~\(m.system)~\(v)" }
     static func grantSK(_ id: Identity) -> String { id.kind == .iam ? "IAMBearerAuth~\(id.value)" : "StaticTokenAuth~\(id.value)" }
 
     // MARK: Versions
@@ -55,9 +64,13 @@ public struct DynamoDBMetadataStore: MetadataStore {
             sha = Base64.decode(expected).flatMap { $0.count == 32 ? Hex.encode($0) : nil } ?? expected.lowercased()
         }
         let bucket = item["bucket"]?.string.flatMap { $0.isEmpty ? nil : $0 }
+        let deprecation = item["deprecated_at"]?.int.map {
+            Deprecation(reason: item["deprecation_reason"]?.string ?? "", replacement: item["deprecation_replacement"]?.string, at: $0, by: item["deprecated_by"]?.string)
+        }
         return ModuleVersionRecord(
             module: module, version: version, location: ArchiveLocation(bucket: bucket, key: key), sha256: sha,
-            size: item["size"]?.int ?? 0, publishedAt: item["published_at"]?.int ?? 0, publishedBy: item["published_by"]?.string)
+            size: item["size"]?.int ?? 0, publishedAt: item["published_at"]?.int ?? 0, publishedBy: item["published_by"]?.string,
+            deprecation: deprecation)
     }
 
     static func item(_ r: ModuleVersionRecord) -> DynamoDBItem {
@@ -70,6 +83,12 @@ public struct DynamoDBMetadataStore: MetadataStore {
         if let bucket = r.location.bucket { item["bucket"] = .s(bucket) }
         if let digest = Hex.decode(r.sha256), digest.count == 32 { item["expected_checksum"] = .s(Base64.encode(digest)) }
         if let by = r.publishedBy { item["published_by"] = .s(by) }
+        if let d = r.deprecation {
+            item["deprecated_at"] = .n(String(d.at))
+            item["deprecation_reason"] = .s(d.reason)
+            if let x = d.replacement { item["deprecation_replacement"] = .s(x) }
+            if let by = d.by { item["deprecated_by"] = .s(by) }
+        }
         return item
     }
 
@@ -97,20 +116,73 @@ public struct DynamoDBMetadataStore: MetadataStore {
     }
 
     public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
+        let ns = record.module.namespace.value
         do {
-            try await dynamo.putItem(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)"))
+            try await dynamo.transactWrite([
+                .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))], condition: .init("attribute_not_exists(pk)")),
+                .put(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)")),
+            ])
         } catch {
-            if error.kind == .conditionalCheckFailed {
+            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
                 throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
             }
             throw Self.map(error)
         }
     }
 
-    public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
-        try await wrap { () async throws(AWSError) in
-            try await dynamo.deleteItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))])
-        }.flatMap(Self.record)
+    public func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord? {
+        let ns = module.namespace.value
+        let key: DynamoDBItem = ["pk": .s(ns), "sk": .s(Self.versionSK(module, version.description))]
+        guard let existing = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }).flatMap(Self.record) else {
+            return nil
+        }
+        var tombstone: DynamoDBItem = [
+            "pk": .s(ns), "sk": .s(Self.tombstoneSK(module, version.description)), "version": .s(version.description),
+            "sha256": .s(existing.sha256), "deleted_at": .n(String(at)),
+        ]
+        if let by { tombstone["deleted_by"] = .s(by) }
+        do {
+            try await dynamo.transactWrite([
+                .delete(table: table, key: key, condition: .init("attribute_exists(pk)")),
+                .put(table: table, item: tombstone, condition: nil),
+                // Versions the replaced tool wrote have no precedence item: reserve the number now.
+                .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(module, version))], condition: nil),
+            ])
+        } catch {
+            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { return nil }
+            throw Self.map(error)
+        }
+        return existing
+    }
+
+    public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
+        let prefix = Self.tombstoneSK(module, "")
+        return try await wrap { () async throws(AWSError) in
+            try await dynamo.query(table: table, keyCondition: .init(
+                "pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(module.namespace.value), ":prefix": .s(prefix)]))
+        }.compactMap { item in
+            guard let v = item["version"]?.string.flatMap({ try? Version($0) }), let sha = item["sha256"]?.string, let at = item["deleted_at"]?.int else { return nil }
+            return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: item["deleted_by"]?.string)
+        }
+    }
+
+    public func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        guard var record = try await self.version(version, of: module) else { return nil }
+        record.deprecation = deprecation
+        var item = Self.item(record)
+        // Keep attributes this codec does not know (written by the replaced tool) as they are.
+        if let stored = try await wrap({ () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))])
+        }) {
+            for (k, v) in stored where item[k] == nil && !k.hasPrefix("deprecat") { item[k] = v }
+        }
+        do {
+            try await dynamo.putItem(table: table, item: item, condition: .init("attribute_exists(pk)"))
+        } catch {
+            if error.kind == .conditionalCheckFailed { return nil }
+            throw Self.map(error)
+        }
+        return record
     }
 
     // MARK: Grants

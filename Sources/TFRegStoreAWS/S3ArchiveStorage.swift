@@ -6,10 +6,13 @@ import TFRegCrypto
 import Glibc
 #endif
 
-/// `ArchiveStorage` in S3: uploads go to `s3://BUCKET/PREFIX NS/NAME/SYSTEM/VERSION/SHA256.tar.gz` with
-/// S3 verifying and recording their SHA-256; downloads are presigned GETs (the key ends in `.tar.gz`,
-/// which is how Terraform picks the archive type). Archives a user brought (`create`) keep their own
-/// bucket and key and are read with GetObjectAttributes.
+/// `ArchiveStorage` in S3, content-addressed and write-once: archives go to
+/// `s3://BUCKET/PREFIXsha256/HH/SHA256.tar.gz` with `If-None-Match: *` (an existing object is never
+/// replaced) and S3 verifying and recording their SHA-256; downloads are presigned GETs (the key ends
+/// in `.tar.gz`, which is how Terraform picks the archive type). An archive a user brought (`create`)
+/// is read once and imported into the registry's own bucket. Versions the replaced tool registered
+/// (pointing at a user's object) are still served, but only after GetObjectAttributes shows the
+/// recorded SHA-256, and pinned to the object's version id where the bucket is versioned.
 public struct S3ArchiveStorage: ArchiveStorage {
     public let s3: S3Client
     /// The registry's own bucket; nil when it only registers objects users brought (`create`).
@@ -53,22 +56,27 @@ public struct S3ArchiveStorage: ArchiveStorage {
     }
 
     public func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
-        defer { _ = unlink(staged.path) }
         guard let bucket else {
             throw .badRequest("this registry has no archive bucket of its own: upload the archive to S3 and register it with create")
         }
+        guard Grammar.isSHA256Hex(staged.sha256) else { throw .internalError("invalid archive digest") }
         guard let bytes = FileSystemRead.all(staged.path, expected: staged.size) else {
             throw .internalError("staged archive \(staged.path) is unreadable")
         }
-        let key = prefix + "\(module)/\(version)/\(staged.sha256).tar.gz"
+        let key = prefix + "sha256/\(staged.sha256.prefix(2))/\(staged.sha256).tar.gz"
         do {
-            try await s3.putObject(bucket: bucket, key: key, body: bytes)
+            // false: the object exists (same key, same digest, same bytes) and is left as it is.
+            _ = try await s3.putObjectIfAbsent(bucket: bucket, key: key, body: bytes)
         } catch {
             throw Self.map(error, "s3://\(bucket)/\(key)")
         }
-        // The key lives under this registry's own bucket and prefix; `bucket == nil` says so, which
-        // also means deleting the version removes the object.
+        // The key lives under this registry's own bucket and prefix; `bucket == nil` says so.
         return ArchiveLocation(bucket: nil, key: key)
+    }
+
+    /// Nothing in S3 removes unreferenced objects concurrently, so there is nothing to re-check.
+    public func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {
+        _ = unlink(staged.path)
     }
 
     public func remove(_ location: ArchiveLocation) async throws(RegistryError) {
@@ -79,13 +87,67 @@ public struct S3ArchiveStorage: ArchiveStorage {
         }
     }
 
-    public func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
-        guard let b = location.bucket ?? bucket else { throw .notFound("archive not found") }
+    public func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+        let location = record.location
+        guard let userBucket = location.bucket else {
+            guard let bucket else { throw .notFound("archive not found") }
+            do {
+                return .url(try await s3.presignedURL(bucket: bucket, key: location.key, expires: seconds))
+            } catch {
+                throw .unavailable("archive storage (S3)", detail: "presigning: \(error)")
+            }
+        }
+        // A user's object (registered by the replaced tool): its owner can overwrite it at any time,
+        // so it is checked on every download and, where the bucket keeps versions, pinned.
+        let name = "s3://\(userBucket)/\(location.key)"
+        let found: (S3ObjectAttributes, versionId: String?)?
+        do { found = try await s3.objectAttributesAndVersion(bucket: userBucket, key: location.key) } catch { throw Self.map(error, name) }
+        guard let (attributes, versionId) = found else {
+            throw .init(.upstreamMismatch, "the archive of \(record.module) \(record.version) (\(name)) no longer exists", detail: "legacy object missing")
+        }
+        let actual = attributes.checksumSHA256.flatMap { Base64.decode($0) }.flatMap { $0.count == 32 ? Hex.encode($0) : nil }
+        guard let actual, constantTimeEquals(Array(actual.utf8), Array(record.sha256.utf8)) else {
+            throw .init(
+                .upstreamMismatch,
+                "the archive of \(record.module) \(record.version) (\(name)) changed after it was registered: its SHA-256 is not the recorded one, so it is not served",
+                detail: "legacy object checksum \(actual ?? "missing") != recorded \(record.sha256)")
+        }
         do {
-            return .url(try await s3.presignedURL(bucket: b, key: location.key, expires: seconds))
+            if let versionId {
+                return .url(try await s3.presignedURL(bucket: userBucket, key: location.key, versionId: versionId, expires: seconds))
+            }
+            return .url(try await s3.presignedURL(bucket: userBucket, key: location.key, expires: seconds))
         } catch {
             throw .unavailable("archive storage (S3)", detail: "presigning: \(error)")
         }
+    }
+
+    /// Reads a user's object once (`create`), checks it against `expectedSHA256` and S3's own record
+    /// of its checksum, and stages the bytes for import; nil when this registry has no bucket of its
+    /// own to import into (the version then references the user's object, checked on every download).
+    public func importExisting(at location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        guard bucket != nil else { return nil }
+        let existing = try await existingArchive(at: location)
+        let name = "s3://\(location.bucket ?? "")/\(location.key)"
+        guard let recorded = existing.sha256 else {
+            throw .badRequest("\(name) has no SHA-256 checksum: upload it with a SHA-256 checksum (aws s3api put-object --checksum-algorithm SHA256)")
+        }
+        guard recorded == expectedSHA256 else { throw .badRequest("the SHA-256 checksum of \(name) does not match expected_checksum") }
+        guard existing.size <= limit else { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
+        let got: (body: [UInt8], versionId: String?)?
+        do { got = try await s3.getObject(bucket: location.bucket ?? "", key: location.key, limit: limit) } catch {
+            if error.status == 413 { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
+            throw Self.map(error, name)
+        }
+        guard let got else { throw .badRequest("\(name) does not exist") }
+        // The bytes read, not S3's record, decide: an object replaced between the two calls is refused.
+        let digest = Hex.encode(SHA256.hash(got.body))
+        guard digest == expectedSHA256 else { throw .badRequest("the bytes of \(name) do not match expected_checksum (was it overwritten?)") }
+        let path = stagingDirectory + "/import-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
+        guard FileSystemRead.writeExclusive(path, got.body, mode: 0o640) else {
+            throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
+        }
+        return StagedArchive(path: path, size: Int64(got.body.count), sha256: digest)
     }
 
     public func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile {
@@ -125,5 +187,21 @@ enum FileSystemRead {
             done += n
         }
         return out
+    }
+
+    /// Creates `path` (never an existing file), writes `bytes`, fsyncs; false on any failure.
+    static func writeExclusive(_ path: String, _ bytes: [UInt8], mode: mode_t) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + done }, $0.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { _ = unlink(path); return false }
+            done += n
+        }
+        guard fsync(fd) == 0 else { _ = unlink(path); return false }
+        return true
     }
 }

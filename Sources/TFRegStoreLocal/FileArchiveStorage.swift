@@ -4,9 +4,13 @@ import TFRegCore
 import Glibc
 #endif
 
-/// `ArchiveStorage` in a local directory: `<root>/archives/NS/NAME/SYSTEM/VERSION/SHA256.tar.gz`,
-/// staged under `<root>/tmp` on the same filesystem so that storing is an atomic `rename`, with the
-/// file and its directory fsynced. Clients download through the registry's signed archive route.
+/// `ArchiveStorage` in a local directory, content-addressed and write-once:
+/// `<root>/archives/sha256/HH/SHA256.tar.gz` (HH = the digest's first two hex digits), staged under
+/// `<root>/tmp` on the same filesystem. A new archive is `link`ed into place, which fails rather than
+/// replace an existing file, then the directory is fsynced: a stored archive is never overwritten
+/// and never changes. Older registries stored `NS/NAME/SYSTEM/VERSION/SHA256.tar.gz`; those keys are
+/// still served. Nothing is unlinked while serving requests: `collectGarbage` removes what no
+/// version references. Clients download through the registry's signed archive route.
 public struct FileArchiveStorage: ArchiveStorage {
     public let root: String
     public var archivesDirectory: String { root + "/archives" }
@@ -19,9 +23,10 @@ public struct FileArchiveStorage: ArchiveStorage {
         }
     }
 
-    /// The key for an archive: every part comes from a validated address, version and hex digest.
-    static func key(module: ModuleAddress, version: Version, sha256: String) -> String {
-        "\(module)/\(version)/\(sha256).tar.gz"
+    /// The key for an archive: derived from its hex digest only.
+    static func key(sha256: String) -> String? {
+        guard Grammar.isSHA256Hex(sha256) else { return nil }
+        return "sha256/\(sha256.prefix(2))/\(sha256).tar.gz"
     }
 
     /// Keys are read back from the database; check them again before they touch the filesystem.
@@ -32,17 +37,34 @@ public struct FileArchiveStorage: ArchiveStorage {
     }
 
     public func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
-        let key = Self.key(module: module, version: version, sha256: staged.sha256)
+        guard let key = Self.key(sha256: staged.sha256) else { throw .internalError("invalid archive digest") }
+        try store(staged, key: key)
+        return ArchiveLocation(bucket: nil, key: key)
+    }
+
+    /// Links the staged file into place unless the archive exists already (same digest, same bytes).
+    private func store(_ staged: StagedArchive, key: String) throws(RegistryError) {
         let final = archivesDirectory + "/" + key
-        let dir = String(final[..<final.lastIndex(of: "/")!])
+        let dir = String(final[..<(final.lastIndex(of: "/") ?? final.endIndex)])
         try FileSystem.makeDirectories(dir, mode: 0o750)
-        guard rename(staged.path, final) == 0 else {
+        if link(staged.path, final) != 0 {
             let e = errno
-            _ = unlink(staged.path)
-            throw .unavailable("archive storage", detail: "rename to \(final): errno \(e)")
+            guard e == EEXIST else { throw .unavailable("archive storage", detail: "link to \(final): errno \(e)") }
+            var st = stat()
+            guard stat(final, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == staged.size else {
+                throw .init(.internalError, "archive storage is inconsistent", detail: "\(final) exists with another size")
+            }
+            // In use again: a garbage collection's grace period starts over.
+            _ = utimensat(AT_FDCWD, final, nil, 0)
+            return
         }
         try FileSystem.fsyncDirectory(dir)
-        return ArchiveLocation(bucket: nil, key: key)
+    }
+
+    public func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {
+        defer { _ = unlink(staged.path) }
+        guard location.bucket == nil, Self.isSafeKey(location.key), !FileSystem.exists(archivesDirectory + "/" + location.key) else { return }
+        try store(staged, key: location.key)
     }
 
     public func remove(_ location: ArchiveLocation) async throws(RegistryError) {
@@ -53,7 +75,7 @@ public struct FileArchiveStorage: ArchiveStorage {
         }
     }
 
-    public func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+    public func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
         .servedByRegistry
     }
 
@@ -67,6 +89,67 @@ public struct FileArchiveStorage: ArchiveStorage {
             throw .init(.notFound, "archive not found", detail: "missing file \(path)")
         }
         return LocalArchiveFile(path: path, size: Int64(st.st_size))
+    }
+
+    // MARK: Hygiene
+
+    /// Removes staged uploads (`tmp/*.partial`, `tmp/*.canonical`) older than `olderThan` seconds:
+    /// what a killed process left behind. Returns the names removed.
+    @discardableResult
+    public func removeStaleStaging(olderThan seconds: Int64, now: Int64) -> [String] {
+        var removed: [String] = []
+        for name in FileSystem.list(stagingDirectory) where name.hasSuffix(".partial") || name.hasSuffix(".canonical") {
+            let path = stagingDirectory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_mtim.tv_sec) < now - seconds else { continue }
+            if unlink(path) == 0 { removed.append(name) }
+        }
+        return removed
+    }
+
+    /// An archive file no version references.
+    public struct Unreferenced: Sendable, Equatable {
+        public let key: String
+        public let size: Int64
+    }
+
+    /// Archive files whose keys are not in `referenced` and that are older than `graceSeconds` (a
+    /// publish links the file before it inserts the row that references it).
+    public func unreferencedArchives(referenced: Set<String>, graceSeconds: Int64, now: Int64) -> [Unreferenced] {
+        var out: [Unreferenced] = []
+        func walk(_ relative: String, depth: Int) {
+            guard depth < 8 else { return }
+            let dir = relative.isEmpty ? archivesDirectory : archivesDirectory + "/" + relative
+            for name in FileSystem.list(dir) {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                var st = stat()
+                guard lstat(dir + "/" + name, &st) == 0 else { continue }
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: walk(rel, depth: depth + 1)
+                case S_IFREG where name.hasSuffix(".tar.gz") && !referenced.contains(rel) && Int64(st.st_mtim.tv_sec) < now - graceSeconds:
+                    out.append(Unreferenced(key: rel, size: Int64(st.st_size)))
+                default: break
+                }
+            }
+        }
+        walk("", depth: 0)
+        return out.sorted { $0.key < $1.key }
+    }
+
+    /// Removes one unreferenced archive without racing a publish of the same bytes: the file is
+    /// first renamed aside, then `stillReferenced` is asked again; if a version now references it,
+    /// it is put back (and a publish that found it missing meanwhile has already re-linked its own
+    /// copy, see `settle`). Returns true when the file was removed.
+    public func removeUnreferenced(_ key: String, stillReferenced: () async throws(RegistryError) -> Bool) async throws(RegistryError) -> Bool {
+        guard Self.isSafeKey(key) else { return false }
+        let path = archivesDirectory + "/" + key
+        let aside = path + ".gc-\(getpid())"
+        guard rename(path, aside) == 0 else { return false }
+        if try await stillReferenced() {
+            _ = rename(aside, path)
+            return false
+        }
+        return unlink(aside) == 0
     }
 }
 
@@ -87,6 +170,20 @@ public enum FileSystem {
         guard fd >= 0 else { throw .unavailable("storage", detail: "open \(path): errno \(errno)") }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw .unavailable("storage", detail: "fsync \(path): errno \(errno)") }
+    }
+
+    /// The names in a directory (without "." and ".."); empty when it cannot be read.
+    public static func list(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
     }
 
     public static func exists(_ path: String) -> Bool {

@@ -35,7 +35,7 @@ public enum LocalBackup {
             }
             let from = dataDirectory + "/archives/" + record.location.key
             guard FileSystem.exists(from) else {
-                _ = try await snapshot.deleteVersion(record.version, of: record.module)
+                try await snapshot.dropFromSnapshot(record.version, of: record.module)
                 report.dropped.append("\(record.module) \(record.version)")
                 continue
             }

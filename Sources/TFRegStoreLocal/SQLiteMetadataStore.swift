@@ -27,7 +27,29 @@ public final class SQLiteMetadataStore: MetadataStore {
         CREATE TABLE static_tokens (
             identity TEXT PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL
         ) WITHOUT ROWID;
+        """,
+        // 2: deprecation marks; tombstones of deleted versions; one row per precedence (the version
+        // without build metadata), kept after a delete, so that the store itself refuses a second
+        // `1.0.0+b` and any reuse of a deleted number. Existing duplicates (possible before this
+        // migration) keep their rows; the first precedence row wins.
         """
+        ALTER TABLE module_versions ADD COLUMN deprecated_at INTEGER;
+        ALTER TABLE module_versions ADD COLUMN deprecated_by TEXT;
+        ALTER TABLE module_versions ADD COLUMN deprecation_reason TEXT;
+        ALTER TABLE module_versions ADD COLUMN deprecation_replacement TEXT;
+        CREATE TABLE version_tombstones (
+            namespace TEXT NOT NULL, name TEXT NOT NULL, system TEXT NOT NULL, version TEXT NOT NULL,
+            sha256 TEXT NOT NULL, deleted_at INTEGER NOT NULL, deleted_by TEXT,
+            PRIMARY KEY (namespace, name, system, version)
+        ) WITHOUT ROWID;
+        CREATE TABLE version_precedences (
+            namespace TEXT NOT NULL, name TEXT NOT NULL, system TEXT NOT NULL, precedence TEXT NOT NULL,
+            PRIMARY KEY (namespace, name, system, precedence)
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO version_precedences (namespace, name, system, precedence)
+            SELECT namespace, name, system, CASE WHEN instr(version, '+') > 0 THEN substr(version, 1, instr(version, '+') - 1) ELSE version END
+            FROM module_versions;
+        """,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
@@ -89,17 +111,21 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     // MARK: Versions
 
-    private static let versionColumns = "namespace, name, system, version, bucket, key, sha256, size, published_at, published_by"
+    private static let versionColumns =
+        "namespace, name, system, version, bucket, key, sha256, size, published_at, published_by, deprecated_at, deprecated_by, deprecation_reason, deprecation_replacement"
 
     private static func record(_ row: SQLRow) -> ModuleVersionRecord? {
-        guard row.count == 10, let ns = row[0].string, let name = row[1].string, let sys = row[2].string,
+        guard row.count == 14, let ns = row[0].string, let name = row[1].string, let sys = row[2].string,
             let v = row[3].string, let key = row[5].string, let sha = row[6].string, let size = row[7].int,
             let at = row[8].int,
             let module = try? ModuleAddress(namespace: ns, name: name, system: sys), let version = try? Version(v)
         else { return nil }
+        let deprecation = row[10].int.map {
+            Deprecation(reason: row[12].string ?? "", replacement: row[13].string, at: $0, by: row[11].string)
+        }
         return ModuleVersionRecord(
             module: module, version: version, location: ArchiveLocation(bucket: row[4].string, key: key),
-            sha256: sha, size: size, publishedAt: at, publishedBy: row[9].string)
+            sha256: sha, size: size, publishedAt: at, publishedBy: row[9].string, deprecation: deprecation)
     }
 
     public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
@@ -142,10 +168,17 @@ public final class SQLiteMetadataStore: MetadataStore {
             .text(r.module.namespace.value), .text(r.module.name), .text(r.module.system), .text(r.version.description),
             r.location.bucket.map(SQLValue.text) ?? .null, .text(r.location.key), .text(r.sha256), .integer(r.size),
             .integer(r.publishedAt), r.publishedBy.map(SQLValue.text) ?? .null,
+            r.deprecation.map { .integer($0.at) } ?? .null, r.deprecation?.by.map(SQLValue.text) ?? .null,
+            r.deprecation.map { .text($0.reason) } ?? .null, r.deprecation?.replacement.map(SQLValue.text) ?? .null,
         ]
+        let precedence: [SQLValue] = [.text(r.module.namespace.value), .text(r.module.name), .text(r.module.system), .text(r.version.precedenceKey)]
         do {
             try await connection.run { db throws(SQLiteError) in
-                _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?)", params)
+                try db.transaction { () throws(SQLiteError) in
+                    // The precedence row is the lock: a second `1.0.0+b`, or a deleted number, fails here.
+                    _ = try db.query("INSERT INTO version_precedences (namespace, name, system, precedence) VALUES (?,?,?,?)", precedence)
+                    _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params)
+                }
             }
         } catch {
             if error.isConstraint { throw .conflict("version \(r.version) of module \(r.module) already exists; versions are immutable") }
@@ -153,16 +186,64 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord? {
         defer { cache?.invalidate() }
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> ModuleVersionRecord? in
-                let existing = try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params).first.flatMap(Self.record)
-                if existing != nil {
-                    try db.query("DELETE FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params)
+                let where_ = "WHERE namespace = ? AND name = ? AND system = ? AND version = ?"
+                guard let existing = try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", params).first.flatMap(Self.record) else {
+                    return nil
                 }
+                try db.query("DELETE FROM module_versions \(where_)", params)
+                try db.query(
+                    "INSERT OR REPLACE INTO version_tombstones (namespace, name, system, version, sha256, deleted_at, deleted_by) VALUES (?,?,?,?,?,?,?)",
+                    params + [.text(existing.sha256), .integer(at), by.map(SQLValue.text) ?? .null])
                 return existing
+            }
+        }
+    }
+
+    /// Removes a version row outright, with its precedence reservation: only for a backup's own
+    /// snapshot, where a row whose archive could not be copied must not exist at all.
+    func dropFromSnapshot(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {
+        let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
+        let v = version.description, p = version.precedenceKey
+        try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                try db.query("DELETE FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params + [.text(v)])
+                try db.query("DELETE FROM version_precedences WHERE namespace = ? AND name = ? AND system = ? AND precedence = ?", params + [.text(p)])
+            }
+        }
+    }
+
+    public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
+        let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT version, sha256, deleted_at, deleted_by FROM version_tombstones WHERE namespace = ? AND name = ? AND system = ?", params)
+                .compactMap { row in
+                    guard row.count == 4, let v = row[0].string.flatMap({ try? Version($0) }), let sha = row[1].string, let at = row[2].int else { return nil }
+                    return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: row[3].string)
+                }
+        }
+    }
+
+    public func setDeprecation(_ d: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        defer { cache?.invalidate() }
+        let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
+        let values: [SQLValue] = [
+            d.map { .integer($0.at) } ?? .null, d?.by.map(SQLValue.text) ?? .null, d.map { .text($0.reason) } ?? .null,
+            d?.replacement.map(SQLValue.text) ?? .null,
+        ]
+        return try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) -> ModuleVersionRecord? in
+                let where_ = "WHERE namespace = ?5 AND name = ?6 AND system = ?7 AND version = ?8"
+                try db.query(
+                    "UPDATE module_versions SET deprecated_at = ?1, deprecated_by = ?2, deprecation_reason = ?3, deprecation_replacement = ?4 \(where_)",
+                    values + key)
+                guard db.changes > 0 else { return nil }
+                return try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", [.null, .null, .null, .null] + key)
+                    .first.flatMap(Self.record)
             }
         }
     }

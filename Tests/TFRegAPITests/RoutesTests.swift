@@ -32,7 +32,9 @@ import Testing
         let dl = await h.send("GET", "/v1/modules/acme/vpc/aws/1.2.0/download", token: rw)
         #expect(dl.status == 204)
         let location = try #require(dl.header("x-terraform-get"))
-        #expect(location.hasPrefix("https://registry.test:8443/v1/archives/acme/vpc/aws/1.2.0.tar.gz?expires="))
+        // The link names the digest it was issued for.
+        let digest = try #require(await h.store.version(try Version("1.2.0"), of: try ModuleAddress(namespace: "acme", name: "vpc", system: "aws"))?.sha256)
+        #expect(location.hasPrefix("https://registry.test:8443/v1/archives/acme/vpc/aws/1.2.0/\(digest).tar.gz?expires="))
         let target = String(location.dropFirst("https://registry.test:8443".count))
 
         // The archive URL works without any token, for HEAD and GET, and serves the published bytes.
@@ -59,8 +61,15 @@ import Testing
         #expect(await h.send("GET", target).status == 200)
 
         // Moved to another version: the signature covers the path.
-        let moved = target.replacingOccurrences("1.0.0.tar.gz", "1.1.0.tar.gz")
+        let moved = target.replacingOccurrences("/1.0.0/", "/1.1.0/")
+        #expect(moved != target)
         #expect(await h.send("GET", moved).status == 403)
+        // Another digest under the same version: the signature covers it too.
+        let path = String(target.split(separator: "?")[0])
+        let otherDigest = String(repeating: "0", count: 64)
+        let swapped = target.replacingOccurrences(String(path.suffix(71)), otherDigest + ".tar.gz")
+        #expect(swapped != target)
+        #expect(await h.send("GET", swapped).status == 403)
         // Extended expiry.
         let parts = target.split(separator: "?")[1].split(separator: "&")
         let expires = Int(parts[0].dropFirst("expires=".count))!
@@ -129,18 +138,53 @@ import Testing
         #expect(await h.send("GET", "/v1/modules").status == 401)
     }
 
-    @Test func deleteNeedsUploadAndRemovesArchive() async throws {
+    @Test func deleteLeavesATombstoneAndNeverFreesTheNumber() async throws {
         let h = try APIHarness()
         let rw = try await h.token("rw", Permissions(download: true, upload: true))
         let ro = try await h.token("ro", Permissions(download: true))
         #expect(try await h.publish("1.0.0", token: rw).status == 201)
         #expect(h.filesUnder("archives").count == 1)
+        let link = try #require(await h.send("GET", "/v1/modules/acme/vpc/aws/1.0.0/download", token: rw).header("x-terraform-get"))
         #expect(await h.send("DELETE", "/v1/modules/acme/vpc/aws/1.0.0", token: ro).status == 403)
         #expect(await h.send("DELETE", "/v1/modules/acme/vpc/aws/1.0.0", token: rw).status == 204)
         #expect(await h.send("DELETE", "/v1/modules/acme/vpc/aws/1.0.0", token: rw).status == 404)
-        #expect(h.filesUnder("archives").isEmpty)
-        // The version can be published again after deletion.
-        #expect(try await h.publish("1.0.0", token: rw).status == 201)
+        // A link issued before the delete no longer serves anything.
+        #expect(await h.send("GET", String(link.dropFirst("https://registry.test:8443".count))).status == 404)
+        // The number stays reserved, also with other build metadata; other code is refused.
+        for v in ["1.0.0", "1.0.0+rebuilt"] {
+            let again = try await h.publish(v, token: rw, body: try APIHarness.moduleArchive("output \"other\" { value = 2 }\n"))
+            #expect(again.status == 409)
+            #expect(again.text.contains("1.0.0 of module acme/vpc/aws was deleted on") && again.text.contains("cannot be reused"), "\(again.text)")
+        }
+        // Nothing was unlinked by the request: the archive waits for gc.
+        #expect(h.filesUnder("archives").count == 1)
+        #expect(try await h.publish("1.0.1", token: rw).status == 201)
+    }
+
+    @Test func deprecatedVersionsStayListedAndDownloadable() async throws {
+        let h = try APIHarness()
+        let rw = try await h.token("rw", Permissions(download: true, upload: true))
+        let ro = try await h.token("ro", Permissions(download: true))
+        for v in ["1.0.0", "1.1.0"] { #expect(try await h.publish(v, token: rw).status == 201) }
+        let body = Array(#"{"reason":"CVE-2026-0001 in the security group rules","replacement":"1.1.0"}"#.utf8)
+        let json = [(name: "Content-Type", value: "application/json")]
+        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: ro, headers: json, body: body).status == 403)
+        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", headers: json, body: body).status == 401)
+        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: Array(#"{"reason":1}"#.utf8)).status == 400)
+        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: Array(#"{"reason":"x","extra":1}"#.utf8)).status == 400)
+        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/9.0.0/deprecate", token: rw, headers: json, body: body).status == 404)
+        let marked = await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: body)
+        #expect(marked.status == 200 && marked.text.contains(#""deprecation":{"reason":"CVE-2026-0001 in the security group rules","replacement":"1.1.0""#), "\(marked.text)")
+        // Still listed (Terraform resolves even exact pins through this list) and downloadable.
+        let versions = await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: ro)
+        #expect(versions.text.contains(#"{"version":"1.1.0"}"#))
+        #expect(versions.text.contains(#"{"version":"1.0.0","deprecation":{"reason":"CVE-2026-0001"#), "\(versions.text)")
+        #expect(await h.send("GET", "/v1/modules/acme/vpc/aws/1.0.0/download", token: ro).status == 204)
+        let detail = await h.send("GET", "/v1/modules/acme/vpc/aws/1.0.0", token: ro)
+        #expect(detail.text.contains(#""deprecation":{"#))
+        // Cleared again.
+        #expect(await h.send("DELETE", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw).status == 200)
+        #expect(!(await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: ro).text.contains("deprecation")))
     }
 }
 

@@ -8,8 +8,9 @@ struct NullStorage: ArchiveStorage {
     func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
         ArchiveLocation(key: "\(module)/\(version)/\(staged.sha256).tar.gz")
     }
+    func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {}
     func remove(_ location: ArchiveLocation) async throws(RegistryError) {}
-    func delivery(for location: ArchiveLocation, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { .url("https://example.com/\(location.key)") }
+    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { .url("https://example.com/\(record.location.key)") }
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw .notFound("x") }
 }
 

@@ -1,4 +1,7 @@
+import Logging
+import Synchronization
 import TFRegCore
+import TFRegCrypto
 import TFRegTesting
 import Testing
 @testable import TFRegStoreLocal
@@ -46,7 +49,7 @@ import Glibc
         #expect(try await server.staticTokenIdentity(hash: digest) == nil)
         #expect(try await server.grant(for: id, in: ns) == nil)
         // And the server's own writes invalidate its own cache.
-        _ = try await server.deleteVersion(try Version("1.0.0"), of: m)
+        _ = try await server.tombstoneVersion(try Version("1.0.0"), of: m, at: 1, by: nil)
         #expect(try await server.versions(of: m).isEmpty)
     }
 
@@ -75,25 +78,149 @@ import Glibc
     }
 }
 
+struct AcceptAnything: ArchiveInspector {
+    func inspect(path: String) throws(RegistryError) {}
+}
+
 @Suite final class FileArchiveStorageTests {
     let dir = TemporaryDirectory()
     deinit { dir.remove() }
 
-    @Test func putMovesAtomicallyAndRemoveDeletes() async throws {
-        let storage = try FileArchiveStorage(root: dir.path + "/data")
-        let staged = storage.stagingDirectory + "/upload-1.partial"
-        let fd = open(staged, O_WRONLY | O_CREAT, 0o640)
-        _ = write(fd, "abc", 3)
+    func stage(_ storage: FileArchiveStorage, _ name: String, _ bytes: String) -> StagedArchive {
+        let path = storage.stagingDirectory + "/" + name
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o640)
+        _ = write(fd, bytes, bytes.utf8.count)
         close(fd)
+        return StagedArchive(path: path, size: Int64(bytes.utf8.count), sha256: Hex.encode(SHA256.hash(Array(bytes.utf8))))
+    }
+
+    @Test func contentAddressedWriteOnceAndSettle() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/data")
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
-        let loc = try await storage.put(StagedArchive(path: staged, size: 3, sha256: String(repeating: "f", count: 64)), module: m, version: try Version("1.0.0+b.1"))
-        #expect(loc.key == "ns/n/aws/1.0.0+b.1/" + String(repeating: "f", count: 64) + ".tar.gz")
-        #expect(!FileSystem.exists(staged))
-        let file = try await storage.localFile(for: loc)
-        #expect(file.size == 3)
+        let staged = stage(storage, "upload-1.partial", "abc")
+        let loc = try await storage.put(staged, module: m, version: try Version("1.0.0+b.1"))
+        #expect(loc.key == "sha256/\(staged.sha256.prefix(2))/\(staged.sha256).tar.gz")
+        #expect(FileSystem.exists(staged.path), "the staged file stays until settle")
+        try await storage.settle(staged, at: loc)
+        #expect(!FileSystem.exists(staged.path))
+        #expect(try await storage.localFile(for: loc).size == 3)
+        // Write-once: a second put under the same key never replaces the file, even with other bytes
+        // claiming the same digest.
+        let liar = StagedArchive(path: stage(storage, "upload-2.partial", "xyz").path, size: 3, sha256: staged.sha256)
+        _ = try await storage.put(liar, module: m, version: try Version("2.0.0"))
+        #expect(FileSystem.read(storage.archivesDirectory + "/" + loc.key) == Array("abc".utf8))
+        // settle puts the archive back when a concurrent gc removed it before the row appeared.
+        let again = stage(storage, "upload-3.partial", "abc")
+        _ = try await storage.put(again, module: m, version: try Version("3.0.0"))
         try await storage.remove(loc)
-        await #expect(throws: RegistryError.notFound("")) { try await storage.localFile(for: loc) }
-        try await storage.remove(loc)  // idempotent
+        try await storage.settle(again, at: loc)
+        #expect(FileSystem.read(storage.archivesDirectory + "/" + loc.key) == Array("abc".utf8))
+        #expect(!FileSystem.exists(again.path))
+    }
+
+    @Test func garbageCollectionRemovesOnlyWhatNoVersionReferences() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/gc")
+        let store = InMemoryMetadataStore()
+        let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
+        func publish(_ v: String, _ bytes: String) async throws -> ArchiveLocation {
+            let s = stage(storage, "upload-\(v).partial", bytes)
+            let loc = try await storage.put(s, module: m, version: try Version(v))
+            try await store.insertVersion(ModuleVersionRecord(module: m, version: try Version(v), location: loc, sha256: s.sha256, size: s.size, publishedAt: 0))
+            try await storage.settle(s, at: loc)
+            return loc
+        }
+        let kept = try await publish("1.0.0", "kept")
+        let gone = try await publish("2.0.0", "gone")
+        _ = try await store.tombstoneVersion(try Version("2.0.0"), of: m, at: 1, by: nil)
+        var old = [timespec(tv_sec: 1000, tv_nsec: 0), timespec(tv_sec: 1000, tv_nsec: 0)]
+        _ = utimensat(AT_FDCWD, storage.archivesDirectory + "/" + gone.key, &old, 0)
+        // A stale upload left by a killed process, and a fresh one that is still being written.
+        let stale = stage(storage, "upload-stale.partial", "x").path
+        _ = utimensat(AT_FDCWD, stale, &old, 0)
+        let fresh = stage(storage, "upload-fresh.partial", "y").path
+        let now = Int64(time(nil))
+        let dry = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 600, stagingGraceSeconds: 600, now: now, dryRun: true)
+        #expect(dry.unreferenced.map(\.key) == [gone.key] && dry.removedArchives == 0)
+        #expect(FileSystem.exists(storage.archivesDirectory + "/" + gone.key) && FileSystem.exists(stale))
+        let report = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 600, stagingGraceSeconds: 600, now: now, dryRun: false)
+        #expect(report.removedArchives == 1 && report.removedBytes == 4 && report.staleStaging == ["upload-stale.partial"])
+        #expect(!FileSystem.exists(storage.archivesDirectory + "/" + gone.key) && !FileSystem.exists(stale))
+        #expect(FileSystem.exists(storage.archivesDirectory + "/" + kept.key) && FileSystem.exists(fresh))
+        // Referenced again between listing and removal: put back.
+        let moved = try await storage.removeUnreferenced(kept.key) { () throws(RegistryError) -> Bool in true }
+        #expect(!moved && FileSystem.exists(storage.archivesDirectory + "/" + kept.key))
+    }
+
+    /// The race the review reproduced (2 of ~280 rounds): a delete racing a publish of identical bytes
+    /// left a listed version whose archive was gone. Now, with a gc running in the same rounds (and no
+    /// grace period, to make the race as likely as possible): never a listed version without its file.
+    /// (The window is narrow; `gcBetweenPutAndInsertCannotLoseTheArchive` forces it deterministically.)
+    @Test func deletePublishAndGCRaceNeverLoseAnArchive() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/race")
+        let store = try SQLiteMetadataStore(path: dir.path + "/race.db")
+        let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
+        let service = RegistryService(store: store, storage: storage, inspector: AcceptAnything())
+        let principal = Principal(identity: try Identity.token(named: "t"))
+        try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
+        let logger = Logger(label: "race")
+        func staged(_ i: Int) -> StagedArchive { stage(storage, "upload-\(i).partial", "identical bytes in every round") }
+        _ = try await service.publish(staged(0), version: try Version("1.0.0"), of: m, caller: principal, logger: logger)
+        for round in 1...500 {
+            let previous = try Version("1.0.\(round - 1)"), next = try Version("1.0.\(round)")
+            let s = staged(round)
+            async let deleted: Void = service.deleteVersion(previous, of: m, caller: principal, logger: logger)
+            async let published = service.publish(s, version: next, of: m, caller: principal, logger: logger)
+            async let collected = LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: -1, now: Int64(time(nil)), dryRun: false)
+            _ = try await (deleted, published, collected)
+            for r in try await store.allVersions(in: nil) {
+                #expect(FileSystem.exists(storage.archivesDirectory + "/" + r.location.key), "round \(round): \(r.version) is listed without its archive")
+            }
+        }
+        #expect(try await store.versions(of: m).map(\.version.description) == ["1.0.500"])
+    }
+
+    /// The same race, forced: a gc runs exactly between the publish's `put` (which found the bytes
+    /// already stored for a deleted version) and its row insert. Without `settle` re-linking, the new
+    /// version would be listed without an archive.
+    @Test func gcBetweenPutAndInsertCannotLoseTheArchive() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/forced")
+        let store = try SQLiteMetadataStore(path: dir.path + "/forced.db")
+        let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
+        let hooked = HookedStorage(inner: storage) {
+            let report = try? await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: -1, now: Int64(time(nil)), dryRun: false)
+            precondition(report?.removedArchives == 1, "the forced gc must remove the deleted version's copy")
+        }
+        let service = RegistryService(store: store, storage: hooked, inspector: AcceptAnything())
+        let principal = Principal(identity: try Identity.token(named: "t"))
+        try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
+        let logger = Logger(label: "forced")
+        let plain = RegistryService(store: store, storage: storage, inspector: AcceptAnything())
+        _ = try await plain.publish(stage(storage, "a.partial", "same bytes"), version: try Version("1.0.0"), of: m, caller: principal, logger: logger)
+        try await plain.deleteVersion(try Version("1.0.0"), of: m, caller: principal, logger: logger)
+        let r = try await service.publish(stage(storage, "b.partial", "same bytes"), version: try Version("1.0.1"), of: m, caller: principal, logger: logger)
+        #expect(hooked.calls.withLock { $0 } == 1)
+        #expect(FileSystem.exists(storage.archivesDirectory + "/" + r.location.key), "1.0.1 is listed without its archive")
+    }
+
+    /// Concurrent uploads of 1.0.0+b0 … 1.0.0+b19 registered 2–4 releases; the store now has exactly one winner.
+    @Test func concurrentBuildMetadataHasExactlyOneWinner() async throws {
+        let store = try SQLiteMetadataStore(path: dir.path + "/builds.db")
+        for round in 0..<25 {
+            let m = try ModuleAddress(namespace: "ns", name: "r\(round)", system: "aws")
+            let results = await withTaskGroup(of: Bool.self) { group in
+                for b in 0..<20 {
+                    group.addTask {
+                        let r = ModuleVersionRecord(module: m, version: try! Version("1.0.0+b\(b)"), location: ArchiveLocation(key: "k\(b)"), sha256: "s", size: 1, publishedAt: 0)
+                        do { try await store.insertVersion(r); return true } catch { return false }
+                    }
+                }
+                var wins = 0
+                for await ok in group where ok { wins += 1 }
+                return wins
+            }
+            #expect(results == 1, "round \(round): \(results) winners")
+            #expect(try await store.versions(of: m).count == 1)
+        }
     }
 
     @Test(arguments: ["../../etc/passwd", "/etc/passwd", "a/../b", "a//b", "", "a/./b", "a\\b", "x y"])
@@ -102,4 +229,26 @@ import Glibc
         #expect(!FileArchiveStorage.isSafeKey(key))
         await #expect(throws: RegistryError.notFound("")) { try await storage.localFile(for: ArchiveLocation(key: key)) }
     }
+}
+
+/// Runs `afterPut` between `put` and the caller's next step, to force an interleaving.
+final class HookedStorage: ArchiveStorage, @unchecked Sendable {
+    let inner: FileArchiveStorage
+    let afterPut: @Sendable () async -> Void
+    let calls = Mutex(0)
+    init(inner: FileArchiveStorage, afterPut: @escaping @Sendable () async -> Void) {
+        self.inner = inner
+        self.afterPut = afterPut
+    }
+    var stagingDirectory: String { inner.stagingDirectory }
+    func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
+        let l = try await inner.put(staged, module: module, version: version)
+        calls.withLock { $0 += 1 }
+        await afterPut()
+        return l
+    }
+    func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) { try await inner.settle(staged, at: location) }
+    func remove(_ location: ArchiveLocation) async throws(RegistryError) { try await inner.remove(location) }
+    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { try await inner.delivery(for: record, expiresIn: seconds) }
+    func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { try await inner.localFile(for: location) }
 }

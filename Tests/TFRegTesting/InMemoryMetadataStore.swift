@@ -5,6 +5,8 @@ public actor InMemoryMetadataStore: MetadataStore {
     var versions: [String: ModuleVersionRecord] = [:]
     var grantsByKey: [String: Grant] = [:]
     var tokens: [String: Identity] = [:]
+    var precedences: Set<String> = []
+    var tombstoneList: [VersionTombstone] = []
     /// When set, every call fails with `.unavailable` (a backend that is down).
     public var isDown = false
 
@@ -36,13 +38,32 @@ public actor InMemoryMetadataStore: MetadataStore {
     public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
         try check()
         let k = Self.key(record.module, record.version.description)
-        guard versions[k] == nil else { throw .conflict("exists") }
+        let p = Self.key(record.module, record.version.precedenceKey)
+        guard versions[k] == nil, !precedences.contains(p) else { throw .conflict("exists") }
+        precedences.insert(p)
         versions[k] = record
     }
 
-    public func deleteVersion(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord? {
         try check()
-        return versions.removeValue(forKey: Self.key(module, version.description))
+        guard let removed = versions.removeValue(forKey: Self.key(module, version.description)) else { return nil }
+        precedences.insert(Self.key(module, version.precedenceKey))
+        tombstoneList.append(VersionTombstone(module: module, version: version, sha256: removed.sha256, deletedAt: at, deletedBy: by))
+        return removed
+    }
+
+    public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
+        try check()
+        return tombstoneList.filter { $0.module == module }
+    }
+
+    public func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+        try check()
+        let k = Self.key(module, version.description)
+        guard var r = versions[k] else { return nil }
+        r.deprecation = deprecation
+        versions[k] = r
+        return r
     }
 
     public func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant? {

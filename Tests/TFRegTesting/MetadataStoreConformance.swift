@@ -48,10 +48,40 @@ public enum MetadataStoreConformance {
         try await expect(store.allVersions(in: try Namespace("conf")).count == 3, "allVersions(in:) covers the namespace")
         try await expect(store.allVersions(in: try Namespace("nothing")).isEmpty, "allVersions(in:) of an empty namespace")
         try await expect(store.allVersions(in: nil).count >= 3, "allVersions(in: nil) covers everything")
-        let removed = try await store.deleteVersion(try Version("1.0.0"), of: m)
-        try expect(removed?.version.description == "1.0.0", "deleteVersion returns the removed record")
-        try await expect(store.deleteVersion(try Version("1.0.0"), of: m) == nil, "deleting twice returns nil")
+        // Build metadata does not make a new version: the store itself refuses a second 1.0.0.
+        do {
+            try await store.insertVersion(record(m, "1.0.0+build.2"))
+            throw ConformanceFailure("inserting a version of an existing precedence must fail")
+        } catch let e as RegistryError {
+            try expect(e.code == .conflict, "same-precedence insert must be .conflict, got \(e.code)")
+        }
+        // Deprecation: set, read back in every listing, cleared.
+        let mark = Deprecation(reason: "use 1.1.0: CVE-2026-1", replacement: "1.1.0", at: 77, by: "token:t")
+        let marked = try await store.setDeprecation(mark, version: try Version("1.0.0"), of: m)
+        try expect(marked?.deprecation == mark, "setDeprecation returns the marked record")
+        try await expect(store.version(try Version("1.0.0"), of: m)?.deprecation == mark, "version(_:of:) carries the deprecation")
+        try await expect(store.versions(of: m).first { $0.version.description == "1.0.0" }?.deprecation == mark, "versions(of:) carries the deprecation")
+        try await expect(store.allVersions(in: try Namespace("conf")).first { $0.version.description == "1.0.0" }?.deprecation == mark, "allVersions carries the deprecation")
+        try await expect(store.setDeprecation(nil, version: try Version("1.0.0"), of: m)?.deprecation == nil, "a deprecation can be cleared")
+        try await expect(store.setDeprecation(mark, version: try Version("9.9.9"), of: m) == nil, "deprecating an unknown version is nil")
+        // Delete leaves a tombstone that keeps the number (and its precedence) reserved.
+        let removed = try await store.tombstoneVersion(try Version("1.0.0"), of: m, at: 99, by: "token:t")
+        try expect(removed?.version.description == "1.0.0", "tombstoneVersion returns the removed record")
+        try await expect(store.tombstoneVersion(try Version("1.0.0"), of: m, at: 100, by: nil) == nil, "deleting twice returns nil")
         try await expect(store.versions(of: m).map(\.version.description) == ["1.1.0-rc.1"], "deleted version is gone")
+        try await expect(store.version(try Version("1.0.0"), of: m) == nil, "deleted version is not found")
+        let stones = try await store.tombstones(of: m)
+        try expect(stones.map(\.version.description) == ["1.0.0"] && stones.first?.deletedAt == 99 && stones.first?.deletedBy == "token:t",
+            "the tombstone records what was deleted, when and by whom: \(stones)")
+        for reuse in ["1.0.0", "1.0.0+again"] {
+            do {
+                try await store.insertVersion(record(m, reuse))
+                throw ConformanceFailure("re-publishing deleted \(reuse) must fail")
+            } catch let e as RegistryError {
+                try expect(e.code == .conflict, "re-publishing a deleted number must be .conflict, got \(e.code)")
+            }
+        }
+        try await expect(store.tombstones(of: other).isEmpty, "tombstones are per module")
     }
 
     static func grants(_ store: any MetadataStore) async throws {

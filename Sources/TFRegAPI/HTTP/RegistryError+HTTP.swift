@@ -14,6 +14,7 @@ extension RegistryError.Code {
         case .unsupportedMediaType: 415
         case .unprocessable: 422
         case .unavailable: 503
+        case .upstreamMismatch: 502
         case .internalError: 500
         }
     }

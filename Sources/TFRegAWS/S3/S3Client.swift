@@ -89,4 +89,65 @@ public struct S3Client: Sendable {
         let request = SigV4Request(method: method, path: path, headers: [("Host", ep.host)], payloadHash: SigV4.unsignedPayload)
         return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: Int64(time(nil)), expires: expires)
     }
+
+    /// PutObject that never replaces an object (`If-None-Match: *`, S3 conditional writes): false
+    /// when an object already exists under `key` (412), which is then left untouched.
+    public func putObjectIfAbsent(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip") async throws(AWSError) -> Bool {
+        let (ep, path) = location(bucket: bucket, key: key)
+        do {
+            _ = try await client.send(
+                service: "s3", endpoint: ep, method: "PUT", path: path,
+                headers: [
+                    ("Content-Type", contentType), ("If-None-Match", "*"),
+                    ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256"),
+                ],
+                body: body)
+            return true
+        } catch {
+            if error.status == 412 || error.code == "PreconditionFailed" { return false }
+            throw error
+        }
+    }
+
+    /// GetObject of a whole object, refused (nil) when it is larger than `limit` bytes; nil when
+    /// there is no such object. Returns the bytes and the version id S3 reports (versioned buckets).
+    public func getObject(bucket: String, key: String, limit: Int64) async throws(AWSError) -> (body: [UInt8], versionId: String?)? {
+        let (ep, path) = location(bucket: bucket, key: key)
+        do throws(AWSError) {
+            guard let size = try await headObject(bucket: bucket, key: key) else { return nil }
+            guard size <= limit else { throw AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413) }
+            let r = try await client.send(service: "s3", endpoint: ep, method: "GET", path: path)
+            guard Int64(r.body.count) <= limit else { throw AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413) }
+            return (r.body, r.header("x-amz-version-id").flatMap { $0 == "null" ? nil : $0 })
+        } catch {
+            if error.kind == .notFound || error.status == 404 { return nil }
+            throw error
+        }
+    }
+
+    /// GetObjectAttributes plus the object's current version id (nil on unversioned buckets).
+    public func objectAttributesAndVersion(bucket: String, key: String) async throws(AWSError) -> (S3ObjectAttributes, versionId: String?)? {
+        let (ep, path) = location(bucket: bucket, key: key)
+        do {
+            let r = try await client.send(
+                service: "s3", endpoint: ep, method: "GET", path: path, query: [("attributes", "")],
+                headers: [("x-amz-object-attributes", "Checksum,ObjectSize")])
+            let text = r.bodyText
+            let attributes = S3ObjectAttributes(
+                checksumSHA256: XMLText.first("ChecksumSHA256", in: text), size: XMLText.first("ObjectSize", in: text).flatMap { Int64($0) })
+            return (attributes, r.header("x-amz-version-id").flatMap { $0 == "null" ? nil : $0 })
+        } catch {
+            if error.kind == .notFound || error.status == 404 { return nil }
+            throw error
+        }
+    }
+
+    /// A presigned GET of one object version: the URL can only ever return those bytes.
+    public func presignedURL(bucket: String, key: String, versionId: String, expires: Int) async throws(AWSError) -> String {
+        let (ep, path) = location(bucket: bucket, key: key)
+        let creds = try await client.credentialProvider.credentials()
+        let signer = SigV4Signer(service: "s3", region: client.region)
+        let request = SigV4Request(method: "GET", path: path, query: [("versionId", versionId)], headers: [("Host", ep.host)], payloadHash: SigV4.unsignedPayload)
+        return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: Int64(time(nil)), expires: expires)
+    }
 }

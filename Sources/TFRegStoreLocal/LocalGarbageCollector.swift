@@ -1,0 +1,43 @@
+import TFRegCore
+
+/// `tfreg gc` for a local archive directory: stale staged uploads (what a killed process left in
+/// `tmp/`) and archives no version references (deleted versions, uploads that lost a race or were
+/// interrupted between storing the file and inserting the row).
+public enum LocalGarbageCollector {
+    public struct Report: Sendable, Equatable {
+        public var unreferenced: [FileArchiveStorage.Unreferenced] = []
+        public var removedArchives: Int = 0
+        public var removedBytes: Int64 = 0
+        public var staleStaging: [String] = []
+    }
+
+    /// Longer than any upload can take to stage and publish (the server's request timeouts are far shorter).
+    public static let defaultGraceSeconds: Int64 = 3600
+
+    /// Lists (and unless `dryRun` removes) what no version needs. Safe while `serve` runs: each
+    /// removal re-checks the store after moving the file aside (see `FileArchiveStorage.removeUnreferenced`).
+    public static func collect(
+        store: any MetadataStore, storage: FileArchiveStorage, graceSeconds: Int64 = defaultGraceSeconds,
+        stagingGraceSeconds: Int64 = defaultGraceSeconds, now: Int64, dryRun: Bool
+    ) async throws(RegistryError) -> Report {
+        var report = Report()
+        let referenced = try await referencedKeys(store)
+        report.unreferenced = storage.unreferencedArchives(referenced: referenced, graceSeconds: graceSeconds, now: now)
+        guard !dryRun else { return report }
+        report.staleStaging = storage.removeStaleStaging(olderThan: stagingGraceSeconds, now: now)
+        for item in report.unreferenced {
+            let removed = try await storage.removeUnreferenced(item.key) { () throws(RegistryError) -> Bool in
+                try await referencedKeys(store).contains(item.key)
+            }
+            if removed {
+                report.removedArchives += 1
+                report.removedBytes += item.size
+            }
+        }
+        return report
+    }
+
+    static func referencedKeys(_ store: any MetadataStore) async throws(RegistryError) -> Set<String> {
+        Set(try await store.allVersions(in: nil).filter { $0.location.bucket == nil }.map(\.location.key))
+    }
+}
