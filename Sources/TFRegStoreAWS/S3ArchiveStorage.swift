@@ -143,7 +143,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
         // The bytes read, not S3's record, decide: an object replaced between the two calls is refused.
         let digest = Hex.encode(SHA256.hash(got.body))
         guard digest == expectedSHA256 else { throw .badRequest("the bytes of \(name) do not match expected_checksum (was it overwritten?)") }
-        let path = stagingDirectory + "/import-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
+        let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
         guard FileSystemRead.writeExclusive(path, got.body, mode: 0o640) else {
             throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
         }

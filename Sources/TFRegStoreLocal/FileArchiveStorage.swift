@@ -97,14 +97,31 @@ public struct FileArchiveStorage: ArchiveStorage {
     /// what a killed process left behind. Returns the names removed.
     @discardableResult
     public func removeStaleStaging(olderThan seconds: Int64, now: Int64) -> [String] {
+        Self.removeStaleStaging(in: stagingDirectory, olderThan: seconds, now: now)
+    }
+
+    /// The same for any staging directory (S3 storage stages locally too).
+    @discardableResult
+    public static func removeStaleStaging(in directory: String, olderThan seconds: Int64, now: Int64) -> [String] {
         var removed: [String] = []
-        for name in FileSystem.list(stagingDirectory) where name.hasSuffix(".partial") || name.hasSuffix(".canonical") {
-            let path = stagingDirectory + "/" + name
+        for name in FileSystem.list(directory) where name.hasSuffix(".partial") || name.hasSuffix(".canonical") {
+            let path = directory + "/" + name
             var st = stat()
-            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_mtim.tv_sec) < now - seconds else { continue }
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            guard Int64(st.st_mtim.tv_sec) < now - seconds || writerIsGone(name) else { continue }
             if unlink(path) == 0 { removed.append(name) }
         }
         return removed
+    }
+
+    /// Staged names are `upload-PID-RANDOM…` / `import-PID-RANDOM…`: true when that process no longer
+    /// exists (a reused pid only delays the removal until the file is old enough).
+    static func writerIsGone(_ name: String) -> Bool {
+        let parts = name.split(separator: "-", maxSplits: 2)
+        guard parts.count == 3, parts[0] == "upload" || parts[0] == "import", parts[1].utf8.count <= 10,
+            let pid = Int32(parts[1]), pid > 0, pid != getpid()
+        else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// An archive file no version references.

@@ -1,5 +1,9 @@
 import TFRegCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `MetadataStore` on one SQLite file: WAL journal (readers never block the writer), a busy
 /// timeout for other processes (`tfreg grant` writes while `tfreg serve` runs), `synchronous=FULL`
 /// so a registered version survives power loss, and a schema versioned with `PRAGMA user_version`.
@@ -56,6 +60,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// lookups; it is exact (see `ReadCache`), so only tests of the uncached path turn it off.
     public init(path: String, cached: Bool = true, readOnly: Bool = false) throws(RegistryError) {
         self.path = path
+        if !readOnly { Self.restrictFileModes(path) }
         do throws(SQLiteError) {
             connection = try SQLiteConnection(path: path, readOnly: readOnly)
             if readOnly {
@@ -84,6 +89,15 @@ public final class SQLiteMetadataStore: MetadataStore {
         } catch {
             throw RegistryError(.unavailable, "the metadata database cannot be opened: \(error.message)", detail: "\(path): \(error)")
         }
+    }
+
+    /// The database holds token hashes and grants: owner-only (0600), whatever the umask and the
+    /// directory's mode. SQLite creates `-wal` and `-shm` with the database file's mode, so the file is
+    /// created 0600 before SQLite opens it; existing files (from older versions) are tightened.
+    static func restrictFileModes(_ path: String) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        if fd >= 0 { close(fd) }
+        for file in [path, path + "-wal", path + "-shm"] where FileSystem.exists(file) { _ = chmod(file, 0o600) }
     }
 
     public var schemaVersion: Int {

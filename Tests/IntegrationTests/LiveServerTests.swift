@@ -28,7 +28,7 @@ import Testing
         let download = try await client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/net/aws/1.0.0/download", headers: auth))
         #expect(download.status == 204)
         let archiveURL = try #require(download.header("x-terraform-get"))
-        #expect(archiveURL.hasPrefix(server.baseURL + "/v1/archives/acme/net/aws/1.0.0.tar.gz?"))
+        #expect(archiveURL.hasPrefix(server.baseURL + "/v1/archives/acme/net/aws/1.0.0/" + localDigest + ".tar.gz?"), "\(archiveURL)")
 
         // HEAD then GET without a token, as go-getter does.
         let head = try await client.send(HTTPRequest(method: "HEAD", url: archiveURL))

@@ -9,7 +9,8 @@ import Glibc
 /// limit as bytes arrive, and fsyncs it; a failed or oversized upload leaves no file behind.
 enum ArchiveStager {
     static func stage(_ body: APIRequestBody, into directory: String, limit: Int64) async throws(RegistryError) -> StagedArchive {
-        let name = directory + "/upload-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
+        // The writer's pid is in the name: at start, `serve` removes what dead processes left.
+        let name = directory + "/upload-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
         let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640)
         guard fd >= 0 else { throw .unavailable("archive storage", detail: "create \(name): errno \(errno)") }
         let file = StagingFile(fd: fd, path: name)

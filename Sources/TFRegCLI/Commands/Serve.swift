@@ -64,6 +64,10 @@ extension TFReg {
             logging.bootstrap()
             let logger = Logger(label: "tfreg.serve")
             let (store, storage) = try store.open(storage: config.storage)
+            // What a killed process left half-written: no upload lives longer than this.
+            let stale = FileArchiveStorage.removeStaleStaging(
+                in: storage.stagingDirectory, olderThan: LocalGarbageCollector.defaultGraceSeconds, now: SystemClock().now())
+            if !stale.isEmpty { logger.notice("removed stale staged uploads", metadata: ["count": "\(stale.count)", "directory": "\(storage.stagingDirectory)"]) }
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
             let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
             logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])

@@ -1,0 +1,47 @@
+import ArgumentParser
+import TFRegCore
+import TFRegStoreLocal
+
+extension TFReg {
+    struct GC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gc",
+            abstract: "List and remove archives no version references, and staged uploads a killed process left.",
+            discussion: """
+                Deleting a version never unlinks its archive while serving (another version may share the \
+                same bytes, and a publish of them may be under way); this command removes archive files \
+                that no version references and that are older than --grace-seconds, re-checking the \
+                database after moving each one aside, so it is safe while `tfreg serve` runs. Local \
+                storage only (S3 objects are left to the bucket's lifecycle rules).
+                """)
+
+        @OptionGroup var store: StoreOptions
+
+        @Flag(help: "Only list what would be removed.")
+        var dryRun = false
+
+        @Option(help: "Leave files younger than this many seconds (default 3600: longer than any upload).")
+        var graceSeconds: Int64 = LocalGarbageCollector.defaultGraceSeconds
+
+        func validate() throws {
+            guard graceSeconds >= 0 else { throw ValidationError("--grace-seconds must be 0 or more") }
+        }
+
+        func run() async throws {
+            guard store.resolvedTable == nil else { throw CLIFailure("gc works on a local data directory; --table / TABLE_NAME is set") }
+            let dir = store.resolvedDataDirectory
+            guard FileSystem.exists(dir + "/registry.db") else { throw CLIFailure("no registry in data dir \(dir) (no registry.db): check --data-dir / TFREG_DATA_DIR") }
+            let (metadata, storage) = try store.openLocal()
+            let report = try await LocalGarbageCollector.collect(
+                store: metadata, storage: storage, graceSeconds: graceSeconds, stagingGraceSeconds: graceSeconds, now: SystemClock().now(), dryRun: dryRun)
+            print("data dir \(dir)")
+            for item in report.unreferenced { print("\(dryRun ? "unreferenced" : "removing") archives/\(item.key) (\(item.size) bytes)") }
+            for name in report.staleStaging { print("removed stale upload tmp/\(name)") }
+            if dryRun {
+                print("\(report.unreferenced.count) unreferenced archive(s), \(report.unreferenced.reduce(0) { $0 + $1.size }) bytes; nothing removed (--dry-run)")
+            } else {
+                print("removed \(report.removedArchives) archive(s), \(report.removedBytes) bytes, and \(report.staleStaging.count) stale upload(s)")
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import TFRegHTTPClient
+import Testing
+
+/// Trust I over a real socket: deprecate, delete with tombstones, gc, and what `kill -9` leaves.
+@Suite(.serialized) struct VersionLifecycleTests {
+    func publish(_ server: ServerProcess, _ dir: String, _ version: String, token: String) throws -> CommandResult {
+        try server.tfreg(["publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", version, "--token", token])
+    }
+
+    @Test func deprecateDeleteAndGCThroughTheCLI() async throws {
+        let server = try ServerProcess()
+        let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
+        let mod = server.dir + "/mod"
+        try writeModule(at: mod, version: "1.3.0")
+        #expect(try publish(server, mod, "1.3.0", token: rw).status == 0)
+        let target = ["--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--module-version", "1.3.0", "--token", rw]
+
+        // Deprecated: still listed and downloadable, with the mark.
+        let dep = try server.tfreg(["deprecate"] + target + ["--reason", "security group too open", "--replacement", "1.3.1", "--yes"])
+        #expect(dep.status == 0 && dep.stdout.contains("deprecated acme/net/aws 1.3.0"), "\(dep.stderr)")
+        let auth = [(name: "Authorization", value: "Bearer \(rw)")]
+        let versions = try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/net/aws/versions", headers: auth))
+        #expect(versions.bodyText.contains(#""version":"1.3.0","deprecation":{"reason":"security group too open","replacement":"1.3.1""#), "\(versions.bodyText)")
+        #expect(try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/net/aws/1.3.0/download", headers: auth)).status == 204)
+
+        // Destructive commands refuse without a terminal unless --yes.
+        let unconfirmed = try server.tfreg(["delete"] + target)
+        #expect(unconfirmed.status != 0 && unconfirmed.stderr.contains("--yes"), "\(unconfirmed.stderr)")
+        let deleted = try server.tfreg(["delete"] + target + ["--yes"])
+        #expect(deleted.status == 0, "\(deleted.stderr)")
+
+        // The number is never reused, whatever the bytes.
+        try "output \"other\" { value = 2 }\n".write(toFile: mod + "/main.tf", atomically: true, encoding: .utf8)
+        let reuse = try publish(server, mod, "1.3.0", token: rw)
+        #expect(reuse.status != 0 && reuse.stderr.contains("HTTP 409") && reuse.stderr.contains("was deleted on"), "\(reuse.stderr)")
+
+        // gc: the deleted version's archive is unreferenced; a dry run lists it, a run removes it.
+        let dry = try server.tfreg(["gc", "--dry-run", "--grace-seconds", "0"])
+        #expect(dry.status == 0 && dry.stdout.contains("unreferenced archives/sha256/") && dry.stdout.contains("data dir \(server.dataDir)"), "\(dry.stdout)\(dry.stderr)")
+        let gc = try server.tfreg(["gc", "--grace-seconds", "0"])
+        #expect(gc.status == 0 && gc.stdout.contains("removed 1 archive(s)"), "\(gc.stdout)\(gc.stderr)")
+        #expect(try publish(server, mod, "1.3.1", token: rw).status == 0)
+        let again = try server.tfreg(["gc", "--grace-seconds", "0"])
+        #expect(again.stdout.contains("removed 0 archive(s)"), "a referenced archive must stay: \(again.stdout)")
+        #expect(server.stop() == 0)
+    }
+
+    @Test func databaseFilesAreOwnerOnly() async throws {
+        let dataDir = makeTemporaryDirectory("tfreg-modes")
+        // An existing, world-readable data directory (as an admin might create it).
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let server = try ServerProcess(dataDir: dataDir)
+        _ = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
+        for file in ["registry.db", "registry.db-wal", "registry.db-shm"] where FileManager.default.fileExists(atPath: dataDir + "/" + file) {
+            let mode = try FileManager.default.attributesOfItem(atPath: dataDir + "/" + file)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file) has mode \(String(mode ?? 0, radix: 8))")
+        }
+        #expect(server.stop() == 0)
+        try? FileManager.default.removeItem(atPath: dataDir)
+    }
+
+    @Test func killNineDuringUploadsLeavesNothingAfterRestart() async throws {
+        let first = try ServerProcess()
+        let rw = try first.token("rw", namespace: "acme", flags: ["-d", "-u"])
+        let mod = first.dir + "/big"
+        try writeModule(at: mod, version: "1.0.0")
+        var blob = [UInt8](repeating: 0, count: 20 << 20)
+        var x: UInt64 = 0x2545F4914F6CDD1D
+        for i in blob.indices { x ^= x << 13; x ^= x >> 7; x ^= x << 17; blob[i] = UInt8(truncatingIfNeeded: x) }
+        try Data(blob).write(to: URL(fileURLWithPath: mod + "/blob.bin"))
+        let uploads = (0..<3).map { i in
+            Task.detached { try? first.tfreg(["publish", mod, "--registry", first.host, "-n", "acme", "--name", "big\(i)", "--system", "aws", "--version", "1.0.0", "--token", rw]) }
+        }
+        let staging = first.dataDir + "/tmp"
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, !((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).contains(where: { $0.hasSuffix(".partial") }) {
+            usleep(2000)
+        }
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+        for u in uploads { _ = await u.value }
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
+        #expect(left.contains { $0.hasSuffix(".partial") }, "the kill must have interrupted an upload: \(left)")
+
+        let second = try ServerProcess(dataDir: first.dataDir)
+        let after = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
+        #expect(after.isEmpty, "partials left after restart: \(after)")
+        #expect(second.logText.contains("removed stale staged uploads"))
+        #expect(second.stop() == 0)
+    }
+}
