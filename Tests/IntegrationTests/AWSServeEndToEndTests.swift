@@ -110,7 +110,8 @@ extension MotoBackedTests {
 
             let created = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#)
             #expect(created.status == 201, "\(created.status) \(created.bodyText)")
-            #expect(created.bodyText.contains(Hex.encode(digest)))
+            // The registry records the digest of its own (imported) copy.
+            let registered = try #require(try JSONDecoder().decode([String: AnyCodableValue].self, from: Data(created.body))["sha256"]?.string)
             let again = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#)
             #expect(again.status == 409)
 
@@ -123,7 +124,8 @@ extension MotoBackedTests {
             // (No --prefix: moto miscomputes the signature of an encoded '/' in the prefix parameter.)
             let stored = try runCommand(which("aws")!, ["s3api", "list-objects-v2", "--bucket", "tfreg-archives", "--output", "text", "--query", "Contents[].Key"],
                 env: awsEnv.merging(["HOME": work]) { a, _ in a })
-            #expect(stored.status == 0 && stored.stdout.contains("registry/acme/vpc/aws/1.1.0/"), "\(stored.stdout) \(stored.stderr)")
+            // Content-addressed: the key is the digest, under the configured prefix.
+            #expect(stored.status == 0 && stored.stdout.contains("registry/sha256/"), "\(stored.stdout) \(stored.stderr)")
 
             // tfreg publish --s3: into the user's own bucket with a checksum, then registered through create.
             try writeModule(at: work + "/own", version: "2.0.0")
@@ -133,10 +135,11 @@ extension MotoBackedTests {
             let attributes = try await s3.objectAttributes(bucket: "byob", key: "cli/acme/vpc/aws/2.0.0.tar.gz")
             #expect(attributes?.checksumSHA256 != nil)
 
-            // The download answer is a presigned S3 GET whose path ends in the archive's extension.
+            // The download answer is a presigned S3 GET whose path ends in the archive's extension; the
+            // brought object was imported, so the link names the registry's own content-addressed copy.
             let download = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/1.0.0/download", headers: [("Authorization", "Bearer \(readerToken)")]))
             let link = try #require(download.headers.first { $0.name.lowercased() == "x-terraform-get" }?.value)
-            #expect(download.status == 204 && link.hasPrefix(gateway.endpoint + "/byob/modules/acme/vpc/1.0.0.tar.gz?") && link.contains("X-Amz-Signature="), "\(link)")
+            #expect(download.status == 204 && link.hasPrefix(gateway.endpoint + "/tfreg-archives/registry/sha256/") && link.contains("X-Amz-Signature="), "\(link)")
             // A tampered presigned URL is refused by the gateway, as S3 would.
             let tampered = try runCommand(which("curl")!, ["-s", "-o", "/dev/null", "-w", "%{http_code}", link.replacingOccurrences(of: "X-Amz-Expires=300", with: "X-Amz-Expires=600")])
             #expect(tampered.stdout == "403")
@@ -186,14 +189,42 @@ extension MotoBackedTests {
             #expect((2...3).contains(delta("presigned-GET")), "\(after)")
             #expect(delta("presigned-rejected-GET") == 0, "\(after)")
 
-            // Deleting the BYOB version leaves the user's object alone; deleting the uploaded one removes it.
+            // The owner of the brought bucket overwrites the object after create: the imported version
+            // keeps serving the bytes that were registered; the replaced tool's item (pointing at the
+            // object) is refused with 502 instead of serving other code.
+            let evil = work + "/evil"
+            try writeModule(at: evil, version: "6.6.6")
+            #expect(try runCommand("/bin/tar", ["-czf", work + "/evil.tar.gz", "-C", evil, "."]).status == 0)
+            let overwrite = try runCommand(which("aws")!, [
+                "s3api", "put-object", "--bucket", "byob", "--key", "modules/acme/vpc/1.0.0.tar.gz", "--body", work + "/evil.tar.gz",
+                "--checksum-algorithm", "SHA256", "--output", "json",
+            ], env: awsEnv.merging(["HOME": work]) { a, _ in a })
+            #expect(overwrite.status == 0, "\(overwrite.stderr)")
+            let readerAuth = [(name: "Authorization", value: "Bearer \(readerToken)")]
+            let imported = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/1.0.0/download", headers: readerAuth))
+            let importedLink = try #require(imported.headers.first { $0.name.lowercased() == "x-terraform-get" }?.value)
+            let fetched = try await CurlHTTPClient().send(HTTPRequest(url: importedLink))
+            #expect(fetched.status == 200 && Hex.encode(SHA256.hash(fetched.body)) == registered, "the imported copy must be the registered bytes")
+            let legacyAfter = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/seed/aws/0.1.0/download", headers: readerAuth))
+            #expect(legacyAfter.status == 502 && legacyAfter.bodyText.contains("changed after it was registered"), "\(legacyAfter.status) \(legacyAfter.bodyText)")
+            #expect(server.logText.contains("changed after it was registered"))
+            let tfAfter = try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color", "-upgrade"], env: [
+                "HOME": tf, "TF_CLI_CONFIG_FILE": tf + "/rc", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
+            ], cwd: tf)
+            #expect(tfAfter.status != 0, "terraform init must fail for the legacy module, not install other code")
+            #expect(!((try? String(contentsOfFile: tf + "/.terraform/modules/legacy/main.tf", encoding: .utf8)) ?? "").contains("6.6.6"))
+            #expect(!((try? String(contentsOfFile: tf + "/.terraform/modules/pinned/main.tf", encoding: .utf8)) ?? "").contains("6.6.6"))
+
+            // Deleting versions leaves a tombstone; the user's object is never touched.
             for v in ["1.0.0", "1.1.0"] {
                 let d = try await http.send(HTTPRequest(method: "DELETE", url: server.baseURL + "/v1/modules/acme/vpc/aws/\(v)", headers: [("Authorization", "Bearer \(publisherToken)")]))
                 #expect(d.status == 204)
             }
             #expect(try await s3.headObject(bucket: "byob", key: "modules/acme/vpc/1.0.0.tar.gz") != nil)
-            let left = try runCommand(which("aws")!, ["s3api", "list-objects-v2", "--bucket", "tfreg-archives", "--output", "json"], env: awsEnv.merging(["HOME": work]) { a, _ in a })
-            #expect(!left.stdout.contains("1.1.0"), "\(left.stdout)")
+            let gone = try await http.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/1.0.0/download", headers: readerAuth))
+            #expect(gone.status == 404)
+            let reuse = try await create("1.0.0", #"{"bucket": "byob", "key": "modules/acme/vpc/1.0.0.tar.gz", "expected_checksum": "\#(checksum)"}"#)
+            #expect(reuse.status == 409 && reuse.bodyText.contains("was deleted on"), "\(reuse.bodyText)")
 
             #expect(server.stop() == 0)
             for t in [publisherToken, readerToken] { #expect(!server.logText.contains(t)) }
@@ -255,5 +286,15 @@ extension MotoBackedTests {
             #expect(server.stop() == 0)
             #expect(!server.logText.contains(token))
         }
+    }
+}
+
+/// Just enough of a JSON value to read one string field of an answer.
+enum AnyCodableValue: Decodable {
+    case string(String), other
+    var string: String? { if case .string(let s) = self { return s } else { return nil } }
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        self = (try? c.decode(String.self)).map(AnyCodableValue.string) ?? .other
     }
 }
