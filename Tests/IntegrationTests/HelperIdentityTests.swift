@@ -141,6 +141,20 @@ extension MotoBackedTests {
             let none = try runCommand(helper, ["get", host], env: ["HOME": home, "AWS_PROFILE": "missing", "AWS_EC2_METADATA_DISABLED": "true", "SSL_CERT_FILE": server.cert])
             for t in [devToken, intruderToken, devRole, intruderRole] { #expect(!none.stdout.contains(t)) }
 
+            // Keys known only by asking (credential_process): resolved, keyed on what came back, reused.
+            let script = home + "/credentials.sh"
+            try "#!/bin/sh\necho '{\"Version\": 1, \"AccessKeyId\": \"\(moto.accessKeyID)\", \"SecretAccessKey\": \"\(moto.secretAccessKey)\"}'\n"
+                .write(toFile: script, atomically: true, encoding: .utf8)
+            chmod(script, 0o755)
+            let config = try String(contentsOfFile: home + "/.aws/config", encoding: .utf8)
+            try (config + "\n[profile proc]\nregion = us-east-1\ncredential_process = \(script)\n").write(toFile: home + "/.aws/config", atomically: true, encoding: .utf8)
+            let proc = try get("proc")
+            #expect(![devToken, intruderToken, devRole, intruderRole].contains(proc))
+            #expect(try get("proc") == proc)
+            #expect(try cache(home).file.entries.values.first { $0.token == proc }?.principal == "arn:aws:iam::123456789012:user/tfreg-test")
+            #expect(try await status(proc) == 403)
+            #expect(!(try cache(home).text.contains(moto.secretAccessKey)))
+
             // A world-writable cache file is not trusted: dev gets a fresh token, and the file is rewritten 0600.
             chmod(home + "/.cache/tfreg/tokens.json", 0o666)
             let fresh = try get("dev")
@@ -160,7 +174,7 @@ extension MotoBackedTests {
             }
 
             #expect(server.stop() == 0)
-            for t in [devToken, intruderToken, devRole, intruderRole, fresh] { #expect(!server.logText.contains(t)) }
+            for t in [devToken, intruderToken, devRole, intruderRole, proc, fresh] { #expect(!server.logText.contains(t)) }
         }
     }
 }

@@ -107,13 +107,26 @@ extension TFReg {
             let cache = IAMTokenCache()
             // Without usable AWS credentials there is no cache key, so no cached token either.
             let aws = Result { () throws(AWSError) in try AWSConfiguration.resolve(environment: env, http: http) }
+            func cached() async -> (key: String?, token: String?) {
+                guard case .success(let aws) = aws, let key = try? await IAMTokenCache.key(host: host, aws: aws) else { return (nil, nil) }
+                return (key, cache.token(key: key, host: host, now: now)?.token)
+            }
+            // Keys known locally are checked before any network call. Keys learnt only by asking (SSO,
+            // instance metadata, …) are asked for only once HOST has proved to be a tfreg registry:
+            // Terraform runs the helper for every host it contacts, registry.terraform.io included.
             var key: String?
-            if case .success(let aws) = aws {
-                key = try? await IAMTokenCache.key(host: host, aws: aws)
-                if let key, let cached = cache.token(key: key, host: host, now: now) { return cached.token }
+            if case .success(let a) = aws, case .keys = a.credentialIdentity {
+                let hit = await cached()
+                if let token = hit.token { return token }
+                key = hit.key
             }
             let registry = try RegistryHost(host)
             guard let discovery = await IAMTokenClient.iamDiscovery(host: registry, http: http) else { return nil }
+            if key == nil {
+                let hit = await cached()
+                if let token = hit.token { return token }
+                key = hit.key
+            }
             let issued = try await IAMTokenClient.fetch(host: registry, seconds: o.seconds, service: o.service, discovery: discovery, aws: aws, http: http)
             if let key {
                 let entry = IAMTokenCache.Entry(host: host, principal: issued.principal, token: issued.token, expires_at: issued.expiresAt ?? now + Int64(o.seconds))
