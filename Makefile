@@ -62,12 +62,12 @@ run: build
 	echo ""; \
 	echo "  Trust the certificate (Terraform and tfreg honour SSL_CERT_FILE):"; \
 	echo "    export SSL_CERT_FILE=$$PWD/$(RUN_DIR)/cert.pem"; \
-	echo "  Create a first token that may download and upload in namespace 'acme':"; \
-	echo "    $$bin grant create --data-dir $(RUN_DIR)/data --namespace acme --new-token dev --download --upload"; \
-	echo "  Publish a module directory:"; \
-	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --system aws --version 1.0.0 --token TOKEN"; \
-	echo "  Use it from Terraform: source = \"$(HOST):$(PORT)/acme/vpc/aws\", and in ~/.terraformrc:"; \
-	echo "    credentials \"$(HOST):$(PORT)\" { token = \"TOKEN\" }"; \
+	echo "  Create a first token that may download and upload in namespace 'acme', in a file only you can read:"; \
+	echo "    (umask 077 && $$bin grant create --data-dir $(RUN_DIR)/data --namespace acme --new-token dev --download --upload > $(RUN_DIR)/dev.token)"; \
+	echo "  Publish a module directory (--token-file - reads standard input, or set TFREG_TOKEN; --token shows in ps):"; \
+	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --system aws --version 1.0.0 --token-file $(RUN_DIR)/dev.token"; \
+	echo "  Use it from Terraform: source = \"$(HOST):$(PORT)/acme/vpc/aws\", and in ~/.terraformrc (mode 0600):"; \
+	echo "    credentials \"$(HOST):$(PORT)\" { token = \"<the token in $(RUN_DIR)/dev.token>\" }"; \
 	echo ""; \
 	exec $$bin serve --host $(HOST) --port $(PORT) --data-dir $(RUN_DIR)/data \
 		--tls-cert $(RUN_DIR)/cert.pem --tls-key $(RUN_DIR)/key.pem --log-format text

@@ -35,6 +35,24 @@ import Testing
         #expect(try runCommand(helper, ["get", "bad host/x"], env: env).status != 0)
     }
 
+    /// Terraform runs the helper for every host it contacts: for a host that is not a tfreg registry the
+    /// helper answers {} without asking for credentials that cost a call (credential_process here; SSO
+    /// or instance metadata elsewhere).
+    @Test func aHostThatIsNotARegistryCostsNoCredentialLookup() throws {
+        let dir = makeTemporaryDirectory("tfreg-helper-lazy")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let marker = dir + "/asked"
+        try FileManager.default.createDirectory(atPath: dir + "/.aws", withIntermediateDirectories: true)
+        let script = dir + "/credentials.sh"
+        try "#!/bin/sh\ntouch '\(marker)'\necho '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"s\"}'\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        try "[default]\nregion = us-east-1\ncredential_process = \(script)\n".write(toFile: dir + "/.aws/config", atomically: true, encoding: .utf8)
+        let env = ["HOME": dir, "AWS_EC2_METADATA_DISABLED": "true"]
+        let r = try runCommand(TFRegBinary.path, ["credential-helper", "get", "127.0.0.1:1"], env: env)
+        #expect(r.status == 0 && r.stdout == "{}\n", "\(r.stdout) \(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
     /// install-helper twice changes nothing; a config naming another helper is reported, not duplicated.
     @Test func installHelperIsIdempotentAndRespectsAnotherHelper() throws {
         let home = makeTemporaryDirectory("tfreg-install")

@@ -69,9 +69,12 @@ extension MotoBackedTests {
             #expect(got.status == 0 && got.stdout.hasPrefix(#"{"token":"tfi_"#), "\(got.stdout) \(got.stderr)")
             let cache = home + "/.cache/tfreg/tokens.json"
             #expect((try FileManager.default.attributesOfItem(atPath: cache)[.posixPermissions] as? Int) == 0o600)
-            // With the cache warm, no AWS credentials are needed at all: the cached token is returned.
-            let cached = try runCommand(helper, ["get", host], env: ["HOME": home, "SSL_CERT_FILE": server.cert, "AWS_EC2_METADATA_DISABLED": "true"])
+            // The same credentials again: the cached token. No AWS credentials at all: never a cached token
+            // (the cache is keyed by the credentials a token was obtained with).
+            let cached = try runCommand(helper, ["get", host], env: clientEnv.merging(["HOME": home, "SSL_CERT_FILE": server.cert]) { a, _ in a })
             #expect(cached.stdout == got.stdout, "\(cached.stdout) \(cached.stderr)")
+            let noCredentials = try runCommand(helper, ["get", host], env: ["HOME": home, "SSL_CERT_FILE": server.cert, "AWS_EC2_METADATA_DISABLED": "true"])
+            #expect(noCredentials.status != 0 && !noCredentials.stdout.contains("tfi_"), "\(noCredentials.stdout) \(noCredentials.stderr)")
             // --no-iam, or a host that is not a tfreg registry: {}.
             #expect(try runCommand(helper, ["--no-iam", "get", "127.0.0.1:1"], env: ["HOME": home]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
             #expect(try runCommand(helper, ["get", "127.0.0.1:1"], env: ["HOME": home]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "{}")
@@ -164,7 +167,7 @@ extension MotoBackedTests {
             #expect(try runCommand(TFRegBinary.path, ["install-helper"], env: ["HOME": home]).status == 0)
             try "module \"net\" {\n  source  = \"\(host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(toFile: home + "/main.tf", atomically: true, encoding: .utf8)
             func initAs(_ profile: String) throws -> CommandResult {
-                try? FileManager.default.removeItem(atPath: home + "/.cache/tfreg")
+                // The helper's token cache stays: it is keyed by identity, so the outsider never gets the deployer's token.
                 try? FileManager.default.removeItem(atPath: home + "/.terraform")
                 return try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: [
                     "HOME": home, "AWS_PROFILE": profile, "AWS_EC2_METADATA_DISABLED": "true", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1",

@@ -151,10 +151,10 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     /// Runs `tfreg` against this server's data directory and certificate.
-    func tfreg(_ args: [String], env: [String: String] = [:]) throws -> CommandResult {
+    func tfreg(_ args: [String], env: [String: String] = [:], stdin: String? = nil) throws -> CommandResult {
         var e = ["TFREG_DATA_DIR": dataDir, "SSL_CERT_FILE": cert, "HOME": dir]
         for (k, v) in env { e[k] = v }
-        return try runCommand(TFRegBinary.path, args, env: e)
+        return try runCommand(TFRegBinary.path, args, env: e, stdin: stdin)
     }
 
     /// Creates a static token with a grant and returns it.

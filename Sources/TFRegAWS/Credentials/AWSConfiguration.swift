@@ -8,6 +8,8 @@ public struct AWSConfiguration: Sendable {
     public let region: String
     public let profile: String
     public let credentials: any CredentialProvider
+    /// Which credentials `credentials` yields, known without a network call where the source allows.
+    public let credentialIdentity: CredentialIdentity
 
     /// Region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`. Credentials, in order:
     /// environment variables, the profile (`AWS_PROFILE`, else `default`) from the shared files, web
@@ -46,7 +48,9 @@ public struct AWSConfiguration: Sendable {
             sources.append(ContainerCredentialProvider(environment: env, http: http))
             sources.append(InstanceMetadataCredentialProvider(environment: env, http: http))
         }
-        return AWSConfiguration(region: region, profile: profile, credentials: CachingCredentialProvider(CredentialChain(sources)))
+        return AWSConfiguration(
+            region: region, profile: profile, credentials: CachingCredentialProvider(CredentialChain(sources)),
+            credentialIdentity: .of(profile: profile, explicit: explicit != nil, config: config, environment: env))
     }
 
     static func readText(_ path: String) -> String? {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TFRegAPI
+import TFRegAWS
 import TFRegCore
 import TFRegHTTPClient
 import TFRegStoreLocal
@@ -21,8 +22,9 @@ extension TFReg {
             discussion: """
                 get HOST prints {"token":"…"} for a token stored with store; otherwise, when HOST is a tfreg \
                 registry offering IAM authentication, a short-lived token obtained with your AWS IAM identity \
-                (as tfreg token does), cached per host in $XDG_CACHE_HOME/tfreg/tokens.json (mode 0600) and \
-                reused until a minute before it expires; otherwise {}. Helper arguments: --expiration-window N \
+                (as tfreg token does), cached in $XDG_CACHE_HOME/tfreg/tokens.json (mode 0600) per host and per \
+                AWS credentials, and reused until a minute before it expires, only for the same credentials; \
+                otherwise {}. Helper arguments: --expiration-window N \
                 (or --time N; default 3600), --service execute-api|lambda, --no-iam. store HOST reads \
                 {"token":"…"} from standard input; forget HOST removes the stored and the cached token. Stored \
                 tokens live in $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600.
@@ -63,7 +65,7 @@ extension TFReg {
             default:
                 var all = try file.load()
                 if all.removeValue(forKey: host) != nil { try file.save(all) }
-                TokenCache.forget(host)
+                IAMTokenCache().forget(host: host, now: SystemClock().now())
             }
         }
 
@@ -96,18 +98,41 @@ extension TFReg {
             return iam ? o : nil
         }
 
-        /// A cached IAM token with more than a minute left, else a fresh one if HOST offers IAM
-        /// authentication; nil for any other host.
+        /// A cached IAM token obtained with the credentials the helper would use now, with more than a
+        /// minute left; else a fresh one if HOST offers IAM authentication; nil for any other host.
         private func iamToken(host: String, _ o: Options) async throws -> String? {
             let now = SystemClock().now()
-            if let cached = TokenCache.get(host, now: now) { return cached }
-            let registry = try RegistryHost(host)
             let env = Env.all
             let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
+            let cache = IAMTokenCache()
+            // Without usable AWS credentials there is no cache key, so no cached token either.
+            let aws = Result { () throws(AWSError) in try AWSConfiguration.resolve(environment: env, http: http) }
+            func cached() async -> (key: String?, token: String?) {
+                guard case .success(let aws) = aws, let key = try? await IAMTokenCache.key(host: host, aws: aws) else { return (nil, nil) }
+                return (key, cache.token(key: key, host: host, now: now)?.token)
+            }
+            // Keys known locally are checked before any network call. Keys learnt only by asking (SSO,
+            // instance metadata, …) are asked for only once HOST has proved to be a tfreg registry:
+            // Terraform runs the helper for every host it contacts, registry.terraform.io included.
+            var key: String?
+            if case .success(let a) = aws, case .keys = a.credentialIdentity {
+                let hit = await cached()
+                if let token = hit.token { return token }
+                key = hit.key
+            }
+            let registry = try RegistryHost(host)
             guard let discovery = await IAMTokenClient.iamDiscovery(host: registry, http: http) else { return nil }
-            let (token, expires) = try await IAMTokenClient.fetch(host: registry, seconds: o.seconds, service: o.service, discovery: discovery, http: http)
-            TokenCache.put(host, token: token, expiresAt: expires ?? now + Int64(o.seconds))
-            return token
+            if key == nil {
+                let hit = await cached()
+                if let token = hit.token { return token }
+                key = hit.key
+            }
+            let issued = try await IAMTokenClient.fetch(host: registry, seconds: o.seconds, service: o.service, discovery: discovery, aws: aws, http: http)
+            if let key {
+                let entry = IAMTokenCache.Entry(host: host, principal: issued.principal, token: issued.token, expires_at: issued.expiresAt ?? now + Int64(o.seconds))
+                cache.put(key: key, entry, now: now)
+            }
+            return issued.token
         }
 
         private func drainStandardInputIfStore() {
@@ -156,40 +181,5 @@ struct CredentialsFile {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data = try encoder.encode(Contents(hosts: hosts.mapValues { Contents.Entry(token: $0) }))
         try FileSystem.writeAtomically(path, Array(data), mode: 0o600)
-    }
-}
-
-/// IAM tokens per host in `$XDG_CACHE_HOME/tfreg/tokens.json` (default `~/.cache`), mode 0600, so
-/// repeated terraform runs do not each ask the registry; a token is reused until a minute before it expires.
-enum TokenCache {
-    static var path: String { (Env.value("XDG_CACHE_HOME") ?? Env.home + "/.cache") + "/tfreg/tokens.json" }
-
-    struct Entry: Codable { let token: String; let expires_at: Int64 }
-
-    static func load() -> [String: Entry] {
-        guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
-        return (try? JSONDecoder().decode([String: Entry].self, from: Data(bytes))) ?? [:]
-    }
-
-    static func save(_ all: [String: Entry]) {
-        let dir = String(path[..<path.lastIndex(of: "/")!])
-        guard (try? FileSystem.makeDirectories(dir, mode: 0o700)) != nil, let data = try? JSONEncoder().encode(all) else { return }
-        try? FileSystem.writeAtomically(path, Array(data), mode: 0o600)
-    }
-
-    static func get(_ host: String, now: Int64) -> String? {
-        guard let e = load()[host], e.expires_at - 60 > now else { return nil }
-        return e.token
-    }
-
-    static func put(_ host: String, token: String, expiresAt: Int64) {
-        var all = load().filter { $0.value.expires_at > SystemClock().now() }
-        all[host] = Entry(token: token, expires_at: expiresAt)
-        save(all)
-    }
-
-    static func forget(_ host: String) {
-        var all = load()
-        if all.removeValue(forKey: host) != nil { save(all) }
     }
 }

@@ -13,7 +13,7 @@ extension TFReg {
             discussion: """
                 Works directly on the registry's store (--data-dir / TFREG_DATA_DIR, or --table for DynamoDB), \
                 or with --registry HOST through the registry's grants API as you: your token comes from \
-                --token, TF_TOKEN_…, the Terraform CLI config, else your AWS IAM identity. Over the API you can \
+                --token-file PATH (- for standard input), --token, TFREG_TOKEN, TF_TOKEN_…, the Terraform CLI config, else your AWS IAM identity. Over the API you can \
                 only give permissions you hold yourself. The order of the tool tfreg replaces also works: \
                 manage-registry-permissions --role-arn ARN --namespace NS create -d
                 """,
@@ -68,13 +68,13 @@ struct RemoteOptions: ParsableArguments {
     @Option(help: "Manage grants through this registry's API (HOST or HOST:PORT) instead of the store.")
     var registry: String?
 
-    @Option(help: "With --registry: the bearer token (default: TF_TOKEN_…, the CLI config, else an IAM token).")
-    var token: String?
+    /// With --registry: the bearer token (default: TF_TOKEN_…, the CLI config, else an IAM token).
+    @OptionGroup var auth: TokenOptions
 
     func client() async throws -> GrantAPIClient? {
         guard let registry else { return nil }
         let host = try RegistryHost(registry)
-        if let t = self.token ?? TerraformCredentials.token(for: host.name) { return GrantAPIClient(host: host, token: t) }
+        if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) { return GrantAPIClient(host: host, token: t) }
         return GrantAPIClient(host: host, token: try await IAMTokenClient.fetch(host: host, seconds: 300))
     }
 }

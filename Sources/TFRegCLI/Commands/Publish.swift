@@ -18,7 +18,8 @@ extension TFReg {
             abstract: "Pack a module directory into a deterministic .tar.gz and publish it as a new version.",
             discussion: """
                 The archive leaves out .git, .terraform and *.tfstate* and is byte-identical for the same \
-                files. The token comes from --token, else TF_TOKEN_<host> (as Terraform encodes it), else a \
+                files. The token comes from --token-file PATH (- for standard input) or --token (visible to other \
+                users in the process list), else TFREG_TOKEN, else TF_TOKEN_<host> (as Terraform encodes it), else a \
                 credentials "HOST" block in the Terraform CLI config (TF_CLI_CONFIG_FILE or ~/.terraformrc) or \
                 ~/.terraform.d/credentials.tfrc.json. HTTPS trusts the system CA store, or SSL_CERT_FILE. \
                 With --s3 s3://BUCKET/PREFIX the archive goes to your own bucket first, at \
@@ -45,8 +46,7 @@ extension TFReg {
         @Option(help: "Semantic version to publish, e.g. 1.2.0.")
         var version: String
 
-        @Option(help: "Registry token (prefer TF_TOKEN_* or the CLI config: a flag shows up in process lists).")
-        var token: String?
+        @OptionGroup var auth: TokenOptions
 
         @Option(help: "Upload to your own bucket and register it with create: s3://BUCKET or s3://BUCKET/PREFIX.")
         var s3: String?
@@ -69,8 +69,8 @@ extension TFReg {
                 return
             }
             let host = try RegistryHost(registry)
-            guard let token = token ?? TerraformCredentials.token(for: host.name) else {
-                throw ValidationError("no token for \(host.name): pass --token, set \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config")
+            guard let token = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) else {
+                throw ValidationError("no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config")
             }
             let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)

@@ -20,13 +20,14 @@ extension TFReg {
                 them: environment, AWS_PROFILE and the shared files, SSO, web identity, container, instance \
                 metadata) and bound to the registry's host name, and exchanges it at the registry's token \
                 endpoint, found through https://HOST/.well-known/terraform.json. Nothing long-lived is stored. \
-                FORMAT is token (the raw token), config (a credentials block for the Terraform CLI config) or \
-                env (a TF_TOKEN_… line; not possible for a host with a port).
+                FORMAT is token (the raw token), config (a credentials block for the Terraform CLI config), \
+                env (a TF_TOKEN_… line; not possible for a host with a port) or json (the registry's answer: \
+                {"token","principal","expires_at"}, the principal being the identity the token acts as).
                 """)
 
-        enum Format: String, ExpressibleByArgument, CaseIterable { case token, config, env }
+        enum Format: String, ExpressibleByArgument, CaseIterable { case token, config, env, json }
 
-        @Argument(help: "token, config or env.")
+        @Argument(help: "token, config, env or json.")
         var format: Format
 
         @Option(name: [.customLong("time"), .customShort("T")], help: "Seconds until the token expires (the registry caps it).")
@@ -45,7 +46,8 @@ extension TFReg {
 
         func run() async throws {
             let host = try RegistryHost(registryHost)
-            let token = try await IAMTokenClient.fetch(host: host, seconds: time, service: service)
+            let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service)
+            let token = issued.token
             switch format {
             case .token:
                 print(token)
@@ -56,6 +58,12 @@ extension TFReg {
                     throw CLIFailure("TF_TOKEN_ variables cannot name a host with a port (\(host.name)); use 'config' or the credentials helper")
                 }
                 print("\(name)=\(token)")
+            case .json:
+                let answer = JSONValue.object([
+                    ("token", .string(token)), ("principal", issued.principal.map { .string($0) } ?? .null),
+                    ("expires_at", issued.expiresAt.map { .string(rfc3339($0)) } ?? .null),
+                ])
+                print(String(decoding: answer.serialized(), as: UTF8.self))
             }
         }
     }
@@ -67,10 +75,30 @@ enum IAMTokenClient {
     /// signed for API Gateway (`execute-api`) or a Function URL (`lambda`); otherwise a presigned
     /// GetCallerIdentity is POSTed to the registry's token endpoint.
     static func fetch(host: RegistryHost, seconds: Int, service requested: String? = nil) async throws -> String {
+        try await issue(host: host, seconds: seconds, service: requested).token
+    }
+
+    /// A token with the principal and expiry the registry named.
+    static func issue(host: RegistryHost, seconds: Int, service requested: String? = nil) async throws -> Issued {
         let env = Env.all
         let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
         let discovery = try await RegistryDiscovery.document(host: host, client: http)
-        return try await fetch(host: host, seconds: seconds, service: requested, discovery: discovery, http: http).token
+        let aws = Result { () throws(AWSError) in try AWSConfiguration.resolve(environment: env, http: http) }
+        return try await fetch(host: host, seconds: seconds, service: requested, discovery: discovery, aws: aws, http: http)
+    }
+
+    /// The registry's `/token` answer: the token, the principal it was issued for, its expiry (Unix seconds).
+    struct Issued {
+        let token: String
+        let principal: String?
+        let expiresAt: Int64?
+
+        init(_ answer: JSONValue) throws {
+            guard let token = answer["token"]?.stringValue else { throw CLIFailure("the registry's token answer has no token") }
+            self.token = token
+            principal = answer["principal"]?.stringValue
+            expiresAt = answer["expires_at"]?.stringValue.flatMap(parseRFC3339)
+        }
     }
 
     /// Whether `host` is a tfreg registry that issues IAM tokens (for the credentials helper, which
@@ -83,8 +111,9 @@ enum IAMTokenClient {
         return doc
     }
 
-    static func fetch(host: RegistryHost, seconds: Int, service requested: String?, discovery: JSONValue, http: CurlHTTPClient) async throws -> (token: String, expiresAt: Int64?) {
-        let env = Env.all
+    static func fetch(
+        host: RegistryHost, seconds: Int, service requested: String?, discovery: JSONValue, aws resolved: Result<AWSConfiguration, AWSError>, http: CurlHTTPClient
+    ) async throws -> Issued {
         let tfreg = discovery["tfreg.v1"]
         var methods: [JSONValue] = []
         if case .array(let m)? = tfreg?["auth"] { methods = m }
@@ -95,7 +124,7 @@ enum IAMTokenClient {
             throw CLIFailure("\(host.name) does not offer IAM authentication (its discovery document lists no token endpoint); for an API Gateway or Function URL front end pass --service")
         }
         let aws: AWSConfiguration
-        do { aws = try AWSConfiguration.resolve(environment: env, http: http) } catch { throw CLIFailure("AWS configuration: \(error.message)") }
+        do { aws = try resolved.get() } catch { throw CLIFailure("AWS configuration: \(error.message)") }
         let credentials: AWSCredentials
         do { credentials = try await aws.credentials.credentials() } catch { throw CLIFailure("AWS credentials: \(error.message)") }
         if let frontEnd {
@@ -108,10 +137,10 @@ enum IAMTokenClient {
             let signed = SigV4Signer(service: frontEnd, region: region).sign(unsigned, credentials: credentials, now: Int64(time(nil)))
             let r = try await http.send(HTTPRequest(
                 url: "https://\(host.name)\(path)?expiration_seconds=\(seconds)", headers: signed.headers + [("User-Agent", "tfreg/\(TFReg.version)")], timeout: 30))
-            guard r.status == 200, let answer = try? JSONParser.parse(r.body), let token = answer["token"]?.stringValue else {
+            guard r.status == 200, let answer = try? JSONParser.parse(r.body), answer["token"]?.stringValue != nil else {
                 throw RegistryClientError.from(r, action: "get a token from \(host.name)")
             }
-            return (token, answer["expires_at"]?.stringValue.flatMap(parseRFC3339))
+            return try Issued(answer)
         }
         // Sign for the regional STS endpoint; the registry, not this client, decides where it goes.
         let stsHost = "sts.\(aws.region).\(AWSEndpoint.dnsSuffix(region: aws.region))"
@@ -129,9 +158,9 @@ enum IAMTokenClient {
         let r = try await http.send(HTTPRequest(
             method: "POST", url: "https://\(host.name)\(path)",
             headers: [("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")], body: request.serialized(), timeout: 30))
-        guard r.status == 200, let answer = try? JSONParser.parse(r.body), let token = answer["token"]?.stringValue else {
+        guard r.status == 200, let answer = try? JSONParser.parse(r.body), answer["token"]?.stringValue != nil else {
             throw RegistryClientError.from(r, action: "get a token from \(host.name)")
         }
-        return (token, answer["expires_at"]?.stringValue.flatMap(parseRFC3339))
+        return try Issued(answer)
     }
 }

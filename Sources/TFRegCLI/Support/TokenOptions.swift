@@ -1,0 +1,51 @@
+import ArgumentParser
+import TFRegStoreLocal
+
+/// Where a command that talks to a registry takes a bearer token from: `--token-file PATH`,
+/// `--token-file -` (standard input), `--token` (accepted, with a warning: argv is readable by every
+/// user of the machine through `ps` and `/proc`), then `TFREG_TOKEN`. Commands fall back to Terraform's
+/// own places (`TF_TOKEN_…`, the CLI config) and, where they can, an IAM token after that.
+struct TokenOptions: ParsableArguments {
+    @Option(help: "Registry token. Visible to other users in the process list: prefer --token-file or TFREG_TOKEN.")
+    var token: String?
+
+    @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the registry token from this file ('-': standard input).", valueName: "path"))
+    var tokenFile: String?
+
+    static let warning = "tfreg: warning: --token is visible to other users of this machine (ps, /proc); use --token-file PATH, --token-file - or TFREG_TOKEN"
+
+    /// The token given to this command: `--token-file`, `--token`, then `TFREG_TOKEN`; nil when none is.
+    func explicitToken() throws -> String? {
+        // Checked here, not in validate(): the parser answers a ValidationError on a command line that
+        // holds "--version" (publish's option) by printing tfreg's version and exiting 0.
+        if token != nil, tokenFile != nil { throw CLIFailure("give --token or --token-file, not both") }
+        if let tokenFile {
+            let bytes = tokenFile == "-" ? readAllStandardInput() : FileSystem.read(tokenFile, limit: 64 << 10)
+            guard let bytes else { throw CLIFailure("cannot read the token file \(tokenFile)") }
+            return try Self.checked(String(decoding: bytes, as: UTF8.self), from: tokenFile == "-" ? "standard input" : tokenFile)
+        }
+        if let token {
+            printError(Self.warning)
+            return try Self.checked(token, from: "--token")
+        }
+        if let env = Env.value("TFREG_TOKEN") { return try Self.checked(env, from: "TFREG_TOKEN") }
+        return nil
+    }
+
+    /// Surrounding white space (a file's trailing newline) dropped; what is left must be one printable word.
+    static func checked(_ text: String, from source: String) throws -> String {
+        let t = text.droppingSurroundingWhiteSpace()
+        guard !t.isEmpty, t.utf8.count <= 8192, t.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+            throw CLIFailure("the token from \(source) is empty or not a single printable word")
+        }
+        return t
+    }
+}
+
+extension String {
+    fileprivate func droppingSurroundingWhiteSpace() -> String {
+        let space: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\r" || $0 == "\n" }
+        guard let first = firstIndex(where: { !space($0) }), let last = lastIndex(where: { !space($0) }) else { return "" }
+        return String(self[first...last])
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import Testing
+@testable import TFRegCLI
+
+/// --token-file PATH, --token-file -, --token (warns), TFREG_TOKEN: parsing and reading.
+@Suite struct TokenOptionsTests {
+    @Test func tokenFileFlagAndEnvironment() throws {
+        let dir = NSTemporaryDirectory() + "tfreg-tokenfile-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "tfr_fromfile\n".write(toFile: dir + "/t", atomically: true, encoding: .utf8)
+        #expect(try TokenOptions.parse(["--token-file", dir + "/t"]).explicitToken() == "tfr_fromfile")
+        #expect(try TokenOptions.parse(["--token", "tfr_flag"]).explicitToken() == "tfr_flag")
+        #expect(throws: (any Error).self) { try TokenOptions.parse(["--token", "a", "--token-file", dir + "/t"]).explicitToken() }
+        #expect(throws: (any Error).self) { try TokenOptions.parse(["--token-file", dir + "/missing"]).explicitToken() }
+        try "two words\n".write(toFile: dir + "/bad", atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try TokenOptions.parse(["--token-file", dir + "/bad"]).explicitToken() }
+        try "\n".write(toFile: dir + "/empty", atomically: true, encoding: .utf8)
+        #expect(throws: (any Error).self) { try TokenOptions.parse(["--token-file", dir + "/empty"]).explicitToken() }
+        #expect(TokenOptions.warning.contains("--token-file") && TokenOptions.warning.contains("TFREG_TOKEN"))
+    }
+
+    @Test func publishAndGrantTakeTheTokenOptions() throws {
+        let publish = try #require(try TFReg.parseAsRoot(["publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--system", "aws", "--version", "1.0.0", "--token-file", "-"]) as? TFReg.Publish)
+        #expect(publish.auth.tokenFile == "-")
+        let grant = try #require(try TFReg.parseAsRoot(["grant", "list", "--registry", "r.example.com", "-n", "a", "--token-file", "/x"]) as? TFReg.Grant.List)
+        #expect(grant.remote.auth.tokenFile == "/x")
+    }
+}
