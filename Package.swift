@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegCLITests",
-            dependencies: ["TFRegCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+            dependencies: ["TFRegCLI", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegStoreAWS", "TFRegTesting"],
