@@ -162,6 +162,11 @@ extension MotoBackedTests {
             let retried = try publish(server.dir + "/v2", "2.0.0", token: uploadOnly)
             #expect(retried.status == 0 && retried.stderr.contains("already holds this archive (same SHA-256): registering it"), "\(retried.stdout) \(retried.stderr)")
 
+            // A token the registry does not accept stops the publish before S3 is touched.
+            let bogus = try publish(server.dir + "/v2", "4.0.0", token: "tfr_not-a-real-token")
+            #expect(bogus.status != 0 && bogus.stderr.contains("HTTP 401"), "\(bogus.stderr)")
+            #expect(try await s3.headObject(bucket: "byob", key: "cli/acme/vpc/aws/4.0.0.tar.gz") == nil)
+
             // A registry that stores archives itself refuses create: the object this run uploaded is
             // removed again instead of staying orphaned.
             #expect(server.stop() == 0)

@@ -225,18 +225,22 @@ enum RegistryVersions {
         /// A version of the same precedence (build metadata ignored) exists: this one.
         case exists(String)
         case absent
-        /// The list could not be read (e.g. a token with upload but not download permission).
+        /// The list may not be read: a token with upload but not download permission (403).
         case unknown(String)
     }
 
-    /// `GET …/NS/NAME/SYSTEM/versions` with the caller's token; 404 is an unknown module.
+    /// `GET …/NS/NAME/SYSTEM/versions` with the caller's token; 404 is an unknown module. Any other
+    /// failure (a bad token, a registry that is down) stops the publish before anything is uploaded.
     static func lookUp(_ version: Version, of module: ModuleAddress, base: String, token: String, client: any HTTPClient) async throws -> Answer {
         let r = try await client.send(HTTPRequest(
             url: base + "\(module)/versions",
             headers: [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")], timeout: 30))
-        if r.status == 404 { return .absent }
-        guard r.status == 200 else { return .unknown(RegistryClientError.from(r, action: "list versions").description) }
-        return answer(for: version, body: r.body)
+        switch r.status {
+        case 200: return answer(for: version, body: r.body)
+        case 404: return .absent
+        case 403: return .unknown(RegistryClientError.from(r, action: "list versions").description)
+        default: throw RegistryClientError.from(r, action: "check whether \(module) \(version) exists")
+        }
     }
 
     static func answer(for version: Version, body: [UInt8]) -> Answer {
