@@ -219,21 +219,26 @@ public struct IgnoreRules: Sendable {
 
     public mutating func append(_ more: [IgnorePattern]) { patterns += more }
 
-    /// What the rules say about `path`: `excluded`, and `dominating` when no `!` pattern follows the
-    /// deciding one, so nothing below an excluded directory could be re-included (go-slug's
-    /// `ExcludesResult`). Git never re-includes below an excluded directory, so for `.gitignore` an
-    /// exclusion always dominates.
-    public func excludes(_ path: String) -> (excluded: Bool, dominating: Bool) {
+    /// What the rules say about `path`: `matched` when some pattern matches; `excluded` when the last
+    /// one that matches is not a `!` pattern; `dominating` when, in addition, no `!` pattern follows
+    /// it, so nothing below an excluded directory could be re-included (go-slug's `ExcludesResult`).
+    /// Git never re-includes below an excluded directory, so for `.gitignore` an exclusion always
+    /// dominates.
+    public func excludes(_ path: String) -> (excluded: Bool, dominating: Bool, matched: Bool) {
         var decided: Int?
         for (i, p) in patterns.enumerated().reversed() where p.matches(path) {
             decided = i
             break
         }
-        guard let decided, !patterns[decided].negated else { return (false, false) }
-        if source == .gitignore { return (true, true) }
+        guard let decided else { return (false, false, false) }
+        guard !patterns[decided].negated else { return (false, false, true) }
+        if source == .gitignore { return (true, true, true) }
         let negationAfter = patterns[(decided + 1)...].contains { $0.negated }
-        return (true, !negationAfter)
+        return (true, !negationAfter, true)
     }
+
+    /// Whether any `!` pattern could bring back a path below an excluded directory.
+    public var hasNegations: Bool { source == .terraformignore && patterns.contains { $0.negated } }
 }
 
 extension Substring {

@@ -141,38 +141,61 @@ public enum ModulePacker {
         var leftOut: [LeftOut] = []
         var usedNestedGitignore = false
 
+        /// Why the contents of a left-out directory that is walked anyway stay out by default.
+        enum Inherited: Equatable {
+            /// A default exclusion: only `--include` brings a path back.
+            case defaults(String)
+            /// The ignore file: a `!` pattern matching the path (or `--include`) brings it back.
+            case ignoreFile(String)
+
+            var reason: String {
+                switch self {
+                case .defaults(let r), .ignoreFile(let r): r
+                }
+            }
+        }
+
         enum Decision {
             case pack
-            /// `descend`: walk a directory's contents anyway (something below may be re-included);
-            /// `inherit`: the reason its contents are left out unless included themselves.
-            case leaveOut(reason: String, descend: Bool, inherit: String?)
+            /// `descend`: walk a directory's contents anyway (something below may be brought back);
+            /// `inherit`: why its contents stay out unless brought back.
+            case leaveOut(reason: String, descend: Bool, inherit: Inherited?)
         }
 
         /// Decides `rel` (a directory is tested as `rel` and as `rel/`, as go-slug does).
-        func decide(_ rel: String, isDirectory: Bool, rules: IgnoreRules, inherited: String?) -> Decision {
+        func decide(_ rel: String, isDirectory: Bool, rules: IgnoreRules, inherited: Inherited?) -> Decision {
             let forms = isDirectory ? [rel, rel + "/"] : [rel]
             func firstMatch(_ patterns: [IgnorePattern]) -> IgnorePattern? {
                 patterns.first { p in forms.contains { p.matches($0) } }
             }
             if let p = firstMatch(options.exclude) { return .leaveOut(reason: "--exclude \(p.source)", descend: false, inherit: nil) }
             if firstMatch(options.include) != nil { return .pack }
-            let mayReinclude = !options.include.isEmpty
-            if let inherited { return .leaveOut(reason: inherited, descend: mayReinclude, inherit: inherited) }
+            let mayInclude = !options.include.isEmpty
+            if case .defaults(let reason)? = inherited { return .leaveOut(reason: reason, descend: mayInclude, inherit: inherited) }
             if let d = ModulePacker.defaultExclusions.first(where: { d in forms.contains { d.pattern.matches($0) } }) {
-                return .leaveOut(reason: d.reason, descend: mayReinclude, inherit: d.reason)
+                return .leaveOut(reason: d.reason, descend: mayInclude, inherit: .defaults(d.reason))
             }
-            for form in forms {
-                let r = rules.excludes(form)
-                if r.excluded {
-                    let name = rules.source == .terraformignore ? ".terraformignore" : ".gitignore"
-                    return .leaveOut(reason: name, descend: !r.dominating || mayReinclude, inherit: r.dominating ? name : nil)
-                }
+            let name = rules.source == .terraformignore ? ".terraformignore" : ".gitignore"
+            if case .ignoreFile? = inherited, rules.source == .gitignore {
+                // Git never brings anything back below an excluded directory.
+                return .leaveOut(reason: name, descend: mayInclude, inherit: inherited)
             }
-            return .pack
+            var verdict = rules.excludes(forms[0])
+            if !verdict.excluded, forms.count == 2 {
+                let slash = rules.excludes(forms[1])
+                if slash.excluded || !verdict.matched { verdict = slash }
+            }
+            // Below an excluded directory a path stays out unless a `!` pattern brings it back (as in
+            // git; go-slug would pack a path no pattern matches, which leaks a directory's files when
+            // it is written without its trailing `/`).
+            let excluded = verdict.excluded || (inherited != nil && !verdict.matched)
+            guard excluded else { return .pack }
+            let dominating = verdict.matched ? verdict.dominating : !rules.hasNegations
+            return .leaveOut(reason: name, descend: !dominating || mayInclude, inherit: .ignoreFile(name))
         }
 
         /// Walks one directory; returns whether anything below it was packed, nil when it is empty.
-        mutating func walk(relative: String, rules parentRules: IgnoreRules, inherited: String?) throws(ArchiveError) -> Bool? {
+        mutating func walk(relative: String, rules parentRules: IgnoreRules, inherited: Inherited?) throws(ArchiveError) -> Bool? {
             let dirPath = relative.isEmpty ? root : root + "/" + relative
             var rules = parentRules
             if useNestedGitignore, !relative.isEmpty, inherited == nil, let text = try readIfPresent(dirPath + "/.gitignore") {

@@ -223,6 +223,24 @@ func tarListing(_ archivePath: String) -> [String] {
         #expect(throws: ArchiveError.self) { try ModulePacker.Options(exclude: [], include: ["# x"]) }
     }
 
+    /// Below a directory the .terraformignore excludes, only a `!` pattern brings a path back; a
+    /// directory pattern without its trailing `/` still keeps the directory's files out (go-slug would
+    /// pack them: it only drops the directory's own entry).
+    @Test func negationsBelowAnExcludedDirectory() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        write(dir, [
+            "m/main.tf": "", "m/vendor/keep.tf": "", "m/vendor/other.txt": "", "m/vendor/deep/x.txt": "",
+            "m/build/keep.txt": "", "m/build/out.bin": "", "m/cache/a": "", "m/cache/b/c": "",
+            "m/.terraformignore": "vendor\n!vendor/keep.tf\nbuild/\n!build/keep.txt\ncache\n",
+        ])
+        let plan = try ModulePacker.plan(directory: dir.path + "/m")
+        #expect(plan.entries.map(\.path) == [".terraformignore", "build", "build/keep.txt", "main.tf", "vendor", "vendor/keep.tf"])
+        #expect(plan.leftOut.map(\.description) == [
+            "build/out.bin (.terraformignore)", "cache/ (.terraformignore)", "vendor/deep/ (.terraformignore)", "vendor/other.txt (.terraformignore)",
+        ])
+    }
+
     @Test func nothingLeftToPackIsAnError() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
