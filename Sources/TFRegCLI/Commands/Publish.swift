@@ -20,8 +20,8 @@ extension TFReg {
                 The archive is byte-identical for the same files. Always left out unless --include names \
                 them: *.tfstate*, *.tfplan, .env*, *.tfvars, *.tfvars.json, .terraformrc, terraform.rc, *.pem, \
                 *.key, id_rsa*, id_ecdsa*, id_ed25519*, .git, .terraform, .terraform.lock.hcl, node_modules; \
-                what is left out is reported on stderr. A .terraformignore in DIR is applied as Terraform \
-                applies it; without one, the .gitignore files are. --exclude and --include take the same \
+                what is left out is reported on stderr. A .terraformignore in DIR is applied with Terraform's \
+                syntax (the README names two differences from go-slug); without one, the .gitignore files are. --exclude and --include take the same \
                 glob syntax (a leading / anchors at DIR, a trailing / means a directory, ** any depth) and \
                 repeat; --exclude wins over --include, which wins over the defaults and the ignore file. \
                 --dry-run lists what would be packed (with sizes) and left out (with the reason) and the \
