@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegCLITests",
-            dependencies: ["TFRegCLI", "TFRegAWS", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+            dependencies: ["TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegStoreAWS", "TFRegTesting"],

@@ -3,54 +3,245 @@ import Glibc
 #endif
 
 /// Packs a module directory into a deterministic `.tar.gz`: entries sorted by path, owner/group 0,
-/// mtime 0, modes normalised to 0644/0755, and `.git`, `.terraform`, `*.tfstate*` left out.
-/// The same tree always gives byte-identical output, so the archive's SHA-256 identifies the content.
+/// mtime 0, modes normalised to 0644/0755. The same tree always gives byte-identical output, so the
+/// archive's SHA-256 identifies the content.
+///
+/// What goes in is decided per path, first rule that applies wins:
+/// 1. an `--exclude` pattern matches: left out;
+/// 2. an `--include` pattern matches: packed;
+/// 3. a default exclusion (`defaultExclusions`: state, secrets, keys, `.git`, `.terraform`, …) matches,
+///    or the path is below a directory one matched: left out;
+/// 4. the ignore file says so: the root's `.terraformignore` when there is one (Terraform's rules and
+///    semantics, the root file only, as Terraform reads it), else the `.gitignore` files (root and
+///    nested, git's anchoring);
+/// 5. otherwise packed.
+/// Patterns on the command line use `.terraformignore` syntax.
 public enum ModulePacker {
+    /// Why a path is left out.
+    public struct LeftOut: Sendable, Equatable, CustomStringConvertible {
+        /// Relative path; a directory ends in `/`.
+        public let path: String
+        public let reason: String
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+        public var description: String { "\(path) (\(reason))" }
+    }
+
+    /// What a pack would contain and what it leaves out.
+    public struct Plan: Sendable {
+        /// Sorted by path bytes, as written.
+        public let entries: [TarEntry]
+        /// Sorted by path; a left-out directory is listed once, not its contents.
+        public let leftOut: [LeftOut]
+        /// The ignore file that applied (`.terraformignore` or `.gitignore`), if any.
+        public let ignoreFile: String?
+    }
+
+    public struct Options: Sendable {
+        public var exclude: [IgnorePattern]
+        public var include: [IgnorePattern]
+        public init(exclude: [IgnorePattern] = [], include: [IgnorePattern] = []) {
+            self.exclude = exclude
+            self.include = include
+        }
+
+        /// Compiles `--exclude` / `--include` globs (`.terraformignore` syntax; `!` is not allowed).
+        public init(exclude: [String], include: [String]) throws(ArchiveError) {
+            func compile(_ globs: [String], _ flag: String) throws(ArchiveError) -> [IgnorePattern] {
+                var out: [IgnorePattern] = []
+                for g in globs {
+                    guard let p = IgnorePattern(g), !p.negated else {
+                        throw ArchiveError("\(flag) '\(g)' is not a pattern (empty, a comment, or starting with '!')")
+                    }
+                    out.append(p)
+                }
+                return out
+            }
+            self.exclude = try compile(exclude, "--exclude")
+            self.include = try compile(include, "--include")
+        }
+    }
+
+    /// Left out of every archive unless an `--include` names them: what must never be published
+    /// (state, secrets, keys) and what a module never needs (VCS data, Terraform's working directory,
+    /// the root configuration's lock file, installed Node.js packages).
+    public static let defaultExclusions: [(pattern: IgnorePattern, reason: String)] = [
+        ("*.tfstate*", "state"),
+        ("*.tfplan", "plan"),
+        (".env*", "secret"),
+        ("*.tfvars", "variables, may hold secrets"),
+        ("*.tfvars.json", "variables, may hold secrets"),
+        (".terraformrc", "CLI config, may hold tokens"),
+        ("terraform.rc", "CLI config, may hold tokens"),
+        ("*.pem", "private key"),
+        ("*.key", "private key"),
+        ("id_rsa*", "private key"),
+        ("id_ecdsa*", "private key"),
+        ("id_ed25519*", "private key"),
+        (".git", "git"),
+        (".terraform", "Terraform working directory"),
+        (".terraform.lock.hcl", "lock file: belongs to a root configuration"),
+        ("node_modules", "dependencies"),
+    ].map { (IgnorePattern($0.0)!, $0.1) }
+
     public static func isExcluded(_ name: String) -> Bool {
-        name == ".git" || name == ".terraform" || name.contains(".tfstate")
+        defaultExclusions.contains { $0.pattern.matches(name) }
     }
 
+    /// The entries `pack(directory:)` writes (default exclusions and ignore files applied).
     public static func entries(ofDirectory root: String) throws(ArchiveError) -> [TarEntry] {
-        var entries: [TarEntry] = []
-        try walk(root: root, relative: "", into: &entries)
-        entries.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
-        return entries
+        try plan(directory: root).entries
     }
 
+    /// Walks `root` and decides every path (see the type's documentation).
+    public static func plan(directory root: String, options: Options = Options()) throws(ArchiveError) -> Plan {
+        var rules: IgnoreRules
+        var ignoreFile: String?
+        if let text = try readIfPresent(root + "/.terraformignore") {
+            rules = IgnoreRules(source: .terraformignore, patterns: IgnoreRules.parse(text, source: .terraformignore))
+            ignoreFile = ".terraformignore"
+        } else {
+            rules = IgnoreRules(source: .gitignore)
+            if let text = try readIfPresent(root + "/.gitignore") {
+                rules.append(IgnoreRules.parse(text, source: .gitignore))
+                ignoreFile = ".gitignore"
+            }
+        }
+        var walker = Walker(root: root, options: options, useNestedGitignore: rules.source == .gitignore)
+        _ = try walker.walk(relative: "", rules: rules, inherited: nil)
+        if walker.usedNestedGitignore { ignoreFile = ".gitignore" }
+        walker.entries.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+        walker.leftOut.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+        return Plan(entries: walker.entries, leftOut: walker.leftOut, ignoreFile: ignoreFile)
+    }
+
+    /// Packs a directory with the default exclusions and its ignore file.
     public static func pack(directory root: String) throws(ArchiveError) -> [UInt8] {
-        let entries = try entries(ofDirectory: root)
-        guard entries.contains(where: { e in
+        try pack(plan(directory: root), directory: root)
+    }
+
+    /// Writes a plan's entries as `.tar.gz`; refuses a plan without a Terraform file.
+    public static func pack(_ plan: Plan, directory root: String) throws(ArchiveError) -> [UInt8] {
+        guard plan.entries.contains(where: { e in
             if case .file = e.kind { return e.path.hasSuffix(".tf") || e.path.hasSuffix(".tf.json") }
             return false
         }) else {
-            throw ArchiveError("\(root) contains no Terraform files (*.tf or *.tf.json)")
+            throw ArchiveError("\(root) contains no Terraform files (*.tf or *.tf.json) to pack")
         }
-        return try Gzip.compress(TarWriter.archive(entries))
+        return try Gzip.compress(TarWriter.archive(plan.entries))
     }
 
-    private static func walk(root: String, relative: String, into entries: inout [TarEntry]) throws(ArchiveError) {
-        let dirPath = relative.isEmpty ? root : root + "/" + relative
-        guard let dir = opendir(dirPath) else { throw ArchiveError("cannot read directory \(dirPath)") }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+    private struct Walker {
+        let root: String
+        let options: Options
+        let useNestedGitignore: Bool
+        var entries: [TarEntry] = []
+        var leftOut: [LeftOut] = []
+        var usedNestedGitignore = false
+
+        /// Why the contents of a left-out directory that is walked anyway stay out by default.
+        enum Inherited: Equatable {
+            /// A default exclusion: only `--include` brings a path back.
+            case defaults(String)
+            /// The ignore file: a `!` pattern matching the path (or `--include`) brings it back.
+            case ignoreFile(String)
+
+            var reason: String {
+                switch self {
+                case .defaults(let r), .ignoreFile(let r): r
+                }
             }
-            if name == "." || name == ".." || isExcluded(name) { continue }
-            names.append(name)
         }
-        for name in names {
-            let rel = relative.isEmpty ? name : relative + "/" + name
-            let full = root + "/" + rel
-            var st = stat()
-            guard lstat(full, &st) == 0 else { throw ArchiveError("cannot stat \(full)") }
+
+        enum Decision {
+            case pack
+            /// `descend`: walk a directory's contents anyway (something below may be brought back);
+            /// `inherit`: why its contents stay out unless brought back.
+            case leaveOut(reason: String, descend: Bool, inherit: Inherited?)
+        }
+
+        /// Decides `rel` (a directory is tested as `rel` and as `rel/`, as go-slug does).
+        func decide(_ rel: String, isDirectory: Bool, rules: IgnoreRules, inherited: Inherited?) -> Decision {
+            let forms = isDirectory ? [rel, rel + "/"] : [rel]
+            func firstMatch(_ patterns: [IgnorePattern]) -> IgnorePattern? {
+                patterns.first { p in forms.contains { p.matches($0) } }
+            }
+            if let p = firstMatch(options.exclude) { return .leaveOut(reason: "--exclude \(p.source)", descend: false, inherit: nil) }
+            if firstMatch(options.include) != nil { return .pack }
+            let mayInclude = !options.include.isEmpty
+            if case .defaults(let reason)? = inherited { return .leaveOut(reason: reason, descend: mayInclude, inherit: inherited) }
+            if let d = ModulePacker.defaultExclusions.first(where: { d in forms.contains { d.pattern.matches($0) } }) {
+                return .leaveOut(reason: d.reason, descend: mayInclude, inherit: .defaults(d.reason))
+            }
+            let name = rules.source == .terraformignore ? ".terraformignore" : ".gitignore"
+            if case .ignoreFile? = inherited, rules.source == .gitignore {
+                // Git never brings anything back below an excluded directory.
+                return .leaveOut(reason: name, descend: mayInclude, inherit: inherited)
+            }
+            var verdict = rules.excludes(forms[0])
+            if !verdict.excluded, forms.count == 2 {
+                let slash = rules.excludes(forms[1])
+                if slash.excluded || !verdict.matched { verdict = slash }
+            }
+            // Below an excluded directory a path stays out unless a `!` pattern brings it back (as in
+            // git; go-slug would pack a path no pattern matches, which leaks a directory's files when
+            // it is written without its trailing `/`).
+            let excluded = verdict.excluded || (inherited != nil && !verdict.matched)
+            guard excluded else { return .pack }
+            let dominating = verdict.matched ? verdict.dominating : !rules.hasNegations
+            return .leaveOut(reason: name, descend: !dominating || mayInclude, inherit: .ignoreFile(name))
+        }
+
+        /// Walks one directory; returns whether anything below it was packed, nil when it is empty.
+        mutating func walk(relative: String, rules parentRules: IgnoreRules, inherited: Inherited?) throws(ArchiveError) -> Bool? {
+            let dirPath = relative.isEmpty ? root : root + "/" + relative
+            var rules = parentRules
+            if useNestedGitignore, !relative.isEmpty, inherited == nil, let text = try readIfPresent(dirPath + "/.gitignore") {
+                rules.append(IgnoreRules.parse(text, source: .gitignore, base: relative))
+                usedNestedGitignore = true
+            }
+            var packedSomething = false
+            let names = try ModulePacker.names(in: dirPath)
+            if names.isEmpty { return nil }
+            for name in names {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                let full = root + "/" + rel
+                var st = stat()
+                guard lstat(full, &st) == 0 else { throw ArchiveError("cannot stat \(full)") }
+                let isDirectory = st.st_mode & S_IFMT == S_IFDIR
+                switch decide(rel, isDirectory: isDirectory, rules: rules, inherited: inherited) {
+                case .pack:
+                    if try add(rel, full: full, st: st, rules: rules) { packedSomething = true }
+                case .leaveOut(let reason, let descend, let inherit):
+                    if isDirectory && descend {
+                        let mark = leftOut.count
+                        if try walk(relative: rel, rules: rules, inherited: inherit) == true {
+                            // Something below was packed: keep the directory entry, and report
+                            // only what was left out inside it.
+                            entries.append(TarEntry(path: rel, kind: .directory))
+                            packedSomething = true
+                            continue
+                        }
+                        // Nothing below was packed: report the directory alone, not its contents.
+                        leftOut.removeSubrange(mark...)
+                    }
+                    leftOut.append(LeftOut(path: isDirectory ? rel + "/" : rel, reason: reason))
+                }
+            }
+            return packedSomething
+        }
+
+        /// Adds one path decided `.pack`; false for a directory left with nothing in it.
+        mutating func add(_ rel: String, full: String, st: stat, rules: IgnoreRules) throws(ArchiveError) -> Bool {
             switch st.st_mode & S_IFMT {
             case S_IFDIR:
+                // A directory whose every entry was left out is not packed either (an empty one is).
+                guard try walk(relative: rel, rules: rules, inherited: nil) != false else { return false }
                 entries.append(TarEntry(path: rel, kind: .directory))
-                try walk(root: root, relative: rel, into: &entries)
             case S_IFREG:
-                let data = try readFile(full)
+                let data = try ModulePacker.readFile(full)
                 let exec = st.st_mode & 0o111 != 0
                 entries.append(TarEntry(path: rel, kind: .file(data), mode: exec ? 0o755 : 0o644))
             case S_IFLNK:
@@ -69,7 +260,34 @@ public enum ModulePacker {
             default:
                 throw ArchiveError("\(rel) is not a regular file, directory or symlink")
             }
+            return true
         }
+    }
+
+    static func names(in dirPath: String) throws(ArchiveError) -> [String] {
+        guard let dir = opendir(dirPath) else { throw ArchiveError("cannot read directory \(dirPath)") }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let ent = readdir(dir) {
+            let name = withUnsafePointer(to: ent.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// The file's text, or nil when it does not exist (an ignore file that cannot be read is an error:
+    /// packing without it could publish what it hides).
+    static func readIfPresent(_ path: String) throws(ArchiveError) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw ArchiveError("cannot stat \(path)")
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return String(decoding: try readFile(path), as: UTF8.self)
     }
 
     static func readFile(_ path: String) throws(ArchiveError) -> [UInt8] {

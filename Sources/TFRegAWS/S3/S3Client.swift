@@ -39,12 +39,17 @@ public struct S3Client: Sendable {
     }
 
     /// PutObject with `x-amz-checksum-sha256`, so S3 verifies the bytes and records the digest.
-    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip") async throws(AWSError) {
+    ///
+    /// `onlyIfAbsent` sends `If-None-Match: *` (S3 conditional writes,
+    /// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html): S3 then never
+    /// replaces an existing object and answers 412 `PreconditionFailed` (`AWSError.Kind.conditionalCheckFailed`)
+    /// when the key exists, or 409 `ConditionalRequestConflict` while another conditional write to it is
+    /// in flight. A retried attempt whose first try did land also sees 412: callers compare checksums.
+    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip", onlyIfAbsent: Bool = false) async throws(AWSError) {
         let (ep, path) = location(bucket: bucket, key: key)
-        _ = try await client.send(
-            service: "s3", endpoint: ep, method: "PUT", path: path,
-            headers: [("Content-Type", contentType), ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256")],
-            body: body)
+        var headers: [(name: String, value: String)] = [("Content-Type", contentType), ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256")]
+        if onlyIfAbsent { headers.append(("If-None-Match", "*")) }
+        _ = try await client.send(service: "s3", endpoint: ep, method: "PUT", path: path, headers: headers, body: body)
     }
 
     /// DeleteObject (S3 answers 204 whether or not the object existed).

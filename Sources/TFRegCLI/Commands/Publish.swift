@@ -17,15 +17,25 @@ extension TFReg {
         static let configuration = CommandConfiguration(
             abstract: "Pack a module directory into a deterministic .tar.gz and publish it as a new version.",
             discussion: """
-                The archive leaves out .git, .terraform and *.tfstate* and is byte-identical for the same \
-                files. The token comes from --token-file PATH (- for standard input) or --token (visible to other \
+                The archive is byte-identical for the same files. Always left out unless --include names \
+                them: *.tfstate*, *.tfplan, .env*, *.tfvars, *.tfvars.json, .terraformrc, terraform.rc, *.pem, \
+                *.key, id_rsa*, id_ecdsa*, id_ed25519*, .git, .terraform, .terraform.lock.hcl, node_modules; \
+                what is left out is reported on stderr. A .terraformignore in DIR is applied with Terraform's \
+                syntax (the README names two differences from go-slug); without one, the .gitignore files are. --exclude and --include take the same \
+                glob syntax (a leading / anchors at DIR, a trailing / means a directory, ** any depth) and \
+                repeat; --exclude wins over --include, which wins over the defaults and the ignore file. \
+                --dry-run lists what would be packed (with sizes) and left out (with the reason) and the \
+                archive's SHA-256, and uploads nothing. \
+                The token comes from --token-file PATH (- for standard input) or --token (visible to other \
                 users in the process list), else TFREG_TOKEN, else TF_TOKEN_<host> (as Terraform encodes it), else a \
                 credentials "HOST" block in the Terraform CLI config (TF_CLI_CONFIG_FILE or ~/.terraformrc) or \
                 ~/.terraform.d/credentials.tfrc.json. HTTPS trusts the system CA store, or SSL_CERT_FILE. \
                 With --s3 s3://BUCKET/PREFIX the archive goes to your own bucket first, at \
                 PREFIX/NAMESPACE/NAME/SYSTEM/VERSION.tar.gz with a SHA-256 checksum (AWS credentials and \
                 region as the AWS CLI finds them), and is then registered with the registry's create \
-                endpoint, which checks that checksum ("bring your own bucket").
+                endpoint, which checks that checksum ("bring your own bucket"). It never replaces an object: \
+                the version is looked up in the registry first, and the upload is conditional \
+                (If-None-Match: *); an existing object with other bytes stops the publish.
                 """)
 
         @Argument(help: "The module directory.")
@@ -51,23 +61,37 @@ extension TFReg {
         @Option(help: "Upload to your own bucket and register it with create: s3://BUCKET or s3://BUCKET/PREFIX.")
         var s3: String?
 
-        @Flag(help: "Write the archive to --output instead of uploading it.")
+        @Option(help: ArgumentHelp("Leave out paths matching GLOB (.terraformignore syntax; repeatable).", valueName: "GLOB"))
+        var exclude: [String] = []
+
+        @Option(help: ArgumentHelp("Pack paths matching GLOB even if a default exclusion or the ignore file leaves them out (repeatable).", valueName: "GLOB"))
+        var include: [String] = []
+
+        @Flag(help: "List what would be packed and left out, and the archive's SHA-256; upload nothing.")
         var dryRun = false
 
-        @Option(help: "With --dry-run: where to write the archive.")
+        @Option(help: "With --dry-run: also write the archive to this file.")
         var output: String?
 
         func run() async throws {
             let module = try ModuleAddress(namespace: namespace, name: name, system: system)
             let version = try Version(self.version)
-            let archive = try ModulePacker.pack(directory: directory)
+            if output != nil && !dryRun { throw ValidationError("--output needs --dry-run") }
+            let options = try ModulePacker.Options(exclude: exclude, include: include)
+            let plan = try ModulePacker.plan(directory: directory, options: options)
+            let archive = try ModulePacker.pack(plan, directory: directory)
             let digest = Hex.encode(SHA256.hash(archive))
             if dryRun {
-                guard let output else { throw ValidationError("--dry-run needs --output FILE") }
-                try FileSystem.writeAtomically(output, archive, mode: 0o644)
-                print("\(output) \(archive.count) bytes sha256:\(digest)")
+                print(Self.listing(plan), terminator: "")
+                if let output {
+                    try FileSystem.writeAtomically(output, archive, mode: 0o644)
+                    print("\(output) \(archive.count) bytes sha256:\(digest)")
+                } else {
+                    print("\(archive.count) bytes sha256:\(digest)")
+                }
                 return
             }
+            if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
             let host = try RegistryHost(registry)
             guard let token = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) else {
                 throw ValidationError("no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config")
@@ -75,24 +99,7 @@ extension TFReg {
             let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
             if let s3 {
-                let (bucket, prefix) = try { () throws(RegistryError) in try S3ArchiveStorage.parse(s3) }()
-                let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
-                _ = try ArchiveLocation.external(bucket: bucket, key: key)
-                let s3Client = S3Client(client: try AWSSetup.client())
-                do { try await s3Client.putObject(bucket: bucket, key: key, body: archive) } catch {
-                    throw CLIFailure("cannot upload to s3://\(bucket)/\(key): \(error.message) (\(error.code))")
-                }
-                let body = JSONValue.object([
-                    ("bucket", .string(bucket)), ("key", .string(key)), ("expected_checksum", .string(Base64.encode(SHA256.hash(archive)))),
-                ]).serialized()
-                let response = try await client.send(HTTPRequest(
-                    method: "POST", url: base + "\(module)/\(version)/create",
-                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
-                    body: body, timeout: 60))
-                guard response.status == 201 else {
-                    throw RegistryClientError.from(response, action: "register \(module) \(version) from s3://\(bucket)/\(key)")
-                }
-                print("published \(module) \(version) from s3://\(bucket)/\(key) (\(archive.count) bytes, sha256:\(digest))")
+                try await publishThroughBucket(s3, archive: archive, digest: digest, module: module, version: version, base: base, token: token, client: client)
                 return
             }
             let url = base + "\(module)/\(version)/upload"
@@ -105,6 +112,148 @@ extension TFReg {
             }
             print("published \(module) \(version) (\(archive.count) bytes, sha256:\(digest))")
         }
+
+        /// `--s3`: registry check, conditional upload to the user's bucket, then `create`.
+        /// The object is never replaced: a version the registry already has stops before S3 is
+        /// touched; an existing object is reused only when its SHA-256 is this archive's (a publish
+        /// whose registration failed can be run again), any other object stops the publish.
+        func publishThroughBucket(_ s3: String, archive: [UInt8], digest: String, module: ModuleAddress, version: Version, base: String, token: String, client: CurlHTTPClient) async throws {
+            let (bucket, prefix) = try { () throws(RegistryError) in try S3ArchiveStorage.parse(s3) }()
+            let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
+            _ = try ArchiveLocation.external(bucket: bucket, key: key)
+            let object = "s3://\(bucket)/\(key)"
+            let immutable = CLIFailure("\(object) already exists; versions are immutable: publish a new version")
+
+            switch try await RegistryVersions.lookUp(version, of: module, base: base, token: token, client: client) {
+            case .exists(let existing):
+                throw CLIFailure("cannot publish \(module) \(version): the registry already has version \(existing) (409 conflict); versions are immutable: publish a new version")
+            case .unknown(let why):
+                printError("note: could not ask the registry for existing versions (\(why)); relying on its answer to create and on the bucket's conditional write")
+            case .absent:
+                break
+            }
+
+            let checksum = Base64.encode(SHA256.hash(archive))
+            let s3Client = S3Client(client: try AWSSetup.client())
+            /// nil: no object; true: an object with this archive's checksum; false: another object.
+            func objectMatches() async throws -> Bool? {
+                do {
+                    guard let attributes = try await s3Client.objectAttributes(bucket: bucket, key: key) else { return nil }
+                    return attributes.checksumSHA256 == checksum
+                } catch {
+                    throw CLIFailure("cannot read \(object): \(error.message) (\(error.code))")
+                }
+            }
+            // A first look spares the upload when the object is already there (and stops at once when
+            // it holds other bytes). When it cannot be read (no s3:GetObject, say) the conditional
+            // write alone decides.
+            let found = try? await objectMatches()
+            if found == false { throw immutable }
+            var uploaded = false
+            if found == nil {
+                do {
+                    try await s3Client.putObject(bucket: bucket, key: key, body: archive, onlyIfAbsent: true)
+                    uploaded = true
+                } catch {
+                    if error.kind == .conditionalCheckFailed {
+                        // Created meanwhile, or a retried attempt after one that did land.
+                        guard (try? await objectMatches()) == true else { throw immutable }
+                    } else if error.status == 409 {
+                        throw CLIFailure("cannot upload to \(object): another upload to it is in progress (\(error.code))")
+                    } else {
+                        throw CLIFailure("cannot upload to \(object): \(error.message) (\(error.code))")
+                    }
+                }
+            }
+            if !uploaded { printError("\(object) already holds this archive (same SHA-256): registering it") }
+
+            let body = JSONValue.object([
+                ("bucket", .string(bucket)), ("key", .string(key)), ("expected_checksum", .string(checksum)),
+            ]).serialized()
+            let response = try await client.send(HTTPRequest(
+                method: "POST", url: base + "\(module)/\(version)/create",
+                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                body: body, timeout: 60))
+            guard response.status == 201 else {
+                var failure = RegistryClientError.from(response, action: "register \(module) \(version) from \(object)")
+                // Refused outright (a registry that stores archives itself, no permission, a bad
+                // request): nothing refers to the object this run created, so it goes again rather than
+                // stay orphaned. After a 409 it stays: the registry's version may be using it.
+                if uploaded, [400, 401, 403].contains(response.status) {
+                    do {
+                        try await s3Client.deleteObject(bucket: bucket, key: key)
+                        failure = RegistryClientError(description: failure.description + " (removed \(object) again)")
+                    } catch {
+                        failure = RegistryClientError(description: failure.description + " (and cannot remove \(object): \(error.code))")
+                    }
+                }
+                throw failure
+            }
+            print("published \(module) \(version) from \(object) (\(archive.count) bytes, sha256:\(digest))")
+        }
+
+        /// The `--dry-run` listing: packed entries with sizes, then what is left out and why.
+        static func listing(_ plan: ModulePacker.Plan) -> String {
+            var out = "packs \(plan.entries.count) entries\(plan.ignoreFile.map { " (\($0) applied)" } ?? ""):\n"
+            for e in plan.entries {
+                switch e.kind {
+                case .file(let data): out += "  \(pad(String(data.count)))  \(e.path)\n"
+                case .directory: out += "  \(pad("dir"))  \(e.path)/\n"
+                case .symlink(let target), .hardlink(let target): out += "  \(pad("link"))  \(e.path) -> \(target)\n"
+                }
+            }
+            out += "leaves out \(plan.leftOut.count):\n"
+            for l in plan.leftOut { out += "  \(l.path) (\(l.reason))\n" }
+            return out
+        }
+
+        private static func pad(_ s: String) -> String { String(repeating: " ", count: max(0, 10 - s.count)) + s }
+
+        /// One stderr line naming what was left out (the first 20; --dry-run lists all).
+        static func leftOutNote(_ leftOut: [ModulePacker.LeftOut]) -> String? {
+            guard !leftOut.isEmpty else { return nil }
+            let shown = leftOut.prefix(20).map(\.description).joined(separator: ", ")
+            let more = leftOut.count > 20 ? ", and \(leftOut.count - 20) more (--dry-run lists them)" : ""
+            return "left out: \(shown)\(more)"
+        }
+    }
+}
+
+/// What the registry's versions list says about a version about to be published.
+enum RegistryVersions {
+    enum Answer: Equatable {
+        /// A version of the same precedence (build metadata ignored) exists: this one.
+        case exists(String)
+        case absent
+        /// The list may not be read: a token with upload but not download permission (403).
+        case unknown(String)
+    }
+
+    /// `GET …/NS/NAME/SYSTEM/versions` with the caller's token; 404 is an unknown module. Any other
+    /// failure (a bad token, a registry that is down) stops the publish before anything is uploaded.
+    static func lookUp(_ version: Version, of module: ModuleAddress, base: String, token: String, client: any HTTPClient) async throws -> Answer {
+        let r = try await client.send(HTTPRequest(
+            url: base + "\(module)/versions",
+            headers: [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")], timeout: 30))
+        switch r.status {
+        case 200: return answer(for: version, body: r.body)
+        case 404: return .absent
+        case 403: return .unknown(RegistryClientError.from(r, action: "list versions").description)
+        default: throw RegistryClientError.from(r, action: "check whether \(module) \(version) exists")
+        }
+    }
+
+    static func answer(for version: Version, body: [UInt8]) -> Answer {
+        struct Document: Decodable {
+            struct Module: Decodable { let versions: [Entry] }
+            struct Entry: Decodable { let version: String }
+            let modules: [Module]
+        }
+        guard let doc = try? JSONDecoder().decode(Document.self, from: Data(body)) else { return .unknown("the versions list does not parse") }
+        for entry in doc.modules.flatMap(\.versions) {
+            if let v = try? Version(entry.version), v.hasSamePrecedence(as: version) { return .exists(entry.version) }
+        }
+        return .absent
     }
 }
 

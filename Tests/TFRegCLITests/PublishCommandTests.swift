@@ -1,0 +1,34 @@
+import ArgumentParser
+import TFRegArchive
+import TFRegCore
+import Testing
+@testable import TFRegCLI
+
+@Suite struct PublishCommandTests {
+    @Test func repeatableExcludeAndInclude() throws {
+        let command = try #require(try TFReg.parseAsRoot([
+            "publish", "m", "--registry", "r.example.com", "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
+            "--exclude", "*.zip", "--exclude", "docs/", "--include", "example.tfvars", "--dry-run",
+        ]) as? TFReg.Publish)
+        #expect(command.exclude == ["*.zip", "docs/"] && command.include == ["example.tfvars"] && command.dryRun && command.output == nil)
+    }
+
+    /// The registry's versions list decides "already published" by precedence, as the registry does.
+    @Test func existingVersionsByPrecedence() throws {
+        let body = Array(#"{"modules":[{"versions":[{"version":"2.0.0"},{"version":"1.0.0+build.1"},{"version":"1.1.0-rc.1"}]}]}"#.utf8)
+        #expect(RegistryVersions.answer(for: try Version("1.0.0"), body: body) == .exists("1.0.0+build.1"))
+        #expect(RegistryVersions.answer(for: try Version("2.0.0+x"), body: body) == .exists("2.0.0"))
+        #expect(RegistryVersions.answer(for: try Version("1.1.0"), body: body) == .absent)
+        #expect(RegistryVersions.answer(for: try Version("1.1.0-rc.2"), body: body) == .absent)
+        #expect(RegistryVersions.answer(for: try Version("1.0.0"), body: Array("<html>".utf8)) == .unknown("the versions list does not parse"))
+    }
+
+    @Test func leftOutNoteIsOneLineAndBounded() {
+        #expect(TFReg.Publish.leftOutNote([]) == nil)
+        let two = [ModulePacker.LeftOut(path: ".env", reason: "secret"), ModulePacker.LeftOut(path: "terraform.tfstate", reason: "state")]
+        #expect(TFReg.Publish.leftOutNote(two) == "left out: .env (secret), terraform.tfstate (state)")
+        let many = (0..<25).map { ModulePacker.LeftOut(path: "f\($0).tfvars", reason: "variables") }
+        let note = TFReg.Publish.leftOutNote(many)
+        #expect(note?.hasSuffix(", and 5 more (--dry-run lists them)") == true && note?.contains("f19.tfvars") == true && note?.contains("f20.tfvars") == false)
+    }
+}
