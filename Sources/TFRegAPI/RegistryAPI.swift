@@ -64,91 +64,75 @@ public struct RegistryAPI: Sendable {
 
     // MARK: Routing
 
+    /// Dispatches in the order documented on `Endpoint`: shape, method, authentication, parameters,
+    /// then the handler (authorization, body, state).
     private func route(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
         guard let seg = URLParsing.segments(of: req.path) else {
             throw .badRequest("malformed request path")
         }
+        guard let endpoint = Endpoint.parse(seg) else { throw .notFound("no such endpoint") }
         let method = req.method.uppercased()
-        func only(_ allowed: String...) throws(RegistryError) {
-            let effective = method == "HEAD" && allowed.contains("GET") ? "GET" : method
-            guard allowed.contains(effective) else {
-                throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use \(allowed.joined(separator: ", "))")
-            }
+        guard endpoint.methods.contains(method) else {
+            var response = APIResponse.error(RegistryError(.methodNotAllowed, "method \(req.method.prefix(16)) is not allowed here; use \(endpoint.methods.filter { $0 != "HEAD" }.joined(separator: ", "))"))
+            response.headers.append(("Allow", endpoint.methods.joined(separator: ", ")))
+            return response
         }
-        switch seg.count {
-        case 2 where seg == [".well-known", "terraform.json"]:
-            try only("GET")
+        var caller: Principal?
+        if endpoint.needsCaller {
+            caller = try await authenticate(req)
+            guard caller != nil else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
+        }
+        func address(_ m: Endpoint.ModulePath) throws(RegistryError) -> ModuleAddress {
+            try ModuleAddress(namespace: m.namespace, name: m.name, system: m.system)
+        }
+        let log = Self.withRequestID(logger, req)
+        switch endpoint {
+        case .discovery:
             return discovery()
-        case 1 where seg[0] == "token":
-            try only("GET", "POST")
+        case .health:
+            return .json(200, JSONValue.object([("status", .string("ok"))]).serialized())
+        case .token:
             if method == "GET" || method == "HEAD" { return try await tokenFromFrontEnd(req, logger: logger) }
             return try await token(req, logger: logger)
-        case 1 where seg[0] == "health":
-            try only("GET")
-            return .json(200, JSONValue.object([("status", .string("ok"))]).serialized())
-        default: break
-        }
-        guard seg.count >= 2, seg[0] == "v1" else { throw .notFound("no such endpoint") }
-        switch seg[1] {
-        case "modules": break
-        case "grants":
-            return try await grants(req, seg: Array(seg.dropFirst(2)), method: method, logger: logger)
-        case "archives":
-            try only("GET")
-            return try await archive(req, seg: Array(seg.dropFirst(2)), headOnly: method == "HEAD")
-        default: throw .notFound("no such endpoint")
-        }
-        let rest = Array(seg.dropFirst(2))
-        switch rest.count {
-        case 0:
-            try only("GET")
-            return try await list(req, namespace: nil, search: false)
-        case 1 where rest[0] == "search":
-            try only("GET")
-            return try await list(req, namespace: nil, search: true)
-        case 1:
-            try only("GET")
-            return try await list(req, namespace: try Namespace(rest[0]), search: false)
-        case 2:
-            throw .notFound("no such endpoint")
-        default: break
-        }
-        let module = try ModuleAddress(namespace: rest[0], name: rest[1], system: rest[2])
-        let caller = try await authenticate(req)
-        switch rest.count {
-        case 3:
-            try only("GET")
-            return try await moduleDetail(module, version: nil, caller: caller)
-        case 4 where rest[3] == "versions":
-            try only("GET")
-            return try await versions(module, caller: caller)
-        case 4 where rest[3] == "download":
-            try only("GET")
+        case .archive(let m, let version, let file):
+            return try await archive(req, module: try address(m), version: try Version(version), file: file, headOnly: method == "HEAD")
+        case .modules(let namespace):
+            return try await list(req, namespace: try namespace.map { ns throws(RegistryError) in try Namespace(ns) }, search: false, caller: caller)
+        case .search:
+            return try await list(req, namespace: nil, search: true, caller: caller)
+        case .module(let m):
+            return try await moduleDetail(try address(m), version: nil, caller: caller)
+        case .versions(let m):
+            return try await versions(try address(m), caller: caller)
+        case .latestDownload(let m):
+            let module = try address(m)
             let latest = try await service.latest(of: module, caller: caller)
             let location = "/v1/modules/\(module)/\(latest.version)/download"
             return APIResponse(status: 302, headers: [("Location", location), ("Content-Type", "application/json")], body: .bytes(Array("{}".utf8)))
-        case 4:
-            let version = try Version(rest[3])
-            try only("GET", "DELETE")
+        case .version(let m, let v):
+            let module = try address(m), version = try Version(v)
             if method == "DELETE" {
-                try await service.deleteVersion(version, of: module, caller: caller, logger: Self.withRequestID(logger, req))
+                try await service.deleteVersion(version, of: module, caller: caller, logger: log)
                 return APIResponse(status: 204)
             }
             return try await moduleDetail(module, version: version, caller: caller)
-        case 5 where rest[4] == "download":
-            try only("GET")
-            return try await download(req, module, version: try Version(rest[3]), caller: caller)
-        case 5 where rest[4] == "create":
-            try only("POST")
-            return try await create(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
-        case 5 where rest[4] == "deprecate":
-            try only("POST", "DELETE")
-            return try await deprecate(req, module, version: try Version(rest[3]), clear: method == "DELETE", caller: caller, logger: Self.withRequestID(logger, req))
-        case 5 where rest[4] == "upload":
-            try only("POST", "PUT")
-            return try await upload(req, module, version: try Version(rest[3]), caller: caller, logger: Self.withRequestID(logger, req))
-        default:
-            throw .notFound("no such endpoint")
+        case .download(let m, let v):
+            return try await download(req, try address(m), version: try Version(v), caller: caller)
+        case .upload(let m, let v):
+            return try await upload(req, try address(m), version: try Version(v), caller: caller, logger: log)
+        case .create(let m, let v):
+            return try await create(req, try address(m), version: try Version(v), caller: caller, logger: log)
+        case .deprecate(let m, let v):
+            return try await deprecate(req, try address(m), version: try Version(v), clear: method == "DELETE", caller: caller, logger: log)
+        case .grants(let ns):
+            let namespace = try Namespace(ns)
+            if method == "PUT" { return try await putGrant(req, namespace: namespace, caller: caller, logger: log) }
+            let list = try await service.grants(in: namespace, caller: caller)
+            return .json(200, JSONValue.object([("grants", .array(list.map(Self.grantJSON)))]).serialized())
+        case .grant(let ns, let identity):
+            let namespace = try Namespace(ns)
+            try await service.deleteGrant(for: try Identity(identity), in: namespace, caller: caller, logger: log)
+            return APIResponse(status: 204)
         }
     }
 
@@ -240,11 +224,9 @@ public struct RegistryAPI: Sendable {
         return APIResponse(status: 204, headers: [("X-Terraform-Get", location), ("Cache-Control", "no-store")])
     }
 
-    func archive(_ req: APIRequest, seg: [String], headOnly: Bool) async throws(RegistryError) -> APIResponse {
-        guard seg.count == 5, seg[4].hasSuffix(".tar.gz"), Grammar.isSHA256Hex(seg[4].dropLast(7)) else { throw .notFound("no such archive") }
-        let module = try ModuleAddress(namespace: seg[0], name: seg[1], system: seg[2])
-        let version = try Version(seg[3])
-        let digest = String(seg[4].dropLast(7))
+    func archive(_ req: APIRequest, module: ModuleAddress, version: Version, file: String, headOnly: Bool) async throws(RegistryError) -> APIResponse {
+        guard file.hasSuffix(".tar.gz"), Grammar.isSHA256Hex(file.dropLast(7)) else { throw .notFound("no such archive") }
+        let digest = String(file.dropLast(7))
         guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
         let expires = items.filter { $0.name == "expires" }
         let signature = items.filter { $0.name == "signature" }
@@ -358,49 +340,34 @@ public struct RegistryAPI: Sendable {
         ])
     }
 
-    /// `GET /v1/grants/NS`, `PUT /v1/grants/NS` (body `{"identity", "permissions": {…}}`),
-    /// `DELETE /v1/grants/NS/IDENTITY` (the identity as it is written, `/` included:
-    /// `/v1/grants/acme/arn:aws:iam::123456789012:role/ci`; `%2F` is never a separator).
-    func grants(_ req: APIRequest, seg: [String], method: String, logger: Logger) async throws(RegistryError) -> APIResponse {
-        guard (1...8).contains(seg.count) else { throw .notFound("no such endpoint") }
-        let namespace = try Namespace(seg[0])
-        let caller = try await authenticate(req)
-        let log = Self.withRequestID(logger, req)
-        if seg.count >= 2 {
-            guard method == "DELETE" else { throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use DELETE") }
-            try await service.deleteGrant(for: try Identity(seg.dropFirst().joined(separator: "/")), in: namespace, caller: caller, logger: log)
-            return APIResponse(status: 204)
+    /// `PUT /v1/grants/NS` (body `{"identity", "permissions": {…}}`); `GET /v1/grants/NS` and
+    /// `DELETE /v1/grants/NS/IDENTITY` (the identity as written, `/` included:
+    /// `/v1/grants/acme/arn:aws:iam::123456789012:role/ci`; `%2F` is never a separator) are routed
+    /// straight to the service. The body is read only after the caller may write grants here.
+    func putGrant(_ req: APIRequest, namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+        try await service.authorize(caller, .createGrant, in: namespace)
+        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
+            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
         }
-        switch method {
-        case "GET", "HEAD":
-            let list = try await service.grants(in: namespace, caller: caller)
-            return .json(200, JSONValue.object([("grants", .array(list.map(Self.grantJSON)))]).serialized())
-        case "PUT":
-            if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-                throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-            }
-            let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-            for k in json.keys where !["identity", "permissions"].contains(k) { throw .badRequest("unknown field '\(k.prefix(64))'") }
-            guard let id = json["identity"]?.stringValue, case .object(let fields)? = json["permissions"] else {
-                throw .badRequest("identity (a string) and permissions (an object) are required")
-            }
-            var p = Permissions()
-            for (name, value) in fields {
-                guard let on = value.boolValue else { throw .badRequest("permission '\(name.prefix(32))' must be true or false") }
-                switch name {
-                case "download": p.download = on
-                case "upload": p.upload = on
-                case "create_grant": p.createGrant = on
-                case "delete_grant": p.deleteGrant = on
-                default: throw .badRequest("unknown permission '\(name.prefix(32))'; use download, upload, create_grant, delete_grant")
-                }
-            }
-            let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: p)
-            try await service.putGrant(grant, caller: caller, logger: log)
-            return .json(200, Self.grantJSON(grant).serialized())
-        default:
-            throw RegistryError(.methodNotAllowed, "method \(req.method) is not allowed here; use GET or PUT")
+        let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
+        for k in json.keys where !["identity", "permissions"].contains(k) { throw .badRequest("unknown field '\(k.prefix(64))'") }
+        guard let id = json["identity"]?.stringValue, case .object(let fields)? = json["permissions"] else {
+            throw .badRequest("identity (a string) and permissions (an object) are required")
         }
+        var p = Permissions()
+        for (name, value) in fields {
+            guard let on = value.boolValue else { throw .badRequest("permission '\(name.prefix(32))' must be true or false") }
+            switch name {
+            case "download": p.download = on
+            case "upload": p.upload = on
+            case "create_grant": p.createGrant = on
+            case "delete_grant": p.deleteGrant = on
+            default: throw .badRequest("unknown permission '\(name.prefix(32))'; use download, upload, create_grant, delete_grant")
+            }
+        }
+        let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: p)
+        try await service.putGrant(grant, caller: caller, logger: logger)
+        return .json(200, Self.grantJSON(grant).serialized())
     }
 
     /// `GET /token?expiration_seconds=N` behind an IAM-authorizing front end: the caller is the ARN the
@@ -494,7 +461,7 @@ public struct RegistryAPI: Sendable {
         ]
     }
 
-    func list(_ req: APIRequest, namespace: Namespace?, search: Bool) async throws(RegistryError) -> APIResponse {
+    func list(_ req: APIRequest, namespace: Namespace?, search: Bool, caller: Principal?) async throws(RegistryError) -> APIResponse {
         guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
         func value(_ name: String) throws(RegistryError) -> String? {
             let v = items.filter { $0.name == name }
@@ -522,7 +489,6 @@ public struct RegistryAPI: Sendable {
             query.text = q
             if let ns = try value("namespace") { query.namespace = try Namespace(ns) }
         }
-        let caller = try await authenticate(req)
         let page = try await service.list(query, caller: caller)
         var meta: [(String, JSONValue)] = [("limit", .int(Int64(page.limit))), ("current_offset", .int(Int64(page.offset)))]
         if let next = page.nextOffset {

@@ -47,17 +47,28 @@ public struct FileArchiveStorage: ArchiveStorage {
         let final = archivesDirectory + "/" + key
         let dir = String(final[..<(final.lastIndex(of: "/") ?? final.endIndex)])
         try FileSystem.makeDirectories(dir, mode: 0o750)
-        if link(staged.path, final) != 0 {
+        // A concurrent gc may move the existing file aside between our link() and stat(): try again.
+        var linked = false
+        for _ in 0..<8 {
+            if link(staged.path, final) == 0 {
+                linked = true
+                break
+            }
             let e = errno
             guard e == EEXIST else { throw .unavailable("archive storage", detail: "link to \(final): errno \(e)") }
             var st = stat()
-            guard stat(final, &st) == 0, st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == staged.size else {
+            guard stat(final, &st) == 0 else {
+                if errno == ENOENT { continue }
+                throw .unavailable("archive storage", detail: "stat \(final): errno \(errno)")
+            }
+            guard st.st_mode & S_IFMT == S_IFREG, Int64(st.st_size) == staged.size else {
                 throw .init(.internalError, "archive storage is inconsistent", detail: "\(final) exists with another size")
             }
             // In use again: a garbage collection's grace period starts over.
             _ = utimensat(AT_FDCWD, final, nil, 0)
             return
         }
+        guard linked else { throw .unavailable("archive storage", detail: "\(final) keeps disappearing") }
         try FileSystem.fsyncDirectory(dir)
     }
 

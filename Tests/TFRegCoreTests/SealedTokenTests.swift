@@ -83,7 +83,8 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
                 if !b.isEmpty { b[0] = 1 }
             } else {
                 b = raw
-                for _ in 0..<(1 + Int(rng.next() % 4)) { b[Int(rng.next() % UInt64(b.count))] = UInt8(truncatingIfNeeded: rng.next()) }
+                // XOR with a non-zero byte: the mutation always changes the token.
+                b[Int(rng.next() % UInt64(b.count))] ^= UInt8(1 + rng.next() % 255)
                 if rng.next() % 2 == 0 { b[11] |= 0x80 }  // the expiry's top byte (after version, id length, 8-byte id)
             }
             let token = "tfi_" + Base64.encode(b, urlSafe: true)

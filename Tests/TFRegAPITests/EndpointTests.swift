@@ -1,0 +1,75 @@
+import TFRegCore
+import Testing
+@testable import TFRegAPI
+
+@Suite struct EndpointTests {
+    let m = Endpoint.ModulePath(namespace: "acme", name: "vpc", system: "aws")
+
+    @Test func everyRowOfTheAPITableParses() {
+        let table: [([String], Endpoint)] = [
+            ([".well-known", "terraform.json"], .discovery), (["health"], .health), (["token"], .token),
+            (["v1", "modules"], .modules(namespace: nil)), (["v1", "modules", "acme"], .modules(namespace: "acme")),
+            (["v1", "modules", "search"], .search), (["v1", "modules", "acme", "vpc", "aws"], .module(m)),
+            (["v1", "modules", "acme", "vpc", "aws", "versions"], .versions(m)),
+            (["v1", "modules", "acme", "vpc", "aws", "download"], .latestDownload(m)),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0"], .version(m, "1.0.0")),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "download"], .download(m, "1.0.0")),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "upload"], .upload(m, "1.0.0")),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "create"], .create(m, "1.0.0")),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "deprecate"], .deprecate(m, "1.0.0")),
+            (["v1", "archives", "acme", "vpc", "aws", "1.0.0", "x.tar.gz"], .archive(m, version: "1.0.0", file: "x.tar.gz")),
+            (["v1", "grants", "acme"], .grants(namespace: "acme")),
+            (["v1", "grants", "acme", "arn:aws:iam::1:role", "ci"], .grant(namespace: "acme", identity: "arn:aws:iam::1:role/ci")),
+        ]
+        for (segments, endpoint) in table { #expect(Endpoint.parse(segments) == endpoint, "\(segments)") }
+        for unknown in [[], ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
+                        ["v1", "archives", "a", "b", "c", "d"], ["v1", "grants"], ["token", "x"], ["v1", "modules", "a", "b", "c", "d", "e", "f"]] {
+            #expect(Endpoint.parse(unknown) == nil, "\(unknown)")
+        }
+    }
+
+    @Test func onlyPublicRoutesSkipAuthentication() {
+        #expect([Endpoint.discovery, .health, .token, .archive(m, version: "1", file: "f")].allSatisfy { !$0.needsCaller })
+        #expect([Endpoint.modules(namespace: nil), .search, .versions(m), .upload(m, "1"), .grants(namespace: "a")].allSatisfy { $0.needsCaller })
+    }
+}
+
+/// The one order for every route: 404 (shape) → 405 + Allow → 401 → 400 (parameters) → 403 → body.
+@Suite struct RequestOrderTests {
+    @Test func wrongMethodGets405WithAllow() async throws {
+        let h = try APIHarness()
+        for (method, path, allow) in [
+            ("POST", "/v1/modules/acme/vpc/aws/versions", "GET, HEAD"), ("PATCH", "/v1/grants/acme", "GET, HEAD, PUT"),
+            ("GET", "/v1/modules/acme/vpc/aws/1.0.0/upload", "POST, PUT"), ("PUT", "/health", "GET, HEAD"),
+            ("DELETE", "/v1/modules/acme/vpc/aws/1.0.0/download", "GET, HEAD"),
+        ] {
+            let r = await h.send(method, path)
+            #expect(r.status == 405 && r.header("allow") == allow && r.text.hasPrefix(#"{"errors":["#), "\(method) \(path): \(r.status) \(r.header("allow") ?? "-")")
+        }
+    }
+
+    @Test func withoutCredentialsEveryRouteSays401BeforeLookingAtTheRest() async throws {
+        let h = try APIHarness()
+        // Invalid parameters or bodies, no token: 401, never 400 (nothing about the request is judged first).
+        for (method, path, body) in [
+            ("GET", "/v1/modules/-bad-/vpc/aws/versions", ""), ("GET", "/v1/modules/acme/vpc/aws/not-a-version/download", ""),
+            ("PUT", "/v1/grants/acme", "{not json"), ("PUT", "/v1/grants/-bad-", "{}"), ("DELETE", "/v1/grants/acme/not-an-identity", ""),
+            ("POST", "/v1/modules/acme/vpc/aws/1.0.0/upload", "garbage"), ("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", "{"),
+            ("GET", "/v1/modules/search", ""), ("GET", "/v1/modules?limit=abc", ""),
+        ] {
+            let r = await h.send(method, path, body: Array(body.utf8))
+            #expect(r.status == 401 && r.text.hasPrefix(#"{"errors":["#), "\(method) \(path): \(r.status) \(r.text)")
+        }
+    }
+
+    @Test func authorizationComesBeforeTheBody() async throws {
+        let h = try APIHarness()
+        let ro = try await h.token("ro", Permissions(download: true))
+        // A reader sends garbage to PUT grants: 403 (the body is never parsed), not 400.
+        let r = await h.send("PUT", "/v1/grants/acme", token: ro, headers: [("Content-Type", "application/json")], body: Array("{not json".utf8))
+        #expect(r.status == 403, "\(r.status) \(r.text)")
+        // With a token, malformed parameters are 400.
+        #expect(await h.send("GET", "/v1/modules/-bad-/vpc/aws/versions", token: ro).status == 400)
+        #expect(await h.send("DELETE", "/v1/grants/acme/not-an-identity", token: ro).status == 400)
+    }
+}
