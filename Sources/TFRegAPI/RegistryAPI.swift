@@ -53,7 +53,7 @@ public struct RegistryAPI: Sendable {
             return try await route(request, logger: logger)
         } catch {
             switch error.code {
-            case .internalError, .unavailable, .upstreamMismatch:
+            case .internalError, .unavailable, .upstreamMismatch, .misconfigured:
                 logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"])
             default:
                 logger.debug("request rejected", metadata: ["request_id": "\(request.requestID)", "status": "\(error.code.httpStatus)", "error": "\(error.message)"])

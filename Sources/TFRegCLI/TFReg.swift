@@ -43,7 +43,12 @@ public struct TFReg: AsyncParsableCommand {
                 try command.run()
             }
         } catch let error as RegistryError {
-            // The client-safe message; internal detail only at debug level.
+            // The client-safe message; a configuration error also says what to fix (this is the
+            // operator's own machine), and exits EX_CONFIG; "try again later" only for EX_UNAVAILABLE.
+            if error.code == .misconfigured, let detail = error.detail {
+                printError("Error: \(detail)")
+                Glibc.exit(78)
+            }
             printError("Error: \(error.message)")
             Glibc.exit(error.code == .unavailable ? 69 : 1)
         } catch let error as CLIFailure {

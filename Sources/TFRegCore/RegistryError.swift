@@ -16,6 +16,10 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         /// An object the registry depends on but does not own (a user's bucket) is not what was
         /// registered: 502, never served.
         case upstreamMismatch
+        /// A backend refused the registry's own request (credentials, permissions, a missing table or
+        /// bucket): retrying cannot help; the operator must fix the configuration. 500 for clients,
+        /// the full explanation in `detail` (logged; printed by the CLI on the operator's machine).
+        case misconfigured
         case internalError
     }
 
@@ -49,6 +53,12 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     public static func unavailable(_ what: String, detail: String?, file: String = #fileID, line: Int = #line) -> Self {
         .init(.unavailable, "\(what) is unavailable, try again later", detail: detail, file: file, line: line)
     }
+    /// A backend refused the registry's own call: the client sees that the registry is misconfigured,
+    /// the operator (log, CLI) sees `explanation`.
+    public static func misconfigured(_ what: String, explanation: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.misconfigured, "\(what) refused the registry's request: the registry is misconfigured (see its log)", detail: explanation, file: file, line: line)
+    }
+
     public static func internalError(_ detail: String, file: String = #fileID, line: Int = #line) -> Self {
         .init(.internalError, "internal error", detail: detail, file: file, line: line)
     }

@@ -31,16 +31,22 @@ public struct DynamoDBMetadataStore: MetadataStore {
         self.table = table
     }
 
-    static func map(_ e: AWSError) -> RegistryError {
-        switch e.kind {
-        case .conditionalCheckFailed: .conflict("the item already exists")
-        case .notFound: .unavailable("the metadata table", detail: "\(e) (does the table exist?)")
-        default: .unavailable("the metadata table", detail: e.description)
+    func map(_ e: AWSError) -> RegistryError { Self.map(e, table: table, region: dynamo.client.region) }
+
+    /// A failed condition is a conflict; a refusal retrying cannot fix (credentials, permissions, a
+    /// missing table, any other 4xx) is a configuration error naming the call, the table and what to
+    /// check; only throttling, 5xx and network failures are "unavailable, try again".
+    public static func map(_ e: AWSError, table: String, region: String) -> RegistryError {
+        if e.kind == .conditionalCheckFailed { return .conflict("the item already exists") }
+        if e.isConfigurationProblem {
+            let what = e.code == "ResourceNotFoundException" ? "table \(table) does not exist in region \(region): check --table/TABLE_NAME and AWS_REGION" : e.advice
+            return .misconfigured("the metadata table", explanation: "DynamoDB \(e.message) (\(e.code.isEmpty ? "no error code" : e.code), HTTP \(e.status)) on table \(table) in \(region): \(what)")
         }
+        return .unavailable("the metadata table", detail: e.description)
     }
 
     private func wrap<T>(_ body: () async throws(AWSError) -> T) async throws(RegistryError) -> T {
-        do { return try await body() } catch { throw Self.map(error) }
+        do { return try await body() } catch { throw map(error) }
     }
 
     // MARK: Keys
@@ -126,7 +132,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
             if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
                 throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
             }
-            throw Self.map(error)
+            throw map(error)
         }
     }
 
@@ -150,7 +156,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
             ])
         } catch {
             if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { return nil }
-            throw Self.map(error)
+            throw map(error)
         }
         return existing
     }
@@ -180,7 +186,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
             try await dynamo.putItem(table: table, item: item, condition: .init("attribute_exists(pk)"))
         } catch {
             if error.kind == .conditionalCheckFailed { return nil }
-            throw Self.map(error)
+            throw map(error)
         }
         return record
     }
@@ -246,7 +252,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                 if mode == .update { throw .notFound("no grant for \(grant.identity) on namespace '\(grant.namespace)'; use create") }
                 throw .conflict("a grant for \(grant.identity) on namespace '\(grant.namespace)' already exists; use update")
             }
-            throw Self.map(error)
+            throw map(error)
         }
     }
 
@@ -273,7 +279,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
             ])
         } catch {
             if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { throw .conflict("a token named \(identity) already exists") }
-            throw Self.map(error)
+            throw map(error)
         }
     }
 

@@ -51,7 +51,9 @@ public struct S3ArchiveStorage: ArchiveStorage {
         case .accessDenied:
             .init(.forbidden, "access denied: the registry may not read \(what); grant it s3:GetObject and s3:GetObjectAttributes", detail: e.description)
         default:
-            .unavailable("archive storage (S3)", detail: e.description)
+            e.isConfigurationProblem
+                ? .misconfigured("archive storage (S3)", explanation: "S3 refused a call on \(what) (\(e.code.isEmpty ? "no error code" : e.code), HTTP \(e.status)): \(e.advice)")
+                : .unavailable("archive storage (S3)", detail: e.description)
         }
     }
 

@@ -61,12 +61,45 @@ extension MotoBackedTests {
             #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "arn:aws:iam::123456789012:role/reader True False")
         }
 
-        @Test func unreachableTableIs503() async throws {
+        /// Only a backend that cannot be reached is "unavailable, try again" (503). A refusal (a table
+        /// that does not exist, credentials moto rejects with an XML SignatureDoesNotMatch 403) is a
+        /// configuration error that names the call, the table, the region and what to check.
+        @Test func refusalsAreConfigurationErrorsAndOnlyAnUnreachableTableIs503() async throws {
             let moto = try MotoServer()
-            let s = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: moto.client()), table: "missing")
-            await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await s.versions(of: try ModuleAddress(namespace: "a", name: "b", system: "c")) }
+            let missing = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: moto.client()), table: "missing")
+            do {
+                _ = try await missing.versions(of: try ModuleAddress(namespace: "a", name: "b", system: "c"))
+                Issue.record("a missing table must fail")
+            } catch {
+                #expect(error.code == .misconfigured, "\(error)")
+                #expect(error.detail?.contains("table missing does not exist in region us-east-1") == true, "\(error.detail ?? "")")
+                #expect(error.detail?.contains("Query") == true, "the refused call is named: \(error.detail ?? "")")
+            }
+            let dynamo = DynamoDBClient(client: moto.client())
+            try await dynamo.createTable("present")
+            #expect(try await dynamo.tableStatus("present") == "ACTIVE")
+            #expect(try await dynamo.tableStatus("missing") == nil)
+            let wrongSecret = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: moto.client(secret: "not-the-secret")), table: "present")
+            do {
+                _ = try await wrongSecret.grant(for: try Identity.token(named: "x"), in: try Namespace("a"))
+                Issue.record("a wrong secret must fail")
+            } catch {
+                #expect(error.code == .misconfigured, "\(error)")
+                #expect(error.detail?.contains("credentials were refused") == true && error.detail?.contains("GetItem") == true, "\(error.detail ?? "")")
+                #expect(!error.message.contains("try again"))
+            }
+            // The CLI says it with exit code 78 (EX_CONFIG), never "try again later" (69).
+            let env = ["AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": "not-the-secret",
+                       "AWS_REGION": "us-east-1", "HOME": NSTemporaryDirectory()]
+            let cli = try runCommand(TFRegBinary.path, ["grant", "list", "--table", "present", "-n", "acme"], env: env)
+            #expect(cli.status == 78 && cli.stderr.contains("credentials were refused") && !cli.stderr.contains("try again"), "\(cli.status) \(cli.stderr)")
+            // serve fails at start, naming the table and the region.
+            var good = env
+            good["AWS_SECRET_ACCESS_KEY"] = moto.secretAccessKey
+            let serve = try runCommand(TFRegBinary.path, ["serve", "--table", "nosuchtable", "--port", "0", "--data-dir", NSTemporaryDirectory() + "tfreg-missing-\(getpid())"], env: good)
+            #expect(serve.status == 78 && serve.stderr.contains("nosuchtable does not exist in region us-east-1"), "\(serve.status) \(serve.stderr)")
             moto.stop()
-            await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await s.grant(for: try Identity.token(named: "x"), in: try Namespace("a")) }
+            await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await missing.grant(for: try Identity.token(named: "x"), in: try Namespace("a")) }
         }
     }
 }

@@ -15,6 +15,7 @@ extension RegistryError.Code {
         case .unprocessable: 422
         case .unavailable: 503
         case .upstreamMismatch: 502
+        case .misconfigured: 500
         case .internalError: 500
         }
     }

@@ -35,6 +35,26 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
 
     public static func == (a: Self, b: Self) -> Bool { a.kind == b.kind && a.code == b.code }
 
+    /// A refusal that retrying cannot fix (credentials, permissions, a missing resource, a bad
+    /// request): the caller's configuration is wrong. False for throttling, 5xx and network errors.
+    public var isConfigurationProblem: Bool {
+        switch kind {
+        case .authentication, .accessDenied, .notFound, .validation: true
+        case .other: (400..<500).contains(status)
+        default: false
+        }
+    }
+
+    /// What to check for this refusal, in the AWS CLI's words.
+    public var advice: String {
+        switch kind {
+        case .authentication: "the AWS credentials were refused: check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, that a session token has not expired, and the clock"
+        case .accessDenied: "the AWS identity lacks a permission for this call: check its IAM policy"
+        case .notFound: "the resource does not exist: check its name and AWS_REGION"
+        default: "the request was refused (HTTP \(status)): check the configuration"
+        }
+    }
+
     /// Whether the SDKs' "standard" retry mode retries this error.
     public var isRetryable: Bool {
         switch kind {
@@ -74,6 +94,15 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
             kind = .validation
         } else if status >= 500 {
             kind = .serviceUnavailable
+        } else if status == 401 {
+            // A 4xx whose body said nothing usable is classified by its status: never "try again".
+            kind = .authentication
+        } else if status == 403 {
+            kind = .accessDenied
+        } else if status == 404 {
+            kind = .notFound
+        } else if status == 400 {
+            kind = .validation
         } else {
             kind = .other
         }

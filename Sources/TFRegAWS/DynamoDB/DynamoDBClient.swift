@@ -33,11 +33,30 @@ public struct DynamoDBClient: Sendable {
         return try await send(operation, body: Array(body))
     }
 
+    /// Errors name the operation that was refused (`GetItem: …`), so a message can say which call failed.
     func send(_ operation: String, body: [UInt8]) async throws(AWSError) -> HTTPResponse {
-        try await client.send(
-            service: "dynamodb", method: "POST",
-            headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)")],
-            body: body)
+        do {
+            return try await client.send(
+                service: "dynamodb", method: "POST",
+                headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)")],
+                body: body)
+        } catch {
+            throw AWSError(kind: error.kind, code: error.code, message: "\(operation): \(error.message)", status: error.status)
+        }
+    }
+
+    /// DescribeTable: nil when the table does not exist (`ResourceNotFoundException`); else its status
+    /// (`ACTIVE`, `CREATING`, …). Used once at start to fail fast on a wrong name or region.
+    public func tableStatus(_ table: String) async throws(AWSError) -> String? {
+        struct Req: Encodable { let TableName: String }
+        struct Table: Decodable { let TableStatus: String? }
+        struct Res: Decodable { let Table: Table? }
+        do {
+            return try await call("DescribeTable", Req(TableName: table), as: Res.self).Table?.TableStatus ?? "UNKNOWN"
+        } catch {
+            if error.code == "ResourceNotFoundException" { return nil }
+            throw error
+        }
     }
 
     /// GetItem and Query are on every request's path: their bodies are written by `DynamoDBWire`.

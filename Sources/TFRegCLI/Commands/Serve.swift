@@ -64,6 +64,7 @@ extension TFReg {
             logging.bootstrap()
             let logger = Logger(label: "tfreg.serve")
             let (store, storage) = try store.open(storage: config.storage)
+            if let dynamo = store as? DynamoDBMetadataStore { try await StoreOptions.checkTable(dynamo) }
             // What a killed process left half-written: no upload lives longer than this.
             let stale = FileArchiveStorage.removeStaleStaging(
                 in: storage.stagingDirectory, olderThan: LocalGarbageCollector.defaultGraceSeconds, now: SystemClock().now())
@@ -183,6 +184,21 @@ struct StoreOptions: ParsableArguments {
         let storage = try FileArchiveStorage(root: dir)
         let store = try SQLiteMetadataStore(path: dir + "/registry.db")
         return (store, storage)
+    }
+
+    /// Fails fast, naming the table and region, when the table does not exist or cannot be read
+    /// with these credentials (one DescribeTable at start).
+    static func checkTable(_ store: DynamoDBMetadataStore) async throws {
+        let status: String?
+        do { status = try await store.dynamo.tableStatus(store.table) } catch {
+            throw DynamoDBMetadataStore.map(error, table: store.table, region: store.dynamo.client.region)
+        }
+        guard let status else {
+            throw RegistryError.misconfigured("the metadata table", explanation: "DynamoDB table \(store.table) does not exist in region \(store.dynamo.client.region): check --table/TABLE_NAME and AWS_REGION")
+        }
+        guard status == "ACTIVE" || status == "UPDATING" else {
+            throw RegistryError.misconfigured("the metadata table", explanation: "DynamoDB table \(store.table) in \(store.dynamo.client.region) is \(status), not ACTIVE")
+        }
     }
 
     /// The metadata store alone (grant management).
