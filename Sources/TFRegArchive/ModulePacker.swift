@@ -25,7 +25,8 @@ public enum ModulePacker {
         }) else {
             throw ArchiveError("\(root) contains no Terraform files (*.tf or *.tf.json)")
         }
-        return try Gzip.compress(TarWriter.archive(entries))
+        // Through the server's canonicalizer: the packed bytes are exactly what the registry will store.
+        return try ArchiveCanonicalization.canonicalize(bytes: Gzip.compress(TarWriter.archive(entries))).archive
     }
 
     private static func walk(root: String, relative: String, into entries: inout [TarEntry]) throws(ArchiveError) {

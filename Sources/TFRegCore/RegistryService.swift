@@ -1,11 +1,5 @@
 import Logging
 
-/// Checks that an archive is something Terraform can use (implemented by `TFRegArchive`).
-public protocol ArchiveInspector: Sendable {
-    /// Throws `badRequest`/`unprocessable` describing what is wrong with the archive at `path`.
-    func inspect(path: String) throws(RegistryError)
-}
-
 /// A module as listed by the registry API extras: its latest version and when it was published.
 public struct ModuleSummary: Sendable, Hashable {
     public let module: ModuleAddress
@@ -47,13 +41,13 @@ public struct ModuleQuery: Sendable {
 public struct RegistryService: Sendable {
     public let store: any MetadataStore
     public let storage: any ArchiveStorage
-    public let inspector: any ArchiveInspector
+    public let canonicalizer: any ArchiveCanonicalizer
     public let clock: any WallClock
 
-    public init(store: any MetadataStore, storage: any ArchiveStorage, inspector: any ArchiveInspector, clock: any WallClock = SystemClock()) {
+    public init(store: any MetadataStore, storage: any ArchiveStorage, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock()) {
         self.store = store
         self.storage = storage
-        self.inspector = inspector
+        self.canonicalizer = canonicalizer
         self.clock = clock
     }
 
@@ -159,19 +153,24 @@ public struct RegistryService: Sendable {
             discard(staged)
             throw error
         }
+        let canonical: StagedArchive
         do throws(RegistryError) {
             let existing = try await store.versions(of: module)
             if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: version) }) {
                 throw RegistryError.conflict("version \(clash.version) of module \(module) already exists; versions are immutable")
             }
-            try inspector.inspect(path: staged.path)
+            // Only the registry's own canonical rewrite is stored, hashed and served.
+            let canonicalPath = staged.path + ".canonical"
+            let c = try canonicalizer.canonicalize(input: staged.path, output: canonicalPath)
+            canonical = StagedArchive(path: canonicalPath, size: c.size, sha256: c.sha256)
         } catch {
             discard(staged)
             throw error
         }
-        let location = try await storage.put(staged, module: module, version: version)
+        discard(staged)
+        let location = try await storage.put(canonical, module: module, version: version)
         let record = ModuleVersionRecord(
-            module: module, version: version, location: location, sha256: staged.sha256, size: staged.size,
+            module: module, version: version, location: location, sha256: canonical.sha256, size: canonical.size,
             publishedAt: clock.now(), publishedBy: grant.identity.value)
         do {
             try await store.insertVersion(record)
@@ -182,7 +181,7 @@ public struct RegistryService: Sendable {
             }
             throw error
         }
-        logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(staged.sha256)"])
+        logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(canonical.sha256)"])
         return record
     }
 

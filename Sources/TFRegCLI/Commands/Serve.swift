@@ -65,7 +65,7 @@ extension TFReg {
             let logger = Logger(label: "tfreg.serve")
             let (store, storage) = try store.open(storage: config.storage)
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
-            let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
+            let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
             logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])
             let issuer = try IAMSetup.issuer(
                 audience: config.audience, maxLifetime: config.maxTokenLifetime, env: Env.all, aws: AWSSetup.client,
