@@ -67,23 +67,25 @@ public enum ArchiveCanonicalization {
         var spoolOffset: Int64
     }
 
-    /// ASCII case folding, so that names which collide on case-insensitive file systems (macOS,
-    /// Windows) are treated as the same name.
-    static func fold(_ path: [UInt8]) -> [UInt8] {
-        path.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }
+    /// The name a case-insensitive, normalization-insensitive file system (macOS, Windows) would see:
+    /// a Swift `String` compares and hashes by Unicode canonical equivalence, and is lowercased here.
+    /// Paths are valid UTF-8 (checked by the reader), so decoding loses nothing.
+    static func fold(_ path: [UInt8]) -> String {
+        String(decoding: path, as: UTF8.self).lowercased()
     }
 
     static func join(_ components: ArraySlice<[UInt8]>) -> [UInt8] {
         Array(components.joined(separator: [UInt8(ascii: "/")]))
     }
 
-    /// Checks the entries as a whole and decides the canonical list: no duplicates (also by ASCII case),
+    /// Checks the entries as a whole and decides the canonical list: no duplicates (also by letter case
+    /// and Unicode normalization),
     /// no entry inside a file or a symlink, every parent directory explicit, symlinks resolved lexically
     /// against their directory, inside the module, never to or through another symlink, targets written
     /// in shortest relative form; sorted by path bytes.
     static func plan(_ entries: [ReadEntry], limits: ArchiveLimits) throws(ArchiveError) -> [Planned] {
         enum Seen { case file, directory, symlink }
-        var byKey: [[UInt8]: (path: [UInt8], kind: Seen)] = [:]
+        var byKey: [String: (path: [UInt8], kind: Seen)] = [:]
         var dirs: [[[UInt8]]] = []
         for e in entries {
             let path = join(e.components[...])
@@ -97,7 +99,7 @@ public enum ArchiveCanonicalization {
             if let other = byKey[key] {
                 let shown = StrictTarReader.printable(path)
                 if other.path == path { throw ArchiveError("entry \(shown) appears more than once") }
-                throw ArchiveError("entries \(StrictTarReader.printable(other.path)) and \(shown) differ only in letter case")
+                throw ArchiveError("entries \(StrictTarReader.printable(other.path)) and \(shown) differ only in letter case or Unicode normalization")
             }
             byKey[key] = (path, kind)
         }
@@ -109,7 +111,7 @@ public enum ArchiveCanonicalization {
                 let shown = StrictTarReader.printable(join(e.components[...]))
                 if let seen = byKey[key] {
                     guard seen.path == parent else {
-                        throw ArchiveError("entries \(StrictTarReader.printable(seen.path)) and \(StrictTarReader.printable(parent)) differ only in letter case")
+                        throw ArchiveError("entries \(StrictTarReader.printable(seen.path)) and \(StrictTarReader.printable(parent)) differ only in letter case or Unicode normalization")
                     }
                     switch seen.kind {
                     case .directory: break
@@ -151,7 +153,7 @@ public enum ArchiveCanonicalization {
     /// targets leaving the module, and targets that are, or pass through, another symlink (chains).
     /// Returns the shortest relative form: leading ".." components, then names; "." for the link's own
     /// directory.
-    static func resolveLink(_ raw: [UInt8], at components: [[UInt8]], lookup: ([UInt8]) -> (path: [UInt8], isSymlink: Bool)?) throws(ArchiveError) -> [UInt8] {
+    static func resolveLink(_ raw: [UInt8], at components: [[UInt8]], lookup: (String) -> (path: [UInt8], isSymlink: Bool)?) throws(ArchiveError) -> [UInt8] {
         let shown = StrictTarReader.printable(join(components[...]))
         try StrictTarReader.checkCharacters(raw, "the target of symlink \(shown)")
         guard raw.first != UInt8(ascii: "/") else { throw ArchiveError("symlink \(shown) points to an absolute path") }

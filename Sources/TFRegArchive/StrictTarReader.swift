@@ -377,8 +377,9 @@ final class StrictTarReader {
     // MARK: Paths
 
     /// Splits a member path into components, dropping empty and "." components. Refuses absolute paths,
-    /// "..", NUL/control characters, backslashes, invalid UTF-8, and paths over 1024 bytes or with a
-    /// component over 255 bytes.
+    /// "..", NUL/C0/C1 control characters, backslashes, invisible and bidi-control characters, names
+    /// ending in '.' or ' ' or containing ':' (Windows aliases), invalid UTF-8, and paths over 1024 bytes
+    /// or with a component over 255 bytes.
     static func components(_ raw: [UInt8], what: String, allowRoot: Bool = false) throws(ArchiveError) -> [[UInt8]] {
         let shown = printable(raw)
         try checkCharacters(raw, "\(what) \(shown)")
@@ -397,10 +398,24 @@ final class StrictTarReader {
     static func checkCharacters(_ raw: [UInt8], _ what: String) throws(ArchiveError) {
         guard !raw.isEmpty else { throw ArchiveError("\(what) is empty") }
         guard raw.count <= maximumPathBytes else { throw ArchiveError("\(what) is longer than \(maximumPathBytes) bytes") }
-        guard !raw.contains(where: { $0 < 0x20 || $0 == 0x7f || $0 == UInt8(ascii: "\\") }) else {
-            throw ArchiveError("\(what) contains a control character or a backslash")
+        guard let text = String(validating: raw, as: UTF8.self) else { throw ArchiveError("\(what) is not valid UTF-8") }
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x20 || (0x7f...0x9f).contains(v) || scalar == "\\" {
+                throw ArchiveError("\(what) contains a control character or a backslash")
+            }
+            // Code points HFS+ ignores in names and bidi controls (git refuses the same set): they make
+            // two different names one file on macOS, or make a name display as another.
+            if (0x200b...0x200f).contains(v) || (0x202a...0x202e).contains(v) || (0x206a...0x206f).contains(v) || v == 0xfeff {
+                throw ArchiveError("\(what) contains an invisible or bidirectional-control character")
+            }
         }
-        guard String(validating: raw, as: UTF8.self) != nil else { throw ArchiveError("\(what) is not valid UTF-8") }
+        // Windows drops trailing dots and spaces and reads ':' as a stream separator: "a." would be "a".
+        for component in raw.split(separator: UInt8(ascii: "/")) where !component.elementsEqual(".".utf8) && !component.elementsEqual("..".utf8) {
+            if component.last == UInt8(ascii: ".") || component.last == UInt8(ascii: " ") || component.contains(UInt8(ascii: ":")) {
+                throw ArchiveError("\(what) has a name ending in '.' or ' ', or containing ':'")
+            }
+        }
     }
 
     /// Bytes as text safe for an error message: non-printable ASCII escaped, at most 200 bytes.

@@ -94,6 +94,14 @@ enum HostilePayloads {
         add("symlink-absolute", R.gz(R.main + R.header("passwd", type: "2", link: "/etc/passwd") + R.end), .refused("absolute"))
         add("symlink-escape", R.gz(R.main + R.header("sub/l", type: "2", link: "../../etc") + R.end), .refused("outside the module"))
         add("symlink-case-through", R.gz(R.main + R.header("L", type: "2", link: "sub") + R.header("sub/x.tf") + R.header("l/y.tf") + R.end), .refused("letter case"))
+        // macOS merges canonically equivalent names (NFC "s\u{e9}" and NFD "se\u{301}"): through the first
+        // link, the second lands at the root and its "../x" would leave the module.
+        add("symlink-unicode-alias", R.gz(R.main + R.header("s\u{e9}", type: "2", link: ".") + R.header("se\u{301}/l", type: "2", link: "../x") + R.end), .refused("Unicode normalization"))
+        add("symlink-windows-alias", R.gz(R.main + R.header("s.", type: "2", link: ".") + R.header("s/l", type: "2", link: "../x") + R.end), .refused("ending in '.'"))
+        add("zero-width-name", R.gz(R.main + R.file("main\u{200c}.tf") + R.end), .refused("invisible"))
+        add("bidi-name", R.gz(R.main + R.file("x\u{202e}ft.sh") + R.end), .refused("bidirectional"))
+        add("c1-control-name", R.gz(R.main + R.file("x\u{9b}2J.tf") + R.end), .refused("control character"))
+        add("unicode-name-accepted", R.gz(R.main + R.file("caf\u{e9}/na\u{ef}ve.tf") + R.end), .accepted(["caf\u{e9}/", "caf\u{e9}/na\u{ef}ve.tf", "main.tf"]))
         add("symlink-normalized", R.gz(R.main + R.header("modules/a/link.tf", type: "2", link: "./../..//main.tf") + R.header("modules/root", type: "2", link: "..") + R.end),
             .accepted(["main.tf", "modules/", "modules/a/", "modules/a/link.tf", "modules/root"]))
 
