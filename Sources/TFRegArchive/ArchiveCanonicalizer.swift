@@ -251,10 +251,16 @@ public struct TarGzCanonicalizer: ArchiveCanonicalizer {
             close(out)
             if !keep { unlink(output) }
         }
+        let spool: FileSpool
+        let source: FileByteSource
+        do throws(ArchiveError) {
+            spool = try FileSpool(path: output + ".spool")
+            source = try FileByteSource(path: input)
+        } catch {
+            throw .unavailable("archive storage", detail: "canonicalize \(input): \(error.message)")
+        }
         let result: (entries: [CanonicalEntry], size: Int64, sha256: [UInt8])
         do throws(ArchiveError) {
-            let spool = try FileSpool(path: output + ".spool")
-            let source = try FileByteSource(path: input)
             result = try ArchiveCanonicalization.run(source: source, spool: spool, sink: FileByteSink(fd: out), limits: limits)
             guard result.entries.contains(where: Self.isTerraformFile) else {
                 throw ArchiveError("the archive contains no Terraform files (*.tf or *.tf.json)")

@@ -96,6 +96,25 @@ enum Consumers {
         return r.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// Python's full reading: "name|type|linkname|size|mode" per member.
+    static func pythonListing(_ path: String) -> [String]? {
+        let script = "import sys, tarfile\nfor m in tarfile.open(sys.argv[1], 'r:gz'): print('%s|%s|%s|%d|%o' % (m.name, m.type.decode(), m.linkname, m.size, m.mode))"
+        let r = run(["python3", "-c", script, path])
+        guard r.status == 0 else { return nil }
+        return r.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// The same listing from the reader's entries.
+    static func listing(_ entries: [CanonicalEntry]) -> [String] {
+        entries.map { e in
+            switch e.kind {
+            case .file(let size, let x): return "\(e.path)|0||\(size)|\(x ? "755" : "644")"
+            case .directory: return "\(e.path)|5||0|755"
+            case .symlink(let target): return "\(e.path)|2|\(target)|0|777"
+            }
+        }
+    }
+
     static let escapeCheck = """
         import os, sys
         sandbox, root = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])

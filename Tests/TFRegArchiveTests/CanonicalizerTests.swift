@@ -35,6 +35,7 @@ import Testing
         writeFile(path, archive)
         #expect(Consumers.gnuTarNames(path) == entries.map(\.archiveName))
         #expect(Consumers.pythonNames(path) == entries.map(\.path))
+        #expect(Consumers.pythonListing(path) == Consumers.listing(entries))
         #expect(Consumers.extractionEscapes(path) == nil)
     }
 
@@ -205,6 +206,7 @@ import Testing
             writeFile(path, first.archive)
             #expect(Consumers.gnuTarNames(path) == first.entries.map(\.archiveName), "\(name)")
             #expect(Consumers.pythonNames(path) == first.entries.map(\.path), "\(name)")
+            #expect(Consumers.pythonListing(path) == Consumers.listing(first.entries), "\(name)")
             #expect(Consumers.extractionEscapes(path) == nil, "\(name)")
             if ["gnu tar --format=gnu", "gnu tar --format=posix", "gnu tar --format=oldgnu", "python pax", "packer"].contains(name) {
                 // The same tree through any writer gives the same canonical archive.
