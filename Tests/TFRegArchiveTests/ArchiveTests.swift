@@ -16,19 +16,6 @@ func writeFile(_ path: String, _ bytes: [UInt8]) {
 
 func mkdirs(_ path: String) { _ = mkdir(path, 0o755) }
 
-/// Changes one header's type flag and fixes its checksum (to forge entry kinds the writer never makes).
-func retype(_ tar: [UInt8], headerAt offset: Int, to type: UInt8) -> [UInt8] {
-    var t = tar
-    t[offset + 156] = type
-    for i in 148..<156 { t[offset + i] = 32 }
-    let sum = t[offset..<offset + 512].reduce(0) { $0 + Int($1) }
-    let digits = Array(String(sum, radix: 8).utf8)
-    let padded = [UInt8](repeating: 48, count: 6 - digits.count) + digits
-    for (i, b) in padded.enumerated() { t[offset + 148 + i] = b }
-    t[offset + 154] = 0
-    return t
-}
-
 @Suite struct PackerTests {
     func makeModule(_ dir: TemporaryDirectory) {
         mkdirs(dir.path + "/m")
@@ -97,13 +84,5 @@ func retype(_ tar: [UInt8], headerAt offset: Int, to type: UInt8) -> [UInt8] {
         defer { dir.remove() }
         writeFile(dir.path + "/a.tar.gz", try Gzip.compress(tar))
         #expect(try TarGzCanonicalizer().entries(path: dir.path + "/a.tar.gz").last?.path == long)
-    }
-}
-
-enum SecureRandomName {
-    nonisolated(unsafe) static var counter = 0
-    static func next() -> Int {
-        counter += 1
-        return counter &+ Int(getpid()) &* 1000 &+ Int.random(in: 0..<1_000_000)
     }
 }
