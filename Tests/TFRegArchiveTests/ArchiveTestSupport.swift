@@ -96,6 +96,27 @@ enum Consumers {
         return r.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// GNU tar's verbose listing (`tar -tvzf`), reduced to "mode-string|size|name[ -> target]".
+    static func gnuTarListing(_ path: String) -> [String]? {
+        let r = run(["tar", "--numeric-owner", "-tvzf", path])
+        guard r.status == 0 else { return nil }
+        return r.stdout.split(separator: "\n").map { line in
+            let f = line.split(separator: " ", maxSplits: 5, omittingEmptySubsequences: true)
+            guard f.count == 6 else { return "unparsed: \(line)" }
+            return "\(f[0])|\(f[2])|\(f[5])"
+        }
+    }
+
+    static func gnuListing(_ entries: [CanonicalEntry]) -> [String] {
+        entries.map { e in
+            switch e.kind {
+            case .file(let size, let x): return "\(x ? "-rwxr-xr-x" : "-rw-r--r--")|\(size)|\(e.path)"
+            case .directory: return "drwxr-xr-x|0|\(e.path)/"
+            case .symlink(let target): return "lrwxrwxrwx|0|\(e.path) -> \(target)"
+            }
+        }
+    }
+
     /// Python's full reading: "name|type|linkname|size|mode" per member.
     static func pythonListing(_ path: String) -> [String]? {
         let script = "import sys, tarfile\nfor m in tarfile.open(sys.argv[1], 'r:gz'): print('%s|%s|%s|%d|%o' % (m.name, m.type.decode(), m.linkname, m.size, m.mode))"

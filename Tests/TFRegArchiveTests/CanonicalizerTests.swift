@@ -36,6 +36,7 @@ import Testing
         #expect(Consumers.gnuTarNames(path) == entries.map(\.archiveName))
         #expect(Consumers.pythonNames(path) == entries.map(\.path))
         #expect(Consumers.pythonListing(path) == Consumers.listing(entries))
+        #expect(Consumers.gnuTarListing(path) == Consumers.gnuListing(entries))
         #expect(Consumers.extractionEscapes(path) == nil)
     }
 
@@ -207,6 +208,7 @@ import Testing
             #expect(Consumers.gnuTarNames(path) == first.entries.map(\.archiveName), "\(name)")
             #expect(Consumers.pythonNames(path) == first.entries.map(\.path), "\(name)")
             #expect(Consumers.pythonListing(path) == Consumers.listing(first.entries), "\(name)")
+            #expect(Consumers.gnuTarListing(path) == Consumers.gnuListing(first.entries), "\(name)")
             #expect(Consumers.extractionEscapes(path) == nil, "\(name)")
             if ["gnu tar --format=gnu", "gnu tar --format=posix", "gnu tar --format=oldgnu", "python pax", "packer"].contains(name) {
                 // The same tree through any writer gives the same canonical archive.
