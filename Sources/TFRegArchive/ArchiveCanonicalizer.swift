@@ -42,14 +42,18 @@ public struct CanonicalEntry: Sendable, Equatable, CustomStringConvertible {
 /// readers can reach a consumer. The format is specified in docs/architecture.md, "Canonical archives".
 public enum ArchiveCanonicalization {
     /// The same code path in memory (for fuzzing and tests): canonical archive bytes and its entries.
-    public static func canonicalize(bytes: [UInt8], limits: ArchiveLimits = ArchiveLimits()) throws(ArchiveError) -> (archive: [UInt8], entries: [CanonicalEntry]) {
+    public static func canonicalize(bytes: [UInt8], limits: ArchiveLimits = ArchiveLimits()) throws(ArchiveError) -> (
+        archive: [UInt8], entries: [CanonicalEntry]
+    ) {
         let sink = MemoryByteSink()
         let result = try run(source: MemoryByteSource(bytes), spool: MemorySpool(), sink: sink, limits: limits)
         return (sink.bytes, result.entries)
     }
 
     /// Reads `source` completely, then writes the canonical archive to `sink`.
-    static func run(source: any ByteSource, spool: any DataSpool, sink: any ByteSink, limits: ArchiveLimits) throws(ArchiveError) -> (entries: [CanonicalEntry], size: Int64, sha256: [UInt8]) {
+    static func run(source: any ByteSource, spool: any DataSpool, sink: any ByteSink, limits: ArchiveLimits)
+        throws(ArchiveError) -> (entries: [CanonicalEntry], size: Int64, sha256: [UInt8])
+    {
         let gz = try GzipReader(source: source, maximumOutput: limits.maximumExpandedBytes)
         let reader = StrictTarReader(gzip: gz, limits: limits, spool: spool)
         try reader.readAll()
@@ -99,7 +103,9 @@ public enum ArchiveCanonicalization {
             if let other = byKey[key] {
                 let shown = StrictTarReader.printable(path)
                 if other.path == path { throw ArchiveError("entry \(shown) appears more than once") }
-                throw ArchiveError("entries \(StrictTarReader.printable(other.path)) and \(shown) differ only in letter case or Unicode normalization")
+                throw ArchiveError(
+                    "entries \(StrictTarReader.printable(other.path)) and \(shown) differ only in letter case or Unicode normalization"
+                )
             }
             byKey[key] = (path, kind)
         }
@@ -111,12 +117,18 @@ public enum ArchiveCanonicalization {
                 let shown = StrictTarReader.printable(join(e.components[...]))
                 if let seen = byKey[key] {
                     guard seen.path == parent else {
-                        throw ArchiveError("entries \(StrictTarReader.printable(seen.path)) and \(StrictTarReader.printable(parent)) differ only in letter case or Unicode normalization")
+                        throw ArchiveError(
+                            "entries \(StrictTarReader.printable(seen.path)) and \(StrictTarReader.printable(parent)) differ only in letter case or Unicode normalization"
+                        )
                     }
                     switch seen.kind {
                     case .directory: break
-                    case .file: throw ArchiveError("entry \(shown) is inside \(StrictTarReader.printable(parent)), which is a file")
-                    case .symlink: throw ArchiveError("entry \(shown) passes through the symlink \(StrictTarReader.printable(parent))")
+                    case .file:
+                        throw ArchiveError(
+                            "entry \(shown) is inside \(StrictTarReader.printable(parent)), which is a file")
+                    case .symlink:
+                        throw ArchiveError(
+                            "entry \(shown) passes through the symlink \(StrictTarReader.printable(parent))")
                     }
                 } else {
                     byKey[key] = (parent, .directory)
@@ -125,24 +137,39 @@ public enum ArchiveCanonicalization {
             }
         }
         guard byKey.count <= limits.maximumEntries else {
-            throw ArchiveError("the archive has more than \(limits.maximumEntries) entries (with its implied directories)")
+            throw ArchiveError(
+                "the archive has more than \(limits.maximumEntries) entries (with its implied directories)")
         }
         var planned: [Planned] = []
         planned.reserveCapacity(byKey.count)
         for d in dirs {
-            planned.append(Planned(path: join(d[...]), entry: CanonicalEntry(path: String(decoding: join(d[...]), as: UTF8.self), kind: .directory), spoolOffset: 0))
+            planned.append(
+                Planned(
+                    path: join(d[...]),
+                    entry: CanonicalEntry(path: String(decoding: join(d[...]), as: UTF8.self), kind: .directory),
+                    spoolOffset: 0))
         }
         for e in entries {
             let path = join(e.components[...])
             let name = String(decoding: path, as: UTF8.self)
             switch e.kind {
             case .file(let offset, let size, let executable):
-                planned.append(Planned(path: path, entry: CanonicalEntry(path: name, kind: .file(size: size, executable: executable)), spoolOffset: offset))
+                planned.append(
+                    Planned(
+                        path: path, entry: CanonicalEntry(path: name, kind: .file(size: size, executable: executable)),
+                        spoolOffset: offset))
             case .directory:
                 planned.append(Planned(path: path, entry: CanonicalEntry(path: name, kind: .directory), spoolOffset: 0))
             case .symlink(let raw):
-                let target = try resolveLink(raw, at: e.components) { key in byKey[key].map { ($0.path, $0.kind == .symlink) } }
-                planned.append(Planned(path: path, entry: CanonicalEntry(path: name, kind: .symlink(target: String(decoding: target, as: UTF8.self))), spoolOffset: 0))
+                let target = try resolveLink(raw, at: e.components) { key in
+                    byKey[key].map { ($0.path, $0.kind == .symlink) }
+                }
+                planned.append(
+                    Planned(
+                        path: path,
+                        entry: CanonicalEntry(
+                            path: name, kind: .symlink(target: String(decoding: target, as: UTF8.self))), spoolOffset: 0
+                    ))
             }
         }
         planned.sort { $0.path.lexicographicallyPrecedes($1.path) }
@@ -153,7 +180,9 @@ public enum ArchiveCanonicalization {
     /// targets leaving the module, and targets that are, or pass through, another symlink (chains).
     /// Returns the shortest relative form: leading ".." components, then names; "." for the link's own
     /// directory.
-    static func resolveLink(_ raw: [UInt8], at components: [[UInt8]], lookup: (String) -> (path: [UInt8], isSymlink: Bool)?) throws(ArchiveError) -> [UInt8] {
+    static func resolveLink(
+        _ raw: [UInt8], at components: [[UInt8]], lookup: (String) -> (path: [UInt8], isSymlink: Bool)?
+    ) throws(ArchiveError) -> [UInt8] {
         let shown = StrictTarReader.printable(join(components[...]))
         try StrictTarReader.checkCharacters(raw, "the target of symlink \(shown)")
         guard raw.first != UInt8(ascii: "/") else { throw ArchiveError("symlink \(shown) points to an absolute path") }
@@ -166,29 +195,39 @@ public enum ArchiveCanonicalization {
                 resolved.removeLast()
                 continue
             }
-            guard part.count <= StrictTarReader.maximumComponentBytes else { throw ArchiveError("the target of symlink \(shown) has a name component over 255 bytes") }
+            guard part.count <= StrictTarReader.maximumComponentBytes else {
+                throw ArchiveError("the target of symlink \(shown) has a name component over 255 bytes")
+            }
             resolved.append(Array(part))
         }
         for n in stride(from: 1, through: resolved.count, by: 1) {
             let prefix = join(resolved[..<n])
             if let seen = lookup(fold(prefix)), seen.isSymlink {
                 let other = StrictTarReader.printable(seen.path)
-                if n == resolved.count { throw ArchiveError("symlink \(shown) points to the symlink \(other); links to links are not accepted") }
+                if n == resolved.count {
+                    throw ArchiveError(
+                        "symlink \(shown) points to the symlink \(other); links to links are not accepted")
+                }
                 throw ArchiveError("symlink \(shown) points through the symlink \(other)")
             }
         }
         var common = 0
         while common < base.count && common < resolved.count && base[common] == resolved[common] { common += 1 }
-        let parts = Array(repeating: [UInt8(ascii: "."), UInt8(ascii: ".")], count: base.count - common) + resolved[common...]
+        let parts =
+            Array(repeating: [UInt8(ascii: "."), UInt8(ascii: ".")], count: base.count - common) + resolved[common...]
         let target = parts.isEmpty ? [UInt8(ascii: ".")] : join(parts[...])
-        guard target.count <= StrictTarReader.maximumPathBytes else { throw ArchiveError("the target of symlink \(shown) is too long") }
+        guard target.count <= StrictTarReader.maximumPathBytes else {
+            throw ArchiveError("the target of symlink \(shown) is too long")
+        }
         return target
     }
 
     // MARK: Writing
 
     /// Writes the planned entries as one gzip member of canonical tar (see `TarFormat`).
-    static func write(_ planned: [Planned], from spool: any DataSpool, to sink: any ByteSink, limits: ArchiveLimits) throws(ArchiveError) {
+    static func write(_ planned: [Planned], from spool: any DataSpool, to sink: any ByteSink, limits: ArchiveLimits)
+        throws(ArchiveError)
+    {
         var headers: [[UInt8]] = []
         headers.reserveCapacity(planned.count)
         var expanded: Int64 = 1024
@@ -199,16 +238,19 @@ public enum ArchiveCanonicalization {
             switch p.entry.kind {
             case .file(let s, let executable):
                 size = s
-                header = try TarFormat.headers(path: path, type: TarFormat.regular, mode: executable ? 0o755 : 0o644, size: s, link: [])
+                header = try TarFormat.headers(
+                    path: path, type: TarFormat.regular, mode: executable ? 0o755 : 0o644, size: s, link: [])
             case .directory:
                 path.append(UInt8(ascii: "/"))
                 header = try TarFormat.headers(path: path, type: TarFormat.directory, mode: 0o755, size: 0, link: [])
             case .symlink(let target):
-                header = try TarFormat.headers(path: path, type: TarFormat.symlink, mode: 0o777, size: 0, link: Array(target.utf8))
+                header = try TarFormat.headers(
+                    path: path, type: TarFormat.symlink, mode: 0o777, size: 0, link: Array(target.utf8))
             }
             expanded += Int64(header.count) + size + Int64(TarFormat.padding(size))
             guard expanded <= limits.maximumExpandedBytes else {
-                throw ArchiveError("the canonical archive would expand to more than \(limits.maximumExpandedBytes) bytes")
+                throw ArchiveError(
+                    "the canonical archive would expand to more than \(limits.maximumExpandedBytes) bytes")
             }
             headers.append(header)
         }
@@ -261,7 +303,8 @@ public struct TarGzCanonicalizer: ArchiveCanonicalizer {
         }
         let result: (entries: [CanonicalEntry], size: Int64, sha256: [UInt8])
         do throws(ArchiveError) {
-            result = try ArchiveCanonicalization.run(source: source, spool: spool, sink: FileByteSink(fd: out), limits: limits)
+            result = try ArchiveCanonicalization.run(
+                source: source, spool: spool, sink: FileByteSink(fd: out), limits: limits)
             guard result.entries.contains(where: Self.isTerraformFile) else {
                 throw ArchiveError("the archive contains no Terraform files (*.tf or *.tf.json)")
             }
@@ -276,7 +319,9 @@ public struct TarGzCanonicalizer: ArchiveCanonicalizer {
     /// The canonical entries of the archive at `path`, without keeping the canonical bytes.
     public func entries(path: String) throws(ArchiveError) -> [CanonicalEntry] {
         let spoolPath = "/tmp/tfreg-entries-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
-        return try ArchiveCanonicalization.run(source: FileByteSource(path: path), spool: FileSpool(path: spoolPath), sink: NullSink(), limits: limits).entries
+        return try ArchiveCanonicalization.run(
+            source: FileByteSource(path: path), spool: FileSpool(path: spoolPath), sink: NullSink(), limits: limits
+        ).entries
     }
 
     static func isTerraformFile(_ e: CanonicalEntry) -> Bool {
@@ -323,8 +368,12 @@ final class MemorySpool: DataSpool {
     var length: Int64 { Int64(bytes.count) }
     func append(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) { self.bytes.append(contentsOf: bytes) }
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(ArchiveError) {
-        guard let start = Int(exactly: offset), start >= 0, start <= bytes.count - buffer.count else { throw ArchiveError("spool read out of range") }
-        bytes.withUnsafeBytes { buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[start..<(start + buffer.count)])) }
+        guard let start = Int(exactly: offset), start >= 0, start <= bytes.count - buffer.count else {
+            throw ArchiveError("spool read out of range")
+        }
+        bytes.withUnsafeBytes {
+            buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[start..<(start + buffer.count)]))
+        }
     }
 }
 
@@ -377,7 +426,9 @@ func isAllZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
     var off = 0
     while off < bytes.count {
         let n = min(zeroPage.count, bytes.count - off)
-        guard let base = bytes.baseAddress, let zero = zeroPage.baseAddress, memcmp(base + off, zero, n) == 0 else { return false }
+        guard let base = bytes.baseAddress, let zero = zeroPage.baseAddress, memcmp(base + off, zero, n) == 0 else {
+            return false
+        }
         off += n
     }
     return true

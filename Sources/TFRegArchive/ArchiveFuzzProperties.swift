@@ -14,7 +14,9 @@ public enum ArchiveFuzzProperties {
         } catch {
             return nil
         }
-        if first.entries.count > limits.maximumEntries { return "accepted \(first.entries.count) entries, over the limit" }
+        if first.entries.count > limits.maximumEntries {
+            return "accepted \(first.entries.count) entries, over the limit"
+        }
         let data = first.entries.reduce(Int64(0)) { total, e in
             if case .file(let size, _) = e.kind { return total + size }
             return total
@@ -26,7 +28,9 @@ public enum ArchiveFuzzProperties {
         } catch {
             return "the canonical archive is refused when read again: \(error.message)"
         }
-        if second.entries != first.entries { return "the canonical archive reads back as other entries: \(first.entries) vs \(second.entries)" }
+        if second.entries != first.entries {
+            return "the canonical archive reads back as other entries: \(first.entries) vs \(second.entries)"
+        }
         if second.archive != first.archive { return "canonicalizing the canonical archive changes its bytes" }
         return nil
     }

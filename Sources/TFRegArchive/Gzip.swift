@@ -155,7 +155,9 @@ public final class GzipReader {
     }
 
     /// Hands the next bytes, at most `limit`, to `body` straight from the output buffer; 0 at the end.
-    func withNextChunk(limit: Int, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError) -> Int {
+    func withNextChunk(limit: Int, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError)
+        -> Int
+    {
         while outStart >= outEnd {
             if finished { return 0 }
             try fill()
@@ -210,9 +212,12 @@ public final class GzipReader {
     private static func error(_ rc: Int32, _ msg: UnsafePointer<CChar>?, member: Int) -> ArchiveError {
         let text = msg.map { String(cString: $0) } ?? "zlib error \(rc)"
         switch text {
-        case "incorrect data check": return ArchiveError("gzip member \(member): the CRC-32 in the trailer does not match the data")
-        case "incorrect length check": return ArchiveError("gzip member \(member): the ISIZE in the trailer does not match the data length")
-        case "incorrect header check" where member > 1: return ArchiveError("the archive has data after its last gzip member")
+        case "incorrect data check":
+            return ArchiveError("gzip member \(member): the CRC-32 in the trailer does not match the data")
+        case "incorrect length check":
+            return ArchiveError("gzip member \(member): the ISIZE in the trailer does not match the data length")
+        case "incorrect header check" where member > 1:
+            return ArchiveError("the archive has data after its last gzip member")
         case "incorrect header check": return ArchiveError("the archive is not gzip data")
         default: return ArchiveError("gzip member \(member) is corrupt: \(text)")
         }
@@ -238,7 +243,11 @@ final class GzipWriter {
         self.sink = sink
         header.initialize(to: gz_header())
         header.pointee.os = 255
-        guard deflateInit2_(&stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+        guard
+            deflateInit2_(
+                &stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                Int32(MemoryLayout<z_stream>.size)) == Z_OK
+        else {
             header.deallocate()
             inBuf.deallocate()
             outBuf.deallocate()
@@ -281,7 +290,9 @@ final class GzipWriter {
             stream.next_out = outBuf.baseAddress?.assumingMemoryBound(to: Bytef.self)
             stream.avail_out = UInt32(Self.chunk)
             let rc = deflate(&stream, flush)
-            guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else { throw ArchiveError("zlib deflate failed: \(rc)") }
+            guard rc == Z_OK || rc == Z_STREAM_END || rc == Z_BUF_ERROR else {
+                throw ArchiveError("zlib deflate failed: \(rc)")
+            }
             let produced = Self.chunk - Int(stream.avail_out)
             if produced > 0 { try sink.write(UnsafeRawBufferPointer(rebasing: outBuf[0..<produced])) }
             if flush == Z_FINISH ? rc == Z_STREAM_END : (stream.avail_in == 0 && stream.avail_out > 0) { break }

@@ -87,21 +87,26 @@ final class StrictTarReader {
             switch type {
             case UInt8(ascii: "x"):
                 guard !pending.sawPax else { throw ArchiveError("an entry has two pax headers") }
-                guard pending.longName == nil && pending.longLink == nil else { throw ArchiveError("an entry mixes pax and GNU long-name headers") }
+                guard pending.longName == nil && pending.longLink == nil else {
+                    throw ArchiveError("an entry mixes pax and GNU long-name headers")
+                }
                 pending.sawPax = true
                 try applyPax(try Self.paxRecords(readExtension(headerSize)), to: &pending)
                 continue
             case UInt8(ascii: "g"):
                 try countEntry()
                 for (key, _) in try Self.paxRecords(readExtension(headerSize)) where key != Array("comment".utf8) {
-                    throw ArchiveError("a global pax header sets '\(Self.printable(key))', which would apply to every later entry")
+                    throw ArchiveError(
+                        "a global pax header sets '\(Self.printable(key))', which would apply to every later entry")
                 }
                 continue
             case UInt8(ascii: "L"), UInt8(ascii: "K"):
                 let isName = type == UInt8(ascii: "L")
                 // Readers disagree on whether a pax size applies to a GNU long-name header: never both.
                 guard !pending.sawPax else { throw ArchiveError("an entry mixes pax and GNU long-name headers") }
-                guard (isName ? pending.longName : pending.longLink) == nil else { throw ArchiveError("an entry has two GNU long-name headers") }
+                guard (isName ? pending.longName : pending.longLink) == nil else {
+                    throw ArchiveError("an entry has two GNU long-name headers")
+                }
                 let data = try readExtension(headerSize)
                 var end = data.count
                 while end > 0 && data[end - 1] == 0 { end -= 1 }
@@ -114,8 +119,12 @@ final class StrictTarReader {
             try countEntry()
             let p = pending
             pending = Pending()
-            if p.paxPath != nil && p.longName != nil { throw ArchiveError("an entry has both a pax path and a GNU long name") }
-            if p.paxLink != nil && p.longLink != nil { throw ArchiveError("an entry has both a pax linkpath and a GNU long link name") }
+            if p.paxPath != nil && p.longName != nil {
+                throw ArchiveError("an entry has both a pax path and a GNU long name")
+            }
+            if p.paxLink != nil && p.longLink != nil {
+                throw ArchiveError("an entry has both a pax linkpath and a GNU long link name")
+            }
             var rawPath = p.paxPath ?? p.longName ?? Self.field(h, 0..<100)
             if p.paxPath == nil && p.longName == nil && !isGNU {
                 let prefix = Self.field(h, 345..<500)
@@ -128,13 +137,17 @@ final class StrictTarReader {
 
             switch type {
             case UInt8(ascii: "0"), 0, UInt8(ascii: "7"):
-                guard !isDirectoryName else { throw ArchiveError("entry \(shown) is a regular file but its name ends with '/'") }
+                guard !isDirectoryName else {
+                    throw ArchiveError("entry \(shown) is a regular file but its name ends with '/'")
+                }
                 guard rawLink.isEmpty else { throw ArchiveError("entry \(shown) is a regular file with a link target") }
                 let components = try Self.components(rawPath, what: "entry")
                 let mode = try Self.number(h, 100..<108, "mode")
                 let offset = spool.length
                 try copyData(size, name: shown)
-                entries.append(ReadEntry(components: components, kind: .file(offset: offset, size: size, executable: mode & 0o111 != 0)))
+                entries.append(
+                    ReadEntry(
+                        components: components, kind: .file(offset: offset, size: size, executable: mode & 0o111 != 0)))
             case UInt8(ascii: "5"):
                 guard size == 0 else { throw ArchiveError("directory \(shown) has data") }
                 guard rawLink.isEmpty else { throw ArchiveError("directory \(shown) has a link target") }
@@ -156,7 +169,8 @@ final class StrictTarReader {
             case UInt8(ascii: "S"):
                 throw ArchiveError("entry \(shown) is a GNU sparse file")
             case UInt8(ascii: "M"), UInt8(ascii: "V"), UInt8(ascii: "D"), UInt8(ascii: "N"):
-                throw ArchiveError("entry \(shown) is a GNU multivolume, volume-label, dump-directory or old long-name entry")
+                throw ArchiveError(
+                    "entry \(shown) is a GNU multivolume, volume-label, dump-directory or old long-name entry")
             default:
                 throw ArchiveError("entry \(shown) has the unsupported type \(Self.printable([type]))")
             }
@@ -167,7 +181,8 @@ final class StrictTarReader {
 
     /// Reads the next 512-byte block; false at the clean end of the stream.
     private func readBlock() throws(ArchiveError) -> Bool {
-        let n = try block.withUnsafeMutableBytes { b in Result { () throws(ArchiveError) in try gz.read(into: b) } }.get()
+        let n = try block.withUnsafeMutableBytes { b in Result { () throws(ArchiveError) in try gz.read(into: b) } }
+            .get()
         if n == 0 { return false }
         guard n == 512 else { throw ArchiveError("the tar stream ends in the middle of a block") }
         return true
@@ -175,20 +190,26 @@ final class StrictTarReader {
 
     private func countEntry() throws(ArchiveError) {
         entriesRead += 1
-        if entriesRead > limits.maximumEntries { throw ArchiveError("the archive has more than \(limits.maximumEntries) entries") }
+        if entriesRead > limits.maximumEntries {
+            throw ArchiveError("the archive has more than \(limits.maximumEntries) entries")
+        }
     }
 
     /// Checks that `size` more bytes fit the expansion limit, before reading them.
     private func checkBudget(_ size: Int64, name: String) throws(ArchiveError) {
         let left = limits.maximumExpandedBytes - gz.totalOutput
         guard size <= left else {
-            throw ArchiveError("entry \(name) (\(size) bytes) makes the archive expand to more than \(limits.maximumExpandedBytes) bytes")
+            throw ArchiveError(
+                "entry \(name) (\(size) bytes) makes the archive expand to more than \(limits.maximumExpandedBytes) bytes"
+            )
         }
     }
 
     /// Reads an extension header's data (bounded) and skips its padding.
     private func readExtension(_ size: Int64) throws(ArchiveError) -> [UInt8] {
-        guard size <= Self.maximumExtensionBytes, let count = Int(exactly: size) else { throw ArchiveError("an extended header is larger than 1 MiB") }
+        guard size <= Self.maximumExtensionBytes, let count = Int(exactly: size) else {
+            throw ArchiveError("an extended header is larger than 1 MiB")
+        }
         let data = try gz.read(count)
         guard data.count == count else { throw ArchiveError("the tar stream is truncated") }
         try skip(TarFormat.padding(size))
@@ -234,12 +255,16 @@ final class StrictTarReader {
     static func format(_ h: [UInt8]) throws(ArchiveError) -> Bool {
         let magic = h[257..<265]
         if magic.elementsEqual("ustar\u{0}00".utf8) {
-            guard h[500..<512].allSatisfy({ $0 == 0 }) else { throw ArchiveError("a ustar header has data in its padding (bytes 500-511)") }
+            guard h[500..<512].allSatisfy({ $0 == 0 }) else {
+                throw ArchiveError("a ustar header has data in its padding (bytes 500-511)")
+            }
             return false
         }
         if magic.elementsEqual("ustar  \u{0}".utf8) {
             guard h[345..<512].allSatisfy({ $0 == 0 }) else {
-                throw ArchiveError("a GNU tar header uses its atime/ctime/sparse area (bytes 345-511), which readers interpret differently")
+                throw ArchiveError(
+                    "a GNU tar header uses its atime/ctime/sparse area (bytes 345-511), which readers interpret differently"
+                )
             }
             return true
         }
@@ -281,7 +306,9 @@ final class StrictTarReader {
             i += 1
         }
         while i < f.endIndex {
-            guard f[i] == 0 || f[i] == UInt8(ascii: " ") else { throw ArchiveError("a tar header's \(field) field is not an octal number") }
+            guard f[i] == 0 || f[i] == UInt8(ascii: " ") else {
+                throw ArchiveError("a tar header's \(field) field is not an octal number")
+            }
             i += 1
         }
         return v
@@ -315,7 +342,9 @@ final class StrictTarReader {
             // LEN digits, the space, "k=", "\n" at least.
             guard length >= j - i + 4 else { throw ArchiveError("a pax record is shorter than its own fields") }
             let end = i + length  // length <= left, so no overflow and end <= data.count
-            guard data[end - 1] == UInt8(ascii: "\n") else { throw ArchiveError("a pax record does not end with a newline") }
+            guard data[end - 1] == UInt8(ascii: "\n") else {
+                throw ArchiveError("a pax record does not end with a newline")
+            }
             let record = data[(j + 1)..<(end - 1)]
             guard let eq = record.firstIndex(of: UInt8(ascii: "=")), eq > record.startIndex else {
                 throw ArchiveError("a pax record has no key")
@@ -338,7 +367,9 @@ final class StrictTarReader {
         for (keyBytes, value) in records {
             let key = Self.printable(keyBytes)
             guard seen.insert(keyBytes).inserted else { throw ArchiveError("a pax header repeats the key '\(key)'") }
-            guard let name = String(validating: keyBytes, as: UTF8.self) else { throw ArchiveError("a pax key is not UTF-8") }
+            guard let name = String(validating: keyBytes, as: UTF8.self) else {
+                throw ArchiveError("a pax key is not UTF-8")
+            }
             switch name {
             case "path":
                 guard !value.isEmpty else { throw ArchiveError("a pax header has an empty path") }
@@ -349,12 +380,19 @@ final class StrictTarReader {
             case "size":
                 pending.paxSize = try Self.decimal(value, what: "pax size")
             case "hdrcharset":
-                guard value.elementsEqual("ISO-IR 10646 2000 UTF-8".utf8) else { throw ArchiveError("a pax header declares names that are not UTF-8 (hdrcharset)") }
+                guard value.elementsEqual("ISO-IR 10646 2000 UTF-8".utf8) else {
+                    throw ArchiveError("a pax header declares names that are not UTF-8 (hdrcharset)")
+                }
             default:
                 if name.hasPrefix("GNU.sparse.") {
-                    throw ArchiveError("a pax header uses the GNU sparse key '\(key)', which renames or reshapes the entry for some readers")
+                    throw ArchiveError(
+                        "a pax header uses the GNU sparse key '\(key)', which renames or reshapes the entry for some readers"
+                    )
                 }
-                guard Self.ignoredPaxKeys.contains(name) || Self.ignoredPaxPrefixes.contains(where: { name.hasPrefix($0) }) else {
+                guard
+                    Self.ignoredPaxKeys.contains(name)
+                        || Self.ignoredPaxPrefixes.contains(where: { name.hasPrefix($0) })
+                else {
                     throw ArchiveError("a pax header has the unsupported key '\(key)'")
                 }
             }
@@ -365,7 +403,9 @@ final class StrictTarReader {
         guard !bytes.isEmpty, bytes.count <= 19 else { throw ArchiveError("the \(what) is not a decimal number") }
         var v: Int64 = 0
         for b in bytes {
-            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else { throw ArchiveError("the \(what) is not a decimal number") }
+            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else {
+                throw ArchiveError("the \(what) is not a decimal number")
+            }
             let (m, o1) = v.multipliedReportingOverflow(by: 10)
             let (a, o2) = m.addingReportingOverflow(Int64(b - UInt8(ascii: "0")))
             guard !o1 && !o2 else { throw ArchiveError("the \(what) is too large") }
@@ -387,8 +427,12 @@ final class StrictTarReader {
         var parts: [[UInt8]] = []
         for p in raw.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
             if p.elementsEqual([UInt8(ascii: ".")]) { continue }
-            guard !p.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) else { throw ArchiveError("\(what) \(shown) leaves the module ('..')") }
-            guard p.count <= maximumComponentBytes else { throw ArchiveError("\(what) \(shown) has a name component over \(maximumComponentBytes) bytes") }
+            guard !p.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) else {
+                throw ArchiveError("\(what) \(shown) leaves the module ('..')")
+            }
+            guard p.count <= maximumComponentBytes else {
+                throw ArchiveError("\(what) \(shown) has a name component over \(maximumComponentBytes) bytes")
+            }
             parts.append(Array(p))
         }
         guard allowRoot || !parts.isEmpty else { throw ArchiveError("an entry has an empty name") }
@@ -397,8 +441,12 @@ final class StrictTarReader {
 
     static func checkCharacters(_ raw: [UInt8], _ what: String) throws(ArchiveError) {
         guard !raw.isEmpty else { throw ArchiveError("\(what) is empty") }
-        guard raw.count <= maximumPathBytes else { throw ArchiveError("\(what) is longer than \(maximumPathBytes) bytes") }
-        guard let text = String(validating: raw, as: UTF8.self) else { throw ArchiveError("\(what) is not valid UTF-8") }
+        guard raw.count <= maximumPathBytes else {
+            throw ArchiveError("\(what) is longer than \(maximumPathBytes) bytes")
+        }
+        guard let text = String(validating: raw, as: UTF8.self) else {
+            throw ArchiveError("\(what) is not valid UTF-8")
+        }
         for scalar in text.unicodeScalars {
             let v = scalar.value
             if v < 0x20 || (0x7f...0x9f).contains(v) || scalar == "\\" {
@@ -406,13 +454,18 @@ final class StrictTarReader {
             }
             // Code points HFS+ ignores in names and bidi controls (git refuses the same set): they make
             // two different names one file on macOS, or make a name display as another.
-            if (0x200b...0x200f).contains(v) || (0x202a...0x202e).contains(v) || (0x206a...0x206f).contains(v) || v == 0xfeff {
+            if (0x200b...0x200f).contains(v) || (0x202a...0x202e).contains(v) || (0x206a...0x206f).contains(v)
+                || v == 0xfeff
+            {
                 throw ArchiveError("\(what) contains an invisible or bidirectional-control character")
             }
         }
         // Windows drops trailing dots and spaces and reads ':' as a stream separator: "a." would be "a".
-        for component in raw.split(separator: UInt8(ascii: "/")) where !component.elementsEqual(".".utf8) && !component.elementsEqual("..".utf8) {
-            if component.last == UInt8(ascii: ".") || component.last == UInt8(ascii: " ") || component.contains(UInt8(ascii: ":")) {
+        for component in raw.split(separator: UInt8(ascii: "/"))
+        where !component.elementsEqual(".".utf8) && !component.elementsEqual("..".utf8) {
+            if component.last == UInt8(ascii: ".") || component.last == UInt8(ascii: " ")
+                || component.contains(UInt8(ascii: ":"))
+            {
                 throw ArchiveError("\(what) has a name ending in '.' or ' ', or containing ':'")
             }
         }
@@ -422,7 +475,11 @@ final class StrictTarReader {
     static func printable(_ bytes: [UInt8]) -> String {
         var s = ""
         for b in bytes.prefix(200) {
-            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\\") { s.unicodeScalars.append(Unicode.Scalar(b)) } else { s += "\\x" + String(b, radix: 16) }
+            if b >= 0x20 && b < 0x7f && b != UInt8(ascii: "\\") {
+                s.unicodeScalars.append(Unicode.Scalar(b))
+            } else {
+                s += "\\x" + String(b, radix: 16)
+            }
         }
         return bytes.count > 200 ? s + "…" : s
     }

@@ -1,6 +1,7 @@
 import Foundation
 import TFRegCore
 import TFRegTesting
+
 @testable import TFRegArchive
 
 /// Hand-made tar headers, for archives no well-behaved writer produces.
@@ -12,7 +13,9 @@ enum Raw {
         _ name: String, type: Character = "0", size: Int = 0, link: String = "", mode: String = "0000644",
         magic: Magic = .posix, sizeField: [UInt8]? = nil, patches: [(Int, [UInt8])] = []
     ) -> [UInt8] {
-        headerBytes(Array(name.utf8), type: UInt8(ascii: type.unicodeScalars.first ?? "0"), size: size, link: Array(link.utf8), mode: mode, magic: magic, sizeField: sizeField, patches: patches)
+        headerBytes(
+            Array(name.utf8), type: UInt8(ascii: type.unicodeScalars.first ?? "0"), size: size, link: Array(link.utf8),
+            mode: mode, magic: magic, sizeField: sizeField, patches: patches)
     }
 
     static func headerBytes(
@@ -45,7 +48,9 @@ enum Raw {
     }
 
     /// Data padded to whole blocks.
-    static func data(_ bytes: [UInt8]) -> [UInt8] { bytes + [UInt8](repeating: 0, count: (512 - bytes.count % 512) % 512) }
+    static func data(_ bytes: [UInt8]) -> [UInt8] {
+        bytes + [UInt8](repeating: 0, count: (512 - bytes.count % 512) % 512)
+    }
 
     static func file(_ name: String, _ text: String = "locals {}\n", magic: Magic = .posix) -> [UInt8] {
         header(name, size: text.utf8.count, magic: magic) + data(Array(text.utf8))
@@ -91,7 +96,9 @@ enum Consumers {
 
     /// Member names as Python's tarfile reads them (directories without the trailing '/').
     static func pythonNames(_ path: String) -> [String]? {
-        let r = run(["python3", "-c", "import sys, tarfile\nfor m in tarfile.open(sys.argv[1], 'r:gz'): print(m.name)", path])
+        let r = run([
+            "python3", "-c", "import sys, tarfile\nfor m in tarfile.open(sys.argv[1], 'r:gz'): print(m.name)", path,
+        ])
         guard r.status == 0 else { return nil }
         return r.stdout.split(separator: "\n").map(String.init)
     }
@@ -119,7 +126,8 @@ enum Consumers {
 
     /// Python's full reading: "name|type|linkname|size|mode" per member.
     static func pythonListing(_ path: String) -> [String]? {
-        let script = "import sys, tarfile\nfor m in tarfile.open(sys.argv[1], 'r:gz'): print('%s|%s|%s|%d|%o' % (m.name, m.type.decode(), m.linkname, m.size, m.mode))"
+        let script =
+            "import sys, tarfile\nfor m in tarfile.open(sys.argv[1], 'r:gz'): print('%s|%s|%s|%d|%o' % (m.name, m.type.decode(), m.linkname, m.size, m.mode))"
         let r = run(["python3", "-c", script, path])
         guard r.status == 0 else { return nil }
         return r.stdout.split(separator: "\n").map(String.init)
@@ -164,7 +172,11 @@ enum Consumers {
             if tool == "gnu" {
                 r = run(["tar", "-xzf", path, "-C", root])
             } else {
-                r = run(["python3", "-c", "import sys, tarfile\nt = tarfile.open(sys.argv[1], 'r:gz')\nt.extraction_filter = tarfile.fully_trusted_filter\nt.extractall(sys.argv[2])", path, root])
+                r = run([
+                    "python3", "-c",
+                    "import sys, tarfile\nt = tarfile.open(sys.argv[1], 'r:gz')\nt.extraction_filter = tarfile.fully_trusted_filter\nt.extractall(sys.argv[2])",
+                    path, root,
+                ])
             }
             if r.status != 0 { return "\(tool) extraction failed: \(r.stderr)" }
             let check = run(["python3", "-c", escapeCheck, sandbox.path, root])

@@ -3,6 +3,7 @@ import TFRegCore
 import TFRegCrypto
 import TFRegTesting
 import Testing
+
 @testable import TFRegArchive
 
 /// Issue "Trust I", items 1-3: every hostile payload is refused with a clear reason, or accepted only
@@ -19,7 +20,9 @@ import Testing
         #expect(ArchiveFuzzProperties.check(p.bytes) == nil)
         switch p.outcome {
         case .refused(let reason):
-            let error = #expect(throws: ArchiveError.self) { try ArchiveCanonicalization.canonicalize(bytes: p.bytes, limits: ArchiveFuzzProperties.limits) }
+            let error = #expect(throws: ArchiveError.self) {
+                try ArchiveCanonicalization.canonicalize(bytes: p.bytes, limits: ArchiveFuzzProperties.limits)
+            }
             #expect(error?.message.contains(reason) == true, "\(name): \(error?.message ?? "accepted")")
         case .accepted(let names):
             let result = try ArchiveCanonicalization.canonicalize(bytes: p.bytes, limits: ArchiveFuzzProperties.limits)
@@ -117,7 +120,9 @@ import Testing
 
     @Test func impliedDirectoriesCountTowardsTheEntryLimit() throws {
         let tar = Raw.file("a/b/c/d/e/f.tf") + Raw.end
-        let error = #expect(throws: ArchiveError.self) { try ArchiveCanonicalization.canonicalize(bytes: Raw.gz(tar), limits: ArchiveLimits(maximumEntries: 3)) }
+        let error = #expect(throws: ArchiveError.self) {
+            try ArchiveCanonicalization.canonicalize(bytes: Raw.gz(tar), limits: ArchiveLimits(maximumEntries: 3))
+        }
         #expect(error?.message.contains("implied directories") == true)
     }
 
@@ -132,20 +137,26 @@ import Testing
     }
 
     @Test func refusesModulesWithoutTerraformFiles() throws {
-        let error = #expect(throws: RegistryError.self) { try canonicalizeFile(Raw.gz(Raw.file("README.md") + Raw.end)) }
+        let error = #expect(throws: RegistryError.self) {
+            try canonicalizeFile(Raw.gz(Raw.file("README.md") + Raw.end))
+        }
         #expect(error?.message.contains("no Terraform files") == true)
     }
 
     @Test func outputIsExclusiveAndRemovedOnRefusal() throws {
         let input = dir.path + "/bad.tar.gz"
         writeFile(input, Raw.gz(Raw.main + Raw.file("../x.tf") + Raw.end))
-        #expect(throws: RegistryError.self) { try TarGzCanonicalizer().canonicalize(input: input, output: input + ".canonical") }
+        #expect(throws: RegistryError.self) {
+            try TarGzCanonicalizer().canonicalize(input: input, output: input + ".canonical")
+        }
         #expect(access(input + ".canonical", F_OK) != 0)
         #expect(access(input + ".canonical.spool", F_OK) != 0)
         // An existing output is never overwritten.
         writeFile(input + ".canonical", [1])
         writeFile(input, Raw.gz(Raw.main + Raw.end))
-        #expect(throws: RegistryError.self) { try TarGzCanonicalizer().canonicalize(input: input, output: input + ".canonical") }
+        #expect(throws: RegistryError.self) {
+            try TarGzCanonicalizer().canonicalize(input: input, output: input + ".canonical")
+        }
         let out = dir.path + "/mode.tar.gz"
         _ = try TarGzCanonicalizer().canonicalize(input: input, output: out)
         var st = stat()
@@ -181,10 +192,16 @@ import Testing
             let file = dir.path + "/gnu-\(format).tar.gz"
             // ustar cannot hold the 123-byte name (GNU tar leaves it out and says so); the rest is kept.
             _ = run(["tar", "--format=\(format)", "-czf", file, "-C", tree, "."])
-            if let data = FileManager.default.contents(atPath: file) { out.append(("gnu tar --format=\(format)", Array(data))) }
+            if let data = FileManager.default.contents(atPath: file) {
+                out.append(("gnu tar --format=\(format)", Array(data)))
+            }
         }
         let py = dir.path + "/py.tar.gz"
-        _ = run(["python3", "-c", "import sys, tarfile\nwith tarfile.open(sys.argv[1], 'w:gz', format=tarfile.PAX_FORMAT) as t: t.add(sys.argv[2], arcname='.')", py, tree])
+        _ = run([
+            "python3", "-c",
+            "import sys, tarfile\nwith tarfile.open(sys.argv[1], 'w:gz', format=tarfile.PAX_FORMAT) as t: t.add(sys.argv[2], arcname='.')",
+            py, tree,
+        ])
         if let data = FileManager.default.contents(atPath: py) { out.append(("python pax", Array(data))) }
         out.append(("packer", try ModulePacker.pack(directory: tree)))
         for p in HostilePayloads.all {
@@ -210,15 +227,20 @@ import Testing
             #expect(Consumers.pythonListing(path) == Consumers.listing(first.entries), "\(name)")
             #expect(Consumers.gnuTarListing(path) == Consumers.gnuListing(first.entries), "\(name)")
             #expect(Consumers.extractionEscapes(path) == nil, "\(name)")
-            if ["gnu tar --format=gnu", "gnu tar --format=posix", "gnu tar --format=oldgnu", "python pax", "packer"].contains(name) {
+            if ["gnu tar --format=gnu", "gnu tar --format=posix", "gnu tar --format=oldgnu", "python pax", "packer"]
+                .contains(name)
+            {
                 // The same tree through any writer gives the same canonical archive.
                 if let expected { #expect(first.entries == expected, "\(name)") } else { expected = first.entries }
             }
         }
-        #expect(expected?.map(\.description) == [
-            "empty/", String(repeating: "l", count: 120) + ".tf (10 bytes)", "main.tf (42 bytes)", "modules/", "modules/net/",
-            "modules/net/main.tf (19 bytes)", "modules/net/root.tf -> ../../main.tf", "run.sh (10 bytes, executable)",
-        ])
+        #expect(
+            expected?.map(\.description) == [
+                "empty/", String(repeating: "l", count: 120) + ".tf (10 bytes)", "main.tf (42 bytes)", "modules/",
+                "modules/net/",
+                "modules/net/main.tf (19 bytes)", "modules/net/root.tf -> ../../main.tf",
+                "run.sh (10 bytes, executable)",
+            ])
     }
 
     @Test func packedModuleIsAlreadyCanonical() throws {
@@ -234,7 +256,10 @@ import Testing
     }
 
     @Test func canonicalBytesAreFixed() throws {
-        let c = try ArchiveCanonicalization.canonicalize(bytes: Raw.gz(Raw.header("run.sh", size: 1, mode: "0100700") + Raw.data([65]) + Raw.header("d/l", type: "2", link: "../run.sh") + Raw.end))
+        let c = try ArchiveCanonicalization.canonicalize(
+            bytes: Raw.gz(
+                Raw.header("run.sh", size: 1, mode: "0100700") + Raw.data([65])
+                    + Raw.header("d/l", type: "2", link: "../run.sh") + Raw.end))
         // One gzip member: magic, deflate, no flags, mtime 0, XFL 0, OS 255.
         #expect(Array(c.archive.prefix(10)) == [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])
         var tar: [UInt8] = []
@@ -245,9 +270,14 @@ import Testing
             tar += chunk
         }
         #expect(gz.members == 1)
-        let expected = TarFormat.ustar(name: Array("d/".utf8), prefix: [], type: UInt8(ascii: "5"), mode: 0o755, size: 0, link: [])
-            + TarFormat.ustar(name: Array("d/l".utf8), prefix: [], type: UInt8(ascii: "2"), mode: 0o777, size: 0, link: Array("../run.sh".utf8))
-            + TarFormat.ustar(name: Array("run.sh".utf8), prefix: [], type: UInt8(ascii: "0"), mode: 0o755, size: 1, link: []) + Raw.data([65])
+        let expected =
+            TarFormat.ustar(name: Array("d/".utf8), prefix: [], type: UInt8(ascii: "5"), mode: 0o755, size: 0, link: [])
+            + TarFormat.ustar(
+                name: Array("d/l".utf8), prefix: [], type: UInt8(ascii: "2"), mode: 0o777, size: 0,
+                link: Array("../run.sh".utf8))
+            + TarFormat.ustar(
+                name: Array("run.sh".utf8), prefix: [], type: UInt8(ascii: "0"), mode: 0o755, size: 1, link: [])
+            + Raw.data([65])
             + Raw.end
         #expect(tar == expected)
         // Header fields spelled out once: mode, uid, gid, size, mtime, checksum, magic, empty names.
@@ -264,10 +294,17 @@ import Testing
         let prefixPath = String(repeating: "d", count: 90) + "/" + String(repeating: "e", count: 60) + "/main.tf"
         let paxPath = String(repeating: "p", count: 200) + ".tf"
         let longTarget = String(repeating: "t", count: 150) + ".tf"
-        let tar = Raw.pax([("path", paxPath)]) + Raw.file("x") + Raw.pax([("path", longTarget)]) + Raw.file("t")
-            + Raw.pax([("path", prefixPath)]) + Raw.file("y") + Raw.pax([("linkpath", longTarget)]) + Raw.header("link", type: "2", link: "z") + Raw.end
+        let tar =
+            Raw.pax([("path", paxPath)]) + Raw.file("x") + Raw.pax([("path", longTarget)]) + Raw.file("t")
+            + Raw.pax([("path", prefixPath)]) + Raw.file("y") + Raw.pax([("linkpath", longTarget)])
+            + Raw.header("link", type: "2", link: "z") + Raw.end
         let c = try ArchiveCanonicalization.canonicalize(bytes: Raw.gz(tar))
-        #expect(c.entries.map(\.archiveName) == [String(repeating: "d", count: 90) + "/", String(repeating: "d", count: 90) + "/" + String(repeating: "e", count: 60) + "/", prefixPath, "link", paxPath, longTarget])
+        #expect(
+            c.entries.map(\.archiveName) == [
+                String(repeating: "d", count: 90) + "/",
+                String(repeating: "d", count: 90) + "/" + String(repeating: "e", count: 60) + "/", prefixPath, "link",
+                paxPath, longTarget,
+            ])
         let path = dir.path + "/long.tar.gz"
         writeFile(path, c.archive)
         #expect(Consumers.gnuTarNames(path) == c.entries.map(\.archiveName))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TFRegArchive
 
 /// The hostile payloads are the archive fuzzer's seed corpus (`Fuzz/archive/corpus/`, one file each).
@@ -52,7 +53,10 @@ import Testing
 
     @Test func mutationsNeverTrapAndKeepTheProperties() throws {
         var rng = SplitMix(state: 0x7466_7265_67)
-        let interesting: [UInt8] = [0, 0x80, 0xff, 0x7f, UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "0"), UInt8(ascii: "7"), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "=")]
+        let interesting: [UInt8] = [
+            0, 0x80, 0xff, 0x7f, UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "0"), UInt8(ascii: "7"),
+            UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "="),
+        ]
         var accepted = 0
         var runs = 0
         for p in HostilePayloads.all {
@@ -74,7 +78,9 @@ import Testing
                     for j in 148..<156 { m[j] = 32 }
                     let sum = m[0..<512].reduce(0) { $0 + Int($1) }
                     let digits = Array(String(sum, radix: 8).utf8)
-                    for (k, b) in ([UInt8](repeating: 48, count: max(0, 6 - digits.count)) + digits).prefix(6).enumerated() { m[148 + k] = b }
+                    for (k, b) in ([UInt8](repeating: 48, count: max(0, 6 - digits.count)) + digits).prefix(6)
+                        .enumerated()
+                    { m[148 + k] = b }
                     m[154] = 0
                 }
                 let input = try Gzip.compress(m)
@@ -82,7 +88,11 @@ import Testing
                 if let violation = ArchiveFuzzProperties.check(input) {
                     Issue.record("\(p.name) mutant: \(violation)")
                 }
-                if (try? ArchiveCanonicalization.canonicalize(bytes: input, limits: ArchiveFuzzProperties.limits)) != nil { accepted += 1 }
+                if (try? ArchiveCanonicalization.canonicalize(bytes: input, limits: ArchiveFuzzProperties.limits))
+                    != nil
+                {
+                    accepted += 1
+                }
             }
         }
         #expect(runs > 15_000)
