@@ -46,7 +46,7 @@ let package = Package(
             name: "TFRegCore",
             dependencies: ["TFRegCrypto", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
-        .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore"], swiftSettings: swiftSettings),
+        .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON"], swiftSettings: swiftSettings),
         .target(
@@ -98,7 +98,7 @@ let package = Package(
             name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"], exclude: ["botocore_sign.py"],
             swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
-        .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegStoreLocalTests", dependencies: ["TFRegStoreLocal", "TFRegTesting"],
             swiftSettings: swiftSettings),

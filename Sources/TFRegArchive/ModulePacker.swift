@@ -130,7 +130,8 @@ public enum ModulePacker {
         }) else {
             throw ArchiveError("\(root) contains no Terraform files (*.tf or *.tf.json) to pack")
         }
-        return try Gzip.compress(TarWriter.archive(plan.entries))
+        // Through the server's canonicalizer: the packed bytes are exactly what the registry will store.
+        return try ArchiveCanonicalization.canonicalize(bytes: Gzip.compress(TarWriter.archive(plan.entries))).archive
     }
 
     private struct Walker {

@@ -1,11 +1,5 @@
 import Logging
 
-/// Checks that an archive is something Terraform can use (implemented by `TFRegArchive`).
-public protocol ArchiveInspector: Sendable {
-    /// Throws `badRequest`/`unprocessable` describing what is wrong with the archive at `path`.
-    func inspect(path: String) throws(RegistryError)
-}
-
 /// A module as listed by the registry API extras: its latest version and when it was published.
 public struct ModuleSummary: Sendable, Hashable {
     public let module: ModuleAddress
@@ -47,13 +41,13 @@ public struct ModuleQuery: Sendable {
 public struct RegistryService: Sendable {
     public let store: any MetadataStore
     public let storage: any ArchiveStorage
-    public let inspector: any ArchiveInspector
+    public let canonicalizer: any ArchiveCanonicalizer
     public let clock: any WallClock
 
-    public init(store: any MetadataStore, storage: any ArchiveStorage, inspector: any ArchiveInspector, clock: any WallClock = SystemClock()) {
+    public init(store: any MetadataStore, storage: any ArchiveStorage, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock()) {
         self.store = store
         self.storage = storage
-        self.inspector = inspector
+        self.canonicalizer = canonicalizer
         self.clock = clock
     }
 
@@ -161,33 +155,42 @@ public struct RegistryService: Sendable {
             discard(staged)
             throw error
         }
+        let canonical: StagedArchive
         do throws(RegistryError) {
             try await checkVersionIsFree(version, of: module)
-            try inspector.inspect(path: staged.path)
+            // Only the registry's own canonical rewrite is stored, hashed and served. Reading and
+            // rewriting a large archive takes a while: off the cooperative pool.
+            let canonicalPath = staged.path + ".canonical"
+            let canonicalizer = self.canonicalizer
+            let c = try await Blocking.run { () throws(RegistryError) -> CanonicalArchive in
+                try canonicalizer.canonicalize(input: staged.path, output: canonicalPath)
+            }
+            canonical = StagedArchive(path: canonicalPath, size: c.size, sha256: c.sha256)
         } catch {
             discard(staged)
             throw error
         }
+        discard(staged)
         let location: ArchiveLocation
         do {
-            location = try await storage.put(staged, module: module, version: version)
+            location = try await storage.put(canonical, module: module, version: version)
         } catch {
-            discard(staged)
+            discard(canonical)
             throw error
         }
         let record = ModuleVersionRecord(
-            module: module, version: version, location: location, sha256: staged.sha256, size: staged.size,
+            module: module, version: version, location: location, sha256: canonical.sha256, size: canonical.size,
             publishedAt: clock.now(), publishedBy: grant.identity.value)
         do {
             try await store.insertVersion(record)
         } catch {
             // The archive may be shared with another version of the same bytes: `gc` decides.
-            discard(staged)
+            discard(canonical)
             if error.code == .conflict { try await checkVersionIsFree(version, of: module) }
             throw error
         }
-        try await storage.settle(staged, at: location)
-        logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(staged.sha256)"])
+        try await storage.settle(canonical, at: location)
+        logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(canonical.sha256)"])
         return record
     }
 

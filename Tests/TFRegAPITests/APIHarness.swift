@@ -9,7 +9,7 @@ import TFRegTesting
 import Glibc
 #endif
 
-/// A real API (SQLite store, local archive directory, real inspector) with a movable clock, driven in process.
+/// A real API (SQLite store, local archive directory, real canonicalizer) with a movable clock, driven in process.
 final class APIHarness: @unchecked Sendable {
     let dir = TemporaryDirectory("tfreg-api")
     let store: any MetadataStore
@@ -21,7 +21,7 @@ final class APIHarness: @unchecked Sendable {
     init(maxUploadBytes: Int64 = APIConfiguration.defaultMaxUploadBytes, publicURL: String? = nil, store: (any MetadataStore)? = nil) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
-        let service = RegistryService(store: self.store, storage: storage, inspector: TarGzInspector(), clock: clock)
+        let service = RegistryService(store: self.store, storage: storage, canonicalizer: TarGzCanonicalizer(), clock: clock)
         api = RegistryAPI(
             service: service, authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: self.store)]),
             signer: ArchiveURLSigner(key: [UInt8](repeating: 7, count: 32), lifetime: 300),

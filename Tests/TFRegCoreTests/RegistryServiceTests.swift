@@ -14,13 +14,16 @@ struct NullStorage: ArchiveStorage {
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw .notFound("x") }
 }
 
-struct AcceptAll: ArchiveInspector {
-    func inspect(path: String) throws(RegistryError) {}
+/// Accepts any upload as its own canonical form (the service's part is tested, not the archive's).
+struct AcceptAll: ArchiveCanonicalizer {
+    func canonicalize(input: String, output: String) throws(RegistryError) -> CanonicalArchive {
+        CanonicalArchive(size: 1, sha256: "ab", entries: 1)
+    }
 }
 
 @Suite struct RegistryServiceTests {
     let store = InMemoryMetadataStore()
-    var service: RegistryService { RegistryService(store: store, storage: NullStorage(), inspector: AcceptAll(), clock: TestClock()) }
+    var service: RegistryService { RegistryService(store: store, storage: NullStorage(), canonicalizer: AcceptAll(), clock: TestClock()) }
     let module = try! ModuleAddress(namespace: "team-a", name: "vpc", system: "aws")
     let reader = Principal(identity: try! Identity.token(named: "reader"))
     let writer = Principal(identity: try! Identity.token(named: "writer"))

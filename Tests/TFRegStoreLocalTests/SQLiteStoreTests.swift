@@ -78,8 +78,13 @@ import Glibc
     }
 }
 
-struct AcceptAnything: ArchiveInspector {
-    func inspect(path: String) throws(RegistryError) {}
+/// Stores the upload's bytes as they are (these tests are about storage, not archive contents).
+struct AcceptAnything: ArchiveCanonicalizer {
+    func canonicalize(input: String, output: String) throws(RegistryError) -> CanonicalArchive {
+        guard let bytes = FileSystem.read(input) else { throw .badRequest("unreadable") }
+        try FileSystem.writeAtomically(output, bytes, mode: 0o640)
+        return CanonicalArchive(size: Int64(bytes.count), sha256: Hex.encode(SHA256.hash(bytes)), entries: 1)
+    }
 }
 
 @Suite final class FileArchiveStorageTests {
@@ -159,7 +164,7 @@ struct AcceptAnything: ArchiveInspector {
         let storage = try FileArchiveStorage(root: dir.path + "/race")
         let store = try SQLiteMetadataStore(path: dir.path + "/race.db")
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
-        let service = RegistryService(store: store, storage: storage, inspector: AcceptAnything())
+        let service = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())
         let principal = Principal(identity: try Identity.token(named: "t"))
         try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
         let logger = Logger(label: "race")
@@ -190,11 +195,11 @@ struct AcceptAnything: ArchiveInspector {
             let report = try? await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: -1, now: Int64(time(nil)), dryRun: false)
             precondition(report?.removedArchives == 1, "the forced gc must remove the deleted version's copy")
         }
-        let service = RegistryService(store: store, storage: hooked, inspector: AcceptAnything())
+        let service = RegistryService(store: store, storage: hooked, canonicalizer: AcceptAnything())
         let principal = Principal(identity: try Identity.token(named: "t"))
         try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
         let logger = Logger(label: "forced")
-        let plain = RegistryService(store: store, storage: storage, inspector: AcceptAnything())
+        let plain = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())
         _ = try await plain.publish(stage(storage, "a.partial", "same bytes"), version: try Version("1.0.0"), of: m, caller: principal, logger: logger)
         try await plain.deleteVersion(try Version("1.0.0"), of: m, caller: principal, logger: logger)
         let r = try await service.publish(stage(storage, "b.partial", "same bytes"), version: try Version("1.0.1"), of: m, caller: principal, logger: logger)

@@ -77,7 +77,7 @@ enum LambdaSetup {
         // No local key file on Lambda: IAM tokens need KMS.
         let issuer = try IAMSetup.issuer(audience: audience, maxLifetime: try IAMSetup.maxLifetime(env), env: env, aws: { aws }, localKeyDirectory: nil)
         if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
-        let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
+        let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
             guard ["execute-api", "lambda"].contains(s) else { throw CLIFailure("TFREG_TOKEN_SERVICE must be execute-api or lambda") }

@@ -70,7 +70,7 @@ extension TFReg {
                 in: storage.stagingDirectory, olderThan: LocalGarbageCollector.defaultGraceSeconds, now: SystemClock().now())
             if !stale.isEmpty { logger.notice("removed stale staged uploads", metadata: ["count": "\(stale.count)", "directory": "\(storage.stagingDirectory)"]) }
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
-            let service = RegistryService(store: store, storage: storage, inspector: TarGzInspector())
+            let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
             logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])
             let issuer = try IAMSetup.issuer(
                 audience: config.audience, maxLifetime: config.maxTokenLifetime, env: Env.all, aws: AWSSetup.client,
