@@ -1,0 +1,40 @@
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Hummingbird's `HTTP1Channel` with tfreg's connection limits: `ConnectionDeadlineHandler` and
+/// `RequestLineCheckHandler` in front of the HTTP decoder (after TLS, when `TLSChannel` wraps this),
+/// `RequestGuardHandler` between the HTTP codec and Hummingbird, and Hummingbird's own idle timeout.
+struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = HTTP1Channel.Value
+
+    let base: HTTP1Channel
+    let limits: ConnectionLimits
+    let tls: Bool
+
+    init(responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, tls: Bool, logger: Logger) {
+        self.limits = limits
+        self.tls = tls
+        self.base = HTTP1Channel(
+            responder: responder,
+            configuration: .init(
+                additionalChannelHandlers: [RequestGuardHandler(logger: logger)],
+                idleTimeout: TimeAmount(limits.idleTimeout)))
+    }
+
+    var responder: HTTPChannelHandler.Responder { base.responder }
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        let limits = self.limits, tls = self.tls
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ConnectionDeadlineHandler(limits: limits, tls: tls, logger: logger))
+            try channel.pipeline.syncOperations.addHandler(RequestLineCheckHandler())
+        }.flatMap {
+            self.base.setup(channel: channel, logger: logger)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await base.handle(value: value, logger: logger)
+    }
+}
