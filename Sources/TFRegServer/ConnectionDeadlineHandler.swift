@@ -7,6 +7,8 @@ import NIOTLS
 enum RequestProgressEvent: Sendable {
     case headReceived(expectsBody: Bool)
     case requestComplete
+    /// Every request read so far is answered: the connection is idle.
+    case responsesComplete
 }
 
 /// Closes connections whose client is too slow, on the bytes below the HTTP decoder (after TLS):
@@ -26,17 +28,21 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
 
     private let limits: ConnectionLimits
     private let logger: Logger
+    private let table: ConnectionTable?
+    private var tableID: Int?
     private var phase: Phase
     private var started = false
     private var timer: Scheduled<Void>?
 
-    init(limits: ConnectionLimits, tls: Bool, logger: Logger) {
+    init(limits: ConnectionLimits, tls: Bool, table: ConnectionTable?, logger: Logger) {
         self.limits = limits
+        self.table = table
         self.logger = logger
         self.phase = tls ? .handshake : .awaitingHead
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        tableID = table?.register(context.channel)
         if context.channel.isActive { start(context) }
     }
 
@@ -47,10 +53,19 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
 
     func channelInactive(context: ChannelHandlerContext) {
         cancel()
+        unregister()
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) { cancel() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancel()
+        unregister()
+    }
+
+    private func unregister() {
+        if let id = tableID { table?.unregister(id) }
+        tableID = nil
+    }
 
     /// The first request's head is timed from accept (plain) or the handshake's end (TLS), so a
     /// connection that never sends a byte is closed after the header timeout too.
@@ -98,10 +113,16 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
             context.triggerUserOutboundEvent(event, promise: promise)
             return
         }
-        cancel()
         switch progress {
-        case .headReceived(let expectsBody): phase = expectsBody ? .inBody : .inRequest
-        case .requestComplete: phase = .awaitingHead
+        case .headReceived(let expectsBody):
+            cancel()
+            phase = expectsBody ? .inBody : .inRequest
+            if let id = tableID { table?.setIdle(id, false) }
+        case .requestComplete:
+            cancel()
+            phase = .awaitingHead
+        case .responsesComplete:
+            if let id = tableID { table?.setIdle(id, true) }
         }
         promise?.succeed(())
     }

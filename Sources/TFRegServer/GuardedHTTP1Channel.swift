@@ -11,10 +11,12 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let base: HTTP1Channel
     let limits: ConnectionLimits
     let tls: Bool
+    let table: ConnectionTable?
 
-    init(responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, tls: Bool, logger: Logger) {
+    init(responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, tls: Bool, table: ConnectionTable?, logger: Logger) {
         self.limits = limits
         self.tls = tls
+        self.table = table
         self.base = HTTP1Channel(
             responder: responder,
             configuration: .init(
@@ -25,9 +27,9 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     var responder: HTTPChannelHandler.Responder { base.responder }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let limits = self.limits, tls = self.tls
+        let limits = self.limits, tls = self.tls, table = self.table
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ConnectionDeadlineHandler(limits: limits, tls: tls, logger: logger))
+            try channel.pipeline.syncOperations.addHandler(ConnectionDeadlineHandler(limits: limits, tls: tls, table: table, logger: logger))
             try channel.pipeline.syncOperations.addHandler(RequestLineCheckHandler())
         }.flatMap {
             self.base.setup(channel: channel, logger: logger)

@@ -89,8 +89,9 @@ public struct RegistryServer: Sendable {
         }
         let limits = configuration.limits
         let connectionLogger = logger
+        let table = ConnectionTable()
         let http1 = HTTPServerBuilder { responder in
-            GuardedHTTP1Channel(responder: responder, limits: limits, tls: configuration.usesTLS, logger: connectionLogger)
+            GuardedHTTP1Channel(responder: responder, limits: limits, tls: configuration.usesTLS, table: table, logger: connectionLogger)
         }
         let server: HTTPServerBuilder
         if let cert = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
@@ -109,7 +110,7 @@ public struct RegistryServer: Sendable {
             server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: nil,
-                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
+                availableConnectionsDelegate: EvictingConnectionLimit(limits.maxConnections, table: table, logger: logger)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )

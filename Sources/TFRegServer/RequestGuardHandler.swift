@@ -93,6 +93,7 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             } else {
                 context.write(data, promise: promise)
+                if inFlight == 0 { context.triggerUserOutboundEvent(RequestProgressEvent.responsesComplete, promise: nil) }
             }
         default:
             context.write(data, promise: promise)

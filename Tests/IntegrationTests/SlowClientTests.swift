@@ -216,7 +216,8 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     }
 
     @Test func aDescriptorLimitedServerKeepsAnsweringWithIdleConnectionsOpen() throws {
-        let server = try ServerProcess(tls: false, extraArgs: Self.shortLimits, openFileLimit: 256)
+        // Default timeouts (10 s for a head): the cap, not a timeout, has to keep the server answering.
+        let server = try ServerProcess(tls: false, openFileLimit: 256)
         #expect(server.logText.contains("lowered to fit the open-file limit"))
         var idle: [RawConnection] = []
         for _ in 0..<300 { idle.append(try RawConnection(port: server.port)) }
@@ -229,5 +230,23 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
         #expect(server.process.isRunning)
         idle.removeAll()
         #expect(server.stop() == 0)
+    }
+
+    @Test func limitValuesAreCheckedAndErrorsNameTheFlagAndTheVariable() throws {
+        let dir = makeTemporaryDirectory("tfreg-limits")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = ["HOME": dir, "TFREG_DATA_DIR": dir + "/data"]
+        for (args, extra, named) in [
+            (["--max-connections", "0"], [String: String](), "--max-connections/TFREG_MAX_CONNECTIONS"),
+            ([], ["TFREG_IDLE_TIMEOUT": "soon"], "--idle-timeout/TFREG_IDLE_TIMEOUT"),
+            (["--header-timeout", "301"], [:], "--header-timeout/TFREG_HEADER_TIMEOUT"),
+            ([], ["TFREG_HANDSHAKE_TIMEOUT": "-1"], "--handshake-timeout/TFREG_HANDSHAKE_TIMEOUT"),
+            (["--body-timeout", "0"], [:], "--body-timeout/TFREG_BODY_TIMEOUT"),
+        ] {
+            let r = try runCommand(TFRegBinary.path, ["serve", "--check-config"] + args, env: env.merging(extra) { a, _ in a })
+            #expect(r.status != 0 && r.stderr.contains(named), "\(args) \(extra): \(r.stderr)")
+        }
+        let ok = try runCommand(TFRegBinary.path, ["serve", "--check-config", "--idle-timeout", "5"], env: env.merging(["TFREG_MAX_CONNECTIONS": "100"]) { a, _ in a })
+        #expect(ok.status == 0 && ok.stdout.contains("connections: at most 100") && ok.stdout.contains("idle 5 s"), "\(ok.stdout) \(ok.stderr)")
     }
 }
