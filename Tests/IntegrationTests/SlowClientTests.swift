@@ -162,25 +162,29 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
     @Test func aRefusedUploadIsNotRead() throws {
         let server = try ServerProcess(tls: false)
-        // 200 MiB announced, no token: 401 with Connection: close, and the server stops reading.
-        let c = try RawConnection(port: server.port)
-        let size = 200 << 20
-        c.send("POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/gzip\r\nContent-Length: \(size)\r\n\r\n")
-        let chunk = [UInt8](repeating: 0x41, count: 1 << 20)
-        var sent = 0
-        let start = Date()
-        // A blocked send must not hang the test: the kernel buffers fill once the server stops reading.
-        var tv = timeval(tv_sec: 3, tv_usec: 0)
-        setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        while sent < size, Date().timeIntervalSince(start) < 20, c.send(chunk) { sent += chunk.count }
-        let (data, closed) = c.readUntilClosed(timeout: 5)
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 401"), "\(text.prefix(200))")
-        #expect(text.lowercased().contains("connection: close"))
-        #expect(text.contains(#"{"errors":["#))
-        #expect(closed)
-        #expect(sent < 64 << 20, "the client got \(sent >> 20) MiB into a refused upload")
-        print("refused upload: the client sent \(sent >> 20) MiB of \(size >> 20) MiB before the server closed")
+        let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
+        // 200 MiB announced: without a token 401, with one over the 50 MiB limit 413; each with
+        // Connection: close, and the server stops reading.
+        for (auth, status) in [("", "401"), ("Authorization: Bearer \(rw)\r\n", "413")] {
+            let c = try RawConnection(port: server.port)
+            let size = 200 << 20
+            c.send("POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Content-Type: application/gzip\r\nContent-Length: \(size)\r\n\r\n")
+            let chunk = [UInt8](repeating: 0x41, count: 1 << 20)
+            var sent = 0
+            let start = Date()
+            // A blocked send must not hang the test: the kernel buffers fill once the server stops reading.
+            var tv = timeval(tv_sec: 3, tv_usec: 0)
+            setsockopt(c.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            while sent < size, Date().timeIntervalSince(start) < 20, c.send(chunk) { sent += chunk.count }
+            let (data, closed) = c.readUntilClosed(timeout: 5)
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 \(status)"), "\(text.prefix(200))")
+            #expect(text.lowercased().contains("connection: close"))
+            #expect(text.contains(#"{"errors":["#))
+            #expect(closed)
+            #expect(sent < 64 << 20, "the client got \(sent >> 20) MiB into a refused upload")
+            print("refused upload (\(status)): the client sent \(sent >> 20) MiB of \(size >> 20) MiB before the server closed, in \(Date().timeIntervalSince(start)) s")
+        }
         #expect(try Self.health(server, tls: false))
         #expect(server.stop() == 0)
     }
