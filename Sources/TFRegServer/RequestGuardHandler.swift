@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
+import NIOSSL
 import TFRegAPI
 
 /// Sits between the HTTP/1 codec and Hummingbird (one per connection, added through
@@ -61,7 +62,8 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !closing else { return }
-        if responseStarted || error is IOError || error is ChannelError { return close(context) }
+        // Transport failures (reset, TLS alert) have no one to answer.
+        if responseStarted || error is IOError || error is ChannelError || error is NIOSSLError { return close(context) }
         let (status, message) = Self.describe(error)
         logger.debug("malformed request", metadata: ["error": "\(error)", "status": "\(status.code)"])
         respondAndClose(context, status: status, message: message)
