@@ -38,8 +38,34 @@ import Testing
         ("Host with an empty label", "GET /health HTTP/1.1\r\nHost: a..example\r\n\r\n"),
         ("Host that is a bad IPv4 address", "GET /health HTTP/1.1\r\nHost: 999.1.1.1\r\n\r\n"),
         ("Expect other than 100-continue", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: teapot\r\n\r\n"),
+        ("two Expect headers", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nExpect: 100-continue\r\nExpect: 100-continue\r\n\r\n"),
+        ("lower-case method", "get /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        ("lower-case protocol", "GET /health http/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        ("trailing garbage after the version", "GET /health HTTP/1.1 x\r\nHost: 127.0.0.1\r\n\r\n"),
+        ("control character in the target", "GET /he\u{1}alth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        ("DEL in the target", "GET /he\u{7f}alth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        ("request target too long", "GET /" + String(repeating: "a", count: 100_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
+        ("too many headers", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + String(repeating: "X-A: b\r\n", count: 1200) + "\r\n"),
+        ("space inside a header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX A: b\r\n\r\n"),
+        ("bad character in a header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX(A): b\r\n\r\n"),
+        ("empty header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n: b\r\n\r\n"),
+        ("bare CR in a header value", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\rb\r\n\r\n"),
+        ("whitespace before the first header", "GET /health HTTP/1.1\r\n Host: 127.0.0.1\r\n\r\n"),
+        ("Content-Length overflowing 64 bits", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+        ("Content-Length list", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3, 3\r\n\r\nabc"),
+        ("chunk size overflowing 64 bits", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n"),
+        ("chunk without CRLF after the data", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"),
+        ("bad chunk extension", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3;\u{1}\r\nabc\r\n0\r\n\r\n"),
+        ("chunked not last", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        ("Host with a space", "GET /health HTTP/1.1\r\nHost: evil example\r\n\r\n"),
+        ("Host with a quote", "GET /health HTTP/1.1\r\nHost: evil\"example\r\n\r\n"),
+        ("Host with a zone id", "GET /health HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n"),
+        ("Host with percent-encoding", "GET /health HTTP/1.1\r\nHost: evil%2eexample\r\n\r\n"),
+        ("Host with a trailing dot", "GET /health HTTP/1.1\r\nHost: registry.example.com.\r\n\r\n"),
+        ("Host with a very long label", "GET /health HTTP/1.1\r\nHost: " + String(repeating: "a", count: 64) + ".example\r\n\r\n"),
     ]
 
+    /// (Two spaces between request-line parts are accepted, as RFC 9112 §3 allows; not listed.)
     @Test func everyMalformedRequestGetsA4xxWithAJSONBody() throws {
         let server = try ServerProcess(tls: false)
         var failures: [String] = []
