@@ -68,6 +68,7 @@ import Testing
     /// (Two spaces between request-line parts are accepted, as RFC 9112 §3 allows; not listed.)
     @Test func everyMalformedRequestGetsA4xxWithAJSONBody() throws {
         let server = try ServerProcess(tls: false)
+        #expect(server.logText.contains("neither --public-url/TFREG_PUBLIC_URL nor TFREG_AUDIENCE is set"))
         var failures: [String] = []
         for (name, bytes) in Self.cases {
             let c = try RawConnection(port: server.port)
@@ -97,6 +98,7 @@ import Testing
     @Test func downloadLinksComeFromTheConfiguredURLNotTheHostHeader() throws {
         let port = try MotoServer.freePort()
         let server = try ServerProcess(extraEnv: ["TFREG_AUDIENCE": "127.0.0.1:\(port)"], port: port, tls: false)
+        #expect(!server.logText.contains("neither --public-url"))
         let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
         let c = try RawConnection(port: server.port)
         c.send("GET /v1/modules/acme/net/aws/1.0.0/download HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer \(rw)\r\n\r\n")
