@@ -132,7 +132,9 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         let loopBound = NIOLoopBound((context, logger), eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             let (context, logger) = loopBound.value
-            logger.debug("closing a slow connection", metadata: ["timeout": "\(what)", "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            logger.debug(
+                "closing a slow connection",
+                metadata: ["timeout": "\(what)", "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
             context.close(promise: nil)
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// How long a client may take at each stage of a connection, and how many connections may be open.
@@ -22,7 +22,10 @@ public struct ConnectionLimits: Sendable, Equatable {
         maxConnections: 1024, handshakeTimeout: .seconds(10), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
         idleTimeout: .seconds(60))
 
-    public init(maxConnections: Int, handshakeTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration, idleTimeout: Duration) {
+    public init(
+        maxConnections: Int, handshakeTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration,
+        idleTimeout: Duration
+    ) {
         self.maxConnections = maxConnections
         self.handshakeTimeout = handshakeTimeout
         self.headerTimeout = headerTimeout

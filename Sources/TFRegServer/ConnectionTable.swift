@@ -32,7 +32,10 @@ final class ConnectionTable: Sendable {
     /// Closes the connection idle for longest; false when none is idle.
     func closeOldestIdle() -> Bool {
         let victim: (any Channel)? = entries.withLock { state in
-            guard let (id, entry) = state.byID.filter({ $0.value.idleSince != nil }).min(by: { $0.value.idleSince! < $1.value.idleSince! })
+            guard
+                let (id, entry) = state.byID.filter({ $0.value.idleSince != nil }).min(by: {
+                    $0.value.idleSince! < $1.value.idleSince!
+                })
             else { return nil }
             // Marked busy so that the next accept picks another one while this one closes.
             state.byID[id]?.idleSince = nil
@@ -63,7 +66,9 @@ struct EvictingConnectionLimit: AvailableConnectionsDelegate {
     func isAcceptingNewConnections() -> Bool {
         if count < maxConnections { return true }
         if table.closeOldestIdle() {
-            logger.debug("connection cap reached: closed the oldest idle connection", metadata: ["max_connections": "\(maxConnections)"])
+            logger.debug(
+                "connection cap reached: closed the oldest idle connection",
+                metadata: ["max_connections": "\(maxConnections)"])
         }
         return false
     }

@@ -13,7 +13,10 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let tls: Bool
     let table: ConnectionTable?
 
-    init(responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, tls: Bool, table: ConnectionTable?, logger: Logger) {
+    init(
+        responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, tls: Bool, table: ConnectionTable?,
+        logger: Logger
+    ) {
         self.limits = limits
         self.tls = tls
         self.table = table
@@ -27,9 +30,12 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     var responder: HTTPChannelHandler.Responder { base.responder }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        let limits = self.limits, tls = self.tls, table = self.table
+        let limits = self.limits
+        let tls = self.tls
+        let table = self.table
         return channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ConnectionDeadlineHandler(limits: limits, tls: tls, table: table, logger: logger))
+            try channel.pipeline.syncOperations.addHandler(
+                ConnectionDeadlineHandler(limits: limits, tls: tls, table: table, logger: logger))
             try channel.pipeline.syncOperations.addHandler(RequestLineCheckHandler())
         }.flatMap {
             self.base.setup(channel: channel, logger: logger)

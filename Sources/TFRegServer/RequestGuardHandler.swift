@@ -45,7 +45,8 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 if inFlight > 0 { return close(context) }
                 return respondAndClose(context, status: status, message: message)
             }
-            let expectsBody = head.headerFields[.transferEncoding] != nil
+            let expectsBody =
+                head.headerFields[.transferEncoding] != nil
                 || (head.headerFields[.contentLength].map { $0 != "0" } ?? false)
             inFlight += 1
             bodyDone = false
@@ -63,7 +64,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         guard !closing else { return }
         // Transport failures (reset, TLS alert) have no one to answer.
-        if responseStarted || error is IOError || error is ChannelError || error is NIOSSLError { return close(context) }
+        if responseStarted || error is IOError || error is ChannelError || error is NIOSSLError {
+            return close(context)
+        }
         let (status, message) = Self.describe(error)
         logger.debug("malformed request", metadata: ["error": "\(error)", "status": "\(status.code)"])
         respondAndClose(context, status: status, message: message)
@@ -95,7 +98,9 @@ final class RequestGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             } else {
                 context.write(data, promise: promise)
-                if inFlight == 0 { context.triggerUserOutboundEvent(RequestProgressEvent.responsesComplete, promise: nil) }
+                if inFlight == 0 {
+                    context.triggerUserOutboundEvent(RequestProgressEvent.responsesComplete, promise: nil)
+                }
             }
         default:
             context.write(data, promise: promise)
