@@ -91,6 +91,15 @@ import Testing
             c.send("GET /health HTTP/1.1\r\nHost: \(host)\r\n\r\n")
             #expect(c.readResponse(timeout: 5)?.head.hasPrefix("HTTP/1.1 200") == true, "Host: \(host)")
         }
+        // A bad chunk in the middle of an upload the API is reading (authorized): still a JSON 400.
+        let rw = try server.token("rw", namespace: "acme", flags: ["-u"])
+        let upload = try RawConnection(port: server.port)
+        upload.send("POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(rw)\r\nContent-Type: application/gzip\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        usleep(300_000)
+        upload.send("zz\r\n")
+        let (data, closed) = upload.readUntilClosed(timeout: 5)
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.hasPrefix("HTTP/1.1 400") && text.contains(#"{"errors":["malformed HTTP request: invalid chunked encoding"]}"#) && closed, "\(text)")
         #expect(try SlowClientTests.health(server, tls: false))
         #expect(server.stop() == 0)
     }
