@@ -44,7 +44,7 @@ extension TFReg {
         @Option(help: "External base URL that download links are built from, e.g. https://registry.example.com (env: TFREG_PUBLIC_URL; default https://$TFREG_AUDIENCE when that is set, else each request's Host).")
         var publicURL: String?
 
-        @Option(help: "Most connections open at once; more wait in the listen backlog. Lowered to fit the descriptor limit (env: TFREG_MAX_CONNECTIONS; default 1024).")
+        @Option(help: "Most connections open at once: at the cap the longest-idle one is closed, else new clients wait in the listen backlog. Lowered to fit the open-file limit (env: TFREG_MAX_CONNECTIONS; default 1024).")
         var maxConnections: Int?
 
         @Option(help: "Seconds a keep-alive connection may sit with no request (env: TFREG_IDLE_TIMEOUT; default 60).")
