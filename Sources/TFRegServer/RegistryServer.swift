@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTPTypes
 import NIOSSL
 import ServiceLifecycle
 import UnixSignals
@@ -21,12 +22,15 @@ public struct ServerConfiguration: Sendable {
     /// PEM certificate chain and private key; both nil → plain HTTP (for use behind a TLS proxy).
     public var tlsCertificatePath: String?
     public var tlsKeyPath: String?
+    /// Timeouts and the connection cap (already clamped to the descriptor limit by the caller).
+    public var limits: ConnectionLimits
 
-    public init(host: String, port: Int, tlsCertificatePath: String?, tlsKeyPath: String?) {
+    public init(host: String, port: Int, tlsCertificatePath: String?, tlsKeyPath: String?, limits: ConnectionLimits = .defaults) {
         self.host = host
         self.port = port
         self.tlsCertificatePath = tlsCertificatePath
         self.tlsKeyPath = tlsKeyPath
+        self.limits = limits
     }
 
     public var usesTLS: Bool { tlsCertificatePath != nil }
@@ -69,9 +73,9 @@ public struct RegistryServer: Sendable {
         let api = self.api
         let scheme = configuration.usesTLS ? "https" : "http"
         let accessLogger = logger
-        let responder = CallbackResponder<BasicRequestContext> { request, context in
+        let responder = CallbackResponder<ServerRequestContext> { request, context in
             let started = ContinuousClock.now
-            let apiRequest = Self.makeRequest(request, scheme: scheme, requestID: context.id)
+            let apiRequest = Self.makeRequest(request, scheme: scheme, requestID: context.id, channel: context.channel)
             let response = await api.respond(to: apiRequest, logger: accessLogger)
             let elapsed = ContinuousClock.now - started
             accessLogger.info(
@@ -83,6 +87,12 @@ public struct RegistryServer: Sendable {
                 ])
             return Self.makeResponse(response, headOnly: request.method == .head)
         }
+        let limits = configuration.limits
+        let connectionLogger = logger
+        let table = ConnectionTable()
+        let http1 = HTTPServerBuilder { responder in
+            GuardedHTTP1Channel(responder: responder, limits: limits, tls: configuration.usesTLS, table: table, logger: connectionLogger)
+        }
         let server: HTTPServerBuilder
         if let cert = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
             let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
@@ -91,14 +101,16 @@ public struct RegistryServer: Sendable {
             tls.minimumTLSVersion = .tlsv12
             // On shutdown, idle keep-alive clients get close_notify; do not wait 5 s (the default) for theirs.
             tls.shutdownTimeout = .seconds(1)
-            server = try .tls(.http1(), tlsConfiguration: tls)
+            server = try .tls(http1, tlsConfiguration: tls)
         } else {
-            server = .http1()
+            server = http1
         }
         let app = Application(
             responder: responder,
             server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: nil,
+                availableConnectionsDelegate: EvictingConnectionLimit(limits.maxConnections, table: table, logger: logger)),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
@@ -111,7 +123,8 @@ public struct RegistryServer: Sendable {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds / 1_000_000_000_000) / 1000
     }
 
-    static func makeRequest(_ request: Request, scheme: String, requestID: String) -> APIRequest {
+    /// `channel` (nil in unit tests) is where `100 Continue` goes when the request asks for it.
+    static func makeRequest(_ request: Request, scheme: String, requestID: String, channel: (any Channel)? = nil) -> APIRequest {
         let target = request.head.path ?? "/"
         let path: String
         let query: String
@@ -130,8 +143,16 @@ public struct RegistryServer: Sendable {
         }
         let body: APIRequestBody
         if request.method == .post || request.method == .put {
+            // RFC 9110 §10.1.1: the client waits for 100 before sending the body. The API reads the body
+            // only after authentication, authorization and the size check, so the first read is the
+            // moment to send it; a request refused before that gets its final status instead (and
+            // RequestGuardHandler closes the connection after it).
+            let continueChannel = request.headers[.expect]?.lowercased() == "100-continue" ? channel : nil
             let box = IteratorBox(request.body.makeAsyncIterator())
             body = APIRequestBody(stream: AsyncThrowingStream<[UInt8], any Error> {
+                if let channel = continueChannel, box.markContinueSent() {
+                    try await channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue))).get()
+                }
                 guard var buffer = try await box.next() else { return nil }
                 return buffer.readBytes(length: buffer.readableBytes) ?? []
             })
@@ -189,6 +210,23 @@ public struct RegistryServer: Sendable {
 /// keeping back-pressure (nothing is read ahead). Only the stream's one consumer touches it.
 private final class IteratorBox: @unchecked Sendable {
     var iterator: RequestBody.AsyncIterator
+    private var continueSent = false
     init(_ iterator: RequestBody.AsyncIterator) { self.iterator = iterator }
     func next() async throws -> ByteBuffer? { try await iterator.next() }
+    /// True the first time only.
+    func markContinueSent() -> Bool {
+        defer { continueSent = true }
+        return !continueSent
+    }
+}
+
+/// Hummingbird's basic context plus the connection's channel, for `100 Continue`.
+struct ServerRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
 }

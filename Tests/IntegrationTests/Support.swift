@@ -104,12 +104,20 @@ final class ServerProcess: @unchecked Sendable {
     var baseURL: String { "https://\(host)" }
     var logText: String { log.text }
 
-    init(extraEnv: [String: String] = [:], dataDir existing: String? = nil, port fixedPort: Int = 0) throws {
+    /// `tls: false` serves plain HTTP (for raw-socket tests); `extraArgs` go after `serve`'s own;
+    /// `openFileLimit` runs the server under `ulimit -n`.
+    init(extraEnv: [String: String] = [:], dataDir existing: String? = nil, port fixedPort: Int = 0, tls: Bool = true, extraArgs: [String] = [], openFileLimit: Int? = nil) throws {
         dir = makeTemporaryDirectory("tfreg-it")
         dataDir = existing ?? dir + "/data"
         (cert, key) = try makeDevCertificate(in: dir)
-        process.executableURL = URL(fileURLWithPath: TFRegBinary.path)
-        process.arguments = ["serve", "--port", String(fixedPort), "--tls-cert", cert, "--tls-key", key, "--data-dir", dataDir, "--log-format", "json"]
+        let serveArgs = ["serve", "--port", String(fixedPort)] + (tls ? ["--tls-cert", cert, "--tls-key", key] : []) + ["--data-dir", dataDir, "--log-format", "json"] + extraArgs
+        if let openFileLimit {
+            process.executableURL = URL(fileURLWithPath: "/bin/bash")
+            process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", TFRegBinary.path] + serveArgs
+        } else {
+            process.executableURL = URL(fileURLWithPath: TFRegBinary.path)
+            process.arguments = serveArgs
+        }
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": dir]
         for (k, v) in extraEnv { env[k] = v }
         process.environment = env

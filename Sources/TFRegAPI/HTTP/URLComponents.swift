@@ -89,11 +89,82 @@ public enum URLParsing {
         }
     }
 
-    /// A `Host` header value we are willing to echo into URLs: a DNS name, IPv4, or bracketed IPv6,
-    /// with an optional port.
-    public static func isValidHost(_ host: String) -> Bool {
-        guard !host.isEmpty, host.utf8.count <= 255 else { return false }
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]".utf8)
-        return host.utf8.allSatisfy(allowed.contains) && !host.hasPrefix(".") && !host.hasPrefix("-")
+    /// A `Host` header value we are willing to echo into URLs: RFC 3986 §3.2.2 `host [ ":" port ]`
+    /// where host is a DNS-style reg-name (labels of letters, digits, `-`, `_`; 1…63 bytes, no `-` at
+    /// either end; 253 bytes at most), a dotted IPv4 address, or a bracketed IPv6 address (no zone, no
+    /// IPvFuture), and port is 1…65535. All-numeric names must be valid IPv4 addresses.
+    public static func isValidHost(_ authority: String) -> Bool {
+        let bytes = Array(authority.utf8)
+        guard !bytes.isEmpty, bytes.count <= 261 else { return false }
+        var host = bytes[...]
+        if let close = bytes.lastIndex(of: UInt8(ascii: "]")), bytes.first == UInt8(ascii: "[") {
+            let rest = bytes[(close + 1)...]
+            if !rest.isEmpty {
+                guard rest.first == UInt8(ascii: ":"), isValidPort(rest.dropFirst()) else { return false }
+            }
+            return isValidIPv6(bytes[1..<close])
+        }
+        if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+            guard isValidPort(bytes[(colon + 1)...]) else { return false }
+            host = bytes[..<colon]
+        }
+        return isValidRegName(host)
+    }
+
+    private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+    private static func isValidPort(_ p: ArraySlice<UInt8>) -> Bool {
+        guard (1...5).contains(p.count), p.allSatisfy(isDigit), p.first != UInt8(ascii: "0") else { return false }
+        return p.reduce(0) { $0 * 10 + Int($1 - 48) } <= 65535
+    }
+
+    private static func isValidRegName(_ h: ArraySlice<UInt8>) -> Bool {
+        guard (1...253).contains(h.count) else { return false }
+        let labels = h.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        if labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isDigit) }) {
+            return labels.count == 4 && labels.allSatisfy { $0.count <= 3 && $0.reduce(0) { $0 * 10 + Int($1 - 48) } <= 255 }
+        }
+        // A trailing dot (fully qualified) is not accepted: it would make two spellings of one host.
+        return labels.allSatisfy { label in
+            guard (1...63).contains(label.count), label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
+            return label.allSatisfy { c in
+                (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+            }
+        }
+    }
+
+    /// RFC 4291 §2.2 text forms: eight groups of 1…4 hex digits, one `::` for a run of zero groups,
+    /// optionally ending in a dotted IPv4 address that counts as two groups.
+    private static func isValidIPv6(_ a: ArraySlice<UInt8>) -> Bool {
+        guard (2...45).contains(a.count) else { return false }
+        let s = Array(a)
+        var groups = 0
+        var sawDoubleColon = false
+        var i = 0
+        if s.starts(with: [58, 58]) { sawDoubleColon = true; i = 2 } else if s.first == 58 { return false }
+        while i < s.count {
+            var j = i
+            while j < s.count, s[j] != 58 { j += 1 }
+            let part = s[i..<j]
+            if part.contains(UInt8(ascii: ".")) {
+                // Embedded IPv4 only as the last part.
+                guard j == s.count, isValidRegName(part), part.allSatisfy({ isDigit($0) || $0 == 46 }) else { return false }
+                groups += 2
+                break
+            }
+            guard (1...4).contains(part.count), part.allSatisfy({ isDigit($0) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }) else { return false }
+            groups += 1
+            if j == s.count { break }
+            // s[j] is ':'; a second ':' right after is the one allowed "::".
+            if j + 1 < s.count, s[j + 1] == 58 {
+                guard !sawDoubleColon else { return false }
+                sawDoubleColon = true
+                i = j + 2
+            } else {
+                guard j + 1 < s.count else { return false }
+                i = j + 1
+            }
+        }
+        return sawDoubleColon ? groups <= 7 : groups == 8
     }
 }

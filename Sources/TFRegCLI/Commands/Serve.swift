@@ -41,8 +41,23 @@ extension TFReg {
         @Option(help: "PEM private key for HTTPS (env: TFREG_TLS_KEY).")
         var tlsKey: String?
 
-        @Option(help: "External base URL used in download links, e.g. https://registry.example.com (env: TFREG_PUBLIC_URL; default: from each request's Host).")
+        @Option(help: "External base URL that download links are built from, e.g. https://registry.example.com (env: TFREG_PUBLIC_URL; default https://$TFREG_AUDIENCE when that is set, else each request's Host).")
         var publicURL: String?
+
+        @Option(help: "Most connections open at once: at the cap the longest-idle one is closed, else new clients wait in the listen backlog. Lowered to fit the open-file limit (env: TFREG_MAX_CONNECTIONS; default 1024).")
+        var maxConnections: Int?
+
+        @Option(help: "Seconds a keep-alive connection may sit with no request (env: TFREG_IDLE_TIMEOUT; default 60).")
+        var idleTimeout: Int?
+
+        @Option(help: "Seconds a client has to finish the TLS handshake (env: TFREG_HANDSHAKE_TIMEOUT; default 10).")
+        var handshakeTimeout: Int?
+
+        @Option(help: "Seconds a client has to send a complete request head (env: TFREG_HEADER_TIMEOUT; default 10).")
+        var headerTimeout: Int?
+
+        @Option(help: "Seconds a request body may stall, with no byte arriving, before the connection is closed (env: TFREG_BODY_TIMEOUT; default 30).")
+        var bodyTimeout: Int?
 
         @Option(help: "Largest accepted module archive in bytes (env: TFREG_MAX_UPLOAD_BYTES; default 52428800 = 50 MiB).")
         var maxUploadBytes: Int64?
@@ -94,7 +109,24 @@ extension TFReg {
                     publicURL: config.publicURL, maxUploadBytes: config.maxUploadBytes,
                     downloadLinkLifetime: config.downloadLinkTTL, version: TFReg.version),
                 tokenIssuer: issuer)
-            let server = RegistryServer(api: api, configuration: config.server, logger: logger)
+            var serverConfiguration = config.server
+            let (cap, descriptorLimit) = ConnectionLimits.clampToDescriptorLimit(serverConfiguration.limits.maxConnections)
+            if let descriptorLimit {
+                logger.warning(
+                    "--max-connections/TFREG_MAX_CONNECTIONS lowered to fit the open-file limit",
+                    metadata: ["requested": "\(serverConfiguration.limits.maxConnections)", "max_connections": "\(cap)", "nofile_limit": "\(descriptorLimit)"])
+            }
+            serverConfiguration.limits.maxConnections = cap
+            if config.publicURL == nil {
+                logger.warning("neither --public-url/TFREG_PUBLIC_URL nor TFREG_AUDIENCE is set: download links are built from each request's Host header")
+            }
+            let limits = serverConfiguration.limits
+            logger.info("connection limits", metadata: [
+                "max_connections": "\(limits.maxConnections)", "idle_timeout_s": "\(limits.idleTimeout.components.seconds)",
+                "handshake_timeout_s": "\(limits.handshakeTimeout.components.seconds)", "header_timeout_s": "\(limits.headerTimeout.components.seconds)",
+                "body_timeout_s": "\(limits.bodyTimeout.components.seconds)",
+            ])
+            let server = RegistryServer(api: api, configuration: serverConfiguration, logger: logger)
             if !config.server.usesTLS {
                 logger.warning("serving plain HTTP: Terraform needs HTTPS, so put a TLS proxy in front or set --tls-cert/--tls-key")
             }
@@ -141,7 +173,14 @@ struct ResolvedServeConfiguration {
         for path in [cert, key].compactMap({ $0 }) where !FileSystem.exists(path) {
             throw ValidationError("TLS file not found: \(path)")
         }
-        server = ServerConfiguration(host: host, port: port, tlsCertificatePath: cert, tlsKeyPath: key)
+        let d = ConnectionLimits.defaults
+        let limits = ConnectionLimits(
+            maxConnections: try Self.integer(s.maxConnections, flag: "--max-connections", env: "TFREG_MAX_CONNECTIONS", range: 1...1_000_000, default: d.maxConnections),
+            handshakeTimeout: .seconds(try Self.integer(s.handshakeTimeout, flag: "--handshake-timeout", env: "TFREG_HANDSHAKE_TIMEOUT", range: 1...300, default: 10)),
+            headerTimeout: .seconds(try Self.integer(s.headerTimeout, flag: "--header-timeout", env: "TFREG_HEADER_TIMEOUT", range: 1...300, default: 10)),
+            bodyTimeout: .seconds(try Self.integer(s.bodyTimeout, flag: "--body-timeout", env: "TFREG_BODY_TIMEOUT", range: 1...3600, default: 30)),
+            idleTimeout: .seconds(try Self.integer(s.idleTimeout, flag: "--idle-timeout", env: "TFREG_IDLE_TIMEOUT", range: 1...3600, default: 60)))
+        server = ServerConfiguration(host: host, port: port, tlsCertificatePath: cert, tlsKeyPath: key, limits: limits)
         publicURL = s.publicURL ?? Env.value("TFREG_PUBLIC_URL")
         if let url = publicURL {
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains("?"), !url.contains("#"),
@@ -162,7 +201,27 @@ struct ResolvedServeConfiguration {
             String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "")
         })?.lowercased()
         if let a = audience, !URLParsing.isValidHost(a) { throw ValidationError("TFREG_AUDIENCE must be the registry's host name, got '\(a)'") }
+        // Links are never built from a client's Host when the registry knows its own name.
+        if publicURL == nil, let a = audience { publicURL = "https://" + a }
         maxTokenLifetime = try IAMSetup.maxLifetime(Env.all)
+    }
+
+    /// A whole number from the flag, else the environment variable, else the default, within `range`;
+    /// errors name both the flag and the variable.
+    static func integer(_ flag: Int?, flag name: String, env: String, range: ClosedRange<Int>, default value: Int) throws -> Int {
+        let n: Int
+        if let flag {
+            n = flag
+        } else if let v = Env.value(env) {
+            guard let parsed = Int(v) else { throw ValidationError("\(name)/\(env) must be a whole number, got '\(v.prefix(40))'") }
+            n = parsed
+        } else {
+            return value
+        }
+        guard range.contains(n) else {
+            throw ValidationError("\(name)/\(env) must be \(range.lowerBound)...\(range.upperBound), got \(n)")
+        }
+        return n
     }
 }
 
@@ -359,6 +418,8 @@ enum ConfigCheck {
         lines.append("archives: \(config.storage ?? "local directory")")
         lines.append("IAM authentication: \(config.audience.map { "on, audience \($0), tokens up to \(config.maxTokenLifetime) s, keys \(Env.value("IAM_AUTH_KMS_KEY").map { "from KMS key " + $0 } ?? "in the data directory")" } ?? "off (set TFREG_AUDIENCE or --public-url)")")
         lines.append("max upload: \(config.maxUploadBytes) bytes; download link ttl: \(config.downloadLinkTTL) s")
+        let l = config.server.limits
+        lines.append("connections: at most \(l.maxConnections) (before the open-file limit); timeouts: handshake \(l.handshakeTimeout.components.seconds) s, header \(l.headerTimeout.components.seconds) s, body \(l.bodyTimeout.components.seconds) s, idle \(l.idleTimeout.components.seconds) s")
         // The data directory must exist and be writable, or be creatable in a writable parent.
         var probe = dataDirectory
         while !FileSystem.exists(probe) {
