@@ -194,6 +194,42 @@ public struct RegistryService: Sendable {
         return record
     }
 
+    /// `tfreg import-legacy`: replaces a version that references a user's object (written by the
+    /// replaced tool, or registered without a bucket of our own) by the registry's own canonical copy
+    /// of the same files. The object is read once and must still have the recorded SHA-256. Returns
+    /// the updated record, or nil when the storage cannot hold copies. Administrative: no caller.
+    public func adopt(_ record: ModuleVersionRecord, maximumBytes: Int64, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord? {
+        guard record.location.bucket != nil else { return record }
+        guard let staged = try await storage.importExisting(at: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else { return nil }
+        let canonicalPath = staged.path + ".canonical"
+        let canonicalizer = self.canonicalizer
+        let c: CanonicalArchive
+        do {
+            c = try await Blocking.run { () throws(RegistryError) -> CanonicalArchive in try canonicalizer.canonicalize(input: staged.path, output: canonicalPath) }
+        } catch {
+            discard(staged)
+            throw error
+        }
+        discard(staged)
+        let canonical = StagedArchive(path: canonicalPath, size: c.size, sha256: c.sha256)
+        let location: ArchiveLocation
+        do { location = try await storage.put(canonical, module: record.module, version: record.version) } catch {
+            discard(canonical)
+            throw error
+        }
+        guard try await store.replaceArchive(of: record.version, of: record.module, from: record.location, to: location, sha256: c.sha256, size: c.size) else {
+            discard(canonical)
+            throw .conflict("\(record.module) \(record.version) changed while it was imported; run import-legacy again")
+        }
+        try await storage.settle(canonical, at: location)
+        logger.info("imported legacy version", metadata: ["module": "\(record.module)", "version": "\(record.version)", "from": "s3://\(record.location.bucket ?? "")/\(record.location.key)", "sha256": "\(c.sha256)"])
+        var updated = record
+        updated.location = location
+        updated.sha256 = c.sha256
+        updated.size = c.size
+        return updated
+    }
+
     /// `.conflict` naming the reason when `version` cannot be published: a version of the same
     /// precedence exists, or was deleted (deleted numbers are never reused).
     func checkVersionIsFree(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {

@@ -111,6 +111,10 @@ public protocol MetadataStore: Sendable {
     func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord?
     /// Tombstones of a module's deleted versions.
     func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone]
+    /// Points a version at another archive (`tfreg import-legacy`: a user's object replaced by the
+    /// registry's own canonical copy of the same files). Only if the version still references `from`;
+    /// false otherwise (deleted, or changed meanwhile).
+    func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool
     /// Sets (or with nil clears) a version's deprecation; returns the updated record, nil if there is
     /// no such version.
     func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?

@@ -172,6 +172,25 @@ public struct DynamoDBMetadataStore: MetadataStore {
         }
     }
 
+    public func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool {
+        let key: DynamoDBItem = ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))]
+        guard var item = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }) else { return false }
+        guard var record = Self.record(item), record.location == from else { return false }
+        record.location = to
+        record.sha256 = sha256
+        record.size = size
+        // Replace the attributes this codec writes; `bucket` goes when the archive is the registry's own.
+        item["bucket"] = nil
+        for (k, v) in Self.item(record) { item[k] = v }
+        do {
+            try await dynamo.putItem(table: table, item: item, condition: .init("#key = :old", names: ["#key": "key"], values: [":old": .s(from.key)]))
+        } catch {
+            if error.kind == .conditionalCheckFailed { return false }
+            throw map(error)
+        }
+        return true
+    }
+
     public func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
         guard var record = try await self.version(version, of: module) else { return nil }
         record.deprecation = deprecation

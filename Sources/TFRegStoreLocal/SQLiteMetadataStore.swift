@@ -242,6 +242,21 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    public func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool {
+        defer { cache?.invalidate() }
+        let params: [SQLValue] = [
+            to.bucket.map(SQLValue.text) ?? .null, .text(to.key), .text(sha256), .integer(size),
+            .text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description),
+            .text(from.key), from.bucket.map(SQLValue.text) ?? .null,
+        ]
+        return try await run { db throws(SQLiteError) in
+            try db.query(
+                "UPDATE module_versions SET bucket = ?1, key = ?2, sha256 = ?3, size = ?4 WHERE namespace = ?5 AND name = ?6 AND system = ?7 AND version = ?8 AND key = ?9 AND bucket IS ?10",
+                params)
+            return db.changes == 1
+        }
+    }
+
     public func setDeprecation(_ d: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
         defer { cache?.invalidate() }
         let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]

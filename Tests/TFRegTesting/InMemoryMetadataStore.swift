@@ -57,6 +57,17 @@ public actor InMemoryMetadataStore: MetadataStore {
         return tombstoneList.filter { $0.module == module }
     }
 
+    public func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool {
+        try check()
+        let k = Self.key(module, version.description)
+        guard var r = versions[k], r.location == from else { return false }
+        r.location = to
+        r.sha256 = sha256
+        r.size = size
+        versions[k] = r
+        return true
+    }
+
     public func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
         try check()
         let k = Self.key(module, version.description)

@@ -12,6 +12,11 @@ public enum MetadataStoreConformance {
         if !condition { throw ConformanceFailure(message()) }
     }
 
+    static func requireValue<T>(_ value: T?, _ what: String = "value") throws -> T {
+        guard let value else { throw ConformanceFailure("expected a \(what)") }
+        return value
+    }
+
     static func record(_ m: ModuleAddress, _ v: String, at: Int64 = 1) throws -> ModuleVersionRecord {
         ModuleVersionRecord(
             module: m, version: try Version(v), location: ArchiveLocation(key: "\(m)/\(v)/x.tar.gz"),
@@ -64,6 +69,13 @@ public enum MetadataStoreConformance {
         try await expect(store.allVersions(in: try Namespace("conf")).first { $0.version.description == "1.0.0" }?.deprecation == mark, "allVersions carries the deprecation")
         try await expect(store.setDeprecation(nil, version: try Version("1.0.0"), of: m)?.deprecation == nil, "a deprecation can be cleared")
         try await expect(store.setDeprecation(mark, version: try Version("9.9.9"), of: m) == nil, "deprecating an unknown version is nil")
+        // An archive can be swapped for the registry's own copy, only from the location it has now.
+        let current = try requireValue(await store.version(try Version("1.1.0-rc.1"), of: m))
+        let mine = ArchiveLocation(key: "sha256/bb/" + String(repeating: "b", count: 64) + ".tar.gz")
+        try await expect(!store.replaceArchive(of: try Version("1.1.0-rc.1"), of: m, from: mine, to: mine, sha256: "c", size: 1), "replaceArchive checks the current location")
+        try await expect(store.replaceArchive(of: try Version("1.1.0-rc.1"), of: m, from: current.location, to: mine, sha256: String(repeating: "b", count: 64), size: 7), "replaceArchive from the current location")
+        let swapped = try await store.version(try Version("1.1.0-rc.1"), of: m)
+        try expect(swapped?.location == mine && swapped?.sha256 == String(repeating: "b", count: 64) && swapped?.size == 7, "replaceArchive stores every field: \(String(describing: swapped))")
         // Delete leaves a tombstone that keeps the number (and its precedence) reserved.
         let removed = try await store.tombstoneVersion(try Version("1.0.0"), of: m, at: 99, by: "token:t")
         try expect(removed?.version.description == "1.0.0", "tombstoneVersion returns the removed record")
