@@ -2,6 +2,7 @@
 #   make run    build and start a development registry (HTTPS, SQLite, local archives)
 #   make test   install test dependencies, build, run every test
 #   make bench  benchmark against nginx (prints a table)
+#   make fuzz   build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS (default 60)
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -78,13 +79,30 @@ test: test-deps
 	$(MAKE) deb-test
 	$(MAKE) lambda-zip-test
 	$(MAKE) terraform-check
+	$(MAKE) fuzz-ci
 
 bench: bench-deps test-deps build-release lambda-unpack
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh
 	python3 scripts/bench_lambda.py build/lambda-unpacked/bootstrap $$($(SWIFT) build -c release --show-bin-path)/tfreg $(LAMBDA_ZIP)
 
 clean:
-	rm -rf .build .build-static .build-tools $(RUN_DIR) build
+	rm -rf .build .build-static .build-tools .build-fuzz $(RUN_DIR) build
+
+# --- Fuzzing --------------------------------------------------------------------------------------
+# Coverage-guided fuzzing of the parsers (Fuzz/README.md): TFREG_FUZZ=1 adds a libFuzzer executable
+# per Fuzz/NAME/ to Package.swift, built with -sanitize=fuzzer,address into .build-fuzz. A crash, a
+# timeout or an unbounded allocation fails the target and prints the reproducer's path.
+#   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="json url"]   every target (or those named)
+#   make fuzz-ci                                            15 s each on the committed seeds (in make test)
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_TARGETS)
+
+fuzz-ci: deps
+	FUZZ_SECONDS=15 SWIFT=$(SWIFT) scripts/fuzz.sh
+
+.PHONY: fuzz fuzz-ci
 
 # --- Debian package -------------------------------------------------------------------------------
 # One scratch directory for both static release builds (Debian package, Lambda zip): they compile
