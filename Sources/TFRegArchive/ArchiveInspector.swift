@@ -161,7 +161,7 @@ public struct TarGzInspector: ArchiveInspector {
         var i = 0
         while i < data.count {
             guard let space = data[i...].firstIndex(of: UInt8(ascii: " ")),
-                let len = Int(String(decoding: data[i..<space], as: UTF8.self)), len > 0, i + len <= data.count,
+                let len = Int(String(decoding: data[i..<space], as: UTF8.self)), len > space - i, len <= data.count - i,
                 data[i + len - 1] == UInt8(ascii: "\n")
             else { throw ArchiveError("a pax header is malformed") }
             let record = data[(space + 1)..<(i + len - 1)]

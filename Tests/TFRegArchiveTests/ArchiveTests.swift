@@ -176,3 +176,17 @@ enum SecureRandomName {
         return counter &+ Int(getpid()) &* 1000 &+ Int.random(in: 0..<1_000_000)
     }
 }
+
+/// Found in the trap review for `make fuzz` (the uploaded archive is input): a pax record length
+/// near Int.max after a first record made `i + len` overflow and trapped the server on upload.
+@Suite struct PaxRecordTests {
+    @Test func hugeRecordLengthIsMalformed() {
+        #expect(throws: ArchiveError.self) { try TarGzInspector.paxRecords(Array("6 a=b\n9223372036854775807 path=x\n".utf8)) }
+        #expect(throws: ArchiveError.self) { try TarGzInspector.paxRecords(Array("9223372036854775807 path=x\n".utf8)) }
+        #expect(throws: ArchiveError.self) { try TarGzInspector.paxRecords(Array("6 a=b\n-5 path=x\n".utf8)) }
+    }
+
+    @Test func readsRecords() throws {
+        #expect(try TarGzInspector.paxRecords(Array("10 path=x\n6 a=b\n".utf8)) == ["path": "x", "a": "b"])
+    }
+}
