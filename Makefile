@@ -94,13 +94,16 @@ clean:
 # timeout or an unbounded allocation fails the target and prints the reproducer's path.
 #   make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS="json url"]   every target (or those named)
 #   make fuzz-ci                                            15 s each on the committed seeds (in make test)
+# fuzz-ci leaves out terraformrc: it needs TFRegCLI, whose dependencies (NIO, BoringSSL, Hummingbird)
+# took 8 minutes to build with ASan here; the other nine build in about two. `make fuzz` runs it.
+FUZZ_CI_SKIP := terraformrc
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 fuzz: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) SWIFT=$(SWIFT) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 fuzz-ci: deps
-	FUZZ_SECONDS=15 SWIFT=$(SWIFT) scripts/fuzz.sh
+	FUZZ_SECONDS=15 FUZZ_SKIP="$(FUZZ_CI_SKIP)" SWIFT=$(SWIFT) scripts/fuzz.sh
 
 .PHONY: fuzz fuzz-ci
 

@@ -5,7 +5,7 @@
 # a timeout (-timeout=10) or an allocation beyond -rss_limit_mb leaves its input in
 # $FUZZ_SCRATCH/fuzz/NAME/artifacts/, is printed with the command that reproduces it, and makes the
 # script exit 1 after the remaining targets have run. Prints executions and final cov/ft per target.
-#   scripts/fuzz.sh [NAME…]     (default: every Fuzz/*/ with a corpus/)
+#   scripts/fuzz.sh [NAME…]     (default: every Fuzz/*/ with a corpus/, less those in FUZZ_SKIP)
 set -uo pipefail
 # Swift's backtracer reads the crashed stack, which ASan reports as a second error; ASan reports enough.
 export SWIFT_BACKTRACE=enable=no
@@ -16,7 +16,11 @@ SCRATCH=${FUZZ_SCRATCH:-.build-fuzz}
 RSS_MB=${FUZZ_RSS_LIMIT_MB:-2048}
 
 if [ $# -gt 0 ]; then targets=("$@"); else
-    targets=(); for d in Fuzz/*/corpus; do targets+=("$(basename "$(dirname "$d")")"); done
+    targets=()
+    for d in Fuzz/*/corpus; do
+        t=$(basename "$(dirname "$d")")
+        case " ${FUZZ_SKIP:-} " in *" $t "*) echo "fuzz: skipping $t (FUZZ_SKIP)";; *) targets+=("$t");; esac
+    done
 fi
 
 build_start=$(date +%s)
