@@ -51,7 +51,10 @@ public struct TarGzInspector: ArchiveInspector {
                 break
             }
             guard Self.checksumMatches(header) else { throw ArchiveError("a tar header checksum does not match") }
-            guard let size = Self.octal(header[124..<136]), size >= 0 else { throw ArchiveError("a tar header has an invalid size") }
+            // Base-256 sizes reach almost Int64.max: bound it before rounding up to whole blocks.
+            guard let size = Self.octal(header[124..<136]), size >= 0, size <= Int64.max - 511 else {
+                throw ArchiveError("a tar header has an invalid size")
+            }
             let type = header[156]
             let padded = (size + 511) / 512 * 512
             switch type {

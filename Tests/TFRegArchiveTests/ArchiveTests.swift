@@ -186,6 +186,25 @@ enum SecureRandomName {
         #expect(throws: ArchiveError.self) { try TarGzInspector.paxRecords(Array("6 a=b\n-5 path=x\n".utf8)) }
     }
 
+    /// Found in the same review: a GNU base-256 size just below Int64.max (accepted by `octal`) made
+    /// `size + 511` overflow while rounding to 512-byte blocks, before any limit was checked.
+    @Test func base256SizeNearInt64MaxIsRejected() throws {
+        var tar = try TarWriter.archive([TarEntry(path: "main.tf", kind: .file(Array("x".utf8)))])
+        let size: [UInt8] = [0x80, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe, 0xff]
+        tar.replaceSubrange(124..<136, with: size)
+        #expect(TarGzInspector.octal(tar[124..<136]) == 0x7fff_ffff_ffff_feff)
+        var sum = 0
+        for (i, b) in tar[0..<512].enumerated() { sum += (148..<156).contains(i) ? 32 : Int(b) }
+        let checksum = Array(String(sum, radix: 8).utf8)
+        tar.replaceSubrange(148..<156, with: Array(repeating: UInt8(ascii: "0"), count: 6 - checksum.count) + checksum + [0, 32])
+        #expect(TarGzInspector.checksumMatches(Array(tar[0..<512])))
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path + "/huge-size.tar.gz"
+        writeFile(path, try Gzip.compress(tar))
+        #expect(throws: RegistryError.self) { try TarGzInspector(limits: ArchiveLimits()).inspect(path: path) }
+    }
+
     @Test func readsRecords() throws {
         #expect(try TarGzInspector.paxRecords(Array("10 path=x\n6 a=b\n".utf8)) == ["path": "x", "a": "b"])
     }
