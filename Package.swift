@@ -120,3 +120,34 @@ let package = Package(
             exclude: ["s3_gateway.py", "lambda_runtime_api.py"], swiftSettings: swiftSettings),
     ]
 )
+
+// MARK: Fuzz targets (`make fuzz`, `make fuzz-ci`; see Fuzz/README.md)
+// Only with TFREG_FUZZ=1, built into .build-fuzz with -sanitize=fuzzer,address: each is a libFuzzer
+// binary `fuzz-NAME` from Fuzz/NAME/main.swift, which calls `fuzz { bytes in … }` (Fuzz/Support: libFuzzer
+// as a library, since SwiftPM gives each executable its own `main`). Seeds are in Fuzz/NAME/corpus,
+// its -max_len in Fuzz/NAME/max_len.
+let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+    ("sealed-token", ["TFRegCore", "TFRegCrypto"]),
+    ("static-token", ["TFRegCore", "TFRegCrypto"]),
+    ("caller-identity", ["TFRegCore", "TFRegStoreAWS"]),
+    ("json", ["TFRegAPI"]),
+    ("url", ["TFRegAPI", "TFRegCrypto"]),
+    ("lambda-event", ["TFRegLambda", "TFRegAPI"]),
+    ("sigv4", ["TFRegAWS"]),
+    ("aws-config", ["TFRegAWS"]),
+    ("dynamodb-wire", ["TFRegAWS", "TFRegStoreAWS"]),
+    ("terraformrc", ["TFRegCLI"]),
+    // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):
+    ("archive", ["TFRegArchive"]),
+]
+if Context.environment["TFREG_FUZZ"] == "1" {
+    package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
+    package.targets.append(
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings))
+    for t in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: "fuzz-\(t.name)", dependencies: ["FuzzSupport"] + t.dependencies, path: "Fuzz/\(t.name)",
+                exclude: ["corpus", "max_len"], swiftSettings: swiftSettings))
+    }
+}

@@ -95,7 +95,8 @@ public struct SignedCallerIdentityRequest: Sendable {
         guard u.count == 16, u[8] == UInt8(ascii: "T"), u[15] == UInt8(ascii: "Z"),
             u.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || ($0.element >= 0x30 && $0.element <= 0x39) })
         else { return nil }
-        func n(_ a: Int, _ b: Int) -> Int32 { Int32(String(decoding: u[a..<b], as: UTF8.self))! }
+        // At most four ASCII digits (checked above): the value fits, nothing to unwrap.
+        func n(_ a: Int, _ b: Int) -> Int32 { u[a..<b].reduce(0) { $0 * 10 + Int32($1 &- 0x30) } }
         var t = tm()
         t.tm_year = n(0, 4) - 1900; t.tm_mon = n(4, 6) - 1; t.tm_mday = n(6, 8)
         t.tm_hour = n(9, 11); t.tm_min = n(11, 13); t.tm_sec = n(13, 15)

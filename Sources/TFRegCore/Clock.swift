@@ -14,16 +14,19 @@ public struct SystemClock: WallClock {
     public func now() -> Int64 { Int64(time(nil)) }
 }
 
-/// Formats Unix seconds as RFC 3339 UTC (`2026-11-25T11:19:51Z`).
+/// Formats Unix seconds as RFC 3339 UTC (`2026-11-25T11:19:51Z`). Stored times are input (a
+/// DynamoDB row may come from another tool), so every value formats: the year is computed in Int64
+/// (glibc's gmtime accepts `tm_year` up to Int32.max, where `+ 1900` would trap), and a time gmtime
+/// cannot represent formats as the epoch.
 public func rfc3339(_ seconds: Int64) -> String {
     var t = time_t(seconds)
     var parts = tm()
-    gmtime_r(&t, &parts)
-    func pad(_ v: Int32, _ width: Int = 2) -> String {
+    if gmtime_r(&t, &parts) == nil { parts = tm(); parts.tm_year = 70; parts.tm_mday = 1 }
+    func pad(_ v: Int64, _ width: Int = 2) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
-    return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1))-\(pad(parts.tm_mday))T\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec))Z"
+    return "\(pad(Int64(parts.tm_year) + 1900, 4))-\(pad(Int64(parts.tm_mon) + 1))-\(pad(Int64(parts.tm_mday)))T\(pad(Int64(parts.tm_hour))):\(pad(Int64(parts.tm_min))):\(pad(Int64(parts.tm_sec)))Z"
 }
 
 /// Parses what `rfc3339(_:)` writes (`YYYY-MM-DDTHH:MM:SSZ`), nil for anything else.

@@ -72,30 +72,53 @@ public struct SealedTokens: Sendable {
 
     /// Opens and checks a token; `.unauthenticated` for anything wrong, without saying what.
     public func verify(_ token: String) async throws(RegistryError) -> TokenClaims {
-        guard token.hasPrefix(Self.prefix), token.utf8.count <= 4096,
-            let bytes = Base64.decode(token.dropFirst(Self.prefix.count), urlSafe: true)
-        else { throw Self.invalid }
-        var r = Reader(bytes: bytes)
-        guard r.byte() == Self.version, let idLength = r.int(2), let id = r.take(Int(idLength)), let headerExpiry = r.int(8) else { throw Self.invalid }
-        let header = Array(bytes[0..<r.offset])
-        guard let nonce = r.take(AESGCM.nonceSize), r.remaining >= AESGCM.tagSize else { throw Self.invalid }
-        guard let ciphertext = r.take(r.remaining - AESGCM.tagSize), let tag = r.take(AESGCM.tagSize) else { throw Self.invalid }
+        guard let envelope = Self.parse(token) else { throw Self.invalid }
         // Cheap checks first: an expired token costs no key lookup (and no KMS call).
         // Every integer read from the token is checked before it becomes an Int64: a token is input.
         let now = clock.now()
-        guard let expiry = Int64(exactly: headerExpiry), expiry > now else { throw Self.invalid }
-        guard let material = try await keys.key(id: id),
-            let plain = AESGCM.open(.init(nonce: nonce, ciphertext: ciphertext, tag: tag), key: material, aad: aad(header))
-        else { throw Self.invalid }
+        guard let expiry = Int64(exactly: envelope.expiry), expiry > now else { throw Self.invalid }
+        guard let material = try await keys.key(id: envelope.keyID), let claims = open(envelope, key: material, now: now) else {
+            throw Self.invalid
+        }
+        return claims
+    }
+
+    /// A token split into its parts, before any key is looked up.
+    struct Envelope {
+        /// Version, key id and expiry: authenticated together with the audience.
+        let header: [UInt8]
+        let keyID: [UInt8]
+        /// The expiry the header states (the claims must state the same).
+        let expiry: UInt64
+        let sealed: AESGCM.Sealed
+    }
+
+    /// The pure byte parsing of `verify`, synchronous (the fuzz target calls it): nil for anything
+    /// that is not `tfi_` + base64url of `1 ‖ len(2) ‖ key id ‖ expiry(8) ‖ nonce ‖ ciphertext ‖ tag`.
+    static func parse(_ token: String) -> Envelope? {
+        guard token.hasPrefix(Self.prefix), token.utf8.count <= 4096,
+            let bytes = Base64.decode(token.dropFirst(Self.prefix.count), urlSafe: true)
+        else { return nil }
+        var r = Reader(bytes: bytes)
+        guard r.byte() == Self.version, let idLength = r.int(2), let id = r.take(Int(idLength)), let headerExpiry = r.int(8) else { return nil }
+        let header = Array(bytes[0..<r.offset])
+        guard let nonce = r.take(AESGCM.nonceSize), r.remaining >= AESGCM.tagSize else { return nil }
+        guard let ciphertext = r.take(r.remaining - AESGCM.tagSize), let tag = r.take(AESGCM.tagSize) else { return nil }
+        return Envelope(header: header, keyID: id, expiry: headerExpiry, sealed: .init(nonce: nonce, ciphertext: ciphertext, tag: tag))
+    }
+
+    /// Decrypts the claims with `key` and checks them at `now`; synchronous, nil for anything wrong.
+    func open(_ envelope: Envelope, key: [UInt8], now: Int64) -> TokenClaims? {
+        guard let plain = AESGCM.open(envelope.sealed, key: key, aad: aad(envelope.header)) else { return nil }
         var c = Reader(bytes: plain)
         guard let iat = c.int(8), let exp = c.int(8), let jti = c.take(16), let audLength = c.int(2), let aud = c.take(Int(audLength)),
             let subLength = c.int(2), let sub = c.take(Int(subLength)), c.remaining == 0,
-            exp == headerExpiry, let audience = String(validating: aud, as: UTF8.self), let subject = String(validating: sub, as: UTF8.self)
-        else { throw Self.invalid }
-        guard let issued = Int64(exactly: iat), let expires = Int64(exactly: exp) else { throw Self.invalid }
+            exp == envelope.expiry, let audience = String(validating: aud, as: UTF8.self), let subject = String(validating: sub, as: UTF8.self)
+        else { return nil }
+        guard let issued = Int64(exactly: iat), let expires = Int64(exactly: exp) else { return nil }
         guard constantTimeEquals(Array(audience.utf8), Array(self.audience.utf8)), expires > now, issued <= now + 60,
             expires - issued <= maxLifetime, let identity = try? Identity(subject), identity.kind == .iam
-        else { throw Self.invalid }
+        else { return nil }
         return TokenClaims(subject: identity, audience: audience, issuedAt: issued, expiresAt: expires, id: jti)
     }
 

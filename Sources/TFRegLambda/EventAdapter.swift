@@ -163,7 +163,7 @@ public enum EventAdapter {
                 if let i = multi.firstIndex(where: { $0.0.lowercased() == n.lowercased() }) { multi[i].1.append(v) } else { multi.append((n, [v])) }
             }
             if decoded.format == .restV1 || !decoded.multiValue {
-                fields.append(("headers", .object(multi.map { ($0.0, .string($0.1.last!)) })))
+                fields.append(("headers", .object(multi.map { ($0.0, .string($0.1.last ?? "")) })))
             }
             if decoded.format == .restV1 || decoded.multiValue {
                 fields.append(("multiValueHeaders", .object(multi.map { ($0.0, .array($0.1.map(JSONValue.string))) })))

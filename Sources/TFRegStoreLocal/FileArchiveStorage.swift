@@ -119,7 +119,7 @@ public struct FileArchiveStorage: ArchiveStorage {
             let path = directory + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            guard Int64(st.st_mtim.tv_sec) < now - seconds || writerIsGone(name) else { continue }
+            guard Int64(st.st_mtim.tv_sec) <= now - seconds || writerIsGone(name) else { continue }
             if unlink(path) == 0 { removed.append(name) }
         }
         return removed
@@ -154,7 +154,7 @@ public struct FileArchiveStorage: ArchiveStorage {
                 guard lstat(dir + "/" + name, &st) == 0 else { continue }
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR: walk(rel, depth: depth + 1)
-                case S_IFREG where name.hasSuffix(".tar.gz") && !referenced.contains(rel) && Int64(st.st_mtim.tv_sec) < now - graceSeconds:
+                case S_IFREG where name.hasSuffix(".tar.gz") && !referenced.contains(rel) && Int64(st.st_mtim.tv_sec) <= now - graceSeconds:
                     out.append(Unreferenced(key: rel, size: Int64(st.st_size)))
                 default: break
                 }

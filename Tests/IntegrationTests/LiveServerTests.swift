@@ -92,7 +92,7 @@ import Testing
         while Date() < deadline {
             let staging = (try? FileManager.default.contentsOfDirectory(atPath: server.dataDir + "/tmp")) ?? []
             if staging.contains(where: { $0.hasSuffix(".partial") }) { break }
-            usleep(2000)
+            try await Task.sleep(for: .milliseconds(2))  // not usleep: the upload task needs a cooperative thread
         }
         kill(pid, SIGTERM)
         let result = try await upload.value

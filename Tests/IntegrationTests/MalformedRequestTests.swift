@@ -125,7 +125,7 @@ import Testing
         d.send("GET /v1/modules/acme/net/aws/1.0.0/download HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer \(rw)\r\n\r\n")
         let download = try #require(d.readResponse(timeout: 5))
         #expect(download.head.hasPrefix("HTTP/1.1 204"))
-        #expect(download.head.lowercased().contains("x-terraform-get: https://127.0.0.1:\(port)/v1/archives/acme/net/aws/1.0.0.tar.gz?"), "\(download.head)")
+        #expect(download.head.lowercased().contains("x-terraform-get: https://127.0.0.1:\(port)/v1/archives/acme/net/aws/1.0.0/"), "\(download.head)")
         #expect(!download.head.contains("evil.example"))
         #expect(server.stop() == 0)
     }

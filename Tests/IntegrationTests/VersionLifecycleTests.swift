@@ -69,17 +69,25 @@ import Testing
         var x: UInt64 = 0x2545F4914F6CDD1D
         for i in blob.indices { x ^= x << 13; x ^= x >> 7; x ^= x << 17; blob[i] = UInt8(truncatingIfNeeded: x) }
         try Data(blob).write(to: URL(fileURLWithPath: mod + "/blob.bin"))
-        let uploads = (0..<3).map { i in
-            Task.detached { try? first.tfreg(["publish", mod, "--registry", first.host, "-n", "acme", "--name", "big\(i)", "--system", "aws", "--version", "1.0.0", "--token", rw]) }
+        // Child processes, not tasks that block on them: nothing here may hold a cooperative thread.
+        let uploads = try (0..<3).map { i in
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: TFRegBinary.path)
+            p.arguments = ["publish", mod, "--registry", first.host, "-n", "acme", "--name", "big\(i)", "--system", "aws", "--version", "1.0.0"]
+            p.environment = ["TFREG_DATA_DIR": first.dataDir, "SSL_CERT_FILE": first.cert, "HOME": first.dir, "TFREG_TOKEN": rw]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
         }
         let staging = first.dataDir + "/tmp"
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, !((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).contains(where: { $0.hasSuffix(".partial") }) {
-            usleep(2000)
+            try await Task.sleep(for: .milliseconds(2))  // not usleep: the upload tasks need a cooperative thread
         }
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
-        for u in uploads { _ = await u.value }
+        for u in uploads { u.waitUntilExit() }
         let left = (try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []
         #expect(left.contains { $0.hasSuffix(".partial") }, "the kill must have interrupted an upload: \(left)")
 

@@ -53,6 +53,15 @@ import Testing
         #expect(TerraformCredentials.environmentVariableName(for: host) == name)
     }
 
+    /// A long label with a high code point overflowed punycode's
+    /// UInt32 delta, which trapped the credential helper. RFC 3492 §6.4: overflow is a failure.
+    @Test func punycodeOverflowIsNoName() {
+        let label = String(repeating: "a", count: 4000) + "\u{10FFFF}"
+        #expect(Punycode.encode(label) == nil)
+        #expect(TerraformCredentials.environmentVariableName(for: label + ".example.com") == nil)
+        #expect(Punycode.encode("münchen") == "mnchen-3ya")
+    }
+
     @Test func portsCannotBeExpressed() {
         #expect(TerraformCredentials.environmentVariableName(for: "127.0.0.1:8443") == nil)
     }

@@ -102,9 +102,9 @@ public enum SigV4 {
             let collapsed = value.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }).joined(separator: " ")
             merged[name.lowercased(), default: []].append(collapsed)
         }
-        let names = merged.keys.sorted()
-        let canonical = names.map { "\($0):\(merged[$0]!.joined(separator: ","))\n" }.joined()
-        return (canonical, names.joined(separator: ";"))
+        let sorted = merged.sorted { $0.key < $1.key }
+        let canonical = sorted.map { "\($0.key):\($0.value.joined(separator: ","))\n" }.joined()
+        return (canonical, sorted.map(\.key).joined(separator: ";"))
     }
 
     public static func canonicalRequest(_ r: SigV4Request, s3: Bool) -> (request: String, signedHeaders: String) {

@@ -30,9 +30,13 @@ enum TerraformCredentials {
     /// compares hosts in their IDNA ASCII form.
     static func environmentVariableName(for host: String) -> String? {
         guard !host.contains(":"), !host.isEmpty else { return nil }
-        let ascii = host.lowercased().split(separator: ".", omittingEmptySubsequences: false).map { label -> String in
-            label.unicodeScalars.allSatisfy(\.isASCII) ? String(label) : "xn--" + Punycode.encode(String(label))
-        }.joined(separator: ".")
+        var labels: [String] = []
+        for label in host.lowercased().split(separator: ".", omittingEmptySubsequences: false) {
+            if label.unicodeScalars.allSatisfy(\.isASCII) { labels.append(String(label)); continue }
+            guard let encoded = Punycode.encode(String(label)) else { return nil }
+            labels.append("xn--" + encoded)
+        }
+        let ascii = labels.joined(separator: ".")
         var out = "TF_TOKEN_"
         for c in ascii {
             switch c {
@@ -146,30 +150,40 @@ enum CLIConfigParser {
     }
 }
 
-/// RFC 3492 punycode encoding of one label (the part after `xn--`).
+/// RFC 3492 punycode encoding of one label (the part after `xn--`); nil when the arithmetic would
+/// overflow (§6.4), which a long label with high code points does. Hosts are input (the credential
+/// helper gets them from Terraform), so nothing here may trap.
 enum Punycode {
-    static func encode(_ label: String) -> String {
+    static func encode(_ label: String) -> String? {
         let input = label.unicodeScalars.map(\.value)
         let base: UInt32 = 36, tmin: UInt32 = 1, tmax: UInt32 = 26, skew: UInt32 = 38, damp: UInt32 = 700
-        func digit(_ d: UInt32) -> Character { Character(Unicode.Scalar(d < 26 ? d + 97 : d + 22)!) }
+        // d < 36: 'a'…'z' then '0'…'9'.
+        func digit(_ d: UInt32) -> Character { Character(Unicode.Scalar(UInt8(truncatingIfNeeded: d < 26 ? d + 97 : d + 22))) }
         func adapt(_ d: UInt32, _ points: UInt32, _ first: Bool) -> UInt32 {
             var delta = first ? d / damp : d / 2
-            delta += delta / points
+            delta += delta / points  // delta ≤ d/2 and points ≥ 1: no overflow
             var k: UInt32 = 0
             while delta > ((base - tmin) * tmax) / 2 { delta /= base - tmin; k += base }
             return k + (((base - tmin + 1) * delta) / (delta + skew))
         }
+        func add(_ a: UInt32, _ b: UInt32) -> UInt32? {
+            let (r, o) = a.addingReportingOverflow(b)
+            return o ? nil : r
+        }
+        guard let count = UInt32(exactly: input.count) else { return nil }
         var out = String(String.UnicodeScalarView(input.filter { $0 < 0x80 }.compactMap(Unicode.Scalar.init)))
-        let b = UInt32(out.unicodeScalars.count)
+        let b = UInt32(truncatingIfNeeded: out.unicodeScalars.count)  // ≤ count
         var h = b
         if b > 0 { out.append("-") }
         var n: UInt32 = 128, delta: UInt32 = 0, bias: UInt32 = 72
-        while h < UInt32(input.count) {
-            let m = input.filter { $0 >= n }.min()!
-            delta += (m - n) * (h + 1)
+        while h < count {
+            guard let m = input.filter({ $0 >= n }).min() else { return nil }  // h < count: one is left
+            let (step, o) = (m - n).multipliedReportingOverflow(by: h + 1)
+            guard !o, let d = add(delta, step) else { return nil }
+            delta = d
             n = m
             for c in input {
-                if c < n { delta += 1 }
+                if c < n { guard let d = add(delta, 1) else { return nil }; delta = d }
                 if c == n {
                     var q = delta
                     var k = base
@@ -178,7 +192,8 @@ enum Punycode {
                         if q < t { break }
                         out.append(digit(t + (q - t) % (base - t)))
                         q = (q - t) / (base - t)
-                        k += base
+                        guard let next = add(k, base) else { return nil }
+                        k = next
                     }
                     out.append(digit(q))
                     bias = adapt(delta, h + 1, h == b)
@@ -186,8 +201,9 @@ enum Punycode {
                     h += 1
                 }
             }
-            delta += 1
-            n += 1
+            guard let d = add(delta, 1), let next = add(n, 1) else { return nil }
+            delta = d
+            n = next
         }
         return out
     }

@@ -1,0 +1,24 @@
+import FuzzSupport
+@testable import TFRegAWS
+
+/// The AWS CLI's shared files (`SharedConfig.parse`, both conventions, and `merged`) and the small
+/// readers of AWS answers next to them: ISO 8601 expirations, credential documents from IMDS and
+/// the container endpoint, STS's XML credentials, error bodies. Properties: never traps; a key read
+/// from a file is lowercase, trimmed and has no `=`.
+fuzz { bytes in
+    let text = String(decoding: bytes, as: UTF8.self)
+    for isConfig in [true, false] {
+        let c = SharedConfig.parse(text, isConfigFile: isConfig)
+        for (_, values) in c.profiles.merging(c.ssoSessions, uniquingKeysWith: { a, _ in a }) {
+            for key in values.keys {
+                guard key == key.lowercased(), !key.contains("="), key.trimmed() == key else { fatalError("key \(key.debugDescription)") }
+            }
+        }
+    }
+    _ = SharedConfig.merged(config: text, credentials: text)
+    for line in text.split(separator: "\n").prefix(4) { _ = ISO8601.parse(String(line)) }
+    _ = try? MetadataCredentials.decode(bytes, source: "fuzz")
+    _ = try? STSClient.parseCredentials(text, status: 200)
+    _ = JSONFields.string(text, "message")
+    _ = XMLText.first("Code", in: text)
+}
