@@ -15,50 +15,53 @@ extension MotoBackedTests {
             return DynamoDBMetadataStore(dynamo: dynamo, table: table)
         }
 
+        /// A static-token grant item exactly as tfreg wrote it before token ids.
+        static func legacyGrant(_ g: Grant) -> DynamoDBItem {
+            let p = g.permissions
+            return [
+                "pk": .s(g.namespace.value), "sk": .s("StaticTokenAuth~\(g.identity.value)"), "namespace": .s(g.namespace.value), "identifier": .s(g.identity.value),
+                "permissions": .m(["download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant)]),
+            ]
+        }
+
         /// The same conformance suite the SQLite store passes, on DynamoDB (moto, signatures checked).
         @Test func conformance() async throws {
             let moto = try MotoServer()
             defer { moto.stop() }
-            try await MetadataStoreConformance.run(try await store(moto, table: "tfreg-conformance"))
+            let s = try await store(moto, table: "tfreg-conformance")
+            try await MetadataStoreConformance.run(s) { g in
+                // An item as tfreg wrote it before token ids: keyed and identified by token:NAME.
+                try await s.dynamo.putItem(table: s.table, item: Self.legacyGrant(g))
+            }
         }
 
-        /// Items written exactly as the tool tfreg replaces writes them (boto3, its layout) are read unchanged.
-        @Test func readsTablesOfTheReplacedTool() async throws {
+        /// A token and its grants written by tfreg before ids (no token_id on the name item) keep
+        /// working; a grant for the name written by that older tfreg after the token was revoked does
+        /// not pass to a token created now.
+        @Test func tokensFromBeforeIDsKeepTheirGrants() async throws {
             let moto = try MotoServer()
             defer { moto.stop() }
-            let s = try await store(moto, table: "seed")
-            let digest = Data(repeating: 0xab, count: 32).base64EncodedString()
-            let script = """
-                import boto3
-                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
-                t.put_item(Item={"pk": "acme", "sk": "Module~acme~vpc~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "vpc",
-                                 "version": "1.0.0", "bucket": "modules-bucket", "key": "acme/vpc/aws/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
-                t.put_item(Item={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/deployer", "namespace": "acme",
-                                 "identifier": "arn:aws:iam::123456789012:role/deployer",
-                                 "permissions": {"download": True, "upload": False, "create_grant": False, "delete_grant": True}})
-                """
-            let r = try runCommand(which("python3")!, ["-c", script])
-            #expect(r.status == 0, "\(r.stderr)")
-            let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
-            let versions = try await s.versions(of: module)
-            #expect(versions.count == 1)
-            let v = try #require(versions.first)
-            #expect(v.location == ArchiveLocation(bucket: "modules-bucket", key: "acme/vpc/aws/1.0.0.tar.gz"))
-            #expect(v.sha256 == String(repeating: "ab", count: 32))
-            let grant = try await s.grant(for: try Identity("arn:aws:iam::123456789012:role/deployer"), in: try Namespace("acme"))
-            #expect(grant?.permissions == Permissions(download: true, deleteGrant: true))
-            // And what tfreg writes keeps the replaced tool's attributes.
-            let id = try Identity("arn:aws:iam::123456789012:role/reader")
-            try await s.putGrant(Grant(namespace: try Namespace("acme"), identity: id, permissions: Permissions(download: true)), mode: .create)
-            let check = try runCommand(which("python3")!, ["-c", """
-                import boto3
-                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
-                i = t.get_item(Key={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/reader"})["Item"]
-                print(i["identifier"], i["permissions"]["download"], i["permissions"]["upload"])
-                """])
-            #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "arn:aws:iam::123456789012:role/reader True False")
+            let s = try await store(moto, table: "legacy-tokens")
+            let hash = String(repeating: "c", count: 64)
+            let name = try Identity.token(named: "ci")
+            let ns = try Namespace("acme")
+            try await s.dynamo.putItem(table: s.table, item: ["pk": .s("StaticTokenName"), "sk": .s("token:ci"), "sha256": .s(hash), "created_at": .n("1")])
+            try await s.dynamo.putItem(table: s.table, item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(hash)"), "identifier": .s("token:ci")])
+            let legacy = Self.legacyGrant(Grant(namespace: ns, identity: name, permissions: Permissions(download: true)))
+            try await s.dynamo.putItem(table: s.table, item: legacy)
+            let principal = try #require(try await s.staticTokenIdentity(hash: hash))
+            #expect(principal == name)
+            #expect(try await s.grant(for: principal, in: ns)?.permissions.download == true)
+            try await s.putGrant(Grant(namespace: try Namespace("other"), identity: name, permissions: Permissions(upload: true)), mode: .create)
+            #expect(try await s.grants(for: principal).count == 2)
+            #expect(try await s.revokeStaticToken(name) == 2)
+            // The older tfreg writes a grant for the name again; a token created now does not get it.
+            try await s.dynamo.putItem(table: s.table, item: legacy)
+            await #expect(throws: RegistryError.conflict("")) { try await s.createStaticToken(name, hash: hash, createdAt: 2) }
+            let fresh = try await s.createStaticToken(name, hash: hash, createdAt: 2, discardingOrphans: true)
+            #expect(fresh.tokenID != nil)
+            #expect(try await s.grant(for: fresh, in: ns) == nil)
+            #expect(try await s.grants(in: ns).isEmpty)
         }
 
         @Test func unreachableTableIs503() async throws {
