@@ -64,6 +64,62 @@ extension MotoBackedTests {
             #expect(try await s.grants(in: ns).isEmpty)
         }
 
+        /// The replay guard's conditional put: the first claim wins, the second is refused, an expired
+        /// item (TTL deletion is lazy) is claimed again.
+        @Test func replayGuardClaimsOnce() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let s = try await store(moto, table: "replay")
+            let clock = TestClock(1_900_000_000)
+            let guard1 = DynamoDBReplayGuard(dynamo: s.dynamo, table: s.table, clock: clock)
+            let guard2 = DynamoDBReplayGuard(dynamo: DynamoDBClient(client: moto.client()), table: s.table, clock: clock)
+            #expect(try await guard1.claim("k1", until: clock.now() + 960))
+            #expect(try await !guard2.claim("k1", until: clock.now() + 960))
+            #expect(try await guard2.claim("k2", until: clock.now() + 960))
+            clock.advance(961)
+            #expect(try await guard2.claim("k1", until: clock.now() + 960))
+            #expect(try await !guard1.claim("k1", until: clock.now() + 960))
+        }
+
+        /// Items written exactly as the tool tfreg replaces writes them (boto3, its layout) are read unchanged.
+        @Test func readsTablesOfTheReplacedTool() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let s = try await store(moto, table: "seed")
+            let digest = Data(repeating: 0xab, count: 32).base64EncodedString()
+            let script = """
+                import boto3
+                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
+                t.put_item(Item={"pk": "acme", "sk": "Module~acme~vpc~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "vpc",
+                                 "version": "1.0.0", "bucket": "modules-bucket", "key": "acme/vpc/aws/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
+                t.put_item(Item={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/deployer", "namespace": "acme",
+                                 "identifier": "arn:aws:iam::123456789012:role/deployer",
+                                 "permissions": {"download": True, "upload": False, "create_grant": False, "delete_grant": True}})
+                """
+            let r = try runCommand(which("python3")!, ["-c", script])
+            #expect(r.status == 0, "\(r.stderr)")
+            let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+            let versions = try await s.versions(of: module)
+            #expect(versions.count == 1)
+            let v = try #require(versions.first)
+            #expect(v.location == ArchiveLocation(bucket: "modules-bucket", key: "acme/vpc/aws/1.0.0.tar.gz"))
+            #expect(v.sha256 == String(repeating: "ab", count: 32))
+            let grant = try await s.grant(for: try Identity("arn:aws:iam::123456789012:role/deployer"), in: try Namespace("acme"))
+            #expect(grant?.permissions == Permissions(download: true, deleteGrant: true))
+            // And what tfreg writes keeps the replaced tool's attributes.
+            let id = try Identity("arn:aws:iam::123456789012:role/reader")
+            try await s.putGrant(Grant(namespace: try Namespace("acme"), identity: id, permissions: Permissions(download: true)), mode: .create)
+            let check = try runCommand(which("python3")!, ["-c", """
+                import boto3
+                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
+                i = t.get_item(Key={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/reader"})["Item"]
+                print(i["identifier"], i["permissions"]["download"], i["permissions"]["upload"])
+                """])
+            #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "arn:aws:iam::123456789012:role/reader True False")
+        }
+
         @Test func unreachableTableIs503() async throws {
             let moto = try MotoServer()
             let s = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: moto.client()), table: "missing")
