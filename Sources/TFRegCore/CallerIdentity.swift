@@ -21,7 +21,10 @@ public struct SignedCallerIdentityRequest: Sendable {
     /// The header that binds a signed request to one registry: it must be signed and equal the
     /// registry's audience, so a request signed for anything else cannot be replayed here.
     public static let audienceHeader = "x-tfreg-audience"
-    static let allowedHeaders: Set<String> = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "host", audienceHeader]
+    /// Random bytes a client signs into each request (optional), so that two requests signed in the same
+    /// second differ: the registry accepts each signed request once (`ReplayGuard`).
+    public static let nonceHeader = "x-tfreg-nonce"
+    static let allowedHeaders: Set<String> = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "host", audienceHeader, nonceHeader]
 
     /// The checks of PROTOCOL.md, all before anything is sent: POST to an STS host of the partition,
     /// a body of exactly `Action=GetCallerIdentity&Version=2011-06-15`, only known headers, none twice

@@ -1,3 +1,5 @@
+import TFRegCrypto
+
 /// What a grant allows in one namespace (the permission set of the tool we replace).
 public enum Permission: String, Sendable, CaseIterable, Codable {
     case download
@@ -57,8 +59,14 @@ public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 }
 
-/// Who a grant is for: an IAM principal ARN, or a named static token (`token:NAME`).
-/// Validated against a strict grammar before it reaches a store key.
+/// Who a grant is for: an IAM principal ARN, or a static token. Validated against a strict grammar
+/// before it reaches a store key.
+///
+/// A static token is written two ways: `token:NAME` names whichever token holds the name now (what
+/// people type), and `token:NAME#ID` is one particular token, `ID` being the random id recorded when it
+/// was created and never reused. Stores key a token's grants by the second form and authenticate a
+/// token as it, so a grant never passes to a later token created under the same name. (Tokens created
+/// by tfreg before ids existed, still found in a DynamoDB table, have no id and keep `token:NAME`.)
 public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
     public enum Kind: Sendable, Hashable { case iam, staticToken }
     public let value: String
@@ -92,21 +100,51 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
         return arn
     }
 
-    /// The identity of a named static token.
+    /// The identity of a named static token (whichever token holds the name).
     public static func token(named name: some StringProtocol) throws(RegistryError) -> Identity {
         try Identity("token:\(name)")
     }
+
+    /// One particular static token: `token:NAME#ID`.
+    public static func token(named name: some StringProtocol, id: some StringProtocol) throws(RegistryError) -> Identity {
+        try Identity("token:\(name)#\(id)")
+    }
+
+    /// A new random token id: 16 lowercase hex digits (64 bits; ids only have to differ between the
+    /// tokens that ever hold one name).
+    public static func newTokenID() -> String { Hex.encode(SecureRandom.bytes(8)) }
+
+    /// `token:NAME` for a static token in either form (nil for an IAM principal).
+    public var tokenName: Identity? {
+        guard kind == .staticToken else { return nil }
+        guard let hash = value.utf8.firstIndex(of: UInt8(ascii: "#")) else { return self }
+        return Identity(unchecked: String(value[..<hash]))
+    }
+
+    /// The id of one particular token (`token:NAME#ID`), nil for `token:NAME` and IAM principals.
+    public var tokenID: String? {
+        guard kind == .staticToken, let hash = value.utf8.firstIndex(of: UInt8(ascii: "#")) else { return nil }
+        return String(value[value.index(after: hash)...])
+    }
+
+    init(unchecked value: String) { self.value = value }
 
     public var kind: Kind { value.hasPrefix("token:") ? .staticToken : .iam }
     public var description: String { value }
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
 
-    /// `token:` + 1-64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit.
+    /// `token:` + 1-64 of letters, digits, `.`, `_`, `-`, starting with a letter or digit; optionally
+    /// `#` + an id of 1-32 lowercase letters and digits.
     static func isTokenIdentity(_ s: String) -> Bool {
         guard s.hasPrefix("token:") else { return false }
-        let name = Array(s.utf8.dropFirst(6))
+        let rest = s.utf8.dropFirst(6)
+        let parts = rest.split(separator: UInt8(ascii: "#"), maxSplits: 1, omittingEmptySubsequences: false)
+        let name = Array(parts[0])
         guard (1...64).contains(name.count), Grammar.isAlnum(name[0]) else { return false }
-        return name.allSatisfy { Grammar.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        guard name.allSatisfy({ Grammar.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else { return false }
+        guard parts.count == 2 else { return true }
+        let id = Array(parts[1])
+        return (1...32).contains(id.count) && id.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) }
     }
 
     /// `arn:{aws,aws-cn,aws-us-gov}:{iam,sts}::ACCOUNT(12 digits):RESOURCE` with IAM's name characters.

@@ -323,6 +323,9 @@ public struct RegistryService: Sendable {
     /// hold, or change a grant that holds more than they do (no escalation, no demoting an admin).
     public func putGrant(_ grant: Grant, caller: Principal?, logger: Logger) async throws(RegistryError) {
         let own = try await authorize(caller, .createGrant, in: grant.namespace)
+        var grant = grant
+        // `token:NAME` means the token holding the name now; no token, no grant (404).
+        grant.identity = try await store.tokenForGrant(grant.identity)
         guard own.permissions.covers(grant.permissions) else {
             throw .forbidden("you cannot grant permissions you do not hold yourself in namespace '\(grant.namespace)'")
         }
@@ -337,6 +340,7 @@ public struct RegistryService: Sendable {
     /// Deletes a grant; needs `delete_grant`, and the grant may not hold more than the caller does.
     public func deleteGrant(for identity: Identity, in namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) {
         let own = try await authorize(caller, .deleteGrant, in: namespace)
+        let identity = try await store.resolvingTokenName(identity)
         guard let existing = try await store.grant(for: identity, in: namespace) else { throw .notFound("no grant for \(identity) in namespace '\(namespace)'") }
         guard own.permissions.covers(existing.permissions) else { throw .forbidden("you cannot delete a grant that holds permissions you do not hold") }
         _ = try await store.deleteGrant(for: identity, in: namespace)

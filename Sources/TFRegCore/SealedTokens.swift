@@ -170,14 +170,24 @@ public struct StaticTokenKeys: TokenKeySource {
 public struct TokenIssuer: Sendable {
     public let tokens: SealedTokens
     public let verifier: any CallerIdentityVerifier
-    public init(tokens: SealedTokens, verifier: any CallerIdentityVerifier) {
+    /// Accepts each presigned request once (nil: any number of times within STS's 15 minutes).
+    public let replayGuard: (any ReplayGuard)?
+    public init(tokens: SealedTokens, verifier: any CallerIdentityVerifier, replayGuard: (any ReplayGuard)? = nil) {
         self.tokens = tokens
         self.verifier = verifier
+        self.replayGuard = replayGuard
     }
 
+    /// Verifies the request with STS, then claims it in the replay guard, then seals a token. The claim
+    /// comes after STS has accepted the signature, so requests that are not genuinely signed never take
+    /// a place in the guard; two concurrent uses of one request both reach STS and exactly one claim wins.
     public func exchange(_ request: SignedCallerIdentityRequest, requestedLifetime: Int64?) async throws(RegistryError) -> (identity: Identity, token: String, expiresAt: Int64) {
         let identity = try await verifier.verify(request, audience: tokens.audience)
         guard identity.kind == .iam else { throw .unauthenticated("not an IAM principal") }
+        if let replayGuard {
+            guard let key = request.replayKey else { throw .badRequest("invalid identity request: malformed Authorization header") }
+            guard try await replayGuard.claim(key, until: request.replayExpiry(now: tokens.clock.now())) else { throw .replayedIdentityRequest }
+        }
         let (token, expires) = try await tokens.issue(for: identity, requested: requestedLifetime)
         return (identity, token, expires)
     }

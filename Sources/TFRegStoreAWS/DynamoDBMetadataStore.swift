@@ -9,9 +9,10 @@ import TFRegCrypto
 /// |---|---|---|---|
 /// | module version (seed layout) | NAMESPACE | `Module~NS~NAME~SYSTEM~VERSION` | namespace, name, system, version, bucket, key, expected_checksum (+ tfreg: sha256, size, published_at, published_by) |
 /// | IAM grant (seed layout) | NAMESPACE | `IAMBearerAuth~ARN` | namespace, identifier, permissions {download, upload, create_grant, delete_grant} |
-/// | static-token grant (new) | NAMESPACE | `StaticTokenAuth~token:NAME` | as above |
-/// | static token by digest (new) | `StaticToken` | `StaticToken~SHA256HEX` | identifier |
-/// | static token by name (new) | `StaticTokenName` | `token:NAME` | sha256 |
+/// | static-token grant (new) | NAMESPACE | `StaticTokenAuth~token:NAME#ID` | as above |
+/// | static token by digest (new) | `StaticToken` | `StaticToken~SHA256HEX` | identifier (`token:NAME#ID`) |
+/// | static token by name (new) | `StaticTokenName` | `token:NAME` | sha256, created_at, token_id |
+/// | used presigned STS request (`DynamoDBReplayGuard`) | `SignedRequest~SHA256HEX` | `SignedRequest` | expires_at (TTL) |
 /// | precedence reservation (new) | NAMESPACE | `ModulePrecedence~NS~NAME~SYSTEM~VERSION-WITHOUT-BUILD` | (none) |
 /// | tombstone of a deleted version (new) | NAMESPACE | `ModuleTombstone~NS~NAME~SYSTEM~VERSION` | version, sha256, deleted_at, deleted_by |
 ///
@@ -19,6 +20,13 @@ import TFRegCrypto
 /// concurrent `1.0.0+a` / `1.0.0+b` have exactly one winner; a delete removes the version item and
 /// writes the tombstone in one transaction and keeps the precedence item, so the number is never
 /// reused. Neither new item begins with `Module~`, so the replaced tool's queries do not see them.
+///
+/// A static token's grants are keyed by `token:NAME#ID`, `ID` being the random id written on its
+/// name item at creation, so a grant never passes to a later token of the same name. Tokens written
+/// by tfreg before ids existed have a name item without `token_id`: they keep authenticating as
+/// `token:NAME` and their grants stay under `StaticTokenAuth~token:NAME` (bound to the token that held
+/// the name when this tfreg first ran: every token created from now on has an id, and creating one
+/// over leftover `token:NAME` grants is refused). Nothing is rewritten.
 ///
 /// Reads within a namespace are Queries (all pages); listing across namespaces and grants by identity
 /// are Scans (administrative, rare).
@@ -257,7 +265,19 @@ public struct DynamoDBMetadataStore: MetadataStore {
         }.compactMap(Self.grant).sorted { $0.namespace < $1.namespace }
     }
 
+    /// The condition that the token `identity` (`token:NAME#ID`, or a legacy `token:NAME`) still holds its name.
+    static func tokenStillCurrent(_ table: String, _ identity: Identity) -> DynamoDBClient.TransactItem? {
+        guard let name = identity.tokenName else { return nil }
+        let key: DynamoDBItem = ["pk": .s("StaticTokenName"), "sk": .s(name.value)]
+        if let id = identity.tokenID {
+            return .conditionCheck(table: table, key: key, condition: .init("token_id = :id", values: [":id": .s(id)]))
+        }
+        return .conditionCheck(table: table, key: key, condition: .init("attribute_exists(pk) AND attribute_not_exists(token_id)"))
+    }
+
     public func putGrant(_ grant: Grant, mode: GrantWriteMode) async throws(RegistryError) {
+        var grant = grant
+        grant.identity = try await tokenForGrant(grant.identity)
         let condition: DynamoDBClient.Expression? =
             switch mode {
             case .create: .init("attribute_not_exists(pk)")
@@ -265,9 +285,17 @@ public struct DynamoDBMetadataStore: MetadataStore {
             case .upsert: nil
             }
         do {
-            try await dynamo.putItem(table: table, item: Self.item(grant), condition: condition)
+            if let check = Self.tokenStillCurrent(table, grant.identity) {
+                // One transaction with the check that the token still holds its name (no grant for a
+                // token revoked meanwhile).
+                try await dynamo.transactWrite([check, .put(table: table, item: Self.item(grant), condition: condition)])
+            } else {
+                try await dynamo.putItem(table: table, item: Self.item(grant), condition: condition)
+            }
         } catch {
-            if error.kind == .conditionalCheckFailed {
+            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
+                // Which condition failed: the token's, or the grant's.
+                _ = try await tokenForGrant(grant.identity)
                 if mode == .update { throw .notFound("no grant for \(grant.identity) on namespace '\(grant.namespace)'; use create") }
                 throw .conflict("a grant for \(grant.identity) on namespace '\(grant.namespace)' already exists; use update")
             }
@@ -289,31 +317,67 @@ public struct DynamoDBMetadataStore: MetadataStore {
         }?["identifier"]?.string.flatMap { try? Identity($0) }
     }
 
-    public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
+    public func staticToken(named name: Identity) async throws(RegistryError) -> Identity? {
+        guard let name = name.tokenName else { return nil }
+        guard let item = try await wrap({ () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)])
+        }) else { return nil }
+        guard let id = item["token_id"]?.string else { return name }  // written before tokens had ids
+        return try? Identity.token(named: name.value.dropFirst(6), id: id)
+    }
+
+    public func orphanGrants(named name: Identity) async throws(RegistryError) -> [Grant] {
+        guard let name = name.tokenName else { return [] }
+        let current = try await staticToken(named: name)
+        return try await wrap { () async throws(AWSError) in
+            try await dynamo.scan(table: table, filter: .init("begins_with(sk, :p)", values: [":p": .s("StaticTokenAuth~\(name.value)")]))
+        }.compactMap(Self.grant)
+            .filter { $0.identity.tokenName == name && $0.identity != current }
+            .sorted { ($0.namespace, $0.identity) < ($1.namespace, $1.identity) }
+    }
+
+    public func createStaticToken(_ name: Identity, hash sha256: String, createdAt: Int64, discardingOrphans: Bool) async throws(RegistryError) -> Identity {
+        guard let name = name.tokenName else { throw .badRequest("not a token name: \(name)") }
+        if try await staticToken(named: name) != nil { throw .conflict("a token named \(name) already exists") }
+        let orphans = try await orphanGrants(named: name)
+        if !orphans.isEmpty {
+            guard discardingOrphans else { throw OrphanGrants.refusal(name, orphans) }
+            for g in orphans { _ = try await deleteGrant(for: g.identity, in: g.namespace) }
+        }
+        let id = Identity.newTokenID()
+        let identity = try Identity.token(named: name.value.dropFirst(6), id: id)
         let absent = DynamoDBClient.Expression("attribute_not_exists(pk)")
         do {
             try await dynamo.transactWrite([
-                .put(table: table, item: ["pk": .s("StaticTokenName"), "sk": .s(identity.value), "sha256": .s(sha256), "created_at": .n(String(createdAt))], condition: absent),
+                .put(table: table, item: [
+                    "pk": .s("StaticTokenName"), "sk": .s(name.value), "sha256": .s(sha256), "created_at": .n(String(createdAt)), "token_id": .s(id),
+                ], condition: absent),
                 .put(table: table, item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(sha256)"), "identifier": .s(identity.value)], condition: absent),
             ])
         } catch {
-            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { throw .conflict("a token named \(identity) already exists") }
+            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { throw .conflict("a token named \(name) already exists") }
             throw map(error)
         }
+        return identity
     }
 
-    public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
-        guard let name = try await wrap({ () async throws(AWSError) in
-            try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(identity.value)])
-        }), let hash = name["sha256"]?.string else { return false }
-        // The token first (it stops working), then its grants.
+    public func revokeStaticToken(_ name: Identity) async throws(RegistryError) -> Int? {
+        guard let name = name.tokenName else { return nil }
+        guard let item = try await wrap({ () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)])
+        }), let hash = item["sha256"]?.string else { return nil }
+        let current = try item["token_id"]?.string.map { id throws(RegistryError) in try Identity.token(named: name.value.dropFirst(6), id: id) } ?? name
+        // The token first (it stops working), then its grants. A crash in between leaves grants under
+        // an id no token will ever have again: they never apply, and creating a token of the name
+        // reports them.
         try await wrap { () async throws(AWSError) in
             try await dynamo.transactWrite([
                 .delete(table: table, key: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(hash)")], condition: nil),
-                .delete(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(identity.value)], condition: nil),
+                .delete(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)], condition: nil),
             ])
         }
-        for g in try await grants(for: identity) { _ = try await deleteGrant(for: identity, in: g.namespace) }
-        return true
+        var removed = 0
+        for g in try await grants(for: current) where try await deleteGrant(for: current, in: g.namespace) { removed += 1 }
+        return removed
     }
 }

@@ -54,6 +54,16 @@ public final class SQLiteMetadataStore: MetadataStore {
             SELECT namespace, name, system, CASE WHEN instr(version, '+') > 0 THEN substr(version, 1, instr(version, '+') - 1) ELSE version END
             FROM module_versions;
         """,
+        // 3: grants belong to one token, not to a name. Every token gets a random id that is never
+        // reused; its grants move from `token:NAME` to `token:NAME#ID`. Grants for a name no token
+        // holds (orphans) stay under `token:NAME`, which no token authenticates as any more, so they
+        // never apply; `grant create --new-token NAME` refuses while they exist.
+        """
+        ALTER TABLE static_tokens ADD COLUMN id TEXT;
+        UPDATE static_tokens SET id = lower(hex(randomblob(8)));
+        UPDATE grants SET identity = identity || '#' || (SELECT id FROM static_tokens t WHERE t.identity = grants.identity)
+            WHERE identity IN (SELECT identity FROM static_tokens);
+        """,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
@@ -317,24 +327,38 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func putGrant(_ g: Grant, mode: GrantWriteMode) async throws(RegistryError) {
         defer { cache?.invalidate() }
         let p = g.permissions
-        let values: [SQLValue] = [
-            .text(g.namespace.value), .text(g.identity.value), .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0),
-            .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0),
-        ]
-        let changed: Int = try await run { db throws(SQLiteError) in
-            switch mode {
-            case .create:
-                try db.query("INSERT OR IGNORE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
-            case .update:
-                try db.query(
-                    "UPDATE grants SET download = ?3, upload = ?4, create_grant = ?5, delete_grant = ?6 WHERE namespace = ?1 AND identity = ?2",
-                    values)
-            case .upsert:
-                try db.query("INSERT OR REPLACE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
+        let name: SQLValue = g.identity.tokenName.map { .text($0.value) } ?? .null
+        let wantedID: SQLValue = g.identity.tokenID.map(SQLValue.text) ?? .null
+        let flags: [SQLValue] = [.integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0), .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0)]
+        // A token's grant is written for the token holding the name, in the same transaction as the
+        // lookup, so it cannot land on a token revoked meanwhile.
+        let outcome: (changed: Int, current: String?) = try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) -> (changed: Int, current: String?) in
+                var identity = g.identity.value
+                if case .text(let n) = name {
+                    guard let id = try db.query("SELECT id FROM static_tokens WHERE identity = ?", [.text(n)]).first?.first?.string else { return (-1, nil) }
+                    if case .text(let wanted) = wantedID, wanted != id { return (-1, "\(n)#\(id)") }
+                    identity = "\(n)#\(id)"
+                }
+                let values: [SQLValue] = [.text(g.namespace.value), .text(identity)] + flags
+                switch mode {
+                case .create:
+                    try db.query("INSERT OR IGNORE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
+                case .update:
+                    try db.query(
+                        "UPDATE grants SET download = ?3, upload = ?4, create_grant = ?5, delete_grant = ?6 WHERE namespace = ?1 AND identity = ?2",
+                        values)
+                case .upsert:
+                    try db.query("INSERT OR REPLACE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
+                }
+                return (db.changes, identity)
             }
-            return db.changes
         }
-        if changed == 0 {
+        if outcome.changed < 0 {
+            guard let current = outcome.current.flatMap({ try? Identity($0) }) else { throw OrphanGrants.noToken(g.identity) }
+            throw OrphanGrants.superseded(g.identity, by: current)
+        }
+        if outcome.changed == 0 {
             switch mode {
             case .create: throw .conflict("a grant for \(g.identity) on namespace '\(g.namespace)' already exists; use update")
             case .update: throw .notFound("no grant for \(g.identity) on namespace '\(g.namespace)'; use create")
@@ -358,34 +382,73 @@ public final class SQLiteMetadataStore: MetadataStore {
         let params: [SQLValue] = [.text(sha256)]
         let load = { () async throws(RegistryError) -> Identity? in
             try await self.run { db throws(SQLiteError) in
-                try db.query("SELECT identity FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap { try? Identity($0) }
+                try db.query("SELECT identity || '#' || id FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap { try? Identity($0) }
             }
         }
         guard let cache else { return try await load() }
         return try await cache.token(sha256, load: load)
     }
 
-    public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
-        defer { cache?.invalidate() }
-        let params: [SQLValue] = [.text(identity.value), .text(sha256), .integer(createdAt)]
-        do {
-            try await connection.run { db throws(SQLiteError) in
-                _ = try db.query("INSERT INTO static_tokens (identity, sha256, created_at) VALUES (?,?,?)", params)
-            }
-        } catch {
-            if error.isConstraint { throw .conflict("a token named \(identity) already exists") }
-            throw Self.map(error)
+    public func staticToken(named name: Identity) async throws(RegistryError) -> Identity? {
+        guard let name = name.tokenName else { return nil }
+        let params: [SQLValue] = [.text(name.value)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", params).first?.first?.string.flatMap { try? Identity($0) }
         }
     }
 
-    public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
+    /// `token:NAME` itself, and `token:NAME#…` as a range (no LIKE: `_` is a wildcard there and a
+    /// character of token names).
+    private static let orphanCondition = "(identity = ?1 OR (identity >= ?1 || '#' AND identity < ?1 || '$')) AND identity IS NOT ?2"
+
+    private static func orphans(_ db: SQLiteConnection, _ name: String) throws(SQLiteError) -> [Grant] {
+        let current = try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", [.text(name)]).first?.first?.string
+        return try db.query("SELECT \(grantColumns) FROM grants WHERE \(orphanCondition) ORDER BY namespace, identity", [.text(name), current.map(SQLValue.text) ?? .null])
+            .compactMap(Self.grant)
+    }
+
+    public func orphanGrants(named name: Identity) async throws(RegistryError) -> [Grant] {
+        guard let name = name.tokenName else { return [] }
+        return try await run { db throws(SQLiteError) in try Self.orphans(db, name.value) }
+    }
+
+    public func createStaticToken(_ name: Identity, hash sha256: String, createdAt: Int64, discardingOrphans: Bool) async throws(RegistryError) -> Identity {
         defer { cache?.invalidate() }
-        let params: [SQLValue] = [.text(identity.value)]
+        guard let name = name.tokenName else { throw .badRequest("not a token name: \(name)") }
+        let id = Identity.newTokenID()
+        let params: [SQLValue] = [.text(name.value), .text(sha256), .integer(createdAt), .text(id)]
+        let orphans: [Grant]
+        do {
+            orphans = try await connection.run { db throws(SQLiteError) -> [Grant] in
+                try db.transaction { () throws(SQLiteError) -> [Grant] in
+                    let orphans = try Self.orphans(db, name.value)
+                    if !orphans.isEmpty {
+                        guard discardingOrphans else { return orphans }
+                        try db.query("DELETE FROM grants WHERE \(Self.orphanCondition)", [.text(name.value), .null])
+                    }
+                    _ = try db.query("INSERT INTO static_tokens (identity, sha256, created_at, id) VALUES (?,?,?,?)", params)
+                    return []
+                }
+            }
+        } catch {
+            if error.isConstraint { throw .conflict("a token named \(name) already exists") }
+            throw Self.map(error)
+        }
+        if !orphans.isEmpty { throw OrphanGrants.refusal(name, orphans) }
+        return try Identity.token(named: name.value.dropFirst(6), id: id)
+    }
+
+    public func revokeStaticToken(_ name: Identity) async throws(RegistryError) -> Int? {
+        defer { cache?.invalidate() }
+        guard let name = name.tokenName else { return nil }
+        let params: [SQLValue] = [.text(name.value)]
         return try await run { db throws(SQLiteError) in
-            try db.transaction { () throws(SQLiteError) -> Bool in
-                try db.query("DELETE FROM grants WHERE identity = ?", params)
+            try db.transaction { () throws(SQLiteError) -> Int? in
+                guard let current = try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", params).first?.first?.string else { return nil }
+                try db.query("DELETE FROM grants WHERE identity = ?", [.text(current)])
+                let removed = db.changes
                 try db.query("DELETE FROM static_tokens WHERE identity = ?", params)
-                return db.changes > 0
+                return removed
             }
         }
     }

@@ -15,11 +15,70 @@ extension MotoBackedTests {
             return DynamoDBMetadataStore(dynamo: dynamo, table: table)
         }
 
+        /// A static-token grant item exactly as tfreg wrote it before token ids.
+        static func legacyGrant(_ g: Grant) -> DynamoDBItem {
+            let p = g.permissions
+            return [
+                "pk": .s(g.namespace.value), "sk": .s("StaticTokenAuth~\(g.identity.value)"), "namespace": .s(g.namespace.value), "identifier": .s(g.identity.value),
+                "permissions": .m(["download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant)]),
+            ]
+        }
+
         /// The same conformance suite the SQLite store passes, on DynamoDB (moto, signatures checked).
         @Test func conformance() async throws {
             let moto = try MotoServer()
             defer { moto.stop() }
-            try await MetadataStoreConformance.run(try await store(moto, table: "tfreg-conformance"))
+            let s = try await store(moto, table: "tfreg-conformance")
+            try await MetadataStoreConformance.run(s) { g in
+                // An item as tfreg wrote it before token ids: keyed and identified by token:NAME.
+                try await s.dynamo.putItem(table: s.table, item: Self.legacyGrant(g))
+            }
+        }
+
+        /// A token and its grants written by tfreg before ids (no token_id on the name item) keep
+        /// working; a grant for the name written by that older tfreg after the token was revoked does
+        /// not pass to a token created now.
+        @Test func tokensFromBeforeIDsKeepTheirGrants() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let s = try await store(moto, table: "legacy-tokens")
+            let hash = String(repeating: "c", count: 64)
+            let name = try Identity.token(named: "ci")
+            let ns = try Namespace("acme")
+            try await s.dynamo.putItem(table: s.table, item: ["pk": .s("StaticTokenName"), "sk": .s("token:ci"), "sha256": .s(hash), "created_at": .n("1")])
+            try await s.dynamo.putItem(table: s.table, item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(hash)"), "identifier": .s("token:ci")])
+            let legacy = Self.legacyGrant(Grant(namespace: ns, identity: name, permissions: Permissions(download: true)))
+            try await s.dynamo.putItem(table: s.table, item: legacy)
+            let principal = try #require(try await s.staticTokenIdentity(hash: hash))
+            #expect(principal == name)
+            #expect(try await s.grant(for: principal, in: ns)?.permissions.download == true)
+            try await s.putGrant(Grant(namespace: try Namespace("other"), identity: name, permissions: Permissions(upload: true)), mode: .create)
+            #expect(try await s.grants(for: principal).count == 2)
+            #expect(try await s.revokeStaticToken(name) == 2)
+            // The older tfreg writes a grant for the name again; a token created now does not get it.
+            try await s.dynamo.putItem(table: s.table, item: legacy)
+            await #expect(throws: RegistryError.conflict("")) { try await s.createStaticToken(name, hash: hash, createdAt: 2) }
+            let fresh = try await s.createStaticToken(name, hash: hash, createdAt: 2, discardingOrphans: true)
+            #expect(fresh.tokenID != nil)
+            #expect(try await s.grant(for: fresh, in: ns) == nil)
+            #expect(try await s.grants(in: ns).isEmpty)
+        }
+
+        /// The replay guard's conditional put: the first claim wins, the second is refused, an expired
+        /// item (TTL deletion is lazy) is claimed again.
+        @Test func replayGuardClaimsOnce() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let s = try await store(moto, table: "replay")
+            let clock = TestClock(1_900_000_000)
+            let guard1 = DynamoDBReplayGuard(dynamo: s.dynamo, table: s.table, clock: clock)
+            let guard2 = DynamoDBReplayGuard(dynamo: DynamoDBClient(client: moto.client()), table: s.table, clock: clock)
+            #expect(try await guard1.claim("k1", until: clock.now() + 960))
+            #expect(try await !guard2.claim("k1", until: clock.now() + 960))
+            #expect(try await guard2.claim("k2", until: clock.now() + 960))
+            clock.advance(961)
+            #expect(try await guard2.claim("k1", until: clock.now() + 960))
+            #expect(try await !guard1.claim("k1", until: clock.now() + 960))
         }
 
         /// Items written exactly as the tool tfreg replaces writes them (boto3, its layout) are read unchanged.

@@ -18,14 +18,14 @@ final class APIHarness: @unchecked Sendable {
     let api: RegistryAPI
     let logger = Logger(label: "test")
 
-    init(maxUploadBytes: Int64 = APIConfiguration.defaultMaxUploadBytes, publicURL: String? = nil, store: (any MetadataStore)? = nil) throws {
+    init(maxUploadBytes: Int64 = APIConfiguration.defaultMaxUploadBytes, publicURL: String? = nil, store: (any MetadataStore)? = nil, tokenIssuer: TokenIssuer? = nil) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
         let service = RegistryService(store: self.store, storage: storage, canonicalizer: TarGzCanonicalizer(), clock: clock)
         api = RegistryAPI(
             service: service, authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: self.store)]),
             signer: ArchiveURLSigner(key: [UInt8](repeating: 7, count: 32), lifetime: 300),
-            configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"))
+            configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"), tokenIssuer: tokenIssuer)
     }
 
     deinit { dir.remove() }

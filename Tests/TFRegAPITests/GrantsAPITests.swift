@@ -42,6 +42,33 @@ import Testing
         #expect(sso?.permissions == Permissions(download: true))
     }
 
+    /// The attacks on name-bound grants, through the API: a grant for a token name nobody holds is a
+    /// 404 (it would otherwise wait for whoever creates `newhire`), and a token created again under a
+    /// revoked token's name gets none of its grants.
+    @Test func grantsNeverPassToALaterTokenOfTheSameName() async throws {
+        let h = try APIHarness()
+        let admin = try await h.token("admin", Permissions(download: true, upload: true, createGrant: true, deleteGrant: true))
+        let early = await put(h, admin, "token:newhire", #""download": true, "upload": true"#)
+        #expect(early.status == 404 && early.text.contains("no token named 'newhire'"), "\(early.text)")
+        let newhire = try await h.token("newhire", Permissions(), in: [])
+        #expect(await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: newhire).status == 403)
+
+        // A grant by name lands on the token holding it; revoke; recreate: the new token has nothing.
+        #expect(await put(h, admin, "token:newhire", #""download": true, "upload": true"#).status == 200)
+        #expect(try await h.publish("1.0.0", token: newhire).status == 201)
+        #expect(try await h.store.revokeStaticToken(try Identity.token(named: "newhire")) == 1)
+        let successor = try await h.token("newhire", Permissions(), in: [])
+        #expect(await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: successor).status == 403)
+        #expect(try await h.publish("1.1.0", token: successor).status == 403)
+        let list = await h.send("GET", "/v1/grants/acme", token: admin)
+        #expect(!list.text.contains("newhire"), "\(list.text)")
+        // DELETE by name reaches the current token's grant.
+        #expect(await put(h, admin, "token:newhire", #""download": true"#).status == 200)
+        #expect(await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: successor).status == 200)
+        #expect(await h.send("DELETE", "/v1/grants/acme/token:newhire", token: admin).status == 204)
+        #expect(await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: successor).status == 403)
+    }
+
     @Test func malformedGrantRequestsAre4xx() async throws {
         let h = try APIHarness()
         let admin = try await h.token("admin", Permissions(download: true, upload: true, createGrant: true, deleteGrant: true))

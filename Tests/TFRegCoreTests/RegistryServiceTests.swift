@@ -25,8 +25,8 @@ struct AcceptAll: ArchiveCanonicalizer {
     let store = InMemoryMetadataStore()
     var service: RegistryService { RegistryService(store: store, storage: NullStorage(), canonicalizer: AcceptAll(), clock: TestClock()) }
     let module = try! ModuleAddress(namespace: "team-a", name: "vpc", system: "aws")
-    let reader = Principal(identity: try! Identity.token(named: "reader"))
-    let writer = Principal(identity: try! Identity.token(named: "writer"))
+    let reader = Principal(identity: try! Identity("arn:aws:iam::123456789012:role/reader"))
+    let writer = Principal(identity: try! Identity("arn:aws:iam::123456789012:role/writer"))
 
     func seed() async throws {
         try await store.putGrant(Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)), mode: .create)
@@ -70,7 +70,7 @@ struct AcceptAll: ArchiveCanonicalizer {
             try await service.publish(staged, version: try Version("3.0.0"), of: module, caller: reader, logger: Logger(label: "t"))
         }
         let record = try await service.publish(staged, version: try Version("3.0.0"), of: module, caller: writer, logger: Logger(label: "t"))
-        #expect(record.publishedBy == "token:writer")
+        #expect(record.publishedBy == "arn:aws:iam::123456789012:role/writer")
         await #expect(throws: RegistryError.conflict("")) {
             try await service.publish(staged, version: try Version("3.0.0+other-build"), of: module, caller: writer, logger: Logger(label: "t"))
         }
@@ -124,22 +124,22 @@ struct AcceptAll: ArchiveCanonicalizer {
         let clock = TestClock()
         let auth = StaticTokenAuthenticator(store: store, cacheSeconds: 10, clock: clock)
         let secret = StaticTokenAuthenticator.generate()
-        let id = try Identity.token(named: "ci")
+        let name = try Identity.token(named: "ci")
         // Unknown token: refused, and the refusal is not remembered.
         await #expect(throws: RegistryError.unauthenticated("")) { try await auth.authenticate(secret) }
-        try await store.createStaticToken(id, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
+        let id = try await store.createStaticToken(name, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
         #expect(try await auth.authenticate(secret).identity == id)
         // Revoked: still accepted from the cache until the TTL passes, then refused.
-        #expect(try await store.deleteStaticToken(id))
+        #expect(try await store.deleteStaticToken(name))
         clock.advance(9)
         #expect(try await auth.authenticate(secret).identity == id)
         clock.advance(1)
         await #expect(throws: RegistryError.unauthenticated("")) { try await auth.authenticate(secret) }
         // Without a TTL nothing is cached.
-        try await store.createStaticToken(id, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
+        let again = try await store.createStaticToken(name, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
         let uncached = StaticTokenAuthenticator(store: store)
-        #expect(try await uncached.authenticate(secret).identity == id)
-        #expect(try await store.deleteStaticToken(id))
+        #expect(try await uncached.authenticate(secret).identity == again)
+        #expect(try await store.deleteStaticToken(name))
         await #expect(throws: RegistryError.unauthenticated("")) { try await uncached.authenticate(secret) }
     }
 }

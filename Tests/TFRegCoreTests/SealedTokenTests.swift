@@ -86,6 +86,9 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
                 // XOR with a non-zero byte: the mutation always changes the token.
                 b[Int(rng.next() % UInt64(b.count))] ^= UInt8(1 + rng.next() % 255)
                 if rng.next() % 2 == 0 { b[11] |= 0x80 }  // the expiry's top byte (after version, id length, 8-byte id)
+                // A random byte can equal the one it replaces (the token is random, the seed is not):
+                // then nothing was mutated and the genuine token rightly verifies.
+                if b == raw { b[0] ^= 0x01 }
             }
             let token = "tfi_" + Base64.encode(b, urlSafe: true)
             await #expect(throws: RegistryError.unauthenticated(""), "\(token.prefix(60))") { try await t.verify(token) }

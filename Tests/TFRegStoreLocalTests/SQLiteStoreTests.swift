@@ -16,7 +16,55 @@ import Glibc
 
     @Test(arguments: [true, false])
     func conformance(cached: Bool) async throws {
-        try await MetadataStoreConformance.run(try SQLiteMetadataStore(path: dir.path + "/c-\(cached).db", cached: cached))
+        let path = dir.path + "/c-\(cached).db"
+        let store = try SQLiteMetadataStore(path: path, cached: cached)
+        try await MetadataStoreConformance.run(store) { g in
+            let raw = try SQLiteConnection(path: path, readOnly: false)
+            let p = g.permissions
+            _ = try raw.sync { db throws(SQLiteError) in
+                try db.query("INSERT INTO grants (namespace, identity, download, upload, create_grant, delete_grant) VALUES (?,?,?,?,?,?)", [
+                    .text(g.namespace.value), .text(g.identity.value), .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0),
+                    .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0),
+                ])
+            }
+        }
+    }
+
+    /// Schema 3 binds existing grants to the tokens holding their names; grants for names no token
+    /// holds stay orphans that apply to nothing, and a new token of that name does not get them.
+    @Test func migrationBindsGrantsToTokens() async throws {
+        let path = dir.path + "/v2.db"
+        do {
+            let raw = try SQLiteConnection(path: path, readOnly: false)
+            try raw.sync { db throws(SQLiteError) in
+                for sql in SQLiteMetadataStore.migrations.prefix(2) { try db.execute(sql) }
+                try db.execute("PRAGMA user_version = 2")
+                try db.execute("""
+                    INSERT INTO static_tokens (identity, sha256, created_at) VALUES ('token:ci', '\(String(repeating: "a", count: 64))', 1);
+                    INSERT INTO grants VALUES ('acme', 'token:ci', 1, 1, 0, 0);
+                    INSERT INTO grants VALUES ('other', 'token:ci', 1, 0, 0, 0);
+                    INSERT INTO grants VALUES ('acme', 'token:newhire', 1, 1, 1, 1);
+                    INSERT INTO grants VALUES ('acme', 'arn:aws:iam::123456789012:role/deployer', 1, 0, 0, 0);
+                    """)
+            }
+        }
+        let store = try SQLiteMetadataStore(path: path)
+        #expect(try store.schemaVersion == 3)
+        let acme = try Namespace("acme")
+        let ci = try #require(try await store.staticTokenIdentity(hash: String(repeating: "a", count: 64)))
+        #expect(ci.tokenName == (try Identity.token(named: "ci")) && ci.tokenID?.count == 16, "\(ci)")
+        #expect(try await store.grants(for: ci).map(\.namespace.value) == ["acme", "other"])
+        #expect(try await store.grant(for: ci, in: acme)?.permissions == Permissions(download: true, upload: true))
+        #expect(try await store.grant(for: try Identity("arn:aws:iam::123456789012:role/deployer"), in: acme)?.permissions.download == true)
+        // The grant written for a token that never existed binds to nothing, and blocks the name.
+        let newhire = try Identity.token(named: "newhire")
+        #expect(try await store.orphanGrants(named: newhire).count == 1)
+        await #expect(throws: RegistryError.conflict("")) {
+            try await store.createStaticToken(newhire, hash: String(repeating: "b", count: 64), createdAt: 2)
+        }
+        let token = try await store.createStaticToken(newhire, hash: String(repeating: "b", count: 64), createdAt: 2, discardingOrphans: true)
+        #expect(try await store.grants(for: token).isEmpty)
+        #expect(try await store.grants(in: acme).count == 2)
     }
 
     /// The server's cached reads see writes made by another connection (the `tfreg grant` CLI) at once:
@@ -26,13 +74,16 @@ import Glibc
         let server = try SQLiteMetadataStore(path: path)
         let cli = try SQLiteMetadataStore(path: path, cached: false)
         let ns = try Namespace("acme")
-        let id = try Identity.token(named: "ci")
+        let name = try Identity.token(named: "ci")
+        // The id a token will get is not known before it is created: the cached negative is for the name.
         let digest = String(repeating: "e", count: 64)
         let m = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
 
-        #expect(try await server.grant(for: id, in: ns) == nil)  // a cached negative
-        try await cli.createStaticToken(id, hash: digest, createdAt: 0)
-        try await cli.putGrant(Grant(namespace: ns, identity: id, permissions: Permissions(download: true)), mode: .create)
+        #expect(try await server.grant(for: name, in: ns) == nil)  // a cached negative
+        #expect(try await server.staticTokenIdentity(hash: digest) == nil)
+        let id = try await cli.createStaticToken(name, hash: digest, createdAt: 0)
+        #expect(try await server.grant(for: id, in: ns) == nil)  // a cached negative for the token
+        try await cli.putGrant(Grant(namespace: ns, identity: name, permissions: Permissions(download: true)), mode: .create)
         #expect(try await server.staticTokenIdentity(hash: digest) == id)
         #expect(try await server.grant(for: id, in: ns)?.permissions.download == true)
         #expect(try await server.versions(of: m).isEmpty)
@@ -45,7 +96,7 @@ import Glibc
         #expect(try await server.grant(for: id, in: ns)?.permissions == Permissions(upload: true))
         try await cli.insertVersion(ModuleVersionRecord(module: m, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "s", size: 1, publishedAt: 0))
         #expect(try await server.versions(of: m).count == 1)
-        #expect(try await cli.deleteStaticToken(id))
+        #expect(try await cli.deleteStaticToken(name))
         #expect(try await server.staticTokenIdentity(hash: digest) == nil)
         #expect(try await server.grant(for: id, in: ns) == nil)
         // And the server's own writes invalidate its own cache.
@@ -165,7 +216,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
         let store = try SQLiteMetadataStore(path: dir.path + "/race.db")
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
         let service = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())
-        let principal = Principal(identity: try Identity.token(named: "t"))
+        let principal = Principal(identity: try Identity("arn:aws:iam::123456789012:role/t"))
         try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
         let logger = Logger(label: "race")
         func staged(_ i: Int) -> StagedArchive { stage(storage, "upload-\(i).partial", "identical bytes in every round") }
@@ -196,7 +247,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
             precondition(report?.removedArchives == 1, "the forced gc must remove the deleted version's copy")
         }
         let service = RegistryService(store: store, storage: hooked, canonicalizer: AcceptAnything())
-        let principal = Principal(identity: try Identity.token(named: "t"))
+        let principal = Principal(identity: try Identity("arn:aws:iam::123456789012:role/t"))
         try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
         let logger = Logger(label: "forced")
         let plain = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())

@@ -4,6 +4,7 @@ import TFRegCore
 public actor InMemoryMetadataStore: MetadataStore {
     var versions: [String: ModuleVersionRecord] = [:]
     var grantsByKey: [String: Grant] = [:]
+    /// Token digest → `token:NAME#ID`.
     var tokens: [String: Identity] = [:]
     var precedences: Set<String> = []
     var tombstoneList: [VersionTombstone] = []
@@ -94,6 +95,8 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     public func putGrant(_ grant: Grant, mode: GrantWriteMode) async throws(RegistryError) {
         try check()
+        var grant = grant
+        grant.identity = try await tokenForGrant(grant.identity)
         let k = "\(grant.namespace)|\(grant.identity)"
         switch mode {
         case .create: guard grantsByKey[k] == nil else { throw .conflict("exists") }
@@ -101,6 +104,11 @@ public actor InMemoryMetadataStore: MetadataStore {
         case .upsert: break
         }
         grantsByKey[k] = grant
+    }
+
+    /// A grant as data from before token ids holds it: under exactly `grant.identity`, unchecked.
+    public func insertLegacyGrant(_ grant: Grant) {
+        grantsByKey["\(grant.namespace)|\(grant.identity)"] = grant
     }
 
     public func deleteGrant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Bool {
@@ -113,18 +121,38 @@ public actor InMemoryMetadataStore: MetadataStore {
         return tokens[sha256]
     }
 
-    public func createStaticToken(_ identity: Identity, hash sha256: String, createdAt: Int64) async throws(RegistryError) {
+    public func staticToken(named name: Identity) async throws(RegistryError) -> Identity? {
         try check()
-        guard !tokens.values.contains(identity) else { throw .conflict("exists") }
-        tokens[sha256] = identity
+        return tokens.values.first { $0.tokenName == name.tokenName }
     }
 
-    public func deleteStaticToken(_ identity: Identity) async throws(RegistryError) -> Bool {
+    public func orphanGrants(named name: Identity) async throws(RegistryError) -> [Grant] {
+        let current = try await staticToken(named: name)
+        return grantsByKey.values.filter { $0.identity.tokenName == name.tokenName && $0.identity != current }
+            .sorted { ($0.namespace, $0.identity) < ($1.namespace, $1.identity) }
+    }
+
+    public func createStaticToken(_ name: Identity, hash sha256: String, createdAt: Int64, discardingOrphans: Bool) async throws(RegistryError) -> Identity {
         try check()
-        grantsByKey = grantsByKey.filter { $0.value.identity != identity }
-        let before = tokens.count
-        tokens = tokens.filter { $0.value != identity }
-        return tokens.count < before
+        guard let name = name.tokenName else { throw .badRequest("not a token name") }
+        guard try await staticToken(named: name) == nil, tokens[sha256] == nil else { throw .conflict("a token named \(name) already exists") }
+        let orphans = try await orphanGrants(named: name)
+        if !orphans.isEmpty {
+            guard discardingOrphans else { throw OrphanGrants.refusal(name, orphans) }
+            for g in orphans { grantsByKey["\(g.namespace)|\(g.identity)"] = nil }
+        }
+        let id = try Identity.token(named: name.value.dropFirst(6), id: Identity.newTokenID())
+        tokens[sha256] = id
+        return id
+    }
+
+    public func revokeStaticToken(_ name: Identity) async throws(RegistryError) -> Int? {
+        try check()
+        guard let current = try await staticToken(named: name) else { return nil }
+        let before = grantsByKey.count
+        grantsByKey = grantsByKey.filter { $0.value.identity != current }
+        tokens = tokens.filter { $0.value != current }
+        return before - grantsByKey.count
     }
 }
 

@@ -21,6 +21,13 @@ resource "aws_dynamodb_table" "registry" {
     enabled = true
   }
 
+  # Used presigned STS requests (pk = SignedRequest~…) expire: a presigned request is accepted once
+  # while it is valid, and DynamoDB deletes the record afterwards. No other item has expires_at.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
   server_side_encryption {
     enabled     = true
     kms_key_arn = aws_kms_key.registry.arn

@@ -49,7 +49,7 @@ struct IdentityOptions: ParsableArguments {
     @Option(name: [.customLong("role-arn"), .customShort("r")], help: "The IAM role (or user) ARN the grant is for.")
     var roleARN: String?
 
-    @Option(name: .customLong("token-name"), help: "An existing static token's name the grant is for.")
+    @Option(name: .customLong("token-name"), help: "An existing static token's name the grant is for (NAME#ID for one particular token, e.g. an orphan grant's).")
     var tokenName: String?
 
     func identity(required: Bool = true) throws -> Identity? {
@@ -135,6 +135,8 @@ extension TFReg.Grant {
         @OptionGroup var who: IdentityOptions
         @Option(name: .customLong("new-token"), help: "Create a new static token with this name (letters, digits, '.', '_', '-') and grant it.")
         var newToken: String?
+        @Flag(name: .customLong("discard-orphan-grants"), help: "With --new-token: delete grants an earlier token of the same name left behind, instead of refusing. They are never given to the new token.")
+        var discardOrphanGrants = false
         @OptionGroup var flags: PermissionFlags
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
@@ -156,9 +158,10 @@ extension TFReg.Grant {
             var token: String?
             if let newToken {
                 guard who.roleARN == nil, who.tokenName == nil else { throw ValidationError("--new-token cannot be combined with --role-arn or --token-name") }
-                identity = try Identity.token(named: newToken)
                 let secret = StaticTokenAuthenticator.generate()
-                try await db.createStaticToken(identity, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: SystemClock().now())
+                identity = try await db.createStaticToken(
+                    try Identity.token(named: newToken), hash: StaticTokenAuthenticator.digest(of: secret), createdAt: SystemClock().now(),
+                    discardingOrphans: discardOrphanGrants)
                 token = secret
             } else {
                 identity = try who.identity()!
@@ -213,10 +216,11 @@ extension TFReg.Grant {
                 return
             }
             let db = try store.openMetadata()
-            guard try await db.deleteGrant(for: identity, in: namespace) else {
+            let stored = try await db.resolvingTokenName(identity)
+            guard try await db.deleteGrant(for: stored, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
-            printError("deleted grant: \(identity) on namespace '\(namespace)'")
+            printError("deleted grant: \(stored) on namespace '\(namespace)'")
         }
     }
 
@@ -239,7 +243,15 @@ extension TFReg.Grant {
             }
             let db = try store.openMetadata()
             let grants: [TFRegCore.Grant]
-            switch (namespace, try who.identity(required: false)) {
+            var id = try who.identity(required: false)
+            if let given = id { id = try await db.resolvingTokenName(given) }
+            if let name = id?.tokenName {
+                let orphans = try await db.orphanGrants(named: name)
+                if !orphans.isEmpty {
+                    printError("note: \(orphans.count) orphan grant(s) for the name \(name) belong to no token and never apply: \(orphans.map { "\($0.identity) on '\($0.namespace)'" }.joined(separator: ", "))")
+                }
+            }
+            switch (namespace, id) {
             case (let ns?, nil): grants = try await db.grants(in: try Namespace(ns))
             case (nil, let id?): grants = try await db.grants(for: id)
             case (let ns?, let id?): grants = try await db.grant(for: id, in: try Namespace(ns)).map { [$0] } ?? []
@@ -261,7 +273,7 @@ extension TFReg.Grant {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
             let db = try store.openMetadata()
-            guard let grant = try await db.grant(for: identity, in: namespace) else {
+            guard let grant = try await db.grant(for: try await db.resolvingTokenName(identity), in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
             GrantOutput.print([grant], json: json)
@@ -277,8 +289,10 @@ extension TFReg.Grant {
         func run() async throws {
             let identity = try Identity.token(named: tokenName)
             let db = try store.openMetadata()
-            guard try await db.deleteStaticToken(identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
-            printError("revoked token '\(tokenName)' and its grants")
+            guard let current = try await db.staticToken(named: identity), let removed = try await db.revokeStaticToken(identity) else {
+                throw RegistryError.notFound("no token named '\(tokenName)'")
+            }
+            printError("revoked \(current.tokenName!) and its \(removed) grant\(removed == 1 ? "" : "s") (token id \(current.tokenID ?? "none"))")
         }
     }
 }

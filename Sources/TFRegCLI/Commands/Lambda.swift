@@ -75,7 +75,9 @@ enum LambdaSetup {
             audience = a
         }
         // No local key file on Lambda: IAM tokens need KMS.
-        let issuer = try IAMSetup.issuer(audience: audience, maxLifetime: try IAMSetup.maxLifetime(env), env: env, aws: { aws }, localKeyDirectory: nil)
+        let issuer = try IAMSetup.issuer(
+            audience: audience, maxLifetime: try IAMSetup.maxLifetime(env), env: env, aws: { aws }, localKeyDirectory: nil,
+            replayGuard: DynamoDBReplayGuard(dynamo: store.dynamo, table: table))
         if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
         let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)

@@ -87,9 +87,13 @@ extension TFReg {
             let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
             let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
             logger.info("backends", metadata: ["metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")"])
+            // A presigned identity request is exchanged once: remembered in the table when there is one
+            // (shared with every other process on it), else in this process.
+            let replayGuard: any ReplayGuard =
+                (store as? DynamoDBMetadataStore).map { DynamoDBReplayGuard(dynamo: $0.dynamo, table: $0.table) } ?? MemoryReplayGuard()
             let issuer = try IAMSetup.issuer(
                 audience: config.audience, maxLifetime: config.maxTokenLifetime, env: Env.all, aws: AWSSetup.client,
-                localKeyDirectory: self.store.resolvedDataDirectory)
+                localKeyDirectory: self.store.resolvedDataDirectory, replayGuard: replayGuard)
             var authenticators: [any Authenticator] = [
                 // On DynamoDB every token lookup is a network call: remember hits for 10 s (revocation
                 // takes effect within that); SQLite has its own read cache that follows every write.
@@ -358,7 +362,9 @@ enum IAMSetup {
 
     /// Keys from KMS when `IAM_AUTH_KMS_KEY` is set, else from the local key file in `localKeyDirectory`;
     /// nil (IAM off) without an audience, or without either key source.
-    static func issuer(audience: String?, maxLifetime: Int64, env: [String: String], aws: () throws -> AWSClient, localKeyDirectory: String?) throws -> TokenIssuer? {
+    static func issuer(
+        audience: String?, maxLifetime: Int64, env: [String: String], aws: () throws -> AWSClient, localKeyDirectory: String?, replayGuard: any ReplayGuard
+    ) throws -> TokenIssuer? {
         guard let audience else { return nil }
         let keys: any TokenKeySource
         let client: AWSClient?
@@ -374,7 +380,7 @@ enum IAMSetup {
         }
         let http = client?.http ?? CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"])
         let verifier = STSCallerIdentityVerifier(http: http, environment: env)
-        return TokenIssuer(tokens: SealedTokens(keys: keys, audience: audience, maxLifetime: maxLifetime), verifier: verifier)
+        return TokenIssuer(tokens: SealedTokens(keys: keys, audience: audience, maxLifetime: maxLifetime), verifier: verifier, replayGuard: replayGuard)
     }
 }
 

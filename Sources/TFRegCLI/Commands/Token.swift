@@ -2,6 +2,7 @@ import ArgumentParser
 import TFRegAPI
 import TFRegAWS
 import TFRegCore
+import TFRegCrypto
 import TFRegHTTPClient
 
 #if canImport(FoundationEssentials)
@@ -147,7 +148,12 @@ enum IAMTokenClient {
         let body = "Action=GetCallerIdentity&Version=2011-06-15"
         let unsigned = SigV4Request(
             method: "POST", path: "/",
-            headers: [("Host", stsHost), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("X-TFReg-Audience", host.name)],
+            headers: [
+                ("Host", stsHost), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("X-TFReg-Audience", host.name),
+                // The registry accepts each signed request once; SigV4 dates have one-second resolution, so
+                // two requests signed in the same second would otherwise be the same request.
+                (SignedCallerIdentityRequest.nonceHeader, Hex.encode(SecureRandom.bytes(16))),
+            ],
             body: Array(body.utf8))
         let signed = SigV4Signer(service: "sts", region: aws.region).sign(unsigned, credentials: credentials, now: Int64(time(nil)))
         let request = JSONValue.object([

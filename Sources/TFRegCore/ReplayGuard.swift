@@ -1,0 +1,49 @@
+import TFRegCrypto
+
+/// Remembers the presigned GetCallerIdentity requests already exchanged for a token, so each is
+/// accepted once. STS itself honours a signature for 15 minutes and any number of times; the audience
+/// header binds it to this registry, and this binds it to one exchange.
+///
+/// Implementations: `MemoryReplayGuard` (TFRegStoreLocal, one `tfreg serve` process) and
+/// `DynamoDBReplayGuard` (TFRegStoreAWS, a conditional put in the registry's table, shared by every
+/// process and Lambda instance using it).
+public protocol ReplayGuard: Sendable {
+    /// Records `key` until `expiresAt` (Unix seconds) and returns true, or returns false when it is
+    /// already recorded and not expired (a replay). Throws `.unavailable` when it cannot record it
+    /// (the memory guard is full, the table cannot be reached): the request is then refused, never
+    /// let through unrecorded.
+    func claim(_ key: String, until expiresAt: Int64) async throws(RegistryError) -> Bool
+}
+
+extension SignedCallerIdentityRequest {
+    /// The value of the `Signature=` field of the Authorization header, nil when there is none.
+    var signature: String? {
+        guard let auth = headers.first(where: { $0.name.lowercased() == "authorization" })?.value,
+            let range = auth.firstRange(of: "Signature=")
+        else { return nil }
+        let rest = auth[range.upperBound...]
+        return String(rest.prefix { $0 != "," && $0 != " " })
+    }
+
+    /// What the replay guard records: the SHA-256 (hex) of the request's SigV4 signature. The signature
+    /// is an HMAC over the whole canonical request (date, host, audience, body), so it names exactly one
+    /// signed request; hashing it keeps stored keys short and the signature itself out of the store.
+    /// Lowercased first: hex digits in either case must not make two keys of one signature.
+    public var replayKey: String? {
+        guard let signature, !signature.isEmpty else { return nil }
+        return Hex.encode(SHA256.hash(Array(signature.lowercased().utf8)))
+    }
+
+    /// Until when the request must be remembered: `validate` accepts it while `X-Amz-Date` is within 15
+    /// minutes of the server's clock, so until 15 minutes after it was signed (plus a minute of slack),
+    /// and at least 16 minutes from `now`.
+    public func replayExpiry(now: Int64) -> Int64 {
+        let signed = headers.first(where: { $0.name.lowercased() == "x-amz-date" }).flatMap { Self.amzDate($0.value) } ?? now
+        return max(signed, now) + 16 * 60
+    }
+}
+
+extension RegistryError {
+    /// A presigned identity request presented a second time.
+    public static let replayedIdentityRequest = RegistryError.unauthenticated("this signed request was already used; sign a new one")
+}

@@ -1,0 +1,102 @@
+import TFRegAPI
+import TFRegCore
+import TFRegStoreLocal
+import TFRegTesting
+import Testing
+
+/// Stands in for STS: applies every check of `validate` and answers with a fixed principal (what STS
+/// does with any genuinely signed request, as often as it is sent within 15 minutes).
+struct AcceptingVerifier: CallerIdentityVerifier {
+    let now: Int64
+    func verify(_ request: SignedCallerIdentityRequest, audience: String) async throws(RegistryError) -> Identity {
+        _ = try request.validate(audience: audience, now: now)
+        return try Identity("arn:aws:iam::123456789012:role/ci")
+    }
+}
+
+@Suite struct ReplayTests {
+    static let audience = "registry.test:8443"
+    /// 2026-11-26T10:00:00Z.
+    static let signedAt: Int64 = 1_795_687_200
+
+    static func body(signature: String) -> [UInt8] {
+        let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-tfreg-audience, Signature=\(signature)"
+        return Array("""
+            {"method": "POST", "url": "https://sts.us-east-1.amazonaws.com/", "body": "Action=GetCallerIdentity&Version=2011-06-15",
+             "headers": {"Host": "sts.us-east-1.amazonaws.com", "Content-Type": "application/x-www-form-urlencoded", "X-Amz-Date": "20261126T100000Z",
+                         "X-TFReg-Audience": "\(audience)", "Authorization": "\(auth)"}}
+            """.utf8)
+    }
+
+    func harness(_ replayGuard: (any ReplayGuard)?) throws -> APIHarness {
+        let clock = TestClock(Self.signedAt + 60)
+        let tokens = SealedTokens(keys: StaticTokenKeys(keys: [[UInt8](repeating: 9, count: 32)]), audience: Self.audience, clock: clock)
+        return try APIHarness(tokenIssuer: TokenIssuer(tokens: tokens, verifier: AcceptingVerifier(now: Self.signedAt + 60), replayGuard: replayGuard))
+    }
+
+    /// The attack: one presigned GetCallerIdentity exchanged twice. With the guard the second is a 401.
+    @Test func theSameSignedRequestIsExchangedOnce() async throws {
+        let h = try harness(MemoryReplayGuard(clock: TestClock(Self.signedAt + 60)))
+        let first = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1"))
+        #expect(first.status == 200, "\(first.text)")
+        let replay = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1"))
+        #expect(replay.status == 401)
+        #expect(replay.text == #"{"errors":["this signed request was already used; sign a new one"]}"#, "\(replay.text)")
+        let upper = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "A1"))
+        #expect(upper.status == 401, "the signature in upper case is the same request: \(upper.text)")
+        let fresh = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "b2"))
+        #expect(fresh.status == 200, "a newly signed request still works: \(fresh.text)")
+    }
+
+    /// What the guard closes: without it, the same request is exchanged again and again.
+    @Test func withoutTheGuardAReplayIsAccepted() async throws {
+        let h = try harness(nil)
+        for _ in 0..<2 {
+            #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1")).status == 200)
+        }
+    }
+
+    /// A request refused before the claim (here: for another registry) takes no place in the guard.
+    @Test func refusedRequestsAreNotRecorded() async throws {
+        let g = MemoryReplayGuard(clock: TestClock(Self.signedAt + 60))
+        let h = try harness(g)
+        let other = Array(String(decoding: Self.body(signature: "c3"), as: UTF8.self).replacing(Self.audience, with: "elsewhere.example").utf8)
+        #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: other).status == 401)
+        #expect(g.count == 0)
+    }
+}
+
+@Suite struct MemoryReplayGuardTests {
+    @Test func expiredEntriesAreForgottenAndAFullGuardRefuses() async throws {
+        let clock = TestClock(1_000)
+        let g = MemoryReplayGuard(capacity: 3, clock: clock)
+        #expect(try await g.claim("a", until: 1_100))
+        #expect(try await !g.claim("a", until: 1_100))
+        #expect(try await g.claim("b", until: 1_200))
+        #expect(try await g.claim("c", until: 1_200))
+        // Full of live entries: refused (503), and "a" is still remembered.
+        await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await g.claim("d", until: 1_200) }
+        #expect(try await !g.claim("a", until: 1_100))
+        clock.advance(101)  // "a" expired: swept when full, its place reused, and it may be claimed again
+        #expect(try await g.claim("d", until: 1_300))
+        #expect(g.count == 3)
+        await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await g.claim("a", until: 1_300) }
+        clock.advance(100)
+        #expect(try await g.claim("a", until: 1_400))
+        #expect(g.count == 2)
+    }
+
+    /// The cost the guard adds to a token exchange: 10 000 claims of distinct keys (printed; the
+    /// bound is generous so a shared machine does not fail it).
+    @Test func tenThousandClaims() async throws {
+        let g = MemoryReplayGuard()
+        let keys = (0..<10_000).map { "\($0)-" + String(repeating: "f", count: 58) }
+        let clock = ContinuousClock()
+        let elapsed = try await clock.measure {
+            for k in keys { _ = try await g.claim(k, until: Int64.max) }
+        }
+        print("MemoryReplayGuard: 10000 claims in \(elapsed)")
+        #expect(g.count == 10_000)
+        #expect(elapsed < .seconds(5))
+    }
+}

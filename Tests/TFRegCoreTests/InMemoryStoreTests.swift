@@ -1,0 +1,11 @@
+import TFRegCore
+import TFRegTesting
+import Testing
+
+@Suite struct InMemoryStoreTests {
+    /// The test double keeps the contract the real stores keep (token binding included).
+    @Test func conformance() async throws {
+        let store = InMemoryMetadataStore()
+        try await MetadataStoreConformance.run(store) { g in await store.insertLegacyGrant(g) }
+    }
+}
