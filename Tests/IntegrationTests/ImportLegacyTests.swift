@@ -1,0 +1,72 @@
+import Foundation
+import TFRegAWS
+import TFRegCore
+import TFRegCrypto
+import TFRegStoreAWS
+import Testing
+
+extension MotoBackedTests {
+    /// `tfreg import-legacy` on moto (signatures checked): a version in the replaced tool's layout,
+    /// pointing at a user's object, becomes the registry's own canonical copy; a user's object that was
+    /// overwritten after registration is refused and left as it was.
+    @Suite(.serialized, .enabled(if: MotoServer.available && which("aws") != nil, "needs moto_server and the aws CLI (make test installs them)"))
+    struct ImportLegacyTests {
+        @Test func legacyVersionsBecomeRegistryCopies() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let aws = moto.client()
+            try await DynamoDBClient(client: aws).createTable("registry")
+            let s3 = S3Client(client: aws)
+            try await s3.createBucket("tfreg-archives")
+            try await s3.createBucket("byob")
+            let work = makeTemporaryDirectory("import-legacy")
+            var checksums: [String: String] = [:]
+            for (name, version) in [("good", "1.0.0"), ("swapped", "2.0.0")] {
+                try writeModule(at: work + "/" + name, version: version)
+                #expect(try runCommand("/bin/tar", ["-czf", work + "/\(name).tar.gz", "-C", work + "/" + name, "."]).status == 0)
+                let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: work + "/\(name).tar.gz")))
+                try await s3.putObject(bucket: "byob", key: "m/\(name).tar.gz", body: bytes)
+                checksums[name] = Base64.encode(SHA256.hash(bytes))
+            }
+            // The replaced tool's items, written with boto3 in its exact layout.
+            let seed = try runCommand(which("python3")!, ["-c", """
+                import boto3
+                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("registry")
+                for name, version, checksum in [("good", "1.0.0", "\(checksums["good"]!)"), ("swapped", "2.0.0", "\(checksums["swapped"]!)")]:
+                    t.put_item(Item={"pk": "acme", "sk": f"Module~acme~{name}~aws~{version}", "namespace": "acme", "system": "aws", "name": name,
+                                     "version": version, "bucket": "byob", "key": f"m/{name}.tar.gz", "expected_checksum": checksum})
+                """], env: ["HOME": work])
+            #expect(seed.status == 0, "\(seed.stderr)")
+            // The owner overwrites one object after it was registered.
+            try writeModule(at: work + "/evil", version: "6.6.6")
+            #expect(try runCommand("/bin/tar", ["-czf", work + "/evil.tar.gz", "-C", work + "/evil", "."]).status == 0)
+            try await s3.putObject(bucket: "byob", key: "m/swapped.tar.gz", body: try Array(Data(contentsOf: URL(fileURLWithPath: work + "/evil.tar.gz"))))
+
+            let env = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": work, "TFREG_DATA_DIR": work + "/data",
+            ]
+            let args = ["import-legacy", "--table", "registry", "--storage", "s3://tfreg-archives/registry"]
+            let dry = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
+            #expect(dry.status == 0 && dry.stdout.contains("would import acme/good/aws 1.0.0 from s3://byob/m/good.tar.gz") && dry.stdout.contains("2 version(s) would be imported"), "\(dry.stdout)\(dry.stderr)")
+            let refused = try runCommand(TFRegBinary.path, args, env: env)
+            #expect(refused.status != 0 && refused.stderr.contains("--yes"), "no terminal, no --yes: \(refused.stderr)")
+            let run = try runCommand(TFRegBinary.path, args + ["--yes"], env: env)
+            #expect(run.status != 0, "one version could not be imported, so the command fails")
+            #expect(run.stdout.contains("imported acme/good/aws 1.0.0: sha256:") && run.stdout.contains("left acme/swapped/aws 2.0.0"), "\(run.stdout)\(run.stderr)")
+            #expect(run.stdout.contains("imported 1 of 2 version(s)"))
+
+            let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: "registry")
+            let good = try #require(try await store.version(try Version("1.0.0"), of: try ModuleAddress(namespace: "acme", name: "good", system: "aws")))
+            #expect(good.location.bucket == nil && good.location.key.hasPrefix("registry/sha256/"), "\(good.location)")
+            let copy = try #require(try await s3.getObject(bucket: "tfreg-archives", key: good.location.key, limit: 1 << 20))
+            #expect(Hex.encode(SHA256.hash(copy.body)) == good.sha256)
+            let swapped = try #require(try await store.version(try Version("2.0.0"), of: try ModuleAddress(namespace: "acme", name: "swapped", system: "aws")))
+            #expect(swapped.location.bucket == "byob", "a mismatching object is left as it was")
+            // Running it again only finds the one that is still legacy.
+            let again = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
+            #expect(again.stdout.contains("1 version(s) would be imported") && !again.stdout.contains("acme/good"), "\(again.stdout)")
+        }
+    }
+}
