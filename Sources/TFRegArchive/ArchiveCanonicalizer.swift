@@ -109,12 +109,14 @@ public enum ArchiveCanonicalization {
             }
             byKey[key] = (path, kind)
         }
-        // Parents: they must be directories, and are added where the archive left them implicit.
+        // Parents: they must be directories, and are added where the archive left them implicit. The
+        // walk up stops at the first parent already known as a directory: every entry walks its own
+        // chain, so that parent's ancestors are checked by its own walk (linear, not quadratic, in the
+        // depth of deep trees).
         for e in entries {
             for n in stride(from: e.components.count - 1, to: 0, by: -1) {
                 let parent = join(e.components[..<n])
                 let key = fold(parent)
-                let shown = StrictTarReader.printable(join(e.components[...]))
                 if let seen = byKey[key] {
                     guard seen.path == parent else {
                         throw ArchiveError(
@@ -125,11 +127,12 @@ public enum ArchiveCanonicalization {
                     case .directory: break
                     case .file:
                         throw ArchiveError(
-                            "entry \(shown) is inside \(StrictTarReader.printable(parent)), which is a file")
+                            "entry \(StrictTarReader.printable(join(e.components[...]))) is inside \(StrictTarReader.printable(parent)), which is a file")
                     case .symlink:
                         throw ArchiveError(
-                            "entry \(shown) passes through the symlink \(StrictTarReader.printable(parent))")
+                            "entry \(StrictTarReader.printable(join(e.components[...]))) passes through the symlink \(StrictTarReader.printable(parent))")
                     }
+                    break
                 } else {
                     byKey[key] = (parent, .directory)
                     dirs.append(Array(e.components[..<n]))
@@ -200,8 +203,11 @@ public enum ArchiveCanonicalization {
             }
             resolved.append(Array(part))
         }
+        var prefix: [UInt8] = []
         for n in stride(from: 1, through: resolved.count, by: 1) {
-            let prefix = join(resolved[..<n])
+            // Built incrementally: one pass over the target, however deep.
+            if n > 1 { prefix.append(UInt8(ascii: "/")) }
+            prefix += resolved[n - 1]
             if let seen = lookup(fold(prefix)), seen.isSymlink {
                 let other = StrictTarReader.printable(seen.path)
                 if n == resolved.count {

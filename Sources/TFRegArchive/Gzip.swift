@@ -111,11 +111,10 @@ public final class GzipReader {
         self.maximumOutput = maximumOutput
         // 16 + MAX_WBITS: a gzip header and trailer are required, and zlib checks CRC-32 and ISIZE.
         let rc = inflateInit2_(&stream, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard rc == Z_OK else {
-            inBuf.deallocate()
-            outBuf.deallocate()
-            throw ArchiveError("zlib inflateInit2 failed: \(rc)")
-        }
+        // Every stored property is initialized here, so a throw still runs `deinit`, which frees the
+        // buffers (freeing them here too would free them twice); inflateEnd on a stream that never
+        // initialized only returns Z_STREAM_ERROR.
+        guard rc == Z_OK else { throw ArchiveError("zlib inflateInit2 failed: \(rc)") }
     }
 
     public convenience init(path: String, maximumOutput: Int64) throws(ArchiveError) {
@@ -248,9 +247,7 @@ final class GzipWriter {
                 &stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
                 Int32(MemoryLayout<z_stream>.size)) == Z_OK
         else {
-            header.deallocate()
-            inBuf.deallocate()
-            outBuf.deallocate()
+            // As in GzipReader: `deinit` runs after this throw and frees the buffers.
             throw ArchiveError("zlib deflateInit2 failed")
         }
         // zlib keeps the pointer until it writes the header, hence the heap allocation.

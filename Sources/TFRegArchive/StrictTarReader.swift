@@ -65,6 +65,9 @@ final class StrictTarReader {
 
     static let maximumPathBytes = 1024
     static let maximumComponentBytes = 255
+    /// Deeper paths are refused: nothing a module ships is 64 directories deep, and the depth bounds
+    /// the work of checking every entry's parents.
+    static let maximumDepth = 64
     static let maximumExtensionBytes: Int64 = 1 << 20
 
     func readAll() throws(ArchiveError) {
@@ -434,6 +437,7 @@ final class StrictTarReader {
                 throw ArchiveError("\(what) \(shown) has a name component over \(maximumComponentBytes) bytes")
             }
             parts.append(Array(p))
+            guard parts.count <= maximumDepth else { throw ArchiveError("\(what) \(shown) is more than \(maximumDepth) levels deep") }
         }
         guard allowRoot || !parts.isEmpty else { throw ArchiveError("an entry has an empty name") }
         return parts

@@ -22,16 +22,20 @@ extension SignedCallerIdentityRequest {
             let range = auth.firstRange(of: "Signature=")
         else { return nil }
         let rest = auth[range.upperBound...]
-        return String(rest.prefix { $0 != "," && $0 != " " })
+        return rest.prefix { $0 != "," }.trimmingSpaces()
     }
 
     /// What the replay guard records: the SHA-256 (hex) of the request's SigV4 signature. The signature
     /// is an HMAC over the whole canonical request (date, host, audience, body), so it names exactly one
     /// signed request; hashing it keeps stored keys short and the signature itself out of the store.
     /// Lowercased first: hex digits in either case must not make two keys of one signature.
+    /// Only a signature of exactly 64 hex digits has a key (nil otherwise, and the exchange is refused):
+    /// whitespace, case or trailing bytes that STS might ignore can never make a second key.
     public var replayKey: String? {
-        guard let signature, !signature.isEmpty else { return nil }
-        return Hex.encode(SHA256.hash(Array(signature.lowercased().utf8)))
+        guard let signature else { return nil }
+        let canonical = signature.lowercased()
+        guard canonical.utf8.count == 64, canonical.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
+        return Hex.encode(SHA256.hash(Array(canonical.utf8)))
     }
 
     /// Until when the request must be remembered: `validate` accepts it while `X-Amz-Date` is within 15

@@ -164,6 +164,33 @@ public struct FileArchiveStorage: ArchiveStorage {
         return out.sorted { $0.key < $1.key }
     }
 
+    /// What an interrupted gc left moved aside (`KEY.gc-PID`): put back when a version references the
+    /// key (and the file is not there again already), else removed. Returns the keys put back.
+    @discardableResult
+    public func recoverInterruptedCollection(referenced: Set<String>) -> [String] {
+        var restored: [String] = []
+        func walk(_ relative: String, depth: Int) {
+            guard depth < 8 else { return }
+            let dir = relative.isEmpty ? archivesDirectory : archivesDirectory + "/" + relative
+            for name in FileSystem.list(dir) {
+                let rel = relative.isEmpty ? name : relative + "/" + name
+                var st = stat()
+                guard lstat(dir + "/" + name, &st) == 0 else { continue }
+                if st.st_mode & S_IFMT == S_IFDIR { walk(rel, depth: depth + 1); continue }
+                guard st.st_mode & S_IFMT == S_IFREG, let mark = rel.firstRange(of: ".tar.gz.gc-") else { continue }
+                let key = String(rel[..<mark.lowerBound]) + ".tar.gz"
+                let aside = archivesDirectory + "/" + rel, final = archivesDirectory + "/" + key
+                if referenced.contains(key) && !FileSystem.exists(final) {
+                    if rename(aside, final) == 0 { restored.append(key) }
+                } else {
+                    _ = unlink(aside)
+                }
+            }
+        }
+        walk("", depth: 0)
+        return restored
+    }
+
     /// Removes one unreferenced archive without racing a publish of the same bytes: the file is
     /// first renamed aside, then `stillReferenced` is asked again; if a version now references it,
     /// it is put back (and a publish that found it missing meanwhile has already re-linked its own

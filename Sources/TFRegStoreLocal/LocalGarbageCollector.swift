@@ -9,6 +9,8 @@ public enum LocalGarbageCollector {
         public var removedArchives: Int = 0
         public var removedBytes: Int64 = 0
         public var staleStaging: [String] = []
+        /// Archives an interrupted gc had moved aside and that a version references: put back.
+        public var restored: [String] = []
     }
 
     /// Longer than any upload can take to stage and publish (the server's request timeouts are far shorter).
@@ -22,6 +24,8 @@ public enum LocalGarbageCollector {
     ) async throws(RegistryError) -> Report {
         var report = Report()
         let referenced = try await referencedKeys(store)
+        // A gc killed between moving a file aside and deciding must not leave a version without it.
+        if !dryRun { report.restored = storage.recoverInterruptedCollection(referenced: referenced) }
         report.unreferenced = storage.unreferencedArchives(referenced: referenced, graceSeconds: graceSeconds, now: now)
         guard !dryRun else { return report }
         report.staleStaging = storage.removeStaleStaging(olderThan: stagingGraceSeconds, now: now)

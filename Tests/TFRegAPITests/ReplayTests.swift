@@ -18,6 +18,8 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     static let audience = "registry.test:8443"
     /// 2026-11-26T10:00:00Z.
     static let signedAt: Int64 = 1_795_687_200
+    static let sigA = String(repeating: "a1", count: 32)
+    static let sigB = String(repeating: "b2", count: 32)
 
     static func body(signature: String) -> [UInt8] {
         let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-tfreg-audience, Signature=\(signature)"
@@ -37,14 +39,21 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     /// The attack: one presigned GetCallerIdentity exchanged twice. With the guard the second is a 401.
     @Test func theSameSignedRequestIsExchangedOnce() async throws {
         let h = try harness(MemoryReplayGuard(clock: TestClock(Self.signedAt + 60)))
-        let first = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1"))
+        let first = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA))
         #expect(first.status == 200, "\(first.text)")
-        let replay = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1"))
+        let replay = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA))
         #expect(replay.status == 401)
         #expect(replay.text == #"{"errors":["this signed request was already used; sign a new one"]}"#, "\(replay.text)")
-        let upper = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "A1"))
+        let upper = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA.uppercased()))
         #expect(upper.status == 401, "the signature in upper case is the same request: \(upper.text)")
-        let fresh = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "b2"))
+        // Found by review: trailing whitespace (which STS may ignore) made a new key for the same request.
+        for variant in [Self.sigA + "\\t", Self.sigA + " ", " " + Self.sigA + "\\t\\t"] {
+            let r = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: variant))
+            #expect(r.status == 401 || r.status == 400, "\(variant.debugDescription): \(r.status) \(r.text)")
+        }
+        // Not a SigV4 signature at all: refused before anything is recorded.
+        #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1")).status == 400)
+        let fresh = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigB))
         #expect(fresh.status == 200, "a newly signed request still works: \(fresh.text)")
     }
 
@@ -52,7 +61,7 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     @Test func withoutTheGuardAReplayIsAccepted() async throws {
         let h = try harness(nil)
         for _ in 0..<2 {
-            #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: "a1")).status == 200)
+            #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA)).status == 200)
         }
     }
 
@@ -60,7 +69,7 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     @Test func refusedRequestsAreNotRecorded() async throws {
         let g = MemoryReplayGuard(clock: TestClock(Self.signedAt + 60))
         let h = try harness(g)
-        let other = Array(String(decoding: Self.body(signature: "c3"), as: UTF8.self).replacing(Self.audience, with: "elsewhere.example").utf8)
+        let other = Array(String(decoding: Self.body(signature: String(repeating: "c3", count: 32)), as: UTF8.self).replacing(Self.audience, with: "elsewhere.example").utf8)
         #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: other).status == 401)
         #expect(g.count == 0)
     }

@@ -118,6 +118,26 @@ import Testing
         #expect(error?.message.contains("more than 20000 entries") == true, "\(String(describing: error))")
     }
 
+    /// Found by review: 19 990 empty files 505 levels deep (a 262 KB upload, within every other limit)
+    /// made the parent check hold ~10 M one-byte arrays and run ~10 M quadratic steps. Paths deeper
+    /// than 64 levels are refused, and the check is linear in the depth.
+    @Test func deepPathsAreRefusedAndDeepTreesStayCheap() throws {
+        let deep = (0..<65).map { _ in "a" }.joined(separator: "/") + "/f.tf"
+        let tooDeep = #expect(throws: ArchiveError.self) {
+            try ArchiveCanonicalization.canonicalize(bytes: Raw.gz(Raw.main + Raw.pax([("path", deep)]) + Raw.header("placeholder") + Raw.end))
+        }
+        #expect(tooDeep?.message.contains("more than 64 levels deep") == true, "\(String(describing: tooDeep))")
+        // 5 000 files at the deepest allowed level (63 directories): accepted, and the planned
+        // directories are exactly the 63 shared parents.
+        let parents = (0..<63).map { _ in "a" }.joined(separator: "/")
+        let a = try StreamingArchive()
+        try a.add(Raw.main)
+        for i in 0..<5_000 { try a.add(Raw.pax([("path", parents + "/f\(i)")]) + Raw.header("placeholder")) }
+        try a.add(Raw.end)
+        let c = try canonicalizeFile(try a.finish())
+        #expect(c.entries == 1 + 63 + 5_000)
+    }
+
     @Test func impliedDirectoriesCountTowardsTheEntryLimit() throws {
         let tar = Raw.file("a/b/c/d/e/f.tf") + Raw.end
         let error = #expect(throws: ArchiveError.self) {

@@ -202,6 +202,17 @@ struct AcceptAnything: ArchiveCanonicalizer {
         #expect(report.removedArchives == 1 && report.removedBytes == 4 && report.staleStaging == ["upload-stale.partial"])
         #expect(!FileSystem.exists(storage.archivesDirectory + "/" + gone.key) && !FileSystem.exists(stale))
         #expect(FileSystem.exists(storage.archivesDirectory + "/" + kept.key) && FileSystem.exists(fresh))
+        // A gc killed after moving a referenced archive aside: the next gc puts it back, and removes
+        // an unreferenced leftover.
+        let keptPath = storage.archivesDirectory + "/" + kept.key
+        #expect(rename(keptPath, keptPath + ".gc-4242") == 0)
+        let leftover = storage.archivesDirectory + "/sha256/00/" + String(repeating: "0", count: 64) + ".tar.gz.gc-4242"
+        _ = mkdir(storage.archivesDirectory + "/sha256/00", 0o750)
+        #expect(FileSystem.exists(keptPath + ".gc-4242"))
+        let fd = open(leftover, O_WRONLY | O_CREAT, 0o640)
+        close(fd)
+        let recovered = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 600, stagingGraceSeconds: 600, now: now, dryRun: false)
+        #expect(recovered.restored == [kept.key] && FileSystem.exists(keptPath) && !FileSystem.exists(leftover))
         // Referenced again between listing and removal: put back.
         let moved = try await storage.removeUnreferenced(kept.key) { () throws(RegistryError) -> Bool in true }
         #expect(!moved && FileSystem.exists(storage.archivesDirectory + "/" + kept.key))

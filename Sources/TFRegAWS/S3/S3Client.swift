@@ -118,12 +118,22 @@ public struct S3Client: Sendable {
     /// there is no such object. Returns the bytes and the version id S3 reports (versioned buckets).
     public func getObject(bucket: String, key: String, limit: Int64) async throws(AWSError) -> (body: [UInt8], versionId: String?)? {
         let (ep, path) = location(bucket: bucket, key: key)
+        let tooLarge = AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413)
         do throws(AWSError) {
-            guard let size = try await headObject(bucket: bucket, key: key) else { return nil }
-            guard size <= limit else { throw AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413) }
-            let r = try await client.send(service: "s3", endpoint: ep, method: "GET", path: path)
-            guard Int64(r.body.count) <= limit else { throw AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413) }
-            return (r.body, r.header("x-amz-version-id").flatMap { $0 == "null" ? nil : $0 })
+            let head: HTTPResponse
+            do { head = try await client.send(service: "s3", endpoint: ep, method: "HEAD", path: path) } catch {
+                if error.kind == .notFound || error.status == 404 { return nil }
+                throw error
+            }
+            guard let size = head.header("content-length").flatMap({ Int64($0) }) else { throw tooLarge }
+            guard size <= limit else { throw tooLarge }
+            // The same object version as the HEAD (If-Match on its ETag) and never more than limit + 1
+            // bytes (Range), so an object swapped for a huge one in between cannot fill the memory.
+            var headers: [(name: String, value: String)] = [("Range", "bytes=0-\(limit)")]
+            if let etag = head.header("etag") { headers.append(("If-Match", etag)) }
+            let r = try await client.send(service: "s3", endpoint: ep, method: "GET", path: path, headers: headers)
+            guard Int64(r.body.count) <= limit else { throw tooLarge }
+            return (r.body, r.header("x-amz-version-id"))
         } catch {
             if error.kind == .notFound || error.status == 404 { return nil }
             throw error
@@ -140,7 +150,8 @@ public struct S3Client: Sendable {
             let text = r.bodyText
             let attributes = S3ObjectAttributes(
                 checksumSHA256: XMLText.first("ChecksumSHA256", in: text), size: XMLText.first("ObjectSize", in: text).flatMap { Int64($0) })
-            return (attributes, r.header("x-amz-version-id").flatMap { $0 == "null" ? nil : $0 })
+            // "null" is the version of an object written before versioning (or while suspended): pinned too.
+            return (attributes, r.header("x-amz-version-id"))
         } catch {
             if error.kind == .notFound || error.status == 404 { return nil }
             throw error
