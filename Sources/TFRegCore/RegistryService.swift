@@ -194,13 +194,30 @@ public struct RegistryService: Sendable {
         return record
     }
 
-    /// `tfreg import-legacy`: replaces a version that references a user's object (written by the
-    /// replaced tool, or registered without a bucket of our own) by the registry's own canonical copy
-    /// of the same files. The object is read once and must still have the recorded SHA-256. Returns
-    /// the updated record, or nil when the storage cannot hold copies. Administrative: no caller.
+    /// Whether `record` is served from something other than the registry's own canonical copy: a
+    /// user's object (written by the replaced tool, or registered without a bucket of our own), or an
+    /// archive stored as uploaded by a tfreg from before canonical archives.
+    public func needsAdoption(_ record: ModuleVersionRecord) -> Bool {
+        record.location.bucket != nil || !storage.isCanonicalKey(record.location.key)
+    }
+
+    /// `tfreg import-legacy`: replaces such a version's archive by the registry's own canonical copy of
+    /// the same files. A user's object is read once and must still have the recorded SHA-256; an own
+    /// archive is re-read through the strict reader (a hostile one stored by an older version is
+    /// refused and left). Returns the updated record, or nil when the storage cannot hold copies.
+    /// Administrative: no caller.
     public func adopt(_ record: ModuleVersionRecord, maximumBytes: Int64, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord? {
-        guard record.location.bucket != nil else { return record }
-        guard let staged = try await storage.importExisting(at: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else { return nil }
+        guard needsAdoption(record) else { return record }
+        let staged: StagedArchive
+        if record.location.bucket != nil {
+            guard let s = try await storage.importExisting(at: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else { return nil }
+            staged = s
+        } else {
+            guard let s = try await storage.stageOwnArchive(record.location, limit: maximumBytes) else {
+                throw .notFound("the archive of \(record.module) \(record.version) is missing from the registry's storage")
+            }
+            staged = s
+        }
         let canonicalPath = staged.path + ".canonical"
         let canonicalizer = self.canonicalizer
         let c: CanonicalArchive
@@ -222,7 +239,7 @@ public struct RegistryService: Sendable {
             throw .conflict("\(record.module) \(record.version) changed while it was imported; run import-legacy again")
         }
         try await storage.settle(canonical, at: location)
-        logger.info("imported legacy version", metadata: ["module": "\(record.module)", "version": "\(record.version)", "from": "s3://\(record.location.bucket ?? "")/\(record.location.key)", "sha256": "\(c.sha256)"])
+        logger.info("imported legacy version", metadata: ["module": "\(record.module)", "version": "\(record.version)", "from": "\(record.location.bucket.map { "s3://\($0)/" } ?? "")\(record.location.key)", "sha256": "\(c.sha256)"])
         var updated = record
         updated.location = location
         updated.sha256 = c.sha256

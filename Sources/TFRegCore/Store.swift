@@ -240,6 +240,12 @@ public protocol ArchiveStorage: Sendable {
     /// stages its bytes so the registry publishes its own copy; nil when this storage cannot hold
     /// copies (an S3 storage without a bucket of its own: the version then references the object).
     func importExisting(at location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive?
+    /// Whether an archive of the registry's own storage was written by this version of tfreg, i.e. is
+    /// canonical (content-addressed keys); false for keys of older versions, stored as uploaded.
+    func isCanonicalKey(_ key: String) -> Bool
+    /// Stages a copy of one of the registry's own archives (for `import-legacy` of archives stored
+    /// before canonicalization); nil when it is missing.
+    func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive?
 }
 
 /// An archive found in storage rather than uploaded through the registry ("bring your own bucket"),
@@ -264,6 +270,9 @@ extension ArchiveStorage {
         _ = try await existingArchive(at: location)
         return nil
     }
+
+    public func isCanonicalKey(_ key: String) -> Bool { true }
+    public func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? { nil }
 }
 
 extension ArchiveLocation {

@@ -124,6 +124,20 @@ public struct S3ArchiveStorage: ArchiveStorage {
         }
     }
 
+    public func isCanonicalKey(_ key: String) -> Bool { key.hasPrefix(prefix + "sha256/") }
+
+    public func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        guard location.bucket == nil, let bucket else { return nil }
+        let got: (body: [UInt8], versionId: String?)?
+        do { got = try await s3.getObject(bucket: bucket, key: location.key, limit: limit) } catch { throw Self.map(error, "s3://\(bucket)/\(location.key)") }
+        guard let got else { return nil }
+        let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
+        guard FileSystemRead.writeExclusive(path, got.body, mode: 0o640) else {
+            throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
+        }
+        return StagedArchive(path: path, size: Int64(got.body.count), sha256: Hex.encode(SHA256.hash(got.body)))
+    }
+
     /// Reads a user's object once (`create`), checks it against `expectedSHA256` and S3's own record
     /// of its checksum, and stages the bytes for import; nil when this registry has no bucket of its
     /// own to import into (the version then references the user's object, checked on every download).

@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegCrypto
 
 #if canImport(Glibc)
 import Glibc
@@ -100,6 +101,23 @@ public struct FileArchiveStorage: ArchiveStorage {
             throw .init(.notFound, "archive not found", detail: "missing file \(path)")
         }
         return LocalArchiveFile(path: path, size: Int64(st.st_size))
+    }
+
+    public func isCanonicalKey(_ key: String) -> Bool { key.hasPrefix("sha256/") }
+
+    /// A hard link in the staging directory (same filesystem): no copy, and the original stays.
+    public func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        guard location.bucket == nil, Self.isSafeKey(location.key) else { return nil }
+        let source = archivesDirectory + "/" + location.key
+        guard FileSystem.exists(source) else { return nil }
+        let staged = stagingDirectory + "/upload-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
+        guard link(source, staged) == 0 else { throw .unavailable("archive storage", detail: "link \(source): errno \(errno)") }
+        var st = stat()
+        guard stat(staged, &st) == 0, Int64(st.st_size) <= limit else {
+            _ = unlink(staged)
+            throw .init(.payloadTooLarge, "the archive at \(location.key) is larger than \(limit) bytes")
+        }
+        return StagedArchive(path: staged, size: Int64(st.st_size), sha256: "")
     }
 
     // MARK: Hygiene

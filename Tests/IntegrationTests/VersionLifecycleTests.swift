@@ -1,4 +1,5 @@
 import Foundation
+import TFRegCrypto
 import TFRegHTTPClient
 import Testing
 
@@ -44,6 +45,48 @@ import Testing
         let again = try server.tfreg(["gc", "--grace-seconds", "0"])
         #expect(again.stdout.contains("removed 0 archive(s)"), "a referenced archive must stay: \(again.stdout)")
         #expect(server.stop() == 0)
+    }
+
+    /// Archives an older tfreg stored as uploaded (before canonical archives) are not what the
+    /// registry wrote: `import-legacy` re-reads each through the strict reader and swaps in the
+    /// canonical copy; a hostile one (here: a second gzip member hiding `../escape.tf`) is refused and left.
+    @Test func importLegacyCanonicalizesArchivesStoredAsUploaded() async throws {
+        let dir = makeTemporaryDirectory("tfreg-old-archives")
+        let data = dir + "/data"
+        _ = try runCommand(TFRegBinary.path, ["grant", "create", "--data-dir", data, "--namespace", "acme", "--new-token", "x", "--download"], env: ["HOME": dir])
+        try writeModule(at: dir + "/mod", version: "1.0.0")
+        #expect(try runCommand("/bin/tar", ["-czf", dir + "/old.tar.gz", "-C", dir + "/mod", "."]).status == 0)
+        // The hostile one: gzip(main.tf) + gzip(../escape.tf), which the old inspector accepted.
+        let evil = try runCommand("/bin/bash", ["-c", """
+            set -e; cd \(dir); mkdir -p e/a; echo 'locals {}' > e/main.tf; echo 'locals {}' > e/a/escape.tf
+            tar -cf - -C e main.tf | head -c 1536 | gzip > evil.tar.gz
+            tar -cf - -C e/a --transform 's,^,../,' escape.tf | gzip >> evil.tar.gz
+            """])
+        #expect(evil.status == 0, "\(evil.stderr)")
+        var rows: [String] = []
+        for (name, file) in [("old", "old.tar.gz"), ("evil", "evil.tar.gz")] {
+            let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: dir + "/" + file)))
+            let digest = Hex.encode(SHA256.hash(bytes))
+            let key = "acme/\(name)/aws/1.0.0/\(digest).tar.gz"
+            try FileManager.default.createDirectory(atPath: data + "/archives/acme/\(name)/aws/1.0.0", withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: data + "/archives/" + key))
+            rows.append("('acme','\(name)','aws','1.0.0',NULL,'\(key)','\(digest)',\(bytes.count),1,'token:old')")
+        }
+        let insert = try runCommand(which("python3")!, ["-c", """
+            import sqlite3; c = sqlite3.connect("\(data)/registry.db")
+            c.execute("INSERT INTO module_versions (namespace,name,system,version,bucket,key,sha256,size,published_at,published_by) VALUES \(rows.joined(separator: ","))")
+            c.commit()
+            """])
+        #expect(insert.status == 0, "\(insert.stderr)")
+        let env = ["HOME": dir]
+        let dry = try runCommand(TFRegBinary.path, ["import-legacy", "--data-dir", data, "--dry-run"], env: env)
+        #expect(dry.stdout.contains("would import acme/old/aws 1.0.0 from acme/old/aws/1.0.0/") && dry.stdout.contains("2 version(s) would be imported"), "\(dry.stdout)\(dry.stderr)")
+        let run = try runCommand(TFRegBinary.path, ["import-legacy", "--data-dir", data, "--yes"], env: env)
+        #expect(run.status != 0 && run.stdout.contains("imported acme/old/aws 1.0.0: sha256:"), "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("left acme/evil/aws 1.0.0: invalid module archive"), "\(run.stdout)")
+        let again = try runCommand(TFRegBinary.path, ["import-legacy", "--data-dir", data, "--dry-run"], env: env)
+        #expect(again.stdout.contains("1 version(s) would be imported") && !again.stdout.contains("acme/old"), "\(again.stdout)")
+        try? FileManager.default.removeItem(atPath: dir)
     }
 
     @Test func databaseFilesAreOwnerOnly() async throws {

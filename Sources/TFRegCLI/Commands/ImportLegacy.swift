@@ -4,12 +4,13 @@ import TFRegAPI
 import TFRegArchive
 import TFRegCore
 import TFRegStoreAWS
+import TFRegStoreLocal
 
 extension TFReg {
     struct ImportLegacy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-legacy",
-            abstract: "Replace versions that point at users' S3 objects by the registry's own canonical copies.",
+            abstract: "Give every version the registry's own canonical archive (users' S3 objects, archives stored before canonicalization).",
             discussion: """
                 Versions written by the replaced tool (or registered without an archive bucket of the \
                 registry's own) reference an object in a user's bucket, which its owner can overwrite: tfreg \
@@ -18,12 +19,16 @@ extension TFReg {
                 canonical copy of the same files into --storage, and points the version at it; later \
                 downloads need no extra call and never depend on the user's object again. The recorded \
                 digest becomes the canonical copy's. Objects that no longer match are reported and left \
-                as they are. The users' objects are never modified.
+                as they are. The users' objects are never modified. Archives an older tfreg stored as \
+                uploaded (before the registry wrote canonical archives) are re-read through the strict reader \
+                and replaced by their canonical copy the same way; one the strict reader refuses is reported \
+                and left (delete or deprecate that version). Without --storage the local data directory is \
+                the registry's storage.
                 """)
 
         @OptionGroup var store: StoreOptions
 
-        @Option(help: "The registry's own archive storage: s3://BUCKET[/PREFIX] (env: TFREG_STORAGE).")
+        @Option(help: "The registry's own archive storage: s3://BUCKET[/PREFIX] (env: TFREG_STORAGE; default: the data directory).")
         var storage: String?
 
         @Flag(help: "Only list the versions that would be imported.")
@@ -33,24 +38,29 @@ extension TFReg {
         var yes = false
 
         func run() async throws {
-            guard let url = storage ?? Env.value("TFREG_STORAGE"), url.hasPrefix("s3://") else {
-                throw CLIFailure("import-legacy needs the registry's own bucket: --storage s3://BUCKET[/PREFIX] (or TFREG_STORAGE)")
+            let url = storage ?? Env.value("TFREG_STORAGE")
+            if store.resolvedTable == nil, !FileSystem.exists(store.resolvedDataDirectory + "/registry.db") {
+                throw CLIFailure("no registry in data dir \(store.resolvedDataDirectory) (no registry.db): check --data-dir / TFREG_DATA_DIR, or give --table")
             }
             let (metadata, archives) = try store.open(storage: url)
-            print("metadata \(store.resolvedTable.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(url)")
-            let legacy = try await metadata.allVersions(in: nil).filter { $0.location.bucket != nil }
+            let where_ = url ?? "data dir \(store.resolvedDataDirectory)"
+            print("metadata \(store.resolvedTable.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(where_)")
+            let service = RegistryService(store: metadata, storage: archives, canonicalizer: TarGzCanonicalizer())
+            let legacy = try await metadata.allVersions(in: nil).filter(service.needsAdoption)
                 .sorted { ($0.module, $0.version.description) < ($1.module, $1.version.description) }
-            for r in legacy { print("\(dryRun ? "would import" : "importing") \(r.module) \(r.version) from s3://\(r.location.bucket ?? "")/\(r.location.key)") }
+            for r in legacy {
+                let from = r.location.bucket.map { "s3://\($0)/\(r.location.key)" } ?? "\(r.location.key) (stored as uploaded)"
+                print("\(dryRun ? "would import" : "importing") \(r.module) \(r.version) from \(from)")
+            }
             guard !legacy.isEmpty else {
-                print("no versions reference users' objects: nothing to import")
+                print("every version is served from the registry's own canonical archive: nothing to import")
                 return
             }
             guard !dryRun else {
                 print("\(legacy.count) version(s) would be imported (--dry-run: nothing changed)")
                 return
             }
-            try Confirmation.require("import \(legacy.count) version(s) into \(url)?", yes: yes)
-            let service = RegistryService(store: metadata, storage: archives, canonicalizer: TarGzCanonicalizer())
+            try Confirmation.require("import \(legacy.count) version(s) into \(where_)?", yes: yes)
             let logger = Logger(label: "tfreg.import-legacy")
             var failed = 0
             for r in legacy {
