@@ -10,6 +10,8 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case methodNotAllowed
         case conflict
         case payloadTooLarge
+        /// The request (its body) did not arrive in time: 408.
+        case requestTimeout
         case unsupportedMediaType
         case unprocessable
         case unavailable

@@ -73,3 +73,28 @@ import Testing
         #expect(await h.send("DELETE", "/v1/grants/acme/not-an-identity", token: ro).status == 400)
     }
 }
+
+/// Found by review: a small body (POST /token reads it before authentication) trickled at one byte
+/// per 29 s held a connection for days, since the connection's body timeout only bounds the gap
+/// between bytes. A small body must arrive whole within its total time.
+@Suite struct SmallBodyDeadlineTests {
+    @Test func aTrickledBodyIsCutOffAtItsTotalDeadline() async throws {
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        continuation.yield(Array("{".utf8))  // and then nothing, ever
+        let body = APIRequestBody(stream: stream)
+        let started = ContinuousClock.now
+        let error = await #expect(throws: RegistryError.self) { try await body.collect(limit: 32 * 1024, within: .milliseconds(300)) }
+        #expect(error?.code == .requestTimeout && error?.code.httpStatus == 408, "\(String(describing: error))")
+        #expect(ContinuousClock.now - started < .seconds(5))
+        continuation.finish()
+    }
+
+    @Test func aBodyThatArrivesInTimeIsRead() async throws {
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        continuation.yield(Array("{\"a\":".utf8))
+        continuation.yield(Array("1}".utf8))
+        continuation.finish()
+        #expect(try await APIRequestBody(stream: stream).collect(limit: 1024, within: .seconds(5)) == Array("{\"a\":1}".utf8))
+        await #expect(throws: RegistryError.self) { try await APIRequestBody(bytes: Array(repeating: 0, count: 10)).collect(limit: 5) }
+    }
+}

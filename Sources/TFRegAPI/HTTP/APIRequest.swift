@@ -1,3 +1,4 @@
+import Synchronization
 import TFRegCore
 
 /// A request body: nothing, bytes already in memory (Lambda events), or a stream of chunks
@@ -14,8 +15,33 @@ public struct APIRequestBody: Sendable {
     public init(stream: AsyncThrowingStream<[UInt8], any Error>) { storage = .stream(stream) }
     init(storage: Storage) { self.storage = storage }
 
-    /// The whole body, at most `limit` bytes (`payloadTooLarge` beyond); for small JSON bodies.
-    public func collect(limit: Int) async throws(RegistryError) -> [UInt8] {
+    /// How long a small (JSON) body may take to arrive in full. The connection's body timeout only
+    /// bounds the gap between bytes; without a total, one byte every 29 s holds a connection for days
+    /// on `POST /token`, which reads its body before anyone is authenticated.
+    public static let smallBodyTimeout: Duration = .seconds(20)
+
+    /// The whole body, at most `limit` bytes (`payloadTooLarge` beyond) and within `timeout`
+    /// (`requestTimeout` after; the answer then closes the connection); for small JSON bodies.
+    public func collect(limit: Int, within timeout: Duration = smallBodyTimeout) async throws(RegistryError) -> [UInt8] {
+        guard case .stream = storage else { return try await collectAll(limit: limit) }
+        let race = FirstResult()
+        let body = self
+        let outcome: Result<[UInt8], RegistryError> = await withCheckedContinuation { continuation in
+            race.start(continuation)
+            let reader = Task {
+                do throws(RegistryError) { race.finish(.success(try await body.collectAll(limit: limit))) } catch { race.finish(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                if race.finish(.failure(RegistryError(.requestTimeout, "the request body did not arrive within \(timeout.components.seconds) s"))) {
+                    reader.cancel()
+                }
+            }
+        }
+        return try outcome.get()
+    }
+
+    private func collectAll(limit: Int) async throws(RegistryError) -> [UInt8] {
         var out: [UInt8] = []
         do {
             try await forEachChunk { chunk in
@@ -123,5 +149,27 @@ enum HeaderName {
             if lc != ld { return false }
         }
         return true
+    }
+}
+
+/// The first of several outcomes resumes one continuation; later ones are dropped.
+private final class FirstResult: Sendable {
+    private let state = Mutex<(continuation: CheckedContinuation<Result<[UInt8], RegistryError>, Never>?, done: Bool)>((nil, false))
+
+    func start(_ c: CheckedContinuation<Result<[UInt8], RegistryError>, Never>) {
+        state.withLock { $0.continuation = c }
+    }
+
+    /// True when this outcome was the first.
+    @discardableResult
+    func finish(_ r: Result<[UInt8], RegistryError>) -> Bool {
+        let c: CheckedContinuation<Result<[UInt8], RegistryError>, Never>? = state.withLock { s in
+            guard !s.done else { return nil }
+            s.done = true
+            defer { s.continuation = nil }
+            return s.continuation
+        }
+        c?.resume(returning: r)
+        return c != nil
     }
 }

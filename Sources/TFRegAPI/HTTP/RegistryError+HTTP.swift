@@ -11,6 +11,7 @@ extension RegistryError.Code {
         case .methodNotAllowed: 405
         case .conflict: 409
         case .payloadTooLarge: 413
+        case .requestTimeout: 408
         case .unsupportedMediaType: 415
         case .unprocessable: 422
         case .unavailable: 503
