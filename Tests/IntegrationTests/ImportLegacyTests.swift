@@ -2,6 +2,7 @@ import Foundation
 import TFRegAWS
 import TFRegCore
 import TFRegCrypto
+import TFRegHTTPClient
 import TFRegStoreAWS
 import Testing
 
@@ -67,6 +68,60 @@ extension MotoBackedTests {
             // Running it again only finds the one that is still legacy.
             let again = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
             #expect(again.stdout.contains("1 version(s) would be imported") && !again.stdout.contains("acme/good"), "\(again.stdout)")
+        }
+    
+        /// A version the replaced tool registered in a **versioned** bucket: each download checks the
+        /// object and pins the presigned link to the object version whose checksum matched; once the
+        /// owner overwrites the object, the download is refused (502) instead of serving other code.
+        @Test func legacyObjectsInAVersionedBucketArePinnedAndAnOverwriteIsRefused() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let aws = moto.client()
+            try await DynamoDBClient(client: aws).createTable("registry")
+            let s3 = S3Client(client: aws)
+            try await s3.createBucket("tfreg-archives")
+            let work = makeTemporaryDirectory("legacy-versioned")
+            try writeModule(at: work + "/m", version: "1.0.0")
+            #expect(try runCommand("/bin/tar", ["-czf", work + "/m.tar.gz", "-C", work + "/m", "."]).status == 0)
+            let setup = try runCommand(which("python3")!, ["-c", """
+                import boto3, base64, hashlib
+                kw = dict(endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
+                s3 = boto3.client("s3", **kw)
+                s3.create_bucket(Bucket="versioned")
+                s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
+                body = open("\(work)/m.tar.gz", "rb").read()
+                v = s3.put_object(Bucket="versioned", Key="m/1.0.0.tar.gz", Body=body, ChecksumAlgorithm="SHA256")
+                t = boto3.resource("dynamodb", **kw).Table("registry")
+                t.put_item(Item={"pk": "acme", "sk": "Module~acme~m~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "m", "version": "1.0.0",
+                                 "bucket": "versioned", "key": "m/1.0.0.tar.gz", "expected_checksum": base64.b64encode(hashlib.sha256(body).digest()).decode()})
+                print(v["VersionId"])
+                """], env: ["HOME": work])
+            #expect(setup.status == 0, "\(setup.stderr)")
+            let versionId = setup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let env = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+            ]
+            let server = try ServerProcess(extraEnv: env.merging(["TABLE_NAME": "registry", "TFREG_STORAGE": "s3://tfreg-archives/registry"]) { a, _ in a })
+            let reader = try server.tfreg(["grant", "create", "-n", "acme", "--new-token", "reader", "--download"], env: env.merging(["TABLE": "registry"]) { a, _ in a })
+            #expect(reader.status == 0, "\(reader.stderr)")
+            let auth = [(name: "Authorization", value: "Bearer \(reader.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")]
+            let before = try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/m/aws/1.0.0/download", headers: auth))
+            let link = try #require(before.header("x-terraform-get"))
+            #expect(before.status == 204 && link.contains("versionId=\(versionId)"), "the link is pinned to the checked version: \(link)")
+            // The owner overwrites the object (a new version in a versioned bucket).
+            try writeModule(at: work + "/evil", version: "6.6.6")
+            #expect(try runCommand("/bin/tar", ["-czf", work + "/evil.tar.gz", "-C", work + "/evil", "."]).status == 0)
+            let over = try runCommand(which("python3")!, ["-c", """
+                import boto3
+                boto3.client("s3", endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)",
+                             aws_secret_access_key="\(moto.secretAccessKey)").put_object(Bucket="versioned", Key="m/1.0.0.tar.gz",
+                             Body=open("\(work)/evil.tar.gz", "rb").read(), ChecksumAlgorithm="SHA256")
+                """], env: ["HOME": work])
+            #expect(over.status == 0, "\(over.stderr)")
+            let after = try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/m/aws/1.0.0/download", headers: auth))
+            #expect(after.status == 502 && after.bodyText.contains("changed after it was registered"), "\(after.status) \(after.bodyText)")
+            #expect(server.stop() == 0)
         }
     }
 }
