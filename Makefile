@@ -94,6 +94,14 @@ soak: deps
 	$(SWIFT) build
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg SOAK_SECONDS=$(SOAK_SECONDS) scripts/soak.sh
 
+# The serve hot path of BASE (a commit) against this tree, in one run, interleaved (scripts/bench-compare.sh).
+BASE ?= HEAD~1
+bench-compare: bench-deps build-release
+	@rm -rf .build-base-tree && git worktree add -f -q .build-base-tree $(BASE)
+	cd .build-base-tree && $(SWIFT) build -c release --scratch-path ../.build-base
+	scripts/bench-compare.sh .build-base/release/tfreg $$($(SWIFT) build -c release --show-bin-path)/tfreg
+	@git worktree remove --force .build-base-tree
+
 clean:
 	rm -rf .build .build-static .build-tools .build-fuzz $(RUN_DIR) build
 

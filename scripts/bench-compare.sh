@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# make bench-compare BASE=<commit>: the serve hot path of two tfreg binaries in ONE run, against the
+# same nginx, same wrk settings, measured interleaved (base, new, base, new) so machine noise hits
+# both. Prints a markdown table with each row's ratio to nginx and new/base.
+#   scripts/bench-compare.sh BASE_BIN NEW_BIN
+set -euo pipefail
+BASE_BIN=${1:?base tfreg binary}; NEW_BIN=${2:?new tfreg binary}
+DURATION=${BENCH_DURATION:-10s}; CONNS=${BENCH_CONNECTIONS:-64}; THREADS=${BENCH_THREADS:-2}
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+work=$(mktemp -d /tmp/tfreg-compare.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
+  -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+mkdir -p "$work/mod"; printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
+
+declare -A HTTP HTTPS TOKEN PID_HTTP PID_HTTPS
+for which in base new; do
+  bin=$BASE_BIN; [ $which = new ] && bin=$NEW_BIN
+  export TFREG_DATA_DIR="$work/data-$which"
+  TOKEN[$which]=$("$bin" grant create --namespace acme --new-token bench --download --upload 2>/dev/null)
+  HTTP[$which]=$(free_port); HTTPS[$which]=$(free_port)
+  "$bin" serve --port "${HTTP[$which]}" --log-level warning 2>"$work/$which-http.log" & pids+=($!); PID_HTTP[$which]=$!
+  "$bin" serve --port "${HTTPS[$which]}" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/$which-https.log" & pids+=($!); PID_HTTPS[$which]=$!
+  for p in ${HTTP[$which]} ${HTTPS[$which]}; do
+    for _ in $(seq 100); do curl -sk "http$([ $p = ${HTTPS[$which]} ] && echo s)://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
+  done
+  for v in 1.0.0 1.1.0 1.2.0 2.0.0; do
+    SSL_CERT_FILE="$work/cert.pem" "$bin" publish "$work/mod" --registry "127.0.0.1:${HTTPS[$which]}" -n acme --name vpc --system aws --version $v --token "${TOKEN[$which]}" >/dev/null 2>&1
+  done
+done
+unset TFREG_DATA_DIR
+versions_json=$(curl -s -H "Authorization: Bearer ${TOKEN[new]}" "http://127.0.0.1:${HTTP[new]}/v1/modules/acme/vpc/aws/versions")
+mkdir -p "$work/nginx/html/v1/modules/acme/vpc/aws" "$work/nginx/logs"
+printf '%s' "$versions_json" > "$work/nginx/html/v1/modules/acme/vpc/aws/versions"
+nginx_http=$(free_port); nginx_https=$(free_port)
+cat > "$work/nginx/nginx.conf" <<CONF
+worker_processes auto;
+error_log $work/nginx/logs/error.log warn;
+pid $work/nginx/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off; default_type application/json; keepalive_requests 1000000;
+  server { listen 127.0.0.1:$nginx_http; listen 127.0.0.1:$nginx_https ssl;
+           ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; root $work/nginx/html; }
+}
+CONF
+chmod 755 "$work"; chmod -R a+rX "$work/nginx"
+"$NGINX" -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>"$work/nginx/stderr.log" & pids+=($!)
+for _ in $(seq 100); do curl -s "http://127.0.0.1:$nginx_http/v1/modules/acme/vpc/aws/versions" >/dev/null && break; sleep 0.05; done
+
+run_wrk() {
+  local url=$1; shift
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@" "$url" 2>&1 | awk '/Requests\/sec/ { printf "%.0f", $2 } /Non-2xx/ { bad=$NF } END { if (bad != "") printf " BAD(%s)", bad }'
+}
+declare -A R
+for round in 1 2; do
+  R[nginx_http_$round]=$(run_wrk "http://127.0.0.1:$nginx_http/v1/modules/acme/vpc/aws/versions")
+  R[nginx_https_$round]=$(run_wrk "https://127.0.0.1:$nginx_https/v1/modules/acme/vpc/aws/versions")
+  for which in base new; do
+    a=(-H "Authorization: Bearer ${TOKEN[$which]}")
+    R[${which}_http_versions_$round]=$(run_wrk "http://127.0.0.1:${HTTP[$which]}/v1/modules/acme/vpc/aws/versions" "${a[@]}")
+    R[${which}_http_download_$round]=$(run_wrk "http://127.0.0.1:${HTTP[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
+    R[${which}_https_versions_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/versions" "${a[@]}")
+    R[${which}_https_download_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
+  done
+done
+rss() { awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
+avg() { awk -v a="${R[$1_1]%% *}" -v b="${R[$1_2]%% *}" 'BEGIN { printf "%.0f", (a+b)/2 }'; }
+echo
+echo "## tfreg serve, base vs new, same run — wrk -t$THREADS -c$CONNS -d$DURATION ×2 rounds (interleaved), $(nproc) cores"
+echo
+echo "| request | nginx req/s | base req/s | new req/s | base/nginx | new/nginx | new/base |"
+echo "|---|---|---|---|---|---|---|"
+for t in http_versions http_download https_versions https_download; do
+  scheme=${t%%_*}
+  n=$(avg nginx_$scheme); b=$(avg base_$t); w=$(avg new_$t)
+  awk -v t="$t" -v n="$n" -v b="$b" -v w="$w" 'BEGIN { printf "| %s | %d | %d | %d | %.0f %% | %.0f %% | %.2f |\n", t, n, b, w, 100*b/n, 100*w/n, w/b }'
+done
+echo
+echo "raw: $(for k in "${!R[@]}"; do printf '%s=%s ' "$k" "${R[$k]}"; done)"
+echo "peak RSS (VmHWM) MiB: base http $(rss ${PID_HTTP[base]}) https $(rss ${PID_HTTPS[base]}); new http $(rss ${PID_HTTP[new]}) https $(rss ${PID_HTTPS[new]})"
