@@ -159,10 +159,8 @@ public struct FileArchiveStorage: ArchiveStorage {
         public let size: Int64
     }
 
-    /// Archive files whose keys are not in `referenced` and that are older than `graceSeconds` (a
-    /// publish links the file before it inserts the row that references it).
-    public func unreferencedArchives(referenced: Set<String>, graceSeconds: Int64, now: Int64) -> [Unreferenced] {
-        var out: [Unreferenced] = []
+    /// Calls `visit` with the key (path below `archives/`) and `stat` of every regular file there.
+    private func forEachArchiveFile(_ visit: (String, stat) -> Void) {
         func walk(_ relative: String, depth: Int) {
             guard depth < 8 else { return }
             let dir = relative.isEmpty ? archivesDirectory : archivesDirectory + "/" + relative
@@ -172,13 +170,23 @@ public struct FileArchiveStorage: ArchiveStorage {
                 guard lstat(dir + "/" + name, &st) == 0 else { continue }
                 switch st.st_mode & S_IFMT {
                 case S_IFDIR: walk(rel, depth: depth + 1)
-                case S_IFREG where name.hasSuffix(".tar.gz") && !referenced.contains(rel) && Int64(st.st_mtim.tv_sec) <= now - graceSeconds:
-                    out.append(Unreferenced(key: rel, size: Int64(st.st_size)))
+                case S_IFREG: visit(rel, st)
                 default: break
                 }
             }
         }
         walk("", depth: 0)
+    }
+
+    /// Archive files whose keys are not in `referenced` and that are older than `graceSeconds` (a
+    /// publish links the file before it inserts the row that references it).
+    public func unreferencedArchives(referenced: Set<String>, graceSeconds: Int64, now: Int64) -> [Unreferenced] {
+        var out: [Unreferenced] = []
+        forEachArchiveFile { key, st in
+            if key.hasSuffix(".tar.gz"), !referenced.contains(key), Int64(st.st_mtim.tv_sec) <= now - graceSeconds {
+                out.append(Unreferenced(key: key, size: Int64(st.st_size)))
+            }
+        }
         return out.sorted { $0.key < $1.key }
     }
 
@@ -187,25 +195,16 @@ public struct FileArchiveStorage: ArchiveStorage {
     @discardableResult
     public func recoverInterruptedCollection(referenced: Set<String>) -> [String] {
         var restored: [String] = []
-        func walk(_ relative: String, depth: Int) {
-            guard depth < 8 else { return }
-            let dir = relative.isEmpty ? archivesDirectory : archivesDirectory + "/" + relative
-            for name in FileSystem.list(dir) {
-                let rel = relative.isEmpty ? name : relative + "/" + name
-                var st = stat()
-                guard lstat(dir + "/" + name, &st) == 0 else { continue }
-                if st.st_mode & S_IFMT == S_IFDIR { walk(rel, depth: depth + 1); continue }
-                guard st.st_mode & S_IFMT == S_IFREG, let mark = rel.firstRange(of: ".tar.gz.gc-") else { continue }
-                let key = String(rel[..<mark.lowerBound]) + ".tar.gz"
-                let aside = archivesDirectory + "/" + rel, final = archivesDirectory + "/" + key
-                if referenced.contains(key) && !FileSystem.exists(final) {
-                    if rename(aside, final) == 0 { restored.append(key) }
-                } else {
-                    _ = unlink(aside)
-                }
+        forEachArchiveFile { rel, _ in
+            guard let mark = rel.firstRange(of: ".tar.gz.gc-") else { return }
+            let key = String(rel[..<mark.lowerBound]) + ".tar.gz"
+            let aside = archivesDirectory + "/" + rel, final = archivesDirectory + "/" + key
+            if referenced.contains(key) && !FileSystem.exists(final) {
+                if rename(aside, final) == 0 { restored.append(key) }
+            } else {
+                _ = unlink(aside)
             }
         }
-        walk("", depth: 0)
         return restored
     }
 

@@ -72,17 +72,7 @@ public struct S3Client: Sendable {
 
     /// GetObjectAttributes for `Checksum` and `ObjectSize`; nil when the object does not exist.
     public func objectAttributes(bucket: String, key: String) async throws(AWSError) -> S3ObjectAttributes? {
-        let (ep, path) = location(bucket: bucket, key: key)
-        do {
-            let r = try await client.send(
-                service: "s3", endpoint: ep, method: "GET", path: path, query: [("attributes", "")],
-                headers: [("x-amz-object-attributes", "Checksum,ObjectSize")])
-            let text = r.bodyText
-            return S3ObjectAttributes(checksumSHA256: XMLText.first("ChecksumSHA256", in: text), size: XMLText.first("ObjectSize", in: text).flatMap { Int64($0) })
-        } catch {
-            if error.kind == .notFound || error.status == 404 { return nil }
-            throw error
-        }
+        try await objectAttributesAndVersion(bucket: bucket, key: key)?.0
     }
 
     /// A presigned URL for `method` (GET for downloads), valid `expires` seconds. The key's path ends
