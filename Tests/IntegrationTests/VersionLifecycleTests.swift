@@ -39,6 +39,9 @@ import Testing
         // gc: the deleted version's archive is unreferenced; a dry run lists it, a run removes it.
         let dry = try server.tfreg(["gc", "--dry-run", "--grace-seconds", "0"])
         #expect(dry.status == 0 && dry.stdout.contains("unreferenced archives/sha256/") && dry.stdout.contains("data dir \(server.dataDir)"), "\(dry.stdout)\(dry.stderr)")
+        // serve --check-config runs the same listing (with gc's default one-hour grace: nothing yet).
+        let check = try server.tfreg(["serve", "--check-config"])
+        #expect(check.status == 0 && check.stdout.contains("unreferenced archives: 0 (0 bytes, older than an hour)"), "\(check.stdout)\(check.stderr)")
         let gc = try server.tfreg(["gc", "--grace-seconds", "0"])
         #expect(gc.status == 0 && gc.stdout.contains("removed 1 archive(s)"), "\(gc.stdout)\(gc.stderr)")
         #expect(try publish(server, mod, "1.3.1", token: rw).status == 0)

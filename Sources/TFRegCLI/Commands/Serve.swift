@@ -73,7 +73,7 @@ extension TFReg {
         func run() async throws {
             let config = try ResolvedServeConfiguration(self)
             if checkConfig {
-                try ConfigCheck.run(config, dataDirectory: store.resolvedDataDirectory)
+                try await ConfigCheck.run(config, dataDirectory: store.resolvedDataDirectory)
                 return
             }
             logging.bootstrap()
@@ -408,7 +408,7 @@ enum LocalTokenKeys {
 
 /// `tfreg serve --check-config`: everything `serve` would check at start, without creating files.
 enum ConfigCheck {
-    static func run(_ config: ResolvedServeConfiguration, dataDirectory: String) throws {
+    static func run(_ config: ResolvedServeConfiguration, dataDirectory: String) async throws {
         var lines: [String] = []
         let scheme = config.server.usesTLS ? "https" : "http"
         lines.append("listen: \(scheme)://\(config.server.host):\(config.server.port)")
@@ -442,6 +442,13 @@ enum ConfigCheck {
             let store = try SQLiteMetadataStore(path: db, cached: false, readOnly: true)
             let version = try store.schemaVersion
             lines.append("database: \(db) (schema \(version) of \(SQLiteMetadataStore.migrations.count))")
+            if config.storage == nil, version == SQLiteMetadataStore.migrations.count, FileSystem.exists(dataDirectory + "/archives") {
+                // The same listing as `tfreg gc --dry-run`: archives no version references.
+                let report = try await LocalGarbageCollector.collect(
+                    store: store, storage: try FileArchiveStorage(root: dataDirectory), now: SystemClock().now(), dryRun: true)
+                let bytes = report.unreferenced.reduce(Int64(0)) { $0 + $1.size }
+                lines.append("unreferenced archives: \(report.unreferenced.count) (\(bytes) bytes, older than an hour)\(report.unreferenced.isEmpty ? "" : "; remove them with tfreg gc")")
+            }
         } else {
             lines.append("database: \(db) (created on first start)")
         }
