@@ -78,14 +78,14 @@ import Testing
 /// per 29 s held a connection for days, since the connection's body timeout only bounds the gap
 /// between bytes. A small body must arrive whole within its total time.
 @Suite struct SmallBodyDeadlineTests {
-    @Test func aTrickledBodyIsCutOffAtItsTotalDeadline() async throws {
+    // The stream never ends: without the deadline this test would never return (the time limit then
+    // fails it). No timing is asserted: on a shared 2-core machine other tests can delay the timer.
+    @Test(.timeLimit(.minutes(2))) func aTrickledBodyIsCutOffAtItsTotalDeadline() async throws {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
         continuation.yield(Array("{".utf8))  // and then nothing, ever
         let body = APIRequestBody(stream: stream)
-        let started = ContinuousClock.now
         let error = await #expect(throws: RegistryError.self) { try await body.collect(limit: 32 * 1024, within: .milliseconds(300)) }
         #expect(error?.code == .requestTimeout && error?.code.httpStatus == 408, "\(String(describing: error))")
-        #expect(ContinuousClock.now - started < .seconds(5))
         continuation.finish()
     }
 
