@@ -33,6 +33,9 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     private var phase: Phase
     private var started = false
     private var timer: Scheduled<Void>?
+    /// When the current phase's time is up, and what it was for; nil while nothing is timed.
+    private var deadline: (NIODeadline, String)?
+    private var scheduledAt: NIODeadline?
 
     init(limits: ConnectionLimits, tls: Bool, table: ConnectionTable?, logger: Logger) {
         self.limits = limits
@@ -52,13 +55,13 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancel()
+        stop()
         unregister()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancel()
+        stop()
         unregister()
     }
 
@@ -104,7 +107,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func read(context: ChannelHandlerContext) {
-        if phase == .inBody, timer == nil { arm(context, limits.bodyTimeout, "request body") }
+        if phase == .inBody, deadline == nil { arm(context, limits.bodyTimeout, "request body") }
         context.read()
     }
 
@@ -127,20 +130,54 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         promise?.succeed(())
     }
 
+    /// Arms the current deadline. On the hot path (keep-alive requests back to back) this only sets
+    /// a value: one scheduled check per connection is reused, and re-scheduled for the remaining time
+    /// when it fires before the current deadline (scheduling and cancelling a task per request cost
+    /// about a fifth of the throughput).
     private func arm(_ context: ChannelHandlerContext, _ timeout: Duration, _ what: String) {
-        cancel()
-        let loopBound = NIOLoopBound((context, logger), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
-            let (context, logger) = loopBound.value
-            logger.debug(
-                "closing a slow connection",
-                metadata: ["timeout": "\(what)", "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
-            context.close(promise: nil)
+        let due = NIODeadline.now() + TimeAmount(timeout)
+        deadline = (due, what)
+        // A check scheduled for later than the new deadline (a short header timeout after a longer
+        // body timeout) is moved forward; one scheduled earlier re-schedules itself when it fires.
+        if let at = scheduledAt, at <= due, timer != nil { return }
+        timer?.cancel()
+        schedule(context, at: due)
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, at due: NIODeadline) {
+        scheduledAt = due
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(deadline: due) {
+            let (handler, context) = loopBound.value
+            handler.check(context)
         }
     }
 
+    private func check(_ context: ChannelHandlerContext) {
+        timer = nil
+        scheduledAt = nil
+        guard let (due, what) = deadline else { return }
+        if due > NIODeadline.now() {
+            schedule(context, at: due)
+            return
+        }
+        deadline = nil
+        logger.debug(
+            "closing a slow connection",
+            metadata: ["timeout": "\(what)", "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+        context.close(promise: nil)
+    }
+
+    /// Disarms the deadline (the scheduled check, if any, then finds nothing to do).
     private func cancel() {
+        deadline = nil
+    }
+
+    /// Stops the scheduled check for good (the connection is gone).
+    private func stop() {
+        deadline = nil
         timer?.cancel()
         timer = nil
+        scheduledAt = nil
     }
 }
