@@ -3,6 +3,7 @@
 #   make test   install test dependencies, build, run every test
 #   make bench  benchmark against nginx (prints a table)
 #   make soak   SOAK_SECONDS (default 300) of wrk with valid and invalid tokens: no 5xx, VmRSS reported
+#   make lint   check formatting (swift format lint --strict; make format rewrites)
 #   make fuzz   build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS (default 60)
 
 SHELL := /bin/bash
@@ -24,7 +25,7 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps test-deps bench-deps build build-release run test bench soak clean
+.PHONY: all deps test-deps bench-deps build build-release run test bench soak clean lint format
 
 all: build
 
@@ -75,13 +76,22 @@ run: build
 	exec $$bin serve --host $(HOST) --port $(PORT) --data-dir $(RUN_DIR)/data \
 		--tls-cert $(RUN_DIR)/cert.pem --tls-key $(RUN_DIR)/key.pem --log-format text
 
-test: test-deps
+test: test-deps lint
 	$(SWIFT) build --build-tests
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
 	$(MAKE) deb-test
 	$(MAKE) lambda-zip-test
 	$(MAKE) terraform-check
 	$(MAKE) fuzz-ci
+
+# Formatting (.swift-format: Hummingbird's settings, 150 columns, one argument per line when wrapped).
+# swift-format ships with the toolchain. `make format` rewrites; `make lint` (in make test) only checks.
+FORMAT_PATHS := Package.swift Sources Tests Fuzz
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive $(FORMAT_PATHS)
+
+format:
+	$(SWIFT) format --in-place --parallel --recursive $(FORMAT_PATHS)
 
 bench: bench-deps test-deps build-release lambda-unpack
 	TFREG_BIN=$$($(SWIFT) build -c release --show-bin-path)/tfreg scripts/bench.sh

@@ -28,17 +28,25 @@ let package = Package(
     targets: [
         // MARK: C system libraries (one Swift module imports each)
         .systemLibrary(
-            name: "CSQLite", pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"]), .yum(["sqlite-devel"])]),
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"]), .yum(["sqlite-devel"])]
+        ),
         .systemLibrary(
-            name: "CLibCrypto", pkgConfig: "libcrypto",
-            providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]),
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .yum(["openssl-devel"])]
+        ),
         .systemLibrary(
-            name: "CZlib", pkgConfig: "zlib",
-            providers: [.apt(["zlib1g-dev"]), .yum(["zlib-devel"])]),
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .yum(["zlib-devel"])]
+        ),
         .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"])]),
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .yum(["libcurl-devel"])]
+        ),
 
         // MARK: Libraries
         .target(name: "TFRegCrypto", dependencies: ["CLibCrypto"], swiftSettings: swiftSettings),
@@ -46,20 +54,26 @@ let package = Package(
         .target(
             name: "TFRegCore",
             dependencies: ["TFRegCrypto", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
         .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegStoreLocal",
             dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(
-            name: "TFRegStoreAWS", dependencies: ["TFRegCore", "TFRegCrypto", "TFRegAWS"], swiftSettings: swiftSettings),
+            name: "TFRegStoreAWS",
+            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegAWS"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TFRegAPI",
             dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegJSON", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TFRegServer",
             dependencies: [
@@ -77,11 +91,13 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TFRegLambda",
             dependencies: ["TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", .product(name: "Logging", package: "swift-log")],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TFRegCLI",
             dependencies: [
@@ -90,34 +106,48 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(name: "tfreg", dependencies: ["TFRegCLI"], swiftSettings: swiftSettings),
 
         // MARK: Tests
         .target(
-            name: "TFRegTesting", dependencies: ["TFRegCore", "TFRegHTTPClient"], path: "Tests/TFRegTesting",
-            swiftSettings: swiftSettings),
+            name: "TFRegTesting",
+            dependencies: ["TFRegCore", "TFRegHTTPClient"],
+            path: "Tests/TFRegTesting",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"], exclude: ["botocore_sign.py"],
-            swiftSettings: swiftSettings),
+            name: "TFRegAWSTests",
+            dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"],
+            exclude: ["botocore_sign.py"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "TFRegStoreLocalTests", dependencies: ["TFRegStoreLocal", "TFRegTesting"],
-            swiftSettings: swiftSettings),
+            name: "TFRegStoreLocalTests",
+            dependencies: ["TFRegStoreLocal", "TFRegTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TFRegAPITests",
             dependencies: ["TFRegAPI", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegCLITests",
-            dependencies: ["TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")], swiftSettings: swiftSettings),
+            dependencies: ["TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegStoreAWS", "TFRegTesting"],
-            exclude: ["s3_gateway.py", "lambda_runtime_api.py"], swiftSettings: swiftSettings),
+            exclude: ["s3_gateway.py", "lambda_runtime_api.py"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
 
@@ -143,11 +173,17 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
     package.targets.append(
-        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings))
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: swiftSettings)
+    )
     for t in fuzzTargets {
         package.targets.append(
             .executableTarget(
-                name: "fuzz-\(t.name)", dependencies: ["FuzzSupport"] + t.dependencies, path: "Fuzz/\(t.name)",
-                exclude: ["corpus", "max_len"], swiftSettings: swiftSettings))
+                name: "fuzz-\(t.name)",
+                dependencies: ["FuzzSupport"] + t.dependencies,
+                path: "Fuzz/\(t.name)",
+                exclude: ["corpus", "max_len"],
+                swiftSettings: swiftSettings
+            )
+        )
     }
 }

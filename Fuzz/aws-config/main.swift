@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import TFRegAWS
 
 /// The AWS CLI's shared files (`SharedConfig.parse`, both conventions, and `merged`) and the small

@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import TFRegCore
 @testable import TFRegStoreAWS
 

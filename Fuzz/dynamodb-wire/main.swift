@@ -1,6 +1,7 @@
 import FuzzSupport
-@testable import TFRegAWS
 import TFRegCore
+
+@testable import TFRegAWS
 @testable import TFRegStoreAWS
 
 /// DynamoDB answers (`DynamoDBWire.answer`) and the records and grants the store builds from their

@@ -1,6 +1,7 @@
 import FuzzSupport
 import TFRegAPI
 import TFRegCore
+
 @testable import TFRegLambda
 
 /// The Lambda event adapters (REST v1, HTTP API v2, Function URL, ALB): `EventAdapter.decode` on

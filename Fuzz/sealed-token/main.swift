@@ -1,6 +1,7 @@
 import FuzzSupport
-@testable import TFRegCore
 import TFRegCrypto
+
+@testable import TFRegCore
 
 /// Sealed-token opening (`SealedTokens.verify` minus the async key lookup): `parse` on any bytes,
 /// then AES-GCM open and the claim checks under a fixed key and clock. Input with a first byte of

@@ -1,4 +1,5 @@
 import FuzzSupport
+
 @testable import TFRegCLI
 
 /// The Terraform CLI config reader (`CLIConfigParser`: `credentials "HOST" { token = "…" }` in HCL
@@ -10,7 +11,8 @@ fuzz { bytes in
     _ = CLIConfigParser.credentials(in: text)
     let host = String(text.prefix { $0 != "\n" })
     if let name = TerraformCredentials.environmentVariableName(for: host) {
-        guard name.hasPrefix("TF_TOKEN_"), name.dropFirst(9).utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f })
+        guard name.hasPrefix("TF_TOKEN_"),
+            name.dropFirst(9).utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5f })
         else { fatalError("variable name \(name.debugDescription) for \(host.debugDescription)") }
     }
 }

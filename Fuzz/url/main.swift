@@ -10,7 +10,8 @@ import TFRegCrypto
 fuzz { bytes in
     let text = String(decoding: bytes, as: UTF8.self)
     let parts = text.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-    let path = String(parts[0]), query = parts.count > 1 ? String(parts[1]) : ""
+    let path = String(parts[0])
+    let query = parts.count > 1 ? String(parts[1]) : ""
     if let segments = URLParsing.segments(of: path) {
         let encoded = "/" + segments.map { PercentEncoding.encode($0) }.joined(separator: "/")
         guard URLParsing.segments(of: encoded) == segments || encoded.utf8.count > 2048 else {

@@ -40,7 +40,13 @@ public struct RegistryAPI: Sendable {
     /// IAM authentication (`POST /token`), when configured.
     public let tokenIssuer: TokenIssuer?
 
-    public init(service: RegistryService, authenticator: any Authenticator, signer: ArchiveURLSigner, configuration: APIConfiguration, tokenIssuer: TokenIssuer? = nil) {
+    public init(
+        service: RegistryService,
+        authenticator: any Authenticator,
+        signer: ArchiveURLSigner,
+        configuration: APIConfiguration,
+        tokenIssuer: TokenIssuer? = nil
+    ) {
         self.service = service
         self.authenticator = authenticator
         self.signer = signer
@@ -54,9 +60,15 @@ public struct RegistryAPI: Sendable {
         } catch {
             switch error.code {
             case .internalError, .unavailable, .upstreamMismatch, .misconfigured:
-                logger.error("request failed", metadata: ["request_id": "\(request.requestID)", "method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"])
+                logger.error(
+                    "request failed",
+                    metadata: ["request_id": "\(request.requestID)", "method": "\(request.method)", "path": "\(request.path)", "error": "\(error)"]
+                )
             default:
-                logger.debug("request rejected", metadata: ["request_id": "\(request.requestID)", "status": "\(error.code.httpStatus)", "error": "\(error.message)"])
+                logger.debug(
+                    "request rejected",
+                    metadata: ["request_id": "\(request.requestID)", "status": "\(error.code.httpStatus)", "error": "\(error.message)"]
+                )
             }
             return .error(error)
         }
@@ -73,7 +85,12 @@ public struct RegistryAPI: Sendable {
         guard let endpoint = Endpoint.parse(seg) else { throw .notFound("no such endpoint") }
         let method = req.method.uppercased()
         guard endpoint.methods.contains(method) else {
-            var response = APIResponse.error(RegistryError(.methodNotAllowed, "method \(req.method.prefix(16)) is not allowed here; use \(endpoint.methods.filter { $0 != "HEAD" }.joined(separator: ", "))"))
+            var response = APIResponse.error(
+                RegistryError(
+                    .methodNotAllowed,
+                    "method \(req.method.prefix(16)) is not allowed here; use \(endpoint.methods.filter { $0 != "HEAD" }.joined(separator: ", "))"
+                )
+            )
             response.headers.append(("Allow", endpoint.methods.joined(separator: ", ")))
             return response
         }
@@ -110,7 +127,8 @@ public struct RegistryAPI: Sendable {
             let location = "/v1/modules/\(module)/\(latest.version)/download"
             return APIResponse(status: 302, headers: [("Location", location), ("Content-Type", "application/json")], body: .bytes(Array("{}".utf8)))
         case .version(let m, let v):
-            let module = try address(m), version = try Version(v)
+            let module = try address(m)
+            let version = try Version(v)
             if method == "DELETE" {
                 try await service.deleteVersion(version, of: module, caller: caller, logger: log)
                 return APIResponse(status: 204)
@@ -176,11 +194,20 @@ public struct RegistryAPI: Sendable {
                     ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
                     ("grants", .string("/v1/grants/")),
                     ("max_upload_bytes", .int(configuration.maxUploadBytes)),
-                    ("auth", .array(
-                        tokenIssuer == nil ? [.string("static-token")]
-                            : [.string("static-token"), .string("sts-presigned")] + (configuration.frontEndTokenService == nil ? [] : [.string("iam-front-end")]))),
+                    (
+                        "auth",
+                        .array(
+                            tokenIssuer == nil
+                                ? [.string("static-token")]
+                                : [.string("static-token"), .string("sts-presigned")]
+                                    + (configuration.frontEndTokenService == nil ? [] : [.string("iam-front-end")])
+                        )
+                    ),
                     ("token_service", configuration.frontEndTokenService.map { .string($0) } ?? .null),
-                    ("token_region", configuration.frontEndTokenService == nil ? .null : configuration.frontEndTokenRegion.map { .string($0) } ?? .null),
+                    (
+                        "token_region",
+                        configuration.frontEndTokenService == nil ? .null : configuration.frontEndTokenRegion.map { .string($0) } ?? .null
+                    ),
                     ("token", tokenIssuer == nil ? .null : .string("/token")),
                     ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
                 ])
@@ -197,11 +224,16 @@ public struct RegistryAPI: Sendable {
                 .array([
                     .object([
                         ("source", .string(module.description)),
-                        ("versions", .array(records.map { r in
-                            var fields: [(String, JSONValue)] = [("version", .string(r.version.description))]
-                            if let d = r.deprecation { fields.append(("deprecation", Self.deprecationJSON(d))) }
-                            return .object(fields)
-                        })),
+                        (
+                            "versions",
+                            .array(
+                                records.map { r in
+                                    var fields: [(String, JSONValue)] = [("version", .string(r.version.description))]
+                                    if let d = r.deprecation { fields.append(("deprecation", Self.deprecationJSON(d))) }
+                                    return .object(fields)
+                                }
+                            )
+                        ),
                     ])
                 ])
             )
@@ -224,13 +256,16 @@ public struct RegistryAPI: Sendable {
         return APIResponse(status: 204, headers: [("X-Terraform-Get", location), ("Cache-Control", "no-store")])
     }
 
-    func archive(_ req: APIRequest, module: ModuleAddress, version: Version, file: String, headOnly: Bool) async throws(RegistryError) -> APIResponse {
+    func archive(_ req: APIRequest, module: ModuleAddress, version: Version, file: String, headOnly: Bool) async throws(RegistryError) -> APIResponse
+    {
         guard file.hasSuffix(".tar.gz"), Grammar.isSHA256Hex(file.dropLast(7)) else { throw .notFound("no such archive") }
         let digest = String(file.dropLast(7))
         guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
         let expires = items.filter { $0.name == "expires" }
         let signature = items.filter { $0.name == "signature" }
-        guard expires.count <= 1, signature.count <= 1 else { throw .forbidden("the archive link is invalid or has expired; ask the registry for a new download") }
+        guard expires.count <= 1, signature.count <= 1 else {
+            throw .forbidden("the archive link is invalid or has expired; ask the registry for a new download")
+        }
         let path = "/v1/archives/\(module)/\(version)/\(digest).tar.gz"
         try signer.verify(path: path, expires: expires.first?.value, signature: signature.first?.value, now: service.clock.now())
         guard let record = try await service.store.version(version, of: module), record.sha256 == digest else {
@@ -244,7 +279,13 @@ public struct RegistryAPI: Sendable {
         return APIResponse(status: 200, headers: headers, body: headOnly ? .empty : .file(path: file.path, size: file.size))
     }
 
-    func upload(_ req: APIRequest, _ module: ModuleAddress, version: Version, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+    func upload(
+        _ req: APIRequest,
+        _ module: ModuleAddress,
+        version: Version,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
         // Authorize before reading a byte of the body.
         try await service.authorize(caller, .upload, in: module.namespace)
         if let length = req.header("content-length") {
@@ -266,7 +307,13 @@ public struct RegistryAPI: Sendable {
 
     /// `create`: registers an archive the caller already put in S3 (the replaced tool's route and body:
     /// `{"bucket", "key", "expected_checksum"}`, the checksum as S3 reports it, base64, or as hex).
-    func create(_ req: APIRequest, _ module: ModuleAddress, version: Version, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+    func create(
+        _ req: APIRequest,
+        _ module: ModuleAddress,
+        version: Version,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
         try await service.authorize(caller, .upload, in: module.namespace)
         if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
             throw RegistryError(.unsupportedMediaType, "send the body as application/json")
@@ -276,7 +323,8 @@ public struct RegistryAPI: Sendable {
         for k in json.keys where !["bucket", "key", "expected_checksum"].contains(k) {
             throw .badRequest("unknown field '\(k.prefix(64))'; expected bucket, key and expected_checksum")
         }
-        guard let bucket = json["bucket"]?.stringValue, let key = json["key"]?.stringValue, let checksum = json["expected_checksum"]?.stringValue else {
+        guard let bucket = json["bucket"]?.stringValue, let key = json["key"]?.stringValue, let checksum = json["expected_checksum"]?.stringValue
+        else {
             throw .badRequest("bucket, key and expected_checksum are required strings")
         }
         let expected: String
@@ -288,7 +336,15 @@ public struct RegistryAPI: Sendable {
             throw .badRequest("expected_checksum must be a SHA-256 digest: base64 (as S3 reports it) or 64 hex digits")
         }
         let location = try ArchiveLocation.external(bucket: bucket, key: key)
-        let record = try await service.register(existing: location, expectedSHA256: expected, maximumBytes: configuration.maxUploadBytes, version: version, of: module, caller: caller, logger: logger)
+        let record = try await service.register(
+            existing: location,
+            expectedSHA256: expected,
+            maximumBytes: configuration.maxUploadBytes,
+            version: version,
+            of: module,
+            caller: caller,
+            logger: logger
+        )
         return .json(201, Self.publishedBody(record).serialized(), headers: [("Location", "/v1/modules/\(module)/\(version)")])
     }
 
@@ -320,7 +376,10 @@ public struct RegistryAPI: Sendable {
             guard let n = Int64(q.value), n > 0 else { throw .badRequest("expiration_seconds must be a positive integer") }
             lifetime = n
         }
-        let result = try await issuer.exchange(SignedCallerIdentityRequest(method: method, url: url, headers: headers, body: body), requestedLifetime: lifetime)
+        let result = try await issuer.exchange(
+            SignedCallerIdentityRequest(method: method, url: url, headers: headers, body: body),
+            requestedLifetime: lifetime
+        )
         Self.withRequestID(logger, req).info("issued IAM token", metadata: ["principal": "\(result.identity)", "expires_at": "\(result.expiresAt)"])
         let out = JSONValue.object([
             ("token", .string(result.token)), ("principal", .string(result.identity.value)), ("expires_at", .string(rfc3339(result.expiresAt))),
@@ -333,10 +392,13 @@ public struct RegistryAPI: Sendable {
     static func grantJSON(_ g: Grant) -> JSONValue {
         .object([
             ("namespace", .string(g.namespace.value)), ("identity", .string(g.identity.value)),
-            ("permissions", .object([
-                ("download", .bool(g.permissions.download)), ("upload", .bool(g.permissions.upload)),
-                ("create_grant", .bool(g.permissions.createGrant)), ("delete_grant", .bool(g.permissions.deleteGrant)),
-            ])),
+            (
+                "permissions",
+                .object([
+                    ("download", .bool(g.permissions.download)), ("upload", .bool(g.permissions.upload)),
+                    ("create_grant", .bool(g.permissions.createGrant)), ("delete_grant", .bool(g.permissions.deleteGrant)),
+                ])
+            ),
         ])
     }
 
@@ -375,7 +437,9 @@ public struct RegistryAPI: Sendable {
     func tokenFromFrontEnd(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
         guard let issuer = tokenIssuer else { throw .notFound("IAM authentication is not configured on this registry") }
         guard let arn = req.trustedCallerARN else {
-            throw .unauthenticated("GET /token needs an IAM-authorized front end (API Gateway or a Function URL with AWS_IAM); otherwise POST a presigned GetCallerIdentity to /token")
+            throw .unauthenticated(
+                "GET /token needs an IAM-authorized front end (API Gateway or a Function URL with AWS_IAM); otherwise POST a presigned GetCallerIdentity to /token"
+            )
         }
         var lifetime: Int64?
         if let q = URLParsing.queryItems(req.query)?.first(where: { $0.name == "expiration_seconds" }) {
@@ -385,7 +449,10 @@ public struct RegistryAPI: Sendable {
         let identity: Identity
         do { identity = try Identity(arn) } catch { throw .unauthenticated("this IAM principal cannot be used with the registry") }
         let (token, expires) = try await issuer.tokens.issue(for: identity, requested: lifetime)
-        Self.withRequestID(logger, req).info("issued IAM token", metadata: ["principal": "\(identity)", "expires_at": "\(expires)", "via": "front end"])
+        Self.withRequestID(logger, req).info(
+            "issued IAM token",
+            metadata: ["principal": "\(identity)", "expires_at": "\(expires)", "via": "front end"]
+        )
         let out = JSONValue.object([("token", .string(token)), ("principal", .string(identity.value)), ("expires_at", .string(rfc3339(expires)))])
         return .json(200, out.serialized(), headers: [("Cache-Control", "no-store")])
     }
@@ -400,7 +467,14 @@ public struct RegistryAPI: Sendable {
 
     /// `POST …/VERSION/deprecate` `{"reason": "…", "replacement": "…"}` marks a version deprecated;
     /// `DELETE …/VERSION/deprecate` clears the mark. Needs `upload`; authorized before the body is read.
-    func deprecate(_ req: APIRequest, _ module: ModuleAddress, version: Version, clear: Bool, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
+    func deprecate(
+        _ req: APIRequest,
+        _ module: ModuleAddress,
+        version: Version,
+        clear: Bool,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
         try await service.authorize(caller, .upload, in: module.namespace)
         var reason: String?
         var replacement: String?
@@ -426,11 +500,13 @@ public struct RegistryAPI: Sendable {
 
     static func publishedBody(_ record: ModuleVersionRecord) -> JSONValue {
         let module = record.module
-        return JSONValue.object([
-            ("id", .string("\(module)/\(record.version)")), ("namespace", .string(module.namespace.value)), ("name", .string(module.name)),
-            ("provider", .string(module.system)), ("version", .string(record.version.description)), ("sha256", .string(record.sha256)),
-            ("size", .int(record.size)), ("published_at", .string(rfc3339(record.publishedAt))),
-        ] + (record.deprecation.map { [("deprecation", deprecationJSON($0))] } ?? []))
+        return JSONValue.object(
+            [
+                ("id", .string("\(module)/\(record.version)")), ("namespace", .string(module.namespace.value)), ("name", .string(module.name)),
+                ("provider", .string(module.system)), ("version", .string(record.version.description)), ("sha256", .string(record.sha256)),
+                ("size", .int(record.size)), ("published_at", .string(rfc3339(record.publishedAt))),
+            ] + (record.deprecation.map { [("deprecation", deprecationJSON($0))] } ?? [])
+        )
     }
 
     func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal?) async throws(RegistryError) -> APIResponse {
@@ -517,4 +593,3 @@ public struct RegistryAPI: Sendable {
         return "\(req.scheme)://\(host)"
     }
 }
-

@@ -42,7 +42,10 @@ public struct CanonicalEntry: Sendable, Equatable, CustomStringConvertible {
 /// readers can reach a consumer. The format is specified in docs/architecture.md, "Canonical archives".
 public enum ArchiveCanonicalization {
     /// The same code path in memory (for fuzzing and tests): canonical archive bytes and its entries.
-    public static func canonicalize(bytes: [UInt8], limits: ArchiveLimits = ArchiveLimits()) throws(ArchiveError) -> (
+    public static func canonicalize(
+        bytes: [UInt8],
+        limits: ArchiveLimits = ArchiveLimits()
+    ) throws(ArchiveError) -> (
         archive: [UInt8], entries: [CanonicalEntry]
     ) {
         let sink = MemoryByteSink()
@@ -51,7 +54,12 @@ public enum ArchiveCanonicalization {
     }
 
     /// Reads `source` completely, then writes the canonical archive to `sink`.
-    static func run(source: any ByteSource, spool: any DataSpool, sink: any ByteSink, limits: ArchiveLimits)
+    static func run(
+        source: any ByteSource,
+        spool: any DataSpool,
+        sink: any ByteSink,
+        limits: ArchiveLimits
+    )
         throws(ArchiveError) -> (entries: [CanonicalEntry], size: Int64, sha256: [UInt8])
     {
         let gz = try GzipReader(source: source, maximumOutput: limits.maximumExpandedBytes)
@@ -127,10 +135,12 @@ public enum ArchiveCanonicalization {
                     case .directory: break
                     case .file:
                         throw ArchiveError(
-                            "entry \(StrictTarReader.printable(join(e.components[...]))) is inside \(StrictTarReader.printable(parent)), which is a file")
+                            "entry \(StrictTarReader.printable(join(e.components[...]))) is inside \(StrictTarReader.printable(parent)), which is a file"
+                        )
                     case .symlink:
                         throw ArchiveError(
-                            "entry \(StrictTarReader.printable(join(e.components[...]))) passes through the symlink \(StrictTarReader.printable(parent))")
+                            "entry \(StrictTarReader.printable(join(e.components[...]))) passes through the symlink \(StrictTarReader.printable(parent))"
+                        )
                     }
                     break
                 } else {
@@ -141,7 +151,8 @@ public enum ArchiveCanonicalization {
         }
         guard byKey.count <= limits.maximumEntries else {
             throw ArchiveError(
-                "the archive has more than \(limits.maximumEntries) entries (with its implied directories)")
+                "the archive has more than \(limits.maximumEntries) entries (with its implied directories)"
+            )
         }
         var planned: [Planned] = []
         planned.reserveCapacity(byKey.count)
@@ -150,7 +161,9 @@ public enum ArchiveCanonicalization {
                 Planned(
                     path: join(d[...]),
                     entry: CanonicalEntry(path: String(decoding: join(d[...]), as: UTF8.self), kind: .directory),
-                    spoolOffset: 0))
+                    spoolOffset: 0
+                )
+            )
         }
         for e in entries {
             let path = join(e.components[...])
@@ -159,8 +172,11 @@ public enum ArchiveCanonicalization {
             case .file(let offset, let size, let executable):
                 planned.append(
                     Planned(
-                        path: path, entry: CanonicalEntry(path: name, kind: .file(size: size, executable: executable)),
-                        spoolOffset: offset))
+                        path: path,
+                        entry: CanonicalEntry(path: name, kind: .file(size: size, executable: executable)),
+                        spoolOffset: offset
+                    )
+                )
             case .directory:
                 planned.append(Planned(path: path, entry: CanonicalEntry(path: name, kind: .directory), spoolOffset: 0))
             case .symlink(let raw):
@@ -171,8 +187,12 @@ public enum ArchiveCanonicalization {
                     Planned(
                         path: path,
                         entry: CanonicalEntry(
-                            path: name, kind: .symlink(target: String(decoding: target, as: UTF8.self))), spoolOffset: 0
-                    ))
+                            path: name,
+                            kind: .symlink(target: String(decoding: target, as: UTF8.self))
+                        ),
+                        spoolOffset: 0
+                    )
+                )
             }
         }
         planned.sort { $0.path.lexicographicallyPrecedes($1.path) }
@@ -184,7 +204,9 @@ public enum ArchiveCanonicalization {
     /// Returns the shortest relative form: leading ".." components, then names; "." for the link's own
     /// directory.
     static func resolveLink(
-        _ raw: [UInt8], at components: [[UInt8]], lookup: (String) -> (path: [UInt8], isSymlink: Bool)?
+        _ raw: [UInt8],
+        at components: [[UInt8]],
+        lookup: (String) -> (path: [UInt8], isSymlink: Bool)?
     ) throws(ArchiveError) -> [UInt8] {
         let shown = StrictTarReader.printable(join(components[...]))
         try StrictTarReader.checkCharacters(raw, "the target of symlink \(shown)")
@@ -212,7 +234,8 @@ public enum ArchiveCanonicalization {
                 let other = StrictTarReader.printable(seen.path)
                 if n == resolved.count {
                     throw ArchiveError(
-                        "symlink \(shown) points to the symlink \(other); links to links are not accepted")
+                        "symlink \(shown) points to the symlink \(other); links to links are not accepted"
+                    )
                 }
                 throw ArchiveError("symlink \(shown) points through the symlink \(other)")
             }
@@ -231,7 +254,12 @@ public enum ArchiveCanonicalization {
     // MARK: Writing
 
     /// Writes the planned entries as one gzip member of canonical tar (see `TarFormat`).
-    static func write(_ planned: [Planned], from spool: any DataSpool, to sink: any ByteSink, limits: ArchiveLimits)
+    static func write(
+        _ planned: [Planned],
+        from spool: any DataSpool,
+        to sink: any ByteSink,
+        limits: ArchiveLimits
+    )
         throws(ArchiveError)
     {
         var headers: [[UInt8]] = []
@@ -245,18 +273,29 @@ public enum ArchiveCanonicalization {
             case .file(let s, let executable):
                 size = s
                 header = try TarFormat.headers(
-                    path: path, type: TarFormat.regular, mode: executable ? 0o755 : 0o644, size: s, link: [])
+                    path: path,
+                    type: TarFormat.regular,
+                    mode: executable ? 0o755 : 0o644,
+                    size: s,
+                    link: []
+                )
             case .directory:
                 path.append(UInt8(ascii: "/"))
                 header = try TarFormat.headers(path: path, type: TarFormat.directory, mode: 0o755, size: 0, link: [])
             case .symlink(let target):
                 header = try TarFormat.headers(
-                    path: path, type: TarFormat.symlink, mode: 0o777, size: 0, link: Array(target.utf8))
+                    path: path,
+                    type: TarFormat.symlink,
+                    mode: 0o777,
+                    size: 0,
+                    link: Array(target.utf8)
+                )
             }
             expanded += Int64(header.count) + size + Int64(TarFormat.padding(size))
             guard expanded <= limits.maximumExpandedBytes else {
                 throw ArchiveError(
-                    "the canonical archive would expand to more than \(limits.maximumExpandedBytes) bytes")
+                    "the canonical archive would expand to more than \(limits.maximumExpandedBytes) bytes"
+                )
             }
             headers.append(header)
         }
@@ -310,7 +349,11 @@ public struct TarGzCanonicalizer: ArchiveCanonicalizer {
         let result: (entries: [CanonicalEntry], size: Int64, sha256: [UInt8])
         do throws(ArchiveError) {
             result = try ArchiveCanonicalization.run(
-                source: source, spool: spool, sink: FileByteSink(fd: out), limits: limits)
+                source: source,
+                spool: spool,
+                sink: FileByteSink(fd: out),
+                limits: limits
+            )
             guard result.entries.contains(where: Self.isTerraformFile) else {
                 throw ArchiveError("the archive contains no Terraform files (*.tf or *.tf.json)")
             }
@@ -326,7 +369,10 @@ public struct TarGzCanonicalizer: ArchiveCanonicalizer {
     public func entries(path: String) throws(ArchiveError) -> [CanonicalEntry] {
         let spoolPath = "/tmp/tfreg-entries-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).spool"
         return try ArchiveCanonicalization.run(
-            source: FileByteSource(path: path), spool: FileSpool(path: spoolPath), sink: NullSink(), limits: limits
+            source: FileByteSource(path: path),
+            spool: FileSpool(path: spoolPath),
+            sink: NullSink(),
+            limits: limits
         ).entries
     }
 

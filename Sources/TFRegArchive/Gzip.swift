@@ -154,7 +154,10 @@ public final class GzipReader {
     }
 
     /// Hands the next bytes, at most `limit`, to `body` straight from the output buffer; 0 at the end.
-    func withNextChunk(limit: Int, _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void) throws(ArchiveError)
+    func withNextChunk(
+        limit: Int,
+        _ body: (UnsafeRawBufferPointer) throws(ArchiveError) -> Void
+    ) throws(ArchiveError)
         -> Int
     {
         while outStart >= outEnd {
@@ -244,8 +247,15 @@ final class GzipWriter {
         header.pointee.os = 255
         guard
             deflateInit2_(
-                &stream, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-                Int32(MemoryLayout<z_stream>.size)) == Z_OK
+                &stream,
+                level,
+                Z_DEFLATED,
+                16 + MAX_WBITS,
+                8,
+                Z_DEFAULT_STRATEGY,
+                ZLIB_VERSION,
+                Int32(MemoryLayout<z_stream>.size)
+            ) == Z_OK
         else {
             // As in GzipReader: `deinit` runs after this throw and frees the buffers.
             throw ArchiveError("zlib deflateInit2 failed")

@@ -124,10 +124,12 @@ public enum ModulePacker {
 
     /// Writes a plan's entries as `.tar.gz`; refuses a plan without a Terraform file.
     public static func pack(_ plan: Plan, directory root: String) throws(ArchiveError) -> [UInt8] {
-        guard plan.entries.contains(where: { e in
-            if case .file = e.kind { return e.path.hasSuffix(".tf") || e.path.hasSuffix(".tf.json") }
-            return false
-        }) else {
+        guard
+            plan.entries.contains(where: { e in
+                if case .file = e.kind { return e.path.hasSuffix(".tf") || e.path.hasSuffix(".tf.json") }
+                return false
+            })
+        else {
             throw ArchiveError("\(root) contains no Terraform files (*.tf or *.tf.json) to pack")
         }
         // Through the server's canonicalizer: the packed bytes are exactly what the registry will store.

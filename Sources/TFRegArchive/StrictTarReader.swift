@@ -100,7 +100,8 @@ final class StrictTarReader {
                 try countEntry()
                 for (key, _) in try Self.paxRecords(readExtension(headerSize)) where key != Array("comment".utf8) {
                     throw ArchiveError(
-                        "a global pax header sets '\(Self.printable(key))', which would apply to every later entry")
+                        "a global pax header sets '\(Self.printable(key))', which would apply to every later entry"
+                    )
                 }
                 continue
             case UInt8(ascii: "L"), UInt8(ascii: "K"):
@@ -150,7 +151,10 @@ final class StrictTarReader {
                 try copyData(size, name: shown)
                 entries.append(
                     ReadEntry(
-                        components: components, kind: .file(offset: offset, size: size, executable: mode & 0o111 != 0)))
+                        components: components,
+                        kind: .file(offset: offset, size: size, executable: mode & 0o111 != 0)
+                    )
+                )
             case UInt8(ascii: "5"):
                 guard size == 0 else { throw ArchiveError("directory \(shown) has data") }
                 guard rawLink.isEmpty else { throw ArchiveError("directory \(shown) has a link target") }
@@ -173,7 +177,8 @@ final class StrictTarReader {
                 throw ArchiveError("entry \(shown) is a GNU sparse file")
             case UInt8(ascii: "M"), UInt8(ascii: "V"), UInt8(ascii: "D"), UInt8(ascii: "N"):
                 throw ArchiveError(
-                    "entry \(shown) is a GNU multivolume, volume-label, dump-directory or old long-name entry")
+                    "entry \(shown) is a GNU multivolume, volume-label, dump-directory or old long-name entry"
+                )
             default:
                 throw ArchiveError("entry \(shown) has the unsupported type \(Self.printable([type]))")
             }

@@ -73,7 +73,13 @@ enum TarFormat {
 
     /// The header block(s) for one entry: a pax `x` header first when the path, the link target or the
     /// size does not fit ustar, then the ustar header.
-    static func headers(path: [UInt8], type: UInt8, mode: UInt32, size: Int64, link: [UInt8]) throws(ArchiveError)
+    static func headers(
+        path: [UInt8],
+        type: UInt8,
+        mode: UInt32,
+        size: Int64,
+        link: [UInt8]
+    ) throws(ArchiveError)
         -> [UInt8]
     {
         var records: [UInt8] = []
@@ -99,7 +105,13 @@ enum TarFormat {
         var out: [UInt8] = []
         if !records.isEmpty {
             out += ustar(
-                name: paxName, prefix: [], type: UInt8(ascii: "x"), mode: 0o644, size: Int64(records.count), link: [])
+                name: paxName,
+                prefix: [],
+                type: UInt8(ascii: "x"),
+                mode: 0o644,
+                size: Int64(records.count),
+                link: []
+            )
             out += records
             out += [UInt8](repeating: 0, count: padding(Int64(records.count)))
         }
@@ -126,8 +138,7 @@ enum TarFormat {
         return Array("\(length) \(key)=".utf8) + value + [UInt8(ascii: "\n")]
     }
 
-    static func ustar(name: [UInt8], prefix: [UInt8], type: UInt8, mode: UInt32, size: Int64, link: [UInt8]) -> [UInt8]
-    {
+    static func ustar(name: [UInt8], prefix: [UInt8], type: UInt8, mode: UInt32, size: Int64, link: [UInt8]) -> [UInt8] {
         var header = [UInt8](repeating: 0, count: 512)
         put(&header, name, at: 0, width: 100)
         putOctal(&header, UInt64(mode), at: 100, width: 8)

@@ -20,7 +20,10 @@ public struct TFReg: AsyncParsableCommand {
             (credential-helper), bootstrap (lambda). Roles that are not built yet are not listed.
             """,
         version: version,
-        subcommands: [Serve.self, Lambda.self, Token.self, Grant.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self, Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self],
+        subcommands: [
+            Serve.self, Lambda.self, Token.self, Grant.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self, Backup.self,
+            Restore.self, CredentialHelper.self, InstallHelper.self,
+        ],
         helpNames: [.short, .long]
     )
 

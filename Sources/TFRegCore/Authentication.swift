@@ -77,7 +77,10 @@ final class TokenCache: Sendable {
         let now = clock.now()
         return entries.withLock { e in
             guard let hit = e[digest] else { return nil }
-            if hit.expires <= now { e[digest] = nil; return nil }
+            if hit.expires <= now {
+                e[digest] = nil
+                return nil
+            }
             return hit.identity
         }
     }

@@ -24,7 +24,9 @@ public struct SignedCallerIdentityRequest: Sendable {
     /// Random bytes a client signs into each request (optional), so that two requests signed in the same
     /// second differ: the registry accepts each signed request once (`ReplayGuard`).
     public static let nonceHeader = "x-tfreg-nonce"
-    static let allowedHeaders: Set<String> = ["authorization", "content-type", "x-amz-date", "x-amz-security-token", "host", audienceHeader, nonceHeader]
+    static let allowedHeaders: Set<String> = [
+        "authorization", "content-type", "x-amz-date", "x-amz-security-token", "host", audienceHeader, nonceHeader,
+    ]
 
     /// The checks of PROTOCOL.md, all before anything is sent: POST to an STS host of the partition,
     /// a body of exactly `Action=GetCallerIdentity&Version=2011-06-15`, only known headers, none twice
@@ -33,7 +35,9 @@ public struct SignedCallerIdentityRequest: Sendable {
     public func validate(audience: String, now: Int64? = nil) throws(RegistryError) -> (host: String, region: String) {
         func reject(_ why: String) -> RegistryError { .badRequest("invalid identity request: \(why)") }
         guard method == "POST" else { throw reject("the method must be POST") }
-        guard url.hasPrefix("https://"), !url.contains("?"), !url.contains("#"), !url.contains("@") else { throw reject("the URL must be https://STS-HOST/") }
+        guard url.hasPrefix("https://"), !url.contains("?"), !url.contains("#"), !url.contains("@") else {
+            throw reject("the URL must be https://STS-HOST/")
+        }
         var rest = url.dropFirst(8)
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         let host = String(rest).lowercased()
@@ -45,7 +49,9 @@ public struct SignedCallerIdentityRequest: Sendable {
             guard Self.allowedHeaders.contains(n) else { throw reject("header '\(name.prefix(64))' is not allowed") }
             guard seen.insert(n).inserted else { throw reject("header '\(name.prefix(64))' appears twice") }
             // Bytes, not Characters: "\r\n" is one Character and would hide from contains("\r").
-            guard value.utf8.count <= 8192, !value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else { throw reject("header '\(name)' is malformed") }
+            guard value.utf8.count <= 8192, !value.utf8.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7f }) else {
+                throw reject("header '\(name)' is malformed")
+            }
             values[n] = value
         }
         guard values["host"].map({ $0.lowercased() == host }) ?? false else { throw reject("the Host header must equal the URL's host") }
@@ -101,8 +107,12 @@ public struct SignedCallerIdentityRequest: Sendable {
         // At most four ASCII digits (checked above): the value fits, nothing to unwrap.
         func n(_ a: Int, _ b: Int) -> Int32 { u[a..<b].reduce(0) { $0 * 10 + Int32($1 &- 0x30) } }
         var t = tm()
-        t.tm_year = n(0, 4) - 1900; t.tm_mon = n(4, 6) - 1; t.tm_mday = n(6, 8)
-        t.tm_hour = n(9, 11); t.tm_min = n(11, 13); t.tm_sec = n(13, 15)
+        t.tm_year = n(0, 4) - 1900
+        t.tm_mon = n(4, 6) - 1
+        t.tm_mday = n(6, 8)
+        t.tm_hour = n(9, 11)
+        t.tm_min = n(11, 13)
+        t.tm_sec = n(13, 15)
         return Int64(timegm(&t))
     }
 
@@ -110,9 +120,14 @@ public struct SignedCallerIdentityRequest: Sendable {
     static func isSTSHost(_ host: String) -> Bool {
         if host == "sts.amazonaws.com" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        let regionOK = { (r: Substring) in !r.isEmpty && r.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d } }
+        let regionOK = { (r: Substring) in !r.isEmpty && r.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+        }
         if parts.count == 4, parts[0] == "sts", regionOK(parts[1]), parts[2] == "amazonaws", parts[3] == "com" { return true }
-        if parts.count == 5, parts[0] == "sts", regionOK(parts[1]), parts[1].hasPrefix("cn-"), parts[2] == "amazonaws", parts[3] == "com", parts[4] == "cn" { return true }
+        if parts.count == 5, parts[0] == "sts", regionOK(parts[1]), parts[1].hasPrefix("cn-"), parts[2] == "amazonaws", parts[3] == "com",
+            parts[4] == "cn"
+        {
+            return true
+        }
         return false
     }
 
@@ -130,7 +145,8 @@ extension Substring {
     /// Trims spaces and tabs on the UTF-8 view (no grapheme breaking: this runs on every request).
     public func trimmingSpaces() -> String {
         let u = self.utf8
-        var start = u.startIndex, end = u.endIndex
+        var start = u.startIndex
+        var end = u.endIndex
         while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
         while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
         return String(self[start..<end])

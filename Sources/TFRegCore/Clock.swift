@@ -21,12 +21,17 @@ public struct SystemClock: WallClock {
 public func rfc3339(_ seconds: Int64) -> String {
     var t = time_t(seconds)
     var parts = tm()
-    if gmtime_r(&t, &parts) == nil { parts = tm(); parts.tm_year = 70; parts.tm_mday = 1 }
+    if gmtime_r(&t, &parts) == nil {
+        parts = tm()
+        parts.tm_year = 70
+        parts.tm_mday = 1
+    }
     func pad(_ v: Int64, _ width: Int = 2) -> String {
         let s = String(v)
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
-    return "\(pad(Int64(parts.tm_year) + 1900, 4))-\(pad(Int64(parts.tm_mon) + 1))-\(pad(Int64(parts.tm_mday)))T\(pad(Int64(parts.tm_hour))):\(pad(Int64(parts.tm_min))):\(pad(Int64(parts.tm_sec)))Z"
+    return
+        "\(pad(Int64(parts.tm_year) + 1900, 4))-\(pad(Int64(parts.tm_mon) + 1))-\(pad(Int64(parts.tm_mday)))T\(pad(Int64(parts.tm_hour))):\(pad(Int64(parts.tm_min))):\(pad(Int64(parts.tm_sec)))Z"
 }
 
 /// Parses what `rfc3339(_:)` writes (`YYYY-MM-DDTHH:MM:SSZ`), nil for anything else.

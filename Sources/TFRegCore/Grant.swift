@@ -89,7 +89,9 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
     static func normalizeARN(_ arn: String) -> String {
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6 else { return arn }
-        let partition = parts[1], service = parts[2], account = parts[4]
+        let partition = parts[1]
+        let service = parts[2]
+        let account = parts[4]
         let resource = parts[5].split(separator: "/", omittingEmptySubsequences: false)
         if service == "sts", resource.count == 3, resource[0] == "assumed-role" {
             return "arn:\(partition):iam::\(account):role/\(resource[1])"
@@ -141,7 +143,9 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
         let parts = rest.split(separator: UInt8(ascii: "#"), maxSplits: 1, omittingEmptySubsequences: false)
         let name = Array(parts[0])
         guard (1...64).contains(name.count), Grammar.isAlnum(name[0]) else { return false }
-        guard name.allSatisfy({ Grammar.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else { return false }
+        guard name.allSatisfy({ Grammar.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+            return false
+        }
         guard parts.count == 2 else { return true }
         let id = Array(parts[1])
         return (1...32).contains(id.count) && id.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) }
@@ -165,18 +169,22 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
             func equals(_ f: UnsafeBufferPointer<UInt8>, _ literal: StaticString) -> Bool {
                 f.elementsEqual(UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
             }
-            let partition = field(1), service = field(2), account = field(4), resource = field(5)
+            let partition = field(1)
+            let service = field(2)
+            let account = field(4)
+            let resource = field(5)
             guard equals(field(0), "arn"), equals(partition, "aws") || equals(partition, "aws-cn") || equals(partition, "aws-us-gov"),
-                  equals(service, "iam") || equals(service, "sts"), field(3).isEmpty,
-                  account.count == 12, account.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  !resource.isEmpty, resource.last != UInt8(ascii: "/")
+                equals(service, "iam") || equals(service, "sts"), field(3).isEmpty,
+                account.count == 12, account.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                !resource.isEmpty, resource.last != UInt8(ascii: "/")
             else { return false }
             var slash = false
             var previousSlash = false
             for c in resource {
                 let isSlash = c == UInt8(ascii: "/")
-                guard Grammar.isAlnum(c) || isSlash || c == UInt8(ascii: "+") || c == UInt8(ascii: "=") || c == UInt8(ascii: ",")
-                    || c == UInt8(ascii: ".") || c == UInt8(ascii: "@") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-"),
+                guard
+                    Grammar.isAlnum(c) || isSlash || c == UInt8(ascii: "+") || c == UInt8(ascii: "=") || c == UInt8(ascii: ",")
+                        || c == UInt8(ascii: ".") || c == UInt8(ascii: "@") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-"),
                     !(isSlash && previousSlash)
                 else { return false }
                 slash = slash || isSlash

@@ -49,7 +49,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     public static func badRequest(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.badRequest, m, file: file, line: line) }
     public static func notFound(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.notFound, m, file: file, line: line) }
     public static func forbidden(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.forbidden, m, file: file, line: line) }
-    public static func unauthenticated(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.unauthenticated, m, file: file, line: line) }
+    public static func unauthenticated(_ m: String, file: String = #fileID, line: Int = #line) -> Self {
+        .init(.unauthenticated, m, file: file, line: line)
+    }
     public static func conflict(_ m: String, file: String = #fileID, line: Int = #line) -> Self { .init(.conflict, m, file: file, line: line) }
     /// A backend (database, storage) could not be reached or failed: 503, the cause logged only.
     public static func unavailable(_ what: String, detail: String?, file: String = #fileID, line: Int = #line) -> Self {
@@ -58,7 +60,13 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
     /// A backend refused the registry's own call: the client sees that the registry is misconfigured,
     /// the operator (log, CLI) sees `explanation`.
     public static func misconfigured(_ what: String, explanation: String, file: String = #fileID, line: Int = #line) -> Self {
-        .init(.misconfigured, "\(what) refused the registry's request: the registry is misconfigured (see its log)", detail: explanation, file: file, line: line)
+        .init(
+            .misconfigured,
+            "\(what) refused the registry's request: the registry is misconfigured (see its log)",
+            detail: explanation,
+            file: file,
+            line: line
+        )
     }
 
     public static func internalError(_ detail: String, file: String = #fileID, line: Int = #line) -> Self {

@@ -44,7 +44,8 @@ public struct RegistryService: Sendable {
     public let canonicalizer: any ArchiveCanonicalizer
     public let clock: any WallClock
 
-    public init(store: any MetadataStore, storage: any ArchiveStorage, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock()) {
+    public init(store: any MetadataStore, storage: any ArchiveStorage, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock())
+    {
         self.store = store
         self.storage = storage
         self.canonicalizer = canonicalizer
@@ -99,7 +100,12 @@ public struct RegistryService: Sendable {
     }
 
     /// Resolves a download: authorizes, finds the version, and asks the storage how to deliver it.
-    public func download(_ version: Version, of module: ModuleAddress, caller: Principal?, expiresIn: Int) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
+    public func download(
+        _ version: Version,
+        of module: ModuleAddress,
+        caller: Principal?,
+        expiresIn: Int
+    ) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
         let record = try await self.version(version, of: module, caller: caller)
         return (record, try await storage.delivery(for: record, expiresIn: expiresIn))
     }
@@ -132,9 +138,12 @@ public struct RegistryService: Sendable {
         summaries.sort { $0.module < $1.module }
         let slice = offset < summaries.count ? Array(summaries[offset..<min(offset + limit, summaries.count)]) : []
         return Page(
-            items: slice, offset: offset, limit: limit,
+            items: slice,
+            offset: offset,
+            limit: limit,
             nextOffset: offset + limit < summaries.count ? offset + limit : nil,
-            previousOffset: offset > 0 ? max(0, offset - limit) : nil)
+            previousOffset: offset > 0 ? max(0, offset - limit) : nil
+        )
     }
 
     // MARK: Writing
@@ -147,7 +156,13 @@ public struct RegistryService: Sendable {
     /// confirms the object is still there (a concurrent `gc` may have just removed an unreferenced
     /// copy of the same bytes) and only then drops the staged file. A crash in between leaves an
     /// unreferenced archive for `gc`, never a version without one.
-    public func publish(_ staged: StagedArchive, version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord {
+    public func publish(
+        _ staged: StagedArchive,
+        version: Version,
+        of module: ModuleAddress,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError) -> ModuleVersionRecord {
         let grant: Grant
         do {
             grant = try await authorize(caller, .upload, in: module.namespace)
@@ -179,8 +194,14 @@ public struct RegistryService: Sendable {
             throw error
         }
         let record = ModuleVersionRecord(
-            module: module, version: version, location: location, sha256: canonical.sha256, size: canonical.size,
-            publishedAt: clock.now(), publishedBy: grant.identity.value)
+            module: module,
+            version: version,
+            location: location,
+            sha256: canonical.sha256,
+            size: canonical.size,
+            publishedAt: clock.now(),
+            publishedBy: grant.identity.value
+        )
         do {
             try await store.insertVersion(record)
         } catch {
@@ -210,7 +231,9 @@ public struct RegistryService: Sendable {
         guard needsAdoption(record) else { return record }
         let staged: StagedArchive
         if record.location.bucket != nil {
-            guard let s = try await storage.importExisting(at: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else { return nil }
+            guard let s = try await storage.importExisting(at: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else {
+                return nil
+            }
             staged = s
         } else {
             guard let s = try await storage.stageOwnArchive(record.location, limit: maximumBytes) else {
@@ -222,7 +245,9 @@ public struct RegistryService: Sendable {
         let canonicalizer = self.canonicalizer
         let c: CanonicalArchive
         do {
-            c = try await Blocking.run { () throws(RegistryError) -> CanonicalArchive in try canonicalizer.canonicalize(input: staged.path, output: canonicalPath) }
+            c = try await Blocking.run { () throws(RegistryError) -> CanonicalArchive in
+                try canonicalizer.canonicalize(input: staged.path, output: canonicalPath)
+            }
         } catch {
             discard(staged)
             throw error
@@ -234,12 +259,20 @@ public struct RegistryService: Sendable {
             discard(canonical)
             throw error
         }
-        guard try await store.replaceArchive(of: record.version, of: record.module, from: record.location, to: location, sha256: c.sha256, size: c.size) else {
+        guard
+            try await store.replaceArchive(of: record.version, of: record.module, from: record.location, to: location, sha256: c.sha256, size: c.size)
+        else {
             discard(canonical)
             throw .conflict("\(record.module) \(record.version) changed while it was imported; run import-legacy again")
         }
         try await storage.settle(canonical, at: location)
-        logger.info("imported legacy version", metadata: ["module": "\(record.module)", "version": "\(record.version)", "from": "\(record.location.bucket.map { "s3://\($0)/" } ?? "")\(record.location.key)", "sha256": "\(c.sha256)"])
+        logger.info(
+            "imported legacy version",
+            metadata: [
+                "module": "\(record.module)", "version": "\(record.version)",
+                "from": "\(record.location.bucket.map { "s3://\($0)/" } ?? "")\(record.location.key)", "sha256": "\(c.sha256)",
+            ]
+        )
         var updated = record
         updated.location = location
         updated.sha256 = c.sha256
@@ -255,7 +288,9 @@ public struct RegistryService: Sendable {
             throw .conflict("version \(clash.version) of module \(module) already exists; versions are immutable")
         }
         if let gone = try await store.tombstones(of: module).first(where: { $0.version.hasSamePrecedence(as: version) }) {
-            throw .conflict("version \(gone.version) of module \(module) was deleted on \(rfc3339(gone.deletedAt)) and cannot be reused; publish a new version")
+            throw .conflict(
+                "version \(gone.version) of module \(module) was deleted on \(rfc3339(gone.deletedAt)) and cannot be reused; publish a new version"
+            )
         }
     }
 
@@ -265,8 +300,13 @@ public struct RegistryService: Sendable {
     /// A storage without a bucket of its own cannot import: then the version references the object,
     /// whose recorded SHA-256 must equal `expectedSHA256` and is checked again on every download.
     public func register(
-        existing location: ArchiveLocation, expectedSHA256: String, maximumBytes: Int64, version: Version, of module: ModuleAddress,
-        caller: Principal?, logger: Logger
+        existing location: ArchiveLocation,
+        expectedSHA256: String,
+        maximumBytes: Int64,
+        version: Version,
+        of module: ModuleAddress,
+        caller: Principal?,
+        logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
         let grant = try await authorize(caller, .upload, in: module.namespace)
         try await checkVersionIsFree(version, of: module)
@@ -284,10 +324,19 @@ public struct RegistryService: Sendable {
             throw .badRequest("the SHA-256 checksum of \(name) does not match expected_checksum")
         }
         let record = ModuleVersionRecord(
-            module: module, version: version, location: location, sha256: actual, size: object.size,
-            publishedAt: clock.now(), publishedBy: grant.identity.value)
+            module: module,
+            version: version,
+            location: location,
+            sha256: actual,
+            size: object.size,
+            publishedAt: clock.now(),
+            publishedBy: grant.identity.value
+        )
         try await store.insertVersion(record)
-        logger.info("registered module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(actual)", "bucket": "\(location.bucket ?? "")"])
+        logger.info(
+            "registered module version",
+            metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(actual)", "bucket": "\(location.bucket ?? "")"]
+        )
         return record
     }
 
@@ -305,7 +354,12 @@ public struct RegistryService: Sendable {
     /// Marks a version deprecated (needs `upload`), or with `reason == nil` clears the mark. The
     /// version stays listed and downloadable.
     public func deprecate(
-        _ version: Version, of module: ModuleAddress, reason: String?, replacement: String?, caller: Principal?, logger: Logger
+        _ version: Version,
+        of module: ModuleAddress,
+        reason: String?,
+        replacement: String?,
+        caller: Principal?,
+        logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
         let grant = try await authorize(caller, .upload, in: module.namespace)
         var mark: Deprecation?
@@ -321,7 +375,10 @@ public struct RegistryService: Sendable {
         guard let record = try await store.setDeprecation(mark, version: version, of: module) else {
             throw .notFound("version \(version) of module \(module) not found")
         }
-        logger.info(mark == nil ? "version undeprecated" : "version deprecated", metadata: ["module": "\(module)", "version": "\(version)", "by": "\(grant.identity)"])
+        logger.info(
+            mark == nil ? "version undeprecated" : "version deprecated",
+            metadata: ["module": "\(module)", "version": "\(version)", "by": "\(grant.identity)"]
+        )
         return record
     }
 
@@ -351,15 +408,24 @@ public struct RegistryService: Sendable {
             throw .forbidden("you cannot change a grant that holds permissions you do not hold")
         }
         try await store.putGrant(grant, mode: .upsert)
-        logger.info("grant written", metadata: ["namespace": "\(grant.namespace)", "identity": "\(grant.identity)", "permissions": "\(grant.permissions)", "by": "\(own.identity)"])
+        logger.info(
+            "grant written",
+            metadata: [
+                "namespace": "\(grant.namespace)", "identity": "\(grant.identity)", "permissions": "\(grant.permissions)", "by": "\(own.identity)",
+            ]
+        )
     }
 
     /// Deletes a grant; needs `delete_grant`, and the grant may not hold more than the caller does.
     public func deleteGrant(for identity: Identity, in namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) {
         let own = try await authorize(caller, .deleteGrant, in: namespace)
         let identity = try await store.resolvingTokenName(identity)
-        guard let existing = try await store.grant(for: identity, in: namespace) else { throw .notFound("no grant for \(identity) in namespace '\(namespace)'") }
-        guard own.permissions.covers(existing.permissions) else { throw .forbidden("you cannot delete a grant that holds permissions you do not hold") }
+        guard let existing = try await store.grant(for: identity, in: namespace) else {
+            throw .notFound("no grant for \(identity) in namespace '\(namespace)'")
+        }
+        guard own.permissions.covers(existing.permissions) else {
+            throw .forbidden("you cannot delete a grant that holds permissions you do not hold")
+        }
         _ = try await store.deleteGrant(for: identity, in: namespace)
         logger.info("grant deleted", metadata: ["namespace": "\(namespace)", "identity": "\(identity)", "by": "\(own.identity)"])
     }

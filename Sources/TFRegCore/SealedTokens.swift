@@ -181,7 +181,10 @@ public struct TokenIssuer: Sendable {
     /// Verifies the request with STS, then claims it in the replay guard, then seals a token. The claim
     /// comes after STS has accepted the signature, so requests that are not genuinely signed never take
     /// a place in the guard; two concurrent uses of one request both reach STS and exactly one claim wins.
-    public func exchange(_ request: SignedCallerIdentityRequest, requestedLifetime: Int64?) async throws(RegistryError) -> (identity: Identity, token: String, expiresAt: Int64) {
+    public func exchange(
+        _ request: SignedCallerIdentityRequest,
+        requestedLifetime: Int64?
+    ) async throws(RegistryError) -> (identity: Identity, token: String, expiresAt: Int64) {
         let identity = try await verifier.verify(request, audience: tokens.audience)
         guard identity.kind == .iam else { throw .unauthenticated("not an IAM principal") }
         if let replayGuard {

@@ -25,8 +25,14 @@ public struct ModuleVersionRecord: Sendable, Hashable {
     public var deprecation: Deprecation?
 
     public init(
-        module: ModuleAddress, version: Version, location: ArchiveLocation, sha256: String, size: Int64, publishedAt: Int64,
-        publishedBy: String? = nil, deprecation: Deprecation? = nil
+        module: ModuleAddress,
+        version: Version,
+        location: ArchiveLocation,
+        sha256: String,
+        size: Int64,
+        publishedAt: Int64,
+        publishedBy: String? = nil,
+        deprecation: Deprecation? = nil
     ) {
         self.module = module
         self.version = version
@@ -114,7 +120,14 @@ public protocol MetadataStore: Sendable {
     /// Points a version at another archive (`tfreg import-legacy`: a user's object replaced by the
     /// registry's own canonical copy of the same files). Only if the version still references `from`;
     /// false otherwise (deleted, or changed meanwhile).
-    func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool
+    func replaceArchive(
+        of version: Version,
+        of module: ModuleAddress,
+        from: ArchiveLocation,
+        to: ArchiveLocation,
+        sha256: String,
+        size: Int64
+    ) async throws(RegistryError) -> Bool
     /// Sets (or with nil clears) a version's deprecation; returns the updated record, nil if there is
     /// no such version.
     func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
@@ -306,7 +319,9 @@ extension ArchiveLocation {
 public enum OrphanGrants {
     /// A grant for a token name no token holds.
     public static func noToken(_ name: Identity) -> RegistryError {
-        .notFound("no token named '\(name.value.dropFirst(6))': create it first (tfreg grant create --new-token NAME); grants are never kept for a token that does not exist yet")
+        .notFound(
+            "no token named '\(name.value.dropFirst(6))': create it first (tfreg grant create --new-token NAME); grants are never kept for a token that does not exist yet"
+        )
     }
 
     /// A grant for `token:NAME#ID` when the name now belongs to another token.
@@ -320,6 +335,7 @@ public enum OrphanGrants {
         let shown = namespaces.prefix(10).joined(separator: ", ") + (namespaces.count > 10 ? ", …" : "")
         return .conflict(
             "\(orphans.count) grant(s) from an earlier token named '\(name.value.dropFirst(6))' remain (namespaces: \(shown)); "
-                + "they are never given to a new token: delete them, or pass --discard-orphan-grants to delete them and create the token")
+                + "they are never given to a new token: delete them, or pass --discard-orphan-grants to delete them and create the token"
+        )
     }
 }

@@ -30,7 +30,9 @@ public enum AESGCM {
         precondition(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nil, key, nonce) == 1, "EVP_EncryptInit_ex failed")
         if !aad.isEmpty { precondition(EVP_EncryptUpdate(ctx, nil, &length, aad, Int32(aad.count)) == 1) }
         if !plaintext.isEmpty {
-            precondition(out.withUnsafeMutableBufferPointer { EVP_EncryptUpdate(ctx, $0.baseAddress, &length, plaintext, Int32(plaintext.count)) } == 1)
+            precondition(
+                out.withUnsafeMutableBufferPointer { EVP_EncryptUpdate(ctx, $0.baseAddress, &length, plaintext, Int32(plaintext.count)) } == 1
+            )
             total = length
         }
         precondition(out.withUnsafeMutableBufferPointer { EVP_EncryptFinal_ex(ctx, $0.baseAddress! + Int(total), &length) } == 1)
@@ -50,7 +52,11 @@ public enum AESGCM {
         guard EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), nil, key, sealed.nonce) == 1 else { return nil }
         if !aad.isEmpty { guard EVP_DecryptUpdate(ctx, nil, &length, aad, Int32(aad.count)) == 1 else { return nil } }
         if !sealed.ciphertext.isEmpty {
-            guard out.withUnsafeMutableBufferPointer({ EVP_DecryptUpdate(ctx, $0.baseAddress, &length, sealed.ciphertext, Int32(sealed.ciphertext.count)) }) == 1 else { return nil }
+            guard
+                out.withUnsafeMutableBufferPointer({
+                    EVP_DecryptUpdate(ctx, $0.baseAddress, &length, sealed.ciphertext, Int32(sealed.ciphertext.count))
+                }) == 1
+            else { return nil }
             total = length
         }
         var tag = sealed.tag

@@ -68,7 +68,15 @@ public enum HMACSHA256 {
         keyBytes.withUnsafeBytes { k in
             messageBytes.withUnsafeBytes { m in
                 out.withUnsafeMutableBufferPointer { o in
-                    _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, o.baseAddress, &length)
+                    _ = HMAC(
+                        EVP_sha256(),
+                        k.baseAddress,
+                        Int32(k.count),
+                        m.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                        m.count,
+                        o.baseAddress,
+                        &length
+                    )
                 }
             }
         }
@@ -88,7 +96,8 @@ public enum SecureRandom {
 
 /// Compares two byte strings in time that depends only on their lengths (CRYPTO_memcmp).
 public func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-    let x = Array(a), y = Array(b)
+    let x = Array(a)
+    let y = Array(b)
     guard x.count == y.count else { return false }
     if x.isEmpty { return true }
     return x.withUnsafeBytes { xp in y.withUnsafeBytes { yp in CRYPTO_memcmp(xp.baseAddress, yp.baseAddress, x.count) == 0 } }

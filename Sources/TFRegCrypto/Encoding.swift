@@ -90,7 +90,10 @@ public enum Base64 {
         if !url {
             guard chars.count % 4 == 0 else { return nil }
             var pad = 0
-            while pad < 2, chars.last == UInt8(ascii: "=") { chars.removeLast(); pad += 1 }
+            while pad < 2, chars.last == UInt8(ascii: "=") {
+                chars.removeLast()
+                pad += 1
+            }
         }
         guard chars.count % 4 != 1 else { return nil }
         var out = [UInt8]()
@@ -131,7 +134,8 @@ public enum PercentEncoding {
         var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
-            let unreserved = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
+            let unreserved =
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a)
                 || b == UInt8(ascii: "-") || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: "~")
             if unreserved || (keepSlash && b == UInt8(ascii: "/")) {
                 out.append(b)

@@ -3,7 +3,7 @@ import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// An outgoing HTTP request.
@@ -67,7 +67,12 @@ public final class HTTPCallMeter: Sendable {
     public var calls: Int { state.withLock { $0.calls } }
     public var time: Duration { state.withLock { $0.time } }
 
-    func record(_ elapsed: Duration) { state.withLock { $0.calls += 1; $0.time += elapsed } }
+    func record(_ elapsed: Duration) {
+        state.withLock {
+            $0.calls += 1
+            $0.time += elapsed
+        }
+    }
 }
 
 /// What tfreg needs from an HTTP client; the libcurl implementation is `CurlHTTPClient`.
@@ -212,7 +217,8 @@ private func headerCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
     ptr.withMemoryRebound(to: UInt8.self, capacity: n) { start in
         let line = UnsafeBufferPointer(start: start, count: n)
         if n >= 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[2] == UInt8(ascii: "T"), line[3] == UInt8(ascii: "P"),
-           line[4] == UInt8(ascii: "/") {
+            line[4] == UInt8(ascii: "/")
+        {
             sink.headers = []
             return
         }
@@ -251,4 +257,3 @@ private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ co
     }
     return n
 }
-

@@ -90,7 +90,9 @@ public enum EventAdapter {
                 for (k, v) in q { if let s = v.stringValue { items.append((k, s)) } }
             }
             // REST decodes parameters, so they are encoded again; ALB leaves them as sent.
-            query = items.map { format == .restV1 ? "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" : "\($0.0)=\($0.1)" }.joined(separator: "&")
+            query = items.map { format == .restV1 ? "\(PercentEncoding.encode($0.0))=\(PercentEncoding.encode($0.1))" : "\($0.0)=\($0.1)" }.joined(
+                separator: "&"
+            )
             if format == .restV1 { trusted = ctx?["identity"]?["userArn"]?.stringValue }
         }
         var body: [UInt8] = []
@@ -104,7 +106,15 @@ public enum EventAdapter {
         }
         if format == .alb && body.count > albLimit { throw RegistryError(.payloadTooLarge, "ALB requests are limited to 1 MB") }
         let requestID = ctx?["requestId"]?.stringValue ?? ""
-        var request = APIRequest(method: method, path: path, query: query, headers: headers, body: APIRequestBody(bytes: body), scheme: "https", requestID: requestID)
+        var request = APIRequest(
+            method: method,
+            path: path,
+            query: query,
+            headers: headers,
+            body: APIRequestBody(bytes: body),
+            scheme: "https",
+            requestID: requestID
+        )
         request.trustedCallerARN = (trusted?.isEmpty ?? true) ? nil : trusted
         return DecodedEvent(request: request, format: format, multiValue: multiValue)
     }
@@ -151,8 +161,15 @@ public enum EventAdapter {
             var joined: [(String, [String])] = []
             var cookies: [JSONValue] = []
             for (n, v) in headers {
-                if n.lowercased() == "set-cookie" { cookies.append(.string(v)); continue }
-                if let i = joined.firstIndex(where: { $0.0.lowercased() == n.lowercased() }) { joined[i].1.append(v) } else { joined.append((n, [v])) }
+                if n.lowercased() == "set-cookie" {
+                    cookies.append(.string(v))
+                    continue
+                }
+                if let i = joined.firstIndex(where: { $0.0.lowercased() == n.lowercased() }) {
+                    joined[i].1.append(v)
+                } else {
+                    joined.append((n, [v]))
+                }
             }
             fields.append(("headers", .object(joined.map { ($0.0, .string($0.1.joined(separator: ","))) })))
             if !cookies.isEmpty { fields.append(("cookies", .array(cookies))) }
@@ -212,7 +229,10 @@ public struct LambdaHandler: Sendable {
             throw RegistryError.badRequest("the event is not an API Gateway, Function URL or ALB request (RESOLVER_TYPE=\(configured.rawValue))")
         }
         if format.isV2 != configured.isV2 || (format == .alb) != (configured == .alb) {
-            logger.warning("event format differs from RESOLVER_TYPE; answering in the event's own format", metadata: ["event_format": "\(format.rawValue)", "resolver_type": "\(configured.rawValue)"])
+            logger.warning(
+                "event format differs from RESOLVER_TYPE; answering in the event's own format",
+                metadata: ["event_format": "\(format.rawValue)", "resolver_type": "\(configured.rawValue)"]
+            )
         }
         do {
             let decoded = try EventAdapter.decode(event, configured: configured)
@@ -221,7 +241,11 @@ public struct LambdaHandler: Sendable {
             let response = await api.respond(to: request, logger: logger)
             return EventAdapter.encode(response, as: decoded)
         } catch {
-            let placeholder = DecodedEvent(request: APIRequest(method: "GET", path: "/"), format: format, multiValue: event["multiValueHeaders"] != nil)
+            let placeholder = DecodedEvent(
+                request: APIRequest(method: "GET", path: "/"),
+                format: format,
+                multiValue: event["multiValueHeaders"] != nil
+            )
             return EventAdapter.encode(.error(error), as: placeholder)
         }
     }

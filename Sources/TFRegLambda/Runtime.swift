@@ -52,25 +52,51 @@ public struct CurlRuntimeClient: LambdaRuntimeClient {
             throw RuntimeAPIError("runtime API next answered HTTP \(r.status)")
         }
         return Invocation(
-            requestID: id, deadlineMs: r.header("lambda-runtime-deadline-ms").flatMap { Int64($0) } ?? 0,
-            functionARN: r.header("lambda-runtime-invoked-function-arn") ?? "", traceID: r.header("lambda-runtime-trace-id"), event: r.body)
+            requestID: id,
+            deadlineMs: r.header("lambda-runtime-deadline-ms").flatMap { Int64($0) } ?? 0,
+            functionARN: r.header("lambda-runtime-invoked-function-arn") ?? "",
+            traceID: r.header("lambda-runtime-trace-id"),
+            event: r.body
+        )
     }
 
     public func respond(_ requestID: String, body: [UInt8]) async throws {
-        let r = try await http.send(HTTPRequest(method: "POST", url: base + "/invocation/\(requestID)/response", headers: [("Content-Type", "application/json")], body: body, timeout: 30))
-        guard (200..<300).contains(r.status) else { throw RuntimeAPIError("runtime API refused the response: HTTP \(r.status) \(r.bodyText.prefix(200))") }
+        let r = try await http.send(
+            HTTPRequest(
+                method: "POST",
+                url: base + "/invocation/\(requestID)/response",
+                headers: [("Content-Type", "application/json")],
+                body: body,
+                timeout: 30
+            )
+        )
+        guard (200..<300).contains(r.status) else {
+            throw RuntimeAPIError("runtime API refused the response: HTTP \(r.status) \(r.bodyText.prefix(200))")
+        }
     }
 
     public func fail(_ requestID: String, type: String, message: String) async throws {
-        _ = try await http.send(HTTPRequest(
-            method: "POST", url: base + "/invocation/\(requestID)/error",
-            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", type)], body: Self.errorBody(type, message), timeout: 30))
+        _ = try await http.send(
+            HTTPRequest(
+                method: "POST",
+                url: base + "/invocation/\(requestID)/error",
+                headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", type)],
+                body: Self.errorBody(type, message),
+                timeout: 30
+            )
+        )
     }
 
     public func initFailure(type: String, message: String) async throws {
-        _ = try await http.send(HTTPRequest(
-            method: "POST", url: base + "/init/error",
-            headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", type)], body: Self.errorBody(type, message), timeout: 30))
+        _ = try await http.send(
+            HTTPRequest(
+                method: "POST",
+                url: base + "/init/error",
+                headers: [("Content-Type", "application/json"), ("Lambda-Runtime-Function-Error-Type", type)],
+                body: Self.errorBody(type, message),
+                timeout: 30
+            )
+        )
     }
 
     static func errorBody(_ type: String, _ message: String) -> [UInt8] {
@@ -86,7 +112,9 @@ public enum LambdaLoop {
     }
 
     public static func run(
-        client: any LambdaRuntimeClient, logger: Logger, limit: Int? = nil,
+        client: any LambdaRuntimeClient,
+        logger: Logger,
+        limit: Int? = nil,
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
     ) async throws {
         var handled = 0
@@ -105,9 +133,13 @@ public enum LambdaLoop {
                 let handled = ContinuousClock.now - started
                 try await client.respond(invocation.requestID, body: body)
                 if log.logLevel <= .debug {
-                    log.debug("invocation", metadata: [
-                        "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)", "aws_us": "\(Self.microseconds(meter.time))",
-                    ])
+                    log.debug(
+                        "invocation",
+                        metadata: [
+                            "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)",
+                            "aws_us": "\(Self.microseconds(meter.time))",
+                        ]
+                    )
                 }
             } catch let e as RuntimeAPIError {
                 throw e

@@ -164,7 +164,8 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         deadline = nil
         logger.debug(
             "closing a slow connection",
-            metadata: ["timeout": "\(what)", "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            metadata: ["timeout": "\(what)", "remote": "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"]
+        )
         context.close(promise: nil)
     }
 

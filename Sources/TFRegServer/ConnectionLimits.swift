@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// How long a client may take at each stage of a connection, and how many connections may be open.
@@ -19,11 +19,18 @@ public struct ConnectionLimits: Sendable, Equatable {
     public var idleTimeout: Duration
 
     public static let defaults = ConnectionLimits(
-        maxConnections: 1024, handshakeTimeout: .seconds(10), headerTimeout: .seconds(10), bodyTimeout: .seconds(30),
-        idleTimeout: .seconds(60))
+        maxConnections: 1024,
+        handshakeTimeout: .seconds(10),
+        headerTimeout: .seconds(10),
+        bodyTimeout: .seconds(30),
+        idleTimeout: .seconds(60)
+    )
 
     public init(
-        maxConnections: Int, handshakeTimeout: Duration, headerTimeout: Duration, bodyTimeout: Duration,
+        maxConnections: Int,
+        handshakeTimeout: Duration,
+        headerTimeout: Duration,
+        bodyTimeout: Duration,
         idleTimeout: Duration
     ) {
         self.maxConnections = maxConnections

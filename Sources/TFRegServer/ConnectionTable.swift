@@ -68,7 +68,8 @@ struct EvictingConnectionLimit: AvailableConnectionsDelegate {
         if table.closeOldestIdle() {
             logger.debug(
                 "connection cap reached: closed the oldest idle connection",
-                metadata: ["max_connections": "\(maxConnections)"])
+                metadata: ["max_connections": "\(maxConnections)"]
+            )
         }
         return false
     }

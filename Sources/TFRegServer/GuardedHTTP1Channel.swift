@@ -14,7 +14,10 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     let table: ConnectionTable?
 
     init(
-        responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, tls: Bool, table: ConnectionTable?,
+        responder: @escaping HTTPChannelHandler.Responder,
+        limits: ConnectionLimits,
+        tls: Bool,
+        table: ConnectionTable?,
         logger: Logger
     ) {
         self.limits = limits
@@ -24,7 +27,9 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             responder: responder,
             configuration: .init(
                 additionalChannelHandlers: [RequestGuardHandler(logger: logger)],
-                idleTimeout: TimeAmount(limits.idleTimeout)))
+                idleTimeout: TimeAmount(limits.idleTimeout)
+            )
+        )
     }
 
     var responder: HTTPChannelHandler.Responder { base.responder }
@@ -35,7 +40,8 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         let table = self.table
         return channel.eventLoop.makeCompletedFuture {
             try channel.pipeline.syncOperations.addHandler(
-                ConnectionDeadlineHandler(limits: limits, tls: tls, table: table, logger: logger))
+                ConnectionDeadlineHandler(limits: limits, tls: tls, table: table, logger: logger)
+            )
             try channel.pipeline.syncOperations.addHandler(RequestLineCheckHandler())
         }.flatMap {
             self.base.setup(channel: channel, logger: logger)

@@ -7,9 +7,9 @@ import NIOCore
 import NIOHTTPTypes
 import NIOSSL
 import ServiceLifecycle
-import UnixSignals
 import TFRegAPI
 import TFRegCore
+import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
@@ -42,7 +42,9 @@ public struct ServerConfiguration: Sendable {
         guard let leaf = chain.first else { throw ConfigurationError("\(cert) holds no certificate") }
         let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
         // Building a context fails when the key does not match the certificate.
-        _ = try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey)))
+        _ = try NIOSSLContext(
+            configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+        )
         let expiry = leaf.notValidAfter
         return "certificate valid until \(rfc3339(Int64(expiry)))"
     }
@@ -84,7 +86,8 @@ public struct RegistryServer: Sendable {
                     "request_id": "\(context.id)", "method": "\(apiRequest.method)", "path": "\(apiRequest.path)",
                     "status": "\(response.status)",
                     "duration_ms": "\(Self.milliseconds(elapsed))",
-                ])
+                ]
+            )
             return Self.makeResponse(response, headOnly: request.method == .head)
         }
         let limits = configuration.limits
@@ -109,13 +112,16 @@ public struct RegistryServer: Sendable {
             responder: responder,
             server: server,
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.port), serverName: nil,
-                availableConnectionsDelegate: EvictingConnectionLimit(limits.maxConnections, table: table, logger: logger)),
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: nil,
+                availableConnectionsDelegate: EvictingConnectionLimit(limits.maxConnections, table: table, logger: logger)
+            ),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         try await group.run()
     }
 
@@ -149,17 +155,27 @@ public struct RegistryServer: Sendable {
             // RequestGuardHandler closes the connection after it).
             let continueChannel = request.headers[.expect]?.lowercased() == "100-continue" ? channel : nil
             let box = IteratorBox(request.body.makeAsyncIterator())
-            body = APIRequestBody(stream: AsyncThrowingStream<[UInt8], any Error> {
-                if let channel = continueChannel, box.markContinueSent() {
-                    try await channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue))).get()
+            body = APIRequestBody(
+                stream: AsyncThrowingStream<[UInt8], any Error> {
+                    if let channel = continueChannel, box.markContinueSent() {
+                        try await channel.writeAndFlush(HTTPResponsePart.head(HTTPResponse(status: .continue))).get()
+                    }
+                    guard var buffer = try await box.next() else { return nil }
+                    return buffer.readBytes(length: buffer.readableBytes) ?? []
                 }
-                guard var buffer = try await box.next() else { return nil }
-                return buffer.readBytes(length: buffer.readableBytes) ?? []
-            })
+            )
         } else {
             body = .empty
         }
-        return APIRequest(method: request.method.rawValue, path: path, query: query, headers: headers, body: body, scheme: scheme, requestID: requestID)
+        return APIRequest(
+            method: request.method.rawValue,
+            path: path,
+            query: query,
+            headers: headers,
+            body: body,
+            scheme: scheme,
+            requestID: requestID
+        )
     }
 
     static func makeResponse(_ response: APIResponse, headOnly: Bool) -> Response {

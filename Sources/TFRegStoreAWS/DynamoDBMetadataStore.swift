@@ -47,8 +47,14 @@ public struct DynamoDBMetadataStore: MetadataStore {
     public static func map(_ e: AWSError, table: String, region: String) -> RegistryError {
         if e.kind == .conditionalCheckFailed { return .conflict("the item already exists") }
         if e.isConfigurationProblem {
-            let what = e.code == "ResourceNotFoundException" ? "table \(table) does not exist in region \(region): check --table/TABLE_NAME and AWS_REGION" : e.advice
-            return .misconfigured("the metadata table", explanation: "DynamoDB \(e.message) (\(e.code.isEmpty ? "no error code" : e.code), HTTP \(e.status)) on table \(table) in \(region): \(what)")
+            let what =
+                e.code == "ResourceNotFoundException"
+                ? "table \(table) does not exist in region \(region): check --table/TABLE_NAME and AWS_REGION" : e.advice
+            return .misconfigured(
+                "the metadata table",
+                explanation:
+                    "DynamoDB \(e.message) (\(e.code.isEmpty ? "no error code" : e.code), HTTP \(e.status)) on table \(table) in \(region): \(what)"
+            )
         }
         return .unavailable("the metadata table", detail: e.description)
     }
@@ -61,7 +67,9 @@ public struct DynamoDBMetadataStore: MetadataStore {
 
     static func versionSK(_ m: ModuleAddress, _ v: String) -> String { "Module~\(m.namespace)~\(m.name)~\(m.system)~\(v)" }
     static func modulePrefix(_ m: ModuleAddress) -> String { "Module~\(m.namespace)~\(m.name)~\(m.system)~" }
-    static func precedenceSK(_ m: ModuleAddress, _ v: Version) -> String { "ModulePrecedence~\(m.namespace)~\(m.name)~\(m.system)~\(v.precedenceKey)" }
+    static func precedenceSK(_ m: ModuleAddress, _ v: Version) -> String {
+        "ModulePrecedence~\(m.namespace)~\(m.name)~\(m.system)~\(v.precedenceKey)"
+    }
     static func tombstoneSK(_ m: ModuleAddress, _ v: String) -> String { "ModuleTombstone~\(m.namespace)~\(m.name)~\(m.system)~\(v)" }
     static func grantSK(_ id: Identity) -> String { id.kind == .iam ? "IAMBearerAuth~\(id.value)" : "StaticTokenAuth~\(id.value)" }
 
@@ -79,12 +87,23 @@ public struct DynamoDBMetadataStore: MetadataStore {
         }
         let bucket = item["bucket"]?.string.flatMap { $0.isEmpty ? nil : $0 }
         let deprecation = item["deprecated_at"]?.int.map {
-            Deprecation(reason: item["deprecation_reason"]?.string ?? "", replacement: item["deprecation_replacement"]?.string, at: $0, by: item["deprecated_by"]?.string)
+            Deprecation(
+                reason: item["deprecation_reason"]?.string ?? "",
+                replacement: item["deprecation_replacement"]?.string,
+                at: $0,
+                by: item["deprecated_by"]?.string
+            )
         }
         return ModuleVersionRecord(
-            module: module, version: version, location: ArchiveLocation(bucket: bucket, key: key), sha256: sha,
-            size: item["size"]?.int ?? 0, publishedAt: item["published_at"]?.int ?? 0, publishedBy: item["published_by"]?.string,
-            deprecation: deprecation)
+            module: module,
+            version: version,
+            location: ArchiveLocation(bucket: bucket, key: key),
+            sha256: sha,
+            size: item["size"]?.int ?? 0,
+            publishedAt: item["published_at"]?.int ?? 0,
+            publishedBy: item["published_by"]?.string,
+            deprecation: deprecation
+        )
     }
 
     static func item(_ r: ModuleVersionRecord) -> DynamoDBItem {
@@ -108,8 +127,13 @@ public struct DynamoDBMetadataStore: MetadataStore {
 
     public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
         try await wrap { () async throws(AWSError) in
-            try await dynamo.query(table: table, keyCondition: .init(
-                "pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(module.namespace.value), ":prefix": .s(Self.modulePrefix(module))]))
+            try await dynamo.query(
+                table: table,
+                keyCondition: .init(
+                    "pk = :pk AND begins_with(sk, :prefix)",
+                    values: [":pk": .s(module.namespace.value), ":prefix": .s(Self.modulePrefix(module))]
+                )
+            )
         }.compactMap(Self.record).filter { $0.module == module }
     }
 
@@ -122,8 +146,13 @@ public struct DynamoDBMetadataStore: MetadataStore {
     public func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord] {
         try await wrap { () async throws(AWSError) in
             if let namespace {
-                return try await dynamo.query(table: table, keyCondition: .init(
-                    "pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(namespace.value), ":prefix": .s("Module~")]))
+                return try await dynamo.query(
+                    table: table,
+                    keyCondition: .init(
+                        "pk = :pk AND begins_with(sk, :prefix)",
+                        values: [":pk": .s(namespace.value), ":prefix": .s("Module~")]
+                    )
+                )
             }
             return try await dynamo.scan(table: table, filter: .init("begins_with(sk, :prefix)", values: [":prefix": .s("Module~")]))
         }.compactMap(Self.record)
@@ -133,7 +162,11 @@ public struct DynamoDBMetadataStore: MetadataStore {
         let ns = record.module.namespace.value
         do {
             try await dynamo.transactWrite([
-                .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))], condition: .init("attribute_not_exists(pk)")),
+                .put(
+                    table: table,
+                    item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))],
+                    condition: .init("attribute_not_exists(pk)")
+                ),
                 .put(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)")),
             ])
         } catch {
@@ -144,10 +177,16 @@ public struct DynamoDBMetadataStore: MetadataStore {
         }
     }
 
-    public func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func tombstoneVersion(
+        _ version: Version,
+        of module: ModuleAddress,
+        at: Int64,
+        by: String?
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
         let ns = module.namespace.value
         let key: DynamoDBItem = ["pk": .s(ns), "sk": .s(Self.versionSK(module, version.description))]
-        guard let existing = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }).flatMap(Self.record) else {
+        guard let existing = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }).flatMap(Self.record)
+        else {
             return nil
         }
         var tombstone: DynamoDBItem = [
@@ -172,15 +211,28 @@ public struct DynamoDBMetadataStore: MetadataStore {
     public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
         let prefix = Self.tombstoneSK(module, "")
         return try await wrap { () async throws(AWSError) in
-            try await dynamo.query(table: table, keyCondition: .init(
-                "pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(module.namespace.value), ":prefix": .s(prefix)]))
+            try await dynamo.query(
+                table: table,
+                keyCondition: .init(
+                    "pk = :pk AND begins_with(sk, :prefix)",
+                    values: [":pk": .s(module.namespace.value), ":prefix": .s(prefix)]
+                )
+            )
         }.compactMap { item in
-            guard let v = item["version"]?.string.flatMap({ try? Version($0) }), let sha = item["sha256"]?.string, let at = item["deleted_at"]?.int else { return nil }
+            guard let v = item["version"]?.string.flatMap({ try? Version($0) }), let sha = item["sha256"]?.string, let at = item["deleted_at"]?.int
+            else { return nil }
             return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: item["deleted_by"]?.string)
         }
     }
 
-    public func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool {
+    public func replaceArchive(
+        of version: Version,
+        of module: ModuleAddress,
+        from: ArchiveLocation,
+        to: ArchiveLocation,
+        sha256: String,
+        size: Int64
+    ) async throws(RegistryError) -> Bool {
         let key: DynamoDBItem = ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))]
         guard var item = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }) else { return false }
         guard var record = Self.record(item), record.location == from else { return false }
@@ -191,7 +243,11 @@ public struct DynamoDBMetadataStore: MetadataStore {
         item["bucket"] = nil
         for (k, v) in Self.item(record) { item[k] = v }
         do {
-            try await dynamo.putItem(table: table, item: item, condition: .init("#key = :old", names: ["#key": "key"], values: [":old": .s(from.key)]))
+            try await dynamo.putItem(
+                table: table,
+                item: item,
+                condition: .init("#key = :old", names: ["#key": "key"], values: [":old": .s(from.key)])
+            )
         } catch {
             if error.kind == .conditionalCheckFailed { return false }
             throw map(error)
@@ -199,7 +255,11 @@ public struct DynamoDBMetadataStore: MetadataStore {
         return true
     }
 
-    public func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func setDeprecation(
+        _ deprecation: Deprecation?,
+        version: Version,
+        of module: ModuleAddress
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
         guard var record = try await self.version(version, of: module) else { return nil }
         record.deprecation = deprecation
         var item = Self.item(record)
@@ -233,15 +293,25 @@ public struct DynamoDBMetadataStore: MetadataStore {
             default: false
             }
         }
-        return Grant(namespace: ns, identity: id, permissions: Permissions(
-            download: flag("download"), upload: flag("upload"), createGrant: flag("create_grant"), deleteGrant: flag("delete_grant")))
+        return Grant(
+            namespace: ns,
+            identity: id,
+            permissions: Permissions(
+                download: flag("download"),
+                upload: flag("upload"),
+                createGrant: flag("create_grant"),
+                deleteGrant: flag("delete_grant")
+            )
+        )
     }
 
     static func item(_ g: Grant) -> DynamoDBItem {
         let p = g.permissions
         return [
             "pk": .s(g.namespace.value), "sk": .s(grantSK(g.identity)), "namespace": .s(g.namespace.value), "identifier": .s(g.identity.value),
-            "permissions": .m(["download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant)]),
+            "permissions": .m([
+                "download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant),
+            ]),
         ]
     }
 
@@ -319,9 +389,11 @@ public struct DynamoDBMetadataStore: MetadataStore {
 
     public func staticToken(named name: Identity) async throws(RegistryError) -> Identity? {
         guard let name = name.tokenName else { return nil }
-        guard let item = try await wrap({ () async throws(AWSError) in
-            try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)])
-        }) else { return nil }
+        guard
+            let item = try await wrap({ () async throws(AWSError) in
+                try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)])
+            })
+        else { return nil }
         guard let id = item["token_id"]?.string else { return name }  // written before tokens had ids
         return try? Identity.token(named: name.value.dropFirst(6), id: id)
     }
@@ -336,7 +408,12 @@ public struct DynamoDBMetadataStore: MetadataStore {
             .sorted { ($0.namespace, $0.identity) < ($1.namespace, $1.identity) }
     }
 
-    public func createStaticToken(_ name: Identity, hash sha256: String, createdAt: Int64, discardingOrphans: Bool) async throws(RegistryError) -> Identity {
+    public func createStaticToken(
+        _ name: Identity,
+        hash sha256: String,
+        createdAt: Int64,
+        discardingOrphans: Bool
+    ) async throws(RegistryError) -> Identity {
         guard let name = name.tokenName else { throw .badRequest("not a token name: \(name)") }
         if try await staticToken(named: name) != nil { throw .conflict("a token named \(name) already exists") }
         let orphans = try await orphanGrants(named: name)
@@ -349,13 +426,24 @@ public struct DynamoDBMetadataStore: MetadataStore {
         let absent = DynamoDBClient.Expression("attribute_not_exists(pk)")
         do {
             try await dynamo.transactWrite([
-                .put(table: table, item: [
-                    "pk": .s("StaticTokenName"), "sk": .s(name.value), "sha256": .s(sha256), "created_at": .n(String(createdAt)), "token_id": .s(id),
-                ], condition: absent),
-                .put(table: table, item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(sha256)"), "identifier": .s(identity.value)], condition: absent),
+                .put(
+                    table: table,
+                    item: [
+                        "pk": .s("StaticTokenName"), "sk": .s(name.value), "sha256": .s(sha256), "created_at": .n(String(createdAt)),
+                        "token_id": .s(id),
+                    ],
+                    condition: absent
+                ),
+                .put(
+                    table: table,
+                    item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(sha256)"), "identifier": .s(identity.value)],
+                    condition: absent
+                ),
             ])
         } catch {
-            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { throw .conflict("a token named \(name) already exists") }
+            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
+                throw .conflict("a token named \(name) already exists")
+            }
             throw map(error)
         }
         return identity
@@ -363,10 +451,13 @@ public struct DynamoDBMetadataStore: MetadataStore {
 
     public func revokeStaticToken(_ name: Identity) async throws(RegistryError) -> Int? {
         guard let name = name.tokenName else { return nil }
-        guard let item = try await wrap({ () async throws(AWSError) in
-            try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)])
-        }), let hash = item["sha256"]?.string else { return nil }
-        let current = try item["token_id"]?.string.map { id throws(RegistryError) in try Identity.token(named: name.value.dropFirst(6), id: id) } ?? name
+        guard
+            let item = try await wrap({ () async throws(AWSError) in
+                try await dynamo.getItem(table: table, key: ["pk": .s("StaticTokenName"), "sk": .s(name.value)])
+            }), let hash = item["sha256"]?.string
+        else { return nil }
+        let current =
+            try item["token_id"]?.string.map { id throws(RegistryError) in try Identity.token(named: name.value.dropFirst(6), id: id) } ?? name
         // The token first (it stops working), then its grants. A crash in between leaves grants under
         // an id no token will ever have again: they never apply, and creating a token of the name
         // reports them.

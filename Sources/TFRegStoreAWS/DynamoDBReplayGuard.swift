@@ -22,8 +22,15 @@ public struct DynamoDBReplayGuard: ReplayGuard {
     public func claim(_ key: String, until expiresAt: Int64) async throws(RegistryError) -> Bool {
         let item: DynamoDBItem = ["pk": .s("SignedRequest~\(key)"), "sk": .s("SignedRequest"), Self.ttlAttribute: .n(String(expiresAt))]
         do {
-            try await dynamo.putItem(table: table, item: item, condition: .init(
-                "attribute_not_exists(pk) OR #e < :now", names: ["#e": Self.ttlAttribute], values: [":now": .n(String(clock.now()))]))
+            try await dynamo.putItem(
+                table: table,
+                item: item,
+                condition: .init(
+                    "attribute_not_exists(pk) OR #e < :now",
+                    names: ["#e": Self.ttlAttribute],
+                    values: [":now": .n(String(clock.now()))]
+                )
+            )
             return true
         } catch {
             if error.kind == .conditionalCheckFailed { return false }

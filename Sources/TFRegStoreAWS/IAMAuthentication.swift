@@ -27,7 +27,9 @@ public struct STSCallerIdentityVerifier: CallerIdentityVerifier {
         let base = endpoint.isCustom ? endpoint.baseURL : "https://\(host)"
         let response: HTTPResponse
         do {
-            response = try await http.send(HTTPRequest(method: "POST", url: base + "/", headers: request.headers, body: Array(request.body.utf8), timeout: 5))
+            response = try await http.send(
+                HTTPRequest(method: "POST", url: base + "/", headers: request.headers, body: Array(request.body.utf8), timeout: 5)
+            )
         } catch {
             throw .unavailable("AWS STS", detail: error.message)
         }

@@ -49,10 +49,17 @@ public struct S3ArchiveStorage: ArchiveStorage {
     static func map(_ e: AWSError, _ what: String) -> RegistryError {
         switch e.kind {
         case .accessDenied:
-            .init(.forbidden, "access denied: the registry may not read \(what); grant it s3:GetObject and s3:GetObjectAttributes", detail: e.description)
+            .init(
+                .forbidden,
+                "access denied: the registry may not read \(what); grant it s3:GetObject and s3:GetObjectAttributes",
+                detail: e.description
+            )
         default:
             e.isConfigurationProblem
-                ? .misconfigured("archive storage (S3)", explanation: "S3 refused a call on \(what) (\(e.code.isEmpty ? "no error code" : e.code), HTTP \(e.status)): \(e.advice)")
+                ? .misconfigured(
+                    "archive storage (S3)",
+                    explanation: "S3 refused a call on \(what) (\(e.code.isEmpty ? "no error code" : e.code), HTTP \(e.status)): \(e.advice)"
+                )
                 : .unavailable("archive storage (S3)", detail: e.description)
         }
     }
@@ -105,14 +112,19 @@ public struct S3ArchiveStorage: ArchiveStorage {
         let found: (S3ObjectAttributes, versionId: String?)?
         do { found = try await s3.objectAttributesAndVersion(bucket: userBucket, key: location.key) } catch { throw Self.map(error, name) }
         guard let (attributes, versionId) = found else {
-            throw .init(.upstreamMismatch, "the archive of \(record.module) \(record.version) (\(name)) no longer exists", detail: "legacy object missing")
+            throw .init(
+                .upstreamMismatch,
+                "the archive of \(record.module) \(record.version) (\(name)) no longer exists",
+                detail: "legacy object missing"
+            )
         }
         let actual = attributes.checksumSHA256.flatMap { Base64.decode($0) }.flatMap { $0.count == 32 ? Hex.encode($0) : nil }
         guard let actual, constantTimeEquals(Array(actual.utf8), Array(record.sha256.utf8)) else {
             throw .init(
                 .upstreamMismatch,
                 "the archive of \(record.module) \(record.version) (\(name)) changed after it was registered: its SHA-256 is not the recorded one, so it is not served",
-                detail: "legacy object checksum \(actual ?? "missing") != recorded \(record.sha256)")
+                detail: "legacy object checksum \(actual ?? "missing") != recorded \(record.sha256)"
+            )
         }
         do {
             if let versionId {
@@ -129,7 +141,9 @@ public struct S3ArchiveStorage: ArchiveStorage {
     public func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
         guard location.bucket == nil, let bucket else { return nil }
         let got: (body: [UInt8], versionId: String?)?
-        do { got = try await s3.getObject(bucket: bucket, key: location.key, limit: limit) } catch { throw Self.map(error, "s3://\(bucket)/\(location.key)") }
+        do { got = try await s3.getObject(bucket: bucket, key: location.key, limit: limit) } catch {
+            throw Self.map(error, "s3://\(bucket)/\(location.key)")
+        }
         guard let got else { return nil }
         let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
         guard FileSystemRead.writeExclusive(path, got.body, mode: 0o640) else {
@@ -214,10 +228,16 @@ enum FileSystemRead {
         while done < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + done }, $0.count - done) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { _ = unlink(path); return false }
+            guard n > 0 else {
+                _ = unlink(path)
+                return false
+            }
             done += n
         }
-        guard fsync(fd) == 0 else { _ = unlink(path); return false }
+        guard fsync(fd) == 0 else {
+            _ = unlink(path)
+            return false
+        }
         return true
     }
 }

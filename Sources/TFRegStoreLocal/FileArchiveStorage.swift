@@ -198,7 +198,8 @@ public struct FileArchiveStorage: ArchiveStorage {
         forEachArchiveFile { rel, _ in
             guard let mark = rel.firstRange(of: ".tar.gz.gc-") else { return }
             let key = String(rel[..<mark.lowerBound]) + ".tar.gz"
-            let aside = archivesDirectory + "/" + rel, final = archivesDirectory + "/" + key
+            let aside = archivesDirectory + "/" + rel
+            let final = archivesDirectory + "/" + key
             if referenced.contains(key) && !FileSystem.exists(final) {
                 if rename(aside, final) == 0 { restored.append(key) }
             } else {

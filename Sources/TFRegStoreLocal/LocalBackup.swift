@@ -71,7 +71,11 @@ public enum LocalBackup {
         _ = try FileArchiveStorage(root: dataDirectory)
         var report = Report(versions: 0, bytes: 0, dropped: [])
         for r in records {
-            report.bytes += try copyVerified(from: backup + "/archives/" + r.location.key, to: dataDirectory + "/archives/" + r.location.key, sha256: r.sha256)
+            report.bytes += try copyVerified(
+                from: backup + "/archives/" + r.location.key,
+                to: dataDirectory + "/archives/" + r.location.key,
+                sha256: r.sha256
+            )
             report.versions += 1
         }
         if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024) {
@@ -132,7 +136,10 @@ public enum LocalBackup {
         var failed = false
         while !failed {
             let n = buf.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-            if n < 0 { failed = true; break }
+            if n < 0 {
+                failed = true
+                break
+            }
             if n == 0 { break }
             buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
             let written = buf.withUnsafeBytes { write(output, $0.baseAddress, n) }

@@ -19,8 +19,12 @@ public enum LocalGarbageCollector {
     /// Lists (and unless `dryRun` removes) what no version needs. Safe while `serve` runs: each
     /// removal re-checks the store after moving the file aside (see `FileArchiveStorage.removeUnreferenced`).
     public static func collect(
-        store: any MetadataStore, storage: FileArchiveStorage, graceSeconds: Int64 = defaultGraceSeconds,
-        stagingGraceSeconds: Int64 = defaultGraceSeconds, now: Int64, dryRun: Bool
+        store: any MetadataStore,
+        storage: FileArchiveStorage,
+        graceSeconds: Int64 = defaultGraceSeconds,
+        stagingGraceSeconds: Int64 = defaultGraceSeconds,
+        now: Int64,
+        dryRun: Bool
     ) async throws(RegistryError) -> Report {
         var report = Report()
         let referenced = try await referencedKeys(store)

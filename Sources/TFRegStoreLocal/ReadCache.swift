@@ -1,9 +1,10 @@
 import CSQLite
+import Synchronization
+import TFRegCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Synchronization
-import TFRegCore
 
 /// A read-through cache for the hot lookups (token digest → identity, grant, a module's versions)
 /// that follows the database file, including writes by other processes (`tfreg grant` while

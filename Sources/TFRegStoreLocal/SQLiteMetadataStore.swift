@@ -78,7 +78,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 cache = nil
                 let current = Int(try connection.sync { db throws(SQLiteError) in try db.query("PRAGMA user_version").first?.first?.int ?? 0 })
                 guard current <= Self.migrations.count else {
-                    throw SQLiteError(code: 1, message: "database schema \(current) is newer than this tfreg (\(Self.migrations.count)); upgrade tfreg")
+                    throw SQLiteError(
+                        code: 1,
+                        message: "database schema \(current) is newer than this tfreg (\(Self.migrations.count)); upgrade tfreg"
+                    )
                 }
                 return
             }
@@ -87,7 +90,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                 try db.transaction { () throws(SQLiteError) in
                     let current = Int(try db.query("PRAGMA user_version").first?.first?.int ?? 0)
                     guard current <= Self.migrations.count else {
-                        throw SQLiteError(code: 1, message: "database schema \(current) is newer than this tfreg (\(Self.migrations.count)); upgrade tfreg")
+                        throw SQLiteError(
+                            code: 1,
+                            message: "database schema \(current) is newer than this tfreg (\(Self.migrations.count)); upgrade tfreg"
+                        )
                     }
                     for (i, sql) in Self.migrations.enumerated().dropFirst(current) {
                         try db.execute(sql)
@@ -112,7 +118,9 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     public var schemaVersion: Int {
         get throws(RegistryError) {
-            try wrap { () throws(SQLiteError) in try connection.sync { db throws(SQLiteError) in Int(try db.query("PRAGMA user_version").first?.first?.int ?? 0) } }
+            try wrap { () throws(SQLiteError) in
+                try connection.sync { db throws(SQLiteError) in Int(try db.query("PRAGMA user_version").first?.first?.int ?? 0) }
+            }
         }
     }
 
@@ -148,8 +156,15 @@ public final class SQLiteMetadataStore: MetadataStore {
             Deprecation(reason: row[12].string ?? "", replacement: row[13].string, at: $0, by: row[11].string)
         }
         return ModuleVersionRecord(
-            module: module, version: version, location: ArchiveLocation(bucket: row[4].string, key: key),
-            sha256: sha, size: size, publishedAt: at, publishedBy: row[9].string, deprecation: deprecation)
+            module: module,
+            version: version,
+            location: ArchiveLocation(bucket: row[4].string, key: key),
+            sha256: sha,
+            size: size,
+            publishedAt: at,
+            publishedBy: row[9].string,
+            deprecation: deprecation
+        )
     }
 
     public func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord] {
@@ -210,19 +225,26 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
-    public func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func tombstoneVersion(
+        _ version: Version,
+        of module: ModuleAddress,
+        at: Int64,
+        by: String?
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
         defer { cache?.invalidate() }
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> ModuleVersionRecord? in
                 let where_ = "WHERE namespace = ? AND name = ? AND system = ? AND version = ?"
-                guard let existing = try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", params).first.flatMap(Self.record) else {
+                guard let existing = try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", params).first.flatMap(Self.record)
+                else {
                     return nil
                 }
                 try db.query("DELETE FROM module_versions \(where_)", params)
                 try db.query(
                     "INSERT OR REPLACE INTO version_tombstones (namespace, name, system, version, sha256, deleted_at, deleted_by) VALUES (?,?,?,?,?,?,?)",
-                    params + [.text(existing.sha256), .integer(at), by.map(SQLValue.text) ?? .null])
+                    params + [.text(existing.sha256), .integer(at), by.map(SQLValue.text) ?? .null]
+                )
                 return existing
             }
         }
@@ -232,11 +254,15 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// snapshot, where a row whose archive could not be copied must not exist at all.
     func dropFromSnapshot(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
-        let v = version.description, p = version.precedenceKey
+        let v = version.description
+        let p = version.precedenceKey
         try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
                 try db.query("DELETE FROM module_versions WHERE namespace = ? AND name = ? AND system = ? AND version = ?", params + [.text(v)])
-                try db.query("DELETE FROM version_precedences WHERE namespace = ? AND name = ? AND system = ? AND precedence = ?", params + [.text(p)])
+                try db.query(
+                    "DELETE FROM version_precedences WHERE namespace = ? AND name = ? AND system = ? AND precedence = ?",
+                    params + [.text(p)]
+                )
             }
         }
     }
@@ -244,15 +270,27 @@ public final class SQLiteMetadataStore: MetadataStore {
     public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
         return try await run { db throws(SQLiteError) in
-            try db.query("SELECT version, sha256, deleted_at, deleted_by FROM version_tombstones WHERE namespace = ? AND name = ? AND system = ?", params)
-                .compactMap { row in
-                    guard row.count == 4, let v = row[0].string.flatMap({ try? Version($0) }), let sha = row[1].string, let at = row[2].int else { return nil }
-                    return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: row[3].string)
+            try db.query(
+                "SELECT version, sha256, deleted_at, deleted_by FROM version_tombstones WHERE namespace = ? AND name = ? AND system = ?",
+                params
+            )
+            .compactMap { row in
+                guard row.count == 4, let v = row[0].string.flatMap({ try? Version($0) }), let sha = row[1].string, let at = row[2].int else {
+                    return nil
                 }
+                return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: row[3].string)
+            }
         }
     }
 
-    public func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool {
+    public func replaceArchive(
+        of version: Version,
+        of module: ModuleAddress,
+        from: ArchiveLocation,
+        to: ArchiveLocation,
+        sha256: String,
+        size: Int64
+    ) async throws(RegistryError) -> Bool {
         defer { cache?.invalidate() }
         let params: [SQLValue] = [
             to.bucket.map(SQLValue.text) ?? .null, .text(to.key), .text(sha256), .integer(size),
@@ -262,7 +300,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         return try await run { db throws(SQLiteError) in
             try db.query(
                 "UPDATE module_versions SET bucket = ?1, key = ?2, sha256 = ?3, size = ?4 WHERE namespace = ?5 AND name = ?6 AND system = ?7 AND version = ?8 AND key = ?9 AND bucket IS ?10",
-                params)
+                params
+            )
             return db.changes == 1
         }
     }
@@ -279,7 +318,8 @@ public final class SQLiteMetadataStore: MetadataStore {
                 let where_ = "WHERE namespace = ?5 AND name = ?6 AND system = ?7 AND version = ?8"
                 try db.query(
                     "UPDATE module_versions SET deprecated_at = ?1, deprecated_by = ?2, deprecation_reason = ?3, deprecation_replacement = ?4 \(where_)",
-                    values + key)
+                    values + key
+                )
                 guard db.changes > 0 else { return nil }
                 return try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", [.null, .null, .null, .null] + key)
                     .first.flatMap(Self.record)
@@ -293,8 +333,16 @@ public final class SQLiteMetadataStore: MetadataStore {
         guard row.count == 6, let ns = row[0].string.flatMap({ try? Namespace($0) }),
             let id = row[1].string.flatMap({ try? Identity($0) })
         else { return nil }
-        return Grant(namespace: ns, identity: id, permissions: Permissions(
-            download: row[2].int == 1, upload: row[3].int == 1, createGrant: row[4].int == 1, deleteGrant: row[5].int == 1))
+        return Grant(
+            namespace: ns,
+            identity: id,
+            permissions: Permissions(
+                download: row[2].int == 1,
+                upload: row[3].int == 1,
+                createGrant: row[4].int == 1,
+                deleteGrant: row[5].int == 1
+            )
+        )
     }
 
     private static let grantColumns = "namespace, identity, download, upload, create_grant, delete_grant"
@@ -329,14 +377,18 @@ public final class SQLiteMetadataStore: MetadataStore {
         let p = g.permissions
         let name: SQLValue = g.identity.tokenName.map { .text($0.value) } ?? .null
         let wantedID: SQLValue = g.identity.tokenID.map(SQLValue.text) ?? .null
-        let flags: [SQLValue] = [.integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0), .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0)]
+        let flags: [SQLValue] = [
+            .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0), .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0),
+        ]
         // A token's grant is written for the token holding the name, in the same transaction as the
         // lookup, so it cannot land on a token revoked meanwhile.
         let outcome: (changed: Int, current: String?) = try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> (changed: Int, current: String?) in
                 var identity = g.identity.value
                 if case .text(let n) = name {
-                    guard let id = try db.query("SELECT id FROM static_tokens WHERE identity = ?", [.text(n)]).first?.first?.string else { return (-1, nil) }
+                    guard let id = try db.query("SELECT id FROM static_tokens WHERE identity = ?", [.text(n)]).first?.first?.string else {
+                        return (-1, nil)
+                    }
                     if case .text(let wanted) = wantedID, wanted != id { return (-1, "\(n)#\(id)") }
                     identity = "\(n)#\(id)"
                 }
@@ -347,7 +399,8 @@ public final class SQLiteMetadataStore: MetadataStore {
                 case .update:
                     try db.query(
                         "UPDATE grants SET download = ?3, upload = ?4, create_grant = ?5, delete_grant = ?6 WHERE namespace = ?1 AND identity = ?2",
-                        values)
+                        values
+                    )
                 case .upsert:
                     try db.query("INSERT OR REPLACE INTO grants (\(Self.grantColumns)) VALUES (?,?,?,?,?,?)", values)
                 }
@@ -382,7 +435,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         let params: [SQLValue] = [.text(sha256)]
         let load = { () async throws(RegistryError) -> Identity? in
             try await self.run { db throws(SQLiteError) in
-                try db.query("SELECT identity || '#' || id FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap { try? Identity($0) }
+                try db.query("SELECT identity || '#' || id FROM static_tokens WHERE sha256 = ?", params).first?.first?.string.flatMap {
+                    try? Identity($0)
+                }
             }
         }
         guard let cache else { return try await load() }
@@ -393,7 +448,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         guard let name = name.tokenName else { return nil }
         let params: [SQLValue] = [.text(name.value)]
         return try await run { db throws(SQLiteError) in
-            try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", params).first?.first?.string.flatMap { try? Identity($0) }
+            try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", params).first?.first?.string.flatMap {
+                try? Identity($0)
+            }
         }
     }
 
@@ -403,8 +460,11 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     private static func orphans(_ db: SQLiteConnection, _ name: String) throws(SQLiteError) -> [Grant] {
         let current = try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", [.text(name)]).first?.first?.string
-        return try db.query("SELECT \(grantColumns) FROM grants WHERE \(orphanCondition) ORDER BY namespace, identity", [.text(name), current.map(SQLValue.text) ?? .null])
-            .compactMap(Self.grant)
+        return try db.query(
+            "SELECT \(grantColumns) FROM grants WHERE \(orphanCondition) ORDER BY namespace, identity",
+            [.text(name), current.map(SQLValue.text) ?? .null]
+        )
+        .compactMap(Self.grant)
     }
 
     public func orphanGrants(named name: Identity) async throws(RegistryError) -> [Grant] {
@@ -412,7 +472,12 @@ public final class SQLiteMetadataStore: MetadataStore {
         return try await run { db throws(SQLiteError) in try Self.orphans(db, name.value) }
     }
 
-    public func createStaticToken(_ name: Identity, hash sha256: String, createdAt: Int64, discardingOrphans: Bool) async throws(RegistryError) -> Identity {
+    public func createStaticToken(
+        _ name: Identity,
+        hash sha256: String,
+        createdAt: Int64,
+        discardingOrphans: Bool
+    ) async throws(RegistryError) -> Identity {
         defer { cache?.invalidate() }
         guard let name = name.tokenName else { throw .badRequest("not a token name: \(name)") }
         let id = Identity.newTokenID()
@@ -444,7 +509,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         let params: [SQLValue] = [.text(name.value)]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> Int? in
-                guard let current = try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", params).first?.first?.string else { return nil }
+                guard let current = try db.query("SELECT identity || '#' || id FROM static_tokens WHERE identity = ?", params).first?.first?.string
+                else { return nil }
                 try db.query("DELETE FROM grants WHERE identity = ?", [.text(current)])
                 let removed = db.changes
                 try db.query("DELETE FROM static_tokens WHERE identity = ?", params)

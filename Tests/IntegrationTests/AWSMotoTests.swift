@@ -39,16 +39,18 @@ extension MotoBackedTests {
             let dir = makeTemporaryDirectory("aws-assume")
             defer { try? FileManager.default.removeItem(atPath: dir) }
             try """
-                [profile deploy]
-                role_arn = arn:aws:iam::123456789012:role/deployer
-                source_profile = base
-                role_session_name = ci-run
-                region = us-east-1
-                """.write(toFile: dir + "/config", atomically: true, encoding: .utf8)
+            [profile deploy]
+            role_arn = arn:aws:iam::123456789012:role/deployer
+            source_profile = base
+            role_session_name = ci-run
+            region = us-east-1
+            """.write(toFile: dir + "/config", atomically: true, encoding: .utf8)
             try "[base]\naws_access_key_id = \(moto.accessKeyID)\naws_secret_access_key = \(moto.secretAccessKey)\n"
                 .write(toFile: dir + "/credentials", atomically: true, encoding: .utf8)
-            let env = ["HOME": dir, "AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials",
-                       "AWS_PROFILE": "deploy", "AWS_ENDPOINT_URL": moto.endpoint]
+            let env = [
+                "HOME": dir, "AWS_CONFIG_FILE": dir + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir + "/credentials",
+                "AWS_PROFILE": "deploy", "AWS_ENDPOINT_URL": moto.endpoint,
+            ]
             let config = try AWSConfiguration.resolve(environment: env, http: CurlHTTPClient())
             let creds = try await config.credentials.credentials()
             #expect(creds.sessionToken != nil && creds.expiration != nil)
@@ -63,27 +65,27 @@ extension MotoBackedTests {
     /// small STS endpoint on loopback that verifies the form and answers with AWS's documented XML.
     @Suite struct WebIdentityTests {
         static let server = #"""
-        import http.server, sys, urllib.parse
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                form = urllib.parse.parse_qs(body, strict_parsing=True)
-                ok = (form == {"Action": ["AssumeRoleWithWebIdentity"], "Version": ["2011-06-15"], "RoleArn": ["arn:aws:iam::123456789012:role/ci"],
-                               "RoleSessionName": ["gha"], "WebIdentityToken": ["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln"]}
-                      and "Authorization" not in self.headers)
-                reply = ("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult>"
-                         "<Credentials><SessionToken>FwoGZXIvYXdzEXAMPLE</SessionToken><SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>"
-                         "<Expiration>2030-01-01T00:00:00Z</Expiration><AccessKeyId>ASgeIAIOSFODNN7EXAMPLE</AccessKeyId></Credentials>"
-                         "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>") if ok else "<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>bad request</Message></Error></ErrorResponse>"
-                self.send_response(200 if ok else 400)
-                self.send_header("Content-Type", "text/xml")
-                self.end_headers()
-                self.wfile.write(reply.encode())
-            def log_message(self, *a): pass
-        s = http.server.HTTPServer(("127.0.0.1", 0), H)
-        print(s.server_address[1], flush=True)
-        s.handle_request()
-        """#
+            import http.server, sys, urllib.parse
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                    form = urllib.parse.parse_qs(body, strict_parsing=True)
+                    ok = (form == {"Action": ["AssumeRoleWithWebIdentity"], "Version": ["2011-06-15"], "RoleArn": ["arn:aws:iam::123456789012:role/ci"],
+                                   "RoleSessionName": ["gha"], "WebIdentityToken": ["eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaSJ9.c2ln"]}
+                          and "Authorization" not in self.headers)
+                    reply = ("<AssumeRoleWithWebIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><AssumeRoleWithWebIdentityResult>"
+                             "<Credentials><SessionToken>FwoGZXIvYXdzEXAMPLE</SessionToken><SecretAccessKey>wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY</SecretAccessKey>"
+                             "<Expiration>2030-01-01T00:00:00Z</Expiration><AccessKeyId>ASgeIAIOSFODNN7EXAMPLE</AccessKeyId></Credentials>"
+                             "</AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>") if ok else "<ErrorResponse><Error><Code>InvalidParameterValue</Code><Message>bad request</Message></Error></ErrorResponse>"
+                    self.send_response(200 if ok else 400)
+                    self.send_header("Content-Type", "text/xml")
+                    self.end_headers()
+                    self.wfile.write(reply.encode())
+                def log_message(self, *a): pass
+            s = http.server.HTTPServer(("127.0.0.1", 0), H)
+            print(s.server_address[1], flush=True)
+            s.handle_request()
+            """#
 
         @Test func webIdentityFromTheEnvironment() async throws {
             let dir = makeTemporaryDirectory("aws-webid")
@@ -98,8 +100,10 @@ extension MotoBackedTests {
             defer { if p.isRunning { p.terminate() } }
             let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             let port = try #require(Int(line))
-            let env = ["HOME": dir, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:\(port)",
-                       "AWS_WEB_IDENTITY_TOKEN_FILE": dir + "/token", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_ROLE_SESSION_NAME": "gha"]
+            let env = [
+                "HOME": dir, "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_STS": "http://127.0.0.1:\(port)",
+                "AWS_WEB_IDENTITY_TOKEN_FILE": dir + "/token", "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/ci", "AWS_ROLE_SESSION_NAME": "gha",
+            ]
             let creds = try await AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()).credentials.credentials()
             #expect(creds.accessKeyID == "ASgeIAIOSFODNN7EXAMPLE" && creds.sessionToken == "FwoGZXIvYXdzEXAMPLE" && creds.expiration == 1_893_456_000)
         }

@@ -12,7 +12,9 @@ import Testing
         let publish: @Sendable (Int) throws -> CommandResult = { i in
             let dir = server.dir + "/mod-\(i)"
             try writeModule(at: dir, version: "1.0.\(i)")
-            return try server.tfreg(["publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.\(i)", "--token", rw])
+            return try server.tfreg([
+                "publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.\(i)", "--token", rw,
+            ])
         }
         #expect(try publish(0).status == 0)
         let uploads = Task.detached { () throws -> Int in
@@ -58,12 +60,19 @@ import Testing
         let server = try ServerProcess()
         let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
         try writeModule(at: server.dir + "/m", version: "1.0.0")
-        #expect(try server.tfreg(["publish", server.dir + "/m", "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", rw]).status == 0)
+        #expect(
+            try server.tfreg([
+                "publish", server.dir + "/m", "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
+                "--token", rw,
+            ]).status == 0
+        )
         let backupDir = server.dir + "/backup"
         #expect(try server.tfreg(["backup", backupDir]).status == 0)
         #expect(try server.tfreg(["backup", backupDir]).status != 0, "a non-empty destination is refused")
         // Flip one byte of the archive in the backup.
-        let archives = FileManager.default.enumerator(atPath: backupDir + "/archives")!.compactMap { $0 as? String }.filter { $0.hasSuffix(".tar.gz") }
+        let archives = FileManager.default.enumerator(atPath: backupDir + "/archives")!.compactMap { $0 as? String }.filter {
+            $0.hasSuffix(".tar.gz")
+        }
         let path = backupDir + "/archives/" + archives[0]
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[bytes.count / 2] ^= 0x01

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TFRegStoreAWS
 
 @Suite struct CallerARNParsingTests {
@@ -15,7 +16,9 @@ import Testing
 
     @Test func readsTheArnOfAWSsDocumentedResponse() {
         #expect(STSCallerIdentityVerifier.callerARN(Array(good.utf8)) == "arn:aws:sts::123456789012:assumed-role/dev/ci")
-        #expect(STSCallerIdentityVerifier.callerARN(Array(("<?xml version=\"1.0\"?>\n" + good).utf8)) == "arn:aws:sts::123456789012:assumed-role/dev/ci")
+        #expect(
+            STSCallerIdentityVerifier.callerARN(Array(("<?xml version=\"1.0\"?>\n" + good).utf8)) == "arn:aws:sts::123456789012:assumed-role/dev/ci"
+        )
     }
 
     @Test func refusesAnythingAmbiguous() {

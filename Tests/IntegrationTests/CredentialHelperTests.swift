@@ -44,7 +44,11 @@ import Testing
         let marker = dir + "/asked"
         try FileManager.default.createDirectory(atPath: dir + "/.aws", withIntermediateDirectories: true)
         let script = dir + "/credentials.sh"
-        try "#!/bin/sh\ntouch '\(marker)'\necho '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"s\"}'\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\ntouch '\(marker)'\necho '{\"Version\": 1, \"AccessKeyId\": \"A\", \"SecretAccessKey\": \"s\"}'\n".write(
+            toFile: script,
+            atomically: true,
+            encoding: .utf8
+        )
         chmod(script, 0o755)
         try "[default]\nregion = us-east-1\ncredential_process = \(script)\n".write(toFile: dir + "/.aws/config", atomically: true, encoding: .utf8)
         let env = ["HOME": dir, "AWS_EC2_METADATA_DISABLED": "true"]
@@ -59,17 +63,32 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: home) }
         let rc = home + "/custom.tfrc"
         try "provider_installation {\n  direct {}\n}\n".write(toFile: rc, atomically: true, encoding: .utf8)
-        let first = try runCommand(TFRegBinary.path, ["install-helper", "--rc-file", rc, "--plugin-directory", home + "/plugins", "--expiration-window", "1200", "--service", "execute-api"], env: ["HOME": home])
+        let first = try runCommand(
+            TFRegBinary.path,
+            ["install-helper", "--rc-file", rc, "--plugin-directory", home + "/plugins", "--expiration-window", "1200", "--service", "execute-api"],
+            env: ["HOME": home]
+        )
         #expect(first.status == 0, "\(first.stderr)")
         let written = try String(contentsOfFile: rc, encoding: .utf8)
-        #expect(written == "provider_installation {\n  direct {}\n}\ncredentials_helper \"tfreg\" {\n  args = [\"--expiration-window\", \"1200\", \"--service\", \"execute-api\"]\n}\n")
-        let second = try runCommand(TFRegBinary.path, ["install-helper", "--rc-file", rc, "--plugin-directory", home + "/plugins"], env: ["HOME": home])
+        #expect(
+            written
+                == "provider_installation {\n  direct {}\n}\ncredentials_helper \"tfreg\" {\n  args = [\"--expiration-window\", \"1200\", \"--service\", \"execute-api\"]\n}\n"
+        )
+        let second = try runCommand(
+            TFRegBinary.path,
+            ["install-helper", "--rc-file", rc, "--plugin-directory", home + "/plugins"],
+            env: ["HOME": home]
+        )
         #expect(second.status == 0 && second.stdout.contains("already"))
         #expect(try String(contentsOfFile: rc, encoding: .utf8) == written)
 
         let other = home + "/other.tfrc"
         try "credentials_helper \"vault\" {}\n".write(toFile: other, atomically: true, encoding: .utf8)
-        let refused = try runCommand(TFRegBinary.path, ["install-helper", "--rc-file", other, "--plugin-directory", home + "/plugins"], env: ["HOME": home])
+        let refused = try runCommand(
+            TFRegBinary.path,
+            ["install-helper", "--rc-file", other, "--plugin-directory", home + "/plugins"],
+            env: ["HOME": home]
+        )
         #expect(refused.status != 0 && refused.stderr.contains("another credentials_helper"), "\(refused.stderr)")
         #expect(try String(contentsOfFile: other, encoding: .utf8) == "credentials_helper \"vault\" {}\n")
     }

@@ -19,8 +19,12 @@ extension MotoBackedTests {
         static func legacyGrant(_ g: Grant) -> DynamoDBItem {
             let p = g.permissions
             return [
-                "pk": .s(g.namespace.value), "sk": .s("StaticTokenAuth~\(g.identity.value)"), "namespace": .s(g.namespace.value), "identifier": .s(g.identity.value),
-                "permissions": .m(["download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant)]),
+                "pk": .s(g.namespace.value), "sk": .s("StaticTokenAuth~\(g.identity.value)"), "namespace": .s(g.namespace.value),
+                "identifier": .s(g.identity.value),
+                "permissions": .m([
+                    "download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant),
+                    "delete_grant": .bool(p.deleteGrant),
+                ]),
             ]
         }
 
@@ -45,8 +49,14 @@ extension MotoBackedTests {
             let hash = String(repeating: "c", count: 64)
             let name = try Identity.token(named: "ci")
             let ns = try Namespace("acme")
-            try await s.dynamo.putItem(table: s.table, item: ["pk": .s("StaticTokenName"), "sk": .s("token:ci"), "sha256": .s(hash), "created_at": .n("1")])
-            try await s.dynamo.putItem(table: s.table, item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(hash)"), "identifier": .s("token:ci")])
+            try await s.dynamo.putItem(
+                table: s.table,
+                item: ["pk": .s("StaticTokenName"), "sk": .s("token:ci"), "sha256": .s(hash), "created_at": .n("1")]
+            )
+            try await s.dynamo.putItem(
+                table: s.table,
+                item: ["pk": .s("StaticToken"), "sk": .s("StaticToken~\(hash)"), "identifier": .s("token:ci")]
+            )
             let legacy = Self.legacyGrant(Grant(namespace: ns, identity: name, permissions: Permissions(download: true)))
             try await s.dynamo.putItem(table: s.table, item: legacy)
             let principal = try #require(try await s.staticTokenIdentity(hash: hash))
@@ -110,13 +120,19 @@ extension MotoBackedTests {
             // And what tfreg writes keeps the replaced tool's attributes.
             let id = try Identity("arn:aws:iam::123456789012:role/reader")
             try await s.putGrant(Grant(namespace: try Namespace("acme"), identity: id, permissions: Permissions(download: true)), mode: .create)
-            let check = try runCommand(which("python3")!, ["-c", """
-                import boto3
-                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
-                i = t.get_item(Key={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/reader"})["Item"]
-                print(i["identifier"], i["permissions"]["download"], i["permissions"]["upload"])
-                """])
+            let check = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3
+                    t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                       aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("seed")
+                    i = t.get_item(Key={"pk": "acme", "sk": "IAMBearerAuth~arn:aws:iam::123456789012:role/reader"})["Item"]
+                    print(i["identifier"], i["permissions"]["download"], i["permissions"]["upload"])
+                    """,
+                ]
+            )
             #expect(check.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "arn:aws:iam::123456789012:role/reader True False")
         }
 
@@ -144,21 +160,35 @@ extension MotoBackedTests {
                 Issue.record("a wrong secret must fail")
             } catch {
                 #expect(error.code == .misconfigured, "\(error)")
-                #expect(error.detail?.contains("credentials were refused") == true && error.detail?.contains("GetItem") == true, "\(error.detail ?? "")")
+                #expect(
+                    error.detail?.contains("credentials were refused") == true && error.detail?.contains("GetItem") == true,
+                    "\(error.detail ?? "")"
+                )
                 #expect(!error.message.contains("try again"))
             }
             // The CLI says it with exit code 78 (EX_CONFIG), never "try again later" (69).
-            let env = ["AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": "not-the-secret",
-                       "AWS_REGION": "us-east-1", "HOME": NSTemporaryDirectory()]
+            let env = [
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": "not-the-secret",
+                "AWS_REGION": "us-east-1", "HOME": NSTemporaryDirectory(),
+            ]
             let cli = try runCommand(TFRegBinary.path, ["grant", "list", "--table", "present", "-n", "acme"], env: env)
-            #expect(cli.status == 78 && cli.stderr.contains("credentials were refused") && !cli.stderr.contains("try again"), "\(cli.status) \(cli.stderr)")
+            #expect(
+                cli.status == 78 && cli.stderr.contains("credentials were refused") && !cli.stderr.contains("try again"),
+                "\(cli.status) \(cli.stderr)"
+            )
             // serve fails at start, naming the table and the region.
             var good = env
             good["AWS_SECRET_ACCESS_KEY"] = moto.secretAccessKey
-            let serve = try runCommand(TFRegBinary.path, ["serve", "--table", "nosuchtable", "--port", "0", "--data-dir", NSTemporaryDirectory() + "tfreg-missing-\(getpid())"], env: good)
+            let serve = try runCommand(
+                TFRegBinary.path,
+                ["serve", "--table", "nosuchtable", "--port", "0", "--data-dir", NSTemporaryDirectory() + "tfreg-missing-\(getpid())"],
+                env: good
+            )
             #expect(serve.status == 78 && serve.stderr.contains("nosuchtable does not exist in region us-east-1"), "\(serve.status) \(serve.stderr)")
             moto.stop()
-            await #expect(throws: RegistryError.unavailable("", detail: nil)) { try await missing.grant(for: try Identity.token(named: "x"), in: try Namespace("a")) }
+            await #expect(throws: RegistryError.unavailable("", detail: nil)) {
+                try await missing.grant(for: try Identity.token(named: "x"), in: try Namespace("a"))
+            }
         }
     }
 }

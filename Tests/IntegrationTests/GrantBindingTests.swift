@@ -9,9 +9,16 @@ import Testing
         let server = try ServerProcess()
         try writeModule(at: server.dir + "/m", version: "1.0.0")
         let publisher = try server.token("publisher", namespace: "acme", flags: ["--upload", "--download"])
-        #expect(try server.tfreg(["publish", server.dir + "/m", "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", publisher]).status == 0)
+        #expect(
+            try server.tfreg([
+                "publish", server.dir + "/m", "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
+                "--token", publisher,
+            ]).status == 0
+        )
         func versions(_ token: String) async throws -> Int {
-            try await server.client.send(.init(url: server.baseURL + "/v1/modules/acme/net/aws/versions", headers: [("Authorization", "Bearer \(token)")])).status
+            try await server.client.send(
+                .init(url: server.baseURL + "/v1/modules/acme/net/aws/versions", headers: [("Authorization", "Bearer \(token)")])
+            ).status
         }
 
         // A grant written for a token that does not exist yet is refused, not kept for later.
@@ -32,7 +39,10 @@ import Testing
         let second = again.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(try await versions(second) == 403)
         let listed = try server.tfreg(["grant", "list", "--token-name", "newhire", "--json"])
-        #expect(listed.status == 0 && listed.stdout.contains("\"namespace\":\"scratch\"") && !listed.stdout.contains("\"acme\""), "\(listed.stdout) \(listed.stderr)")
+        #expect(
+            listed.status == 0 && listed.stdout.contains("\"namespace\":\"scratch\"") && !listed.stdout.contains("\"acme\""),
+            "\(listed.stdout) \(listed.stderr)"
+        )
         #expect(server.stop() == 0)
     }
 }

@@ -7,7 +7,10 @@ extension MotoBackedTests {
     /// assumed through moto STS, as named profiles in ONE HOME (as on a CI runner with a persistent HOME):
     /// the role with a grant gets its token and installs; the role without one must get its OWN token
     /// (and the registry's 403), never the first role's cached token.
-    @Suite(.serialized, .enabled(if: MotoServer.available && TerraformEndToEndTests.terraform != nil, "needs moto_server and terraform (make test installs them)"))
+    @Suite(
+        .serialized,
+        .enabled(if: MotoServer.available && TerraformEndToEndTests.terraform != nil, "needs moto_server and terraform (make test installs them)")
+    )
     struct HelperIdentityTests {
         struct Roles {
             let home: String
@@ -19,33 +22,48 @@ extension MotoBackedTests {
         /// `intruder-role` assume those roles themselves from the IAM user's keys in `base`.
         func makeRoles(_ moto: MotoServer) throws -> Roles {
             let home = makeTemporaryDirectory("tf-shared-home")
-            let setup = try runCommand(which("python3")!, ["-c", """
-                import boto3, json, os
-                kw = dict(endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
-                iam, sts = boto3.client("iam", **kw), boto3.client("sts", **kw)
-                trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/tfreg-test"}, "Action": "sts:AssumeRole"}]})
-                creds = ["[base]", "aws_access_key_id = \(moto.accessKeyID)", "aws_secret_access_key = \(moto.secretAccessKey)", ""]
-                config = ["[default]", "region = us-east-1", ""]
-                secrets = []
-                for profile, name in (("dev", "deployer"), ("intruder", "outsider")):
-                    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]
-                    iam.put_role_policy(RoleName=name, PolicyName="sts", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
-                    c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ci-run")["Credentials"]
-                    creds += ["[%s]" % profile, "aws_access_key_id = " + c["AccessKeyId"], "aws_secret_access_key = " + c["SecretAccessKey"], "aws_session_token = " + c["SessionToken"], ""]
-                    config += ["[profile %s]" % profile, "region = us-east-1", "", "[profile %s-role]" % profile, "role_arn = " + role["Arn"], "source_profile = base", "region = us-east-1", ""]
-                    secrets += [c["SecretAccessKey"], c["SessionToken"]]
-                os.makedirs("\(home)/.aws", exist_ok=True)
-                open("\(home)/.aws/credentials", "w").write("\\n".join(creds))
-                open("\(home)/.aws/config", "w").write("\\n".join(config))
-                print("\\n".join(secrets))
-                """], env: ["HOME": home])
+            let setup = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3, json, os
+                    kw = dict(endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
+                    iam, sts = boto3.client("iam", **kw), boto3.client("sts", **kw)
+                    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/tfreg-test"}, "Action": "sts:AssumeRole"}]})
+                    creds = ["[base]", "aws_access_key_id = \(moto.accessKeyID)", "aws_secret_access_key = \(moto.secretAccessKey)", ""]
+                    config = ["[default]", "region = us-east-1", ""]
+                    secrets = []
+                    for profile, name in (("dev", "deployer"), ("intruder", "outsider")):
+                        role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]
+                        iam.put_role_policy(RoleName=name, PolicyName="sts", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"}]}))
+                        c = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="ci-run")["Credentials"]
+                        creds += ["[%s]" % profile, "aws_access_key_id = " + c["AccessKeyId"], "aws_secret_access_key = " + c["SecretAccessKey"], "aws_session_token = " + c["SessionToken"], ""]
+                        config += ["[profile %s]" % profile, "region = us-east-1", "", "[profile %s-role]" % profile, "role_arn = " + role["Arn"], "source_profile = base", "region = us-east-1", ""]
+                        secrets += [c["SecretAccessKey"], c["SessionToken"]]
+                    os.makedirs("\(home)/.aws", exist_ok=True)
+                    open("\(home)/.aws/credentials", "w").write("\\n".join(creds))
+                    open("\(home)/.aws/config", "w").write("\\n".join(config))
+                    print("\\n".join(secrets))
+                    """,
+                ],
+                env: ["HOME": home]
+            )
             guard setup.status == 0 else { throw TestFailure(setup.stderr) }
             let secrets = setup.stdout.split(separator: "\n").map(String.init) + [moto.secretAccessKey]
             return Roles(home: home, secrets: secrets)
         }
 
-        struct CacheEntry: Decodable { let host: String; let principal: String?; let token: String; let expires_at: Int64 }
-        struct CacheFile: Decodable { let version: Int; let entries: [String: CacheEntry] }
+        struct CacheEntry: Decodable {
+            let host: String
+            let principal: String?
+            let token: String
+            let expires_at: Int64
+        }
+        struct CacheFile: Decodable {
+            let version: Int
+            let entries: [String: CacheEntry]
+        }
 
         func cache(_ home: String) throws -> (text: String, file: CacheFile) {
             let text = try String(contentsOfFile: home + "/.cache/tfreg/tokens.json", encoding: .utf8)
@@ -68,19 +86,34 @@ extension MotoBackedTests {
             defer { moto.stop() }
             let port = try MotoServer.freePort()
             let host = "127.0.0.1:\(port)"
-            let server = try ServerProcess(extraEnv: ["TFREG_AUDIENCE": host, "AWS_ENDPOINT_URL_STS": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true"], port: port)
+            let server = try ServerProcess(
+                extraEnv: ["TFREG_AUDIENCE": host, "AWS_ENDPOINT_URL_STS": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true"],
+                port: port
+            )
             let publisher = try server.token("publisher", namespace: "acme", flags: ["--upload"])
             try writeModule(at: server.dir + "/m", version: "1.0.0")
-            let published = try server.tfreg(["publish", server.dir + "/m", "--registry", host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token-file", "-"], stdin: publisher + "\n")
+            let published = try server.tfreg(
+                [
+                    "publish", server.dir + "/m", "--registry", host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
+                    "--token-file", "-",
+                ],
+                stdin: publisher + "\n"
+            )
             #expect(published.status == 0, "\(published.stderr)")
-            #expect(try server.tfreg(["grant", "create", "--role-arn", "arn:aws:iam::123456789012:role/deployer", "--namespace", "acme", "--download"]).status == 0)
+            #expect(
+                try server.tfreg(["grant", "create", "--role-arn", "arn:aws:iam::123456789012:role/deployer", "--namespace", "acme", "--download"])
+                    .status == 0
+            )
 
             let roles = try makeRoles(moto)
             let home = roles.home
             #expect(try runCommand(TFRegBinary.path, ["install-helper"], env: ["HOME": home]).status == 0)
             let helper = home + "/.terraform.d/plugins/terraform-credentials-tfreg"
             func env(_ profile: String) -> [String: String] {
-                ["HOME": home, "AWS_PROFILE": profile, "AWS_ENDPOINT_URL_STS": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1"]
+                [
+                    "HOME": home, "AWS_PROFILE": profile, "AWS_ENDPOINT_URL_STS": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+                    "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1",
+                ]
             }
             func get(_ profile: String) throws -> String {
                 let r = try runCommand(helper, ["get", host], env: env(profile))
@@ -108,7 +141,11 @@ extension MotoBackedTests {
             #expect(try get("dev") == devToken)
 
             // Real terraform init, cache left in place between the two.
-            try "module \"net\" {\n  source  = \"\(host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(toFile: home + "/main.tf", atomically: true, encoding: .utf8)
+            try "module \"net\" {\n  source  = \"\(host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(
+                toFile: home + "/main.tf",
+                atomically: true,
+                encoding: .utf8
+            )
             func initAs(_ profile: String) throws -> CommandResult {
                 try? FileManager.default.removeItem(atPath: home + "/.terraform")
                 return try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: env(profile), cwd: home)
@@ -117,7 +154,10 @@ extension MotoBackedTests {
             #expect(ok.status == 0, "terraform init as dev failed:\n\(ok.stdout)\n\(ok.stderr)")
             #expect(FileManager.default.fileExists(atPath: home + "/.terraform/modules/net/main.tf"))
             let refused = try initAs("intruder")
-            #expect(refused.status != 0 && (refused.stdout + refused.stderr).contains("403"), "terraform init as intruder:\n\(refused.stdout)\n\(refused.stderr)")
+            #expect(
+                refused.status != 0 && (refused.stdout + refused.stderr).contains("403"),
+                "terraform init as intruder:\n\(refused.stdout)\n\(refused.stderr)"
+            )
             #expect(!FileManager.default.fileExists(atPath: home + "/.terraform/modules/net/main.tf"))
 
             // Profiles that assume the roles themselves (role_arn + source_profile, one IAM user's keys).
@@ -138,7 +178,11 @@ extension MotoBackedTests {
             #expect((try FileManager.default.attributesOfItem(atPath: home + "/.cache/tfreg")[.posixPermissions] as? Int) == 0o700)
 
             // No usable credentials: no cached token, whoever's it was.
-            let none = try runCommand(helper, ["get", host], env: ["HOME": home, "AWS_PROFILE": "missing", "AWS_EC2_METADATA_DISABLED": "true", "SSL_CERT_FILE": server.cert])
+            let none = try runCommand(
+                helper,
+                ["get", host],
+                env: ["HOME": home, "AWS_PROFILE": "missing", "AWS_EC2_METADATA_DISABLED": "true", "SSL_CERT_FILE": server.cert]
+            )
             for t in [devToken, intruderToken, devRole, intruderRole] { #expect(!none.stdout.contains(t)) }
 
             // Keys known only by asking (credential_process): resolved, keyed on what came back, reused.
@@ -147,7 +191,11 @@ extension MotoBackedTests {
                 .write(toFile: script, atomically: true, encoding: .utf8)
             chmod(script, 0o755)
             let config = try String(contentsOfFile: home + "/.aws/config", encoding: .utf8)
-            try (config + "\n[profile proc]\nregion = us-east-1\ncredential_process = \(script)\n").write(toFile: home + "/.aws/config", atomically: true, encoding: .utf8)
+            try (config + "\n[profile proc]\nregion = us-east-1\ncredential_process = \(script)\n").write(
+                toFile: home + "/.aws/config",
+                atomically: true,
+                encoding: .utf8
+            )
             let proc = try get("proc")
             #expect(![devToken, intruderToken, devRole, intruderRole].contains(proc))
             #expect(try get("proc") == proc)
@@ -164,8 +212,13 @@ extension MotoBackedTests {
             #expect(try cache(home).file.entries.count == 1)
 
             // tfreg token, same HOME: each profile's own principal, as the registry names it.
-            struct Issued: Decodable { let token: String; let principal: String? }
-            for (profile, principal, expected) in [("dev", "deployer", 200), ("intruder", "outsider", 403), ("dev-role", "deployer", 200), ("intruder-role", "outsider", 403)] {
+            struct Issued: Decodable {
+                let token: String
+                let principal: String?
+            }
+            for (profile, principal, expected) in [
+                ("dev", "deployer", 200), ("intruder", "outsider", 403), ("dev-role", "deployer", 200), ("intruder-role", "outsider", 403),
+            ] {
                 let r = try runCommand(TFRegBinary.path, ["token", "-r", host, "json"], env: env(profile))
                 #expect(r.status == 0, "tfreg token as \(profile): \(r.stderr)")
                 let issued = try JSONDecoder().decode(Issued.self, from: Data(r.stdout.utf8))

@@ -30,19 +30,30 @@ extension MotoBackedTests {
                 checksums[name] = Base64.encode(SHA256.hash(bytes))
             }
             // The replaced tool's items, written with boto3 in its exact layout.
-            let seed = try runCommand(which("python3")!, ["-c", """
-                import boto3
-                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("registry")
-                for name, version, checksum in [("good", "1.0.0", "\(checksums["good"]!)"), ("swapped", "2.0.0", "\(checksums["swapped"]!)")]:
-                    t.put_item(Item={"pk": "acme", "sk": f"Module~acme~{name}~aws~{version}", "namespace": "acme", "system": "aws", "name": name,
-                                     "version": version, "bucket": "byob", "key": f"m/{name}.tar.gz", "expected_checksum": checksum})
-                """], env: ["HOME": work])
+            let seed = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3
+                    t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                       aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("registry")
+                    for name, version, checksum in [("good", "1.0.0", "\(checksums["good"]!)"), ("swapped", "2.0.0", "\(checksums["swapped"]!)")]:
+                        t.put_item(Item={"pk": "acme", "sk": f"Module~acme~{name}~aws~{version}", "namespace": "acme", "system": "aws", "name": name,
+                                         "version": version, "bucket": "byob", "key": f"m/{name}.tar.gz", "expected_checksum": checksum})
+                    """,
+                ],
+                env: ["HOME": work]
+            )
             #expect(seed.status == 0, "\(seed.stderr)")
             // The owner overwrites one object after it was registered.
             try writeModule(at: work + "/evil", version: "6.6.6")
             #expect(try runCommand("/bin/tar", ["-czf", work + "/evil.tar.gz", "-C", work + "/evil", "."]).status == 0)
-            try await s3.putObject(bucket: "byob", key: "m/swapped.tar.gz", body: try Array(Data(contentsOf: URL(fileURLWithPath: work + "/evil.tar.gz"))))
+            try await s3.putObject(
+                bucket: "byob",
+                key: "m/swapped.tar.gz",
+                body: try Array(Data(contentsOf: URL(fileURLWithPath: work + "/evil.tar.gz")))
+            )
 
             let env = [
                 "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
@@ -50,26 +61,37 @@ extension MotoBackedTests {
             ]
             let args = ["import-legacy", "--table", "registry", "--storage", "s3://tfreg-archives/registry"]
             let dry = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
-            #expect(dry.status == 0 && dry.stdout.contains("would import acme/good/aws 1.0.0 from s3://byob/m/good.tar.gz") && dry.stdout.contains("2 version(s) would be imported"), "\(dry.stdout)\(dry.stderr)")
+            #expect(
+                dry.status == 0 && dry.stdout.contains("would import acme/good/aws 1.0.0 from s3://byob/m/good.tar.gz")
+                    && dry.stdout.contains("2 version(s) would be imported"),
+                "\(dry.stdout)\(dry.stderr)"
+            )
             let refused = try runCommand(TFRegBinary.path, args, env: env)
             #expect(refused.status != 0 && refused.stderr.contains("--yes"), "no terminal, no --yes: \(refused.stderr)")
             let run = try runCommand(TFRegBinary.path, args + ["--yes"], env: env)
             #expect(run.status != 0, "one version could not be imported, so the command fails")
-            #expect(run.stdout.contains("imported acme/good/aws 1.0.0: sha256:") && run.stdout.contains("left acme/swapped/aws 2.0.0"), "\(run.stdout)\(run.stderr)")
+            #expect(
+                run.stdout.contains("imported acme/good/aws 1.0.0: sha256:") && run.stdout.contains("left acme/swapped/aws 2.0.0"),
+                "\(run.stdout)\(run.stderr)"
+            )
             #expect(run.stdout.contains("imported 1 of 2 version(s)"))
 
             let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: "registry")
-            let good = try #require(try await store.version(try Version("1.0.0"), of: try ModuleAddress(namespace: "acme", name: "good", system: "aws")))
+            let good = try #require(
+                try await store.version(try Version("1.0.0"), of: try ModuleAddress(namespace: "acme", name: "good", system: "aws"))
+            )
             #expect(good.location.bucket == nil && good.location.key.hasPrefix("registry/sha256/"), "\(good.location)")
             let copy = try #require(try await s3.getObject(bucket: "tfreg-archives", key: good.location.key, limit: 1 << 20))
             #expect(Hex.encode(SHA256.hash(copy.body)) == good.sha256)
-            let swapped = try #require(try await store.version(try Version("2.0.0"), of: try ModuleAddress(namespace: "acme", name: "swapped", system: "aws")))
+            let swapped = try #require(
+                try await store.version(try Version("2.0.0"), of: try ModuleAddress(namespace: "acme", name: "swapped", system: "aws"))
+            )
             #expect(swapped.location.bucket == "byob", "a mismatching object is left as it was")
             // Running it again only finds the one that is still legacy.
             let again = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
             #expect(again.stdout.contains("1 version(s) would be imported") && !again.stdout.contains("acme/good"), "\(again.stdout)")
         }
-    
+
         /// A version the replaced tool registered in a **versioned** bucket: each download checks the
         /// object and pins the presigned link to the object version whose checksum matched; once the
         /// owner overwrites the object, the download is refused (502) instead of serving other code.
@@ -83,27 +105,39 @@ extension MotoBackedTests {
             let work = makeTemporaryDirectory("legacy-versioned")
             try writeModule(at: work + "/m", version: "1.0.0")
             #expect(try runCommand("/bin/tar", ["-czf", work + "/m.tar.gz", "-C", work + "/m", "."]).status == 0)
-            let setup = try runCommand(which("python3")!, ["-c", """
-                import boto3, base64, hashlib
-                kw = dict(endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
-                s3 = boto3.client("s3", **kw)
-                s3.create_bucket(Bucket="versioned")
-                s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
-                body = open("\(work)/m.tar.gz", "rb").read()
-                v = s3.put_object(Bucket="versioned", Key="m/1.0.0.tar.gz", Body=body, ChecksumAlgorithm="SHA256")
-                t = boto3.resource("dynamodb", **kw).Table("registry")
-                t.put_item(Item={"pk": "acme", "sk": "Module~acme~m~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "m", "version": "1.0.0",
-                                 "bucket": "versioned", "key": "m/1.0.0.tar.gz", "expected_checksum": base64.b64encode(hashlib.sha256(body).digest()).decode()})
-                print(v["VersionId"])
-                """], env: ["HOME": work])
+            let setup = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3, base64, hashlib
+                    kw = dict(endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
+                    s3 = boto3.client("s3", **kw)
+                    s3.create_bucket(Bucket="versioned")
+                    s3.put_bucket_versioning(Bucket="versioned", VersioningConfiguration={"Status": "Enabled"})
+                    body = open("\(work)/m.tar.gz", "rb").read()
+                    v = s3.put_object(Bucket="versioned", Key="m/1.0.0.tar.gz", Body=body, ChecksumAlgorithm="SHA256")
+                    t = boto3.resource("dynamodb", **kw).Table("registry")
+                    t.put_item(Item={"pk": "acme", "sk": "Module~acme~m~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "m", "version": "1.0.0",
+                                     "bucket": "versioned", "key": "m/1.0.0.tar.gz", "expected_checksum": base64.b64encode(hashlib.sha256(body).digest()).decode()})
+                    print(v["VersionId"])
+                    """,
+                ],
+                env: ["HOME": work]
+            )
             #expect(setup.status == 0, "\(setup.stderr)")
             let versionId = setup.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             let env = [
                 "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
                 "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
             ]
-            let server = try ServerProcess(extraEnv: env.merging(["TABLE_NAME": "registry", "TFREG_STORAGE": "s3://tfreg-archives/registry"]) { a, _ in a })
-            let reader = try server.tfreg(["grant", "create", "-n", "acme", "--new-token", "reader", "--download"], env: env.merging(["TABLE": "registry"]) { a, _ in a })
+            let server = try ServerProcess(
+                extraEnv: env.merging(["TABLE_NAME": "registry", "TFREG_STORAGE": "s3://tfreg-archives/registry"]) { a, _ in a }
+            )
+            let reader = try server.tfreg(
+                ["grant", "create", "-n", "acme", "--new-token", "reader", "--download"],
+                env: env.merging(["TABLE": "registry"]) { a, _ in a }
+            )
             #expect(reader.status == 0, "\(reader.stderr)")
             let auth = [(name: "Authorization", value: "Bearer \(reader.stdout.trimmingCharacters(in: .whitespacesAndNewlines))")]
             let before = try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/m/aws/1.0.0/download", headers: auth))
@@ -112,12 +146,19 @@ extension MotoBackedTests {
             // The owner overwrites the object (a new version in a versioned bucket).
             try writeModule(at: work + "/evil", version: "6.6.6")
             #expect(try runCommand("/bin/tar", ["-czf", work + "/evil.tar.gz", "-C", work + "/evil", "."]).status == 0)
-            let over = try runCommand(which("python3")!, ["-c", """
-                import boto3
-                boto3.client("s3", endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)",
-                             aws_secret_access_key="\(moto.secretAccessKey)").put_object(Bucket="versioned", Key="m/1.0.0.tar.gz",
-                             Body=open("\(work)/evil.tar.gz", "rb").read(), ChecksumAlgorithm="SHA256")
-                """], env: ["HOME": work])
+            let over = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3
+                    boto3.client("s3", endpoint_url="\(moto.endpoint)", region_name="us-east-1", aws_access_key_id="\(moto.accessKeyID)",
+                                 aws_secret_access_key="\(moto.secretAccessKey)").put_object(Bucket="versioned", Key="m/1.0.0.tar.gz",
+                                 Body=open("\(work)/evil.tar.gz", "rb").read(), ChecksumAlgorithm="SHA256")
+                    """,
+                ],
+                env: ["HOME": work]
+            )
             #expect(over.status == 0, "\(over.stderr)")
             let after = try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/m/aws/1.0.0/download", headers: auth))
             #expect(after.status == 502 && after.bodyText.contains("changed after it was registered"), "\(after.status) \(after.bodyText)")

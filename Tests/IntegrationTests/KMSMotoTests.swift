@@ -48,9 +48,18 @@ extension MotoBackedTests {
             defer { moto.stop() }
             let key = try await KMSClient(client: moto.client()).createKey(description: "tfreg tokens")
             func process(_ http: CountingHTTPClient, _ clock: TestClock, audience: String = "registry.example.com") -> SealedTokens {
-                let client = AWSClient(http: http, credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)),
-                                       region: "us-east-1", environment: ["AWS_ENDPOINT_URL": moto.endpoint], timeout: 60)
-                return SealedTokens(keys: KMSTokenKeys(kms: KMSClient(client: client), keyID: key, audience: audience, clock: clock), audience: audience, clock: clock)
+                let client = AWSClient(
+                    http: http,
+                    credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)),
+                    region: "us-east-1",
+                    environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+                    timeout: 60
+                )
+                return SealedTokens(
+                    keys: KMSTokenKeys(kms: KMSClient(client: client), keyID: key, audience: audience, clock: clock),
+                    audience: audience,
+                    clock: clock
+                )
             }
             let clock = TestClock(Int64(Date().timeIntervalSince1970))
             let issuerHTTP = CountingHTTPClient()
@@ -74,7 +83,9 @@ extension MotoBackedTests {
             #expect(try await other.verify(t3).subject == role)
             #expect(otherHTTP.count("Decrypt") == 2)
             // Another registry's process (another encryption context) cannot unwrap the data key.
-            await #expect(throws: RegistryError.unauthenticated("")) { try await process(CountingHTTPClient(), clock, audience: "other.example.com").verify(t3) }
+            await #expect(throws: RegistryError.unauthenticated("")) {
+                try await process(CountingHTTPClient(), clock, audience: "other.example.com").verify(t3)
+            }
         }
     }
 }

@@ -21,7 +21,8 @@ final class LambdaHarness: @unchecked Sendable {
         runtime.standardOutput = out
         runtime.standardError = FileHandle.nullDevice
         try runtime.run()
-        guard let p = Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        guard let p = Int(String(decoding: out.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
             throw TestFailure("runtime API did not start")
         }
         port = p
@@ -63,7 +64,10 @@ final class LambdaHarness: @unchecked Sendable {
     }
 
     func stop() {
-        for p in [function, runtime] where p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        for p in [function, runtime] where p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
     }
 
     deinit { stop() }
@@ -87,27 +91,47 @@ extension MotoBackedTests {
             try await DynamoDBClient(client: aws).createTable("lambda-registry")
             let s3 = S3Client(client: aws)
             try await s3.createBucket("byob")
-            let archive = try Gzip.compress(TarWriter.archive([TarEntry(path: "main.tf", kind: .file(Array("output \"v\" { value = \"1.0.0\" }\n".utf8)))]))
+            let archive = try Gzip.compress(
+                TarWriter.archive([TarEntry(path: "main.tf", kind: .file(Array("output \"v\" { value = \"1.0.0\" }\n".utf8)))])
+            )
             try await s3.putObject(bucket: "byob", key: "acme/vpc/1.0.0.tar.gz", body: archive)
             let kmsKey = try await KMSClient(client: aws).createKey(description: "tfreg lambda tokens")
-            let awsEnv = ["AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
-                          "AWS_ENDPOINT_URL": gateway.endpoint, "AWS_EC2_METADATA_DISABLED": "true"]
+            let awsEnv = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": gateway.endpoint, "AWS_EC2_METADATA_DISABLED": "true",
+            ]
             let dataDir = makeTemporaryDirectory("lambda-admin")
-            let grant = try runCommand(TFRegBinary.path, ["grant", "create", "--table", "lambda-registry", "-n", "acme", "--new-token", "ci", "-d", "-u"], env: awsEnv.merging(["HOME": dataDir]) { a, _ in a })
+            let grant = try runCommand(
+                TFRegBinary.path,
+                ["grant", "create", "--table", "lambda-registry", "-n", "acme", "--new-token", "ci", "-d", "-u"],
+                env: awsEnv.merging(["HOME": dataDir]) { a, _ in a }
+            )
             #expect(grant.status == 0, "\(grant.stderr)")
             let ci = grant.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            #expect(try runCommand(TFRegBinary.path, ["grant", "create", "--table", "lambda-registry", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/dev", "-d"],
-                                   env: awsEnv.merging(["HOME": dataDir]) { a, _ in a }).status == 0)
+            #expect(
+                try runCommand(
+                    TFRegBinary.path,
+                    ["grant", "create", "--table", "lambda-registry", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/dev", "-d"],
+                    env: awsEnv.merging(["HOME": dataDir]) { a, _ in a }
+                ).status == 0
+            )
 
-            let lambda = try LambdaHarness(env: awsEnv.merging(["TABLE_NAME": "lambda-registry", "RESOLVER_TYPE": "API_GATEWAY_HTTP",
-                                                               "IAM_AUTH_KMS_KEY": kmsKey, "TFREG_AUDIENCE": "registry.example.com",
-                                                               "TFREG_TOKEN_SERVICE": "execute-api"]) { a, _ in a })
+            let lambda = try LambdaHarness(
+                env: awsEnv.merging([
+                    "TABLE_NAME": "lambda-registry", "RESOLVER_TYPE": "API_GATEWAY_HTTP",
+                    "IAM_AUTH_KMS_KEY": kmsKey, "TFREG_AUDIENCE": "registry.example.com",
+                    "TFREG_TOKEN_SERVICE": "execute-api",
+                ]) { a, _ in a }
+            )
             defer { lambda.stop() }
             let host = "registry.example.com"
 
             // HTTP API v2: discovery.
-            let v2ctx = #""requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "registry.example.com", "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"}, "requestId": "r1", "routeKey": "$default", "stage": "$default""#
-            let discovery = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/.well-known/terraform.json", "rawQueryString": "", "headers": {"host": "\#(host)"}, \#(v2ctx)}, "isBase64Encoded": false}"#)
+            let v2ctx =
+                #""requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "registry.example.com", "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"}, "requestId": "r1", "routeKey": "$default", "stage": "$default""#
+            let discovery = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/.well-known/terraform.json", "rawQueryString": "", "headers": {"host": "\#(host)"}, \#(v2ctx)}, "isBase64Encoded": false}"#
+            )
             #expect(discovery.kind == "response")
             let d = json(discovery.body)
             #expect(d["statusCode"] as? Int == 200 && (d["body"] as? String ?? "").contains(#""modules.v1":"/v1/modules/""#), "\(discovery.body)")
@@ -118,26 +142,39 @@ extension MotoBackedTests {
             // REST v1: create (bring your own bucket) with the static token.
             let digest = Base64.encode(SHA256.hash(archive))
             let createBody = #"{\"bucket\": \"byob\", \"key\": \"acme/vpc/1.0.0.tar.gz\", \"expected_checksum\": \"\#(digest)\"}"#
-            let create = try lambda.invoke(#"{"resource": "/{proxy+}", "path": "/v1/modules/acme/vpc/aws/1.0.0/create", "httpMethod": "POST", "headers": {"Host": "\#(host)", "Authorization": "Bearer \#(ci)", "Content-Type": "application/json"}, "multiValueHeaders": {"Host": ["\#(host)"], "Authorization": ["Bearer \#(ci)"], "Content-Type": ["application/json"]}, "queryStringParameters": null, "multiValueQueryStringParameters": null, "requestContext": {"requestId": "r2", "identity": {"sourceIp": "192.0.2.1"}}, "body": "\#(createBody)", "isBase64Encoded": false}"#)
+            let create = try lambda.invoke(
+                #"{"resource": "/{proxy+}", "path": "/v1/modules/acme/vpc/aws/1.0.0/create", "httpMethod": "POST", "headers": {"Host": "\#(host)", "Authorization": "Bearer \#(ci)", "Content-Type": "application/json"}, "multiValueHeaders": {"Host": ["\#(host)"], "Authorization": ["Bearer \#(ci)"], "Content-Type": ["application/json"]}, "queryStringParameters": null, "multiValueQueryStringParameters": null, "requestContext": {"requestId": "r2", "identity": {"sourceIp": "192.0.2.1"}}, "body": "\#(createBody)", "isBase64Encoded": false}"#
+            )
             let c = json(create.body)
             #expect(c["statusCode"] as? Int == 201 && c["multiValueHeaders"] != nil, "\(create.body)")
 
             // HTTP API v2 GET /token: the ARN comes from requestContext.authorizer.iam (the front end checked the signature).
-            let iamCtx = v2ctx.replacing(#""requestId": "r1""#, with: #""requestId": "r3", "authorizer": {"iam": {"accountId": "123456789012", "callerId": "AROAEXAMPLE:alice", "userArn": "arn:aws:sts::123456789012:assumed-role/dev/alice", "userId": "AROAEXAMPLE:alice"}}"#)
-            let tokenAnswer = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/token", "rawQueryString": "expiration_seconds=600", "headers": {"host": "\#(host)"}, \#(iamCtx)}, "isBase64Encoded": false}"#)
+            let iamCtx = v2ctx.replacing(
+                #""requestId": "r1""#,
+                with:
+                    #""requestId": "r3", "authorizer": {"iam": {"accountId": "123456789012", "callerId": "AROAEXAMPLE:alice", "userArn": "arn:aws:sts::123456789012:assumed-role/dev/alice", "userId": "AROAEXAMPLE:alice"}}"#
+            )
+            let tokenAnswer = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/token", "rawQueryString": "expiration_seconds=600", "headers": {"host": "\#(host)"}, \#(iamCtx)}, "isBase64Encoded": false}"#
+            )
             let t = json(tokenAnswer.body)
             #expect(t["statusCode"] as? Int == 200, "\(tokenAnswer.body)")
             let token = json(t["body"] as? String ?? "")["token"] as? String ?? ""
             #expect(token.hasPrefix("tfi_") && (t["body"] as? String ?? "").contains("arn:aws:iam::123456789012:role/dev"))
 
             // Function URL: versions with the IAM token (answered as v2 although RESOLVER_TYPE says HTTP API).
-            let fnCtx = #""requestContext": {"accountId": "123456789012", "apiId": "fnid", "domainName": "fnid.lambda-url.us-east-1.on.aws", "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"}, "requestId": "r4", "routeKey": "$default", "stage": "$default""#
-            let versions = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/vpc/aws/versions", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#)
+            let fnCtx =
+                #""requestContext": {"accountId": "123456789012", "apiId": "fnid", "domainName": "fnid.lambda-url.us-east-1.on.aws", "http": {"method": "GET", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"}, "requestId": "r4", "routeKey": "$default", "stage": "$default""#
+            let versions = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/vpc/aws/versions", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#
+            )
             let v = json(versions.body)
             #expect(v["statusCode"] as? Int == 200 && (v["body"] as? String ?? "").contains(#"{"version":"1.0.0"}"#), "\(versions.body)")
 
             // ALB: download → 204 with a presigned S3 URL; statusDescription as ALB requires.
-            let download = try lambda.invoke(#"{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tfreg/49e9d65c45c6791a"}}, "httpMethod": "GET", "path": "/v1/modules/acme/vpc/aws/1.0.0/download", "queryStringParameters": {}, "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, "body": "", "isBase64Encoded": false}"#)
+            let download = try lambda.invoke(
+                #"{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tfreg/49e9d65c45c6791a"}}, "httpMethod": "GET", "path": "/v1/modules/acme/vpc/aws/1.0.0/download", "queryStringParameters": {}, "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, "body": "", "isBase64Encoded": false}"#
+            )
             let dl = json(download.body)
             let link = (dl["headers"] as? [String: String])?["X-Terraform-Get"] ?? ""
             #expect(dl["statusCode"] as? Int == 204 && dl["statusDescription"] as? String == "204 No Content", "\(download.body)")
@@ -148,38 +185,62 @@ extension MotoBackedTests {
             #expect(get.stdout == "200" && FileManager.default.contents(atPath: fetched).map { Array($0) } == archive, "\(get.stdout)")
 
             // A version written by the tool tfreg replaces (boto3, its item layout) is served unchanged.
-            let seed = try runCommand(which("python3")!, ["-c", """
-                import boto3
-                t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("lambda-registry")
-                t.put_item(Item={"pk": "acme", "sk": "Module~acme~seed~aws~0.1.0", "namespace": "acme", "system": "aws", "name": "seed",
-                                 "version": "0.1.0", "bucket": "byob", "key": "acme/vpc/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
-                """], env: ["HOME": dataDir])
+            let seed = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3
+                    t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                       aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("lambda-registry")
+                    t.put_item(Item={"pk": "acme", "sk": "Module~acme~seed~aws~0.1.0", "namespace": "acme", "system": "aws", "name": "seed",
+                                     "version": "0.1.0", "bucket": "byob", "key": "acme/vpc/1.0.0.tar.gz", "expected_checksum": "\(digest)"})
+                    """,
+                ],
+                env: ["HOME": dataDir]
+            )
             #expect(seed.status == 0, "\(seed.stderr)")
-            let seedVersions = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/seed/aws/versions", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#)
+            let seedVersions = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/seed/aws/versions", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#
+            )
             #expect((json(seedVersions.body)["body"] as? String ?? "").contains(#"{"version":"0.1.0"}"#), "\(seedVersions.body)")
-            let seedDownload = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/seed/aws/0.1.0/download", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#)
-            let seedLink = ((json(seedDownload.body)["headers"] as? [String: String]) ?? [:]).first { $0.key.lowercased() == "x-terraform-get" }?.value ?? ""
+            let seedDownload = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/seed/aws/0.1.0/download", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx)}, "isBase64Encoded": false}"#
+            )
+            let seedLink =
+                ((json(seedDownload.body)["headers"] as? [String: String]) ?? [:]).first { $0.key.lowercased() == "x-terraform-get" }?.value ?? ""
             #expect(seedLink.hasPrefix(gateway.endpoint + "/byob/acme/vpc/1.0.0.tar.gz?"), "\(seedDownload.body)")
 
             // Errors: a token without a grant's permission, a forged identity header, an unknown event.
-            let upload = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/vpc/aws/1.0.0", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx.replacing("\"GET\"", with: "\"DELETE\""))}, "isBase64Encoded": false}"#)
+            let upload = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/v1/modules/acme/vpc/aws/1.0.0", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx.replacing("\"GET\"", with: "\"DELETE\""))}, "isBase64Encoded": false}"#
+            )
             #expect(json(upload.body)["statusCode"] as? Int == 403, "\(upload.body)")
-            let forged = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/token", "rawQueryString": "", "headers": {"host": "\#(host)", "x-amzn-iam-userarn": "arn:aws:iam::123456789012:role/admin"}, \#(v2ctx)}, "isBase64Encoded": false}"#)
+            let forged = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/token", "rawQueryString": "", "headers": {"host": "\#(host)", "x-amzn-iam-userarn": "arn:aws:iam::123456789012:role/admin"}, \#(v2ctx)}, "isBase64Encoded": false}"#
+            )
             #expect(json(forged.body)["statusCode"] as? Int == 401, "\(forged.body)")
             let garbage = try lambda.invoke(#"{"hello": "world"}"#)
             #expect(garbage.kind == "error" && garbage.errorType == "Runtime.HandlerError")
             let notJSON = try lambda.invoke("not json at all")
             #expect(notJSON.kind == "error")
             // The process survived both and still answers.
-            let again = try lambda.invoke(#"{"version": "2.0", "routeKey": "$default", "rawPath": "/health", "rawQueryString": "", "headers": {"host": "\#(host)"}, \#(v2ctx)}, "isBase64Encoded": false}"#)
+            let again = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/health", "rawQueryString": "", "headers": {"host": "\#(host)"}, \#(v2ctx)}, "isBase64Encoded": false}"#
+            )
             #expect(json(again.body)["statusCode"] as? Int == 200 && lambda.function.isRunning)
             // JSON log lines on stdout carry the request id; tokens never appear.
-            #expect(lambda.log.text.contains(#""request_id":"req-"#) && !lambda.log.text.contains(token) && !lambda.log.text.contains(ci), "\(lambda.log.text.suffix(1500))")
+            #expect(
+                lambda.log.text.contains(#""request_id":"req-"#) && !lambda.log.text.contains(token) && !lambda.log.text.contains(ci),
+                "\(lambda.log.text.suffix(1500))"
+            )
         }
 
         @Test func aConfigurationErrorIsReportedToInitErrorAndExits() async throws {
-            let lambda = try LambdaHarness(env: ["TABLE_NAME": "t-1", "RESOLVER_TYPE": "BOGUS", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b", "AWS_EC2_METADATA_DISABLED": "true"])
+            let lambda = try LambdaHarness(env: [
+                "TABLE_NAME": "t-1", "RESOLVER_TYPE": "BOGUS", "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b",
+                "AWS_EC2_METADATA_DISABLED": "true",
+            ])
             defer { lambda.stop() }
             lambda.function.waitUntilExit()
             #expect(lambda.function.terminationStatus == 1)

@@ -10,12 +10,17 @@ import Testing
         let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
         let moduleDir = server.dir + "/mod"
         try writeModule(at: moduleDir, version: "1.0.0")
-        let published = try server.tfreg(["publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", rw])
+        let published = try server.tfreg([
+            "publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", rw,
+        ])
         #expect(published.status == 0, "\(published.stderr)")
         #expect(published.stdout.contains("published acme/net/aws 1.0.0"))
 
         // The same archive packed locally has the digest the server recorded and serves.
-        let dry = try server.tfreg(["publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--dry-run", "--output", server.dir + "/local.tar.gz"])
+        let dry = try server.tfreg([
+            "publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--dry-run",
+            "--output", server.dir + "/local.tar.gz",
+        ])
         let localDigest = try #require(dry.stdout.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
 
         let client = server.client
@@ -45,7 +50,9 @@ import Testing
         #expect(noToken.status == 401 && noToken.bodyText.hasPrefix(#"{"errors":["#))
         let tampered = try await client.send(HTTPRequest(url: archiveURL.replacingOccurrences(of: "signature=", with: "signature=A")))
         #expect(tampered.status == 403)
-        let dup = try server.tfreg(["publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", rw])
+        let dup = try server.tfreg([
+            "publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", rw,
+        ])
         #expect(dup.status != 0 && dup.stderr.contains("HTTP 409"))
 
         #expect(server.stop() == 0)
@@ -58,15 +65,28 @@ import Testing
         let server = try ServerProcess()
         // Plain-text HTTP and random bytes at a TLS port, then raw malformed requests over TLS.
         for payload in ["GET / HTTP/1.1\r\nHost: x\r\n\r\n", String(repeating: "\u{16}\u{03}\u{01}garbage", count: 100)] {
-            _ = try runCommand("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(server.port) && printf '%s' \"$P\" >&3 && timeout 3 cat <&3 >/dev/null; true"], env: ["P": payload])
+            _ = try runCommand(
+                "/bin/bash",
+                ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(server.port) && printf '%s' \"$P\" >&3 && timeout 3 cat <&3 >/dev/null; true"],
+                env: ["P": payload]
+            )
         }
         let curl = which("curl") ?? "/usr/bin/curl"
         for path in ["/v1/modules/../../etc/passwd", "/v1/modules/%2e%2e/x/aws/versions", "/v1/modules/a/b/c/%ff%fe/download", "/%00"] {
-            let r = try runCommand(curl, ["-s", "--path-as-is", "--cacert", server.cert, "-o", "/dev/null", "-w", "%{http_code}", server.baseURL + path])
+            let r = try runCommand(
+                curl,
+                ["-s", "--path-as-is", "--cacert", server.cert, "-o", "/dev/null", "-w", "%{http_code}", server.baseURL + path]
+            )
             let code = Int(r.stdout) ?? 0
             #expect((400..<500).contains(code), "\(path) gave \(r.stdout)")
         }
-        let header = try runCommand(curl, ["-s", "--cacert", server.cert, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \u{7f}\u{1}", server.baseURL + "/v1/modules/a/b/c/versions"])
+        let header = try runCommand(
+            curl,
+            [
+                "-s", "--cacert", server.cert, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \u{7f}\u{1}",
+                server.baseURL + "/v1/modules/a/b/c/versions",
+            ]
+        )
         #expect(header.stdout == "401" || header.stdout == "400", "control characters in Authorization gave \(header.stdout)")
         let health = try await server.client.send(HTTPRequest(url: server.baseURL + "/health"))
         #expect(health.status == 200)
@@ -80,12 +100,20 @@ import Testing
         let moduleDir = server.dir + "/big"
         try writeModule(at: moduleDir, version: "1.0.0")
         var blob = [UInt8](repeating: 0, count: 30 << 20)
-        var x: UInt64 = 0x9E3779B97F4A7C15
-        for i in blob.indices { x ^= x << 13; x ^= x >> 7; x ^= x << 17; blob[i] = UInt8(truncatingIfNeeded: x) }
+        var x: UInt64 = 0x9E37_79B9_7F4A_7C15
+        for i in blob.indices {
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            blob[i] = UInt8(truncatingIfNeeded: x)
+        }
         try Data(blob).write(to: URL(fileURLWithPath: moduleDir + "/blob.bin"))
         let pid = server.process.processIdentifier
         let upload = Task.detached {
-            try server.tfreg(["publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "big", "--system", "aws", "--version", "1.0.0", "--token", rw])
+            try server.tfreg([
+                "publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "big", "--system", "aws", "--version", "1.0.0", "--token",
+                rw,
+            ])
         }
         // Wait until the server has seen the upload begin (its body is being staged), then SIGTERM.
         let deadline = Date().addingTimeInterval(60)

@@ -19,11 +19,20 @@ import Testing
         ("obs-fold", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\r\n  folded\r\n\r\n"),
         ("bare LF line ends", "GET /health HTTP/1.1\nHost: 127.0.0.1\n\n"),
         ("oversized header", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + String(repeating: "a", count: 100_000) + "\r\n\r\n"),
-        ("two Content-Length", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"),
+        (
+            "two Content-Length",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
+        ),
         ("non-numeric Content-Length", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3x\r\n\r\nabc"),
         ("negative Content-Length", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n"),
-        ("Content-Length with Transfer-Encoding", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
-        ("bad chunk size", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"),
+        (
+            "Content-Length with Transfer-Encoding",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+        ),
+        (
+            "bad chunk size",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+        ),
         ("unknown transfer coding", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\nabc"),
         ("two Host headers", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n"),
         ("no Host header", "GET /health HTTP/1.1\r\n\r\n"),
@@ -51,12 +60,27 @@ import Testing
         ("empty header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n: b\r\n\r\n"),
         ("bare CR in a header value", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: a\rb\r\n\r\n"),
         ("whitespace before the first header", "GET /health HTTP/1.1\r\n Host: 127.0.0.1\r\n\r\n"),
-        ("Content-Length overflowing 64 bits", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+        (
+            "Content-Length overflowing 64 bits",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 99999999999999999999999\r\n\r\n"
+        ),
         ("Content-Length list", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3, 3\r\n\r\nabc"),
-        ("chunk size overflowing 64 bits", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n"),
-        ("chunk without CRLF after the data", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"),
-        ("bad chunk extension", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3;\u{1}\r\nabc\r\n0\r\n\r\n"),
-        ("chunked not last", "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
+        (
+            "chunk size overflowing 64 bits",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFFFFFFFF\r\nabc\r\n"
+        ),
+        (
+            "chunk without CRLF after the data",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n"
+        ),
+        (
+            "bad chunk extension",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3;\u{1}\r\nabc\r\n0\r\n\r\n"
+        ),
+        (
+            "chunked not last",
+            "POST /v1/modules/a/b/c/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+        ),
         ("Host with a space", "GET /health HTTP/1.1\r\nHost: evil example\r\n\r\n"),
         ("Host with a quote", "GET /health HTTP/1.1\r\nHost: evil\"example\r\n\r\n"),
         ("Host with a zone id", "GET /health HTTP/1.1\r\nHost: [fe80::1%25eth0]\r\n\r\n"),
@@ -94,12 +118,17 @@ import Testing
         // A bad chunk in the middle of an upload the API is reading (authorized): still a JSON 400.
         let rw = try server.token("rw", namespace: "acme", flags: ["-u"])
         let upload = try RawConnection(port: server.port)
-        upload.send("POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(rw)\r\nContent-Type: application/gzip\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n")
+        upload.send(
+            "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(rw)\r\nContent-Type: application/gzip\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n"
+        )
         usleep(300_000)
         upload.send("zz\r\n")
         let (data, closed) = upload.readUntilClosed(timeout: 5)
         let text = String(decoding: data, as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 400") && text.contains(#"{"errors":["malformed HTTP request: invalid chunked encoding"]}"#) && closed, "\(text)")
+        #expect(
+            text.hasPrefix("HTTP/1.1 400") && text.contains(#"{"errors":["malformed HTTP request: invalid chunked encoding"]}"#) && closed,
+            "\(text)"
+        )
         #expect(try SlowClientTests.health(server, tls: false))
         #expect(server.stop() == 0)
     }
@@ -117,9 +146,17 @@ import Testing
         try writeModule(at: server.dir + "/m", version: "1.0.0")
         let curl = which("curl") ?? "/usr/bin/curl"
         let archive = server.dir + "/m.tar.gz"
-        _ = try server.tfreg(["publish", server.dir + "/m", "--registry", "127.0.0.1:\(port)", "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--dry-run", "--output", archive])
-        let up = try runCommand(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(rw)", "-H", "Content-Type: application/gzip",
-                                       "--data-binary", "@" + archive, "http://127.0.0.1:\(port)/v1/modules/acme/net/aws/1.0.0/upload"])
+        _ = try server.tfreg([
+            "publish", server.dir + "/m", "--registry", "127.0.0.1:\(port)", "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
+            "--dry-run", "--output", archive,
+        ])
+        let up = try runCommand(
+            curl,
+            [
+                "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer \(rw)", "-H", "Content-Type: application/gzip",
+                "--data-binary", "@" + archive, "http://127.0.0.1:\(port)/v1/modules/acme/net/aws/1.0.0/upload",
+            ]
+        )
         #expect(up.stdout.hasPrefix("20"), "upload gave \(up.stdout)")
         let d = try RawConnection(port: server.port)
         d.send("GET /v1/modules/acme/net/aws/1.0.0/download HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer \(rw)\r\n\r\n")
@@ -132,13 +169,22 @@ import Testing
 
     @Test func mutatedTokensAreRefusedWithJSONAndTheServerSurvives() throws {
         let port = try MotoServer.freePort()
-        let server = try ServerProcess(extraEnv: ["TFREG_AUDIENCE": "127.0.0.1:\(port)", "AWS_EC2_METADATA_DISABLED": "true"], port: port, tls: false)
+        let server = try ServerProcess(
+            extraEnv: ["TFREG_AUDIENCE": "127.0.0.1:\(port)", "AWS_EC2_METADATA_DISABLED": "true"],
+            port: port,
+            tls: false
+        )
         #expect(server.logText.contains("IAM authentication on"))
         let rw = try server.token("rw", namespace: "acme", flags: ["-d"])
         // A sealed token has the shape tfi_ + base64url; the seeds are a real static token and a
         // plausible sealed one, mutated with a fixed xorshift seed into visible ASCII only.
-        var x: UInt64 = 0x5DEECE66D
-        func next() -> Int { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return Int(truncatingIfNeeded: x & 0x7fff_ffff) }
+        var x: UInt64 = 0x5_DEEC_E66D
+        func next() -> Int {
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            return Int(truncatingIfNeeded: x & 0x7fff_ffff)
+        }
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/.~!$%&*".utf8)
         let sealedShape = "tfi_" + String(decoding: (0..<180).map { _ in alphabet[next() % 64] }, as: UTF8.self)
         var c = try RawConnection(port: server.port)

@@ -34,15 +34,22 @@ final class MotoServer: @unchecked Sendable {
             if (try? runCommand("/bin/bash", ["-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"]).status) == 0 { break }
             usleep(100_000)
         }
-        let setup = try runCommand(which("python3")!, ["-c", """
-            import boto3, json
-            ep = "http://127.0.0.1:\(port)"
-            iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
-            iam.create_user(UserName="tfreg-test")
-            key = iam.create_access_key(UserName="tfreg-test")["AccessKey"]
-            iam.put_user_policy(UserName="tfreg-test", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-            print(key["AccessKeyId"]); print(key["SecretAccessKey"])
-            """], env: ["HOME": NSTemporaryDirectory()])
+        let setup = try runCommand(
+            which("python3")!,
+            [
+                "-c",
+                """
+                import boto3, json
+                ep = "http://127.0.0.1:\(port)"
+                iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
+                iam.create_user(UserName="tfreg-test")
+                key = iam.create_access_key(UserName="tfreg-test")["AccessKey"]
+                iam.put_user_policy(UserName="tfreg-test", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+                print(key["AccessKeyId"]); print(key["SecretAccessKey"])
+                """,
+            ],
+            env: ["HOME": NSTemporaryDirectory()]
+        )
         let lines = setup.stdout.split(separator: "\n").map(String.init)
         guard setup.status == 0, lines.count == 2 else {
             kill(process.processIdentifier, SIGKILL)
@@ -66,8 +73,13 @@ final class MotoServer: @unchecked Sendable {
     /// Generous timeout and retries: moto is one Python process and CI machines are shared.
     func client(secret: String? = nil, retry: RetryPolicy = RetryPolicy(maxAttempts: 3, baseDelay: 0.05)) -> AWSClient {
         AWSClient(
-            http: CurlHTTPClient(), credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: accessKeyID, secretAccessKey: secret ?? secretAccessKey)),
-            region: "us-east-1", environment: ["AWS_ENDPOINT_URL": endpoint], retry: retry, timeout: 60)
+            http: CurlHTTPClient(),
+            credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: accessKeyID, secretAccessKey: secret ?? secretAccessKey)),
+            region: "us-east-1",
+            environment: ["AWS_ENDPOINT_URL": endpoint],
+            retry: retry,
+            timeout: 60
+        )
     }
 
     static func freePort() throws -> Int {

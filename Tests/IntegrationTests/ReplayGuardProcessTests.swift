@@ -13,17 +13,23 @@ extension MotoBackedTests {
 
         func signed(_ moto: MotoServer, at now: Int64) -> [(name: String, value: String)] {
             let headers: [(name: String, value: String)] = [
-                ("Host", "sts.us-east-1.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"), ("X-TFReg-Audience", Self.audience),
+                ("Host", "sts.us-east-1.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded; charset=utf-8"),
+                ("X-TFReg-Audience", Self.audience),
             ]
             return SigV4Signer(service: "sts", region: "us-east-1").sign(
                 SigV4Request(method: "POST", path: "/", headers: headers, body: Array("Action=GetCallerIdentity&Version=2011-06-15".utf8)),
-                credentials: AWSCredentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey), now: now).headers
+                credentials: AWSCredentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey),
+                now: now
+            ).headers
         }
 
         func exchange(_ server: ServerProcess, _ headers: [(name: String, value: String)]) async throws -> HTTPResponse {
             let h = headers.map { "\"\($0.name)\": \"\($0.value)\"" }.joined(separator: ", ")
-            let json = #"{"method": "POST", "url": "https://sts.us-east-1.amazonaws.com/", "headers": {\#(h)}, "body": "Action=GetCallerIdentity&Version=2011-06-15"}"#
-            return try await server.client.send(HTTPRequest(method: "POST", url: server.baseURL + "/token", headers: [("Content-Type", "application/json")], body: Array(json.utf8)))
+            let json =
+                #"{"method": "POST", "url": "https://sts.us-east-1.amazonaws.com/", "headers": {\#(h)}, "body": "Action=GetCallerIdentity&Version=2011-06-15"}"#
+            return try await server.client.send(
+                HTTPRequest(method: "POST", url: server.baseURL + "/token", headers: [("Content-Type", "application/json")], body: Array(json.utf8))
+            )
         }
 
         func env(_ moto: MotoServer) -> [String: String] {
@@ -53,7 +59,10 @@ extension MotoBackedTests {
             let fresh = try await exchange(b, signed(moto, at: now + 1))
             #expect(fresh.status == 200, "\(fresh.bodyText)")
             // The record is in the table with its TTL attribute.
-            let items = try await DynamoDBClient(client: moto.client()).scan(table: "registry", filter: .init("sk = :s", values: [":s": .s("SignedRequest")]))
+            let items = try await DynamoDBClient(client: moto.client()).scan(
+                table: "registry",
+                filter: .init("sk = :s", values: [":s": .s("SignedRequest")])
+            )
             #expect(items.count == 2 && items.allSatisfy { ($0["expires_at"]?.int ?? 0) >= now + 15 * 60 }, "\(items)")
             #expect(a.stop() == 0 && b.stop() == 0)
         }

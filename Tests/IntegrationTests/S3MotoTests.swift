@@ -42,22 +42,36 @@ extension MotoBackedTests {
             let admin = S3Client(client: moto.client())
             try await admin.createBucket("secret")
             try await admin.putObject(bucket: "secret", key: "m.tar.gz", body: Array("x".utf8))
-            let r = try runCommand(which("python3")!, ["-c", """
-                import boto3, json
-                iam = boto3.client("iam", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
-                                   aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
-                iam.create_user(UserName="limited")
-                k = iam.create_access_key(UserName="limited")["AccessKey"]
-                iam.put_user_policy(UserName="limited", PolicyName="open-only", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::open", "arn:aws:s3:::open/*"]}]}))
-                print(k["AccessKeyId"]); print(k["SecretAccessKey"])
-                """], env: ["HOME": NSTemporaryDirectory()])
+            let r = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3, json
+                    iam = boto3.client("iam", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                       aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)")
+                    iam.create_user(UserName="limited")
+                    k = iam.create_access_key(UserName="limited")["AccessKey"]
+                    iam.put_user_policy(UserName="limited", PolicyName="open-only", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                        {"Effect": "Allow", "Action": "s3:*", "Resource": ["arn:aws:s3:::open", "arn:aws:s3:::open/*"]}]}))
+                    print(k["AccessKeyId"]); print(k["SecretAccessKey"])
+                    """,
+                ],
+                env: ["HOME": NSTemporaryDirectory()]
+            )
             let keys = r.stdout.split(separator: "\n").map(String.init)
             #expect(r.status == 0 && keys.count == 2, "\(r.stderr)")
-            let limited = AWSClient(http: CurlHTTPClient(), credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: keys[0], secretAccessKey: keys[1])),
-                                    region: "us-east-1", environment: ["AWS_ENDPOINT_URL": moto.endpoint], timeout: 60)
+            let limited = AWSClient(
+                http: CurlHTTPClient(),
+                credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: keys[0], secretAccessKey: keys[1])),
+                region: "us-east-1",
+                environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+                timeout: 60
+            )
             let storage = try S3ArchiveStorage(s3: S3Client(client: limited), bucket: "open", prefix: "", stagingDirectory: NSTemporaryDirectory())
-            let e = await #expect(throws: RegistryError.forbidden("")) { try await storage.existingArchive(at: ArchiveLocation(bucket: "secret", key: "m.tar.gz")) }
+            let e = await #expect(throws: RegistryError.forbidden("")) {
+                try await storage.existingArchive(at: ArchiveLocation(bucket: "secret", key: "m.tar.gz"))
+            }
             #expect(e?.message.contains("s3:GetObjectAttributes") == true && e?.message.contains("s3://secret/m.tar.gz") == true)
         }
     }

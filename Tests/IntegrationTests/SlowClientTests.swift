@@ -69,7 +69,8 @@ final class RawConnection {
         while deadline.timeIntervalSinceNow > 0 {
             if let end = data.firstRange(of: Array("\r\n\r\n".utf8)) {
                 let head = String(decoding: data[..<end.lowerBound], as: UTF8.self)
-                let length = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                let length =
+                    head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
                     .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
                 if data.count - end.upperBound >= length {
                     return (head, String(decoding: data[end.upperBound..<(end.upperBound + length)], as: UTF8.self))
@@ -128,7 +129,10 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
         let slowStart = Date()
         var slowClosed = false
         for _ in 0..<40 where !slowClosed {
-            if !slow.send("X") { slowClosed = true; break }
+            if !slow.send("X") {
+                slowClosed = true
+                break
+            }
             slowClosed = slow.readUntilClosed(timeout: 0.3).closed
         }
         let slowTime = Date().timeIntervalSince(slowStart)
@@ -137,7 +141,9 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
 
         // An upload the server wants to read stops after 3 body bytes.
         let stalled = try RawConnection(port: server.port)
-        stalled.send("POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(rw)\r\nContent-Type: application/gzip\r\nContent-Length: 1000\r\n\r\nabc")
+        stalled.send(
+            "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(rw)\r\nContent-Type: application/gzip\r\nContent-Length: 1000\r\n\r\nabc"
+        )
         let stalledTime = seconds { #expect(stalled.readUntilClosed(timeout: 10).closed) }
         #expect(stalledTime > 1.5 && stalledTime < 4, "stalled body closed after \(stalledTime) s")
         #expect(try Self.health(server, tls: false))
@@ -168,7 +174,9 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
         for (auth, status) in [("", "401"), ("Authorization: Bearer \(rw)\r\n", "413")] {
             let c = try RawConnection(port: server.port)
             let size = 200 << 20
-            c.send("POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Content-Type: application/gzip\r\nContent-Length: \(size)\r\n\r\n")
+            c.send(
+                "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n\(auth)Content-Type: application/gzip\r\nContent-Length: \(size)\r\n\r\n"
+            )
             let chunk = [UInt8](repeating: 0x41, count: 1 << 20)
             var sent = 0
             let start = Date()
@@ -183,7 +191,9 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
             #expect(text.contains(#"{"errors":["#))
             #expect(closed)
             #expect(sent < 64 << 20, "the client got \(sent >> 20) MiB into a refused upload")
-            print("refused upload (\(status)): the client sent \(sent >> 20) MiB of \(size >> 20) MiB before the server closed, in \(Date().timeIntervalSince(start)) s")
+            print(
+                "refused upload (\(status)): the client sent \(sent >> 20) MiB of \(size >> 20) MiB before the server closed, in \(Date().timeIntervalSince(start)) s"
+            )
         }
         #expect(try Self.health(server, tls: false))
         #expect(server.stop() == 0)
@@ -192,7 +202,8 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     @Test func expect100ContinueIsAnswered() throws {
         let server = try ServerProcess(tls: false, extraArgs: Self.shortLimits)
         let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
-        let head = "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/gzip\r\nContent-Length: 10\r\nExpect: 100-continue\r\n"
+        let head =
+            "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/gzip\r\nContent-Length: 10\r\nExpect: 100-continue\r\n"
         // No token: the final status at once, not 100, and a close.
         let refused = try RawConnection(port: server.port)
         refused.send(head + "\r\n")
@@ -250,7 +261,11 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
             let r = try runCommand(TFRegBinary.path, ["serve", "--check-config"] + args, env: env.merging(extra) { a, _ in a })
             #expect(r.status != 0 && r.stderr.contains(named), "\(args) \(extra): \(r.stderr)")
         }
-        let ok = try runCommand(TFRegBinary.path, ["serve", "--check-config", "--idle-timeout", "5"], env: env.merging(["TFREG_MAX_CONNECTIONS": "100"]) { a, _ in a })
+        let ok = try runCommand(
+            TFRegBinary.path,
+            ["serve", "--check-config", "--idle-timeout", "5"],
+            env: env.merging(["TFREG_MAX_CONNECTIONS": "100"]) { a, _ in a }
+        )
         #expect(ok.status == 0 && ok.stdout.contains("connections: at most 100") && ok.stdout.contains("idle 5 s"), "\(ok.stdout) \(ok.stderr)")
     }
 }

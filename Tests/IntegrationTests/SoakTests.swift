@@ -7,10 +7,16 @@ import Testing
 struct SoakTests {
     @Test func fifteenSecondsOfMixedTokensGiveNo5xx() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let r = try runCommand("/bin/bash", [root.appendingPathComponent("scripts/soak.sh").path], env: [
-            "TFREG_BIN": TFRegBinary.path, "SOAK_SECONDS": "15", "SOAK_CONNECTIONS": "16", "HOME": NSTemporaryDirectory(),
-        ])
-        print(r.stdout.split(separator: "\n").filter { $0.hasPrefix("status") || $0.hasPrefix("VmRSS") || $0.hasPrefix("soak") }.joined(separator: "\n"))
+        let r = try runCommand(
+            "/bin/bash",
+            [root.appendingPathComponent("scripts/soak.sh").path],
+            env: [
+                "TFREG_BIN": TFRegBinary.path, "SOAK_SECONDS": "15", "SOAK_CONNECTIONS": "16", "HOME": NSTemporaryDirectory(),
+            ]
+        )
+        print(
+            r.stdout.split(separator: "\n").filter { $0.hasPrefix("status") || $0.hasPrefix("VmRSS") || $0.hasPrefix("soak") }.joined(separator: "\n")
+        )
         #expect(r.status == 0, "\(r.stdout)\n\(r.stderr)")
         #expect(r.stdout.contains("soak OK"))
     }

@@ -18,7 +18,8 @@ struct CommandResult {
 }
 
 /// Runs a program to completion with a clean environment plus `env`.
-func runCommand(_ executable: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil) throws -> CommandResult {
+func runCommand(_ executable: String, _ args: [String], env: [String: String] = [:], cwd: String? = nil, stdin: String? = nil) throws -> CommandResult
+{
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
@@ -26,7 +27,8 @@ func runCommand(_ executable: String, _ args: [String], env: [String: String] = 
     for (k, v) in env { environment[k] = v }
     p.environment = environment
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-    let out = Pipe(), err = Pipe()
+    let out = Pipe()
+    let err = Pipe()
     p.standardOutput = out
     p.standardError = err
     if let stdin {
@@ -46,16 +48,33 @@ func runCommand(_ executable: String, _ args: [String], env: [String: String] = 
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     while !errData.done { usleep(1000) }
-    return CommandResult(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData.value, as: UTF8.self))
+    return CommandResult(
+        status: p.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData.value, as: UTF8.self)
+    )
 }
 
 final class LockedData: @unchecked Sendable {
     private let lock = NSLock()
     private var data = Data()
     private var finished = false
-    func set(_ d: Data) { lock.lock(); data = d; finished = true; lock.unlock() }
-    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
-    var value: Data { lock.lock(); defer { lock.unlock() }; return data }
+    func set(_ d: Data) {
+        lock.lock()
+        data = d
+        finished = true
+        lock.unlock()
+    }
+    var done: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return finished
+    }
+    var value: Data {
+        lock.lock()
+        defer { lock.unlock() }
+        return data
+    }
 }
 
 /// Finds an executable on PATH.
@@ -76,11 +95,15 @@ func makeTemporaryDirectory(_ prefix: String) -> String {
 /// A self-signed certificate for 127.0.0.1 (an IP SAN: Terraform rejects registry hosts without a dot,
 /// so tests use 127.0.0.1, never localhost).
 func makeDevCertificate(in dir: String) throws -> (cert: String, key: String) {
-    let cert = dir + "/cert.pem", key = dir + "/key.pem"
-    let r = try runCommand(which("openssl") ?? "/usr/bin/openssl", [
-        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
-        "-days", "2", "-subj", "/CN=tfreg-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-    ])
+    let cert = dir + "/cert.pem"
+    let key = dir + "/key.pem"
+    let r = try runCommand(
+        which("openssl") ?? "/usr/bin/openssl",
+        [
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
+            "-days", "2", "-subj", "/CN=tfreg-test", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ]
+    )
     guard r.status == 0 else { throw TestFailure("openssl failed: \(r.stderr)") }
     return (cert, key)
 }
@@ -106,11 +129,21 @@ final class ServerProcess: @unchecked Sendable {
 
     /// `tls: false` serves plain HTTP (for raw-socket tests); `extraArgs` go after `serve`'s own;
     /// `openFileLimit` runs the server under `ulimit -n`.
-    init(extraEnv: [String: String] = [:], dataDir existing: String? = nil, port fixedPort: Int = 0, tls: Bool = true, extraArgs: [String] = [], openFileLimit: Int? = nil) throws {
+    init(
+        extraEnv: [String: String] = [:],
+        dataDir existing: String? = nil,
+        port fixedPort: Int = 0,
+        tls: Bool = true,
+        extraArgs: [String] = [],
+        openFileLimit: Int? = nil
+    ) throws {
         dir = makeTemporaryDirectory("tfreg-it")
         dataDir = existing ?? dir + "/data"
         (cert, key) = try makeDevCertificate(in: dir)
-        let serveArgs = ["serve", "--port", String(fixedPort)] + (tls ? ["--tls-cert", cert, "--tls-key", key] : []) + ["--data-dir", dataDir, "--log-format", "json"] + extraArgs
+        let serveArgs =
+            ["serve", "--port", String(fixedPort)] + (tls ? ["--tls-cert", cert, "--tls-key", key] : []) + [
+                "--data-dir", dataDir, "--log-format", "json",
+            ] + extraArgs
         if let openFileLimit {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", "ulimit -n \(openFileLimit) && exec \"$0\" \"$@\"", TFRegBinary.path] + serveArgs
@@ -154,7 +187,10 @@ final class ServerProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
         try? FileManager.default.removeItem(atPath: dir)
     }
 
@@ -178,8 +214,16 @@ final class ServerProcess: @unchecked Sendable {
 final class LockedLog: @unchecked Sendable {
     private let lock = NSLock()
     private var buffer = ""
-    func append(_ s: String) { lock.lock(); buffer += s; lock.unlock() }
-    var text: String { lock.lock(); defer { lock.unlock() }; return buffer }
+    func append(_ s: String) {
+        lock.lock()
+        buffer += s
+        lock.unlock()
+    }
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer
+    }
 }
 
 /// Writes a small module whose output names its version.

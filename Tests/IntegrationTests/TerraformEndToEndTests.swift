@@ -16,9 +16,14 @@ import Testing
         let rc = work + "/terraformrc"
         let credentials = token.map { "credentials \"\(server.host)\" {\n  token = \"\($0)\"\n}\n" } ?? ""
         try credentials.write(toFile: rc, atomically: true, encoding: .utf8)
-        let result = try runCommand(Self.terraform!, ["init", "-input=false", "-no-color"], env: [
-            "HOME": work, "TF_CLI_CONFIG_FILE": rc, "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
-        ], cwd: work)
+        let result = try runCommand(
+            Self.terraform!,
+            ["init", "-input=false", "-no-color"],
+            env: [
+                "HOME": work, "TF_CLI_CONFIG_FILE": rc, "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1",
+            ],
+            cwd: work
+        )
         return (result, work)
     }
 
@@ -31,8 +36,10 @@ import Testing
         for v in ["1.0.0", "1.2.0", "2.0.0"] {
             let dir = server.dir + "/mod-\(v)"
             try writeModule(at: dir, version: v)
-            let r = try server.tfreg(["publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", v],
-                env: try publisherConfig(server, publisher))
+            let r = try server.tfreg(
+                ["publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", v],
+                env: try publisherConfig(server, publisher)
+            )
             #expect(r.status == 0, "publish \(v): \(r.stderr)")
         }
 

@@ -10,7 +10,14 @@ import Testing
         try "\(publisher)\n".write(toFile: server.dir + "/token", atomically: true, encoding: .utf8)
         func publish(_ version: String, _ extra: [String], env: [String: String] = [:], stdin: String? = nil) throws -> CommandResult {
             try writeModule(at: server.dir + "/m-\(version)", version: version)
-            return try server.tfreg(["publish", server.dir + "/m-\(version)", "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", version] + extra, env: env, stdin: stdin)
+            return try server.tfreg(
+                [
+                    "publish", server.dir + "/m-\(version)", "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version",
+                    version,
+                ] + extra,
+                env: env,
+                stdin: stdin
+            )
         }
         let fromFile = try publish("1.0.0", ["--token-file", server.dir + "/token"])
         #expect(fromFile.status == 0 && !fromFile.stderr.contains("warning"), "\(fromFile.stderr)")

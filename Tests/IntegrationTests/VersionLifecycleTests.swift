@@ -6,7 +6,9 @@ import Testing
 /// Trust I over a real socket: deprecate, delete with tombstones, gc, and what `kill -9` leaves.
 @Suite(.serialized) struct VersionLifecycleTests {
     func publish(_ server: ServerProcess, _ dir: String, _ version: String, token: String) throws -> CommandResult {
-        try server.tfreg(["publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", version, "--token", token])
+        try server.tfreg([
+            "publish", dir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", version, "--token", token,
+        ])
     }
 
     @Test func deprecateDeleteAndGCThroughTheCLI() async throws {
@@ -22,8 +24,13 @@ import Testing
         #expect(dep.status == 0 && dep.stdout.contains("deprecated acme/net/aws 1.3.0"), "\(dep.stderr)")
         let auth = [(name: "Authorization", value: "Bearer \(rw)")]
         let versions = try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/net/aws/versions", headers: auth))
-        #expect(versions.bodyText.contains(#""version":"1.3.0","deprecation":{"reason":"security group too open","replacement":"1.3.1""#), "\(versions.bodyText)")
-        #expect(try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/net/aws/1.3.0/download", headers: auth)).status == 204)
+        #expect(
+            versions.bodyText.contains(#""version":"1.3.0","deprecation":{"reason":"security group too open","replacement":"1.3.1""#),
+            "\(versions.bodyText)"
+        )
+        #expect(
+            try await server.client.send(HTTPRequest(url: server.baseURL + "/v1/modules/acme/net/aws/1.3.0/download", headers: auth)).status == 204
+        )
 
         // Destructive commands refuse without a terminal unless --yes.
         let unconfirmed = try server.tfreg(["delete"] + target)
@@ -38,10 +45,16 @@ import Testing
 
         // gc: the deleted version's archive is unreferenced; a dry run lists it, a run removes it.
         let dry = try server.tfreg(["gc", "--dry-run", "--grace-seconds", "0"])
-        #expect(dry.status == 0 && dry.stdout.contains("unreferenced archives/sha256/") && dry.stdout.contains("data dir \(server.dataDir)"), "\(dry.stdout)\(dry.stderr)")
+        #expect(
+            dry.status == 0 && dry.stdout.contains("unreferenced archives/sha256/") && dry.stdout.contains("data dir \(server.dataDir)"),
+            "\(dry.stdout)\(dry.stderr)"
+        )
         // serve --check-config runs the same listing (with gc's default one-hour grace: nothing yet).
         let check = try server.tfreg(["serve", "--check-config"])
-        #expect(check.status == 0 && check.stdout.contains("unreferenced archives: 0 (0 bytes, older than an hour)"), "\(check.stdout)\(check.stderr)")
+        #expect(
+            check.status == 0 && check.stdout.contains("unreferenced archives: 0 (0 bytes, older than an hour)"),
+            "\(check.stdout)\(check.stderr)"
+        )
         let gc = try server.tfreg(["gc", "--grace-seconds", "0"])
         #expect(gc.status == 0 && gc.stdout.contains("removed 1 archive(s)"), "\(gc.stdout)\(gc.stderr)")
         #expect(try publish(server, mod, "1.3.1", token: rw).status == 0)
@@ -56,15 +69,25 @@ import Testing
     @Test func importLegacyCanonicalizesArchivesStoredAsUploaded() async throws {
         let dir = makeTemporaryDirectory("tfreg-old-archives")
         let data = dir + "/data"
-        _ = try runCommand(TFRegBinary.path, ["grant", "create", "--data-dir", data, "--namespace", "acme", "--new-token", "x", "--download"], env: ["HOME": dir])
+        _ = try runCommand(
+            TFRegBinary.path,
+            ["grant", "create", "--data-dir", data, "--namespace", "acme", "--new-token", "x", "--download"],
+            env: ["HOME": dir]
+        )
         try writeModule(at: dir + "/mod", version: "1.0.0")
         #expect(try runCommand("/bin/tar", ["-czf", dir + "/old.tar.gz", "-C", dir + "/mod", "."]).status == 0)
         // The hostile one: gzip(main.tf) + gzip(../escape.tf), which the old inspector accepted.
-        let evil = try runCommand("/bin/bash", ["-c", """
-            set -e; cd \(dir); mkdir -p e/a; echo 'locals {}' > e/main.tf; echo 'locals {}' > e/a/escape.tf
-            tar -cf - -C e main.tf | head -c 1536 | gzip > evil.tar.gz
-            tar -cf - -C e/a --transform 's,^,../,' escape.tf | gzip >> evil.tar.gz
-            """])
+        let evil = try runCommand(
+            "/bin/bash",
+            [
+                "-c",
+                """
+                set -e; cd \(dir); mkdir -p e/a; echo 'locals {}' > e/main.tf; echo 'locals {}' > e/a/escape.tf
+                tar -cf - -C e main.tf | head -c 1536 | gzip > evil.tar.gz
+                tar -cf - -C e/a --transform 's,^,../,' escape.tf | gzip >> evil.tar.gz
+                """,
+            ]
+        )
         #expect(evil.status == 0, "\(evil.stderr)")
         var rows: [String] = []
         for (name, file) in [("old", "old.tar.gz"), ("evil", "evil.tar.gz")] {
@@ -75,15 +98,24 @@ import Testing
             try Data(bytes).write(to: URL(fileURLWithPath: data + "/archives/" + key))
             rows.append("('acme','\(name)','aws','1.0.0',NULL,'\(key)','\(digest)',\(bytes.count),1,'token:old')")
         }
-        let insert = try runCommand(which("python3")!, ["-c", """
-            import sqlite3; c = sqlite3.connect("\(data)/registry.db")
-            c.execute("INSERT INTO module_versions (namespace,name,system,version,bucket,key,sha256,size,published_at,published_by) VALUES \(rows.joined(separator: ","))")
-            c.commit()
-            """])
+        let insert = try runCommand(
+            which("python3")!,
+            [
+                "-c",
+                """
+                import sqlite3; c = sqlite3.connect("\(data)/registry.db")
+                c.execute("INSERT INTO module_versions (namespace,name,system,version,bucket,key,sha256,size,published_at,published_by) VALUES \(rows.joined(separator: ","))")
+                c.commit()
+                """,
+            ]
+        )
         #expect(insert.status == 0, "\(insert.stderr)")
         let env = ["HOME": dir]
         let dry = try runCommand(TFRegBinary.path, ["import-legacy", "--data-dir", data, "--dry-run"], env: env)
-        #expect(dry.stdout.contains("would import acme/old/aws 1.0.0 from acme/old/aws/1.0.0/") && dry.stdout.contains("2 version(s) would be imported"), "\(dry.stdout)\(dry.stderr)")
+        #expect(
+            dry.stdout.contains("would import acme/old/aws 1.0.0 from acme/old/aws/1.0.0/") && dry.stdout.contains("2 version(s) would be imported"),
+            "\(dry.stdout)\(dry.stderr)"
+        )
         let run = try runCommand(TFRegBinary.path, ["import-legacy", "--data-dir", data, "--yes"], env: env)
         #expect(run.status != 0 && run.stdout.contains("imported acme/old/aws 1.0.0: sha256:"), "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("left acme/evil/aws 1.0.0: invalid module archive"), "\(run.stdout)")
@@ -112,8 +144,13 @@ import Testing
         let mod = first.dir + "/big"
         try writeModule(at: mod, version: "1.0.0")
         var blob = [UInt8](repeating: 0, count: 20 << 20)
-        var x: UInt64 = 0x2545F4914F6CDD1D
-        for i in blob.indices { x ^= x << 13; x ^= x >> 7; x ^= x << 17; blob[i] = UInt8(truncatingIfNeeded: x) }
+        var x: UInt64 = 0x2545_F491_4F6C_DD1D
+        for i in blob.indices {
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            blob[i] = UInt8(truncatingIfNeeded: x)
+        }
         try Data(blob).write(to: URL(fileURLWithPath: mod + "/blob.bin"))
         // Child processes, not tasks that block on them: nothing here may hold a cooperative thread.
         let uploads = try (0..<3).map { i in
@@ -128,7 +165,9 @@ import Testing
         }
         let staging = first.dataDir + "/tmp"
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, !((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).contains(where: { $0.hasSuffix(".partial") }) {
+        while Date() < deadline,
+            !((try? FileManager.default.contentsOfDirectory(atPath: staging)) ?? []).contains(where: { $0.hasSuffix(".partial") })
+        {
             try await Task.sleep(for: .milliseconds(2))  // not usleep: the upload tasks need a cooperative thread
         }
         kill(first.process.processIdentifier, SIGKILL)

@@ -18,14 +18,22 @@ final class APIHarness: @unchecked Sendable {
     let api: RegistryAPI
     let logger = Logger(label: "test")
 
-    init(maxUploadBytes: Int64 = APIConfiguration.defaultMaxUploadBytes, publicURL: String? = nil, store: (any MetadataStore)? = nil, tokenIssuer: TokenIssuer? = nil) throws {
+    init(
+        maxUploadBytes: Int64 = APIConfiguration.defaultMaxUploadBytes,
+        publicURL: String? = nil,
+        store: (any MetadataStore)? = nil,
+        tokenIssuer: TokenIssuer? = nil
+    ) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
         let service = RegistryService(store: self.store, storage: storage, canonicalizer: TarGzCanonicalizer(), clock: clock)
         api = RegistryAPI(
-            service: service, authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: self.store)]),
+            service: service,
+            authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: self.store)]),
             signer: ArchiveURLSigner(key: [UInt8](repeating: 7, count: 32), lifetime: 300),
-            configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"), tokenIssuer: tokenIssuer)
+            configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"),
+            tokenIssuer: tokenIssuer
+        )
     }
 
     deinit { dir.remove() }
@@ -41,7 +49,13 @@ final class APIHarness: @unchecked Sendable {
         return secret
     }
 
-    func send(_ method: String, _ target: String, token: String? = nil, headers: [(name: String, value: String)] = [], body: [UInt8] = []) async -> APIResponse {
+    func send(
+        _ method: String,
+        _ target: String,
+        token: String? = nil,
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = []
+    ) async -> APIResponse {
         var path = target
         var query = ""
         if let q = target.firstIndex(of: "?") {
@@ -51,7 +65,10 @@ final class APIHarness: @unchecked Sendable {
         var h = headers
         if !h.contains(where: { $0.name.lowercased() == "host" }) { h.append(("Host", "registry.test:8443")) }
         if let token { h.append(("Authorization", "Bearer \(token)")) }
-        return await api.respond(to: APIRequest(method: method, path: path, query: query, headers: h, body: APIRequestBody(bytes: body), scheme: "https", requestID: "t"), logger: logger)
+        return await api.respond(
+            to: APIRequest(method: method, path: path, query: query, headers: h, body: APIRequestBody(bytes: body), scheme: "https", requestID: "t"),
+            logger: logger
+        )
     }
 
     static func moduleArchive(_ text: String = "output \"x\" { value = 1 }\n") throws -> [UInt8] {
@@ -60,7 +77,13 @@ final class APIHarness: @unchecked Sendable {
 
     /// Publishes through the upload route and returns the response.
     func publish(_ version: String, token: String, module: String = "acme/vpc/aws", body: [UInt8]? = nil) async throws -> APIResponse {
-        await send("POST", "/v1/modules/\(module)/\(version)/upload", token: token, headers: [("Content-Type", "application/gzip")], body: try body ?? Self.moduleArchive("# \(version)\noutput \"v\" { value = \"\(version)\" }\n"))
+        await send(
+            "POST",
+            "/v1/modules/\(module)/\(version)/upload",
+            token: token,
+            headers: [("Content-Type", "application/gzip")],
+            body: try body ?? Self.moduleArchive("# \(version)\noutput \"v\" { value = \"\(version)\" }\n")
+        )
     }
 
     func filesUnder(_ sub: String) -> [String] {

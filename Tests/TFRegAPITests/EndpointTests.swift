@@ -1,5 +1,6 @@
 import TFRegCore
 import Testing
+
 @testable import TFRegAPI
 
 @Suite struct EndpointTests {
@@ -22,8 +23,10 @@ import Testing
             (["v1", "grants", "acme", "arn:aws:iam::1:role", "ci"], .grant(namespace: "acme", identity: "arn:aws:iam::1:role/ci")),
         ]
         for (segments, endpoint) in table { #expect(Endpoint.parse(segments) == endpoint, "\(segments)") }
-        for unknown in [[], ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
-                        ["v1", "archives", "a", "b", "c", "d"], ["v1", "grants"], ["token", "x"], ["v1", "modules", "a", "b", "c", "d", "e", "f"]] {
+        for unknown in [
+            [], ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
+            ["v1", "archives", "a", "b", "c", "d"], ["v1", "grants"], ["token", "x"], ["v1", "modules", "a", "b", "c", "d", "e", "f"],
+        ] {
             #expect(Endpoint.parse(unknown) == nil, "\(unknown)")
         }
     }
@@ -44,7 +47,10 @@ import Testing
             ("DELETE", "/v1/modules/acme/vpc/aws/1.0.0/download", "GET, HEAD"),
         ] {
             let r = await h.send(method, path)
-            #expect(r.status == 405 && r.header("allow") == allow && r.text.hasPrefix(#"{"errors":["#), "\(method) \(path): \(r.status) \(r.header("allow") ?? "-")")
+            #expect(
+                r.status == 405 && r.header("allow") == allow && r.text.hasPrefix(#"{"errors":["#),
+                "\(method) \(path): \(r.status) \(r.header("allow") ?? "-")"
+            )
         }
     }
 

@@ -6,7 +6,13 @@ import Testing
     let json: [(name: String, value: String)] = [("Content-Type", "application/json")]
 
     func put(_ h: APIHarness, _ token: String?, _ identity: String, _ perms: String, ns: String = "acme") async -> APIResponse {
-        await h.send("PUT", "/v1/grants/\(ns)", token: token, headers: json, body: Array(#"{"identity": "\#(identity)", "permissions": {\#(perms)}}"#.utf8))
+        await h.send(
+            "PUT",
+            "/v1/grants/\(ns)",
+            token: token,
+            headers: json,
+            body: Array(#"{"identity": "\#(identity)", "permissions": {\#(perms)}}"#.utf8)
+        )
     }
 
     @Test func delegationWithoutEscalation() async throws {
@@ -32,13 +38,22 @@ import Testing
         #expect(await h.send("GET", "/v1/grants/acme").status == 401)
 
         let list = await h.send("GET", "/v1/grants/acme", token: lead)
-        #expect(list.status == 200 && list.text.contains(#""identity":"arn:aws:iam::123456789012:role/ci""#) && list.text.contains(#""upload":true"#), "\(list.text)")
+        #expect(
+            list.status == 200 && list.text.contains(#""identity":"arn:aws:iam::123456789012:role/ci""#) && list.text.contains(#""upload":true"#),
+            "\(list.text)"
+        )
         // The admin deletes it (the identity is written as it is, '/' included); a second delete is 404.
         #expect(await h.send("DELETE", "/v1/grants/acme/arn:aws:iam::123456789012:role/ci", token: admin).status == 204)
         #expect(await h.send("DELETE", "/v1/grants/acme/arn:aws:iam::123456789012:role/ci", token: admin).status == 404)
         // Assumed-role and SSO-path forms land on the same grant as the plain role.
-        #expect(await put(h, admin, "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_1", #""download": true"#).status == 200)
-        let sso = try await h.store.grant(for: try Identity("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Dev_1/alice"), in: try Namespace("acme"))
+        #expect(
+            await put(h, admin, "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_1", #""download": true"#)
+                .status == 200
+        )
+        let sso = try await h.store.grant(
+            for: try Identity("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Dev_1/alice"),
+            in: try Namespace("acme")
+        )
         #expect(sso?.permissions == Permissions(download: true))
     }
 
@@ -72,11 +87,13 @@ import Testing
     @Test func malformedGrantRequestsAre4xx() async throws {
         let h = try APIHarness()
         let admin = try await h.token("admin", Permissions(download: true, upload: true, createGrant: true, deleteGrant: true))
-        for body in [#"{"identity": "arn:aws:iam::123456789012:role/ci"}"#, #"{"identity": "root", "permissions": {"download": true}}"#,
-                     #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"admin": true}}"#,
-                     #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"download": "yes"}}"#,
-                     #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"download": false}}"#,
-                     #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"download": true}, "namespace": "other"}"#, "nope"] {
+        for body in [
+            #"{"identity": "arn:aws:iam::123456789012:role/ci"}"#, #"{"identity": "root", "permissions": {"download": true}}"#,
+            #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"admin": true}}"#,
+            #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"download": "yes"}}"#,
+            #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"download": false}}"#,
+            #"{"identity": "arn:aws:iam::123456789012:role/ci", "permissions": {"download": true}, "namespace": "other"}"#, "nope",
+        ] {
             let r = await h.send("PUT", "/v1/grants/acme", token: admin, headers: json, body: Array(body.utf8))
             #expect(r.status == 400 && r.text.hasPrefix(#"{"errors":["#), "\(body): \(r.status) \(r.text)")
         }
@@ -84,6 +101,7 @@ import Testing
         #expect(await h.send("GET", "/v1/grants/bad..ns", token: admin).status == 400)
         #expect(await h.send("DELETE", "/v1/grants/acme/not-an-identity", token: admin).status == 400)
         #expect(await h.send("GET", "/v1/grants/acme/x/y", token: admin).status == 405)
-        #expect(await h.send("DELETE", "/v1/grants/acme/arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fci", token: admin).status == 400)  // %2F is refused
+        // %2F is refused
+        #expect(await h.send("DELETE", "/v1/grants/acme/arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fci", token: admin).status == 400)
     }
 }

@@ -57,13 +57,25 @@ import Testing
         let local = await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/create", token: writer, headers: json, body: body)
         #expect(local.status == 400 && local.text.contains("upload endpoint"), "\(local.text)")
         #expect(await h.send("GET", "/v1/modules/acme/vpc/aws/1.0.0/create", token: writer).status == 405)
-        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/create", token: writer, headers: [("Content-Type", "text/plain")], body: body).status == 415)
-        for bad in [#"{"bucket": "byob"}"#, #"{"bucket": 1, "key": "k.tar.gz", "expected_checksum": "x"}"#, #"{"bucket": "byob", "key": "k.tar.gz", "expected_checksum": "short"}"#,
-                    #"{"bucket": "byob", "key": "k.tar.gz", "expected_checksum": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "extra": 1}"#, "[]", "{"] {
+        #expect(
+            await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/create", token: writer, headers: [("Content-Type", "text/plain")], body: body).status
+                == 415
+        )
+        for bad in [
+            #"{"bucket": "byob"}"#, #"{"bucket": 1, "key": "k.tar.gz", "expected_checksum": "x"}"#,
+            #"{"bucket": "byob", "key": "k.tar.gz", "expected_checksum": "short"}"#,
+            #"{"bucket": "byob", "key": "k.tar.gz", "expected_checksum": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=", "extra": 1}"#, "[]", "{",
+        ] {
             let r = await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/create", token: writer, headers: json, body: Array(bad.utf8))
             #expect(r.status == 400 && r.text.hasPrefix(#"{"errors":["#), "\(bad): \(r.status) \(r.text)")
         }
-        let huge = await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/create", token: writer, headers: json, body: [UInt8](repeating: 0x20, count: 20_000))
+        let huge = await h.send(
+            "POST",
+            "/v1/modules/acme/vpc/aws/1.0.0/create",
+            token: writer,
+            headers: json,
+            body: [UInt8](repeating: 0x20, count: 20_000)
+        )
         #expect(huge.status == 413)
     }
 }

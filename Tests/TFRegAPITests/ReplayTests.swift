@@ -22,18 +22,23 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     static let sigB = String(repeating: "b2", count: 32)
 
     static func body(signature: String) -> [UInt8] {
-        let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-tfreg-audience, Signature=\(signature)"
-        return Array("""
+        let auth =
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/us-east-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-tfreg-audience, Signature=\(signature)"
+        return Array(
+            """
             {"method": "POST", "url": "https://sts.us-east-1.amazonaws.com/", "body": "Action=GetCallerIdentity&Version=2011-06-15",
              "headers": {"Host": "sts.us-east-1.amazonaws.com", "Content-Type": "application/x-www-form-urlencoded", "X-Amz-Date": "20261126T100000Z",
                          "X-TFReg-Audience": "\(audience)", "Authorization": "\(auth)"}}
-            """.utf8)
+            """.utf8
+        )
     }
 
     func harness(_ replayGuard: (any ReplayGuard)?) throws -> APIHarness {
         let clock = TestClock(Self.signedAt + 60)
         let tokens = SealedTokens(keys: StaticTokenKeys(keys: [[UInt8](repeating: 9, count: 32)]), audience: Self.audience, clock: clock)
-        return try APIHarness(tokenIssuer: TokenIssuer(tokens: tokens, verifier: AcceptingVerifier(now: Self.signedAt + 60), replayGuard: replayGuard))
+        return try APIHarness(
+            tokenIssuer: TokenIssuer(tokens: tokens, verifier: AcceptingVerifier(now: Self.signedAt + 60), replayGuard: replayGuard)
+        )
     }
 
     /// The attack: one presigned GetCallerIdentity exchanged twice. With the guard the second is a 401.
@@ -44,7 +49,12 @@ struct AcceptingVerifier: CallerIdentityVerifier {
         let replay = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA))
         #expect(replay.status == 401)
         #expect(replay.text == #"{"errors":["this signed request was already used; sign a new one"]}"#, "\(replay.text)")
-        let upper = await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA.uppercased()))
+        let upper = await h.send(
+            "POST",
+            "/token",
+            headers: [("Content-Type", "application/json")],
+            body: Self.body(signature: Self.sigA.uppercased())
+        )
         #expect(upper.status == 401, "the signature in upper case is the same request: \(upper.text)")
         // Found by review: trailing whitespace (which STS may ignore) made a new key for the same request.
         for variant in [Self.sigA + "\\t", Self.sigA + " ", " " + Self.sigA + "\\t\\t"] {
@@ -61,7 +71,9 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     @Test func withoutTheGuardAReplayIsAccepted() async throws {
         let h = try harness(nil)
         for _ in 0..<2 {
-            #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA)).status == 200)
+            #expect(
+                await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: Self.body(signature: Self.sigA)).status == 200
+            )
         }
     }
 
@@ -69,7 +81,12 @@ struct AcceptingVerifier: CallerIdentityVerifier {
     @Test func refusedRequestsAreNotRecorded() async throws {
         let g = MemoryReplayGuard(clock: TestClock(Self.signedAt + 60))
         let h = try harness(g)
-        let other = Array(String(decoding: Self.body(signature: String(repeating: "c3", count: 32)), as: UTF8.self).replacing(Self.audience, with: "elsewhere.example").utf8)
+        let other = Array(
+            String(decoding: Self.body(signature: String(repeating: "c3", count: 32)), as: UTF8.self).replacing(
+                Self.audience,
+                with: "elsewhere.example"
+            ).utf8
+        )
         #expect(await h.send("POST", "/token", headers: [("Content-Type", "application/json")], body: other).status == 401)
         #expect(g.count == 0)
     }

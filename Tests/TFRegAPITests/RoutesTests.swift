@@ -33,7 +33,9 @@ import Testing
         #expect(dl.status == 204)
         let location = try #require(dl.header("x-terraform-get"))
         // The link names the digest it was issued for.
-        let digest = try #require(await h.store.version(try Version("1.2.0"), of: try ModuleAddress(namespace: "acme", name: "vpc", system: "aws"))?.sha256)
+        let digest = try #require(
+            await h.store.version(try Version("1.2.0"), of: try ModuleAddress(namespace: "acme", name: "vpc", system: "aws"))?.sha256
+        )
         #expect(location.hasPrefix("https://registry.test:8443/v1/archives/acme/vpc/aws/1.2.0/\(digest).tar.gz?expires="))
         let target = String(location.dropFirst("https://registry.test:8443".count))
 
@@ -43,7 +45,10 @@ import Testing
         #expect(head.header("content-length") != nil)
         let get = await h.send("GET", target)
         #expect(get.status == 200)
-        guard case .file(let path, let size) = get.body else { Issue.record("expected a file body"); return }
+        guard case .file(let path, let size) = get.body else {
+            Issue.record("expected a file body")
+            return
+        }
         #expect(size > 0 && path.hasSuffix(".tar.gz"))
 
         // Unknown module → 404; unknown version on download → 404, not 500.
@@ -83,7 +88,10 @@ import Testing
             #expect(r.status == 403, "signature changed at \(sig.distance(from: sig.startIndex, to: i))")
         }
         // Missing, duplicated, or malformed parameters.
-        for q in ["", "?expires=\(expires)", "?signature=\(sig)", "?expires=\(expires)&expires=\(expires)&signature=\(sig)", "?expires=abc&signature=\(sig)", "?expires=\(expires)&signature=%%%", "?expires=-1&signature=\(sig)"] {
+        for q in [
+            "", "?expires=\(expires)", "?signature=\(sig)", "?expires=\(expires)&expires=\(expires)&signature=\(sig)",
+            "?expires=abc&signature=\(sig)", "?expires=\(expires)&signature=%%%", "?expires=-1&signature=\(sig)",
+        ] {
             let r = await h.send("GET", base + q)
             #expect(r.status == 403 || r.status == 400, "query \(q) gave \(r.status)")
         }
@@ -129,7 +137,10 @@ import Testing
         let ns = await h.send("GET", "/v1/modules/acme", token: rw)
         #expect(ns.status == 200 && !ns.text.contains("other/"))
         let search = await h.send("GET", "/v1/modules/search?q=vpc&provider=aws", token: rw)
-        #expect(search.text.contains("acme/vpc/aws") && search.text.contains("other/vpc/aws") && !search.text.contains("google") && !search.text.contains("dns"))
+        #expect(
+            search.text.contains("acme/vpc/aws") && search.text.contains("other/vpc/aws") && !search.text.contains("google")
+                && !search.text.contains("dns")
+        )
         let searchNs = await h.send("GET", "/v1/modules/search?q=vpc&namespace=other", token: rw)
         #expect(searchNs.text.contains("other/vpc/aws") && !searchNs.text.contains("acme/"))
         #expect(await h.send("GET", "/v1/modules/search", token: rw).status == 400)
@@ -170,11 +181,21 @@ import Testing
         let json = [(name: "Content-Type", value: "application/json")]
         #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: ro, headers: json, body: body).status == 403)
         #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", headers: json, body: body).status == 401)
-        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: Array(#"{"reason":1}"#.utf8)).status == 400)
-        #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: Array(#"{"reason":"x","extra":1}"#.utf8)).status == 400)
+        #expect(
+            await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: Array(#"{"reason":1}"#.utf8)).status
+                == 400
+        )
+        #expect(
+            await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: Array(#"{"reason":"x","extra":1}"#.utf8))
+                .status == 400
+        )
         #expect(await h.send("POST", "/v1/modules/acme/vpc/aws/9.0.0/deprecate", token: rw, headers: json, body: body).status == 404)
         let marked = await h.send("POST", "/v1/modules/acme/vpc/aws/1.0.0/deprecate", token: rw, headers: json, body: body)
-        #expect(marked.status == 200 && marked.text.contains(#""deprecation":{"reason":"CVE-2026-0001 in the security group rules","replacement":"1.1.0""#), "\(marked.text)")
+        #expect(
+            marked.status == 200
+                && marked.text.contains(#""deprecation":{"reason":"CVE-2026-0001 in the security group rules","replacement":"1.1.0""#),
+            "\(marked.text)"
+        )
         // Still listed (Terraform resolves even exact pins through this list) and downloadable.
         let versions = await h.send("GET", "/v1/modules/acme/vpc/aws/versions", token: ro)
         #expect(versions.text.contains(#"{"version":"1.1.0"}"#))
@@ -235,13 +256,19 @@ import Testing
         #expect(try await h.publish("1.1.0", token: "").status == 401)
 
         var noise = [UInt8]()
-        for i in 0..<10_000 { noise.append(UInt8(truncatingIfNeeded: i &* 2654435761 >> 13)) }
+        for i in 0..<10_000 { noise.append(UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13)) }
         #expect(try await h.publish("1.2.0", token: rw, body: noise).status == 413)
         let declared = await h.send("POST", "/v1/modules/acme/vpc/aws/1.2.0/upload", token: rw, headers: [("Content-Length", "999999999")], body: [])
         #expect(declared.status == 413)
         #expect(try await h.publish("1.3.0", token: rw, body: Array("not gzip at all".utf8)).status == 400)
         #expect(try await h.publish("1.3.0", token: rw, body: []).status == 400)
-        let wrongType = await h.send("POST", "/v1/modules/acme/vpc/aws/1.3.0/upload", token: rw, headers: [("Content-Type", "text/html")], body: try APIHarness.moduleArchive())
+        let wrongType = await h.send(
+            "POST",
+            "/v1/modules/acme/vpc/aws/1.3.0/upload",
+            token: rw,
+            headers: [("Content-Type", "text/html")],
+            body: try APIHarness.moduleArchive()
+        )
         #expect(wrongType.status == 415)
         // Nothing half-finished is left behind: one archive, no staging files, one version.
         #expect(h.filesUnder("archives").count == 1)
@@ -332,12 +359,16 @@ enum TarEntryShim {
     case symlink(String, String)
 
     static func archive(_ entries: [TarEntryShim]) throws -> [UInt8] {
-        try Gzip.compress(TarWriter.archive(entries.map {
-            switch $0 {
-            case .file(let p): TarEntry(path: p, kind: .file(Array("locals {}\n".utf8)))
-            case .symlink(let p, let t): TarEntry(path: p, kind: .symlink(target: t))
-            }
-        }))
+        try Gzip.compress(
+            TarWriter.archive(
+                entries.map {
+                    switch $0 {
+                    case .file(let p): TarEntry(path: p, kind: .file(Array("locals {}\n".utf8)))
+                    case .symlink(let p, let t): TarEntry(path: p, kind: .symlink(target: t))
+                    }
+                }
+            )
+        )
     }
 }
 

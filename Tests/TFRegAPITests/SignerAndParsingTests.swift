@@ -43,7 +43,10 @@ import Testing
         #expect(URLParsing.segments(of: "/v1/modules/") == ["v1", "modules"])
         #expect(URLParsing.segments(of: "/") == [])
         #expect(URLParsing.segments(of: "/a%2Db") == ["a-b"])
-        for bad in ["", "v1", "//", "/a//", "///", "/a//b", "/a/%2F/b", "/a%2Fb", "/a/../b", "/a/./b", "/a/%2e%2e/b", "/%", "/%zz", "/a b", "/a\u{0}b", "/é", "/a%00b", "/a\\b", "/a%5Cb"] {
+        for bad in [
+            "", "v1", "//", "/a//", "///", "/a//b", "/a/%2F/b", "/a%2Fb", "/a/../b", "/a/./b", "/a/%2e%2e/b", "/%", "/%zz", "/a b", "/a\u{0}b", "/é",
+            "/a%00b", "/a\\b", "/a%5Cb",
+        ] {
             #expect(URLParsing.segments(of: bad) == nil, "\(bad)")
         }
     }

@@ -1,11 +1,14 @@
 import TFRegHTTPClient
 import Testing
+
 @testable import TFRegAWS
 
 @Suite struct EndpointTests {
     @Test func regionNamesFollowTheirGrammar() {
         for r in ["us-east-1", "cn-north-1", "us-gov-west-1", "ap-southeast-2", "eu-central-2"] { #expect(AWSEndpoint.isValidRegion(r), "\(r)") }
-        for r in ["", "US-EAST-1", "us-east-1.", "us--east-1", "-us-east-1", "us-east-1-", "1us-east", "us-east-1/x", "evil.example.com#", "us-east-1\r\n"] {
+        for r in [
+            "", "US-EAST-1", "us-east-1.", "us--east-1", "-us-east-1", "us-east-1-", "1us-east", "us-east-1/x", "evil.example.com#", "us-east-1\r\n",
+        ] {
             #expect(!AWSEndpoint.isValidRegion(r), "\(r)")
         }
     }
@@ -14,7 +17,10 @@ import Testing
         #expect(AWSEndpoint.resolve(service: "dynamodb", region: "eu-west-1", environment: [:]).baseURL == "https://dynamodb.eu-west-1.amazonaws.com")
         #expect(AWSEndpoint.resolve(service: "sts", region: "cn-north-1", environment: [:]).baseURL == "https://sts.cn-north-1.amazonaws.com.cn")
         let env = ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000/", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:6000"]
-        #expect(AWSEndpoint.resolve(service: "dynamodb", region: "us-east-1", environment: env) == AWSEndpoint(baseURL: "http://127.0.0.1:6000", isCustom: true))
+        #expect(
+            AWSEndpoint.resolve(service: "dynamodb", region: "us-east-1", environment: env)
+                == AWSEndpoint(baseURL: "http://127.0.0.1:6000", isCustom: true)
+        )
         #expect(AWSEndpoint.resolve(service: "s3", region: "us-east-1", environment: env).baseURL == "http://127.0.0.1:5000")
         #expect(AWSEndpoint.resolve(service: "s3", region: "us-east-1", environment: env).host == "127.0.0.1:5000")
         var ignored = env
@@ -41,18 +47,44 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
     }
 
     func client(_ http: ScriptedHTTPClient) -> AWSClient {
-        AWSClient(http: http, credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s")),
-                  region: "us-east-1", environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1"], retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.001))
+        AWSClient(
+            http: http,
+            credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s")),
+            region: "us-east-1",
+            environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1"],
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.001)
+        )
     }
 
     @Test func classifiesJSONAndXMLErrors() {
-        let ddb = AWSClient.parseError(HTTPResponse(status: 400, headers: [], body: Array(#"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#.utf8)))
+        let ddb = AWSClient.parseError(
+            HTTPResponse(
+                status: 400,
+                headers: [],
+                body: Array(
+                    #"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException","message":"The conditional request failed"}"#.utf8
+                )
+            )
+        )
         #expect(ddb.kind == .conditionalCheckFailed && ddb.message == "The conditional request failed")
-        let throttled = AWSClient.parseError(HTTPResponse(status: 400, headers: [], body: Array(#"{"__type":"ProvisionedThroughputExceededException","message":"slow down"}"#.utf8)))
+        let throttled = AWSClient.parseError(
+            HTTPResponse(status: 400, headers: [], body: Array(#"{"__type":"ProvisionedThroughputExceededException","message":"slow down"}"#.utf8))
+        )
         #expect(throttled.kind == .throttling && throttled.isRetryable)
-        let sts = AWSClient.parseError(HTTPResponse(status: 403, headers: [], body: Array("<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>bad &amp; wrong</Message></Error></ErrorResponse>".utf8)))
+        let sts = AWSClient.parseError(
+            HTTPResponse(
+                status: 403,
+                headers: [],
+                body: Array(
+                    "<ErrorResponse><Error><Type>Sender</Type><Code>SignatureDoesNotMatch</Code><Message>bad &amp; wrong</Message></Error></ErrorResponse>"
+                        .utf8
+                )
+            )
+        )
         #expect(sts.kind == .authentication && sts.message == "bad & wrong" && !sts.isRetryable)
-        let s3 = AWSClient.parseError(HTTPResponse(status: 404, headers: [], body: Array("<Error><Code>NoSuchKey</Code><Message>x</Message></Error>".utf8)))
+        let s3 = AWSClient.parseError(
+            HTTPResponse(status: 404, headers: [], body: Array("<Error><Code>NoSuchKey</Code><Message>x</Message></Error>".utf8))
+        )
         #expect(s3.kind == .notFound)
         let denied = AWSClient.parseError(HTTPResponse(status: 403, headers: [], body: []))
         #expect(denied.kind == .accessDenied)

@@ -1,6 +1,7 @@
 import Foundation
 import TFRegHTTPClient
 import Testing
+
 @testable import TFRegAWS
 
 @Suite struct SharedConfigTests {
@@ -50,7 +51,10 @@ final class CountingProvider: CredentialProvider, @unchecked Sendable {
     var calls = 0
     var lifetime: Int64
     let now: @Sendable () -> Int64
-    init(lifetime: Int64, now: @escaping @Sendable () -> Int64) { self.lifetime = lifetime; self.now = now }
+    init(lifetime: Int64, now: @escaping @Sendable () -> Int64) {
+        self.lifetime = lifetime
+        self.now = now
+    }
     func credentials() async throws(AWSError) -> AWSCredentials {
         calls += 1
         return AWSCredentials(accessKeyID: "AKID\(calls)", secretAccessKey: "s", sessionToken: "t", expiration: now() + lifetime)
@@ -67,7 +71,10 @@ final class ManualClock: @unchecked Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try config.write(to: dir.appendingPathComponent("config"), atomically: true, encoding: .utf8)
         try credentials.write(to: dir.appendingPathComponent("credentials"), atomically: true, encoding: .utf8)
-        return ["AWS_EC2_METADATA_DISABLED": "true", "HOME": dir.path, "AWS_CONFIG_FILE": dir.path + "/config", "AWS_SHARED_CREDENTIALS_FILE": dir.path + "/credentials"]
+        return [
+            "AWS_EC2_METADATA_DISABLED": "true", "HOME": dir.path, "AWS_CONFIG_FILE": dir.path + "/config",
+            "AWS_SHARED_CREDENTIALS_FILE": dir.path + "/credentials",
+        ]
     }
 
     @Test func environmentFirstThenDefaultProfile() async throws {
@@ -96,27 +103,39 @@ final class ManualClock: @unchecked Sendable {
         env["AWS_PROFILE"] = "missing"
         #expect(throws: AWSError.self) { try AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()) }
         let noCreds = try files("[default]\nregion = us-east-1\n", "")
-        let e = await #expect(throws: AWSError.self) { try await AWSConfiguration.resolve(environment: noCreds, http: CurlHTTPClient()).credentials.credentials() }
+        let e = await #expect(throws: AWSError.self) {
+            try await AWSConfiguration.resolve(environment: noCreds, http: CurlHTTPClient()).credentials.credentials()
+        }
         #expect(e?.message.contains("no AWS credentials found") == true)
     }
 
     @Test func credentialProcess() async throws {
-        let good = #"printf '{"Version": 1, "AccessKeyId": "PROC", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"}'"#
+        let good =
+            #"printf '{"Version": 1, "AccessKeyId": "PROC", "SecretAccessKey": "s", "SessionToken": "t", "Expiration": "2030-01-01T00:00:00Z"}'"#
         var env = try files("[default]\nregion = us-east-1\ncredential_process = \(good)\n", "")
         let c = try await AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()).credentials.credentials()
         #expect(c.accessKeyID == "PROC" && c.sessionToken == "t" && c.expiration == 1_893_456_000)
         env = try files("[default]\nregion = us-east-1\ncredential_process = sh -c 'exit 3'\n", "")
-        let failed = await #expect(throws: AWSError.self) { try await AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()).credentials.credentials() }
+        let failed = await #expect(throws: AWSError.self) {
+            try await AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()).credentials.credentials()
+        }
         #expect(failed?.message.contains("status 3") == true)
         env = try files("[default]\nregion = us-east-1\ncredential_process = echo not-json\n", "")
-        await #expect(throws: AWSError.self) { try await AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()).credentials.credentials() }
+        await #expect(throws: AWSError.self) {
+            try await AWSConfiguration.resolve(environment: env, http: CurlHTTPClient()).credentials.credentials()
+        }
     }
 
     @Test func sourceProfileCycleIsAnError() async throws {
-        let env = try files("[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\nregion = us-east-1\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n", "")
+        let env = try files(
+            "[profile a]\nrole_arn = arn:aws:iam::123456789012:role/a\nsource_profile = b\nregion = us-east-1\n[profile b]\nrole_arn = arn:aws:iam::123456789012:role/b\nsource_profile = a\n",
+            ""
+        )
         var e2 = env
         e2["AWS_PROFILE"] = "a"
-        let e = await #expect(throws: AWSError.self) { try await AWSConfiguration.resolve(environment: e2, http: CurlHTTPClient()).credentials.credentials() }
+        let e = await #expect(throws: AWSError.self) {
+            try await AWSConfiguration.resolve(environment: e2, http: CurlHTTPClient()).credentials.credentials()
+        }
         #expect(e?.message.contains("cycle") == true)
     }
 

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Testing
+
 @testable import TFRegAWS
 
 /// DynamoDB answers read by the byte-level decoder must equal what JSONDecoder + Codable read.
@@ -42,7 +43,8 @@ import Testing
     @Test func refusesWhatIsNotADynamoDBAnswer() {
         for bad in [
             "", "[]", #"{"Item": {"pk": {"S": "a", "N": "1"}}}"#, #"{"Item": {"pk": {}}}"#, #"{"Item": {"pk": {"NS": ["1"]}}}"#,
-            #"{"Item": {"pk": {"S": 1}}}"#, #"{"Item": {"pk": {"S": "a"}}"#, #"{"Item": {"pk": {"S": "a"}}} x"#, "{\"Item\": {\"pk\": {\"S\": \"a\u{01}\"}}}",
+            #"{"Item": {"pk": {"S": 1}}}"#, #"{"Item": {"pk": {"S": "a"}}"#, #"{"Item": {"pk": {"S": "a"}}} x"#,
+            "{\"Item\": {\"pk\": {\"S\": \"a\u{01}\"}}}",
             #"{"Item": {"pk": {"S": "\ud83d"}}}"#, #"{"Count": 1e}"#, #"{"Count": tru}"#,
             "{\"Item\": " + String(repeating: #"{"a": {"M": "#, count: 30) + "{}" + String(repeating: "}}", count: 30) + "}",
         ] {
@@ -52,8 +54,12 @@ import Testing
 
     @Test func writesRequestsThatJSONDecoderReadsBack() throws {
         struct Query: Decodable, Equatable {
-            let TableName: String; let KeyConditionExpression: String; let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem; let ConsistentRead: Bool; let ExclusiveStartKey: DynamoDBItem?
+            let TableName: String
+            let KeyConditionExpression: String
+            let ExpressionAttributeNames: [String: String]?
+            let ExpressionAttributeValues: DynamoDBItem
+            let ConsistentRead: Bool
+            let ExclusiveStartKey: DynamoDBItem?
         }
         let values: DynamoDBItem = [
             ":pk": .s("acme \"quoted\" back\\slash\n\u{01}\u{1f} é 😀"), ":n": .n("1"), ":b": .bool(false), ":z": .null,
@@ -64,8 +70,17 @@ import Testing
             ("ExpressionAttributeValues", .item(values)), ("ConsistentRead", .bool(true)), ("ExclusiveStartKey", nil),
         ])
         let decoded = try JSONDecoder().decode(Query.self, from: Data(body))
-        #expect(decoded == Query(TableName: "registry", KeyConditionExpression: "#pk = :pk", ExpressionAttributeNames: ["#pk": "pk"],
-                                 ExpressionAttributeValues: values, ConsistentRead: true, ExclusiveStartKey: nil))
+        #expect(
+            decoded
+                == Query(
+                    TableName: "registry",
+                    KeyConditionExpression: "#pk = :pk",
+                    ExpressionAttributeNames: ["#pk": "pk"],
+                    ExpressionAttributeValues: values,
+                    ConsistentRead: true,
+                    ExclusiveStartKey: nil
+                )
+        )
         #expect(!String(decoding: body, as: UTF8.self).contains("ExclusiveStartKey"))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import TFRegAWS
 
 /// Signs the same randomized requests with botocore (the AWS SDK for Python) and with tfreg, and
@@ -9,7 +10,9 @@ import Testing
     struct Random {
         var state: UInt64
         mutating func next() -> UInt64 {
-            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
             return state
         }
         mutating func pick<T>(_ items: [T]) -> T { items[Int(next() % UInt64(items.count))] }
@@ -50,7 +53,8 @@ import Testing
             let service = rng.pick(["s3", "sts", "dynamodb", "execute-api", "lambda"])
             let decodedPath = "/" + (0..<rng.int(0...4)).map { _ in rng.pick(segments) }.joined(separator: "/")
             // The wire path: each segment percent-encoded once.
-            let wirePath = decodedPath.split(separator: "/", omittingEmptySubsequences: false).map { SigV4.uriEncode(String($0), keepSlash: false) }.joined(separator: "/")
+            let wirePath = decodedPath.split(separator: "/", omittingEmptySubsequences: false).map { SigV4.uriEncode(String($0), keepSlash: false) }
+                .joined(separator: "/")
             let presign = i % 3 == 0
             var items: [[String]] = []
             for _ in 0..<rng.int(0...4) {
@@ -59,7 +63,9 @@ import Testing
                 if presign && items.contains(where: { $0[0] == k }) { continue }
                 items.append([k, rng.pick(values)])
             }
-            let wireQuery = items.map { "\(SigV4.uriEncode($0[0], keepSlash: false))=\(SigV4.uriEncode($0[1], keepSlash: false))" }.joined(separator: "&")
+            let wireQuery = items.map { "\(SigV4.uriEncode($0[0], keepSlash: false))=\(SigV4.uriEncode($0[1], keepSlash: false))" }.joined(
+                separator: "&"
+            )
             var headers: [[String]] = [["Host", "svc.us-east-1.example.com"]]
             var names = Set<String>()
             for _ in 0..<rng.int(0...3) {
@@ -68,14 +74,27 @@ import Testing
             }
             let method = rng.pick(["GET", "POST", "PUT", "DELETE", "HEAD"])
             // Presigned URLs carry no body (botocore's presigner would fold a form body into the query).
-            let body = !presign && (method == "POST" || method == "PUT") ? rng.pick(["", "{}", "Action=GetCallerIdentity&Version=2011-06-15", "ü body"]) : ""
-            cases.append(Case(
-                method: method, host: "svc.us-east-1.example.com", path: wirePath, query: wireQuery, body: body,
-                service: service, region: rng.pick(["us-east-1", "eu-west-3", "cn-north-1"]),
-                access_key: "AKID\(rng.int(1000...9999))", secret_key: "secret/\(rng.next())+key",
-                amz_date: SigV4.amzDate(Int64(1_700_000_000 + rng.int(0...100_000_000))),
-                token: rng.int(0...1) == 1 ? "token-\(rng.next())" : nil, headers: headers,
-                presign_expires: presign ? rng.int(1...604_800) : nil, items: items))
+            let body =
+                !presign && (method == "POST" || method == "PUT")
+                ? rng.pick(["", "{}", "Action=GetCallerIdentity&Version=2011-06-15", "ü body"]) : ""
+            cases.append(
+                Case(
+                    method: method,
+                    host: "svc.us-east-1.example.com",
+                    path: wirePath,
+                    query: wireQuery,
+                    body: body,
+                    service: service,
+                    region: rng.pick(["us-east-1", "eu-west-3", "cn-north-1"]),
+                    access_key: "AKID\(rng.int(1000...9999))",
+                    secret_key: "secret/\(rng.next())+key",
+                    amz_date: SigV4.amzDate(Int64(1_700_000_000 + rng.int(0...100_000_000))),
+                    token: rng.int(0...1) == 1 ? "token-\(rng.next())" : nil,
+                    headers: headers,
+                    presign_expires: presign ? rng.int(1...604_800) : nil,
+                    items: items
+                )
+            )
         }
         return cases
     }
@@ -92,7 +111,8 @@ import Testing
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Self.python!)
         p.arguments = [script, input.path]
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         p.standardOutput = out
         p.standardError = err
         try p.run()
@@ -108,14 +128,21 @@ import Testing
             let creds = AWSCredentials(accessKeyID: c.access_key, secretAccessKey: c.secret_key, sessionToken: c.token)
             let signer = SigV4Signer(service: c.service, region: c.region)
             let request = SigV4Request(
-                method: c.method, path: c.path, query: c.items.map { ($0[0], $0[1]) }, headers: c.headers.map { ($0[0], $0[1]) },
-                body: Array(c.body.utf8))
+                method: c.method,
+                path: c.path,
+                query: c.items.map { ($0[0], $0[1]) },
+                headers: c.headers.map { ($0[0], $0[1]) },
+                body: Array(c.body.utf8)
+            )
             let now = Self.unix(c.amz_date)
             if let expires = c.presign_expires {
                 var unsigned = request
                 unsigned.payloadHash = c.service == "s3" ? SigV4.unsignedPayload : request.payloadHash
                 let mine = signer.presignedQuery(unsigned, credentials: creds, now: now, expires: expires)
-                #expect(Self.sortedPairs(mine) == Self.sortedPairs(expected.presigned_query ?? ""), "case \(i) presigned: \(c.service) \(c.method) \(c.path)?\(c.query)")
+                #expect(
+                    Self.sortedPairs(mine) == Self.sortedPairs(expected.presigned_query ?? ""),
+                    "case \(i) presigned: \(c.service) \(c.method) \(c.path)?\(c.query)"
+                )
                 compared.presigned += 1
             } else {
                 let signed = signer.sign(request, credentials: creds, now: now)
@@ -136,8 +163,12 @@ import Testing
         var t = tm()
         let u = Array(amzDate.utf8)
         func n(_ a: Int, _ b: Int) -> Int32 { Int32(String(decoding: u[a..<b], as: UTF8.self))! }
-        t.tm_year = n(0, 4) - 1900; t.tm_mon = n(4, 6) - 1; t.tm_mday = n(6, 8)
-        t.tm_hour = n(9, 11); t.tm_min = n(11, 13); t.tm_sec = n(13, 15)
+        t.tm_year = n(0, 4) - 1900
+        t.tm_mon = n(4, 6) - 1
+        t.tm_mday = n(6, 8)
+        t.tm_hour = n(9, 11)
+        t.tm_min = n(11, 13)
+        t.tm_sec = n(13, 15)
         return Int64(timegm(&t))
     }
 }

@@ -10,17 +10,36 @@ enum Raw {
 
     /// One 512-byte header with a valid checksum; `patches` overwrite bytes before the checksum is computed.
     static func header(
-        _ name: String, type: Character = "0", size: Int = 0, link: String = "", mode: String = "0000644",
-        magic: Magic = .posix, sizeField: [UInt8]? = nil, patches: [(Int, [UInt8])] = []
+        _ name: String,
+        type: Character = "0",
+        size: Int = 0,
+        link: String = "",
+        mode: String = "0000644",
+        magic: Magic = .posix,
+        sizeField: [UInt8]? = nil,
+        patches: [(Int, [UInt8])] = []
     ) -> [UInt8] {
         headerBytes(
-            Array(name.utf8), type: UInt8(ascii: type.unicodeScalars.first ?? "0"), size: size, link: Array(link.utf8),
-            mode: mode, magic: magic, sizeField: sizeField, patches: patches)
+            Array(name.utf8),
+            type: UInt8(ascii: type.unicodeScalars.first ?? "0"),
+            size: size,
+            link: Array(link.utf8),
+            mode: mode,
+            magic: magic,
+            sizeField: sizeField,
+            patches: patches
+        )
     }
 
     static func headerBytes(
-        _ name: [UInt8], type: UInt8, size: Int = 0, link: [UInt8] = [], mode: String = "0000644",
-        magic: Magic = .posix, sizeField: [UInt8]? = nil, patches: [(Int, [UInt8])] = []
+        _ name: [UInt8],
+        type: UInt8,
+        size: Int = 0,
+        link: [UInt8] = [],
+        mode: String = "0000644",
+        magic: Magic = .posix,
+        sizeField: [UInt8]? = nil,
+        patches: [(Int, [UInt8])] = []
     ) -> [UInt8] {
         var h = [UInt8](repeating: 0, count: 512)
         func put(_ bytes: [UInt8], _ at: Int) { for (i, b) in bytes.enumerated() { h[at + i] = b } }

@@ -1,6 +1,7 @@
 import TFRegCore
 import TFRegTesting
 import Testing
+
 @testable import TFRegArchive
 
 #if canImport(Glibc)

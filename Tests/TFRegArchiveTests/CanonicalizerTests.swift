@@ -260,7 +260,8 @@ import Testing
                 "modules/net/",
                 "modules/net/main.tf (19 bytes)", "modules/net/root.tf -> ../../main.tf",
                 "run.sh (10 bytes, executable)",
-            ])
+            ]
+        )
     }
 
     @Test func packedModuleIsAlreadyCanonical() throws {
@@ -279,7 +280,9 @@ import Testing
         let c = try ArchiveCanonicalization.canonicalize(
             bytes: Raw.gz(
                 Raw.header("run.sh", size: 1, mode: "0100700") + Raw.data([65])
-                    + Raw.header("d/l", type: "2", link: "../run.sh") + Raw.end))
+                    + Raw.header("d/l", type: "2", link: "../run.sh") + Raw.end
+            )
+        )
         // One gzip member: magic, deflate, no flags, mtime 0, XFL 0, OS 255.
         #expect(Array(c.archive.prefix(10)) == [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255])
         var tar: [UInt8] = []
@@ -293,10 +296,21 @@ import Testing
         let expected =
             TarFormat.ustar(name: Array("d/".utf8), prefix: [], type: UInt8(ascii: "5"), mode: 0o755, size: 0, link: [])
             + TarFormat.ustar(
-                name: Array("d/l".utf8), prefix: [], type: UInt8(ascii: "2"), mode: 0o777, size: 0,
-                link: Array("../run.sh".utf8))
+                name: Array("d/l".utf8),
+                prefix: [],
+                type: UInt8(ascii: "2"),
+                mode: 0o777,
+                size: 0,
+                link: Array("../run.sh".utf8)
+            )
             + TarFormat.ustar(
-                name: Array("run.sh".utf8), prefix: [], type: UInt8(ascii: "0"), mode: 0o755, size: 1, link: [])
+                name: Array("run.sh".utf8),
+                prefix: [],
+                type: UInt8(ascii: "0"),
+                mode: 0o755,
+                size: 1,
+                link: []
+            )
             + Raw.data([65])
             + Raw.end
         #expect(tar == expected)
@@ -324,7 +338,8 @@ import Testing
                 String(repeating: "d", count: 90) + "/",
                 String(repeating: "d", count: 90) + "/" + String(repeating: "e", count: 60) + "/", prefixPath, "link",
                 paxPath, longTarget,
-            ])
+            ]
+        )
         let path = dir.path + "/long.tar.gz"
         writeFile(path, c.archive)
         #expect(Consumers.gnuTarNames(path) == c.entries.map(\.archiveName))

@@ -1,5 +1,6 @@
 import TFRegTesting
 import Testing
+
 @testable import TFRegArchive
 
 #if canImport(Glibc)
@@ -59,7 +60,10 @@ import Glibc
     /// go-slug's TestTerraformIgnoreNoExclusionOptimization: an exclusion with no negation after it
     /// dominates (the walk skips the directory); one followed by a negation does not.
     @Test func dominatingExclusions() {
-        let rules = IgnoreRules(source: .terraformignore, patterns: IgnoreRules.parse("src/**/*\n# except at one directory\n!src/foo/bar.txt\nlogs/\ntmp/\n", source: .terraformignore))
+        let rules = IgnoreRules(
+            source: .terraformignore,
+            patterns: IgnoreRules.parse("src/**/*\n# except at one directory\n!src/foo/bar.txt\nlogs/\ntmp/\n", source: .terraformignore)
+        )
         #expect(rules.excludes("logs/").excluded && rules.excludes("logs/").dominating)
         #expect(rules.excludes("tmp/").excluded && rules.excludes("tmp/").dominating)
         #expect(rules.excludes("src/baz/ignored").excluded && !rules.excludes("src/baz/ignored").dominating)
@@ -159,43 +163,59 @@ func tarListing(_ archivePath: String) -> [String] {
     @Test func packsExactlyTheModule() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        write(dir, [
-            "m/main.tf": "variable \"x\" {}\n", "m/README.md": "# m\n", "m/.env": "TOKEN=1\n", "m/.env.production": "TOKEN=2\n",
-            "m/x.tfvars": "x = 1\n", "m/secret.auto.tfvars": "password = \"p\"\n", "m/terraform.tfstate": "{}", "m/id_rsa": "-----BEGIN",
-            "m/.terraform.lock.hcl": "# lock\n", "m/node_modules/x.js": "1", "m/.git/HEAD": "ref\n",
-            "m/.gitignore": "*.log\n", "m/debug.log": "packed: .gitignore is not read when .terraformignore exists\n",
-            "m/.terraformignore": "# build output\n*.zip\n!keep.zip\n/TODO.md\nbuild/\n",
-            "m/a.zip": "z", "m/keep.zip": "k", "m/TODO.md": "todo", "m/build/out.txt": "o",
-            "m/sub/TODO.md": "kept: the pattern is anchored", "m/sub/b.zip": "z", "m/sub/build/x": "x",
-            "m/modules/net/main.tf": "locals {}\n", "m/modules/net/.env": "S=1\n",
-        ])
+        write(
+            dir,
+            [
+                "m/main.tf": "variable \"x\" {}\n", "m/README.md": "# m\n", "m/.env": "TOKEN=1\n", "m/.env.production": "TOKEN=2\n",
+                "m/x.tfvars": "x = 1\n", "m/secret.auto.tfvars": "password = \"p\"\n", "m/terraform.tfstate": "{}", "m/id_rsa": "-----BEGIN",
+                "m/.terraform.lock.hcl": "# lock\n", "m/node_modules/x.js": "1", "m/.git/HEAD": "ref\n",
+                "m/.gitignore": "*.log\n", "m/debug.log": "packed: .gitignore is not read when .terraformignore exists\n",
+                "m/.terraformignore": "# build output\n*.zip\n!keep.zip\n/TODO.md\nbuild/\n",
+                "m/a.zip": "z", "m/keep.zip": "k", "m/TODO.md": "todo", "m/build/out.txt": "o",
+                "m/sub/TODO.md": "kept: the pattern is anchored", "m/sub/b.zip": "z", "m/sub/build/x": "x",
+                "m/modules/net/main.tf": "locals {}\n", "m/modules/net/.env": "S=1\n",
+            ]
+        )
         let plan = try ModulePacker.plan(directory: dir.path + "/m")
         #expect(plan.ignoreFile == ".terraformignore")
-        #expect(plan.leftOut.map(\.description) == [
-            ".env (secret)", ".env.production (secret)", ".git/ (git)", ".terraform.lock.hcl (lock file: belongs to a root configuration)",
-            "TODO.md (.terraformignore)", "a.zip (.terraformignore)", "build/ (.terraformignore)", "id_rsa (private key)",
-            "modules/net/.env (secret)", "node_modules/ (dependencies)", "secret.auto.tfvars (variables, may hold secrets)",
-            "sub/b.zip (.terraformignore)", "sub/build/ (.terraformignore)", "terraform.tfstate (state)", "x.tfvars (variables, may hold secrets)",
-        ])
+        #expect(
+            plan.leftOut.map(\.description) == [
+                ".env (secret)", ".env.production (secret)", ".git/ (git)", ".terraform.lock.hcl (lock file: belongs to a root configuration)",
+                "TODO.md (.terraformignore)", "a.zip (.terraformignore)", "build/ (.terraformignore)", "id_rsa (private key)",
+                "modules/net/.env (secret)", "node_modules/ (dependencies)", "secret.auto.tfvars (variables, may hold secrets)",
+                "sub/b.zip (.terraformignore)", "sub/build/ (.terraformignore)", "terraform.tfstate (state)",
+                "x.tfvars (variables, may hold secrets)",
+            ]
+        )
         writeFile(dir.path + "/m.tar.gz", try ModulePacker.pack(plan, directory: dir.path + "/m"))
-        #expect(tarListing(dir.path + "/m.tar.gz") == [
-            ".gitignore", ".terraformignore", "README.md", "debug.log", "keep.zip", "main.tf",
-            "modules/", "modules/net/", "modules/net/main.tf", "sub/", "sub/TODO.md",
-        ])
+        #expect(
+            tarListing(dir.path + "/m.tar.gz") == [
+                ".gitignore", ".terraformignore", "README.md", "debug.log", "keep.zip", "main.tf",
+                "modules/", "modules/net/", "modules/net/main.tf", "sub/", "sub/TODO.md",
+            ]
+        )
     }
 
     /// Without a .terraformignore the .gitignore files apply, nested ones with git's anchoring.
     @Test func gitignoreWhenThereIsNoTerraformignore() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        write(dir, [
-            "m/main.tf": "", "m/.gitignore": "*.log\n/dist/\n", "m/debug.log": "", "m/dist/a.zip": "",
-            "m/sub/.gitignore": "/generated.tf\n!important.log\n", "m/sub/generated.tf": "", "m/sub/important.log": "", "m/sub/dist/x": "",
-            "m/sub/deeper/generated.tf": "",
-        ])
+        write(
+            dir,
+            [
+                "m/main.tf": "", "m/.gitignore": "*.log\n/dist/\n", "m/debug.log": "", "m/dist/a.zip": "",
+                "m/sub/.gitignore": "/generated.tf\n!important.log\n", "m/sub/generated.tf": "", "m/sub/important.log": "", "m/sub/dist/x": "",
+                "m/sub/deeper/generated.tf": "",
+            ]
+        )
         let plan = try ModulePacker.plan(directory: dir.path + "/m")
         #expect(plan.ignoreFile == ".gitignore")
-        #expect(plan.entries.map(\.path) == [".gitignore", "main.tf", "sub", "sub/.gitignore", "sub/deeper", "sub/deeper/generated.tf", "sub/dist", "sub/dist/x", "sub/important.log"])
+        #expect(
+            plan.entries.map(\.path) == [
+                ".gitignore", "main.tf", "sub", "sub/.gitignore", "sub/deeper", "sub/deeper/generated.tf", "sub/dist", "sub/dist/x",
+                "sub/important.log",
+            ]
+        )
         #expect(plan.leftOut.map(\.description) == ["debug.log (.gitignore)", "dist/ (.gitignore)", "sub/generated.tf (.gitignore)"])
     }
 
@@ -204,20 +224,39 @@ func tarListing(_ archivePath: String) -> [String] {
     @Test func excludeAndInclude() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        write(dir, [
-            "m/main.tf": "", "m/example.tfvars": "", "m/dev.tfvars": "", "m/docs/a.png": "", "m/lambda/node_modules/dep/index.js": "",
-            "m/lambda/node_modules/dep/test.js": "", "m/.terraformignore": "docs/\n",
-        ])
+        write(
+            dir,
+            [
+                "m/main.tf": "", "m/example.tfvars": "", "m/dev.tfvars": "", "m/docs/a.png": "", "m/lambda/node_modules/dep/index.js": "",
+                "m/lambda/node_modules/dep/test.js": "", "m/.terraformignore": "docs/\n",
+            ]
+        )
         let options = try ModulePacker.Options(exclude: ["*.png", "test.js"], include: ["example.tfvars", "node_modules/", "docs/"])
         let plan = try ModulePacker.plan(directory: dir.path + "/m", options: options)
         // docs/ is re-included, but its only file is excluded: an emptied directory is not packed.
-        #expect(plan.entries.map(\.path) == [".terraformignore", "example.tfvars", "lambda", "lambda/node_modules", "lambda/node_modules/dep", "lambda/node_modules/dep/index.js", "main.tf"])
-        #expect(plan.leftOut.map(\.description) == ["dev.tfvars (variables, may hold secrets)", "docs/a.png (--exclude *.png)", "lambda/node_modules/dep/test.js (--exclude test.js)"])
+        #expect(
+            plan.entries.map(\.path) == [
+                ".terraformignore", "example.tfvars", "lambda", "lambda/node_modules", "lambda/node_modules/dep", "lambda/node_modules/dep/index.js",
+                "main.tf",
+            ]
+        )
+        #expect(
+            plan.leftOut.map(\.description) == [
+                "dev.tfvars (variables, may hold secrets)", "docs/a.png (--exclude *.png)", "lambda/node_modules/dep/test.js (--exclude test.js)",
+            ]
+        )
 
         // Including one file inside a default-excluded directory keeps only that file.
         write(dir, ["m/.terraform/modules/x/main.tf": "", "m/.terraform/providers/p": ""])
-        let one = try ModulePacker.plan(directory: dir.path + "/m", options: try ModulePacker.Options(exclude: [], include: ["/.terraform/modules/x/main.tf"]))
-        #expect(one.entries.map(\.path).filter { $0.hasPrefix(".terraform/") || $0 == ".terraform" } == [".terraform", ".terraform/modules", ".terraform/modules/x", ".terraform/modules/x/main.tf"])
+        let one = try ModulePacker.plan(
+            directory: dir.path + "/m",
+            options: try ModulePacker.Options(exclude: [], include: ["/.terraform/modules/x/main.tf"])
+        )
+        #expect(
+            one.entries.map(\.path).filter { $0.hasPrefix(".terraform/") || $0 == ".terraform" } == [
+                ".terraform", ".terraform/modules", ".terraform/modules/x", ".terraform/modules/x/main.tf",
+            ]
+        )
         #expect(one.leftOut.map(\.description).contains(".terraform/providers/ (Terraform working directory)"))
         #expect(throws: ArchiveError.self) { try ModulePacker.Options(exclude: ["!x"], include: []) }
         #expect(throws: ArchiveError.self) { try ModulePacker.Options(exclude: [], include: ["# x"]) }
@@ -229,16 +268,22 @@ func tarListing(_ archivePath: String) -> [String] {
     @Test func negationsBelowAnExcludedDirectory() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        write(dir, [
-            "m/main.tf": "", "m/vendor/keep.tf": "", "m/vendor/other.txt": "", "m/vendor/deep/x.txt": "",
-            "m/build/keep.txt": "", "m/build/out.bin": "", "m/cache/a": "", "m/cache/b/c": "",
-            "m/.terraformignore": "vendor\n!vendor/keep.tf\nbuild/\n!build/keep.txt\ncache\n",
-        ])
+        write(
+            dir,
+            [
+                "m/main.tf": "", "m/vendor/keep.tf": "", "m/vendor/other.txt": "", "m/vendor/deep/x.txt": "",
+                "m/build/keep.txt": "", "m/build/out.bin": "", "m/cache/a": "", "m/cache/b/c": "",
+                "m/.terraformignore": "vendor\n!vendor/keep.tf\nbuild/\n!build/keep.txt\ncache\n",
+            ]
+        )
         let plan = try ModulePacker.plan(directory: dir.path + "/m")
         #expect(plan.entries.map(\.path) == [".terraformignore", "build", "build/keep.txt", "main.tf", "vendor", "vendor/keep.tf"])
-        #expect(plan.leftOut.map(\.description) == [
-            "build/out.bin (.terraformignore)", "cache/ (.terraformignore)", "vendor/deep/ (.terraformignore)", "vendor/other.txt (.terraformignore)",
-        ])
+        #expect(
+            plan.leftOut.map(\.description) == [
+                "build/out.bin (.terraformignore)", "cache/ (.terraformignore)", "vendor/deep/ (.terraformignore)",
+                "vendor/other.txt (.terraformignore)",
+            ]
+        )
     }
 
     @Test func nothingLeftToPackIsAnError() throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Testing
+
 @testable import TFRegCLI
 
 @Suite struct DispatchTests {
@@ -10,7 +11,10 @@ import Testing
         (["get-registry-token", "env", "-r", "h"], ["token", "env", "-r", "h"]),
         (["/home/u/.terraform.d/plugins/terraform-credentials-tfreg", "get", "h"], ["credential-helper", "get", "h"]),
         (["install-registry-credentials-helper", "--registry-host", "h"], ["install-helper", "--registry-host", "h"]),
-        (["manage-registry-permissions", "--role-arn", "R", "--namespace", "N", "create", "-d"], ["grant", "create", "--role-arn", "R", "--namespace", "N", "-d"]),
+        (
+            ["manage-registry-permissions", "--role-arn", "R", "--namespace", "N", "create", "-d"],
+            ["grant", "create", "--role-arn", "R", "--namespace", "N", "-d"]
+        ),
         (["tfreg", "grant", "-r", "R", "-n", "N", "delete"], ["grant", "delete", "-r", "R", "-n", "N"]),
         (["tfreg", "grant", "create", "-n", "N", "--new-token", "ci"], ["grant", "create", "-n", "N", "--new-token", "ci"]),
         (["tfreg", "grant", "--help"], ["grant", "--help"]),
@@ -21,7 +25,9 @@ import Testing
     }
 
     @Test func legacyGrantOrderParses() throws {
-        let args = TFRegCLI.Dispatch.arguments(forArgv: ["manage-registry-permissions", "--role-arn", "arn:aws:iam::123456789012:role/x", "--namespace", "acme", "create", "-d", "-c"])
+        let args = TFRegCLI.Dispatch.arguments(forArgv: [
+            "manage-registry-permissions", "--role-arn", "arn:aws:iam::123456789012:role/x", "--namespace", "acme", "create", "-d", "-c",
+        ])
         let command = try TFReg.parseAsRoot(args)
         let create = try #require(command as? TFReg.Grant.Create)
         #expect(create.ns.namespace == "acme")
@@ -32,7 +38,9 @@ import Testing
     /// Every busybox name reaches a real subcommand, and required options are enforced.
     @Test func everyRoleReachesItsSubcommand() throws {
         #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["/var/task/bootstrap"])) is TFReg.Lambda)
-        #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"])) is TFReg.Token)
+        #expect(
+            try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"])) is TFReg.Token
+        )
         #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["install-registry-credentials-helper"])) is TFReg.InstallHelper)
         #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }  // no --registry-host
         #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "-r", "x.example.com", "yaml"]) }

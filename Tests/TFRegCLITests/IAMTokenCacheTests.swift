@@ -1,6 +1,7 @@
 import Foundation
 import TFRegAWS
 import Testing
+
 @testable import TFRegCLI
 
 /// The credentials helper's token cache: keyed by host and credentials, no secrets on disk, 0600 in a
@@ -9,8 +10,16 @@ import Testing
     let dir = NSTemporaryDirectory() + "tfreg-cache-\(UUID().uuidString.prefix(8))"
     var cache: IAMTokenCache { IAMTokenCache(path: dir + "/tfreg/tokens.json") }
     let now: Int64 = 2_000_000_000
-    let dev = AWSCredentials(accessKeyID: "ASIADEVDEVDEVDEV", secretAccessKey: "devSecret/abcdefghijklmnopqrstuvwxyz012345", sessionToken: "devSessionToken==")
-    let intruder = AWSCredentials(accessKeyID: "ASIAINTRUDERINTR", secretAccessKey: "intruderSecret/abcdefghijklmnopqrstuvwxyz", sessionToken: "intruderSession==")
+    let dev = AWSCredentials(
+        accessKeyID: "ASIADEVDEVDEVDEV",
+        secretAccessKey: "devSecret/abcdefghijklmnopqrstuvwxyz012345",
+        sessionToken: "devSessionToken=="
+    )
+    let intruder = AWSCredentials(
+        accessKeyID: "ASIAINTRUDERINTR",
+        secretAccessKey: "intruderSecret/abcdefghijklmnopqrstuvwxyz",
+        sessionToken: "intruderSession=="
+    )
 
     func entry(_ token: String, expires: Int64, host: String = "registry.example.com") -> IAMTokenCache.Entry {
         IAMTokenCache.Entry(host: host, principal: "arn:aws:iam::123456789012:role/dev", token: token, expires_at: expires)
@@ -30,7 +39,13 @@ import Testing
         let forged = AWSCredentials(accessKeyID: dev.accessKeyID, secretAccessKey: "guessed")
         #expect(cache.token(key: IAMTokenCache.key(host: host, description: "profile:dev", credentials: forged), host: host, now: now) == nil)
         #expect(cache.token(key: devKey, host: "other.example.com", now: now) == nil)
-        #expect(cache.token(key: IAMTokenCache.key(host: "other.example.com", description: "profile:dev", credentials: dev), host: "other.example.com", now: now) == nil)
+        #expect(
+            cache.token(
+                key: IAMTokenCache.key(host: "other.example.com", description: "profile:dev", credentials: dev),
+                host: "other.example.com",
+                now: now
+            ) == nil
+        )
         // Reused until a minute before it expires.
         #expect(cache.token(key: devKey, host: host, now: now + 839) != nil)
         #expect(cache.token(key: devKey, host: host, now: now + 840) == nil)
@@ -42,7 +57,9 @@ import Testing
         #expect(cache.load()?.count == 2)
 
         let text = try String(contentsOfFile: cache.path, encoding: .utf8)
-        for secret in [dev.accessKeyID, dev.secretAccessKey, dev.sessionToken!, intruder.accessKeyID, intruder.secretAccessKey, intruder.sessionToken!] {
+        for secret in [
+            dev.accessKeyID, dev.secretAccessKey, dev.sessionToken!, intruder.accessKeyID, intruder.secretAccessKey, intruder.sessionToken!,
+        ] {
             #expect(!text.contains(secret))
         }
         #expect(try mode(cache.path) == 0o600)

@@ -2,14 +2,17 @@ import ArgumentParser
 import TFRegArchive
 import TFRegCore
 import Testing
+
 @testable import TFRegCLI
 
 @Suite struct PublishCommandTests {
     @Test func repeatableExcludeAndInclude() throws {
-        let command = try #require(try TFReg.parseAsRoot([
-            "publish", "m", "--registry", "r.example.com", "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
-            "--exclude", "*.zip", "--exclude", "docs/", "--include", "example.tfvars", "--dry-run",
-        ]) as? TFReg.Publish)
+        let command = try #require(
+            try TFReg.parseAsRoot([
+                "publish", "m", "--registry", "r.example.com", "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
+                "--exclude", "*.zip", "--exclude", "docs/", "--include", "example.tfvars", "--dry-run",
+            ]) as? TFReg.Publish
+        )
         #expect(command.exclude == ["*.zip", "docs/"] && command.include == ["example.tfvars"] && command.dryRun && command.output == nil)
     }
 
@@ -29,6 +32,9 @@ import Testing
         #expect(TFReg.Publish.leftOutNote(two) == "left out: .env (secret), terraform.tfstate (state)")
         let many = (0..<25).map { ModulePacker.LeftOut(path: "f\($0).tfvars", reason: "variables") }
         let note = TFReg.Publish.leftOutNote(many)
-        #expect(note?.hasSuffix(", and 5 more (--dry-run lists them)") == true && note?.contains("f19.tfvars") == true && note?.contains("f20.tfvars") == false)
+        #expect(
+            note?.hasSuffix(", and 5 more (--dry-run lists them)") == true && note?.contains("f19.tfvars") == true
+                && note?.contains("f20.tfvars") == false
+        )
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Testing
+
 @testable import TFRegCLI
 
 /// --token-file PATH, --token-file -, --token (warns), TFREG_TOKEN: parsing and reading.
@@ -22,9 +23,15 @@ import Testing
     }
 
     @Test func publishAndGrantTakeTheTokenOptions() throws {
-        let publish = try #require(try TFReg.parseAsRoot(["publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--system", "aws", "--version", "1.0.0", "--token-file", "-"]) as? TFReg.Publish)
+        let publish = try #require(
+            try TFReg.parseAsRoot([
+                "publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--system", "aws", "--version", "1.0.0", "--token-file", "-",
+            ]) as? TFReg.Publish
+        )
         #expect(publish.auth.tokenFile == "-")
-        let grant = try #require(try TFReg.parseAsRoot(["grant", "list", "--registry", "r.example.com", "-n", "a", "--token-file", "/x"]) as? TFReg.Grant.List)
+        let grant = try #require(
+            try TFReg.parseAsRoot(["grant", "list", "--registry", "r.example.com", "-n", "a", "--token-file", "/x"]) as? TFReg.Grant.List
+        )
         #expect(grant.remote.auth.tokenFile == "/x")
     }
 }

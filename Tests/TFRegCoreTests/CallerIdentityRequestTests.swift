@@ -1,16 +1,27 @@
 import Testing
+
 @testable import TFRegCore
 
 @Suite struct CallerIdentityRequestTests {
     let audience = "registry.example.com"
-    let auth = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-tfreg-audience, Signature=abcd"
+    let auth =
+        "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261126/eu-west-1/sts/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-tfreg-audience, Signature=abcd"
 
-    func request(url: String = "https://sts.eu-west-1.amazonaws.com/", method: String = "POST", body: String = "Action=GetCallerIdentity&Version=2011-06-15",
-                 headers: [(name: String, value: String)]? = nil) -> SignedCallerIdentityRequest {
-        SignedCallerIdentityRequest(method: method, url: url, headers: headers ?? [
-            ("Host", "sts.eu-west-1.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded"), ("X-Amz-Date", "20261126T100000Z"),
-            ("X-TFReg-Audience", audience), ("Authorization", auth),
-        ], body: body)
+    func request(
+        url: String = "https://sts.eu-west-1.amazonaws.com/",
+        method: String = "POST",
+        body: String = "Action=GetCallerIdentity&Version=2011-06-15",
+        headers: [(name: String, value: String)]? = nil
+    ) -> SignedCallerIdentityRequest {
+        SignedCallerIdentityRequest(
+            method: method,
+            url: url,
+            headers: headers ?? [
+                ("Host", "sts.eu-west-1.amazonaws.com"), ("Content-Type", "application/x-www-form-urlencoded"), ("X-Amz-Date", "20261126T100000Z"),
+                ("X-TFReg-Audience", audience), ("Authorization", auth),
+            ],
+            body: body
+        )
     }
 
     @Test func aWellFormedRequestNamesItsHostAndRegion() throws {
@@ -31,12 +42,15 @@ import Testing
 
     @Test func duplicateCredentialQueryKeysInAnyCaseAreRefused() {
         // Query-signed (presigned-URL) forms are not accepted at all: the URL must carry no query.
-        let url = "https://sts.eu-west-1.amazonaws.com/?X-Amz-Credential=AKIDEXAMPLE%2F20261126%2Feu-west-1%2Fsts%2Faws4_request&x-amz-credential=OTHER"
+        let url =
+            "https://sts.eu-west-1.amazonaws.com/?X-Amz-Credential=AKIDEXAMPLE%2F20261126%2Feu-west-1%2Fsts%2Faws4_request&x-amz-credential=OTHER"
         #expect(throws: RegistryError.badRequest("")) { try request(url: url).validate(audience: audience) }
     }
 
     @Test func anotherSTSActionIsRefused() {
-        #expect(throws: RegistryError.badRequest("")) { try request(body: "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/admin").validate(audience: audience) }
+        #expect(throws: RegistryError.badRequest("")) {
+            try request(body: "Action=AssumeRole&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/admin").validate(audience: audience)
+        }
     }
 
     @Test func aNonSTSHostOrPlainHTTPIsRefused() {

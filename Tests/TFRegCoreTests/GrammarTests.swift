@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TFRegCore
 
 @Suite struct GrammarTests {
@@ -56,12 +57,18 @@ import Testing
 }
 
 @Suite struct VersionTests {
-    @Test(arguments: ["0.0.0", "1.2.3", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7", "1.0.0-x.7.z.92", "1.0.0+20130313144700", "1.0.0-beta+exp.sha.5114f85", "1.0.0-x-y-z.--"])
+    @Test(arguments: [
+        "0.0.0", "1.2.3", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7", "1.0.0-x.7.z.92", "1.0.0+20130313144700",
+        "1.0.0-beta+exp.sha.5114f85", "1.0.0-x-y-z.--",
+    ])
     func valid(_ s: String) throws {
         #expect(try Version(s).description == s)
     }
 
-    @Test(arguments: ["", "1", "1.2", "1.2.3.4", "v1.2.3", "01.2.3", "1.02.3", "1.2.03", "1.2.3-", "1.2.3+", "1.2.3-01", "1.2.3-a..b", "1.2.3+a..b", "1.2.3-ü", " 1.2.3", "1.2.3 ", "-1.2.3", "1.2.3-a+b+c", "99999999999999999999.0.0"])
+    @Test(arguments: [
+        "", "1", "1.2", "1.2.3.4", "v1.2.3", "01.2.3", "1.02.3", "1.2.03", "1.2.3-", "1.2.3+", "1.2.3-01", "1.2.3-a..b", "1.2.3+a..b", "1.2.3-ü",
+        " 1.2.3", "1.2.3 ", "-1.2.3", "1.2.3-a+b+c", "99999999999999999999.0.0",
+    ])
     func invalid(_ s: String) {
         #expect(throws: RegistryError.self) { try Version(s) }
     }
@@ -81,7 +88,9 @@ import Testing
     }
 
     @Test func buildMetadataIgnoredForPrecedence() throws {
-        let a = try Version("1.0.0+a"), b = try Version("1.0.0+b"), c = try Version("1.0.0")
+        let a = try Version("1.0.0+a")
+        let b = try Version("1.0.0+b")
+        let c = try Version("1.0.0")
         #expect(!(a < b) && !(b < a))
         #expect(a.hasSamePrecedence(as: b) && a.hasSamePrecedence(as: c))
         #expect(a != b)
@@ -110,8 +119,14 @@ import Testing
 @Suite struct IdentityNormalizationTests {
     @Test(arguments: [
         ("arn:aws:sts::123456789012:assumed-role/deployer/ci-run-42", "arn:aws:iam::123456789012:role/deployer"),
-        ("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com", "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd"),
-        ("arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd", "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd"),
+        (
+            "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com",
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd"
+        ),
+        (
+            "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd",
+            "arn:aws:iam::123456789012:role/AWSReservedSSO_Admin_0123abcd"
+        ),
         ("arn:aws:iam::123456789012:role/deployer", "arn:aws:iam::123456789012:role/deployer"),
         ("arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/alice"),
         ("arn:aws:iam::123456789012:user/division/team/alice", "arn:aws:iam::123456789012:user/alice"),

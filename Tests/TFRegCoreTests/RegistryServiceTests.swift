@@ -1,6 +1,7 @@
 import Logging
 import TFRegTesting
 import Testing
+
 @testable import TFRegCore
 
 struct NullStorage: ArchiveStorage {
@@ -10,7 +11,9 @@ struct NullStorage: ArchiveStorage {
     }
     func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {}
     func remove(_ location: ArchiveLocation) async throws(RegistryError) {}
-    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { .url("https://example.com/\(record.location.key)") }
+    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+        .url("https://example.com/\(record.location.key)")
+    }
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw .notFound("x") }
 }
 
@@ -29,10 +32,18 @@ struct AcceptAll: ArchiveCanonicalizer {
     let writer = Principal(identity: try! Identity("arn:aws:iam::123456789012:role/writer"))
 
     func seed() async throws {
-        try await store.putGrant(Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)), mode: .create)
-        try await store.putGrant(Grant(namespace: module.namespace, identity: writer.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
+        try await store.putGrant(
+            Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)),
+            mode: .create
+        )
+        try await store.putGrant(
+            Grant(namespace: module.namespace, identity: writer.identity, permissions: Permissions(download: true, upload: true)),
+            mode: .create
+        )
         for v in ["1.0.0", "1.2.0", "2.0.0-beta.1"] {
-            try await store.insertVersion(ModuleVersionRecord(module: module, version: try Version(v), location: ArchiveLocation(key: v), sha256: "x", size: 1, publishedAt: 0))
+            try await store.insertVersion(
+                ModuleVersionRecord(module: module, version: try Version(v), location: ArchiveLocation(key: v), sha256: "x", size: 1, publishedAt: 0)
+            )
         }
     }
 
@@ -50,7 +61,16 @@ struct AcceptAll: ArchiveCanonicalizer {
     @Test func grantInOneNamespaceDoesNotOpenAnother() async throws {
         try await seed()
         let other = try ModuleAddress(namespace: "team-b", name: "vpc", system: "aws")
-        try await store.insertVersion(ModuleVersionRecord(module: other, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "x", size: 1, publishedAt: 0))
+        try await store.insertVersion(
+            ModuleVersionRecord(
+                module: other,
+                version: try Version("1.0.0"),
+                location: ArchiveLocation(key: "k"),
+                sha256: "x",
+                size: 1,
+                publishedAt: 0
+            )
+        )
         await #expect(throws: RegistryError.forbidden("")) { try await service.versions(of: other, caller: reader) }
         let page = try await service.list(ModuleQuery(), caller: reader)
         #expect(page.items.map(\.module) == [module])
@@ -83,10 +103,22 @@ struct AcceptAll: ArchiveCanonicalizer {
     }
 
     @Test func listPagination() async throws {
-        try await store.putGrant(Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)), mode: .create)
+        try await store.putGrant(
+            Grant(namespace: module.namespace, identity: reader.identity, permissions: Permissions(download: true)),
+            mode: .create
+        )
         for i in 0..<7 {
             let m = try ModuleAddress(namespace: "team-a", name: "m\(i)", system: "aws")
-            try await store.insertVersion(ModuleVersionRecord(module: m, version: try Version("1.0.\(i)"), location: ArchiveLocation(key: "k"), sha256: "x", size: 1, publishedAt: 0))
+            try await store.insertVersion(
+                ModuleVersionRecord(
+                    module: m,
+                    version: try Version("1.0.\(i)"),
+                    location: ArchiveLocation(key: "k"),
+                    sha256: "x",
+                    size: 1,
+                    publishedAt: 0
+                )
+            )
         }
         let first = try await service.list(ModuleQuery(limit: 3), caller: reader)
         #expect(first.items.map(\.module.name) == ["m0", "m1", "m2"])
@@ -110,9 +142,11 @@ struct AcceptAll: ArchiveCanonicalizer {
         #expect(seen.count == 200)
     }
 
-    @Test(arguments: ["", "tfr_", "tfr_" + String(repeating: "A", count: 42), "tfr_" + String(repeating: "A", count: 44),
-                      "tfx_" + String(repeating: "A", count: 43), "tfr_" + String(repeating: "A", count: 42) + "B",
-                      "tfr_" + String(repeating: "A", count: 42) + "=", "tfr_" + String(repeating: "+", count: 43)])
+    @Test(arguments: [
+        "", "tfr_", "tfr_" + String(repeating: "A", count: 42), "tfr_" + String(repeating: "A", count: 44),
+        "tfx_" + String(repeating: "A", count: 43), "tfr_" + String(repeating: "A", count: 42) + "B",
+        "tfr_" + String(repeating: "A", count: 42) + "=", "tfr_" + String(repeating: "+", count: 43),
+    ])
     func malformed(_ t: String) {
         #expect(!StaticTokenAuthenticator.isWellFormed(t))
     }

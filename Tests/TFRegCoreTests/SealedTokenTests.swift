@@ -1,6 +1,7 @@
 import TFRegCrypto
 import TFRegTesting
 import Testing
+
 @testable import TFRegCore
 
 /// Counts key lookups, to show what verification costs.
@@ -9,7 +10,10 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
     var lookups = 0
     init(_ keys: [[UInt8]]) { inner = StaticTokenKeys(keys: keys) }
     func currentKey() async throws(RegistryError) -> TokenKey { try await inner.currentKey() }
-    func key(id: [UInt8]) async throws(RegistryError) -> [UInt8]? { lookups += 1; return try await inner.key(id: id) }
+    func key(id: [UInt8]) async throws(RegistryError) -> [UInt8]? {
+        lookups += 1
+        return try await inner.key(id: id)
+    }
 }
 
 @Suite struct SealedTokenTests {
@@ -51,10 +55,14 @@ final class CountingKeys: TokenKeySource, @unchecked Sendable {
         let raw = Base64.decode(token.dropFirst(4), urlSafe: true)!
         func encoded(_ b: [UInt8]) -> String { "tfi_" + Base64.encode(b, urlSafe: true) }
         var bad: [String] = []
-        for i in 0..<raw.count { var b = raw; b[i] ^= 0x01; bad.append(encoded(b)) }  // a bit flipped in every byte position
-        bad.append(encoded(Array(raw.dropLast())))                       // truncated tag
-        bad.append(encoded(Array(raw.prefix(20))))                       // truncated header
-        bad.append(encoded(raw + [0]))                                   // trailing byte
+        for i in 0..<raw.count {
+            var b = raw
+            b[i] ^= 0x01
+            bad.append(encoded(b))
+        }  // a bit flipped in every byte position
+        bad.append(encoded(Array(raw.dropLast())))  // truncated tag
+        bad.append(encoded(Array(raw.prefix(20))))  // truncated header
+        bad.append(encoded(raw + [0]))  // trailing byte
         bad += ["tfi_", "tfi_!!!!", token + "A", "tfr_" + token.dropFirst(4), String(repeating: "A", count: 5000)]
         for b in bad {
             await #expect(throws: RegistryError.unauthenticated(""), "\(b.prefix(40))") { try await t.verify(b) }

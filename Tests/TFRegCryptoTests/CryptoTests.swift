@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TFRegCrypto
 
 @Suite struct CryptoTests {
@@ -14,8 +15,14 @@ import Testing
     /// RFC 4231 test cases 1 and 2.
     @Test func hmacRFC4231() {
         let key1 = [UInt8](repeating: 0x0b, count: 20)
-        #expect(Hex.encode(HMACSHA256.authenticate(Array("Hi There".utf8), key: key1)) == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7")
-        #expect(Hex.encode(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8))) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(
+            Hex.encode(HMACSHA256.authenticate(Array("Hi There".utf8), key: key1))
+                == "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"
+        )
+        #expect(
+            Hex.encode(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
+                == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        )
     }
 
     @Test func base64RoundTripAndStrictness() {
@@ -52,10 +59,15 @@ import Testing
     /// The GCM specification's test case 16 (AES-256, with AAD); also what Python's `cryptography` computes.
     @Test func specificationVector() throws {
         let key = Hex.decode("feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308")!
-        let plain = Hex.decode("d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39")!
+        let plain = Hex.decode(
+            "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39"
+        )!
         let aad = Hex.decode("feedfacedeadbeeffeedfacedeadbeefabaddad2")!
         let sealed = AESGCM.seal(plain, key: key, aad: aad, nonce: Hex.decode("cafebabefacedbaddecaf888")!)
-        #expect(Hex.encode(sealed.ciphertext) == "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662")
+        #expect(
+            Hex.encode(sealed.ciphertext)
+                == "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662"
+        )
         #expect(Hex.encode(sealed.tag) == "76fc6ece0f4e1768cddf8853bb2d551b")
         #expect(AESGCM.open(sealed, key: key, aad: aad) == plain)
     }
@@ -66,11 +78,15 @@ import Testing
         #expect(AESGCM.open(s, key: key, aad: Array("header".utf8)) == Array("claims".utf8))
         #expect(AESGCM.open(s, key: key, aad: Array("headeR".utf8)) == nil)
         #expect(AESGCM.open(s, key: SecureRandom.bytes(32), aad: Array("header".utf8)) == nil)
-        var c = s.ciphertext; c[0] ^= 1
+        var c = s.ciphertext
+        c[0] ^= 1
         #expect(AESGCM.open(.init(nonce: s.nonce, ciphertext: c, tag: s.tag), key: key, aad: Array("header".utf8)) == nil)
-        var t = s.tag; t[15] ^= 0x80
+        var t = s.tag
+        t[15] ^= 0x80
         #expect(AESGCM.open(.init(nonce: s.nonce, ciphertext: s.ciphertext, tag: t), key: key, aad: Array("header".utf8)) == nil)
-        #expect(AESGCM.open(.init(nonce: s.nonce, ciphertext: s.ciphertext, tag: Array(s.tag.prefix(12))), key: key, aad: Array("header".utf8)) == nil)
+        #expect(
+            AESGCM.open(.init(nonce: s.nonce, ciphertext: s.ciphertext, tag: Array(s.tag.prefix(12))), key: key, aad: Array("header".utf8)) == nil
+        )
         // Nonces are fresh per message.
         #expect(AESGCM.seal([1], key: key, aad: []).nonce != AESGCM.seal([1], key: key, aad: []).nonce)
     }

@@ -1,10 +1,11 @@
 import Logging
+import Synchronization
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
-import Synchronization
 import TFRegHTTPClient
 import Testing
+
 @testable import TFRegLambda
 
 /// Event shapes as AWS documents them (API Gateway proxy integration, HTTP API payload 2.0, Function
@@ -75,30 +76,62 @@ enum Events {
     @Test func albKeepsItsEncodingAndNeverCarriesAnIdentity() throws {
         let d = try decode(Events.alb, .alb)
         #expect(d.format == .alb && !d.multiValue && d.request.query == "q=a%20b" && d.request.trustedCallerARN == nil)
-        let r = String(decoding: EventAdapter.encode(APIResponse(status: 404, headers: [("Content-Type", "application/json")], body: .bytes(Array("{}".utf8))), as: d), as: UTF8.self)
-        #expect(r == #"{"statusCode":404,"statusDescription":"404 Not Found","headers":{"Content-Type":"application/json"},"body":"{}","isBase64Encoded":false}"#)
-        let big = EventAdapter.encode(APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .bytes([UInt8](repeating: 0x20, count: 1_100_000))), as: d)
+        let r = String(
+            decoding: EventAdapter.encode(
+                APIResponse(status: 404, headers: [("Content-Type", "application/json")], body: .bytes(Array("{}".utf8))),
+                as: d
+            ),
+            as: UTF8.self
+        )
+        #expect(
+            r
+                == #"{"statusCode":404,"statusDescription":"404 Not Found","headers":{"Content-Type":"application/json"},"body":"{}","isBase64Encoded":false}"#
+        )
+        let big = EventAdapter.encode(
+            APIResponse(status: 200, headers: [("Content-Type", "application/json")], body: .bytes([UInt8](repeating: 0x20, count: 1_100_000))),
+            as: d
+        )
         #expect(String(decoding: big, as: UTF8.self).hasPrefix(#"{"statusCode":502,"statusDescription":"502 Bad Gateway""#))
     }
 
     /// Headers a client sends can never pose as the front end's verified identity.
     @Test func identityComesOnlyFromTheRequestContext() throws {
-        let forged = Events.functionURL.replacing(#""content-type": "application/gzip""#, with: #""content-type": "application/gzip", "x-amzn-iam-userarn": "arn:aws:iam::123456789012:role/admin", "userArn": "arn:aws:iam::123456789012:role/admin""#)
+        let forged = Events.functionURL.replacing(
+            #""content-type": "application/gzip""#,
+            with:
+                #""content-type": "application/gzip", "x-amzn-iam-userarn": "arn:aws:iam::123456789012:role/admin", "userArn": "arn:aws:iam::123456789012:role/admin""#
+        )
         #expect(try decode(forged).request.trustedCallerARN == nil)
     }
 
     @Test func encodesEachFormat() throws {
-        let response = APIResponse(status: 200, headers: [("Content-Type", "application/json"), ("Set-Cookie", "s=1"), ("Vary", "a"), ("Vary", "b")], body: .bytes(Array(#"{"ok":true}"#.utf8)))
+        let response = APIResponse(
+            status: 200,
+            headers: [("Content-Type", "application/json"), ("Set-Cookie", "s=1"), ("Vary", "a"), ("Vary", "b")],
+            body: .bytes(Array(#"{"ok":true}"#.utf8))
+        )
         let v2 = String(decoding: EventAdapter.encode(response, as: try decode(Events.httpV2)), as: UTF8.self)
-        #expect(v2 == #"{"statusCode":200,"headers":{"Content-Type":"application/json","Vary":"a,b"},"cookies":["s=1"],"body":"{\"ok\":true}","isBase64Encoded":false}"#)
+        #expect(
+            v2
+                == #"{"statusCode":200,"headers":{"Content-Type":"application/json","Vary":"a,b"},"cookies":["s=1"],"body":"{\"ok\":true}","isBase64Encoded":false}"#
+        )
         let v1 = String(decoding: EventAdapter.encode(response, as: try decode(Events.restV1)), as: UTF8.self)
         #expect(v1.contains(#""multiValueHeaders":{"Content-Type":["application/json"],"Set-Cookie":["s=1"],"Vary":["a","b"]}"#))
-        let binary = String(decoding: EventAdapter.encode(APIResponse(status: 200, headers: [("Content-Type", "application/gzip")], body: .bytes([0x1f, 0x8b, 0xff])), as: try decode(Events.httpV2)), as: UTF8.self)
+        let binary = String(
+            decoding: EventAdapter.encode(
+                APIResponse(status: 200, headers: [("Content-Type", "application/gzip")], body: .bytes([0x1f, 0x8b, 0xff])),
+                as: try decode(Events.httpV2)
+            ),
+            as: UTF8.self
+        )
         #expect(binary.hasSuffix(#""body":"H4v/","isBase64Encoded":true}"#))
     }
 
     @Test func malformedEventsAreClearErrors() {
-        for bad in ["", "{}", "[]", #"{"version": "2.0"}"#, #"{"httpMethod": "GET"}"#, #"{"version": "2.0", "requestContext": {"http": {"method": "GET"}}, "body": "!!!", "isBase64Encoded": true}"#] {
+        for bad in [
+            "", "{}", "[]", #"{"version": "2.0"}"#, #"{"httpMethod": "GET"}"#,
+            #"{"version": "2.0", "requestContext": {"http": {"method": "GET"}}, "body": "!!!", "isBase64Encoded": true}"#,
+        ] {
             #expect(throws: RegistryError.self, "\(bad)") { try decode(bad) }
         }
     }
@@ -148,7 +181,8 @@ actor FakeRuntime: LambdaRuntimeClient {
         }
         let line = try #require(lines.entries.first { $0.message == "invocation" })
         #expect(line.metadata["aws_calls"] == "2" && line.metadata["request_id"] == "7")
-        let handler = try #require(Int(line.metadata["handler_us"] ?? "")), aws = try #require(Int(line.metadata["aws_us"] ?? ""))
+        let handler = try #require(Int(line.metadata["handler_us"] ?? ""))
+        let aws = try #require(Int(line.metadata["aws_us"] ?? ""))
         #expect(aws > 0 && aws <= handler)
     }
 }

@@ -4,6 +4,7 @@ import TFRegCore
 import TFRegCrypto
 import TFRegTesting
 import Testing
+
 @testable import TFRegStoreLocal
 
 #if canImport(Glibc)
@@ -22,10 +23,13 @@ import Glibc
             let raw = try SQLiteConnection(path: path, readOnly: false)
             let p = g.permissions
             _ = try raw.sync { db throws(SQLiteError) in
-                try db.query("INSERT INTO grants (namespace, identity, download, upload, create_grant, delete_grant) VALUES (?,?,?,?,?,?)", [
-                    .text(g.namespace.value), .text(g.identity.value), .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0),
-                    .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0),
-                ])
+                try db.query(
+                    "INSERT INTO grants (namespace, identity, download, upload, create_grant, delete_grant) VALUES (?,?,?,?,?,?)",
+                    [
+                        .text(g.namespace.value), .text(g.identity.value), .integer(p.download ? 1 : 0), .integer(p.upload ? 1 : 0),
+                        .integer(p.createGrant ? 1 : 0), .integer(p.deleteGrant ? 1 : 0),
+                    ]
+                )
             }
         }
     }
@@ -39,13 +43,15 @@ import Glibc
             try raw.sync { db throws(SQLiteError) in
                 for sql in SQLiteMetadataStore.migrations.prefix(2) { try db.execute(sql) }
                 try db.execute("PRAGMA user_version = 2")
-                try db.execute("""
+                try db.execute(
+                    """
                     INSERT INTO static_tokens (identity, sha256, created_at) VALUES ('token:ci', '\(String(repeating: "a", count: 64))', 1);
                     INSERT INTO grants VALUES ('acme', 'token:ci', 1, 1, 0, 0);
                     INSERT INTO grants VALUES ('other', 'token:ci', 1, 0, 0, 0);
                     INSERT INTO grants VALUES ('acme', 'token:newhire', 1, 1, 1, 1);
                     INSERT INTO grants VALUES ('acme', 'arn:aws:iam::123456789012:role/deployer', 1, 0, 0, 0);
-                    """)
+                    """
+                )
             }
         }
         let store = try SQLiteMetadataStore(path: path)
@@ -94,7 +100,9 @@ import Glibc
         }
         try await cli.putGrant(Grant(namespace: ns, identity: id, permissions: Permissions(upload: true)), mode: .update)
         #expect(try await server.grant(for: id, in: ns)?.permissions == Permissions(upload: true))
-        try await cli.insertVersion(ModuleVersionRecord(module: m, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "s", size: 1, publishedAt: 0))
+        try await cli.insertVersion(
+            ModuleVersionRecord(module: m, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "s", size: 1, publishedAt: 0)
+        )
         #expect(try await server.versions(of: m).count == 1)
         #expect(try await cli.deleteStaticToken(name))
         #expect(try await server.staticTokenIdentity(hash: digest) == nil)
@@ -110,7 +118,16 @@ import Glibc
         do {
             let store = try SQLiteMetadataStore(path: path)
             #expect(try store.schemaVersion == SQLiteMetadataStore.migrations.count)
-            try await store.insertVersion(ModuleVersionRecord(module: m, version: try Version("1.0.0"), location: ArchiveLocation(key: "k"), sha256: "s", size: 3, publishedAt: 9))
+            try await store.insertVersion(
+                ModuleVersionRecord(
+                    module: m,
+                    version: try Version("1.0.0"),
+                    location: ArchiveLocation(key: "k"),
+                    sha256: "s",
+                    size: 3,
+                    publishedAt: 9
+                )
+            )
         }
         let reopened = try SQLiteMetadataStore(path: path)
         #expect(try reopened.schemaVersion == SQLiteMetadataStore.migrations.count)
@@ -181,7 +198,9 @@ struct AcceptAnything: ArchiveCanonicalizer {
         func publish(_ v: String, _ bytes: String) async throws -> ArchiveLocation {
             let s = stage(storage, "upload-\(v).partial", bytes)
             let loc = try await storage.put(s, module: m, version: try Version(v))
-            try await store.insertVersion(ModuleVersionRecord(module: m, version: try Version(v), location: loc, sha256: s.sha256, size: s.size, publishedAt: 0))
+            try await store.insertVersion(
+                ModuleVersionRecord(module: m, version: try Version(v), location: loc, sha256: s.sha256, size: s.size, publishedAt: 0)
+            )
             try await storage.settle(s, at: loc)
             return loc
         }
@@ -195,10 +214,24 @@ struct AcceptAnything: ArchiveCanonicalizer {
         _ = utimensat(AT_FDCWD, stale, &old, 0)
         let fresh = stage(storage, "upload-fresh.partial", "y").path
         let now = Int64(time(nil))
-        let dry = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 600, stagingGraceSeconds: 600, now: now, dryRun: true)
+        let dry = try await LocalGarbageCollector.collect(
+            store: store,
+            storage: storage,
+            graceSeconds: 600,
+            stagingGraceSeconds: 600,
+            now: now,
+            dryRun: true
+        )
         #expect(dry.unreferenced.map(\.key) == [gone.key] && dry.removedArchives == 0)
         #expect(FileSystem.exists(storage.archivesDirectory + "/" + gone.key) && FileSystem.exists(stale))
-        let report = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 600, stagingGraceSeconds: 600, now: now, dryRun: false)
+        let report = try await LocalGarbageCollector.collect(
+            store: store,
+            storage: storage,
+            graceSeconds: 600,
+            stagingGraceSeconds: 600,
+            now: now,
+            dryRun: false
+        )
         #expect(report.removedArchives == 1 && report.removedBytes == 4 && report.staleStaging == ["upload-stale.partial"])
         #expect(!FileSystem.exists(storage.archivesDirectory + "/" + gone.key) && !FileSystem.exists(stale))
         #expect(FileSystem.exists(storage.archivesDirectory + "/" + kept.key) && FileSystem.exists(fresh))
@@ -211,7 +244,14 @@ struct AcceptAnything: ArchiveCanonicalizer {
         #expect(FileSystem.exists(keptPath + ".gc-4242"))
         let fd = open(leftover, O_WRONLY | O_CREAT, 0o640)
         close(fd)
-        let recovered = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 600, stagingGraceSeconds: 600, now: now, dryRun: false)
+        let recovered = try await LocalGarbageCollector.collect(
+            store: store,
+            storage: storage,
+            graceSeconds: 600,
+            stagingGraceSeconds: 600,
+            now: now,
+            dryRun: false
+        )
         #expect(recovered.restored == [kept.key] && FileSystem.exists(keptPath) && !FileSystem.exists(leftover))
         // Referenced again between listing and removal: put back.
         let moved = try await storage.removeUnreferenced(kept.key) { () throws(RegistryError) -> Bool in true }
@@ -228,19 +268,32 @@ struct AcceptAnything: ArchiveCanonicalizer {
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
         let service = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())
         let principal = Principal(identity: try Identity("arn:aws:iam::123456789012:role/t"))
-        try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
+        try await store.putGrant(
+            Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)),
+            mode: .create
+        )
         let logger = Logger(label: "race")
         func staged(_ i: Int) -> StagedArchive { stage(storage, "upload-\(i).partial", "identical bytes in every round") }
         _ = try await service.publish(staged(0), version: try Version("1.0.0"), of: m, caller: principal, logger: logger)
         for round in 1...500 {
-            let previous = try Version("1.0.\(round - 1)"), next = try Version("1.0.\(round)")
+            let previous = try Version("1.0.\(round - 1)")
+            let next = try Version("1.0.\(round)")
             let s = staged(round)
             async let deleted: Void = service.deleteVersion(previous, of: m, caller: principal, logger: logger)
             async let published = service.publish(s, version: next, of: m, caller: principal, logger: logger)
-            async let collected = LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: -1, now: Int64(time(nil)), dryRun: false)
+            async let collected = LocalGarbageCollector.collect(
+                store: store,
+                storage: storage,
+                graceSeconds: -1,
+                now: Int64(time(nil)),
+                dryRun: false
+            )
             _ = try await (deleted, published, collected)
             for r in try await store.allVersions(in: nil) {
-                #expect(FileSystem.exists(storage.archivesDirectory + "/" + r.location.key), "round \(round): \(r.version) is listed without its archive")
+                #expect(
+                    FileSystem.exists(storage.archivesDirectory + "/" + r.location.key),
+                    "round \(round): \(r.version) is listed without its archive"
+                )
             }
         }
         #expect(try await store.versions(of: m).map(\.version.description) == ["1.0.500"])
@@ -254,17 +307,38 @@ struct AcceptAnything: ArchiveCanonicalizer {
         let store = try SQLiteMetadataStore(path: dir.path + "/forced.db")
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
         let hooked = HookedStorage(inner: storage) {
-            let report = try? await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: -1, now: Int64(time(nil)), dryRun: false)
+            let report = try? await LocalGarbageCollector.collect(
+                store: store,
+                storage: storage,
+                graceSeconds: -1,
+                now: Int64(time(nil)),
+                dryRun: false
+            )
             precondition(report?.removedArchives == 1, "the forced gc must remove the deleted version's copy")
         }
         let service = RegistryService(store: store, storage: hooked, canonicalizer: AcceptAnything())
         let principal = Principal(identity: try Identity("arn:aws:iam::123456789012:role/t"))
-        try await store.putGrant(Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)), mode: .create)
+        try await store.putGrant(
+            Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)),
+            mode: .create
+        )
         let logger = Logger(label: "forced")
         let plain = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())
-        _ = try await plain.publish(stage(storage, "a.partial", "same bytes"), version: try Version("1.0.0"), of: m, caller: principal, logger: logger)
+        _ = try await plain.publish(
+            stage(storage, "a.partial", "same bytes"),
+            version: try Version("1.0.0"),
+            of: m,
+            caller: principal,
+            logger: logger
+        )
         try await plain.deleteVersion(try Version("1.0.0"), of: m, caller: principal, logger: logger)
-        let r = try await service.publish(stage(storage, "b.partial", "same bytes"), version: try Version("1.0.1"), of: m, caller: principal, logger: logger)
+        let r = try await service.publish(
+            stage(storage, "b.partial", "same bytes"),
+            version: try Version("1.0.1"),
+            of: m,
+            caller: principal,
+            logger: logger
+        )
         #expect(hooked.calls.withLock { $0 } == 1)
         #expect(FileSystem.exists(storage.archivesDirectory + "/" + r.location.key), "1.0.1 is listed without its archive")
     }
@@ -277,8 +351,18 @@ struct AcceptAnything: ArchiveCanonicalizer {
             let results = await withTaskGroup(of: Bool.self) { group in
                 for b in 0..<20 {
                     group.addTask {
-                        let r = ModuleVersionRecord(module: m, version: try! Version("1.0.0+b\(b)"), location: ArchiveLocation(key: "k\(b)"), sha256: "s", size: 1, publishedAt: 0)
-                        do { try await store.insertVersion(r); return true } catch { return false }
+                        let r = ModuleVersionRecord(
+                            module: m,
+                            version: try! Version("1.0.0+b\(b)"),
+                            location: ArchiveLocation(key: "k\(b)"),
+                            sha256: "s",
+                            size: 1,
+                            publishedAt: 0
+                        )
+                        do {
+                            try await store.insertVersion(r)
+                            return true
+                        } catch { return false }
                     }
                 }
                 var wins = 0
@@ -316,6 +400,8 @@ final class HookedStorage: ArchiveStorage, @unchecked Sendable {
     }
     func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) { try await inner.settle(staged, at: location) }
     func remove(_ location: ArchiveLocation) async throws(RegistryError) { try await inner.remove(location) }
-    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { try await inner.delivery(for: record, expiresIn: seconds) }
+    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+        try await inner.delivery(for: record, expiresIn: seconds)
+    }
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { try await inner.localFile(for: location) }
 }

@@ -45,7 +45,12 @@ public actor InMemoryMetadataStore: MetadataStore {
         versions[k] = record
     }
 
-    public func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func tombstoneVersion(
+        _ version: Version,
+        of module: ModuleAddress,
+        at: Int64,
+        by: String?
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
         try check()
         guard let removed = versions.removeValue(forKey: Self.key(module, version.description)) else { return nil }
         precedences.insert(Self.key(module, version.precedenceKey))
@@ -58,7 +63,14 @@ public actor InMemoryMetadataStore: MetadataStore {
         return tombstoneList.filter { $0.module == module }
     }
 
-    public func replaceArchive(of version: Version, of module: ModuleAddress, from: ArchiveLocation, to: ArchiveLocation, sha256: String, size: Int64) async throws(RegistryError) -> Bool {
+    public func replaceArchive(
+        of version: Version,
+        of module: ModuleAddress,
+        from: ArchiveLocation,
+        to: ArchiveLocation,
+        sha256: String,
+        size: Int64
+    ) async throws(RegistryError) -> Bool {
         try check()
         let k = Self.key(module, version.description)
         guard var r = versions[k], r.location == from else { return false }
@@ -69,7 +81,11 @@ public actor InMemoryMetadataStore: MetadataStore {
         return true
     }
 
-    public func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
+    public func setDeprecation(
+        _ deprecation: Deprecation?,
+        version: Version,
+        of module: ModuleAddress
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
         try check()
         let k = Self.key(module, version.description)
         guard var r = versions[k] else { return nil }
@@ -132,7 +148,12 @@ public actor InMemoryMetadataStore: MetadataStore {
             .sorted { ($0.namespace, $0.identity) < ($1.namespace, $1.identity) }
     }
 
-    public func createStaticToken(_ name: Identity, hash sha256: String, createdAt: Int64, discardingOrphans: Bool) async throws(RegistryError) -> Identity {
+    public func createStaticToken(
+        _ name: Identity,
+        hash sha256: String,
+        createdAt: Int64,
+        discardingOrphans: Bool
+    ) async throws(RegistryError) -> Identity {
         try check()
         guard let name = name.tokenName else { throw .badRequest("not a token name") }
         guard try await staticToken(named: name) == nil, tokens[sha256] == nil else { throw .conflict("a token named \(name) already exists") }

@@ -19,8 +19,14 @@ public enum MetadataStoreConformance {
 
     static func record(_ m: ModuleAddress, _ v: String, at: Int64 = 1) throws -> ModuleVersionRecord {
         ModuleVersionRecord(
-            module: m, version: try Version(v), location: ArchiveLocation(key: "\(m)/\(v)/x.tar.gz"),
-            sha256: String(repeating: "a", count: 64), size: 10, publishedAt: at, publishedBy: "token:t")
+            module: m,
+            version: try Version(v),
+            location: ArchiveLocation(key: "\(m)/\(v)/x.tar.gz"),
+            sha256: String(repeating: "a", count: 64),
+            size: 10,
+            publishedAt: at,
+            publishedBy: "token:t"
+        )
     }
 
     /// Writes a grant the way data from before token ids looks (`token:NAME`, not checked against any
@@ -51,10 +57,16 @@ public enum MetadataStoreConformance {
             try expect(e.code == .conflict, "duplicate insert must be .conflict, got \(e.code)")
         }
         let listed = try await store.versions(of: m)
-        try expect(Set(listed.map(\.version.description)) == ["1.0.0", "1.1.0-rc.1"], "versions(of:) lists exactly the module's versions: \(listed.map(\.version))")
+        try expect(
+            Set(listed.map(\.version.description)) == ["1.0.0", "1.1.0-rc.1"],
+            "versions(of:) lists exactly the module's versions: \(listed.map(\.version))"
+        )
         let one = try await store.version(try Version("1.1.0-rc.1"), of: m)
-        try expect(one?.sha256 == String(repeating: "a", count: 64) && one?.location.key == "\(m)/1.1.0-rc.1/x.tar.gz" && one?.size == 10 && one?.publishedBy == "token:t",
-            "version(_:of:) returns every field as stored")
+        try expect(
+            one?.sha256 == String(repeating: "a", count: 64) && one?.location.key == "\(m)/1.1.0-rc.1/x.tar.gz" && one?.size == 10
+                && one?.publishedBy == "token:t",
+            "version(_:of:) returns every field as stored"
+        )
         try await expect(store.version(try Version("9.9.9"), of: m) == nil, "unknown version is nil")
         try await expect(store.allVersions(in: try Namespace("conf")).count == 3, "allVersions(in:) covers the namespace")
         try await expect(store.allVersions(in: try Namespace("nothing")).isEmpty, "allVersions(in:) of an empty namespace")
@@ -71,17 +83,39 @@ public enum MetadataStoreConformance {
         let marked = try await store.setDeprecation(mark, version: try Version("1.0.0"), of: m)
         try expect(marked?.deprecation == mark, "setDeprecation returns the marked record")
         try await expect(store.version(try Version("1.0.0"), of: m)?.deprecation == mark, "version(_:of:) carries the deprecation")
-        try await expect(store.versions(of: m).first { $0.version.description == "1.0.0" }?.deprecation == mark, "versions(of:) carries the deprecation")
-        try await expect(store.allVersions(in: try Namespace("conf")).first { $0.version.description == "1.0.0" }?.deprecation == mark, "allVersions carries the deprecation")
+        try await expect(
+            store.versions(of: m).first { $0.version.description == "1.0.0" }?.deprecation == mark,
+            "versions(of:) carries the deprecation"
+        )
+        try await expect(
+            store.allVersions(in: try Namespace("conf")).first { $0.version.description == "1.0.0" }?.deprecation == mark,
+            "allVersions carries the deprecation"
+        )
         try await expect(store.setDeprecation(nil, version: try Version("1.0.0"), of: m)?.deprecation == nil, "a deprecation can be cleared")
         try await expect(store.setDeprecation(mark, version: try Version("9.9.9"), of: m) == nil, "deprecating an unknown version is nil")
         // An archive can be swapped for the registry's own copy, only from the location it has now.
         let current = try requireValue(await store.version(try Version("1.1.0-rc.1"), of: m))
         let mine = ArchiveLocation(key: "sha256/bb/" + String(repeating: "b", count: 64) + ".tar.gz")
-        try await expect(!store.replaceArchive(of: try Version("1.1.0-rc.1"), of: m, from: mine, to: mine, sha256: "c", size: 1), "replaceArchive checks the current location")
-        try await expect(store.replaceArchive(of: try Version("1.1.0-rc.1"), of: m, from: current.location, to: mine, sha256: String(repeating: "b", count: 64), size: 7), "replaceArchive from the current location")
+        try await expect(
+            !store.replaceArchive(of: try Version("1.1.0-rc.1"), of: m, from: mine, to: mine, sha256: "c", size: 1),
+            "replaceArchive checks the current location"
+        )
+        try await expect(
+            store.replaceArchive(
+                of: try Version("1.1.0-rc.1"),
+                of: m,
+                from: current.location,
+                to: mine,
+                sha256: String(repeating: "b", count: 64),
+                size: 7
+            ),
+            "replaceArchive from the current location"
+        )
         let swapped = try await store.version(try Version("1.1.0-rc.1"), of: m)
-        try expect(swapped?.location == mine && swapped?.sha256 == String(repeating: "b", count: 64) && swapped?.size == 7, "replaceArchive stores every field: \(String(describing: swapped))")
+        try expect(
+            swapped?.location == mine && swapped?.sha256 == String(repeating: "b", count: 64) && swapped?.size == 7,
+            "replaceArchive stores every field: \(String(describing: swapped))"
+        )
         // Delete leaves a tombstone that keeps the number (and its precedence) reserved.
         let removed = try await store.tombstoneVersion(try Version("1.0.0"), of: m, at: 99, by: "token:t")
         try expect(removed?.version.description == "1.0.0", "tombstoneVersion returns the removed record")
@@ -89,8 +123,10 @@ public enum MetadataStoreConformance {
         try await expect(store.versions(of: m).map(\.version.description) == ["1.1.0-rc.1"], "deleted version is gone")
         try await expect(store.version(try Version("1.0.0"), of: m) == nil, "deleted version is not found")
         let stones = try await store.tombstones(of: m)
-        try expect(stones.map(\.version.description) == ["1.0.0"] && stones.first?.deletedAt == 99 && stones.first?.deletedBy == "token:t",
-            "the tombstone records what was deleted, when and by whom: \(stones)")
+        try expect(
+            stones.map(\.version.description) == ["1.0.0"] && stones.first?.deletedAt == 99 && stones.first?.deletedBy == "token:t",
+            "the tombstone records what was deleted, when and by whom: \(stones)"
+        )
         for reuse in ["1.0.0", "1.0.0+again"] {
             do {
                 try await store.insertVersion(record(m, reuse))
@@ -141,7 +177,10 @@ public enum MetadataStoreConformance {
             throw ConformanceFailure("a second token with the same name must fail")
         } catch let e as RegistryError { try expect(e.code == .conflict, "duplicate token name is .conflict") }
         try await store.putGrant(Grant(namespace: try Namespace("conf-tok"), identity: id, permissions: Permissions(download: true)), mode: .create)
-        try await store.putGrant(Grant(namespace: try Namespace("conf-tok-2"), identity: bound, permissions: Permissions(upload: true)), mode: .create)
+        try await store.putGrant(
+            Grant(namespace: try Namespace("conf-tok-2"), identity: bound, permissions: Permissions(upload: true)),
+            mode: .create
+        )
         try await expect(store.grants(for: bound).map(\.namespace.value) == ["conf-tok", "conf-tok-2"], "grants by name or by id land on the token")
         try await expect(store.revokeStaticToken(id) == 2, "revoking says how many grants it removed")
         try await expect(store.staticTokenIdentity(hash: hash) == nil, "revoked token no longer resolves")

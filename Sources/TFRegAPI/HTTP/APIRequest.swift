@@ -88,7 +88,15 @@ public struct APIRequest: Sendable {
     /// from anything a client sends.
     public var trustedCallerARN: String? = nil
 
-    public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [], body: APIRequestBody = .empty, scheme: String = "https", requestID: String = "") {
+    public init(
+        method: String,
+        path: String,
+        query: String = "",
+        headers: [(name: String, value: String)] = [],
+        body: APIRequestBody = .empty,
+        scheme: String = "https",
+        requestID: String = ""
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -141,7 +149,8 @@ public struct APIResponse: Sendable {
 /// Header names compare case-insensitively in ASCII (RFC 9110 §5.1), without allocating.
 enum HeaderName {
     static func equal(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8, y = b.utf8
+        let x = a.utf8
+        let y = b.utf8
         guard x.count == y.count else { return false }
         for (c, d) in zip(x, y) where c != d {
             let lc = c >= 0x41 && c <= 0x5a ? c | 0x20 : c

@@ -40,7 +40,10 @@ public enum JSONParser {
                 var fields: [(String, JSONValue)] = []
                 var seen = Set<String>()
                 skipSpace()
-                if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return .object([]) }
+                if i < b.count, b[i] == UInt8(ascii: "}") {
+                    i += 1
+                    return .object([])
+                }
                 while true {
                     skipSpace()
                     guard i < b.count, b[i] == UInt8(ascii: "\"") else { throw fail("expected a key") }
@@ -53,7 +56,10 @@ public enum JSONParser {
                     fields.append((k, try value(depth: depth + 1)))
                     skipSpace()
                     guard i < b.count else { throw fail("unexpected end") }
-                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if b[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
                     guard b[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
                     i += 1
                     return .object(fields)
@@ -62,13 +68,19 @@ public enum JSONParser {
                 i += 1
                 var items: [JSONValue] = []
                 skipSpace()
-                if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return .array([]) }
+                if i < b.count, b[i] == UInt8(ascii: "]") {
+                    i += 1
+                    return .array([])
+                }
                 while true {
                     skipSpace()
                     items.append(try value(depth: depth + 1))
                     skipSpace()
                     guard i < b.count else { throw fail("unexpected end") }
-                    if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                    if b[i] == UInt8(ascii: ",") {
+                        i += 1
+                        continue
+                    }
                     guard b[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
                     i += 1
                     return .array(items)

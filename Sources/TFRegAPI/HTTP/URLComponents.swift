@@ -141,7 +141,12 @@ public enum URLParsing {
         var groups = 0
         var sawDoubleColon = false
         var i = 0
-        if s.starts(with: [58, 58]) { sawDoubleColon = true; i = 2 } else if s.first == 58 { return false }
+        if s.starts(with: [58, 58]) {
+            sawDoubleColon = true
+            i = 2
+        } else if s.first == 58 {
+            return false
+        }
         while i < s.count {
             var j = i
             while j < s.count, s[j] != 58 { j += 1 }
@@ -152,7 +157,9 @@ public enum URLParsing {
                 groups += 2
                 break
             }
-            guard (1...4).contains(part.count), part.allSatisfy({ isDigit($0) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }) else { return false }
+            guard (1...4).contains(part.count), part.allSatisfy({ isDigit($0) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }) else {
+                return false
+            }
             groups += 1
             if j == s.count { break }
             // s[j] is ':'; a second ':' right after is the one allowed "::".

@@ -70,7 +70,10 @@ private final class StagingFile: @unchecked Sendable {
     }
 
     func abandon() {
-        if !closed { close(fd); closed = true }
+        if !closed {
+            close(fd)
+            closed = true
+        }
         unlink(path)
     }
 }

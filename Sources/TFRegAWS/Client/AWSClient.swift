@@ -49,7 +49,14 @@ public final class AWSClient: Sendable {
     /// Endpoints resolved once per service (the environment does not change in a process).
     private let endpoints = Mutex<[String: AWSEndpoint]>([:])
 
-    public init(http: any HTTPClient, credentials: any CredentialProvider, region: String, environment: [String: String], retry: RetryPolicy = RetryPolicy(), timeout: Double = 10) {
+    public init(
+        http: any HTTPClient,
+        credentials: any CredentialProvider,
+        region: String,
+        environment: [String: String],
+        retry: RetryPolicy = RetryPolicy(),
+        timeout: Double = 10
+    ) {
         self.http = http
         self.credentialProvider = credentials
         self.region = region
@@ -69,8 +76,14 @@ public final class AWSClient: Sendable {
     /// `signed: false` sends without credentials (the few calls that take none, such as
     /// AssumeRoleWithWebIdentity).
     public func send(
-        service: String, signingName: String? = nil, endpoint: AWSEndpoint? = nil, method: String, path: String = "/",
-        query: [(name: String, value: String)] = [], headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        service: String,
+        signingName: String? = nil,
+        endpoint: AWSEndpoint? = nil,
+        method: String,
+        path: String = "/",
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [],
         signed: Bool = true
     ) async throws(AWSError) -> HTTPResponse {
         let ep = endpoint ?? self.endpoint(for: service)
@@ -80,7 +93,13 @@ public final class AWSClient: Sendable {
             attempt += 1
             let unsigned = SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, body: body)
             let prepared = signed ? signer.sign(unsigned, credentials: try await credentialProvider.credentials(), now: Int64(time(nil))) : unsigned
-            let queryString = query.isEmpty ? "" : "?" + query.map { "\(SigV4.uriEncode($0.name, keepSlash: false))=\(SigV4.uriEncode($0.value, keepSlash: false))" }.joined(separator: "&")
+            let queryString =
+                query.isEmpty
+                ? ""
+                : "?"
+                    + query.map { "\(SigV4.uriEncode($0.name, keepSlash: false))=\(SigV4.uriEncode($0.value, keepSlash: false))" }.joined(
+                        separator: "&"
+                    )
             let request = HTTPRequest(method: method, url: ep.baseURL + path + queryString, headers: prepared.headers, body: body, timeout: timeout)
             let error: AWSError
             do {
@@ -126,8 +145,15 @@ enum JSONFields {
         var out = ""
         var escaped = false
         for c in rest {
-            if escaped { out.append(c); escaped = false; continue }
-            if c == "\\" { escaped = true; continue }
+            if escaped {
+                out.append(c)
+                escaped = false
+                continue
+            }
+            if c == "\\" {
+                escaped = true
+                continue
+            }
             if c == "\"" { return out }
             out.append(c)
         }

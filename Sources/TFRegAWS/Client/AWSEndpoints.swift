@@ -32,7 +32,8 @@ public struct AWSEndpoint: Sendable, Equatable {
         for c in b {
             let hyphen = c == UInt8(ascii: "-")
             guard hyphen || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c),
-                  !(hyphen && previousHyphen) else { return false }
+                !(hyphen && previousHyphen)
+            else { return false }
             previousHyphen = hyphen
         }
         return true

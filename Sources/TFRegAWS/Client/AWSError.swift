@@ -48,7 +48,8 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
     /// What to check for this refusal, in the AWS CLI's words.
     public var advice: String {
         switch kind {
-        case .authentication: "the AWS credentials were refused: check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, that a session token has not expired, and the clock"
+        case .authentication:
+            "the AWS credentials were refused: check AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, that a session token has not expired, and the clock"
         case .accessDenied: "the AWS identity lacks a permission for this call: check its IAM policy"
         case .notFound: "the resource does not exist: check its name and AWS_REGION"
         default: "the request was refused (HTTP \(status)): check the configuration"
@@ -88,7 +89,9 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
             kind = .authentication
         } else if code == "AccessDenied" || code == "AccessDeniedException" || code == "AccessDeniedException" || (status == 403 && code.isEmpty) {
             kind = .accessDenied
-        } else if ["ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "NotFound", "NotFoundException"].contains(code) || (status == 404 && code.isEmpty) {
+        } else if ["ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "NotFound", "NotFoundException"].contains(code)
+            || (status == 404 && code.isEmpty)
+        {
             kind = .notFound
         } else if code == "ValidationException" || code == "InvalidParameterValue" || code == "InvalidArgument" || code == "SerializationException" {
             kind = .validation

@@ -1,7 +1,8 @@
+import TFRegHTTPClient
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
-import TFRegHTTPClient
 
 /// Region and credentials resolved like the AWS CLI, once per process.
 public struct AWSConfiguration: Sendable {
@@ -20,14 +21,18 @@ public struct AWSConfiguration: Sendable {
         let home = env["HOME"] ?? "/"
         let config = SharedConfig.merged(
             config: readText(env["AWS_CONFIG_FILE"] ?? home + "/.aws/config"),
-            credentials: readText(env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"))
+            credentials: readText(env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials")
+        )
         let explicit = env["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
         let profile = explicit ?? "default"
         if let explicit, config.profiles[explicit] == nil {
-            throw .credentialError("the AWS profile '\(explicit)' (AWS_PROFILE) is not in \(env["AWS_CONFIG_FILE"] ?? "~/.aws/config") or \(env["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")")
+            throw .credentialError(
+                "the AWS profile '\(explicit)' (AWS_PROFILE) is not in \(env["AWS_CONFIG_FILE"] ?? "~/.aws/config") or \(env["AWS_SHARED_CREDENTIALS_FILE"] ?? "~/.aws/credentials")"
+            )
         }
-        guard let region = env["AWS_REGION"].flatMap({ $0.isEmpty ? nil : $0 }) ?? env["AWS_DEFAULT_REGION"].flatMap({ $0.isEmpty ? nil : $0 })
-            ?? config.profiles[profile]?["region"]
+        guard
+            let region = env["AWS_REGION"].flatMap({ $0.isEmpty ? nil : $0 }) ?? env["AWS_DEFAULT_REGION"].flatMap({ $0.isEmpty ? nil : $0 })
+                ?? config.profiles[profile]?["region"]
         else {
             throw .credentialError("no AWS region: set AWS_REGION or a region in the profile '\(profile)'")
         }
@@ -36,21 +41,39 @@ public struct AWSConfiguration: Sendable {
         if explicit == nil { sources.append(EnvironmentCredentialProvider(environment: env)) }
         let p = config.profiles[profile] ?? [:]
         if p["web_identity_token_file"] != nil {
-            sources.append(WebIdentityCredentialProvider(
-                tokenFile: p["web_identity_token_file"], roleARN: p["role_arn"], sessionName: p["role_session_name"], region: region, environment: env, http: http))
+            sources.append(
+                WebIdentityCredentialProvider(
+                    tokenFile: p["web_identity_token_file"],
+                    roleARN: p["role_arn"],
+                    sessionName: p["role_session_name"],
+                    region: region,
+                    environment: env,
+                    http: http
+                )
+            )
         } else {
             sources.append(ProfileCredentialProvider(profile: profile, config: config, environment: env, http: http))
         }
         if explicit == nil {
-            sources.append(WebIdentityCredentialProvider(
-                tokenFile: env["AWS_WEB_IDENTITY_TOKEN_FILE"], roleARN: env["AWS_ROLE_ARN"], sessionName: env["AWS_ROLE_SESSION_NAME"],
-                region: region, environment: env, http: http))
+            sources.append(
+                WebIdentityCredentialProvider(
+                    tokenFile: env["AWS_WEB_IDENTITY_TOKEN_FILE"],
+                    roleARN: env["AWS_ROLE_ARN"],
+                    sessionName: env["AWS_ROLE_SESSION_NAME"],
+                    region: region,
+                    environment: env,
+                    http: http
+                )
+            )
             sources.append(ContainerCredentialProvider(environment: env, http: http))
             sources.append(InstanceMetadataCredentialProvider(environment: env, http: http))
         }
         return AWSConfiguration(
-            region: region, profile: profile, credentials: CachingCredentialProvider(CredentialChain(sources)),
-            credentialIdentity: .of(profile: profile, explicit: explicit != nil, config: config, environment: env))
+            region: region,
+            profile: profile,
+            credentials: CachingCredentialProvider(CredentialChain(sources)),
+            credentialIdentity: .of(profile: profile, explicit: explicit != nil, config: config, environment: env)
+        )
     }
 
     static func readText(_ path: String) -> String? {

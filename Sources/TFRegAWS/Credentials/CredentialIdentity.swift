@@ -26,7 +26,12 @@ public enum CredentialIdentity: Sendable {
         return AWSCredentials(accessKeyID: id, secretAccessKey: secret, sessionToken: env["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 })
     }
 
-    private static func profileIdentity(_ name: String, config: SharedConfig, environment env: [String: String], visited: Set<String>) -> CredentialIdentity? {
+    private static func profileIdentity(
+        _ name: String,
+        config: SharedConfig,
+        environment env: [String: String],
+        visited: Set<String>
+    ) -> CredentialIdentity? {
         guard let p = config.profiles[name] else { return nil }
         if let roleARN = p["role_arn"] {
             guard !visited.contains(name) else { return nil }

@@ -13,7 +13,9 @@ extension AWSError {
     /// "This source has no credentials": the chain moves on to the next source.
     static func notConfigured(_ what: String) -> AWSError { AWSError(kind: .other, code: "CredentialsNotConfigured", message: what, status: 0) }
     var isNotConfigured: Bool { code == "CredentialsNotConfigured" }
-    static func credentialError(_ message: String) -> AWSError { AWSError(kind: .authentication, code: "CredentialsError", message: message, status: 0) }
+    static func credentialError(_ message: String) -> AWSError {
+        AWSError(kind: .authentication, code: "CredentialsError", message: message, status: 0)
+    }
 }
 
 /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
@@ -40,7 +42,13 @@ public struct ProfileCredentialProvider: CredentialProvider {
     let http: any HTTPClient
     let clock: @Sendable () -> Int64
 
-    public init(profile: String, config: SharedConfig, environment: [String: String], http: any HTTPClient, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+    public init(
+        profile: String,
+        config: SharedConfig,
+        environment: [String: String],
+        http: any HTTPClient,
+        clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
+    ) {
         self.profile = profile
         self.config = config
         self.environment = environment
@@ -54,14 +62,17 @@ public struct ProfileCredentialProvider: CredentialProvider {
 
     func resolve(_ name: String, visited: Set<String>) async throws(AWSError) -> AWSCredentials {
         guard let p = config.profiles[name] else {
-            throw visited.isEmpty ? .notConfigured("no profile '\(name)' in the shared AWS files") : .credentialError("source profile '\(name)' does not exist")
+            throw visited.isEmpty
+                ? .notConfigured("no profile '\(name)' in the shared AWS files") : .credentialError("source profile '\(name)' does not exist")
         }
         if let roleARN = p["role_arn"] {
             guard !visited.contains(name) else { throw .credentialError("profile '\(name)' is part of a source_profile cycle") }
             let source: AWSCredentials
             if let sourceProfile = p["source_profile"] {
                 // A profile that names itself as source uses its own static keys.
-                if sourceProfile == name, let keys = Self.staticKeys(p) { source = keys } else {
+                if sourceProfile == name, let keys = Self.staticKeys(p) {
+                    source = keys
+                } else {
                     source = try await resolve(sourceProfile, visited: visited.union([name]))
                 }
             } else if let cs = p["credential_source"]?.lowercased() {
@@ -69,16 +80,23 @@ public struct ProfileCredentialProvider: CredentialProvider {
                 case "environment": source = try await EnvironmentCredentialProvider(environment: environment).credentials()
                 case "ecscontainer": source = try await ContainerCredentialProvider(environment: environment, http: http).credentials()
                 case "ec2instancemetadata": source = try await InstanceMetadataCredentialProvider(environment: environment, http: http).credentials()
-                default: throw .credentialError("profile '\(name)' has an unknown credential_source '\(cs)' (Environment, EcsContainer, Ec2InstanceMetadata)")
+                default:
+                    throw .credentialError(
+                        "profile '\(name)' has an unknown credential_source '\(cs)' (Environment, EcsContainer, Ec2InstanceMetadata)"
+                    )
                 }
             } else {
                 throw .credentialError("profile '\(name)' has role_arn but no source_profile or supported credential_source")
             }
-            let region = p["region"] ?? config.profiles["default"]?["region"] ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+            let region =
+                p["region"] ?? config.profiles["default"]?["region"] ?? environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
             let client = AWSClient(http: http, credentials: StaticCredentialProvider(source), region: region, environment: environment)
             return try await STSClient(client: client).assumeRole(
-                roleARN: roleARN, sessionName: p["role_session_name"] ?? "tfreg-\(clock())",
-                externalID: p["external_id"], durationSeconds: p["duration_seconds"].flatMap(Int.init))
+                roleARN: roleARN,
+                sessionName: p["role_session_name"] ?? "tfreg-\(clock())",
+                externalID: p["external_id"],
+                durationSeconds: p["duration_seconds"].flatMap(Int.init)
+            )
         }
         if let command = p["credential_process"] {
             return try await CredentialProcess.run(command)
@@ -124,7 +142,12 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
             throw .credentialError("cannot read the web identity token file \(tokenFile)")
         }
         let token = String(decoding: data, as: UTF8.self).trimmed().replacing("\n", with: "")
-        let client = AWSClient(http: http, credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "", secretAccessKey: "")), region: region, environment: environment)
+        let client = AWSClient(
+            http: http,
+            credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "", secretAccessKey: "")),
+            region: region,
+            environment: environment
+        )
         return try await STSClient(client: client).assumeRoleWithWebIdentity(roleARN: roleARN, sessionName: sessionName, token: token)
     }
 }
@@ -143,7 +166,10 @@ enum CredentialProcess {
     static func run(_ command: String) async throws(AWSError) -> AWSCredentials {
         let result: (Int32, [UInt8]) = await withCheckedContinuation { cont in
             DispatchQueue.global().async {
-                guard let pipe = popen(command, "r") else { cont.resume(returning: (-1, [])); return }
+                guard let pipe = popen(command, "r") else {
+                    cont.resume(returning: (-1, []))
+                    return
+                }
                 var out: [UInt8] = []
                 var buf = [UInt8](repeating: 0, count: 4096)
                 while true {
@@ -164,7 +190,12 @@ enum CredentialProcess {
             guard let t = ISO8601.parse(e) else { throw .credentialError("credential_process printed an invalid Expiration") }
             expiration = t
         }
-        return AWSCredentials(accessKeyID: output.AccessKeyId, secretAccessKey: output.SecretAccessKey, sessionToken: output.SessionToken, expiration: expiration)
+        return AWSCredentials(
+            accessKeyID: output.AccessKeyId,
+            secretAccessKey: output.SecretAccessKey,
+            sessionToken: output.SessionToken,
+            expiration: expiration
+        )
     }
 }
 
@@ -238,16 +269,28 @@ enum ISO8601 {
         func n(_ a: Int, _ b: Int) -> Int32? { Int32(String(decoding: u[a..<b], as: UTF8.self)) }
         guard let y = n(0, 4), let mo = n(5, 7), let d = n(8, 10), let h = n(11, 13), let mi = n(14, 16), let se = n(17, 19) else { return nil }
         var i = 19
-        if i < u.count, u[i] == 46 { i += 1; while i < u.count, u[i] >= 48 && u[i] <= 57 { i += 1 } }
+        if i < u.count, u[i] == 46 {
+            i += 1
+            while i < u.count, u[i] >= 48 && u[i] <= 57 { i += 1 }
+        }
         var offset: Int64 = 0
-        if i < u.count, u[i] == 90 || u[i] == 122 { i += 1 } else if i + 6 == u.count, u[i] == 43 || u[i] == 45, let oh = n(i + 1, i + 3), let om = n(i + 4, i + 6) {
+        if i < u.count, u[i] == 90 || u[i] == 122 {
+            i += 1
+        } else if i + 6 == u.count, u[i] == 43 || u[i] == 45, let oh = n(i + 1, i + 3), let om = n(i + 4, i + 6) {
             offset = Int64(oh) * 3600 + Int64(om) * 60
             if u[i] == 43 { offset = -offset }
             i += 6
-        } else { return nil }
+        } else {
+            return nil
+        }
         guard i == u.count else { return nil }
         var t = tm()
-        t.tm_year = y - 1900; t.tm_mon = mo - 1; t.tm_mday = d; t.tm_hour = h; t.tm_min = mi; t.tm_sec = se
+        t.tm_year = y - 1900
+        t.tm_mon = mo - 1
+        t.tm_mday = d
+        t.tm_hour = h
+        t.tm_min = mi
+        t.tm_sec = se
         return Int64(timegm(&t)) + offset
     }
 }

@@ -28,7 +28,12 @@ struct MetadataCredentials: Decodable {
 
     static func decode(_ body: [UInt8], source: String) throws(AWSError) -> AWSCredentials {
         guard body.count < 64 * 1024, let c = try? JSONDecoder().decode(MetadataCredentials.self, from: Data(body)) else {
-            throw AWSError(kind: .malformedResponse, code: "CredentialsError", message: "\(source) sent an unreadable credentials document", status: 0)
+            throw AWSError(
+                kind: .malformedResponse,
+                code: "CredentialsError",
+                message: "\(source) sent an unreadable credentials document",
+                status: 0
+            )
         }
         return try c.credentials(source: source)
     }
@@ -61,9 +66,15 @@ public struct ContainerCredentialProvider: CredentialProvider {
         guard full.hasPrefix("http://") else { throw .credentialError("AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http(s) URL") }
         let authority = full.dropFirst(7).prefix { $0 != "/" && $0 != "?" }
         var host = String(authority)
-        if host.hasPrefix("[") { host = String(host.prefix { $0 != "]" }) + "]" } else if let colon = host.lastIndex(of: ":") { host = String(host[..<colon]) }
+        if host.hasPrefix("[") {
+            host = String(host.prefix { $0 != "]" }) + "]"
+        } else if let colon = host.lastIndex(of: ":") {
+            host = String(host[..<colon])
+        }
         guard Self.allowedPlainHosts.contains(host) || host.hasPrefix("127.") else {
-            throw .credentialError("AWS_CONTAINER_CREDENTIALS_FULL_URI over plain HTTP must point to a loopback or the ECS/EKS credentials address, not \(host)")
+            throw .credentialError(
+                "AWS_CONTAINER_CREDENTIALS_FULL_URI over plain HTTP must point to a loopback or the ECS/EKS credentials address, not \(host)"
+            )
         }
         return full
     }
@@ -73,13 +84,17 @@ public struct ContainerCredentialProvider: CredentialProvider {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         var token: String?
         if let file = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], !file.isEmpty {
-            guard let text = AWSConfiguration.readText(file) else { throw .credentialError("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)") }
+            guard let text = AWSConfiguration.readText(file) else {
+                throw .credentialError("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
+            }
             token = text.trimmed().trimmingNewlines()
         } else if let t = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], !t.isEmpty {
             token = t
         }
         if let token {
-            guard !token.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .credentialError("the container authorization token contains a control character") }
+            guard !token.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+                throw .credentialError("the container authorization token contains a control character")
+            }
             headers.append(("Authorization", token))
         }
         var lastError = ""
@@ -134,8 +149,14 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         let base = endpoint
         let tokenResponse: HTTPResponse
         do {
-            tokenResponse = try await http.send(HTTPRequest(
-                method: "PUT", url: base + "/latest/api/token", headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")], timeout: timeout))
+            tokenResponse = try await http.send(
+                HTTPRequest(
+                    method: "PUT",
+                    url: base + "/latest/api/token",
+                    headers: [("X-aws-ec2-metadata-token-ttl-seconds", "21600")],
+                    timeout: timeout
+                )
+            )
         } catch {
             throw .notConfigured("no instance metadata service at \(base) (\(error.message))")
         }
@@ -180,7 +201,13 @@ public struct SSOCredentialProvider: CredentialProvider {
     let http: any HTTPClient
     let clock: @Sendable () -> Int64
 
-    public init(profile: String, config: SharedConfig, environment: [String: String], http: any HTTPClient, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+    public init(
+        profile: String,
+        config: SharedConfig,
+        environment: [String: String],
+        http: any HTTPClient,
+        clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
+    ) {
         self.profile = profile
         self.settings = config.profiles[profile] ?? [:]
         self.session = settings["sso_session"].flatMap { config.ssoSessions[$0] }
@@ -215,7 +242,9 @@ public struct SSOCredentialProvider: CredentialProvider {
         let cacheKey: String
         let region: String
         if let name = settings["sso_session"] {
-            guard let s = session else { throw .credentialError("profile '\(profile)' names sso_session '\(name)', but there is no [sso-session \(name)] section") }
+            guard let s = session else {
+                throw .credentialError("profile '\(profile)' names sso_session '\(name)', but there is no [sso-session \(name)] section")
+            }
             guard let r = s["sso_region"] else { throw .credentialError("[sso-session \(name)] has no sso_region") }
             cacheKey = name
             region = r
@@ -239,8 +268,14 @@ public struct SSOCredentialProvider: CredentialProvider {
         let query = "account_id=\(SigV4.uriEncode(account, keepSlash: false))&role_name=\(SigV4.uriEncode(role, keepSlash: false))"
         let response: HTTPResponse
         do {
-            response = try await http.send(HTTPRequest(
-                method: "GET", url: endpoint + "/federation/credentials?" + query, headers: [("x-amz-sso_bearer_token", token.accessToken)], timeout: 10))
+            response = try await http.send(
+                HTTPRequest(
+                    method: "GET",
+                    url: endpoint + "/federation/credentials?" + query,
+                    headers: [("x-amz-sso_bearer_token", token.accessToken)],
+                    timeout: 10
+                )
+            )
         } catch {
             throw AWSError(kind: .network, code: "NetworkError", message: "SSO portal: \(error.message)", status: 0)
         }
@@ -254,7 +289,12 @@ public struct SSOCredentialProvider: CredentialProvider {
             throw AWSError(kind: .malformedResponse, code: "CredentialsError", message: "the SSO portal sent an unreadable response", status: 200)
         }
         let c = r.roleCredentials
-        return AWSCredentials(accessKeyID: c.accessKeyId, secretAccessKey: c.secretAccessKey, sessionToken: c.sessionToken, expiration: c.expiration / 1000)
+        return AWSCredentials(
+            accessKeyID: c.accessKeyId,
+            secretAccessKey: c.secretAccessKey,
+            sessionToken: c.sessionToken,
+            expiration: c.expiration / 1000
+        )
     }
 }
 

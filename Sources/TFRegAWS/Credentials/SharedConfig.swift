@@ -23,13 +23,21 @@ public struct SharedConfig: Sendable {
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") {
                 lastKey = nil
-                guard let close = trimmed.firstIndex(of: "]") else { section = nil; continue }
+                guard let close = trimmed.firstIndex(of: "]") else {
+                    section = nil
+                    continue
+                }
                 let name = trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmed()
                 if isConfigFile {
-                    if name == "default" { section = (0, "default") }
-                    else if name.hasPrefix("profile ") { section = (0, String(name.dropFirst(8)).trimmed()) }
-                    else if name.hasPrefix("sso-session ") { section = (1, String(name.dropFirst(12)).trimmed()) }
-                    else { section = (2, name) }
+                    if name == "default" {
+                        section = (0, "default")
+                    } else if name.hasPrefix("profile ") {
+                        section = (0, String(name.dropFirst(8)).trimmed())
+                    } else if name.hasPrefix("sso-session ") {
+                        section = (1, String(name.dropFirst(12)).trimmed())
+                    } else {
+                        section = (2, name)
+                    }
                 } else {
                     section = (0, name)
                 }
@@ -63,7 +71,8 @@ public struct SharedConfig: Sendable {
 extension StringProtocol {
     func trimmed() -> String {
         let u = Array(self.utf8)
-        var a = 0, b = u.count
+        var a = 0
+        var b = u.count
         while a < b, u[a] == 0x20 || u[a] == 0x09 { a += 1 }
         while b > a, u[b - 1] == 0x20 || u[b - 1] == 0x09 { b -= 1 }
         return String(decoding: u[a..<b], as: UTF8.self)

@@ -10,10 +10,19 @@ public struct DynamoDBClient: Sendable {
     public init(client: AWSClient) { self.client = client }
 
     /// One operation: `X-Amz-Target: DynamoDB_20120810.<operation>`, JSON in and out.
-    public func call<Request: Encodable, Response: Decodable>(_ operation: String, _ request: Request, as: Response.Type) async throws(AWSError) -> Response {
+    public func call<Request: Encodable, Response: Decodable>(
+        _ operation: String,
+        _ request: Request,
+        as: Response.Type
+    ) async throws(AWSError) -> Response {
         let r = try await send(operation, request)
         do { return try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
-            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON", status: r.status)
+            throw AWSError(
+                kind: .malformedResponse,
+                code: "MalformedResponse",
+                message: "\(operation) answered with unreadable JSON",
+                status: r.status
+            )
         }
     }
 
@@ -21,7 +30,12 @@ public struct DynamoDBClient: Sendable {
     func callForItems<Request: Encodable>(_ operation: String, _ request: Request) async throws(AWSError) -> DynamoDBAnswer {
         let r = try await send(operation, request)
         do { return try DynamoDBWire.answer(r.body) } catch {
-            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON (\(error.message))", status: r.status)
+            throw AWSError(
+                kind: .malformedResponse,
+                code: "MalformedResponse",
+                message: "\(operation) answered with unreadable JSON (\(error.message))",
+                status: r.status
+            )
         }
     }
 
@@ -37,9 +51,11 @@ public struct DynamoDBClient: Sendable {
     func send(_ operation: String, body: [UInt8]) async throws(AWSError) -> HTTPResponse {
         do {
             return try await client.send(
-                service: "dynamodb", method: "POST",
+                service: "dynamodb",
+                method: "POST",
                 headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)")],
-                body: body)
+                body: body
+            )
         } catch {
             throw AWSError(kind: error.kind, code: error.code, message: "\(operation): \(error.message)", status: error.status)
         }
@@ -63,7 +79,12 @@ public struct DynamoDBClient: Sendable {
     func callForItems(_ operation: String, body: [(String, DynamoDBRequestMember?)]) async throws(AWSError) -> DynamoDBAnswer {
         let r = try await send(operation, body: DynamoDBWire.body(body))
         do { return try DynamoDBWire.answer(r.body) } catch {
-            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON (\(error.message))", status: r.status)
+            throw AWSError(
+                kind: .malformedResponse,
+                code: "MalformedResponse",
+                message: "\(operation) answered with unreadable JSON (\(error.message))",
+                status: r.status
+            )
         }
     }
 
@@ -86,25 +107,46 @@ public struct DynamoDBClient: Sendable {
 
     public func putItem(table: String, item: DynamoDBItem, condition: Expression? = nil) async throws(AWSError) {
         struct Req: Encodable {
-            let TableName: String; let Item: DynamoDBItem; let ConditionExpression: String?
-            let ExpressionAttributeNames: [String: String]?; let ExpressionAttributeValues: DynamoDBItem?
+            let TableName: String
+            let Item: DynamoDBItem
+            let ConditionExpression: String?
+            let ExpressionAttributeNames: [String: String]?
+            let ExpressionAttributeValues: DynamoDBItem?
         }
-        _ = try await call("PutItem", Req(
-            TableName: table, Item: item, ConditionExpression: condition?.text,
-            ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
-            ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values }), as: Empty.self)
+        _ = try await call(
+            "PutItem",
+            Req(
+                TableName: table,
+                Item: item,
+                ConditionExpression: condition?.text,
+                ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
+                ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values }
+            ),
+            as: Empty.self
+        )
     }
 
     /// Deletes and returns the old item (nil if there was none).
     public func deleteItem(table: String, key: DynamoDBItem, condition: Expression? = nil) async throws(AWSError) -> DynamoDBItem? {
         struct Req: Encodable {
-            let TableName: String; let Key: DynamoDBItem; let ReturnValues: String; let ConditionExpression: String?
-            let ExpressionAttributeNames: [String: String]?; let ExpressionAttributeValues: DynamoDBItem?
+            let TableName: String
+            let Key: DynamoDBItem
+            let ReturnValues: String
+            let ConditionExpression: String?
+            let ExpressionAttributeNames: [String: String]?
+            let ExpressionAttributeValues: DynamoDBItem?
         }
-        return try await callForItems("DeleteItem", Req(
-            TableName: table, Key: key, ReturnValues: "ALL_OLD", ConditionExpression: condition?.text,
-            ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
-            ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values })).attributes
+        return try await callForItems(
+            "DeleteItem",
+            Req(
+                TableName: table,
+                Key: key,
+                ReturnValues: "ALL_OLD",
+                ConditionExpression: condition?.text,
+                ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
+                ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values }
+            )
+        ).attributes
     }
 
     /// Query, following `LastEvaluatedKey` until every page is read.
@@ -112,12 +154,15 @@ public struct DynamoDBClient: Sendable {
         var items: [DynamoDBItem] = []
         var start: DynamoDBItem?
         repeat {
-            let page = try await callForItems("Query", body: [
-                ("TableName", .string(table)), ("KeyConditionExpression", .string(keyCondition.text)),
-                ("ExpressionAttributeNames", keyCondition.names.isEmpty ? nil : .names(keyCondition.names)),
-                ("ExpressionAttributeValues", .item(keyCondition.values)), ("ConsistentRead", .bool(consistent)),
-                ("ExclusiveStartKey", start.map { .item($0) }),
-            ])
+            let page = try await callForItems(
+                "Query",
+                body: [
+                    ("TableName", .string(table)), ("KeyConditionExpression", .string(keyCondition.text)),
+                    ("ExpressionAttributeNames", keyCondition.names.isEmpty ? nil : .names(keyCondition.names)),
+                    ("ExpressionAttributeValues", .item(keyCondition.values)), ("ConsistentRead", .bool(consistent)),
+                    ("ExclusiveStartKey", start.map { .item($0) }),
+                ]
+            )
             items += page.items ?? []
             start = page.lastEvaluatedKey
         } while start != nil
@@ -127,15 +172,25 @@ public struct DynamoDBClient: Sendable {
     /// Scan with a filter, every page (administrative listings only).
     public func scan(table: String, filter: Expression?) async throws(AWSError) -> [DynamoDBItem] {
         struct Req: Encodable {
-            let TableName: String; let FilterExpression: String?; let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem?; let ExclusiveStartKey: DynamoDBItem?
+            let TableName: String
+            let FilterExpression: String?
+            let ExpressionAttributeNames: [String: String]?
+            let ExpressionAttributeValues: DynamoDBItem?
+            let ExclusiveStartKey: DynamoDBItem?
         }
         var items: [DynamoDBItem] = []
         var start: DynamoDBItem?
         repeat {
-            let page = try await callForItems("Scan", Req(
-                TableName: table, FilterExpression: filter?.text, ExpressionAttributeNames: filter.flatMap { $0.names.isEmpty ? nil : $0.names },
-                ExpressionAttributeValues: filter.flatMap { $0.values.isEmpty ? nil : $0.values }, ExclusiveStartKey: start))
+            let page = try await callForItems(
+                "Scan",
+                Req(
+                    TableName: table,
+                    FilterExpression: filter?.text,
+                    ExpressionAttributeNames: filter.flatMap { $0.names.isEmpty ? nil : $0.names },
+                    ExpressionAttributeValues: filter.flatMap { $0.values.isEmpty ? nil : $0.values },
+                    ExclusiveStartKey: start
+                )
+            )
             items += page.items ?? []
             start = page.lastEvaluatedKey
         } while start != nil
@@ -151,15 +206,28 @@ public struct DynamoDBClient: Sendable {
     /// All or nothing; a failed condition is `.conditionalCheckFailed`.
     public func transactWrite(_ items: [TransactItem]) async throws(AWSError) {
         struct Op: Encodable {
-            let TableName: String; let Item: DynamoDBItem?; let Key: DynamoDBItem?; let ConditionExpression: String?
-            let ExpressionAttributeNames: [String: String]?; let ExpressionAttributeValues: DynamoDBItem?
+            let TableName: String
+            let Item: DynamoDBItem?
+            let Key: DynamoDBItem?
+            let ConditionExpression: String?
+            let ExpressionAttributeNames: [String: String]?
+            let ExpressionAttributeValues: DynamoDBItem?
         }
-        struct Entry: Encodable { let Put: Op?; let Delete: Op?; let ConditionCheck: Op? }
+        struct Entry: Encodable {
+            let Put: Op?
+            let Delete: Op?
+            let ConditionCheck: Op?
+        }
         struct Req: Encodable { let TransactItems: [Entry] }
         func op(_ table: String, item: DynamoDBItem?, key: DynamoDBItem?, _ c: Expression?) -> Op {
-            Op(TableName: table, Item: item, Key: key, ConditionExpression: c?.text,
-               ExpressionAttributeNames: c.flatMap { $0.names.isEmpty ? nil : $0.names },
-               ExpressionAttributeValues: c.flatMap { $0.values.isEmpty ? nil : $0.values })
+            Op(
+                TableName: table,
+                Item: item,
+                Key: key,
+                ConditionExpression: c?.text,
+                ExpressionAttributeNames: c.flatMap { $0.names.isEmpty ? nil : $0.names },
+                ExpressionAttributeValues: c.flatMap { $0.values.isEmpty ? nil : $0.values }
+            )
         }
         let entries = items.map { i -> Entry in
             switch i {
@@ -173,11 +241,29 @@ public struct DynamoDBClient: Sendable {
 
     /// Creates the registry's table layout (`pk`/`sk` strings, on-demand); for tests and first setup.
     public func createTable(_ table: String) async throws(AWSError) {
-        struct Attr: Encodable { let AttributeName: String; let AttributeType: String }
-        struct KeyEl: Encodable { let AttributeName: String; let KeyType: String }
-        struct Req: Encodable { let TableName: String; let AttributeDefinitions: [Attr]; let KeySchema: [KeyEl]; let BillingMode: String }
-        _ = try await call("CreateTable", Req(
-            TableName: table, AttributeDefinitions: [Attr(AttributeName: "pk", AttributeType: "S"), Attr(AttributeName: "sk", AttributeType: "S")],
-            KeySchema: [KeyEl(AttributeName: "pk", KeyType: "HASH"), KeyEl(AttributeName: "sk", KeyType: "RANGE")], BillingMode: "PAY_PER_REQUEST"), as: Empty.self)
+        struct Attr: Encodable {
+            let AttributeName: String
+            let AttributeType: String
+        }
+        struct KeyEl: Encodable {
+            let AttributeName: String
+            let KeyType: String
+        }
+        struct Req: Encodable {
+            let TableName: String
+            let AttributeDefinitions: [Attr]
+            let KeySchema: [KeyEl]
+            let BillingMode: String
+        }
+        _ = try await call(
+            "CreateTable",
+            Req(
+                TableName: table,
+                AttributeDefinitions: [Attr(AttributeName: "pk", AttributeType: "S"), Attr(AttributeName: "sk", AttributeType: "S")],
+                KeySchema: [KeyEl(AttributeName: "pk", KeyType: "HASH"), KeyEl(AttributeName: "sk", KeyType: "RANGE")],
+                BillingMode: "PAY_PER_REQUEST"
+            ),
+            as: Empty.self
+        )
     }
 }

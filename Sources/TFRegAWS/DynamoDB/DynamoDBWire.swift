@@ -61,7 +61,10 @@ enum DynamoDBWire {
         mutating func object(_ member: (inout Scanner, String) throws(DynamoDBWireError) -> Void) throws(DynamoDBWireError) {
             try expect(UInt8(ascii: "{"))
             skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "}") { i += 1; return }
+            if i < b.count, b[i] == UInt8(ascii: "}") {
+                i += 1
+                return
+            }
             while true {
                 skipSpace()
                 let key = try string()
@@ -70,7 +73,10 @@ enum DynamoDBWire {
                 try member(&self, key)
                 skipSpace()
                 guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
                 guard b[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
                 i += 1
                 return
@@ -80,13 +86,19 @@ enum DynamoDBWire {
         mutating func array(_ element: (inout Scanner) throws(DynamoDBWireError) -> Void) throws(DynamoDBWireError) {
             try expect(UInt8(ascii: "["))
             skipSpace()
-            if i < b.count, b[i] == UInt8(ascii: "]") { i += 1; return }
+            if i < b.count, b[i] == UInt8(ascii: "]") {
+                i += 1
+                return
+            }
             while true {
                 skipSpace()
                 try element(&self)
                 skipSpace()
                 guard i < b.count else { throw fail("unexpected end") }
-                if b[i] == UInt8(ascii: ",") { i += 1; continue }
+                if b[i] == UInt8(ascii: ",") {
+                    i += 1
+                    continue
+                }
                 guard b[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
                 i += 1
                 return
@@ -113,7 +125,9 @@ enum DynamoDBWire {
                 case "N": value = .n(try s.string())
                 case "B": value = .b(try s.string())
                 case "BOOL": value = .bool(try s.bool())
-                case "NULL": _ = try s.bool(); value = .null
+                case "NULL":
+                    _ = try s.bool()
+                    value = .null
                 case "M": value = .m(try s.item(depth: depth + 1))
                 case "L":
                     var list: [AttributeValue] = []
@@ -131,8 +145,14 @@ enum DynamoDBWire {
         }
 
         mutating func bool() throws(DynamoDBWireError) -> Bool {
-            if b[i...].starts(with: [0x74, 0x72, 0x75, 0x65]) { i += 4; return true }  // true
-            if b[i...].starts(with: [0x66, 0x61, 0x6c, 0x73, 0x65]) { i += 5; return false }  // false
+            if b[i...].starts(with: [0x74, 0x72, 0x75, 0x65]) {
+                i += 4
+                return true
+            }  // true
+            if b[i...].starts(with: [0x66, 0x61, 0x6c, 0x73, 0x65]) {
+                i += 5
+                return false
+            }  // false
             throw fail("expected true or false")
         }
 
@@ -155,8 +175,10 @@ enum DynamoDBWire {
                 i += 4
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
                 let start = i
-                while i < b.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) || b[i] == UInt8(ascii: "-")
-                    || b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+                while i < b.count,
+                    (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b[i]) || b[i] == UInt8(ascii: "-")
+                        || b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E")
+                {
                     i += 1
                 }
                 guard Double(String(decoding: b[start..<i], as: UTF8.self)) != nil else { throw fail("invalid number") }

@@ -30,10 +30,16 @@ public struct S3Client: Sendable {
 
     public func createBucket(_ bucket: String) async throws(AWSError) {
         let base = client.endpoint(for: "s3")
-        let (ep, path) = base.isCustom ? (base, "/\(bucket)") : (AWSEndpoint(baseURL: "https://\(bucket).s3.\(client.region).\(AWSEndpoint.dnsSuffix(region: client.region))", isCustom: false), "/")
+        let (ep, path) =
+            base.isCustom
+            ? (base, "/\(bucket)")
+            : (AWSEndpoint(baseURL: "https://\(bucket).s3.\(client.region).\(AWSEndpoint.dnsSuffix(region: client.region))", isCustom: false), "/")
         var body: [UInt8] = []
         if client.region != "us-east-1" {
-            body = Array("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(client.region)</LocationConstraint></CreateBucketConfiguration>".utf8)
+            body = Array(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>\(client.region)</LocationConstraint></CreateBucketConfiguration>"
+                    .utf8
+            )
         }
         _ = try await client.send(service: "s3", endpoint: ep, method: "PUT", path: path, body: body)
     }
@@ -45,9 +51,17 @@ public struct S3Client: Sendable {
     /// replaces an existing object and answers 412 `PreconditionFailed` (`AWSError.Kind.conditionalCheckFailed`)
     /// when the key exists, or 409 `ConditionalRequestConflict` while another conditional write to it is
     /// in flight. A retried attempt whose first try did land also sees 412: callers compare checksums.
-    public func putObject(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip", onlyIfAbsent: Bool = false) async throws(AWSError) {
+    public func putObject(
+        bucket: String,
+        key: String,
+        body: [UInt8],
+        contentType: String = "application/gzip",
+        onlyIfAbsent: Bool = false
+    ) async throws(AWSError) {
         let (ep, path) = location(bucket: bucket, key: key)
-        var headers: [(name: String, value: String)] = [("Content-Type", contentType), ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256")]
+        var headers: [(name: String, value: String)] = [
+            ("Content-Type", contentType), ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256"),
+        ]
         if onlyIfAbsent { headers.append(("If-None-Match", "*")) }
         _ = try await client.send(service: "s3", endpoint: ep, method: "PUT", path: path, headers: headers, body: body)
     }
@@ -87,16 +101,21 @@ public struct S3Client: Sendable {
 
     /// PutObject that never replaces an object (`If-None-Match: *`, S3 conditional writes): false
     /// when an object already exists under `key` (412), which is then left untouched.
-    public func putObjectIfAbsent(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip") async throws(AWSError) -> Bool {
+    public func putObjectIfAbsent(bucket: String, key: String, body: [UInt8], contentType: String = "application/gzip") async throws(AWSError) -> Bool
+    {
         let (ep, path) = location(bucket: bucket, key: key)
         do {
             _ = try await client.send(
-                service: "s3", endpoint: ep, method: "PUT", path: path,
+                service: "s3",
+                endpoint: ep,
+                method: "PUT",
+                path: path,
                 headers: [
                     ("Content-Type", contentType), ("If-None-Match", "*"),
                     ("x-amz-checksum-sha256", Base64.encode(SHA256.hash(body))), ("x-amz-sdk-checksum-algorithm", "SHA256"),
                 ],
-                body: body)
+                body: body
+            )
             return true
         } catch {
             if error.status == 412 || error.code == "PreconditionFailed" { return false }
@@ -135,11 +154,18 @@ public struct S3Client: Sendable {
         let (ep, path) = location(bucket: bucket, key: key)
         do {
             let r = try await client.send(
-                service: "s3", endpoint: ep, method: "GET", path: path, query: [("attributes", "")],
-                headers: [("x-amz-object-attributes", "Checksum,ObjectSize")])
+                service: "s3",
+                endpoint: ep,
+                method: "GET",
+                path: path,
+                query: [("attributes", "")],
+                headers: [("x-amz-object-attributes", "Checksum,ObjectSize")]
+            )
             let text = r.bodyText
             let attributes = S3ObjectAttributes(
-                checksumSHA256: XMLText.first("ChecksumSHA256", in: text), size: XMLText.first("ObjectSize", in: text).flatMap { Int64($0) })
+                checksumSHA256: XMLText.first("ChecksumSHA256", in: text),
+                size: XMLText.first("ObjectSize", in: text).flatMap { Int64($0) }
+            )
             // "null" is the version of an object written before versioning (or while suspended): pinned too.
             return (attributes, r.header("x-amz-version-id"))
         } catch {
@@ -153,7 +179,13 @@ public struct S3Client: Sendable {
         let (ep, path) = location(bucket: bucket, key: key)
         let creds = try await client.credentialProvider.credentials()
         let signer = SigV4Signer(service: "s3", region: client.region)
-        let request = SigV4Request(method: "GET", path: path, query: [("versionId", versionId)], headers: [("Host", ep.host)], payloadHash: SigV4.unsignedPayload)
+        let request = SigV4Request(
+            method: "GET",
+            path: path,
+            query: [("versionId", versionId)],
+            headers: [("Host", ep.host)],
+            payloadHash: SigV4.unsignedPayload
+        )
         return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: Int64(time(nil)), expires: expires)
     }
 }

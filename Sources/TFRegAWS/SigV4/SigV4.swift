@@ -34,7 +34,13 @@ public struct SigV4Request: Sendable {
     /// Hex SHA-256 of the body, or `UNSIGNED-PAYLOAD`.
     public var payloadHash: String
 
-    public init(method: String, path: String, query: [(name: String, value: String)] = [], headers: [(name: String, value: String)], payloadHash: String) {
+    public init(
+        method: String,
+        path: String,
+        query: [(name: String, value: String)] = [],
+        headers: [(name: String, value: String)],
+        payloadHash: String
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -192,7 +198,9 @@ public struct SigV4Signer: Sendable {
         let toSign = SigV4.stringToSign(canonicalRequest: canonical, amzDate: date, scope: scope)
         let key = SigV4.signingKey(secret: credentials.secretAccessKey, date: date, region: region, service: service)
         let sig = SigV4.signature(stringToSign: toSign, signingKey: key)
-        r.headers.append(("Authorization", "\(SigV4.algorithm) Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signed), Signature=\(sig)"))
+        r.headers.append(
+            ("Authorization", "\(SigV4.algorithm) Credential=\(credentials.accessKeyID)/\(scope), SignedHeaders=\(signed), Signature=\(sig)")
+        )
         return r
     }
 

@@ -9,7 +9,8 @@ extension TFReg {
             discussion: """
                 DEST must be a new or empty directory. The database is snapshotted with SQLite's online backup \
                 API; every archive it references is copied with its SHA-256 verified. Restore with tfreg restore.
-                """)
+                """
+        )
 
         @Argument(help: "Directory to write the backup to (created; must be empty).")
         var destination: String
@@ -29,7 +30,8 @@ extension TFReg {
             discussion: """
                 Every archive is verified against its SHA-256 before anything is written; archives are copied \
                 first and the database last. An existing registry is replaced only with --force.
-                """)
+                """
+        )
 
         @Argument(help: "The backup directory.")
         var source: String

@@ -28,7 +28,8 @@ extension TFReg {
                 (or --time N; default 3600), --service execute-api|lambda, --no-iam. store HOST reads \
                 {"token":"…"} from standard input; forget HOST removes the stored and the cached token. Stored \
                 tokens live in $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600.
-                """)
+                """
+        )
 
         @Argument(parsing: .captureForPassthrough, help: "[helper arguments…] get|store|forget HOST")
         var words: [String] = []
@@ -127,9 +128,21 @@ extension TFReg {
                 if let token = hit.token { return token }
                 key = hit.key
             }
-            let issued = try await IAMTokenClient.fetch(host: registry, seconds: o.seconds, service: o.service, discovery: discovery, aws: aws, http: http)
+            let issued = try await IAMTokenClient.fetch(
+                host: registry,
+                seconds: o.seconds,
+                service: o.service,
+                discovery: discovery,
+                aws: aws,
+                http: http
+            )
             if let key {
-                let entry = IAMTokenCache.Entry(host: host, principal: issued.principal, token: issued.token, expires_at: issued.expiresAt ?? now + Int64(o.seconds))
+                let entry = IAMTokenCache.Entry(
+                    host: host,
+                    principal: issued.principal,
+                    token: issued.token,
+                    expires_at: issued.expiresAt ?? now + Int64(o.seconds)
+                )
                 cache.put(key: key, entry, now: now)
             }
             return issued.token

@@ -12,7 +12,8 @@ extension TFReg {
                 version's number can never be published again (other code under a pinned number is what the \
                 registry exists to prevent). Needs the upload permission. Asks for confirmation on a \
                 terminal; pass --yes in scripts.
-                """)
+                """
+        )
 
         @OptionGroup var target: VersionTarget
 
@@ -58,7 +59,9 @@ struct VersionTarget: ParsableArguments {
     func remote() async throws -> RemoteModules {
         let host = try RegistryHost(registry)
         guard let token = token ?? TerraformCredentials.token(for: host.name) else {
-            throw CLIFailure("no token for \(host.name): pass --token, set TF_TOKEN_… for the host, or add a credentials \"\(host.name)\" block to the Terraform CLI config")
+            throw CLIFailure(
+                "no token for \(host.name): pass --token, set TF_TOKEN_… for the host, or add a credentials \"\(host.name)\" block to the Terraform CLI config"
+            )
         }
         let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
         return RemoteModules(base: try await RegistryDiscovery.modulesBase(host: host, client: client), token: token, client: client)

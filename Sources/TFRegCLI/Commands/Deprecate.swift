@@ -12,7 +12,8 @@ extension TFReg {
                 detail and versions answers and in every later listing; Terraform keeps installing the \
                 version for callers that pin it. Needs the upload permission. Asks for confirmation on a \
                 terminal; pass --yes in scripts.
-                """)
+                """
+        )
 
         @OptionGroup var target: VersionTarget
 

@@ -13,7 +13,8 @@ extension TFReg {
                 that no version references and that are older than --grace-seconds, re-checking the \
                 database after moving each one aside, so it is safe while `tfreg serve` runs. Local \
                 storage only (S3 objects are left to the bucket's lifecycle rules).
-                """)
+                """
+        )
 
         @OptionGroup var store: StoreOptions
 
@@ -30,15 +31,25 @@ extension TFReg {
         func run() async throws {
             guard store.resolvedTable == nil else { throw CLIFailure("gc works on a local data directory; --table / TABLE_NAME is set") }
             let dir = store.resolvedDataDirectory
-            guard FileSystem.exists(dir + "/registry.db") else { throw CLIFailure("no registry in data dir \(dir) (no registry.db): check --data-dir / TFREG_DATA_DIR") }
+            guard FileSystem.exists(dir + "/registry.db") else {
+                throw CLIFailure("no registry in data dir \(dir) (no registry.db): check --data-dir / TFREG_DATA_DIR")
+            }
             let (metadata, storage) = try store.openLocal()
             let report = try await LocalGarbageCollector.collect(
-                store: metadata, storage: storage, graceSeconds: graceSeconds, stagingGraceSeconds: graceSeconds, now: SystemClock().now(), dryRun: dryRun)
+                store: metadata,
+                storage: storage,
+                graceSeconds: graceSeconds,
+                stagingGraceSeconds: graceSeconds,
+                now: SystemClock().now(),
+                dryRun: dryRun
+            )
             print("data dir \(dir)")
             for item in report.unreferenced { print("\(dryRun ? "unreferenced" : "removing") archives/\(item.key) (\(item.size) bytes)") }
             for name in report.staleStaging { print("removed stale upload tmp/\(name)") }
             if dryRun {
-                print("\(report.unreferenced.count) unreferenced archive(s), \(report.unreferenced.reduce(0) { $0 + $1.size }) bytes; nothing removed (--dry-run)")
+                print(
+                    "\(report.unreferenced.count) unreferenced archive(s), \(report.unreferenced.reduce(0) { $0 + $1.size }) bytes; nothing removed (--dry-run)"
+                )
             } else {
                 print("removed \(report.removedArchives) archive(s), \(report.removedBytes) bytes, and \(report.staleStaging.count) stale upload(s)")
             }

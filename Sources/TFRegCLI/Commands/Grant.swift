@@ -17,7 +17,8 @@ extension TFReg {
                 only give permissions you hold yourself. The order of the tool tfreg replaces also works: \
                 manage-registry-permissions --role-arn ARN --namespace NS create -d
                 """,
-            subcommands: [Create.self, Update.self, Delete.self, List.self, Show.self, RevokeToken.self])
+            subcommands: [Create.self, Update.self, Delete.self, List.self, Show.self, RevokeToken.self]
+        )
 
         static let verbs: Set<String> = ["create", "update", "delete", "list", "show", "revoke-token", "help"]
 
@@ -49,7 +50,10 @@ struct IdentityOptions: ParsableArguments {
     @Option(name: [.customLong("role-arn"), .customShort("r")], help: "The IAM role (or user) ARN the grant is for.")
     var roleARN: String?
 
-    @Option(name: .customLong("token-name"), help: "An existing static token's name the grant is for (NAME#ID for one particular token, e.g. an orphan grant's).")
+    @Option(
+        name: .customLong("token-name"),
+        help: "An existing static token's name the grant is for (NAME#ID for one particular token, e.g. an orphan grant's)."
+    )
     var tokenName: String?
 
     func identity(required: Bool = true) throws -> Identity? {
@@ -88,7 +92,9 @@ struct GrantAPIClient {
     func send(_ method: String, _ path: String, body: JSONValue? = nil) async throws -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")]
         if body != nil { headers.append(("Content-Type", "application/json")) }
-        return try await http.send(HTTPRequest(method: method, url: "https://\(host.name)\(path)", headers: headers, body: body?.serialized() ?? [], timeout: 30))
+        return try await http.send(
+            HTTPRequest(method: method, url: "https://\(host.name)\(path)", headers: headers, body: body?.serialized() ?? [], timeout: 30)
+        )
     }
 
     func list(_ ns: Namespace) async throws -> [TFRegCore.Grant] {
@@ -98,9 +104,16 @@ struct GrantAPIClient {
         }
         return try items.map { item in
             guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIFailure("unexpected grants answer") }
-            return TFRegCore.Grant(namespace: ns, identity: try Identity(id), permissions: Permissions(
-                download: p["download"]?.boolValue ?? false, upload: p["upload"]?.boolValue ?? false,
-                createGrant: p["create_grant"]?.boolValue ?? false, deleteGrant: p["delete_grant"]?.boolValue ?? false))
+            return TFRegCore.Grant(
+                namespace: ns,
+                identity: try Identity(id),
+                permissions: Permissions(
+                    download: p["download"]?.boolValue ?? false,
+                    upload: p["upload"]?.boolValue ?? false,
+                    createGrant: p["create_grant"]?.boolValue ?? false,
+                    deleteGrant: p["delete_grant"]?.boolValue ?? false
+                )
+            )
         }
     }
 
@@ -108,7 +121,13 @@ struct GrantAPIClient {
         let p = g.permissions
         let body = JSONValue.object([
             ("identity", .string(g.identity.value)),
-            ("permissions", .object([("download", .bool(p.download)), ("upload", .bool(p.upload)), ("create_grant", .bool(p.createGrant)), ("delete_grant", .bool(p.deleteGrant))])),
+            (
+                "permissions",
+                .object([
+                    ("download", .bool(p.download)), ("upload", .bool(p.upload)), ("create_grant", .bool(p.createGrant)),
+                    ("delete_grant", .bool(p.deleteGrant)),
+                ])
+            ),
         ])
         let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
         guard r.status == 200 else { throw RegistryClientError.from(r, action: "write the grant") }
@@ -130,12 +149,17 @@ struct NamespaceOption: ParsableArguments {
 extension TFReg.Grant {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a grant. With --new-token NAME, also create a static token and print it once.")
+            abstract: "Create a grant. With --new-token NAME, also create a static token and print it once."
+        )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
         @Option(name: .customLong("new-token"), help: "Create a new static token with this name (letters, digits, '.', '_', '-') and grant it.")
         var newToken: String?
-        @Flag(name: .customLong("discard-orphan-grants"), help: "With --new-token: delete grants an earlier token of the same name left behind, instead of refusing. They are never given to the new token.")
+        @Flag(
+            name: .customLong("discard-orphan-grants"),
+            help:
+                "With --new-token: delete grants an earlier token of the same name left behind, instead of refusing. They are never given to the new token."
+        )
         var discardOrphanGrants = false
         @OptionGroup var flags: PermissionFlags
         @OptionGroup var store: StoreOptions
@@ -144,7 +168,9 @@ extension TFReg.Grant {
         func run() async throws {
             let namespace = try ns.parsed()
             if let api = try await remote.client() {
-                guard newToken == nil else { throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)") }
+                guard newToken == nil else {
+                    throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)")
+                }
                 let identity = try who.identity()!
                 if try await api.list(namespace).contains(where: { $0.identity == identity }) {
                     throw CLIFailure("a grant for \(identity) on namespace '\(namespace)' exists; use update")
@@ -157,11 +183,16 @@ extension TFReg.Grant {
             let identity: Identity
             var token: String?
             if let newToken {
-                guard who.roleARN == nil, who.tokenName == nil else { throw ValidationError("--new-token cannot be combined with --role-arn or --token-name") }
+                guard who.roleARN == nil, who.tokenName == nil else {
+                    throw ValidationError("--new-token cannot be combined with --role-arn or --token-name")
+                }
                 let secret = StaticTokenAuthenticator.generate()
                 identity = try await db.createStaticToken(
-                    try Identity.token(named: newToken), hash: StaticTokenAuthenticator.digest(of: secret), createdAt: SystemClock().now(),
-                    discardingOrphans: discardOrphanGrants)
+                    try Identity.token(named: newToken),
+                    hash: StaticTokenAuthenticator.digest(of: secret),
+                    createdAt: SystemClock().now(),
+                    discardingOrphans: discardOrphanGrants
+                )
                 token = secret
             } else {
                 identity = try who.identity()!
@@ -248,7 +279,9 @@ extension TFReg.Grant {
             if let name = id?.tokenName {
                 let orphans = try await db.orphanGrants(named: name)
                 if !orphans.isEmpty {
-                    printError("note: \(orphans.count) orphan grant(s) for the name \(name) belong to no token and never apply: \(orphans.map { "\($0.identity) on '\($0.namespace)'" }.joined(separator: ", "))")
+                    printError(
+                        "note: \(orphans.count) orphan grant(s) for the name \(name) belong to no token and never apply: \(orphans.map { "\($0.identity) on '\($0.namespace)'" }.joined(separator: ", "))"
+                    )
                 }
             }
             switch (namespace, id) {
@@ -302,7 +335,8 @@ enum GrantOutput {
         if json {
             let items = grants.map { g -> String in
                 let p = g.permissions
-                return "{\"namespace\":\"\(g.namespace)\",\"identity\":\"\(g.identity)\",\"permissions\":{\"download\":\(p.download),\"upload\":\(p.upload),\"create_grant\":\(p.createGrant),\"delete_grant\":\(p.deleteGrant)}}"
+                return
+                    "{\"namespace\":\"\(g.namespace)\",\"identity\":\"\(g.identity)\",\"permissions\":{\"download\":\(p.download),\"upload\":\(p.upload),\"create_grant\":\(p.createGrant),\"delete_grant\":\(p.deleteGrant)}}"
             }
             Swift.print("[" + items.joined(separator: ",") + "]")
             return

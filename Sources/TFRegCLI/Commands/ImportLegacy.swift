@@ -24,7 +24,8 @@ extension TFReg {
                 and replaced by their canonical copy the same way; one the strict reader refuses is reported \
                 and left (delete or deprecate that version). Without --storage the local data directory is \
                 the registry's storage.
-                """)
+                """
+        )
 
         @OptionGroup var store: StoreOptions
 
@@ -40,7 +41,9 @@ extension TFReg {
         func run() async throws {
             let url = storage ?? Env.value("TFREG_STORAGE")
             if store.resolvedTable == nil, !FileSystem.exists(store.resolvedDataDirectory + "/registry.db") {
-                throw CLIFailure("no registry in data dir \(store.resolvedDataDirectory) (no registry.db): check --data-dir / TFREG_DATA_DIR, or give --table")
+                throw CLIFailure(
+                    "no registry in data dir \(store.resolvedDataDirectory) (no registry.db): check --data-dir / TFREG_DATA_DIR, or give --table"
+                )
             }
             let (metadata, archives) = try store.open(storage: url)
             let where_ = url ?? "data dir \(store.resolvedDataDirectory)"

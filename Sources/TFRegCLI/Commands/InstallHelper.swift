@@ -18,15 +18,25 @@ extension TFReg {
                 host and run; the helper proves your AWS identity (profiles, SSO, CI roles) and hands \
                 Terraform a short-lived token. Running it again is harmless. A config that already names \
                 another credentials helper is left alone (Terraform allows only one).
-                """)
+                """
+        )
 
-        @Option(name: [.customLong("expiration-window"), .customLong("time"), .customShort("T")], help: "Lifetime of the tokens the helper fetches, in seconds (the registry caps it).")
+        @Option(
+            name: [.customLong("expiration-window"), .customLong("time"), .customShort("T")],
+            help: "Lifetime of the tokens the helper fetches, in seconds (the registry caps it)."
+        )
         var time: Int = 3600
 
-        @Option(name: [.customLong("plugin-directory"), .customLong("plugins-dir")], help: "Directory for the helper (default ~/.terraform.d/plugins).")
+        @Option(
+            name: [.customLong("plugin-directory"), .customLong("plugins-dir")],
+            help: "Directory for the helper (default ~/.terraform.d/plugins)."
+        )
         var pluginsDir: String?
 
-        @Option(name: [.customLong("rc-file"), .customLong("config")], help: "Terraform CLI config file to edit (default TF_CLI_CONFIG_FILE, else ~/.terraformrc).")
+        @Option(
+            name: [.customLong("rc-file"), .customLong("config")],
+            help: "Terraform CLI config file to edit (default TF_CLI_CONFIG_FILE, else ~/.terraformrc)."
+        )
         var config: String?
 
         @Option(help: "For an API Gateway or Function URL front end: execute-api or lambda (default: what each registry's discovery says).")

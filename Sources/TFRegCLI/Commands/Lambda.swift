@@ -25,7 +25,8 @@ extension TFReg {
                 and TFREG_AUDIENCE (IAM tokens), TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
                 an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL. Log lines are JSON \
                 on standard output with the request id. A configuration error is reported to /init/error.
-                """)
+                """
+        )
 
         func run() async throws {
             let env = Env.all
@@ -76,8 +77,13 @@ enum LambdaSetup {
         }
         // No local key file on Lambda: IAM tokens need KMS.
         let issuer = try IAMSetup.issuer(
-            audience: audience, maxLifetime: try IAMSetup.maxLifetime(env), env: env, aws: { aws }, localKeyDirectory: nil,
-            replayGuard: DynamoDBReplayGuard(dynamo: store.dynamo, table: table))
+            audience: audience,
+            maxLifetime: try IAMSetup.maxLifetime(env),
+            env: env,
+            aws: { aws },
+            localKeyDirectory: nil,
+            replayGuard: DynamoDBReplayGuard(dynamo: store.dynamo, table: table)
+        )
         if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
         let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
@@ -87,11 +93,20 @@ enum LambdaSetup {
             apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         }
         let api = RegistryAPI(
-            service: service, authenticator: CompositeAuthenticator(authenticators),
+            service: service,
+            authenticator: CompositeAuthenticator(authenticators),
             // Archives are always delivered by presigned S3 URLs here; the link key is never used.
             signer: ArchiveURLSigner(key: SecureRandom.bytes(32), lifetime: 300),
-            configuration: apiConfiguration, tokenIssuer: issuer)
-        logger.info("ready", metadata: ["table": "\(table)", "resolver_type": "\(format.rawValue)", "storage": "\(env["TFREG_STORAGE"] ?? "bring your own bucket")", "iam": "\(issuer != nil)"])
+            configuration: apiConfiguration,
+            tokenIssuer: issuer
+        )
+        logger.info(
+            "ready",
+            metadata: [
+                "table": "\(table)", "resolver_type": "\(format.rawValue)", "storage": "\(env["TFREG_STORAGE"] ?? "bring your own bucket")",
+                "iam": "\(issuer != nil)",
+            ]
+        )
         return LambdaHandler(api: api, configured: format)
     }
 

@@ -1,11 +1,11 @@
 import ArgumentParser
 import TFRegAPI
+import TFRegAWS
 import TFRegArchive
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegStoreAWS
-import TFRegAWS
 import TFRegStoreLocal
 
 #if canImport(FoundationEssentials)
@@ -36,7 +36,8 @@ extension TFReg {
                 endpoint, which checks that checksum ("bring your own bucket"). It never replaces an object: \
                 the version is looked up in the registry first, and the upload is conditional \
                 (If-None-Match: *); an existing object with other bytes stops the publish.
-                """)
+                """
+        )
 
         @Argument(help: "The module directory.")
         var directory: String
@@ -64,7 +65,12 @@ extension TFReg {
         @Option(help: ArgumentHelp("Leave out paths matching GLOB (.terraformignore syntax; repeatable).", valueName: "GLOB"))
         var exclude: [String] = []
 
-        @Option(help: ArgumentHelp("Pack paths matching GLOB even if a default exclusion or the ignore file leaves them out (repeatable).", valueName: "GLOB"))
+        @Option(
+            help: ArgumentHelp(
+                "Pack paths matching GLOB even if a default exclusion or the ignore file leaves them out (repeatable).",
+                valueName: "GLOB"
+            )
+        )
         var include: [String] = []
 
         @Flag(help: "List what would be packed and left out, and the archive's SHA-256; upload nothing.")
@@ -94,19 +100,35 @@ extension TFReg {
             if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
             let host = try RegistryHost(registry)
             guard let token = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) else {
-                throw ValidationError("no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config")
+                throw ValidationError(
+                    "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
+                )
             }
             let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
             if let s3 {
-                try await publishThroughBucket(s3, archive: archive, digest: digest, module: module, version: version, base: base, token: token, client: client)
+                try await publishThroughBucket(
+                    s3,
+                    archive: archive,
+                    digest: digest,
+                    module: module,
+                    version: version,
+                    base: base,
+                    token: token,
+                    client: client
+                )
                 return
             }
             let url = base + "\(module)/\(version)/upload"
-            let response = try await client.send(HTTPRequest(
-                method: "POST", url: url,
-                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/gzip"), ("User-Agent", "tfreg/\(TFReg.version)")],
-                body: archive, timeout: 300))
+            let response = try await client.send(
+                HTTPRequest(
+                    method: "POST",
+                    url: url,
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/gzip"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                    body: archive,
+                    timeout: 300
+                )
+            )
             guard response.status == 201 else {
                 throw RegistryClientError.from(response, action: "publish \(module) \(version)")
             }
@@ -117,7 +139,16 @@ extension TFReg {
         /// The object is never replaced: a version the registry already has stops before S3 is
         /// touched; an existing object is reused only when its SHA-256 is this archive's (a publish
         /// whose registration failed can be run again), any other object stops the publish.
-        func publishThroughBucket(_ s3: String, archive: [UInt8], digest: String, module: ModuleAddress, version: Version, base: String, token: String, client: CurlHTTPClient) async throws {
+        func publishThroughBucket(
+            _ s3: String,
+            archive: [UInt8],
+            digest: String,
+            module: ModuleAddress,
+            version: Version,
+            base: String,
+            token: String,
+            client: CurlHTTPClient
+        ) async throws {
             let (bucket, prefix) = try { () throws(RegistryError) in try S3ArchiveStorage.parse(s3) }()
             let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
             _ = try ArchiveLocation.external(bucket: bucket, key: key)
@@ -126,9 +157,13 @@ extension TFReg {
 
             switch try await RegistryVersions.lookUp(version, of: module, base: base, token: token, client: client) {
             case .exists(let existing):
-                throw CLIFailure("cannot publish \(module) \(version): the registry already has version \(existing) (409 conflict); versions are immutable: publish a new version")
+                throw CLIFailure(
+                    "cannot publish \(module) \(version): the registry already has version \(existing) (409 conflict); versions are immutable: publish a new version"
+                )
             case .unknown(let why):
-                printError("note: could not ask the registry for existing versions (\(why)); relying on its answer to create and on the bucket's conditional write")
+                printError(
+                    "note: could not ask the registry for existing versions (\(why)); relying on its answer to create and on the bucket's conditional write"
+                )
             case .absent:
                 break
             }
@@ -170,10 +205,15 @@ extension TFReg {
             let body = JSONValue.object([
                 ("bucket", .string(bucket)), ("key", .string(key)), ("expected_checksum", .string(checksum)),
             ]).serialized()
-            let response = try await client.send(HTTPRequest(
-                method: "POST", url: base + "\(module)/\(version)/create",
-                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
-                body: body, timeout: 60))
+            let response = try await client.send(
+                HTTPRequest(
+                    method: "POST",
+                    url: base + "\(module)/\(version)/create",
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                    body: body,
+                    timeout: 60
+                )
+            )
             guard response.status == 201 else {
                 var failure = RegistryClientError.from(response, action: "register \(module) \(version) from \(object)")
                 // Refused outright (a registry that stores archives itself, no permission, a bad
@@ -216,101 +256,5 @@ extension TFReg {
             let more = leftOut.count > 20 ? ", and \(leftOut.count - 20) more (--dry-run lists them)" : ""
             return "left out: \(shown)\(more)"
         }
-    }
-}
-
-/// What the registry's versions list says about a version about to be published.
-enum RegistryVersions {
-    enum Answer: Equatable {
-        /// A version of the same precedence (build metadata ignored) exists: this one.
-        case exists(String)
-        case absent
-        /// The list may not be read: a token with upload but not download permission (403).
-        case unknown(String)
-    }
-
-    /// `GET …/NS/NAME/SYSTEM/versions` with the caller's token; 404 is an unknown module. Any other
-    /// failure (a bad token, a registry that is down) stops the publish before anything is uploaded.
-    static func lookUp(_ version: Version, of module: ModuleAddress, base: String, token: String, client: any HTTPClient) async throws -> Answer {
-        let r = try await client.send(HTTPRequest(
-            url: base + "\(module)/versions",
-            headers: [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")], timeout: 30))
-        switch r.status {
-        case 200: return answer(for: version, body: r.body)
-        case 404: return .absent
-        case 403: return .unknown(RegistryClientError.from(r, action: "list versions").description)
-        default: throw RegistryClientError.from(r, action: "check whether \(module) \(version) exists")
-        }
-    }
-
-    static func answer(for version: Version, body: [UInt8]) -> Answer {
-        struct Document: Decodable {
-            struct Module: Decodable { let versions: [Entry] }
-            struct Entry: Decodable { let version: String }
-            let modules: [Module]
-        }
-        guard let doc = try? JSONDecoder().decode(Document.self, from: Data(body)) else { return .unknown("the versions list does not parse") }
-        for entry in doc.modules.flatMap(\.versions) {
-            if let v = try? Version(entry.version), v.hasSamePrecedence(as: version) { return .exists(entry.version) }
-        }
-        return .absent
-    }
-}
-
-/// `HOST[:PORT]` as Terraform writes registry hosts.
-struct RegistryHost {
-    let name: String
-    var hasPort: Bool { name.contains(":") }
-
-    init(_ text: String) throws {
-        var t = text
-        if t.hasPrefix("https://") { t.removeFirst(8) }
-        while t.hasSuffix("/") { t.removeLast() }
-        guard URLParsing.isValidHost(t), !t.contains("/") else {
-            throw ValidationError("invalid registry host '\(text)': give HOST or HOST:PORT, without a path")
-        }
-        name = t.lowercased()
-    }
-}
-
-/// An error answer from a registry, shown with the registry's own message.
-struct RegistryClientError: Error, CustomStringConvertible {
-    let description: String
-
-    static func from(_ r: HTTPResponse, action: String) -> RegistryClientError {
-        var messages = [String]()
-        struct ErrorBody: Decodable { let errors: [String] }
-        if let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(r.body)) { messages = body.errors }
-        let detail = messages.isEmpty ? String(r.bodyText.prefix(200)) : messages.joined(separator: "; ")
-        return RegistryClientError(description: "cannot \(action): HTTP \(r.status): \(detail)")
-    }
-}
-
-enum RegistryDiscovery {
-    /// The whole discovery document of `host`.
-    static func document(host: RegistryHost, client: any HTTPClient) async throws -> JSONValue {
-        let url = "https://\(host.name)/.well-known/terraform.json"
-        let r = try await client.send(HTTPRequest(url: url, headers: [("User-Agent", "tfreg/\(TFReg.version)")], timeout: 10))
-        guard r.status == 200, let doc = try? JSONParser.parse(r.body) else {
-            throw RegistryClientError(description: "\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
-        }
-        return doc
-    }
-
-    /// Reads `/.well-known/terraform.json` and returns the absolute `modules.v1` base URL (ending in `/`).
-    static func modulesBase(host: RegistryHost, client: any HTTPClient) async throws -> String {
-        let url = "https://\(host.name)/.well-known/terraform.json"
-        let r = try await client.send(HTTPRequest(url: url, headers: [("User-Agent", "tfreg/\(TFReg.version)")], timeout: 10))
-        struct Discovery: Decodable {
-            let modules: String?
-            enum CodingKeys: String, CodingKey { case modules = "modules.v1" }
-        }
-        guard r.status == 200, let base = (try? JSONDecoder().decode(Discovery.self, from: Data(r.body)))?.modules else {
-            throw RegistryClientError(description: "\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
-        }
-        var b = base.hasPrefix("/") ? "https://\(host.name)\(base)" : base
-        if !b.hasSuffix("/") { b += "/" }
-        guard b.hasPrefix("https://") else { throw RegistryClientError(description: "the registry's modules.v1 URL is not HTTPS") }
-        return b
     }
 }

@@ -32,7 +32,10 @@ enum TerraformCredentials {
         guard !host.contains(":"), !host.isEmpty else { return nil }
         var labels: [String] = []
         for label in host.lowercased().split(separator: ".", omittingEmptySubsequences: false) {
-            if label.unicodeScalars.allSatisfy(\.isASCII) { labels.append(String(label)); continue }
+            if label.unicodeScalars.allSatisfy(\.isASCII) {
+                labels.append(String(label))
+                continue
+            }
             guard let encoded = Punycode.encode(String(label)) else { return nil }
             labels.append("xn--" + encoded)
         }
@@ -59,7 +62,9 @@ enum TerraformCredentials {
 /// understands comments (`#`, `//`, `/* */`), quoted strings with escapes, and skips every other block.
 enum CLIConfigParser {
     enum Token: Equatable {
-        case ident(String), string(String), lbrace, rbrace, equals, other
+        case ident(String)
+        case string(String)
+        case lbrace, rbrace, equals, other
     }
 
     static func tokenize(_ text: String) -> [Token] {
@@ -68,7 +73,10 @@ enum CLIConfigParser {
         var i = 0
         while i < c.count {
             let ch = c[i]
-            if ch == " " || ch == "\t" || ch == "\n" || ch == "\r" { i += 1; continue }
+            if ch == " " || ch == "\t" || ch == "\n" || ch == "\r" {
+                i += 1
+                continue
+            }
             if ch == "#" || (ch == "/" && i + 1 < c.count && c[i + 1] == "/") {
                 while i < c.count && c[i] != "\n" { i += 1 }
                 continue
@@ -99,9 +107,21 @@ enum CLIConfigParser {
                 tokens.append(.string(s))
                 continue
             }
-            if ch == "{" { tokens.append(.lbrace); i += 1; continue }
-            if ch == "}" { tokens.append(.rbrace); i += 1; continue }
-            if ch == "=" { tokens.append(.equals); i += 1; continue }
+            if ch == "{" {
+                tokens.append(.lbrace)
+                i += 1
+                continue
+            }
+            if ch == "}" {
+                tokens.append(.rbrace)
+                i += 1
+                continue
+            }
+            if ch == "=" {
+                tokens.append(.equals)
+                i += 1
+                continue
+            }
             if ch.properties.isAlphabetic || ch == "_" {
                 var s = ""
                 while i < c.count && (c[i].properties.isAlphabetic || c[i] == "_" || c[i] == "-" || ("0"..."9").contains(c[i])) {
@@ -156,14 +176,21 @@ enum CLIConfigParser {
 enum Punycode {
     static func encode(_ label: String) -> String? {
         let input = label.unicodeScalars.map(\.value)
-        let base: UInt32 = 36, tmin: UInt32 = 1, tmax: UInt32 = 26, skew: UInt32 = 38, damp: UInt32 = 700
+        let base: UInt32 = 36
+        let tmin: UInt32 = 1
+        let tmax: UInt32 = 26
+        let skew: UInt32 = 38
+        let damp: UInt32 = 700
         // d < 36: 'a'…'z' then '0'…'9'.
         func digit(_ d: UInt32) -> Character { Character(Unicode.Scalar(UInt8(truncatingIfNeeded: d < 26 ? d + 97 : d + 22))) }
         func adapt(_ d: UInt32, _ points: UInt32, _ first: Bool) -> UInt32 {
             var delta = first ? d / damp : d / 2
             delta += delta / points  // delta ≤ d/2 and points ≥ 1: no overflow
             var k: UInt32 = 0
-            while delta > ((base - tmin) * tmax) / 2 { delta /= base - tmin; k += base }
+            while delta > ((base - tmin) * tmax) / 2 {
+                delta /= base - tmin
+                k += base
+            }
             return k + (((base - tmin + 1) * delta) / (delta + skew))
         }
         func add(_ a: UInt32, _ b: UInt32) -> UInt32? {
@@ -175,7 +202,9 @@ enum Punycode {
         let b = UInt32(truncatingIfNeeded: out.unicodeScalars.count)  // ≤ count
         var h = b
         if b > 0 { out.append("-") }
-        var n: UInt32 = 128, delta: UInt32 = 0, bias: UInt32 = 72
+        var n: UInt32 = 128
+        var delta: UInt32 = 0
+        var bias: UInt32 = 72
         while h < count {
             guard let m = input.filter({ $0 >= n }).min() else { return nil }  // h < count: one is left
             let (step, o) = (m - n).multipliedReportingOverflow(by: h + 1)
@@ -183,7 +212,10 @@ enum Punycode {
             delta = d
             n = m
             for c in input {
-                if c < n { guard let d = add(delta, 1) else { return nil }; delta = d }
+                if c < n {
+                    guard let d = add(delta, 1) else { return nil }
+                    delta = d
+                }
                 if c == n {
                     var q = delta
                     var k = base

@@ -12,7 +12,8 @@ struct TokenOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the registry token from this file ('-': standard input).", valueName: "path"))
     var tokenFile: String?
 
-    static let warning = "tfreg: warning: --token is visible to other users of this machine (ps, /proc); use --token-file PATH, --token-file - or TFREG_TOKEN"
+    static let warning =
+        "tfreg: warning: --token is visible to other users of this machine (ps, /proc); use --token-file PATH, --token-file - or TFREG_TOKEN"
 
     /// The token given to this command: `--token-file`, `--token`, then `TFREG_TOKEN`; nil when none is.
     func explicitToken() throws -> String? {

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Logging
+import TFRegAPI
+import TFRegAWS
+import TFRegArchive
+import TFRegCore
+import TFRegCrypto
+import TFRegHTTPClient
+import TFRegServer
+import TFRegStoreAWS
+import TFRegStoreLocal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One AWS client per process, configured like the AWS CLI (see `AWSConfiguration.resolve`).
+enum AWSSetup {
+    static func client() throws -> AWSClient {
+        let env = Env.all
+        let http = CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"])
+        let config: AWSConfiguration
+        do { config = try AWSConfiguration.resolve(environment: env, http: http) } catch {
+            throw CLIFailure("AWS configuration: \(error.message)")
+        }
+        return AWSClient(http: http, credentials: config.credentials, region: config.region, environment: env)
+    }
+
+    /// DynamoDB table names: 3-255 of letters, digits, '_', '-', '.'.
+    static func validTable(_ name: String) throws -> String {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.".utf8)
+        guard (3...255).contains(name.utf8.count), name.utf8.allSatisfy(allowed.contains) else {
+            throw ValidationError("invalid DynamoDB table name '\(name.prefix(80))': 3-255 letters, digits, '_', '-', '.'")
+        }
+        return name
+    }
+}

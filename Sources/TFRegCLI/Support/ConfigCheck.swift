@@ -1,0 +1,88 @@
+import ArgumentParser
+import Logging
+import TFRegAPI
+import TFRegAWS
+import TFRegArchive
+import TFRegCore
+import TFRegCrypto
+import TFRegHTTPClient
+import TFRegServer
+import TFRegStoreAWS
+import TFRegStoreLocal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `tfreg serve --check-config`: everything `serve` would check at start, without creating files.
+enum ConfigCheck {
+    static func run(_ config: ResolvedServeConfiguration, dataDirectory: String) async throws {
+        var lines: [String] = []
+        let scheme = config.server.usesTLS ? "https" : "http"
+        lines.append("listen: \(scheme)://\(config.server.host):\(config.server.port)")
+        do {
+            if let tls = try config.server.validateTLS() {
+                lines.append("tls: \(tls)")
+            } else {
+                lines.append("tls: none (plain HTTP; put a TLS proxy in front)")
+            }
+        } catch {
+            throw CLIFailure("TLS certificate or key is unusable: \(error)")
+        }
+        lines.append("public url: \(config.publicURL ?? "from each request's Host header")")
+        lines.append("metadata: \(config.table.map { "DynamoDB table \($0) (AWS credentials resolved at start)" } ?? "SQLite")")
+        lines.append("archives: \(config.storage ?? "local directory")")
+        lines.append(
+            "IAM authentication: \(config.audience.map { "on, audience \($0), tokens up to \(config.maxTokenLifetime) s, keys \(Env.value("IAM_AUTH_KMS_KEY").map { "from KMS key " + $0 } ?? "in the data directory")" } ?? "off (set TFREG_AUDIENCE or --public-url)")"
+        )
+        lines.append("max upload: \(config.maxUploadBytes) bytes; download link ttl: \(config.downloadLinkTTL) s")
+        let l = config.server.limits
+        lines.append(
+            "connections: at most \(l.maxConnections) (before the open-file limit); timeouts: handshake \(l.handshakeTimeout.components.seconds) s, header \(l.headerTimeout.components.seconds) s, body \(l.bodyTimeout.components.seconds) s, idle \(l.idleTimeout.components.seconds) s"
+        )
+        // The data directory must exist and be writable, or be creatable in a writable parent.
+        var probe = dataDirectory
+        while !FileSystem.exists(probe) {
+            guard let slash = probe.lastIndex(of: "/"), slash != probe.startIndex else {
+                probe = "."
+                break
+            }
+            probe = String(probe[..<slash])
+        }
+        guard access(probe, W_OK | X_OK) == 0 else {
+            throw CLIFailure("data directory \(dataDirectory) is not writable (checked \(probe); set --data-dir or TFREG_DATA_DIR)")
+        }
+        let db = dataDirectory + "/registry.db"
+        if config.table != nil {
+            // Metadata lives in DynamoDB; the data directory holds keys and upload staging only.
+        } else if FileSystem.exists(db) {
+            let store = try SQLiteMetadataStore(path: db, cached: false, readOnly: true)
+            let version = try store.schemaVersion
+            lines.append("database: \(db) (schema \(version) of \(SQLiteMetadataStore.migrations.count))")
+            if config.storage == nil, version == SQLiteMetadataStore.migrations.count, FileSystem.exists(dataDirectory + "/archives") {
+                // The same listing as `tfreg gc --dry-run`: archives no version references.
+                let report = try await LocalGarbageCollector.collect(
+                    store: store,
+                    storage: try FileArchiveStorage(root: dataDirectory),
+                    now: SystemClock().now(),
+                    dryRun: true
+                )
+                let bytes = report.unreferenced.reduce(Int64(0)) { $0 + $1.size }
+                lines.append(
+                    "unreferenced archives: \(report.unreferenced.count) (\(bytes) bytes, older than an hour)\(report.unreferenced.isEmpty ? "" : "; remove them with tfreg gc")"
+                )
+            }
+        } else {
+            lines.append("database: \(db) (created on first start)")
+        }
+        let key = dataDirectory + "/keys/archive-url.key"
+        if FileSystem.exists(key) {
+            guard FileSystem.read(key, limit: 1024)?.count == 32 else { throw CLIFailure("\(key) is not a readable 32-byte key") }
+            lines.append("archive link key: \(key)")
+        } else {
+            lines.append("archive link key: created on first start")
+        }
+        for l in lines { print(l) }
+        print("configuration OK")
+    }
+}

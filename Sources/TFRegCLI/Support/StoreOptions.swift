@@ -1,0 +1,93 @@
+import ArgumentParser
+import Logging
+import TFRegAPI
+import TFRegAWS
+import TFRegArchive
+import TFRegCore
+import TFRegCrypto
+import TFRegHTTPClient
+import TFRegServer
+import TFRegStoreAWS
+import TFRegStoreLocal
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Options shared by every command that opens the registry's store: SQLite + a local directory by
+/// default, a DynamoDB table with --table/TABLE_NAME, S3 archives with --storage s3://BUCKET/PREFIX.
+struct StoreOptions: ParsableArguments {
+    @Option(help: "Directory for the database, archives and keys (env: TFREG_DATA_DIR; default $XDG_DATA_HOME/tfreg or ~/.local/share/tfreg).")
+    var dataDir: String?
+
+    @Option(
+        help:
+            "DynamoDB table for metadata instead of SQLite (env: TABLE_NAME, also TABLE). AWS credentials and region come from the usual AWS variables and profiles."
+    )
+    var table: String?
+
+    var resolvedDataDirectory: String { dataDir ?? Env.value("TFREG_DATA_DIR") ?? Env.defaultDataDirectory }
+    var resolvedTable: String? { table ?? Env.value("TABLE_NAME") ?? Env.value("TABLE") }
+
+    func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
+        let dir = resolvedDataDirectory
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        let storage = try FileArchiveStorage(root: dir)
+        let store = try SQLiteMetadataStore(path: dir + "/registry.db")
+        return (store, storage)
+    }
+
+    /// Fails fast, naming the table and region, when the table does not exist or cannot be read
+    /// with these credentials (one DescribeTable at start).
+    static func checkTable(_ store: DynamoDBMetadataStore) async throws {
+        let status: String?
+        do { status = try await store.dynamo.tableStatus(store.table) } catch {
+            throw DynamoDBMetadataStore.map(error, table: store.table, region: store.dynamo.client.region)
+        }
+        guard let status else {
+            throw RegistryError.misconfigured(
+                "the metadata table",
+                explanation:
+                    "DynamoDB table \(store.table) does not exist in region \(store.dynamo.client.region): check --table/TABLE_NAME and AWS_REGION"
+            )
+        }
+        guard status == "ACTIVE" || status == "UPDATING" else {
+            throw RegistryError.misconfigured(
+                "the metadata table",
+                explanation: "DynamoDB table \(store.table) in \(store.dynamo.client.region) is \(status), not ACTIVE"
+            )
+        }
+    }
+
+    /// The metadata store alone (grant management).
+    func openMetadata() throws -> any MetadataStore {
+        if let table = resolvedTable {
+            return DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: try AWSSetup.validTable(table))
+        }
+        let dir = resolvedDataDirectory
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        return try SQLiteMetadataStore(path: dir + "/registry.db")
+    }
+
+    /// Metadata and archive storage for `serve`. `storage` is nil (local directory) or s3://BUCKET/PREFIX.
+    func open(storage url: String?) throws -> (any MetadataStore, any ArchiveStorage) {
+        let dir = resolvedDataDirectory
+        try FileSystem.makeDirectories(dir, mode: 0o750)
+        let table = try resolvedTable.map(AWSSetup.validTable)
+        let aws = table != nil || url != nil ? try AWSSetup.client() : nil
+        let store: any MetadataStore =
+            if let table, let aws { DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table) } else {
+                try SQLiteMetadataStore(path: dir + "/registry.db")
+            }
+        let storage: any ArchiveStorage
+        if let url, let aws {
+            let (bucket, prefix) = try S3ArchiveStorage.parse(url)
+            let staging = dir + "/tmp"
+            try FileSystem.makeDirectories(staging, mode: 0o750)
+            storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: staging)
+        } else {
+            storage = try FileArchiveStorage(root: dir)
+        }
+        return (store, storage)
+    }
+}
