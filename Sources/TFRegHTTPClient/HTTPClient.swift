@@ -12,14 +12,29 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]
+    /// When set, the body is this file, streamed from disk as libcurl asks for it (`body` is ignored),
+    /// so an upload never has to fit in memory.
+    public var bodyFile: String?
+    /// Called with each chunk's size as libcurl takes the body (on libcurl's thread): upload progress.
+    public var onBodySent: (@Sendable (Int) -> Void)?
     /// Whole-request timeout, seconds.
     public var timeout: Double
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8] = [], timeout: Double = 30) {
+    public init(
+        method: String = "GET",
+        url: String,
+        headers: [(name: String, value: String)] = [],
+        body: [UInt8] = [],
+        bodyFile: String? = nil,
+        onBodySent: (@Sendable (Int) -> Void)? = nil,
+        timeout: Double = 30
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.bodyFile = bodyFile
+        self.onBodySent = onBodySent
         self.timeout = timeout
     }
 }
@@ -136,12 +151,35 @@ final class EasyHandle: @unchecked Sendable {
         var headers: [(String, String)] = []
         var upload: [UInt8] = []
         var uploadOffset = 0
+        /// A file body: read from this descriptor instead of `upload`.
+        var uploadFD: Int32 = -1
+        var readFailed = false
+        var onBodySent: (@Sendable (Int) -> Void)?
     }
 
     func perform(_ request: HTTPRequest, caBundle: String?) -> Result<HTTPResponse, HTTPClientError> {
         curl_easy_reset(curl)
         let sink = Sink()
-        sink.upload = request.body
+        var bodySize = Int64(request.body.count)
+        if let path = request.bodyFile {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            var st = stat()
+            guard fd >= 0, fstat(fd, &st) == 0 else {
+                if fd >= 0 { close(fd) }
+                return .failure(
+                    HTTPClientError(
+                        kind: .other,
+                        message: "\(request.method) \(Self.redacted(request.url)): cannot open the body file (errno \(errno))"
+                    )
+                )
+            }
+            sink.uploadFD = fd
+            bodySize = Int64(st.st_size)
+        } else {
+            sink.upload = request.body
+        }
+        sink.onBodySent = request.onBodySent
+        defer { if sink.uploadFD >= 0 { close(sink.uploadFD) } }
         let opaque = Unmanaged.passRetained(sink)
         defer { opaque.release() }
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -163,9 +201,9 @@ final class EasyHandle: @unchecked Sendable {
         case "HEAD": _ = tfreg_curl_setopt_long(curl, CURLOPT_NOBODY, 1)
         default:
             _ = tfreg_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method)
-            if !request.body.isEmpty || method == "POST" || method == "PUT" {
+            if bodySize > 0 || request.bodyFile != nil || method == "POST" || method == "PUT" {
                 _ = tfreg_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
-                _ = tfreg_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(request.body.count))
+                _ = tfreg_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(bodySize))
                 _ = tfreg_curl_setopt_read_fn(curl, CURLOPT_READFUNCTION, readCallback)
                 _ = tfreg_curl_setopt_pointer(curl, CURLOPT_READDATA, opaque.toOpaque())
             }
@@ -176,6 +214,9 @@ final class EasyHandle: @unchecked Sendable {
         _ = tfreg_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, opaque.toOpaque())
 
         let rc = curl_easy_perform(curl)
+        if sink.readFailed {
+            return .failure(HTTPClientError(kind: .other, message: "\(request.method) \(Self.redacted(request.url)): cannot read the body file"))
+        }
         guard rc == CURLE_OK else {
             let message = String(cString: curl_easy_strerror(rc))
             let kind: HTTPClientError.Kind =
@@ -248,12 +289,25 @@ func trimmedHTTPSpace(_ bytes: UnsafeBufferPointer<UInt8>, lowercasing: Bool = f
 private func readCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
     guard let ptr, let user else { return 0 }
     let sink = Unmanaged<EasyHandle.Sink>.fromOpaque(user).takeUnretainedValue()
+    if sink.uploadFD >= 0 {
+        while true {
+            let got = read(sink.uploadFD, ptr, size * count)
+            if got < 0 && errno == EINTR { continue }
+            guard got >= 0 else {
+                sink.readFailed = true
+                return Int(CURL_READFUNC_ABORT)
+            }
+            if got > 0 { sink.onBodySent?(got) }
+            return got
+        }
+    }
     let n = min(size * count, sink.upload.count - sink.uploadOffset)
     if n > 0 {
         sink.upload.withUnsafeBytes { src in
             UnsafeMutableRawPointer(ptr).copyMemory(from: src.baseAddress! + sink.uploadOffset, byteCount: n)
         }
         sink.uploadOffset += n
+        sink.onBodySent?(n)
     }
     return n
 }
