@@ -1,3 +1,5 @@
+import TFRegCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -124,6 +126,42 @@ public enum ModulePacker {
 
     /// Writes a plan's entries as `.tar.gz`; refuses a plan without a Terraform file.
     public static func pack(_ plan: Plan, directory root: String) throws(ArchiveError) -> [UInt8] {
+        try requireTerraformFile(plan, directory: root)
+        // Through the server's canonicalizer: the packed bytes are exactly what the registry will store.
+        return try ArchiveCanonicalization.canonicalize(bytes: Gzip.compress(TarWriter.archive(plan.entries))).archive
+    }
+
+    /// Writes a plan's canonical `.tar.gz` to the new file `output` (mode 0600) without holding the
+    /// archive in memory: the tar stream is gzipped into `output.raw` (removed again), which the
+    /// server's own file-to-file canonicalizer reads; its bytes are the same as `pack`'s.
+    /// Returns the archive's size and SHA-256 (hex). Nothing is left at `output` on failure.
+    public static func pack(_ plan: Plan, directory root: String, toFile output: String) throws(ArchiveError) -> (size: Int64, sha256: String) {
+        try requireTerraformFile(plan, directory: root)
+        let raw = output + ".raw"
+        let fd = open(raw, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw ArchiveError("cannot create \(raw) (errno \(errno))") }
+        defer { unlink(raw) }
+        let written = Result { () throws(ArchiveError) in
+            let gzip = try GzipWriter(sink: FileByteSink(fd: fd))
+            try TarWriter.write(plan.entries, to: GzipBytes(gzip))
+            try gzip.finish()
+        }
+        close(fd)
+        try written.get()
+        let canonical: CanonicalArchive
+        do throws(RegistryError) {
+            canonical = try TarGzCanonicalizer().canonicalize(input: raw, output: output)
+        } catch {
+            throw ArchiveError(error.detail.map { "\(error.message): \($0)" } ?? error.message)
+        }
+        guard chmod(output, 0o600) == 0 else {
+            unlink(output)
+            throw ArchiveError("cannot restrict \(output) to its owner (errno \(errno))")
+        }
+        return (canonical.size, canonical.sha256)
+    }
+
+    static func requireTerraformFile(_ plan: Plan, directory root: String) throws(ArchiveError) {
         guard
             plan.entries.contains(where: { e in
                 if case .file = e.kind { return e.path.hasSuffix(".tf") || e.path.hasSuffix(".tf.json") }
@@ -132,8 +170,13 @@ public enum ModulePacker {
         else {
             throw ArchiveError("\(root) contains no Terraform files (*.tf or *.tf.json) to pack")
         }
-        // Through the server's canonicalizer: the packed bytes are exactly what the registry will store.
-        return try ArchiveCanonicalization.canonicalize(bytes: Gzip.compress(TarWriter.archive(plan.entries))).archive
+    }
+
+    /// A `GzipWriter` as a `ByteSink`.
+    private final class GzipBytes: ByteSink {
+        let gzip: GzipWriter
+        init(_ gzip: GzipWriter) { self.gzip = gzip }
+        func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) { try gzip.write(bytes) }
     }
 
     private struct Walker {

@@ -26,7 +26,16 @@ public struct TarEntry: Sendable, Equatable {
 /// The writer does not judge paths: `ModulePacker` and the canonicalizer decide what goes in.
 public enum TarWriter {
     public static func archive(_ entries: [TarEntry]) throws(ArchiveError) -> [UInt8] {
-        var out: [UInt8] = []
+        let sink = MemoryByteSink()
+        try write(entries, to: sink)
+        return sink.bytes
+    }
+
+    /// Writes the archive entry by entry to `sink` (a file's data is never copied into a second buffer).
+    static func write(_ entries: [TarEntry], to sink: any ByteSink) throws(ArchiveError) {
+        func put(_ bytes: [UInt8]) throws(ArchiveError) {
+            try bytes.withUnsafeBytes { b in Result { () throws(ArchiveError) in try sink.write(b) } }.get()
+        }
         for e in entries {
             var path = Array(e.path.utf8)
             let body: [UInt8]
@@ -49,12 +58,11 @@ public enum TarWriter {
                 type = UInt8(ascii: "1")
                 link = Array(target.utf8)
             }
-            out += try TarFormat.headers(path: path, type: type, mode: e.mode, size: Int64(body.count), link: link)
-            out += body
-            out += [UInt8](repeating: 0, count: TarFormat.padding(Int64(body.count)))
+            try put(try TarFormat.headers(path: path, type: type, mode: e.mode, size: Int64(body.count), link: link))
+            try put(body)
+            try put([UInt8](repeating: 0, count: TarFormat.padding(Int64(body.count))))
         }
-        out += [UInt8](repeating: 0, count: 1024)
-        return out
+        try put([UInt8](repeating: 0, count: 1024))
     }
 }
 

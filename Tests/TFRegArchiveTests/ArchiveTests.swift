@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegCrypto
 import TFRegTesting
 import Testing
 
@@ -85,5 +86,32 @@ func mkdirs(_ path: String) { _ = mkdir(path, 0o755) }
         defer { dir.remove() }
         writeFile(dir.path + "/a.tar.gz", try Gzip.compress(tar))
         #expect(try TarGzCanonicalizer().entries(path: dir.path + "/a.tar.gz").last?.path == long)
+    }
+
+    /// `publish` streams: packing to a file gives exactly the in-memory archive (so the local digest
+    /// still equals the server's), the file is the owner's only, and the intermediate file is gone.
+    @Test func packingToAFileGivesTheSameBytesPrivately() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        makeModule(dir)
+        writeFile(dir.path + "/m/big.bin", (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) })
+        let plan = try ModulePacker.plan(directory: dir.path + "/m")
+        let inMemory = try ModulePacker.pack(plan, directory: dir.path + "/m")
+        let path = dir.path + "/out.tar.gz"
+        let (size, sha256) = try ModulePacker.pack(plan, directory: dir.path + "/m", toFile: path)
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        var onDisk = [UInt8](repeating: 0, count: inMemory.count + 1)
+        let n = onDisk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        #expect(Array(onDisk[0..<max(0, n)]) == inMemory)
+        #expect(size == Int64(inMemory.count))
+        #expect(sha256 == Hex.encode(SHA256.hash(inMemory)))
+        var st = stat()
+        #expect(stat(path, &st) == 0)
+        #expect(st.st_mode & 0o777 == 0o600)
+        #expect(access(path + ".raw", F_OK) != 0, "the uncanonical intermediate is removed")
+        // An existing file is never overwritten.
+        #expect(throws: ArchiveError.self) { try ModulePacker.pack(plan, directory: dir.path + "/m", toFile: path) }
     }
 }
