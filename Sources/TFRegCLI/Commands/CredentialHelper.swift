@@ -104,7 +104,7 @@ extension TFReg {
         private func iamToken(host: String, _ o: Options) async throws -> String? {
             let now = SystemClock().now()
             let env = Env.all
-            let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
+            let http = RegistryClient.make(environment: env)
             let cache = IAMTokenCache()
             // Without usable AWS credentials there is no cache key, so no cached token either.
             let aws = Result { () throws(AWSError) in try AWSConfiguration.resolve(environment: env, http: http) }

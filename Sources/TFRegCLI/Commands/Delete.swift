@@ -52,6 +52,8 @@ struct VersionTarget: ParsableArguments {
     @Option(help: "Registry token (prefer TF_TOKEN_* or the CLI config: a flag shows up in process lists).")
     var token: String?
 
+    @OptionGroup var ca: CABundleOption
+
     func resolved() throws -> (ModuleAddress, Version) {
         (try ModuleAddress(namespace: namespace, name: name, system: system), try Version(version))
     }
@@ -63,7 +65,7 @@ struct VersionTarget: ParsableArguments {
                 "no token for \(host.name): pass --token, set TF_TOKEN_… for the host, or add a credentials \"\(host.name)\" block to the Terraform CLI config"
             )
         }
-        let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+        let client = RegistryClient.make(caBundle: ca.caBundle)
         return RemoteModules(base: try await RegistryDiscovery.modulesBase(host: host, client: client), token: token, client: client)
     }
 }
@@ -75,7 +77,7 @@ struct RemoteModules {
     let client: CurlHTTPClient
 
     func send(_ method: String, _ path: String, json: [UInt8]? = nil) async throws -> HTTPResponse {
-        var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")]
+        var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), RegistryClient.userAgentHeader]
         if json != nil { headers.append(("Content-Type", "application/json")) }
         return try await client.send(HTTPRequest(method: method, url: base + path, headers: headers, body: json ?? [], timeout: 60))
     }

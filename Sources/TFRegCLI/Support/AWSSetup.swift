@@ -18,7 +18,7 @@ import Glibc
 enum AWSSetup {
     static func client() throws -> AWSClient {
         let env = Env.all
-        let http = CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"])
+        let http = RegistryClient.make(environment: env)
         let config: AWSConfiguration
         do { config = try AWSConfiguration.resolve(environment: env, http: http) } catch {
             throw CLIFailure("AWS configuration: \(error.message)")

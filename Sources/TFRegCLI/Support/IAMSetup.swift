@@ -50,7 +50,7 @@ enum IAMSetup {
         } else {
             return nil
         }
-        let http = client?.http ?? CurlHTTPClient(caBundle: env["AWS_CA_BUNDLE"] ?? env["SSL_CERT_FILE"])
+        let http = client?.http ?? RegistryClient.make(environment: env)
         let verifier = STSCallerIdentityVerifier(http: http, environment: env)
         return TokenIssuer(
             tokens: SealedTokens(keys: keys, audience: audience, maxLifetime: maxLifetime),

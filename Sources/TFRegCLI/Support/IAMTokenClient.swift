@@ -17,14 +17,14 @@ enum IAMTokenClient {
     /// With `service` (or a discovery document naming an IAM front end) the request is `GET /token`
     /// signed for API Gateway (`execute-api`) or a Function URL (`lambda`); otherwise a presigned
     /// GetCallerIdentity is POSTed to the registry's token endpoint.
-    static func fetch(host: RegistryHost, seconds: Int, service requested: String? = nil) async throws -> String {
-        try await issue(host: host, seconds: seconds, service: requested).token
+    static func fetch(host: RegistryHost, seconds: Int, service requested: String? = nil, caBundle: String? = nil) async throws -> String {
+        try await issue(host: host, seconds: seconds, service: requested, caBundle: caBundle).token
     }
 
     /// A token with the principal and expiry the registry named.
-    static func issue(host: RegistryHost, seconds: Int, service requested: String? = nil) async throws -> Issued {
+    static func issue(host: RegistryHost, seconds: Int, service requested: String? = nil, caBundle: String? = nil) async throws -> Issued {
         let env = Env.all
-        let http = CurlHTTPClient(caBundle: env["SSL_CERT_FILE"] ?? env["AWS_CA_BUNDLE"])
+        let http = RegistryClient.make(caBundle: caBundle, environment: env)
         let discovery = try await RegistryDiscovery.document(host: host, client: http)
         let aws = Result { () throws(AWSError) in try AWSConfiguration.resolve(environment: env, http: http) }
         return try await fetch(host: host, seconds: seconds, service: requested, discovery: discovery, aws: aws, http: http)
@@ -49,7 +49,7 @@ enum IAMTokenClient {
     static func iamDiscovery(host: RegistryHost, http: any HTTPClient) async -> JSONValue? {
         guard
             let r = try? await http.send(
-                HTTPRequest(url: "https://\(host.name)/.well-known/terraform.json", headers: [("User-Agent", "tfreg/\(TFReg.version)")], timeout: 5)
+                HTTPRequest(url: "https://\(host.name)/.well-known/terraform.json", headers: [RegistryClient.userAgentHeader], timeout: 5)
             ),
             r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let methods)? = doc["tfreg.v1"]?["auth"],
             methods.contains(.string("sts-presigned")) || methods.contains(.string("iam-front-end"))
@@ -98,7 +98,7 @@ enum IAMTokenClient {
             let r = try await http.send(
                 HTTPRequest(
                     url: "https://\(host.name)\(path)?expiration_seconds=\(seconds)",
-                    headers: signed.headers + [("User-Agent", "tfreg/\(TFReg.version)")],
+                    headers: signed.headers + [RegistryClient.userAgentHeader],
                     timeout: 30
                 )
             )
@@ -131,7 +131,7 @@ enum IAMTokenClient {
             HTTPRequest(
                 method: "POST",
                 url: "https://\(host.name)\(path)",
-                headers: [("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                headers: [("Content-Type", "application/json"), RegistryClient.userAgentHeader],
                 body: request.serialized(),
                 timeout: 30
             )

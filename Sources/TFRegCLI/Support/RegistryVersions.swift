@@ -28,7 +28,7 @@ enum RegistryVersions {
         let r = try await client.send(
             HTTPRequest(
                 url: base + "\(module)/versions",
-                headers: [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                headers: [("Authorization", "Bearer \(token)"), RegistryClient.userAgentHeader],
                 timeout: 30
             )
         )

@@ -12,6 +12,15 @@ struct TokenOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the registry token from this file ('-': standard input).", valueName: "path"))
     var tokenFile: String?
 
+    @Option(
+        name: .customLong("ca-bundle"),
+        help: ArgumentHelp(
+            "Trust the CA certificates in this PEM file (default: SSL_CERT_FILE, AWS_CA_BUNDLE, else the system store).",
+            valueName: "path"
+        )
+    )
+    var caBundle: String?
+
     static let warning =
         "tfreg: warning: --token is visible to other users of this machine (ps, /proc); use --token-file PATH, --token-file - or TFREG_TOKEN"
 
