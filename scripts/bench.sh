@@ -144,7 +144,7 @@ outsider=$("${aws_env[@]}" "$BIN" grant create -n other --new-token outsider -d 
 aws_port=$(free_port)
 "${aws_env[@]}" "$BIN" serve --port "$aws_port" --storage s3://bench-archives/registry --log-level warning 2>"$work/serve-aws.log" & pids+=($!)
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$aws_port/health" >/dev/null && break; sleep 0.05; done
-SSL_CERT_FILE=/dev/null TFREG_TOKEN="$aws_token" "$BIN" publish "$work/mod" --registry "127.0.0.1:$aws_port" -n acme --name vpc --system aws --version 1.0.0 --dry-run --output "$work/mod.tar.gz" >/dev/null
+SSL_CERT_FILE=/dev/null TFREG_TOKEN="$aws_token" "$BIN" publish "$work/mod" --registry "127.0.0.1:$aws_port" -n acme --name vpc --system aws --version 1.0.0 --dry-run --archive-file "$work/mod.tar.gz" >/dev/null
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $aws_token" -H "Content-Type: application/gzip" --data-binary "@$work/mod.tar.gz" \
   "http://127.0.0.1:$aws_port/v1/modules/acme/vpc/aws/1.0.0/upload"
 N=50

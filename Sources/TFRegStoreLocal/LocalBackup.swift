@@ -22,14 +22,28 @@ public enum LocalBackup {
         public var dropped: [String]
     }
 
-    public static func backup(dataDirectory: String, to destination: String) async throws(RegistryError) -> Report {
+    /// `progress` is told the archive bytes copied so far and their total (as the files' sizes say).
+    public static func backup(
+        dataDirectory: String,
+        to destination: String,
+        progress: (@Sendable (_ done: Int64, _ total: Int64) -> Void)? = nil
+    ) async throws(RegistryError) -> Report {
         try prepareEmptyDirectory(destination)
         let source = try SQLiteMetadataStore(path: dataDirectory + "/registry.db", cached: false)
         try await source.backup(to: destination + "/registry.db")
         _ = chmod(destination + "/registry.db", 0o600)
         let snapshot = try SQLiteMetadataStore(path: destination + "/registry.db", cached: false)
         var report = Report(versions: 0, bytes: 0, dropped: [])
-        for record in try await snapshot.allVersions(in: nil) where record.location.bucket == nil {
+        let records = try await snapshot.allVersions(in: nil).filter { $0.location.bucket == nil }
+        var total: Int64 = 0
+        if progress != nil {
+            for record in records where FileArchiveStorage.isSafeKey(record.location.key) {
+                var st = stat()
+                if stat(dataDirectory + "/archives/" + record.location.key, &st) == 0 { total += Int64(st.st_size) }
+            }
+        }
+        var done: Int64 = 0
+        for record in records {
             guard FileArchiveStorage.isSafeKey(record.location.key) else {
                 throw .init(.unprocessable, "unsafe archive key in database: \(record.location.key)")
             }
@@ -39,7 +53,10 @@ public enum LocalBackup {
                 report.dropped.append("\(record.module) \(record.version)")
                 continue
             }
-            report.bytes += try copyVerified(from: from, to: destination + "/archives/" + record.location.key, sha256: record.sha256)
+            report.bytes += try copyVerified(from: from, to: destination + "/archives/" + record.location.key, sha256: record.sha256) {
+                done += $0
+                progress?(done, max(total, done))
+            }
             report.versions += 1
         }
         let key = dataDirectory + "/keys/archive-url.key"
@@ -121,7 +138,12 @@ public enum LocalBackup {
     }
 
     /// Copies a file, hashing it on the way; fails (and leaves nothing) if the digest differs.
-    static func copyVerified(from: String, to: String, sha256 expected: String) throws(RegistryError) -> Int64 {
+    static func copyVerified(
+        from: String,
+        to: String,
+        sha256 expected: String,
+        copied: (Int64) -> Void = { _ in }
+    ) throws(RegistryError) -> Int64 {
         let dir = String(to[..<to.lastIndex(of: "/")!])
         try FileSystem.makeDirectories(dir, mode: 0o750)
         let input = open(from, O_RDONLY | O_CLOEXEC)
@@ -145,6 +167,7 @@ public enum LocalBackup {
             let written = buf.withUnsafeBytes { write(output, $0.baseAddress, n) }
             if written != n { failed = true }
             total += Int64(n)
+            copied(Int64(n))
         }
         let synced = fsync(output) == 0
         close(output)

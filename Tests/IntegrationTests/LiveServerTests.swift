@@ -19,7 +19,7 @@ import Testing
         // The same archive packed locally has the digest the server recorded and serves.
         let dry = try server.tfreg([
             "publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--dry-run",
-            "--output", server.dir + "/local.tar.gz",
+            "--archive-file", server.dir + "/local.tar.gz",
         ])
         let localDigest = try #require(dry.stdout.split(separator: ":").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
 

@@ -148,7 +148,7 @@ import Testing
         let archive = server.dir + "/m.tar.gz"
         _ = try server.tfreg([
             "publish", server.dir + "/m", "--registry", "127.0.0.1:\(port)", "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0",
-            "--dry-run", "--output", archive,
+            "--dry-run", "--archive-file", archive,
         ])
         let up = try runCommand(
             curl,

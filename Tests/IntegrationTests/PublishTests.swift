@@ -49,11 +49,11 @@ func writeTree(_ root: String, _ files: [String: String]) throws {
         let last = try #require(lines.last)
         #expect(last.range(of: #"^\d+ bytes sha256:[0-9a-f]{64}$"#, options: .regularExpression) != nil, "\(last)")
 
-        // --output writes that very archive; GNU tar reads exactly the listed files.
+        // --archive-file writes that very archive; GNU tar reads exactly the listed files.
         let out = try runCommand(
             TFRegBinary.path,
             ["publish", work + "/m"] + Self.publishArgs + [
-                "--dry-run", "--exclude", "*.zip", "--include", "example.tfvars", "--output", work + "/m.tar.gz",
+                "--dry-run", "--exclude", "*.zip", "--include", "example.tfvars", "--archive-file", work + "/m.tar.gz",
             ],
             env: ["HOME": work]
         )
@@ -86,10 +86,10 @@ func writeTree(_ root: String, _ files: [String: String]) throws {
         #expect(badGlob.status != 0 && badGlob.stderr.contains("--exclude '!main.tf'"), "\(badGlob.stderr)")
         let outputAlone = try runCommand(
             TFRegBinary.path,
-            ["publish", work + "/m"] + Self.publishArgs + ["--output", work + "/x.tar.gz"],
+            ["publish", work + "/m"] + Self.publishArgs + ["--archive-file", work + "/x.tar.gz"],
             env: ["HOME": work]
         )
-        #expect(outputAlone.status != 0 && outputAlone.stderr.contains("--output needs --dry-run"), "\(outputAlone.stderr)")
+        #expect(outputAlone.status != 0 && outputAlone.stderr.contains("--archive-file needs --dry-run"), "\(outputAlone.stderr)")
         let nothing = try runCommand(
             TFRegBinary.path,
             ["publish", work + "/m"] + Self.publishArgs + ["--dry-run", "--exclude", "*.tf"],
@@ -222,7 +222,7 @@ extension MotoBackedTests {
             // A publish whose registration failed can run again: the object with the same bytes is reused.
             let dry = try server.tfreg([
                 "publish", server.dir + "/v2", "--registry", server.host, "-n", "acme", "--name", "vpc", "--system", "aws", "--version", "2.0.0",
-                "--dry-run", "--output", server.dir + "/v2.tar.gz",
+                "--dry-run", "--archive-file", server.dir + "/v2.tar.gz",
             ])
             #expect(dry.status == 0, "\(dry.stderr)")
             let put = try runCommand(

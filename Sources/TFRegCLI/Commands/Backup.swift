@@ -1,6 +1,12 @@
 import ArgumentParser
+import TFRegAPI
 import TFRegCore
+import TFRegCrypto
 import TFRegStoreLocal
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension TFReg {
     struct Backup: AsyncParsableCommand {
@@ -17,10 +23,48 @@ extension TFReg {
 
         @OptionGroup var store: StoreOptions
 
+        @OptionGroup var out: OutputOptions
+
         func run() async throws {
-            let report = try await LocalBackup.backup(dataDirectory: store.resolvedDataDirectory, to: destination)
+            let format = try out.format()
+            let progress = out.progress("backing up archives", total: nil)
+            let report = try await LocalBackup.backup(dataDirectory: store.resolvedDataDirectory, to: destination) { done, total in
+                progress.advance(done: done, total: total)
+            }
+            progress.finish()
             for item in report.dropped { printError("skipped \(item): deleted while the backup ran") }
-            print("backup written to \(destination): \(report.versions) versions, \(report.bytes) archive bytes, checksums verified")
+            let database = destination + "/registry.db"
+            guard let digest = Self.sha256(ofFile: database) else { throw CLIFailure("cannot read \(database) back") }
+            switch format {
+            case .json:
+                printJSON(
+                    .object([
+                        ("destination", .string(destination)), ("database", .string(database)), ("database_sha256", .string(digest)),
+                        ("versions", .int(Int64(report.versions))), ("archive_bytes", .int(report.bytes)),
+                        ("skipped", .array(report.dropped.map { .string($0) })),
+                    ])
+                )
+            case .text:
+                print(
+                    "backup written to \(destination): \(report.versions) versions, \(report.bytes) archive bytes, checksums verified; registry.db sha256:\(digest)"
+                )
+            }
+        }
+
+        /// The SHA-256 of a file, read 64 KiB at a time.
+        static func sha256(ofFile path: String) -> String? {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var hasher = SHA256.Hasher()
+            var buf = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 { return nil }
+                if n == 0 { break }
+                buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            }
+            return Hex.encode(hasher.finalize())
         }
     }
 

@@ -76,25 +76,30 @@ extension TFReg {
         @Flag(help: "List what would be packed and left out, and the archive's SHA-256; upload nothing.")
         var dryRun = false
 
-        @Option(help: "With --dry-run: also write the archive to this file.")
-        var output: String?
+        @Option(name: .customLong("archive-file"), help: ArgumentHelp("With --dry-run: also write the archive to this file.", valueName: "path"))
+        var archiveFile: String?
+
+        @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let module = try ModuleAddress(namespace: namespace, name: name, system: system)
             let version = try Version(self.version)
-            if output != nil && !dryRun { throw ValidationError("--output needs --dry-run") }
+            let format = try out.format()
+            if archiveFile != nil && !dryRun { throw ValidationError("--archive-file needs --dry-run") }
             let options = try ModulePacker.Options(exclude: exclude, include: include)
             let plan = try ModulePacker.plan(directory: directory, options: options)
-            let archive = try ModulePacker.pack(plan, directory: directory)
-            let digest = Hex.encode(SHA256.hash(archive))
             if dryRun {
-                print(Self.listing(plan), terminator: "")
-                if let output {
-                    try FileSystem.writeAtomically(output, archive, mode: 0o644)
-                    print("\(output) \(archive.count) bytes sha256:\(digest)")
-                } else {
-                    print("\(archive.count) bytes sha256:\(digest)")
+                let archive = try ModulePacker.pack(plan, directory: directory)
+                let digest = Hex.encode(SHA256.hash(archive))
+                if let archiveFile { try FileSystem.writeAtomically(archiveFile, archive, mode: 0o644) }
+                if format == .json {
+                    printJSON(
+                        Self.dryRunDocument(plan, module: module, version: version, size: Int64(archive.count), digest: digest, file: archiveFile)
+                    )
+                    return
                 }
+                print(Self.listing(plan), terminator: "")
+                print("\(archiveFile.map { "\($0) " } ?? "")\(archive.count) bytes sha256:\(digest)")
                 return
             }
             if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
@@ -104,10 +109,28 @@ extension TFReg {
                     "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
                 )
             }
-            let client = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+            let client = RegistryClient.make(caBundle: auth.caBundle)
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
+
+            // Packed to a private temporary file and uploaded from it: the archive is never in memory whole.
+            let scratch = try PrivateTemporaryDirectory(prefix: "tfreg-publish")
+            defer { scratch.remove() }
+            let archivePath = scratch.path + "/module.tar.gz"
+            let progress = out.progress("uploading \(module) \(version)", total: nil)
+            progress.status("packing \(plan.entries.count) entries…")
+            let packed: (size: Int64, sha256: String)
+            do {
+                packed = try ModulePacker.pack(plan, directory: directory, toFile: archivePath)
+            } catch {
+                progress.clear()
+                throw error
+            }
+            let (size, digest) = packed
+            let result = PublishResult(module: module, version: version, size: size, digest: digest, host: host, base: base)
             if let s3 {
-                try await publishThroughBucket(
+                progress.clear()
+                guard let archive = FileSystem.read(archivePath, limit: Int(size) + 1) else { throw CLIFailure("cannot read the packed archive") }
+                let object = try await publishThroughBucket(
                     s3,
                     archive: archive,
                     digest: digest,
@@ -117,22 +140,55 @@ extension TFReg {
                     token: token,
                     client: client
                 )
+                result.print(format, object: object)
                 return
             }
-            let url = base + "\(module)/\(version)/upload"
-            let response = try await client.send(
-                HTTPRequest(
-                    method: "POST",
-                    url: url,
-                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/gzip"), ("User-Agent", "tfreg/\(TFReg.version)")],
-                    body: archive,
-                    timeout: 300
+            progress.advance(done: 0, total: size)
+            let response: HTTPResponse
+            do {
+                response = try await client.send(
+                    HTTPRequest(
+                        method: "POST",
+                        url: base + "\(module)/\(version)/upload",
+                        headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/gzip"), RegistryClient.userAgentHeader],
+                        bodyFile: archivePath,
+                        onBodySent: { progress.advance(Int64($0)) },
+                        timeout: 300
+                    )
                 )
-            )
+                progress.finish()
+            } catch {
+                progress.finish()
+                throw error
+            }
             guard response.status == 201 else {
                 throw RegistryClientError.from(response, action: "publish \(module) \(version)")
             }
-            print("published \(module) \(version) (\(archive.count) bytes, sha256:\(digest))")
+            result.print(format, object: nil)
+        }
+
+        /// `--dry-run --output json`: what would be packed and left out, and the archive.
+        static func dryRunDocument(
+            _ plan: ModulePacker.Plan,
+            module: ModuleAddress,
+            version: Version,
+            size: Int64,
+            digest: String,
+            file: String?
+        ) -> JSONValue {
+            let packed = plan.entries.map { e -> JSONValue in
+                switch e.kind {
+                case .file(let data): .object([("path", .string(e.path)), ("kind", .string("file")), ("size", .int(Int64(data.count)))])
+                case .directory: .object([("path", .string(e.path)), ("kind", .string("directory"))])
+                case .symlink(let t), .hardlink(let t): .object([("path", .string(e.path)), ("kind", .string("link")), ("target", .string(t))])
+                }
+            }
+            let leftOut = plan.leftOut.map { JSONValue.object([("path", .string($0.path)), ("reason", .string($0.reason))]) }
+            return .object([
+                ("module", .string(module.description)), ("version", .string(version.description)), ("sha256", .string(digest)),
+                ("size", .int(Int64(size))), ("archive_file", file.map { .string($0) } ?? .null), ("packed", .array(packed)),
+                ("left_out", .array(leftOut)),
+            ])
         }
 
         /// `--s3`: registry check, conditional upload to the user's bucket, then `create`.
@@ -148,7 +204,7 @@ extension TFReg {
             base: String,
             token: String,
             client: CurlHTTPClient
-        ) async throws {
+        ) async throws -> String {
             let (bucket, prefix) = try { () throws(RegistryError) in try S3ArchiveStorage.parse(s3) }()
             let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
             _ = try ArchiveLocation.external(bucket: bucket, key: key)
@@ -209,7 +265,7 @@ extension TFReg {
                 HTTPRequest(
                     method: "POST",
                     url: base + "\(module)/\(version)/create",
-                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), ("User-Agent", "tfreg/\(TFReg.version)")],
+                    headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), RegistryClient.userAgentHeader],
                     body: body,
                     timeout: 60
                 )
@@ -229,7 +285,32 @@ extension TFReg {
                 }
                 throw failure
             }
-            print("published \(module) \(version) from \(object) (\(archive.count) bytes, sha256:\(digest))")
+            return object
+        }
+
+        /// What a publish reports: text for people, one JSON document for `--output json`.
+        struct PublishResult {
+            let module: ModuleAddress
+            let version: Version
+            let size: Int64
+            let digest: String
+            let host: RegistryHost
+            let base: String
+
+            func print(_ format: OutputFormat, object: String?) {
+                switch format {
+                case .json:
+                    printJSON(
+                        .object([
+                            ("module", .string(module.description)), ("version", .string(version.description)),
+                            ("source", .string("\(host.name)/\(module)")), ("sha256", .string(digest)), ("size", .int(Int64(size))),
+                            ("download_url", .string(base + "\(module)/\(version)/download")), ("s3_object", object.map { .string($0) } ?? .null),
+                        ])
+                    )
+                case .text:
+                    Swift.print("published \(module) \(version)\(object.map { " from \($0)" } ?? "") (\(size) bytes, sha256:\(digest))")
+                }
+            }
         }
 
         /// The `--dry-run` listing: packed entries with sizes, then what is left out and why.

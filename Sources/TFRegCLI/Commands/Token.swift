@@ -23,14 +23,28 @@ extension TFReg {
                 endpoint, found through https://HOST/.well-known/terraform.json. Nothing long-lived is stored. \
                 FORMAT is token (the raw token), config (a credentials block for the Terraform CLI config), \
                 env (a TF_TOKEN_… line; not possible for a host with a port) or json (the registry's answer: \
-                {"token","principal","expires_at"}, the principal being the identity the token acts as).
+                {"token","principal","expires_at"}, the principal being the identity the token acts as). \
+                Without FORMAT: json with --output json (or TFREG_OUTPUT=json), else token.
                 """
         )
 
         enum Format: String, ExpressibleByArgument, CaseIterable { case token, config, env, json }
 
-        @Argument(help: "token, config, env or json.")
-        var format: Format
+        @Argument(help: "token, config, env or json (default: json with --output json, else token).")
+        var format: Format?
+
+        @OptionGroup var out: OutputOptions
+
+        @OptionGroup var ca: CABundleOption
+
+        /// FORMAT, else what `--output` / `TFREG_OUTPUT` asks for; `--output json` with another FORMAT is refused.
+        func resolvedFormat() throws -> Format {
+            if out.output == .json, let format, format != .json {
+                throw ValidationError("--output json prints the json format; drop FORMAT '\(format.rawValue)' or --output")
+            }
+            if let format { return format }
+            return try out.format() == .json ? .json : .token
+        }
 
         @Option(name: [.customLong("time"), .customShort("T")], help: "Seconds until the token expires (the registry caps it).")
         var time: Int = 300
@@ -51,7 +65,8 @@ extension TFReg {
 
         func run() async throws {
             let host = try RegistryHost(registryHost)
-            let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service)
+            let format = try resolvedFormat()
+            let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service, caBundle: ca.caBundle)
             let token = issued.token
             switch format {
             case .token:
@@ -68,7 +83,7 @@ extension TFReg {
                     ("token", .string(token)), ("principal", issued.principal.map { .string($0) } ?? .null),
                     ("expires_at", issued.expiresAt.map { .string(rfc3339($0)) } ?? .null),
                 ])
-                print(String(decoding: answer.serialized(), as: UTF8.self))
+                printJSON(answer)
             }
         }
     }

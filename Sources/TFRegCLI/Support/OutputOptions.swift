@@ -1,0 +1,39 @@
+import ArgumentParser
+import TFRegAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a command prints its result as: `json` (one document on standard output, fields in a fixed
+/// order, for scripts) or `text` (for people). Diagnostics always go to standard error.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case json, text
+}
+
+/// `--output json|text` (else `TFREG_OUTPUT`, else text) and `--quiet`, as the AWS CLI spells them.
+struct OutputOptions: ParsableArguments {
+    @Option(name: .customLong("output"), help: "Print the result as json or text (default: TFREG_OUTPUT, else text).")
+    var output: OutputFormat?
+
+    @Flag(name: .customLong("quiet"), help: "No progress line on the terminal.")
+    var quiet = false
+
+    /// The format: the flag, then `TFREG_OUTPUT`, then text; an unknown `TFREG_OUTPUT` is an error.
+    func format(environment value: String? = Env.value("TFREG_OUTPUT")) throws -> OutputFormat {
+        if let output { return output }
+        guard let value else { return .text }
+        guard let f = OutputFormat(rawValue: value.lowercased()) else { throw CLIFailure("TFREG_OUTPUT must be json or text, not '\(value)'") }
+        return f
+    }
+
+    /// A progress line for `label`, drawn only when standard error is a terminal and not `--quiet`.
+    func progress(_ label: String, total: Int64?) -> ProgressLine {
+        ProgressLine(label: label, total: total, enabled: !quiet && isatty(STDERR_FILENO) == 1)
+    }
+}
+
+/// Prints one JSON document (and a newline) on standard output.
+func printJSON(_ value: JSONValue) {
+    writeStandardOutput(value.serialized() + [0x0A])
+}
