@@ -75,11 +75,16 @@ struct RemoteOptions: ParsableArguments {
     /// With --registry: the bearer token (default: TF_TOKEN_…, the CLI config, else an IAM token).
     @OptionGroup var auth: TokenOptions
 
-    func client() async throws -> GrantAPIClient? {
-        guard let registry else { return nil }
+    /// The grants API with --registry (the token given, else Terraform's, else an IAM token), else the store.
+    func target(store: StoreOptions) async throws -> any GrantTarget {
+        guard let registry else { return StoreGrantTarget(store: try store.openMetadata()) }
         let host = try RegistryHost(registry)
-        if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) { return GrantAPIClient(host: host, token: t) }
-        return GrantAPIClient(host: host, token: try await IAMTokenClient.fetch(host: host, seconds: 300))
+        let http = RegistryClient.make(caBundle: auth.caBundle)
+        if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) {
+            return APIGrantTarget(api: GrantAPIClient(host: host, token: t, http: http))
+        }
+        let token = try await IAMTokenClient.fetch(host: host, seconds: 300, caBundle: auth.caBundle)
+        return APIGrantTarget(api: GrantAPIClient(host: host, token: token, http: http))
     }
 }
 
@@ -87,10 +92,10 @@ struct RemoteOptions: ParsableArguments {
 struct GrantAPIClient {
     let host: RegistryHost
     let token: String
-    let http = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+    let http: CurlHTTPClient
 
     func send(_ method: String, _ path: String, body: JSONValue? = nil) async throws -> HTTPResponse {
-        var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), ("User-Agent", "tfreg/\(TFReg.version)")]
+        var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), RegistryClient.userAgentHeader]
         if body != nil { headers.append(("Content-Type", "application/json")) }
         return try await http.send(
             HTTPRequest(method: method, url: "https://\(host.name)\(path)", headers: headers, body: body?.serialized() ?? [], timeout: 30)
@@ -164,30 +169,23 @@ extension TFReg.Grant {
         @OptionGroup var flags: PermissionFlags
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
+        @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
-            if let api = try await remote.client() {
-                guard newToken == nil else {
-                    throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)")
-                }
-                let identity = try who.identity()!
-                if try await api.list(namespace).contains(where: { $0.identity == identity }) {
-                    throw CLIFailure("a grant for \(identity) on namespace '\(namespace)' exists; use update")
-                }
-                try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
-                printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
-                return
+            let format = try out.format()
+            if newToken != nil, remote.registry != nil {
+                throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)")
             }
-            let db = try store.openMetadata()
+            let target = try await remote.target(store: store)
             let identity: Identity
             var token: String?
-            if let newToken {
+            if let newToken, let local = target as? StoreGrantTarget {
                 guard who.roleARN == nil, who.tokenName == nil else {
                     throw ValidationError("--new-token cannot be combined with --role-arn or --token-name")
                 }
                 let secret = StaticTokenAuthenticator.generate()
-                identity = try await db.createStaticToken(
+                identity = try await local.store.createStaticToken(
                     try Identity.token(named: newToken),
                     hash: StaticTokenAuthenticator.digest(of: secret),
                     createdAt: SystemClock().now(),
@@ -197,8 +195,15 @@ extension TFReg.Grant {
             } else {
                 identity = try who.identity()!
             }
-            try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .create)
+            let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
+            try await target.create(grant)
             printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+            if format == .json {
+                guard case .object(var fields) = GrantOutput.document(grant) else { return }
+                if let token { fields.append(("token", .string(token))) }
+                printJSON(.object(fields))
+                return
+            }
             if let token {
                 printError("new token '\(newToken!)' (shown once; only its SHA-256 is stored):")
                 print(token)
@@ -213,21 +218,17 @@ extension TFReg.Grant {
         @OptionGroup var flags: PermissionFlags
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
+        @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            if let api = try await remote.client() {
-                guard try await api.list(namespace).contains(where: { $0.identity == identity }) else {
-                    throw CLIFailure("no grant for \(identity) on namespace '\(namespace)'")
-                }
-                try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
-                printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
-                return
-            }
-            let db = try store.openMetadata()
-            try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .update)
+            let format = try out.format()
+            let target = try await remote.target(store: store)
+            let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
+            try await target.update(grant)
             printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+            if format == .json { printJSON(GrantOutput.document(grant)) }
         }
     }
 
@@ -241,17 +242,8 @@ extension TFReg.Grant {
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            if let api = try await remote.client() {
-                try await api.delete(identity, in: namespace)
-                printError("deleted grant: \(identity) on namespace '\(namespace)'")
-                return
-            }
-            let db = try store.openMetadata()
-            let stored = try await db.resolvingTokenName(identity)
-            guard try await db.deleteGrant(for: stored, in: namespace) else {
-                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
-            }
-            printError("deleted grant: \(stored) on namespace '\(namespace)'")
+            let deleted = try await remote.target(store: store).delete(identity, in: namespace)
+            printError("deleted grant: \(deleted) on namespace '\(namespace)'")
         }
     }
 
@@ -260,37 +252,28 @@ extension TFReg.Grant {
         @Option(name: [.customLong("namespace"), .customShort("n")], help: "List every grant in this namespace.")
         var namespace: String?
         @OptionGroup var who: IdentityOptions
-        @Flag(help: "Print JSON instead of a table.")
+        @Flag(help: "Print JSON instead of a table (the same as --output json).")
         var json = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
+        @OptionGroup var out: OutputOptions
 
         func run() async throws {
-            if let api = try await remote.client() {
-                guard let ns = namespace else { throw ValidationError("with --registry, give --namespace") }
-                let id = try who.identity(required: false)
-                GrantOutput.print(try await api.list(try Namespace(ns)).filter { id == nil || $0.identity == id }, json: json)
-                return
-            }
-            let db = try store.openMetadata()
-            let grants: [TFRegCore.Grant]
+            let format: OutputFormat = try json ? .json : out.format()
+            let target = try await remote.target(store: store)
             var id = try who.identity(required: false)
-            if let given = id { id = try await db.resolvingTokenName(given) }
-            if let name = id?.tokenName {
-                let orphans = try await db.orphanGrants(named: name)
-                if !orphans.isEmpty {
-                    printError(
-                        "note: \(orphans.count) orphan grant(s) for the name \(name) belong to no token and never apply: \(orphans.map { "\($0.identity) on '\($0.namespace)'" }.joined(separator: ", "))"
-                    )
-                }
+            if let given = id {
+                id = try await target.resolved(given)
+                for note in try await target.notes(about: given) { printError(note) }
             }
+            let grants: [TFRegCore.Grant]
             switch (namespace, id) {
-            case (let ns?, nil): grants = try await db.grants(in: try Namespace(ns))
-            case (nil, let id?): grants = try await db.grants(for: id)
-            case (let ns?, let id?): grants = try await db.grant(for: id, in: try Namespace(ns)).map { [$0] } ?? []
+            case (let ns?, nil): grants = try await target.grants(in: try Namespace(ns))
+            case (nil, let id?): grants = try await target.grants(for: id)
+            case (let ns?, let id?): grants = try await target.grants(in: try Namespace(ns)).filter { $0.identity == id }
             case (nil, nil): throw ValidationError("give --namespace, or --role-arn/--token-name, or both")
             }
-            GrantOutput.print(grants, json: json)
+            GrantOutput.print(grants, format: format)
         }
     }
 
@@ -298,18 +281,20 @@ extension TFReg.Grant {
         static let configuration = CommandConfiguration(abstract: "Show one grant.")
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
-        @Flag(help: "Print JSON instead of a table.")
+        @Flag(help: "Print JSON instead of a table (the same as --output json).")
         var json = false
         @OptionGroup var store: StoreOptions
+        @OptionGroup var remote: RemoteOptions
+        @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            let db = try store.openMetadata()
-            guard let grant = try await db.grant(for: try await db.resolvingTokenName(identity), in: namespace) else {
+            let format: OutputFormat = try json ? .json : out.format()
+            guard let grant = try await remote.target(store: store).grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
-            GrantOutput.print([grant], json: json)
+            GrantOutput.print([grant], format: format)
         }
     }
 
@@ -327,21 +312,5 @@ extension TFReg.Grant {
             }
             printError("revoked \(current.tokenName!) and its \(removed) grant\(removed == 1 ? "" : "s") (token id \(current.tokenID ?? "none"))")
         }
-    }
-}
-
-enum GrantOutput {
-    static func print(_ grants: [TFRegCore.Grant], json: Bool) {
-        if json {
-            let items = grants.map { g -> String in
-                let p = g.permissions
-                return
-                    "{\"namespace\":\"\(g.namespace)\",\"identity\":\"\(g.identity)\",\"permissions\":{\"download\":\(p.download),\"upload\":\(p.upload),\"create_grant\":\(p.createGrant),\"delete_grant\":\(p.deleteGrant)}}"
-            }
-            Swift.print("[" + items.joined(separator: ",") + "]")
-            return
-        }
-        Swift.print("NAMESPACE\tIDENTITY\tPERMISSIONS")
-        for g in grants { Swift.print("\(g.namespace)\t\(g.identity)\t\(g.permissions)") }
     }
 }

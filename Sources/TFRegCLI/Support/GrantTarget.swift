@@ -1,0 +1,115 @@
+import TFRegAPI
+import TFRegCore
+
+/// Where `tfreg grant` reads and writes grants: the registry's store directly (`StoreGrantTarget`,
+/// the administrator's path) or the registry's grants API as the caller (`APIGrantTarget`, with
+/// `--registry`). The subcommands are written once against this.
+protocol GrantTarget: Sendable {
+    /// The identity as this target stores it (`token:NAME` becomes the current token's `token:NAME#ID`
+    /// in the store; the API resolves names itself).
+    func resolved(_ identity: Identity) async throws -> Identity
+    func grants(in namespace: Namespace) async throws -> [TFRegCore.Grant]
+    func grants(for identity: Identity) async throws -> [TFRegCore.Grant]
+    func grant(for identity: Identity, in namespace: Namespace) async throws -> TFRegCore.Grant?
+    /// Refuses when the identity already has a grant in the namespace.
+    func create(_ grant: TFRegCore.Grant) async throws
+    /// Refuses when the identity has no grant in the namespace.
+    func update(_ grant: TFRegCore.Grant) async throws
+    /// Returns the identity whose grant was deleted; refuses when there is none.
+    func delete(_ identity: Identity, in namespace: Namespace) async throws -> Identity
+    /// Notes for standard error about an identity (the store's orphan grants).
+    func notes(about identity: Identity) async throws -> [String]
+}
+
+struct StoreGrantTarget: GrantTarget {
+    let store: any MetadataStore
+
+    func resolved(_ identity: Identity) async throws -> Identity { try await store.resolvingTokenName(identity) }
+    func grants(in namespace: Namespace) async throws -> [TFRegCore.Grant] { try await store.grants(in: namespace) }
+    func grants(for identity: Identity) async throws -> [TFRegCore.Grant] { try await store.grants(for: identity) }
+    func grant(for identity: Identity, in namespace: Namespace) async throws -> TFRegCore.Grant? {
+        try await store.grant(for: try await resolved(identity), in: namespace)
+    }
+    func create(_ grant: TFRegCore.Grant) async throws { try await store.putGrant(grant, mode: .create) }
+    func update(_ grant: TFRegCore.Grant) async throws { try await store.putGrant(grant, mode: .update) }
+    func delete(_ identity: Identity, in namespace: Namespace) async throws -> Identity {
+        let stored = try await resolved(identity)
+        guard try await store.deleteGrant(for: stored, in: namespace) else {
+            throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
+        }
+        return stored
+    }
+    func notes(about identity: Identity) async throws -> [String] {
+        guard let name = identity.tokenName else { return [] }
+        let orphans = try await store.orphanGrants(named: name)
+        guard !orphans.isEmpty else { return [] }
+        return [
+            "note: \(orphans.count) orphan grant(s) for the name \(name) belong to no token and never apply: \(orphans.map { "\($0.identity) on '\($0.namespace)'" }.joined(separator: ", "))"
+        ]
+    }
+}
+
+struct APIGrantTarget: GrantTarget {
+    let api: GrantAPIClient
+
+    func resolved(_ identity: Identity) async throws -> Identity { identity }
+    func grants(in namespace: Namespace) async throws -> [TFRegCore.Grant] { try await api.list(namespace) }
+    func grants(for identity: Identity) async throws -> [TFRegCore.Grant] {
+        throw CLIFailure("with --registry, give --namespace: the grants API lists one namespace at a time")
+    }
+    func grant(for identity: Identity, in namespace: Namespace) async throws -> TFRegCore.Grant? {
+        try await api.list(namespace).first { $0.identity == identity }
+    }
+    func create(_ grant: TFRegCore.Grant) async throws {
+        if try await self.grant(for: grant.identity, in: grant.namespace) != nil {
+            throw CLIFailure("a grant for \(grant.identity) on namespace '\(grant.namespace)' exists; use update")
+        }
+        try await api.put(grant)
+    }
+    func update(_ grant: TFRegCore.Grant) async throws {
+        guard try await self.grant(for: grant.identity, in: grant.namespace) != nil else {
+            throw CLIFailure("no grant for \(grant.identity) on namespace '\(grant.namespace)'")
+        }
+        try await api.put(grant)
+    }
+    func delete(_ identity: Identity, in namespace: Namespace) async throws -> Identity {
+        try await api.delete(identity, in: namespace)
+        return identity
+    }
+    func notes(about identity: Identity) async throws -> [String] { [] }
+}
+
+/// Grants as text (a tab-separated table) or JSON (written by the project's JSON writer, so every
+/// string is escaped). JSON fields in this order: namespace, identity, permissions (download, upload,
+/// create_grant, delete_grant).
+enum GrantOutput {
+    static func document(_ g: TFRegCore.Grant) -> JSONValue {
+        let p = g.permissions
+        return .object([
+            ("namespace", .string(g.namespace.description)), ("identity", .string(g.identity.description)),
+            (
+                "permissions",
+                .object([
+                    ("download", .bool(p.download)), ("upload", .bool(p.upload)), ("create_grant", .bool(p.createGrant)),
+                    ("delete_grant", .bool(p.deleteGrant)),
+                ])
+            ),
+        ])
+    }
+
+    /// A list (`grant list`, `grant show`): a JSON array, or the table.
+    static func render(_ grants: [TFRegCore.Grant], format: OutputFormat) -> String {
+        switch format {
+        case .json:
+            return String(decoding: JSONValue.array(grants.map(document)).serialized(), as: UTF8.self) + "\n"
+        case .text:
+            var out = "NAMESPACE\tIDENTITY\tPERMISSIONS\n"
+            for g in grants { out += "\(g.namespace)\t\(g.identity)\t\(g.permissions)\n" }
+            return out
+        }
+    }
+
+    static func print(_ grants: [TFRegCore.Grant], format: OutputFormat) {
+        writeStandardOutput(Array(render(grants, format: format).utf8))
+    }
+}
