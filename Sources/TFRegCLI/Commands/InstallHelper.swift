@@ -45,6 +45,8 @@ extension TFReg {
         @Option(name: [.customLong("registry-host"), .customShort("r")], help: "Check that this registry offers IAM tokens before installing.")
         var registryHost: String?
 
+        @OptionGroup var ca: CABundleOption
+
         func validate() throws {
             guard time > 0 else { throw ValidationError("--expiration-window must be positive") }
             if let service, !["execute-api", "lambda"].contains(service) { throw ValidationError("--service must be execute-api or lambda") }
@@ -53,10 +55,24 @@ extension TFReg {
         func run() async throws {
             if let registryHost {
                 let host = try RegistryHost(registryHost)
-                let http = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+                let http = RegistryClient.make(caBundle: ca.caBundle)
                 guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil || service != nil else {
                     throw CLIFailure("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
                 }
+            }
+            // Everything is checked before anything is written: a config naming another helper
+            // stops the install with no link made.
+            let path = config ?? Env.value("TF_CLI_CONFIG_FILE") ?? Env.home + "/.terraformrc"
+            let current = FileSystem.read(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            var configured = false
+            if let range = current.firstRange(of: "credentials_helper") {
+                let rest = current[range.upperBound...].drop { $0 == " " || $0 == "\t" }
+                guard rest.hasPrefix("\"tfreg\"") else {
+                    throw CLIFailure(
+                        "\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again (nothing was changed)."
+                    )
+                }
+                configured = true
             }
             let plugins = pluginsDir ?? Env.home + "/.terraform.d/plugins"
             try FileSystem.makeDirectories(plugins, mode: 0o755)
@@ -69,15 +85,9 @@ extension TFReg {
                 guard symlink(target, link) == 0 else { throw CLIFailure("cannot create \(link): errno \(errno)") }
                 print("installed \(link) -> \(target)")
             }
-            let path = config ?? Env.value("TF_CLI_CONFIG_FILE") ?? Env.home + "/.terraformrc"
-            let current = FileSystem.read(path, limit: 1 << 20).map { String(decoding: $0, as: UTF8.self) } ?? ""
-            if let range = current.firstRange(of: "credentials_helper") {
-                let rest = current[range.upperBound...].drop { $0 == " " || $0 == "\t" }
-                if rest.hasPrefix("\"tfreg\"") {
-                    print("\(path) already uses the tfreg credentials helper")
-                    return
-                }
-                throw CLIFailure("\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again.")
+            if configured {
+                print("\(path) already uses the tfreg credentials helper")
+                return
             }
             let args = ["--expiration-window", String(time)] + (service.map { ["--service", $0] } ?? [])
             let block = "credentials_helper \"tfreg\" {\n  args = [\(args.map { "\"\($0)\"" }.joined(separator: ", "))]\n}\n"
