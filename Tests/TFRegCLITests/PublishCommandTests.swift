@@ -13,7 +13,10 @@ import Testing
                 "--exclude", "*.zip", "--exclude", "docs/", "--include", "example.tfvars", "--dry-run",
             ]) as? TFReg.Publish
         )
-        #expect(command.exclude == ["*.zip", "docs/"] && command.include == ["example.tfvars"] && command.dryRun && command.output == nil)
+        #expect(
+            command.exclude == ["*.zip", "docs/"] && command.include == ["example.tfvars"] && command.dryRun && command.archiveFile == nil
+                && command.out.output == nil
+        )
     }
 
     /// The registry's versions list decides "already published" by precedence, as the registry does.
