@@ -25,11 +25,13 @@ extension TFReg {
                 glob syntax (a leading / anchors at DIR, a trailing / means a directory, ** any depth) and \
                 repeat; --exclude wins over --include, which wins over the defaults and the ignore file. \
                 --dry-run lists what would be packed (with sizes) and left out (with the reason) and the \
-                archive's SHA-256, and uploads nothing. \
+                archive's SHA-256, and uploads nothing (--archive-file also writes the archive). The archive is \
+                packed to a private temporary file and uploaded from it; on a terminal a progress line shows \
+                the upload (--quiet: none). --output json prints one JSON document (see the README). \
                 The token comes from --token-file PATH (- for standard input) or --token (visible to other \
                 users in the process list), else TFREG_TOKEN, else TF_TOKEN_<host> (as Terraform encodes it), else a \
                 credentials "HOST" block in the Terraform CLI config (TF_CLI_CONFIG_FILE or ~/.terraformrc) or \
-                ~/.terraform.d/credentials.tfrc.json. HTTPS trusts the system CA store, or SSL_CERT_FILE. \
+                ~/.terraform.d/credentials.tfrc.json. HTTPS trusts --ca-bundle, else SSL_CERT_FILE, else AWS_CA_BUNDLE, else the system CA store. \
                 With --s3 s3://BUCKET/PREFIX the archive goes to your own bucket first, at \
                 PREFIX/NAMESPACE/NAME/SYSTEM/VERSION.tar.gz with a SHA-256 checksum (AWS credentials and \
                 region as the AWS CLI finds them), and is then registered with the registry's create \
