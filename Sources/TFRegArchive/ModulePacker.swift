@@ -39,11 +39,17 @@ public enum ModulePacker {
         public let leftOut: [LeftOut]
         /// The ignore file that applied (`.terraformignore` or `.gitignore`), if any.
         public let ignoreFile: String?
+        /// Files' contents were not read (`Options.deferContents`): their entries hold no bytes,
+        /// and `pack(_:directory:toFile:)` reads each file while it writes it.
+        public let contentsDeferred: Bool
     }
 
     public struct Options: Sendable {
         public var exclude: [IgnorePattern]
         public var include: [IgnorePattern]
+        /// Decide paths without reading files' contents (for `pack(_:directory:toFile:)`, which then
+        /// holds one file at a time in memory instead of all of them).
+        public var deferContents = false
         public init(exclude: [IgnorePattern] = [], include: [IgnorePattern] = []) {
             self.exclude = exclude
             self.include = include
@@ -116,7 +122,7 @@ public enum ModulePacker {
         if walker.usedNestedGitignore { ignoreFile = ".gitignore" }
         walker.entries.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
         walker.leftOut.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
-        return Plan(entries: walker.entries, leftOut: walker.leftOut, ignoreFile: ignoreFile)
+        return Plan(entries: walker.entries, leftOut: walker.leftOut, ignoreFile: ignoreFile, contentsDeferred: options.deferContents)
     }
 
     /// Packs a directory with the default exclusions and its ignore file.
@@ -126,6 +132,7 @@ public enum ModulePacker {
 
     /// Writes a plan's entries as `.tar.gz`; refuses a plan without a Terraform file.
     public static func pack(_ plan: Plan, directory root: String) throws(ArchiveError) -> [UInt8] {
+        guard !plan.contentsDeferred else { throw ArchiveError("a plan made with deferContents packs only to a file") }
         try requireTerraformFile(plan, directory: root)
         // Through the server's canonicalizer: the packed bytes are exactly what the registry will store.
         return try ArchiveCanonicalization.canonicalize(bytes: Gzip.compress(TarWriter.archive(plan.entries))).archive
@@ -143,7 +150,7 @@ public enum ModulePacker {
         defer { unlink(raw) }
         let written = Result { () throws(ArchiveError) in
             let gzip = try GzipWriter(sink: FileByteSink(fd: fd))
-            try TarWriter.write(plan.entries, to: GzipBytes(gzip))
+            try TarWriter.write(plan.entries, to: GzipBytes(gzip), contentsFrom: plan.contentsDeferred ? root : nil)
             try gzip.finish()
         }
         close(fd)
@@ -287,7 +294,7 @@ public enum ModulePacker {
                 guard try walk(relative: rel, rules: rules, inherited: nil) != false else { return false }
                 entries.append(TarEntry(path: rel, kind: .directory))
             case S_IFREG:
-                let data = try ModulePacker.readFile(full)
+                let data = options.deferContents ? [] : try ModulePacker.readFile(full)
                 let exec = st.st_mode & 0o111 != 0
                 entries.append(TarEntry(path: rel, kind: .file(data), mode: exec ? 0o755 : 0o644))
             case S_IFLNK:
@@ -336,8 +343,9 @@ public enum ModulePacker {
         return String(decoding: try readFile(path), as: UTF8.self)
     }
 
-    static func readFile(_ path: String) throws(ArchiveError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// `noFollow`: refuse a symlink (a file decided as regular must still be one when it is read).
+    static func readFile(_ path: String, noFollow: Bool = false) throws(ArchiveError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0))
         guard fd >= 0 else { throw ArchiveError("cannot open \(path)") }
         defer { close(fd) }
         var out: [UInt8] = []

@@ -32,7 +32,9 @@ public enum TarWriter {
     }
 
     /// Writes the archive entry by entry to `sink` (a file's data is never copied into a second buffer).
-    static func write(_ entries: [TarEntry], to sink: any ByteSink) throws(ArchiveError) {
+    /// With `contentsFrom`, a file entry's bytes are read from `ROOT/PATH` as it is written (one file
+    /// in memory at a time), not taken from the entry.
+    static func write(_ entries: [TarEntry], to sink: any ByteSink, contentsFrom root: String? = nil) throws(ArchiveError) {
         func put(_ bytes: [UInt8]) throws(ArchiveError) {
             try bytes.withUnsafeBytes { b in Result { () throws(ArchiveError) in try sink.write(b) } }.get()
         }
@@ -43,7 +45,7 @@ public enum TarWriter {
             var link: [UInt8] = []
             switch e.kind {
             case .file(let data):
-                body = data
+                if let root { body = try ModulePacker.readFile(root + "/" + e.path, noFollow: true) } else { body = data }
                 type = TarFormat.regular
             case .directory:
                 body = []

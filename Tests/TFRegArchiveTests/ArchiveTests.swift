@@ -113,5 +113,14 @@ func mkdirs(_ path: String) { _ = mkdir(path, 0o755) }
         #expect(access(path + ".raw", F_OK) != 0, "the uncanonical intermediate is removed")
         // An existing file is never overwritten.
         #expect(throws: ArchiveError.self) { try ModulePacker.pack(plan, directory: dir.path + "/m", toFile: path) }
+
+        // A plan that did not read the files packs to the same bytes, reading each file as it goes.
+        var options = ModulePacker.Options()
+        options.deferContents = true
+        let light = try ModulePacker.plan(directory: dir.path + "/m", options: options)
+        #expect(light.entries.map(\.path) == plan.entries.map(\.path))
+        let lightPath = dir.path + "/light.tar.gz"
+        #expect(try ModulePacker.pack(light, directory: dir.path + "/m", toFile: lightPath).sha256 == sha256)
+        #expect(throws: ArchiveError.self) { try ModulePacker.pack(light, directory: dir.path + "/m") }
     }
 }

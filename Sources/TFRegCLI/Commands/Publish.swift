@@ -88,7 +88,9 @@ extension TFReg {
             let version = try Version(self.version)
             let format = try out.format()
             if archiveFile != nil && !dryRun { throw ValidationError("--archive-file needs --dry-run") }
-            let options = try ModulePacker.Options(exclude: exclude, include: include)
+            var options = try ModulePacker.Options(exclude: exclude, include: include)
+            // A publish reads each file only while packing it; the dry-run listing needs the sizes.
+            options.deferContents = !dryRun
             let plan = try ModulePacker.plan(directory: directory, options: options)
             if dryRun {
                 let archive = try ModulePacker.pack(plan, directory: directory)
