@@ -451,6 +451,14 @@ public struct DynamoDBMetadataStore: MetadataStore {
             if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
                 // Which condition failed: the token's, or the grant's.
                 _ = try await tokenForGrant(grant.identity)
+                if mode == .update, let prefix = grant.identity.roleARNPrefix,
+                    !(try await roleGrantItems(grant.identity, prefix: prefix, in: grant.namespace)).isEmpty
+                {
+                    // Only a path variant exists (the replaced tool's key): the update writes the normalized
+                    // item, which wins over the variant from now on.
+                    try await wrap { () async throws(AWSError) in try await dynamo.putItem(table: table, item: Self.item(grant)) }
+                    return
+                }
                 if mode == .update { throw .notFound("no grant for \(grant.identity) on namespace '\(grant.namespace)'; use create") }
                 throw .conflict("a grant for \(grant.identity) on namespace '\(grant.namespace)' already exists; use update")
             }

@@ -48,9 +48,15 @@ extension MotoBackedTests {
             // Listing shows the grant as it matches; by identity too.
             #expect(try await s.grants(for: dev).map(\.namespace) == [acme])
             #expect(try await s.grants(in: acme).contains { $0.identity == dev })
-            // A grant tfreg writes for the role (no path) wins over the path variant.
-            try await s.putGrant(Grant(namespace: acme, identity: dev, permissions: .init(download: true, upload: true)), mode: .create)
+            // An update of a grant that exists only as a path variant writes the tfreg form, which then wins.
+            try await s.putGrant(Grant(namespace: acme, identity: dev, permissions: .init(download: true, upload: true)), mode: .update)
             #expect(try await s.grant(for: dev, in: acme)?.permissions == Permissions(download: true, upload: true))
+            await #expect(throws: RegistryError.notFound("")) {
+                try await s.putGrant(
+                    Grant(namespace: acme, identity: try Identity("arn:aws:iam::123456789012:role/Nobody"), permissions: .init()),
+                    mode: .update
+                )
+            }
             #expect(try await s.grants(in: acme).filter { $0.identity == dev }.count == 1)
             // Deleting the role's grant removes every form: no path variant keeps granting.
             #expect(try await s.deleteGrant(for: dev, in: acme))
