@@ -39,19 +39,26 @@ public struct RegistryAPI: Sendable {
     public let configuration: APIConfiguration
     /// IAM authentication (`POST /token`), when configured.
     public let tokenIssuer: TokenIssuer?
+    /// IAM tokens without a configured audience (a Lambda function set up as the replaced tool was):
+    /// `GET /token` behind an IAM-authorizing front end seals for the domain the front end reports, and
+    /// `tfi_` tokens are checked against the domain of the request they arrive on. Used only when
+    /// `tokenIssuer` is nil; `POST /token` is then refused (it needs `TFREG_AUDIENCE`).
+    public let frontEndTokens: FrontEndAudienceTokens?
 
     public init(
         service: RegistryService,
         authenticator: any Authenticator,
         signer: ArchiveURLSigner,
         configuration: APIConfiguration,
-        tokenIssuer: TokenIssuer? = nil
+        tokenIssuer: TokenIssuer? = nil,
+        frontEndTokens: FrontEndAudienceTokens? = nil
     ) {
         self.service = service
         self.authenticator = authenticator
         self.signer = signer
         self.configuration = configuration
         self.tokenIssuer = tokenIssuer
+        self.frontEndTokens = tokenIssuer == nil ? frontEndTokens : nil
     }
 
     public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
@@ -105,7 +112,7 @@ public struct RegistryAPI: Sendable {
         let log = Self.withRequestID(logger, req)
         switch endpoint {
         case .discovery:
-            return discovery()
+            return discovery(req)
         case .health:
             return .json(200, JSONValue.object([("status", .string("ok"))]).serialized())
         case .token:
@@ -177,12 +184,29 @@ public struct RegistryAPI: Sendable {
         guard !token.isEmpty, token.utf8.count <= 8192, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw .unauthenticated("invalid or expired token")
         }
+        if let frontEndTokens, token.hasPrefix(SealedTokens.prefix), let host = req.trustedHost {
+            return Principal(identity: try await frontEndTokens.tokens(for: host).verify(token).subject)
+        }
         return try await authenticator.authenticate(token)
     }
 
     // MARK: Handlers
 
-    func discovery() -> APIResponse {
+    func discovery(_ req: APIRequest) -> APIResponse {
+        // Without a configured audience, GET /token works wherever the front end names the domain; the
+        // service to sign for follows from that domain unless TFREG_TOKEN_SERVICE says it.
+        let frontEndOnly = frontEndTokens != nil && req.trustedHost != nil
+        var tokenService = configuration.frontEndTokenService
+        if tokenService == nil, frontEndOnly, let host = req.trustedHost { tokenService = host.contains(".lambda-url.") ? "lambda" : "execute-api" }
+        var auth: [JSONValue] = [.string("static-token")]
+        if tokenIssuer != nil {
+            auth.append(.string("sts-presigned"))
+            if configuration.frontEndTokenService != nil { auth.append(.string("iam-front-end")) }
+        } else if frontEndOnly {
+            auth.append(.string("iam-front-end"))
+        }
+        let tokenRegion: JSONValue = tokenService == nil ? .null : configuration.frontEndTokenRegion.map { .string($0) } ?? .null
+        let tokenPath: JSONValue = tokenIssuer == nil && !frontEndOnly ? .null : .string("/token")
         let body = JSONValue.object([
             ("modules.v1", .string("/v1/modules/")),
             (
@@ -194,21 +218,10 @@ public struct RegistryAPI: Sendable {
                     ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
                     ("grants", .string("/v1/grants/")),
                     ("max_upload_bytes", .int(configuration.maxUploadBytes)),
-                    (
-                        "auth",
-                        .array(
-                            tokenIssuer == nil
-                                ? [.string("static-token")]
-                                : [.string("static-token"), .string("sts-presigned")]
-                                    + (configuration.frontEndTokenService == nil ? [] : [.string("iam-front-end")])
-                        )
-                    ),
-                    ("token_service", configuration.frontEndTokenService.map { .string($0) } ?? .null),
-                    (
-                        "token_region",
-                        configuration.frontEndTokenService == nil ? .null : configuration.frontEndTokenRegion.map { .string($0) } ?? .null
-                    ),
-                    ("token", tokenIssuer == nil ? .null : .string("/token")),
+                    ("auth", .array(auth)),
+                    ("token_service", tokenService.map { .string($0) } ?? .null),
+                    ("token_region", tokenRegion),
+                    ("token", tokenPath),
                     ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
                 ])
             ),
@@ -351,7 +364,16 @@ public struct RegistryAPI: Sendable {
     /// `POST /token`: exchanges a presigned GetCallerIdentity for a sealed token. Body:
     /// `{"method", "url", "headers": {name: value}, "body", "expiration_seconds"?}`.
     func token(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
-        guard let issuer = tokenIssuer else { throw .notFound("IAM authentication is not configured on this registry") }
+        guard let issuer = tokenIssuer else {
+            // 404 as on a registry without IAM: this registry does not offer the exchange (retrying
+            // cannot help, unlike a 503), and the message says what the operator has to set.
+            if frontEndTokens != nil {
+                throw .notFound(
+                    "POST /token (a presigned GetCallerIdentity) needs TFREG_AUDIENCE, the registry's host name, set on the function; behind API Gateway or a Function URL with AWS_IAM use GET /token"
+                )
+            }
+            throw .notFound("IAM authentication is not configured on this registry")
+        }
         if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
             throw RegistryError(.unsupportedMediaType, "send the body as application/json")
         }
@@ -434,8 +456,12 @@ public struct RegistryAPI: Sendable {
 
     /// `GET /token?expiration_seconds=N` behind an IAM-authorizing front end: the caller is the ARN the
     /// front end put in the Lambda event's request context (`APIRequest.trustedCallerARN`).
+    ///
+    /// The answer is the bare token as `text/plain` (what the replaced tool's clients use verbatim as
+    /// the bearer token) unless the client asks for JSON with `Accept: application/json`, as tfreg's
+    /// own clients do: then `{"token", "principal", "expires_at"}`.
     func tokenFromFrontEnd(_ req: APIRequest, logger: Logger) async throws(RegistryError) -> APIResponse {
-        guard let issuer = tokenIssuer else { throw .notFound("IAM authentication is not configured on this registry") }
+        guard tokenIssuer != nil || frontEndTokens != nil else { throw .notFound("IAM authentication is not configured on this registry") }
         guard let arn = req.trustedCallerARN else {
             throw .unauthenticated(
                 "GET /token needs an IAM-authorized front end (API Gateway or a Function URL with AWS_IAM); otherwise POST a presigned GetCallerIdentity to /token"
@@ -448,13 +474,28 @@ public struct RegistryAPI: Sendable {
         }
         let identity: Identity
         do { identity = try Identity(arn) } catch { throw .unauthenticated("this IAM principal cannot be used with the registry") }
-        let (token, expires) = try await issuer.tokens.issue(for: identity, requested: lifetime)
+        let tokens: SealedTokens
+        if let issuer = tokenIssuer {
+            tokens = issuer.tokens
+        } else if let frontEndTokens, let host = req.trustedHost {
+            tokens = frontEndTokens.tokens(for: host)
+        } else {
+            throw .unauthenticated("GET /token needs the front end to name the registry's domain (requestContext.domainName), or TFREG_AUDIENCE")
+        }
+        let (token, expires) = try await tokens.issue(for: identity, requested: lifetime)
         Self.withRequestID(logger, req).info(
             "issued IAM token",
             metadata: ["principal": "\(identity)", "expires_at": "\(expires)", "via": "front end"]
         )
+        guard AcceptNegotiation.prefersJSON(req.header("accept")) else {
+            return APIResponse(
+                status: 200,
+                headers: [("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"), ("Vary", "Accept")],
+                body: .bytes(Array(token.utf8))
+            )
+        }
         let out = JSONValue.object([("token", .string(token)), ("principal", .string(identity.value)), ("expires_at", .string(rfc3339(expires)))])
-        return .json(200, out.serialized(), headers: [("Cache-Control", "no-store")])
+        return .json(200, out.serialized(), headers: [("Cache-Control", "no-store"), ("Vary", "Accept")])
     }
 
     static func deprecationJSON(_ d: Deprecation) -> JSONValue {

@@ -84,6 +84,11 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
     ///   chosen by the caller and never part of the identity);
     /// - roles and users drop their path (`role/aws-reserved/sso.amazonaws.com/REGION/NAME` →
     ///   `role/NAME`): an assumed-role ARN never carries the path, and names are unique per account;
+    ///   Security decision: matching a role by account + name alone is safe because IAM role names are
+    ///   unique within an account whatever their path (`CreateRole` refuses a second role of the same
+    ///   name under another path), so `role/a/dev` and `role/b/dev` can never be two different roles.
+    ///   Account and partition still have to match, the name exactly (case included), and a role never
+    ///   matches a user of the same name;
     /// - anything else (federated users) is kept as it is.
     /// Unlike the tool tfreg replaces, nothing else is cut: IAM users and plain role ARNs keep their name.
     static func normalizeARN(_ arn: String) -> String {
@@ -100,6 +105,32 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
             return "arn:\(partition):iam::\(account):\(resource[0])/\(resource.last!)"
         }
         return arn
+    }
+
+    /// For an IAM role, the text every way of writing its ARN starts with, with or without a path
+    /// (`arn:P:iam::ACCT:role/`); nil for users, federated principals and static tokens. A store that
+    /// keeps grants under the ARN as it was written (the replaced tool's DynamoDB items) finds the path
+    /// variants of a role's grant under this prefix and keeps those `matchesGrant(writtenAs:)` accepts.
+    public var roleARNPrefix: String? {
+        guard kind == .iam else { return nil }
+        let parts = value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[2] == "iam", parts[5].hasPrefix("role/") else { return nil }
+        return "arn:\(parts[1]):iam::\(parts[4]):role/"
+    }
+
+    /// Whether a grant recorded under the ARN `written` (as an administrator or the replaced tool wrote
+    /// it, possibly with a role path) is a grant for this principal: same partition, account, kind and
+    /// name after normalization (see `normalizeARN` for why a path may be ignored).
+    public func matchesGrant(writtenAs written: String) -> Bool {
+        guard kind == .iam, Identity.isIAMARN(written) else { return false }
+        return Identity.normalizeARN(written) == value
+    }
+
+    /// Whether an ARN as written names a role with a path (`arn:P:iam::ACCT:role/PATH/NAME`).
+    public static func isRoleARNWithPath(_ written: String) -> Bool {
+        guard isIAMARN(written) else { return false }
+        let parts = written.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        return parts[2] == "iam" && parts[5].hasPrefix("role/") && parts[5].split(separator: "/").count > 2
     }
 
     /// The identity of a named static token (whichever token holds the name).

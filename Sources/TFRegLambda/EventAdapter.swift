@@ -116,6 +116,11 @@ public enum EventAdapter {
             requestID: requestID
         )
         request.trustedCallerARN = (trusted?.isEmpty ?? true) ? nil : trusted
+        // The domain API Gateway or the Function URL received the request on (set by AWS, not the
+        // client: only domains mapped to this API or function reach it). ALB events have none.
+        if format != .alb, let domain = ctx?["domainName"]?.stringValue?.lowercased(), URLParsing.isValidHost(domain) {
+            request.trustedHost = domain
+        }
         return DecodedEvent(request: request, format: format, multiValue: multiValue)
     }
 

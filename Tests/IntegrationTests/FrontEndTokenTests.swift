@@ -4,7 +4,8 @@ import Testing
 /// `tfreg token` against an IAM-authorizing front end (API Gateway with AWS_IAM): a loopback HTTPS
 /// server that checks the client's SigV4 signature for `execute-api` with botocore, as the gateway
 /// would, before answering. The client learns from discovery that it must sign GET /token, and for
-/// which region (a custom domain's host name does not say; the client's own region is another).
+/// which region (a custom domain's host name does not say; the client's own region is another), and it
+/// asks for JSON (`Accept: application/json`; without it tfreg answers the bare token as text).
 @Suite struct FrontEndTokenTests {
     static let frontEnd = #"""
         import http.server, json, ssl, sys, urllib.parse
@@ -35,6 +36,11 @@ import Testing
                 if service != "execute-api" or region != "ap-southeast-2" or expected != fields["Signature"]:
                     return self.reply(403, {"message": "The request signature we calculated does not match the signature you provided."})
                 q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+                if "application/json" not in self.headers.get("Accept", ""):
+                    # As tfreg answers a client that does not ask for JSON: the bare token as text.
+                    data = b"tfi_bare_text"
+                    self.send_response(200); self.send_header("Content-Type", "text/plain; charset=utf-8"); self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+                    return
                 self.reply(200, {"token": "tfi_from_front_end_" + q["expiration_seconds"][0], "principal": "arn:aws:iam::123456789012:role/dev"})
             def log_message(self, *a): pass
         s = http.server.HTTPServer(("127.0.0.1", 0), H)

@@ -148,14 +148,15 @@ extension MotoBackedTests {
             let c = json(create.body)
             #expect(c["statusCode"] as? Int == 201 && c["multiValueHeaders"] != nil, "\(create.body)")
 
-            // HTTP API v2 GET /token: the ARN comes from requestContext.authorizer.iam (the front end checked the signature).
+            // HTTP API v2 GET /token: the ARN comes from requestContext.authorizer.iam (the front end checked the signature);
+            // JSON because the request asks for it, as tfreg's clients do (LegacyClientTests: the bare token otherwise).
             let iamCtx = v2ctx.replacing(
                 #""requestId": "r1""#,
                 with:
                     #""requestId": "r3", "authorizer": {"iam": {"accountId": "123456789012", "callerId": "AROAEXAMPLE:alice", "userArn": "arn:aws:sts::123456789012:assumed-role/dev/alice", "userId": "AROAEXAMPLE:alice"}}"#
             )
             let tokenAnswer = try lambda.invoke(
-                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/token", "rawQueryString": "expiration_seconds=600", "headers": {"host": "\#(host)"}, \#(iamCtx)}, "isBase64Encoded": false}"#
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/token", "rawQueryString": "expiration_seconds=600", "headers": {"host": "\#(host)", "accept": "application/json"}, \#(iamCtx)}, "isBase64Encoded": false}"#
             )
             let t = json(tokenAnswer.body)
             #expect(t["statusCode"] as? Int == 200, "\(tokenAnswer.body)")

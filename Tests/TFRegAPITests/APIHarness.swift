@@ -22,17 +22,21 @@ final class APIHarness: @unchecked Sendable {
         maxUploadBytes: Int64 = APIConfiguration.defaultMaxUploadBytes,
         publicURL: String? = nil,
         store: (any MetadataStore)? = nil,
-        tokenIssuer: TokenIssuer? = nil
+        tokenIssuer: TokenIssuer? = nil,
+        frontEndTokens: FrontEndAudienceTokens? = nil
     ) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
         let service = RegistryService(store: self.store, storage: storage, canonicalizer: TarGzCanonicalizer(), clock: clock)
         api = RegistryAPI(
             service: service,
-            authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: self.store)]),
+            authenticator: CompositeAuthenticator(
+                [StaticTokenAuthenticator(store: self.store)] + (tokenIssuer.map { [SealedTokenAuthenticator(tokens: $0.tokens)] } ?? [])
+            ),
             signer: ArchiveURLSigner(key: [UInt8](repeating: 7, count: 32), lifetime: 300),
             configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"),
-            tokenIssuer: tokenIssuer
+            tokenIssuer: tokenIssuer,
+            frontEndTokens: frontEndTokens
         )
     }
 

@@ -68,7 +68,10 @@ enum Events {
         #expect(v2.format == .httpV2 && v2.request.path == "/token" && v2.request.query == "expiration_seconds=600")
         #expect(v2.request.header("cookie") == "a=1; b=2" && v2.request.header("x-multi") == "a,b")
         #expect(v2.request.trustedCallerARN == "arn:aws:sts::123456789012:assumed-role/dev/alice")
+        // The domain the front end reports: the token audience when TFREG_AUDIENCE is not set.
+        #expect(v2.request.trustedHost == "abc123.execute-api.us-east-1.amazonaws.com")
         let fn = try decode(Events.functionURL)
+        #expect(fn.request.trustedHost == "abcdefg.lambda-url.us-east-1.on.aws")
         #expect(fn.format == .functionURL && fn.request.method == "POST" && fn.request.trustedCallerARN == nil)
         #expect(try await fn.request.body.collect(limit: 1024) == Base64.decode("H4sIAAAAAAAAA+3OMQ6DMBAF0T8=")!)
     }
@@ -76,6 +79,12 @@ enum Events {
     @Test func albKeepsItsEncodingAndNeverCarriesAnIdentity() throws {
         let d = try decode(Events.alb, .alb)
         #expect(d.format == .alb && !d.multiValue && d.request.query == "q=a%20b" && d.request.trustedCallerARN == nil)
+        #expect(d.request.trustedHost == nil)
+        // A domain that is not a valid host name never becomes an audience; an upper-case one is lowercased.
+        let odd = try decode(Events.httpV2.replacing(#""domainName": "abc123"#, with: #""domainName": "bad host/x"#))
+        #expect(odd.request.trustedHost == nil)
+        let upper = try decode(Events.httpV2.replacing(#""domainName": "abc123"#, with: #""domainName": "ABC123"#))
+        #expect(upper.request.trustedHost == "abc123.execute-api.us-east-1.amazonaws.com")
         let r = String(
             decoding: EventAdapter.encode(
                 APIResponse(status: 404, headers: [("Content-Type", "application/json")], body: .bytes(Array("{}".utf8))),

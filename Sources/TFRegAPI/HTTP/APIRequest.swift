@@ -87,6 +87,10 @@ public struct APIRequest: Sendable {
     /// Only the Lambda event adapters set this, from the event's request context; it is never read
     /// from anything a client sends.
     public var trustedCallerARN: String? = nil
+    /// The host name the request arrived at as an IAM-authorizing front end reports it
+    /// (`requestContext.domainName`), lowercased and validated. Only the Lambda event adapters set this;
+    /// it is never read from a header. Used as the token audience when none is configured.
+    public var trustedHost: String? = nil
 
     public init(
         method: String,

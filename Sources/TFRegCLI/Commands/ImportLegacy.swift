@@ -23,7 +23,9 @@ extension TFReg {
                 uploaded (before the registry wrote canonical archives) are re-read through the strict reader \
                 and replaced by their canonical copy the same way; one the strict reader refuses is reported \
                 and left (delete or deprecate that version). Without --storage the local data directory is \
-                the registry's storage.
+                the registry's storage. On a DynamoDB table it also lists the grants the replaced tool wrote \
+                under a role ARN with a path (arn:aws:iam::ACCT:role/PATH/NAME): tfreg matches them by account and \
+                role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written.
                 """
         )
 
@@ -48,6 +50,7 @@ extension TFReg {
             let (metadata, archives) = try store.open(storage: url)
             let where_ = url ?? "data dir \(store.resolvedDataDirectory)"
             print("metadata \(store.resolvedTable.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(where_)")
+            if let table = metadata as? DynamoDBMetadataStore { try await reportRoleGrantsWithPath(table) }
             let service = RegistryService(store: metadata, storage: archives, canonicalizer: TarGzCanonicalizer())
             let legacy = try await metadata.allVersions(in: nil).filter(service.needsAdoption)
                 .sorted { ($0.module, $0.version.description) < ($1.module, $1.version.description) }
@@ -79,6 +82,23 @@ extension TFReg {
             }
             print("imported \(legacy.count - failed) of \(legacy.count) version(s)")
             if failed > 0 { throw CLIFailure("\(failed) version(s) could not be imported (see above); they stay as they were") }
+        }
+
+        /// Grants under `IAMBearerAuth~arn:…:role/PATH/NAME` never matched a caller before tfreg matched roles
+        /// by account + name. They need no change (and are not rewritten, so the replaced tool still reads
+        /// the table after a rollback); this says which there are and whom each now applies to.
+        func reportRoleGrantsWithPath(_ table: DynamoDBMetadataStore) async throws {
+            let found = try await table.roleGrantsWrittenWithPath()
+            for g in found {
+                print(
+                    "grant in namespace \(g.namespace) for \(g.written): written with a role path; applies to \(g.matchedAs) (any session of it), left as written"
+                )
+            }
+            print(
+                found.isEmpty
+                    ? "no grants written with a role path"
+                    : "\(found.count) grant(s) written with a role path: matched by account and role name, nothing changed"
+            )
         }
     }
 }

@@ -22,7 +22,8 @@ extension TFReg {
                 Function URL or ALB events. Configuration from the environment: TABLE_NAME (DynamoDB, required), \
                 RESOLVER_TYPE (FUNCTION_URL default, API_GATEWAY_REST, API_GATEWAY_HTTP, ALB), TFREG_STORAGE \
                 (s3://BUCKET/PREFIX for uploads; without it only create registers archives), IAM_AUTH_KMS_KEY \
-                and TFREG_AUDIENCE (IAM tokens), TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
+                (IAM tokens; without TFREG_AUDIENCE, GET /token behind the AWS_IAM front end seals for each \
+                request's domain and POST /token is off), TFREG_AUDIENCE, TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
                 an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL. Log lines are JSON \
                 on standard output with the request id. A configuration error is reported to /init/error.
                 """
@@ -57,7 +58,10 @@ enum LambdaSetup {
     static func handler(env: [String: String], logger: Logger) async throws -> LambdaHandler {
         guard let tableName = env["TABLE_NAME"] ?? env["TABLE"], !tableName.isEmpty else { throw CLIFailure("TABLE_NAME is required") }
         let table = try AWSSetup.validTable(tableName)
-        let resolver = env["RESOLVER_TYPE"] ?? "FUNCTION_URL"
+        // The replaced tool's four values; as there, unset means FUNCTION_URL. tfreg also takes them in
+        // any letter case and treats an empty value (Terraform's `""`) as unset.
+        let resolverValue = Substring(env["RESOLVER_TYPE"] ?? "").trimmingSpaces().uppercased()
+        let resolver = resolverValue.isEmpty ? "FUNCTION_URL" : resolverValue
         guard let format = EventFormat(rawValue: resolver) else {
             throw CLIFailure("RESOLVER_TYPE must be one of \(EventFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(resolver)'")
         }
@@ -69,16 +73,30 @@ enum LambdaSetup {
         let storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: NSTemporaryDirectoryPath())
         var authenticators: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: 10)]
         var audience: String?
+        var frontEndTokens: FrontEndAudienceTokens?
+        let maxLifetime = try lambdaMaxLifetime(env, logger: logger)
         if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
-            guard let a = env["TFREG_AUDIENCE"]?.lowercased(), URLParsing.isValidHost(a) else {
-                throw CLIFailure("IAM_AUTH_KMS_KEY needs TFREG_AUDIENCE: the registry's host name as clients reach it")
+            if let configured = env["TFREG_AUDIENCE"], !configured.isEmpty {
+                guard URLParsing.isValidHost(configured.lowercased()) else {
+                    throw CLIFailure("TFREG_AUDIENCE must be the registry's host name as clients reach it (host or host:port), got '\(configured)'")
+                }
+                audience = configured.lowercased()
+            } else {
+                // The replaced tool's configuration: no audience. Behind the IAM-authorizing front end the
+                // domain it reports is the audience (see FrontEndAudienceTokens); POST /token stays off.
+                let kms = KMSClient(client: aws)
+                frontEndTokens = FrontEndAudienceTokens { host in
+                    SealedTokens(keys: KMSTokenKeys(kms: kms, keyID: kmsKey, audience: host), audience: host, maxLifetime: maxLifetime)
+                }
+                logger.notice(
+                    "TFREG_AUDIENCE is not set: GET /token behind the IAM-authorizing front end seals tokens for the domain of each request (requestContext.domainName); POST /token (presigned GetCallerIdentity) is off until TFREG_AUDIENCE names the registry's host"
+                )
             }
-            audience = a
         }
         // No local key file on Lambda: IAM tokens need KMS.
         let issuer = try IAMSetup.issuer(
             audience: audience,
-            maxLifetime: try IAMSetup.maxLifetime(env),
+            maxLifetime: maxLifetime,
             env: env,
             aws: { aws },
             localKeyDirectory: nil,
@@ -87,10 +105,10 @@ enum LambdaSetup {
         if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
         let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
+        apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
             guard ["execute-api", "lambda"].contains(s) else { throw CLIFailure("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
             apiConfiguration.frontEndTokenService = s
-            apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         }
         let api = RegistryAPI(
             service: service,
@@ -98,16 +116,30 @@ enum LambdaSetup {
             // Archives are always delivered by presigned S3 URLs here; the link key is never used.
             signer: ArchiveURLSigner(key: SecureRandom.bytes(32), lifetime: 300),
             configuration: apiConfiguration,
-            tokenIssuer: issuer
+            tokenIssuer: issuer,
+            frontEndTokens: frontEndTokens
         )
         logger.info(
             "ready",
             metadata: [
                 "table": "\(table)", "resolver_type": "\(format.rawValue)", "storage": "\(env["TFREG_STORAGE"] ?? "bring your own bucket")",
-                "iam": "\(issuer != nil)",
+                "iam":
+                    "\(issuer != nil ? "on, audience \(audience ?? "")" : frontEndTokens != nil ? "GET /token only (audience: each request's domain; POST /token needs TFREG_AUDIENCE)" : "off")",
+                "max_token_lifetime": "\(maxLifetime)",
             ]
         )
         return LambdaHandler(api: api, configured: format)
+    }
+
+    /// `MAX_IAM_TOKEN_EXPIRATION_WINDOW` as `serve` reads it, except that a value above tfreg's 43200-second
+    /// ceiling (the replaced tool had none) starts the function with the ceiling and a warning instead of
+    /// failing: a shorter cap than configured is never less safe.
+    static func lambdaMaxLifetime(_ env: [String: String], logger: Logger) throws -> Int64 {
+        if let v = env["MAX_IAM_TOKEN_EXPIRATION_WINDOW"], let n = Int64(Substring(v).trimmingSpaces()), n > 43200 {
+            logger.warning("MAX_IAM_TOKEN_EXPIRATION_WINDOW=\(n) is above tfreg's ceiling: tokens live at most 43200 s")
+            return 43200
+        }
+        return try IAMSetup.maxLifetime(env)
     }
 
     static func NSTemporaryDirectoryPath() -> String { Env.value("TMPDIR") ?? "/tmp" }

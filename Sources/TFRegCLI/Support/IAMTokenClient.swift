@@ -12,7 +12,7 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// The client side of `POST /token`.
+/// The client side of `POST /token` and `GET /token` (which it asks for JSON: `Accept: application/json`).
 enum IAMTokenClient {
     /// With `service` (or a discovery document naming an IAM front end) the request is `GET /token`
     /// signed for API Gateway (`execute-api`) or a Function URL (`lambda`); otherwise a presigned
@@ -98,7 +98,9 @@ enum IAMTokenClient {
             let r = try await http.send(
                 HTTPRequest(
                     url: "https://\(host.name)\(path)?expiration_seconds=\(seconds)",
-                    headers: signed.headers + [RegistryClient.userAgentHeader],
+                    // JSON with the principal and expiry; without it the registry answers the bare token
+                    // as text, for the replaced tool's clients.
+                    headers: signed.headers + [("Accept", "application/json"), RegistryClient.userAgentHeader],
                     timeout: 30
                 )
             )
