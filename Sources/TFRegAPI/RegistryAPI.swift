@@ -1,6 +1,7 @@
 import Logging
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 /// Settings of the HTTP API that do not depend on the transport.
 public struct APIConfiguration: Sendable {
@@ -554,7 +555,7 @@ public struct RegistryAPI: Sendable {
             query.limit = min(n, ModuleQuery.maximumLimit)
         }
         if let p = try value("provider") {
-            guard !p.isEmpty, p.utf8.count <= 64, p.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) }) else {
+            guard !p.isEmpty, p.utf8.count <= 64, p.utf8.allSatisfy(ASCII.isLowerAlnum) else {
                 throw .badRequest("invalid provider filter")
             }
             query.system = p

@@ -1,5 +1,6 @@
 import Synchronization
 import TFRegCrypto
+import TFRegSystem
 
 /// Turns the bearer token of a request into a principal. Implementations: static tokens (this
 /// file) and, later, sealed IAM tokens. They throw `.unauthenticated` with a message that says what
@@ -41,8 +42,7 @@ public struct StaticTokenAuthenticator: Authenticator {
         guard u.count == 47, token.hasPrefix(prefix) else { return false }
         // 43 base64url characters; the last carries 2 padding bits, which must be zero (canonical form).
         for (i, c) in u.dropFirst(4).enumerated() {
-            let isAlnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
-            guard isAlnum || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
+            guard ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
             if i == 42 { guard "AEIMQUYcgkosw048".utf8.contains(c) else { return false } }
         }
         return true

@@ -1,4 +1,5 @@
 import TFRegCrypto
+import TFRegSystem
 
 /// Who a grant is for: an IAM principal ARN, or a static token. Validated against a strict grammar
 /// before it reaches a store key.
@@ -83,13 +84,13 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
         let rest = s.utf8.dropFirst(6)
         let parts = rest.split(separator: UInt8(ascii: "#"), maxSplits: 1, omittingEmptySubsequences: false)
         let name = Array(parts[0])
-        guard (1...64).contains(name.count), Grammar.isAlnum(name[0]) else { return false }
-        guard name.allSatisfy({ Grammar.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
+        guard (1...64).contains(name.count), ASCII.isAlnum(name[0]) else { return false }
+        guard name.allSatisfy({ ASCII.isAlnum($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }) else {
             return false
         }
         guard parts.count == 2 else { return true }
         let id = Array(parts[1])
-        return (1...32).contains(id.count) && id.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) }
+        return (1...32).contains(id.count) && id.allSatisfy(ASCII.isLowerAlnum)
     }
 
     /// `arn:{aws,aws-cn,aws-us-gov}:{iam,sts}::ACCOUNT(12 digits):RESOURCE` with IAM's name characters.
@@ -116,7 +117,7 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
             let resource = field(5)
             guard equals(field(0), "arn"), equals(partition, "aws") || equals(partition, "aws-cn") || equals(partition, "aws-us-gov"),
                 equals(service, "iam") || equals(service, "sts"), field(3).isEmpty,
-                account.count == 12, account.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                account.count == 12, account.allSatisfy(ASCII.isDigit),
                 !resource.isEmpty, resource.last != UInt8(ascii: "/")
             else { return false }
             var slash = false
@@ -124,7 +125,7 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
             for c in resource {
                 let isSlash = c == UInt8(ascii: "/")
                 guard
-                    Grammar.isAlnum(c) || isSlash || c == UInt8(ascii: "+") || c == UInt8(ascii: "=") || c == UInt8(ascii: ",")
+                    ASCII.isAlnum(c) || isSlash || c == UInt8(ascii: "+") || c == UInt8(ascii: "=") || c == UInt8(ascii: ",")
                         || c == UInt8(ascii: ".") || c == UInt8(ascii: "@") || c == UInt8(ascii: "_") || c == UInt8(ascii: "-"),
                     !(isSlash && previousSlash)
                 else { return false }

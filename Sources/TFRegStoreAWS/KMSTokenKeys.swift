@@ -3,6 +3,7 @@ import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc

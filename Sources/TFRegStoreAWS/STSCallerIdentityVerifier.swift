@@ -1,8 +1,7 @@
-import Synchronization
 import TFRegAWS
 import TFRegCore
-import TFRegCrypto
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +21,7 @@ public struct STSCallerIdentityVerifier: CallerIdentityVerifier {
     }
 
     public func verify(_ request: SignedCallerIdentityRequest, audience: String) async throws(RegistryError) -> Identity {
-        let (host, region) = try request.validate(audience: audience, now: Int64(time(nil)))
+        let (host, region) = try request.validate(audience: audience, now: SystemClock().now())
         let endpoint = AWSEndpoint.resolve(service: "sts", region: region, environment: environment)
         let base = endpoint.isCustom ? endpoint.baseURL : "https://\(host)"
         let response: HTTPResponse
@@ -60,18 +59,10 @@ public struct STSCallerIdentityVerifier: CallerIdentityVerifier {
             let r0 = t.firstRange(of: "<GetCallerIdentityResult>"), let r1 = t.firstRange(of: "</GetCallerIdentityResult>"),
             let a0 = t.firstRange(of: "<Arn>"), let a1 = t.firstRange(of: "</Arn>"),
             r0.upperBound <= a0.lowerBound, a1.upperBound <= r1.lowerBound, a0.upperBound <= a1.lowerBound,
-            t.trimmingTrailingSpace().hasSuffix("</GetCallerIdentityResponse>")
+            t.trimmingASCII(ASCII.isWhitespace).hasSuffix("</GetCallerIdentityResponse>")
         else { return nil }
         let arn = String(t[a0.upperBound..<a1.lowerBound])
         guard !arn.contains("&"), !arn.contains("<") else { return nil }
         return arn
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingTrailingSpace() -> Substring {
-        var s = self
-        while let l = s.last, l == " " || l == "\n" || l == "\r" || l == "\t" { s = s.dropLast() }
-        return s
     }
 }

@@ -1,5 +1,6 @@
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -44,10 +45,10 @@ public enum LocalBackup {
         }
         let key = dataDirectory + "/keys/archive-url.key"
         if let bytes = FileSystem.read(key, limit: 1024) {
-            try FileSystem.makeDirectories(destination + "/keys", mode: 0o700)
-            try FileSystem.writeAtomically(destination + "/keys/archive-url.key", bytes, mode: 0o600)
+            try RegistryError.storage(FileSystem.makeDirectories(destination + "/keys", mode: 0o700))
+            try RegistryError.storage(FileSystem.writeAtomically(destination + "/keys/archive-url.key", bytes, mode: 0o600))
         }
-        try FileSystem.fsyncDirectory(destination)
+        try RegistryError.storage(FileSystem.fsyncDirectory(destination))
         return report
     }
 
@@ -79,8 +80,8 @@ public enum LocalBackup {
             report.versions += 1
         }
         if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024) {
-            try FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700)
-            try FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600)
+            try RegistryError.storage(FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700))
+            try RegistryError.storage(FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600))
         }
         // The database last: copied to a temporary name, then renamed over the old one.
         let temporary = dataDirectory + "/registry.db.restoring"
@@ -91,12 +92,12 @@ public enum LocalBackup {
         guard rename(temporary, dataDirectory + "/registry.db") == 0 else {
             throw .unavailable("storage", detail: "rename restored database: errno \(errno)")
         }
-        try FileSystem.fsyncDirectory(dataDirectory)
+        try RegistryError.storage(FileSystem.fsyncDirectory(dataDirectory))
         return report
     }
 
     static func prepareEmptyDirectory(_ path: String) throws(RegistryError) {
-        try FileSystem.makeDirectories(path, mode: 0o700)
+        try RegistryError.storage(FileSystem.makeDirectories(path, mode: 0o700))
         guard let dir = opendir(path) else { throw .unavailable("storage", detail: "cannot read \(path)") }
         defer { closedir(dir) }
         while let e = readdir(dir) {
@@ -123,7 +124,7 @@ public enum LocalBackup {
     /// Copies a file, hashing it on the way; fails (and leaves nothing) if the digest differs.
     static func copyVerified(from: String, to: String, sha256 expected: String) throws(RegistryError) -> Int64 {
         let dir = String(to[..<to.lastIndex(of: "/")!])
-        try FileSystem.makeDirectories(dir, mode: 0o750)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         let input = open(from, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw .init(.unprocessable, "missing archive \(from)") }
         defer { close(input) }

@@ -39,7 +39,8 @@ import Testing
     @Test func everyRoleReachesItsSubcommand() throws {
         #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["/var/task/bootstrap"])) is TFReg.Lambda)
         #expect(
-            try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"])) is TFReg.Token
+            try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"]))
+                is TFReg.Token
         )
         #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["install-registry-credentials-helper"])) is TFReg.InstallHelper)
         #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }  // no --registry-host

@@ -6,7 +6,7 @@ import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegStoreAWS
-import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -90,7 +90,7 @@ extension TFReg {
             if dryRun {
                 print(Self.listing(plan), terminator: "")
                 if let output {
-                    try FileSystem.writeAtomically(output, archive, mode: 0o644)
+                    try RegistryError.storage(FileSystem.writeAtomically(output, archive, mode: 0o644))
                     print("\(output) \(archive.count) bytes sha256:\(digest)")
                 } else {
                     print("\(archive.count) bytes sha256:\(digest)")

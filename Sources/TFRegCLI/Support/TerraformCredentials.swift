@@ -1,5 +1,6 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
+import TFRegSystem
 #endif
 
 /// Finds a registry token the way Terraform does (PROTOCOL.md, "Terraform credentials"):
@@ -9,8 +10,8 @@ enum TerraformCredentials {
     static func token(for host: String) -> String? {
         if let name = environmentVariableName(for: host), let t = Env.value(name) { return t }
         let configPath = Env.value("TF_CLI_CONFIG_FILE") ?? Env.home + "/.terraformrc"
-        if let text = readText(configPath), let t = CLIConfigParser.credentials(in: text)[host.lowercased()] { return t }
-        if let text = readText(Env.home + "/.terraform.d/credentials.tfrc.json"),
+        if let text = FileSystem.readText(configPath), let t = CLIConfigParser.credentials(in: text)[host.lowercased()] { return t }
+        if let text = FileSystem.readText(Env.home + "/.terraform.d/credentials.tfrc.json"),
             let file = try? JSONDecoder().decode(CredentialsFile.self, from: Data(text.utf8)),
             let t = file.credentials.first(where: { $0.key.lowercased() == host.lowercased() })?.value.token
         {
@@ -50,11 +51,6 @@ enum TerraformCredentials {
             }
         }
         return out
-    }
-
-    private static func readText(_ path: String) -> String? {
-        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
