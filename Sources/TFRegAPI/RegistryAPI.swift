@@ -253,7 +253,8 @@ public struct RegistryAPI: Sendable {
             let path = "/v1/archives/\(record.module)/\(record.version)/\(record.sha256).tar.gz"
             location = try baseURL(req) + path + "?" + signer.query(forPath: path, now: service.clock.now())
         }
-        // 204 + X-Terraform-Get works for Terraform and OpenTofu alike (PROTOCOL.md).
+        // 204 + X-Terraform-Get works for Terraform and OpenTofu alike (module registry protocol, "Download
+        // Source Code for a Specific Module Version").
         return APIResponse(status: 204, headers: [("X-Terraform-Get", location), ("Cache-Control", "no-store")])
     }
 

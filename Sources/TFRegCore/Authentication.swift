@@ -17,14 +17,14 @@ public protocol Authenticator: Sendable {
 public struct StaticTokenAuthenticator: Authenticator {
     public static let prefix = "tfr_"
     public let store: any MetadataStore
-    let cache: TokenCache?
+    let cache: StaticTokenLookupCache?
 
     /// `cacheSeconds > 0` remembers successful lookups that long (for remote stores, where each lookup
     /// is a network call): a revoked token keeps working at most that long in this process. Failed
     /// lookups are never cached, so a new token works at once.
     public init(store: any MetadataStore, cacheSeconds: Int64 = 0, clock: any WallClock = SystemClock()) {
         self.store = store
-        self.cache = cacheSeconds > 0 ? TokenCache(ttl: cacheSeconds, clock: clock) : nil
+        self.cache = cacheSeconds > 0 ? StaticTokenLookupCache(ttl: cacheSeconds, clock: clock) : nil
     }
 
     /// Makes a new random token. Print it once; keep only `digest(of:)`.
@@ -63,7 +63,7 @@ public struct StaticTokenAuthenticator: Authenticator {
 }
 
 /// Token digest → identity for a few seconds; bounded (cleared when it holds 10 000 entries).
-final class TokenCache: Sendable {
+final class StaticTokenLookupCache: Sendable {
     let ttl: Int64
     let clock: any WallClock
     private let entries = Mutex<[String: (identity: Identity, expires: Int64)]>([:])

@@ -29,7 +29,7 @@ public struct SignedCallerIdentityRequest: Sendable {
         "authorization", "content-type", "x-amz-date", "x-amz-security-token", "host", audienceHeader, nonceHeader,
     ]
 
-    /// The checks of PROTOCOL.md, all before anything is sent: POST to an STS host of the partition,
+    /// Every check on a presigned GetCallerIdentity, all before anything is sent: POST to an STS host of the partition,
     /// a body of exactly `Action=GetCallerIdentity&Version=2011-06-15`, only known headers, none twice
     /// (case-insensitively), SigV4 for `sts` with the audience and host signed, the audience ours.
     /// Returns the STS host the client signed for and the region of its credential scope.

@@ -3,7 +3,8 @@ import TFRegCrypto
 import TFRegSystem
 
 /// Signs archive URLs so they authorize themselves: Terraform sends no token when it fetches the
-/// `X-Terraform-Get` location (PROTOCOL.md), so the URL carries `expires` (Unix seconds) and
+/// `X-Terraform-Get` location (Terraform's module registry protocol, "Download Source Code for a
+/// Specific Module Version"), so the URL carries `expires` (Unix seconds) and
 /// `signature` = base64url(HMAC-SHA-256(key, "tfreg-archive-v1\n" + path + "\n" + expires)).
 /// The signature covers the exact path, so it cannot be moved to another archive, and the expiry,
 /// so it cannot be extended. HEAD and GET share one signature (go-getter sends HEAD first).
