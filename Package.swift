@@ -49,35 +49,40 @@ let package = Package(
         ),
 
         // MARK: Libraries
+        // Small system utilities (file I/O, the blocking bridge, timestamps, ASCII classes, trimming):
+        // a target of its own, not a folder in TFRegCore, because targets below Core (HTTP client, AWS)
+        // need it too and Core is not a grab bag. Glibc and Dispatch only.
+        .target(name: "TFRegSystem", swiftSettings: swiftSettings),
         .target(name: "TFRegCrypto", dependencies: ["CLibCrypto"], swiftSettings: swiftSettings),
         .target(name: "TFRegJSON", swiftSettings: swiftSettings),
         .target(
             name: "TFRegCore",
-            dependencies: ["TFRegCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCrypto", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto"], swiftSettings: swiftSettings),
-        .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
-        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON"], swiftSettings: swiftSettings),
+        .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
+        .target(name: "TFRegHTTPClient", dependencies: ["CCurl", "TFRegSystem"], swiftSettings: swiftSettings),
+        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegStoreLocal",
-            dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
+            dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto", "TFRegSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TFRegStoreAWS",
-            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegAWS"],
+            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegAWS", "TFRegSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TFRegAPI",
-            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegJSON", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegJSON", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TFRegServer",
             dependencies: [
                 "TFRegAPI",
+                "TFRegSystem",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -95,14 +100,16 @@ let package = Package(
         ),
         .target(
             name: "TFRegLambda",
-            dependencies: ["TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", "TFRegSystem", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TFRegCLI",
             dependencies: [
                 "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
-                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegServer", "TFRegLambda",
+                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegServer", "TFRegLambda", "TFRegSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,14 +120,15 @@ let package = Package(
         // MARK: Tests
         .target(
             name: "TFRegTesting",
-            dependencies: ["TFRegCore", "TFRegHTTPClient"],
+            dependencies: ["TFRegCore", "TFRegHTTPClient", "TFRegSystem"],
             path: "Tests/TFRegTesting",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegSystemTests", dependencies: ["TFRegSystem", "TFRegTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegSystem", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegAWSTests",
-            dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"],
+            dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient", "TFRegSystem", "TFRegTesting"],
             exclude: ["botocore_sign.py"],
             swiftSettings: swiftSettings
         ),
@@ -128,7 +136,7 @@ let package = Package(
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegStoreLocalTests",
-            dependencies: ["TFRegStoreLocal", "TFRegTesting"],
+            dependencies: ["TFRegStoreLocal", "TFRegSystem", "TFRegTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -159,13 +167,13 @@ let package = Package(
 let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("sealed-token", ["TFRegCore", "TFRegCrypto"]),
     ("static-token", ["TFRegCore", "TFRegCrypto"]),
-    ("caller-identity", ["TFRegCore", "TFRegStoreAWS"]),
+    ("caller-identity", ["TFRegCore", "TFRegStoreAWS", "TFRegSystem"]),
     ("json", ["TFRegAPI"]),
     ("url", ["TFRegAPI", "TFRegCrypto"]),
     ("lambda-event", ["TFRegLambda", "TFRegAPI"]),
     ("sigv4", ["TFRegAWS"]),
-    ("aws-config", ["TFRegAWS"]),
-    ("dynamodb-wire", ["TFRegAWS", "TFRegStoreAWS"]),
+    ("aws-config", ["TFRegAWS", "TFRegSystem"]),
+    ("dynamodb-wire", ["TFRegAWS", "TFRegStoreAWS", "TFRegSystem"]),
     ("terraformrc", ["TFRegCLI"]),
     // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):
     ("archive", ["TFRegArchive"]),

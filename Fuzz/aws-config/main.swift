@@ -1,4 +1,5 @@
 import FuzzSupport
+import TFRegSystem
 
 @testable import TFRegAWS
 
@@ -17,7 +18,7 @@ fuzz { bytes in
         }
     }
     _ = SharedConfig.merged(config: text, credentials: text)
-    for line in text.split(separator: "\n").prefix(4) { _ = ISO8601.parse(String(line)) }
+    for line in text.split(separator: "\n").prefix(4) { _ = parseISO8601(String(line)) }
     _ = try? MetadataCredentials.decode(bytes, source: "fuzz")
     _ = try? STSClient.parseCredentials(text, status: 200)
     _ = JSONFields.string(text, "message")

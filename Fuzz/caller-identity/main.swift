@@ -1,4 +1,5 @@
 import FuzzSupport
+import TFRegSystem
 
 @testable import TFRegCore
 @testable import TFRegStoreAWS
@@ -27,7 +28,7 @@ fuzz { bytes in
         _ = try? request.validate(audience: "registry.example.com")
     }
     for line in lines.prefix(4) {
-        _ = SignedCallerIdentityRequest.amzDate(String(line))
+        _ = parseAmzDate(String(line))
         // timegm normalizes (Feb 30 → Mar 2), so the property is on the canonical form.
         if let t = parseRFC3339(String(line)) {
             let canonical = rfc3339(t)

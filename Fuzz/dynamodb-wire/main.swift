@@ -1,5 +1,6 @@
 import FuzzSupport
 import TFRegCore
+import TFRegSystem
 
 @testable import TFRegAWS
 @testable import TFRegStoreAWS

@@ -1,6 +1,7 @@
 import Logging
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 /// Settings of the HTTP API that do not depend on the transport.
 public struct APIConfiguration: Sendable {
@@ -265,7 +266,8 @@ public struct RegistryAPI: Sendable {
             let path = "/v1/archives/\(record.module)/\(record.version)/\(record.sha256).tar.gz"
             location = try baseURL(req) + path + "?" + signer.query(forPath: path, now: service.clock.now())
         }
-        // 204 + X-Terraform-Get works for Terraform and OpenTofu alike (PROTOCOL.md).
+        // 204 + X-Terraform-Get works for Terraform and OpenTofu alike (module registry protocol, "Download
+        // Source Code for a Specific Module Version").
         return APIResponse(status: 204, headers: [("X-Terraform-Get", location), ("Cache-Control", "no-store")])
     }
 
@@ -595,7 +597,7 @@ public struct RegistryAPI: Sendable {
             query.limit = min(n, ModuleQuery.maximumLimit)
         }
         if let p = try value("provider") {
-            guard !p.isEmpty, p.utf8.count <= 64, p.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) }) else {
+            guard !p.isEmpty, p.utf8.count <= 64, p.utf8.allSatisfy(ASCII.isLowerAlnum) else {
                 throw .badRequest("invalid provider filter")
             }
             query.system = p

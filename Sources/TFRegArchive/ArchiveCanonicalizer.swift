@@ -1,5 +1,6 @@
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -212,19 +213,12 @@ public enum ArchiveCanonicalization {
         try StrictTarReader.checkCharacters(raw, "the target of symlink \(shown)")
         guard raw.first != UInt8(ascii: "/") else { throw ArchiveError("symlink \(shown) points to an absolute path") }
         let base = Array(components.dropLast())
-        var resolved = base
-        for part in raw.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
-            if part.elementsEqual([UInt8(ascii: ".")]) { continue }
-            if part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
-                guard !resolved.isEmpty else { throw ArchiveError("symlink \(shown) points outside the module") }
-                resolved.removeLast()
-                continue
-            }
-            guard part.count <= StrictTarReader.maximumComponentBytes else {
+        let resolution = try LexicalPath.resolve(raw, in: base) { (name: [UInt8]) throws(ArchiveError) in
+            guard name.count <= StrictTarReader.maximumComponentBytes else {
                 throw ArchiveError("the target of symlink \(shown) has a name component over 255 bytes")
             }
-            resolved.append(Array(part))
         }
+        guard let resolved = resolution else { throw ArchiveError("symlink \(shown) points outside the module") }
         var prefix: [UInt8] = []
         for n in stride(from: 1, through: resolved.count, by: 1) {
             // Built incrementally: one pass over the target, however deep.

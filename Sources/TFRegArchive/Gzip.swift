@@ -1,5 +1,6 @@
 import CZlib
 import TFRegCore
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -67,13 +68,7 @@ final class FileByteSink: ByteSink {
     init(fd: Int32) { self.fd = fd }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws(ArchiveError) {
-        var off = 0
-        while off < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress.map { $0 + off }, bytes.count - off)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ArchiveError("cannot write the canonical archive (errno \(errno))") }
-            off += n
-        }
+        guard FileSystem.write(fd: fd, bytes) else { throw ArchiveError("cannot write the canonical archive (errno \(errno))") }
     }
 }
 

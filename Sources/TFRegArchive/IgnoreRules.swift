@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// One compiled ignore pattern: a line of `.terraformignore` or `.gitignore`, or a `--exclude` /
 /// `--include` glob. Matching follows Terraform's own implementation (hashicorp/go-slug,
 /// `internal/ignorefiles`): the pattern is matched against the whole slash-separated path relative
@@ -239,13 +241,4 @@ public struct IgnoreRules: Sendable {
 
     /// Whether any `!` pattern could bring back a path below an excluded directory.
     public var hasNegations: Bool { source == .terraformignore && patterns.contains { $0.negated } }
-}
-
-extension Substring {
-    func trimmingWhitespace() -> Substring {
-        var s = self
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return s
-    }
 }

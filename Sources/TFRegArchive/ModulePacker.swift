@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -302,13 +303,10 @@ public enum ModulePacker {
                 let n = readlink(full, &buf, 4096)
                 guard n > 0 else { throw ArchiveError("cannot read link \(full)") }
                 let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-                var depth = rel.split(separator: "/").count - 1
-                var escapes = target.hasPrefix("/")
-                for part in target.split(separator: "/") where part != "." {
-                    depth += part == ".." ? -1 : 1
-                    if depth < 0 { escapes = true }
+                let directory = rel.split(separator: "/").dropLast().map { Array($0.utf8) }
+                if target.hasPrefix("/") || LexicalPath.resolve(target.utf8, in: directory) == nil {
+                    throw ArchiveError("symlink \(rel) points outside the module directory")
                 }
-                if escapes { throw ArchiveError("symlink \(rel) points outside the module directory") }
                 entries.append(TarEntry(path: rel, kind: .symlink(target: target), mode: 0o777))
             default:
                 throw ArchiveError("\(rel) is not a regular file, directory or symlink")
@@ -343,19 +341,9 @@ public enum ModulePacker {
         return String(decoding: try readFile(path), as: UTF8.self)
     }
 
+    /// The whole file, or an error naming the step that failed (`cannot open …`, `cannot read …`).
     /// `noFollow`: refuse a symlink (a file decided as regular must still be one when it is read).
     static func readFile(_ path: String, noFollow: Bool = false) throws(ArchiveError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0))
-        guard fd >= 0 else { throw ArchiveError("cannot open \(path)") }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw ArchiveError("cannot read \(path)") }
-            if n == 0 { break }
-            out += buf[0..<n]
-        }
-        return out
+        do { return try FileSystem.readAll(path, noFollow: noFollow) } catch { throw ArchiveError("cannot \(error.operation) \(path)") }
     }
 }

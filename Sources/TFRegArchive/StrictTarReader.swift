@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// Limits that keep a hostile archive from using the server's memory, disk or time. They apply to
 /// the whole upload (all gzip members together) and to the canonical archive written from it.
 public struct ArchiveLimits: Sendable {
@@ -337,7 +339,7 @@ final class StrictTarReader {
             let left = data.count - i
             var j = i
             var length = 0
-            while j < data.count && data[j] >= UInt8(ascii: "0") && data[j] <= UInt8(ascii: "9") {
+            while j < data.count && ASCII.isDigit(data[j]) {
                 let (m, o1) = length.multipliedReportingOverflow(by: 10)
                 let (a, o2) = m.addingReportingOverflow(Int(data[j] - UInt8(ascii: "0")))
                 guard !o1 && !o2 && a <= left else { throw ArchiveError("a pax record's length exceeds its header") }
@@ -411,7 +413,7 @@ final class StrictTarReader {
         guard !bytes.isEmpty, bytes.count <= 19 else { throw ArchiveError("the \(what) is not a decimal number") }
         var v: Int64 = 0
         for b in bytes {
-            guard b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") else {
+            guard ASCII.isDigit(b) else {
                 throw ArchiveError("the \(what) is not a decimal number")
             }
             let (m, o1) = v.multipliedReportingOverflow(by: 10)

@@ -17,7 +17,7 @@ public struct TFReg: AsyncParsableCommand {
             One binary, several roles. Started under another name it takes that role: \
             get-registry-token (token), manage-registry-permissions (grant), \
             install-registry-credentials-helper (install-helper), terraform-credentials-* \
-            (credential-helper), bootstrap (lambda). Roles that are not built yet are not listed.
+            (credential-helper), bootstrap (lambda).
             """,
         version: version,
         subcommands: [
@@ -31,7 +31,7 @@ public struct TFReg: AsyncParsableCommand {
 
     /// Entry point: maps argv[0] to a subcommand (busybox style), then parses.
     public static func main(argv: [String]) async {
-        let arguments = Dispatch.arguments(forArgv: argv)
+        let arguments = RoleDispatch.arguments(forArgv: argv)
         do {
             // The Lambda role takes no arguments: skip building the parser's command tree, which costs
             // a cold start several milliseconds (type-name and conformance lookups).
@@ -70,7 +70,7 @@ public struct TFReg: AsyncParsableCommand {
 }
 
 /// argv[0] dispatch for the multi-call binary.
-public enum Dispatch {
+public enum RoleDispatch {
     /// Names the binary may be started under, and the subcommand each selects.
     static let roles: [(prefix: String, exact: Bool, subcommand: String)] = [
         ("bootstrap", true, "lambda"),

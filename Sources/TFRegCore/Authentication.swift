@@ -1,5 +1,6 @@
 import Synchronization
 import TFRegCrypto
+import TFRegSystem
 
 /// Turns the bearer token of a request into a principal. Implementations: static tokens (this
 /// file) and, later, sealed IAM tokens. They throw `.unauthenticated` with a message that says what
@@ -16,14 +17,14 @@ public protocol Authenticator: Sendable {
 public struct StaticTokenAuthenticator: Authenticator {
     public static let prefix = "tfr_"
     public let store: any MetadataStore
-    let cache: TokenCache?
+    let cache: StaticTokenLookupCache?
 
     /// `cacheSeconds > 0` remembers successful lookups that long (for remote stores, where each lookup
     /// is a network call): a revoked token keeps working at most that long in this process. Failed
     /// lookups are never cached, so a new token works at once.
     public init(store: any MetadataStore, cacheSeconds: Int64 = 0, clock: any WallClock = SystemClock()) {
         self.store = store
-        self.cache = cacheSeconds > 0 ? TokenCache(ttl: cacheSeconds, clock: clock) : nil
+        self.cache = cacheSeconds > 0 ? StaticTokenLookupCache(ttl: cacheSeconds, clock: clock) : nil
     }
 
     /// Makes a new random token. Print it once; keep only `digest(of:)`.
@@ -41,8 +42,7 @@ public struct StaticTokenAuthenticator: Authenticator {
         guard u.count == 47, token.hasPrefix(prefix) else { return false }
         // 43 base64url characters; the last carries 2 padding bits, which must be zero (canonical form).
         for (i, c) in u.dropFirst(4).enumerated() {
-            let isAlnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
-            guard isAlnum || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
+            guard ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
             if i == 42 { guard "AEIMQUYcgkosw048".utf8.contains(c) else { return false } }
         }
         return true
@@ -63,7 +63,7 @@ public struct StaticTokenAuthenticator: Authenticator {
 }
 
 /// Token digest → identity for a few seconds; bounded (cleared when it holds 10 000 entries).
-final class TokenCache: Sendable {
+final class StaticTokenLookupCache: Sendable {
     let ttl: Int64
     let clock: any WallClock
     private let entries = Mutex<[String: (identity: Identity, expires: Int64)]>([:])

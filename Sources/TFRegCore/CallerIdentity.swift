@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import TFRegSystem
 #endif
 
 /// A presigned `sts:GetCallerIdentity` request handed over by a client to prove its IAM identity
@@ -28,7 +29,7 @@ public struct SignedCallerIdentityRequest: Sendable {
         "authorization", "content-type", "x-amz-date", "x-amz-security-token", "host", audienceHeader, nonceHeader,
     ]
 
-    /// The checks of PROTOCOL.md, all before anything is sent: POST to an STS host of the partition,
+    /// Every check on a presigned GetCallerIdentity, all before anything is sent: POST to an STS host of the partition,
     /// a body of exactly `Action=GetCallerIdentity&Version=2011-06-15`, only known headers, none twice
     /// (case-insensitively), SigV4 for `sts` with the audience and host signed, the audience ours.
     /// Returns the STS host the client signed for and the region of its credential scope.
@@ -73,7 +74,7 @@ public struct SignedCallerIdentityRequest: Sendable {
         // Authorization: AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/sts/aws4_request, SignedHeaders=…, Signature=…
         // STS honours a signature for 15 minutes; refuse anything older (or from the future) up front.
         if let now {
-            guard let date = values["x-amz-date"], let signedAt = Self.amzDate(date), abs(signedAt - now) <= 15 * 60 else {
+            guard let date = values["x-amz-date"], let signedAt = parseAmzDate(date), abs(signedAt - now) <= 15 * 60 else {
                 throw reject("X-Amz-Date is missing or more than 15 minutes from now; sign a fresh request")
             }
         }
@@ -98,29 +99,11 @@ public struct SignedCallerIdentityRequest: Sendable {
         return (host, region)
     }
 
-    /// `YYYYMMDDTHHMMSSZ` → Unix seconds.
-    static func amzDate(_ s: String) -> Int64? {
-        let u = Array(s.utf8)
-        guard u.count == 16, u[8] == UInt8(ascii: "T"), u[15] == UInt8(ascii: "Z"),
-            u.enumerated().allSatisfy({ $0.offset == 8 || $0.offset == 15 || ($0.element >= 0x30 && $0.element <= 0x39) })
-        else { return nil }
-        // At most four ASCII digits (checked above): the value fits, nothing to unwrap.
-        func n(_ a: Int, _ b: Int) -> Int32 { u[a..<b].reduce(0) { $0 * 10 + Int32($1 &- 0x30) } }
-        var t = tm()
-        t.tm_year = n(0, 4) - 1900
-        t.tm_mon = n(4, 6) - 1
-        t.tm_mday = n(6, 8)
-        t.tm_hour = n(9, 11)
-        t.tm_min = n(11, 13)
-        t.tm_sec = n(13, 15)
-        return Int64(timegm(&t))
-    }
-
     /// `sts.amazonaws.com`, `sts.REGION.amazonaws.com`, `sts.REGION.amazonaws.com.cn`.
     static func isSTSHost(_ host: String) -> Bool {
         if host == "sts.amazonaws.com" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        let regionOK = { (r: Substring) in !r.isEmpty && r.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7a) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2d }
+        let regionOK = { (r: Substring) in !r.isEmpty && r.utf8.allSatisfy { ASCII.isLowerAlnum($0) || $0 == 0x2d }
         }
         if parts.count == 4, parts[0] == "sts", regionOK(parts[1]), parts[2] == "amazonaws", parts[3] == "com" { return true }
         if parts.count == 5, parts[0] == "sts", regionOK(parts[1]), parts[1].hasPrefix("cn-"), parts[2] == "amazonaws", parts[3] == "com",
@@ -139,16 +122,4 @@ public struct SignedCallerIdentityRequest: Sendable {
 /// Sends a validated identity request to STS and returns the caller (implemented over HTTP in TFRegStoreAWS).
 public protocol CallerIdentityVerifier: Sendable {
     func verify(_ request: SignedCallerIdentityRequest, audience: String) async throws(RegistryError) -> Identity
-}
-
-extension Substring {
-    /// Trims spaces and tabs on the UTF-8 view (no grapheme breaking: this runs on every request).
-    public func trimmingSpaces() -> String {
-        let u = self.utf8
-        var start = u.startIndex
-        var end = u.endIndex
-        while start < end, u[start] == 0x20 || u[start] == 0x09 { start = u.index(after: start) }
-        while end > start, u[u.index(before: end)] == 0x20 || u[u.index(before: end)] == 0x09 { end = u.index(before: end) }
-        return String(self[start..<end])
-    }
 }

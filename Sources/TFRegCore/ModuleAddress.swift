@@ -1,28 +1,24 @@
+import TFRegSystem
+
 /// Identifier grammar shared by namespaces and module names, following Terraform's registry rules
 /// (`terraform-registry-address`: `^[0-9A-Za-z](?:[0-9A-Za-z-_]{0,62}[0-9A-Za-z])?$`).
 /// Everything that reaches a database key or a file path has passed one of these initialisers.
 public enum Grammar {
-    public static func isAlnum(_ c: UInt8) -> Bool {
-        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
-    }
-
-    public static func isLowerHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) }
-
     /// A SHA-256 digest as 64 lowercase hex digits (what the registry records and names files by).
-    public static func isSHA256Hex(_ s: some StringProtocol) -> Bool { s.utf8.count == 64 && s.utf8.allSatisfy(isLowerHex) }
+    public static func isSHA256Hex(_ s: some StringProtocol) -> Bool { s.utf8.count == 64 && s.utf8.allSatisfy(ASCII.isLowerHex) }
 
     /// Letters, digits, `-`, `_`; starts and ends with a letter or digit; 1...64 characters.
     static func isName(_ s: some StringProtocol) -> Bool {
         let u = Array(s.utf8)
-        guard (1...64).contains(u.count), isAlnum(u.first!), isAlnum(u.last!) else { return false }
-        return u.allSatisfy { isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
+        guard (1...64).contains(u.count), ASCII.isAlnum(u.first!), ASCII.isAlnum(u.last!) else { return false }
+        return u.allSatisfy { ASCII.isAlnum($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") }
     }
 
     /// Lowercase letters and digits, 1...64 characters (Terraform's target-system grammar).
     static func isSystem(_ s: some StringProtocol) -> Bool {
         let u = Array(s.utf8)
         guard (1...64).contains(u.count) else { return false }
-        return u.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x7a) }
+        return u.allSatisfy(ASCII.isLowerAlnum)
     }
 }
 

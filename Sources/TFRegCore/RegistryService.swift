@@ -1,4 +1,5 @@
 import Logging
+import TFRegSystem
 
 /// A module as listed by the registry API extras: its latest version and when it was published.
 public struct ModuleSummary: Sendable, Hashable {

@@ -1,4 +1,5 @@
 import TFRegCrypto
+import TFRegSystem
 
 /// Remembers the presigned GetCallerIdentity requests already exchanged for a token, so each is
 /// accepted once. STS itself honours a signature for 15 minutes and any number of times; the audience
@@ -34,7 +35,7 @@ extension SignedCallerIdentityRequest {
     public var replayKey: String? {
         guard let signature else { return nil }
         let canonical = signature.lowercased()
-        guard canonical.utf8.count == 64, canonical.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }) else { return nil }
+        guard canonical.utf8.count == 64, canonical.utf8.allSatisfy(ASCII.isLowerHex) else { return nil }
         return Hex.encode(SHA256.hash(Array(canonical.utf8)))
     }
 
@@ -42,7 +43,7 @@ extension SignedCallerIdentityRequest {
     /// minutes of the server's clock, so until 15 minutes after it was signed (plus a minute of slack),
     /// and at least 16 minutes from `now`.
     public func replayExpiry(now: Int64) -> Int64 {
-        let signed = headers.first(where: { $0.name.lowercased() == "x-amz-date" }).flatMap { Self.amzDate($0.value) } ?? now
+        let signed = headers.first(where: { $0.name.lowercased() == "x-amz-date" }).flatMap { parseAmzDate($0.value) } ?? now
         return max(signed, now) + 16 * 60
     }
 }

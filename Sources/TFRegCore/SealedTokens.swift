@@ -1,4 +1,5 @@
 import TFRegCrypto
+import TFRegSystem
 
 /// A token-sealing key: `id` goes into every token's header and selects the key when the token comes
 /// back (a local key's fingerprint, or a KMS-encrypted data key); `material` is the AES-256 key.

@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// A semantic version (https://semver.org, 2.0.0), parsed strictly: `MAJOR.MINOR.PATCH[-PRERELEASE][+BUILD]`,
 /// no leading zeros in numeric parts, no `v` prefix. At most 128 characters so it is safe as a key.
 ///
@@ -46,7 +48,7 @@ public struct Version: Sendable, Hashable, CustomStringConvertible, Comparable {
             let parts = core[core.index(after: dash)...].split(separator: ".", omittingEmptySubsequences: false)
             for p in parts {
                 guard !p.isEmpty, p.utf8.allSatisfy(Self.isIdentChar) else { throw Self.invalid }
-                if p.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                if p.utf8.allSatisfy(ASCII.isDigit) {
                     guard p == "0" || p.first != "0", let n = UInt64(p) else { throw Self.invalid }
                     pre.append(.numeric(n))
                 } else {
@@ -59,7 +61,7 @@ public struct Version: Sendable, Hashable, CustomStringConvertible, Comparable {
         guard nums.count == 3 else { throw Self.invalid }
         var values: [UInt64] = []
         for n in nums {
-            guard !n.isEmpty, n.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), n == "0" || n.first != "0",
+            guard !n.isEmpty, n.utf8.allSatisfy(ASCII.isDigit), n == "0" || n.first != "0",
                 let v = UInt64(n)
             else { throw Self.invalid }
             values.append(v)
@@ -72,7 +74,7 @@ public struct Version: Sendable, Hashable, CustomStringConvertible, Comparable {
 
     private static let invalid = RegistryError.badRequest("invalid version: expected a semantic version such as 1.2.3 or 1.2.3-rc.1")
 
-    private static func isIdentChar(_ c: UInt8) -> Bool { Grammar.isAlnum(c) || c == UInt8(ascii: "-") }
+    private static func isIdentChar(_ c: UInt8) -> Bool { ASCII.isAlnum(c) || c == UInt8(ascii: "-") }
 
     public var isPrerelease: Bool { !prerelease.isEmpty }
 

@@ -1,6 +1,7 @@
 import CCurl
 import Dispatch
 import Synchronization
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -126,9 +127,7 @@ public final class CurlHTTPClient: HTTPClient {
         defer { if let meter, let started { meter.record(ContinuousClock.now - started) } }
         let handle = pool.withLock { $0.popLast() } ?? EasyHandle()
         let ca = caBundle
-        let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { cont in
-            queue.async { cont.resume(returning: handle.perform(request, caBundle: ca)) }
-        }
+        let result = await Blocking.run(on: queue) { handle.perform(request, caBundle: ca) }
         pool.withLock { if $0.count < 8 { $0.append(handle) } }
         return try result.get()
     }
@@ -273,15 +272,10 @@ private func headerCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ 
 /// The bytes as a String without leading and trailing spaces, tabs, CR and LF (ASCII letters
 /// lower-cased when asked: header names).
 func trimmedHTTPSpace(_ bytes: UnsafeBufferPointer<UInt8>, lowercasing: Bool = false) -> String {
-    func space(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
-    var lo = 0
-    var hi = bytes.count
-    while lo < hi, space(bytes[lo]) { lo += 1 }
-    while hi > lo, space(bytes[hi - 1]) { hi -= 1 }
-    let kept = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
+    let kept = UnsafeBufferPointer(rebasing: bytes[ASCII.trimmedBounds(bytes, dropping: ASCII.isWhitespace)])
     guard lowercasing else { return String(decoding: kept, as: UTF8.self) }
     return String(unsafeUninitializedCapacity: kept.count) { out in
-        for (i, b) in kept.enumerated() { out[i] = b >= 0x41 && b <= 0x5A ? b + 0x20 : b }
+        for (i, b) in kept.enumerated() { out[i] = ASCII.lowercased(b) }
         return kept.count
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -146,7 +147,7 @@ public enum EventAdapter {
         switch response.body {
         case .empty: bodyBytes = []
         case .bytes(let b): bodyBytes = b
-        case .file(let path, _): bodyBytes = readFile(path) ?? []
+        case .file(let path, _): bodyBytes = FileSystem.readPrefix(path, limit: maxPayload) ?? []
         }
         var status = response.status
         var headers = response.headers
@@ -194,20 +195,6 @@ public enum EventAdapter {
         fields.append(("body", body))
         fields.append(("isBase64Encoded", .bool(isBase64)))
         return JSONValue.object(fields).serialized()
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count <= maxPayload {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        return out
     }
 }
 

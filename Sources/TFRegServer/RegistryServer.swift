@@ -9,6 +9,7 @@ import NIOSSL
 import ServiceLifecycle
 import TFRegAPI
 import TFRegCore
+import TFRegSystem
 import UnixSignals
 
 #if canImport(Glibc)

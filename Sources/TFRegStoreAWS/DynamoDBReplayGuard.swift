@@ -1,5 +1,6 @@
 import TFRegAWS
 import TFRegCore
+import TFRegSystem
 
 /// `ReplayGuard` in the registry's DynamoDB table, so a presigned request is accepted once across
 /// every `serve` process and Lambda instance using the table: one PutItem of

@@ -1,6 +1,7 @@
 import TFRegAWS
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -69,7 +70,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
             throw .badRequest("this registry has no archive bucket of its own: upload the archive to S3 and register it with create")
         }
         guard Grammar.isSHA256Hex(staged.sha256) else { throw .internalError("invalid archive digest") }
-        guard let bytes = FileSystemRead.all(staged.path, expected: staged.size) else {
+        guard let bytes = FileSystem.read(staged.path, exactly: Int(staged.size)) else {
             throw .internalError("staged archive \(staged.path) is unreadable")
         }
         let key = prefix + "sha256/\(staged.sha256.prefix(2))/\(staged.sha256).tar.gz"
@@ -146,7 +147,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
         }
         guard let got else { return nil }
         let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
-        guard FileSystemRead.writeExclusive(path, got.body, mode: 0o640) else {
+        guard (try? FileSystem.writeExclusive(path, got.body, mode: 0o640)) != nil else {
             throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
         }
         return StagedArchive(path: path, size: Int64(got.body.count), sha256: Hex.encode(SHA256.hash(got.body)))
@@ -174,7 +175,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
         let digest = Hex.encode(SHA256.hash(got.body))
         guard digest == expectedSHA256 else { throw .badRequest("the bytes of \(name) do not match expected_checksum (was it overwritten?)") }
         let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
-        guard FileSystemRead.writeExclusive(path, got.body, mode: 0o640) else {
+        guard (try? FileSystem.writeExclusive(path, got.body, mode: 0o640)) != nil else {
             throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
         }
         return StagedArchive(path: path, size: Int64(got.body.count), sha256: digest)
@@ -199,45 +200,5 @@ public struct S3ArchiveStorage: ArchiveStorage {
             sha = Hex.encode(digest)
         }
         return ExistingArchive(sha256: sha, size: attributes.size ?? 0)
-    }
-}
-
-/// Reads a whole staged file (bounded by the upload limit that staged it).
-enum FileSystemRead {
-    static func all(_ path: String, expected: Int64) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out = [UInt8](repeating: 0, count: Int(expected))
-        var done = 0
-        while done < out.count {
-            let n = out.withUnsafeMutableBytes { read(fd, $0.baseAddress! + done, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            done += n
-        }
-        return out
-    }
-
-    /// Creates `path` (never an existing file), writes `bytes`, fsyncs; false on any failure.
-    static func writeExclusive(_ path: String, _ bytes: [UInt8], mode: mode_t) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress.map { $0 + done }, $0.count - done) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                _ = unlink(path)
-                return false
-            }
-            done += n
-        }
-        guard fsync(fd) == 0 else {
-            _ = unlink(path)
-            return false
-        }
-        return true
     }
 }

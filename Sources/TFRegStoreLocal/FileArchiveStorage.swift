@@ -1,5 +1,6 @@
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -20,7 +21,7 @@ public struct FileArchiveStorage: ArchiveStorage {
     public init(root: String) throws(RegistryError) {
         self.root = root
         for dir in [root, root + "/archives", root + "/tmp"] {
-            try FileSystem.makeDirectories(dir, mode: 0o750)
+            try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         }
     }
 
@@ -47,7 +48,7 @@ public struct FileArchiveStorage: ArchiveStorage {
     private func store(_ staged: StagedArchive, key: String) throws(RegistryError) {
         let final = archivesDirectory + "/" + key
         let dir = String(final[..<(final.lastIndex(of: "/") ?? final.endIndex)])
-        try FileSystem.makeDirectories(dir, mode: 0o750)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         // A concurrent gc may move the existing file aside between our link() and stat(): try again.
         var linked = false
         for _ in 0..<8 {
@@ -70,7 +71,7 @@ public struct FileArchiveStorage: ArchiveStorage {
             return
         }
         guard linked else { throw .unavailable("archive storage", detail: "\(final) keeps disappearing") }
-        try FileSystem.fsyncDirectory(dir)
+        try RegistryError.storage(FileSystem.fsyncDirectory(dir))
     }
 
     public func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {
@@ -223,82 +224,5 @@ public struct FileArchiveStorage: ArchiveStorage {
             return false
         }
         return unlink(aside) == 0
-    }
-}
-
-/// Small POSIX helpers shared by the local store and the CLI.
-public enum FileSystem {
-    public static func makeDirectories(_ path: String, mode: mode_t) throws(RegistryError) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            if mkdir(current, mode) != 0 && errno != EEXIST {
-                throw .unavailable("storage", detail: "mkdir \(current): errno \(errno)")
-            }
-        }
-    }
-
-    public static func fsyncDirectory(_ path: String) throws(RegistryError) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .unavailable("storage", detail: "open \(path): errno \(errno)") }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw .unavailable("storage", detail: "fsync \(path): errno \(errno)") }
-    }
-
-    /// The names in a directory (without "." and ".."); empty when it cannot be read.
-    public static func list(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let ent = readdir(dir) {
-            let name = withUnsafePointer(to: ent.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
-
-    public static func exists(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0
-    }
-
-    /// Reads a whole (small) file.
-    public static func read(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while out.count <= limit {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { return nil }
-            if n == 0 { return out }
-            out += buf[0..<n]
-        }
-        return nil
-    }
-
-    /// Writes a file atomically (temp file, fsync, rename) with `mode`; refuses to follow a symlink.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(RegistryError) {
-        let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard fd >= 0 else { throw .unavailable("storage", detail: "create \(tmp): errno \(errno)") }
-        var ok = bytes.withUnsafeBytes { buf in
-            var off = 0
-            while off < buf.count {
-                let n = write(fd, buf.baseAddress! + off, buf.count - off)
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
-        }
-        ok = ok && fchmod(fd, mode) == 0 && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(tmp, path) == 0 else {
-            unlink(tmp)
-            throw .unavailable("storage", detail: "write \(path): errno \(errno)")
-        }
     }
 }

@@ -1,5 +1,6 @@
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -61,10 +62,10 @@ public enum LocalBackup {
         }
         let key = dataDirectory + "/keys/archive-url.key"
         if let bytes = FileSystem.read(key, limit: 1024) {
-            try FileSystem.makeDirectories(destination + "/keys", mode: 0o700)
-            try FileSystem.writeAtomically(destination + "/keys/archive-url.key", bytes, mode: 0o600)
+            try RegistryError.storage(FileSystem.makeDirectories(destination + "/keys", mode: 0o700))
+            try RegistryError.storage(FileSystem.writeAtomically(destination + "/keys/archive-url.key", bytes, mode: 0o600))
         }
-        try FileSystem.fsyncDirectory(destination)
+        try RegistryError.storage(FileSystem.fsyncDirectory(destination))
         return report
     }
 
@@ -96,8 +97,8 @@ public enum LocalBackup {
             report.versions += 1
         }
         if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024) {
-            try FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700)
-            try FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600)
+            try RegistryError.storage(FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700))
+            try RegistryError.storage(FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600))
         }
         // The database last: copied to a temporary name, then renamed over the old one.
         let temporary = dataDirectory + "/registry.db.restoring"
@@ -108,12 +109,12 @@ public enum LocalBackup {
         guard rename(temporary, dataDirectory + "/registry.db") == 0 else {
             throw .unavailable("storage", detail: "rename restored database: errno \(errno)")
         }
-        try FileSystem.fsyncDirectory(dataDirectory)
+        try RegistryError.storage(FileSystem.fsyncDirectory(dataDirectory))
         return report
     }
 
     static func prepareEmptyDirectory(_ path: String) throws(RegistryError) {
-        try FileSystem.makeDirectories(path, mode: 0o700)
+        try RegistryError.storage(FileSystem.makeDirectories(path, mode: 0o700))
         guard let dir = opendir(path) else { throw .unavailable("storage", detail: "cannot read \(path)") }
         defer { closedir(dir) }
         while let e = readdir(dir) {
@@ -145,7 +146,7 @@ public enum LocalBackup {
         copied: (Int64) -> Void = { _ in }
     ) throws(RegistryError) -> Int64 {
         let dir = String(to[..<to.lastIndex(of: "/")!])
-        try FileSystem.makeDirectories(dir, mode: 0o750)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         let input = open(from, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw .init(.unprocessable, "missing archive \(from)") }
         defer { close(input) }

@@ -1,5 +1,6 @@
 import Synchronization
 import TFRegCore
+import TFRegSystem
 
 /// `ReplayGuard` in this process's memory (`tfreg serve`): key → expiry, bounded. Expired entries are
 /// swept when the guard is full and at most once a minute otherwise; when it is full of live entries

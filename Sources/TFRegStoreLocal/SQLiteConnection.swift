@@ -1,6 +1,7 @@
 import CSQLite
 import Dispatch
 import TFRegCore
+import TFRegSystem
 
 /// A value bound to or read from a statement.
 enum SQLValue: Sendable, Equatable {
@@ -50,16 +51,7 @@ final class SQLiteConnection: @unchecked Sendable {
 
     /// Runs `body` on the connection's queue and resumes the caller with its result.
     func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) async throws(SQLiteError) -> T {
-        let result: Result<T, SQLiteError> = await withCheckedContinuation { cont in
-            queue.async {
-                do throws(SQLiteError) {
-                    cont.resume(returning: .success(try body(self)))
-                } catch {
-                    cont.resume(returning: .failure(error))
-                }
-            }
-        }
-        return try result.get()
+        try await Blocking.run(on: queue) { () throws(SQLiteError) -> T in try body(self) }
     }
 
     /// Synchronous form, for start-up and CLI code that is not on the cooperative pool's hot path.

@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -143,26 +144,37 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     // MARK: Versions
 
-    private static let versionColumns =
-        "namespace, name, system, version, bucket, key, sha256, size, published_at, published_by, deprecated_at, deprecated_by, deprecation_reason, deprecation_replacement"
+    /// `module_versions` as `record(_:)` reads it.
+    private enum VersionColumn: Int, SQLColumns {
+        case namespace, name, system, version, bucket, key, sha256, size, publishedAt, publishedBy
+        case deprecatedAt, deprecatedBy, deprecationReason, deprecationReplacement
+    }
+
+    private static let versionColumns = VersionColumn.selectList
 
     private static func record(_ row: SQLRow) -> ModuleVersionRecord? {
-        guard row.count == 14, let ns = row[0].string, let name = row[1].string, let sys = row[2].string,
-            let v = row[3].string, let key = row[5].string, let sha = row[6].string, let size = row[7].int,
-            let at = row[8].int,
+        typealias C = VersionColumn
+        guard row.count == C.count, let ns = row[C.namespace].string, let name = row[C.name].string, let sys = row[C.system].string,
+            let v = row[C.version].string, let key = row[C.key].string, let sha = row[C.sha256].string, let size = row[C.size].int,
+            let at = row[C.publishedAt].int,
             let module = try? ModuleAddress(namespace: ns, name: name, system: sys), let version = try? Version(v)
         else { return nil }
-        let deprecation = row[10].int.map {
-            Deprecation(reason: row[12].string ?? "", replacement: row[13].string, at: $0, by: row[11].string)
+        let deprecation = row[C.deprecatedAt].int.map {
+            Deprecation(
+                reason: row[C.deprecationReason].string ?? "",
+                replacement: row[C.deprecationReplacement].string,
+                at: $0,
+                by: row[C.deprecatedBy].string
+            )
         }
         return ModuleVersionRecord(
             module: module,
             version: version,
-            location: ArchiveLocation(bucket: row[4].string, key: key),
+            location: ArchiveLocation(bucket: row[C.bucket].string, key: key),
             sha256: sha,
             size: size,
             publishedAt: at,
-            publishedBy: row[9].string,
+            publishedBy: row[C.publishedBy].string,
             deprecation: deprecation
         )
     }
@@ -267,18 +279,26 @@ public final class SQLiteMetadataStore: MetadataStore {
         }
     }
 
+    /// `version_tombstones` as `tombstones(of:)` reads it.
+    private enum TombstoneColumn: Int, SQLColumns {
+        case version, sha256, deletedAt, deletedBy
+    }
+
     public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
+        typealias C = TombstoneColumn
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
         return try await run { db throws(SQLiteError) in
             try db.query(
-                "SELECT version, sha256, deleted_at, deleted_by FROM version_tombstones WHERE namespace = ? AND name = ? AND system = ?",
+                "SELECT \(C.selectList) FROM version_tombstones WHERE namespace = ? AND name = ? AND system = ?",
                 params
             )
             .compactMap { row in
-                guard row.count == 4, let v = row[0].string.flatMap({ try? Version($0) }), let sha = row[1].string, let at = row[2].int else {
+                guard row.count == C.count, let v = row[C.version].string.flatMap({ try? Version($0) }), let sha = row[C.sha256].string,
+                    let at = row[C.deletedAt].int
+                else {
                     return nil
                 }
-                return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: row[3].string)
+                return VersionTombstone(module: module, version: v, sha256: sha, deletedAt: at, deletedBy: row[C.deletedBy].string)
             }
         }
     }
@@ -329,23 +349,29 @@ public final class SQLiteMetadataStore: MetadataStore {
 
     // MARK: Grants
 
+    /// `grants` as `grant(_:)` reads it.
+    private enum GrantColumn: Int, SQLColumns {
+        case namespace, identity, download, upload, createGrant, deleteGrant
+    }
+
     private static func grant(_ row: SQLRow) -> Grant? {
-        guard row.count == 6, let ns = row[0].string.flatMap({ try? Namespace($0) }),
-            let id = row[1].string.flatMap({ try? Identity($0) })
+        typealias C = GrantColumn
+        guard row.count == C.count, let ns = row[C.namespace].string.flatMap({ try? Namespace($0) }),
+            let id = row[C.identity].string.flatMap({ try? Identity($0) })
         else { return nil }
         return Grant(
             namespace: ns,
             identity: id,
             permissions: Permissions(
-                download: row[2].int == 1,
-                upload: row[3].int == 1,
-                createGrant: row[4].int == 1,
-                deleteGrant: row[5].int == 1
+                download: row[C.download].int == 1,
+                upload: row[C.upload].int == 1,
+                createGrant: row[C.createGrant].int == 1,
+                deleteGrant: row[C.deleteGrant].int == 1
             )
         )
     }
 
-    private static let grantColumns = "namespace, identity, download, upload, create_grant, delete_grant"
+    private static let grantColumns = GrantColumn.selectList
 
     public func grant(for identity: Identity, in namespace: Namespace) async throws(RegistryError) -> Grant? {
         let params: [SQLValue] = [.text(namespace.value), .text(identity.value)]

@@ -261,7 +261,7 @@ extension MotoBackedTests {
             func delta(_ k: String) -> Int { (after[k] ?? 0) - (before[k] ?? 0) }
             // Verified presigned GETs, none refused. Terraform also sends a HEAD first; a
             // URL presigned for GET does not authorize HEAD (real S3 answers 403 too) and Terraform goes
-            // on to the GET, which is what PROTOCOL.md warns about and what this proves end to end.
+            // on to the GET, which is what a presigned-URL store must tolerate and what this proves end to end.
             // "pinned" and "legacy" are the same S3 object: presigned within one second their URLs are
             // identical and Terraform fetches them once, so 2 or 3 GETs.
             #expect((2...3).contains(delta("presigned-GET")), "\(after)")

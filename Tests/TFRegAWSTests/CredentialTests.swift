@@ -1,5 +1,7 @@
 import Foundation
 import TFRegHTTPClient
+import TFRegSystem
+import TFRegTesting
 import Testing
 
 @testable import TFRegAWS
@@ -39,11 +41,11 @@ import Testing
     }
 
     @Test func iso8601() {
-        #expect(ISO8601.parse("2015-08-30T12:36:00Z") == 1_440_938_160)
-        #expect(ISO8601.parse("2015-08-30T12:36:00.123Z") == 1_440_938_160)
-        #expect(ISO8601.parse("2015-08-30T14:36:00+02:00") == 1_440_938_160)
-        #expect(ISO8601.parse("2015-08-30 12:36:00") == nil)
-        #expect(ISO8601.parse("yesterday") == nil)
+        #expect(parseISO8601("2015-08-30T12:36:00Z") == 1_440_938_160)
+        #expect(parseISO8601("2015-08-30T12:36:00.123Z") == 1_440_938_160)
+        #expect(parseISO8601("2015-08-30T14:36:00+02:00") == 1_440_938_160)
+        #expect(parseISO8601("2015-08-30 12:36:00") == nil)
+        #expect(parseISO8601("yesterday") == nil)
     }
 }
 
@@ -59,10 +61,6 @@ final class CountingProvider: CredentialProvider, @unchecked Sendable {
         calls += 1
         return AWSCredentials(accessKeyID: "AKID\(calls)", secretAccessKey: "s", sessionToken: "t", expiration: now() + lifetime)
     }
-}
-
-final class ManualClock: @unchecked Sendable {
-    var value: Int64 = 1_000_000
 }
 
 @Suite struct ProviderTests {
@@ -140,13 +138,13 @@ final class ManualClock: @unchecked Sendable {
     }
 
     @Test func cachingRefreshesBeforeExpiry() async throws {
-        let clock = ManualClock()
-        let source = CountingProvider(lifetime: 3600, now: { clock.value })
-        let cache = CachingCredentialProvider(source, refreshBefore: 300, clock: { clock.value })
+        let clock = TestClock(1_000_000)
+        let source = CountingProvider(lifetime: 3600, now: { clock.now() })
+        let cache = CachingCredentialProvider(source, refreshBefore: 300, clock: clock)
         #expect(try await cache.credentials().accessKeyID == "AKID1")
-        clock.value += 3000
+        clock.advance(3000)
         #expect(try await cache.credentials().accessKeyID == "AKID1")
-        clock.value += 400  // within 5 minutes of expiry
+        clock.advance(400)  // within 5 minutes of expiry
         #expect(try await cache.credentials().accessKeyID == "AKID2")
         #expect(source.calls == 2)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TFRegSystem
 import Testing
 
 @testable import TFRegAWS
@@ -88,7 +89,7 @@ import Testing
                     region: rng.pick(["us-east-1", "eu-west-3", "cn-north-1"]),
                     access_key: "AKID\(rng.int(1000...9999))",
                     secret_key: "secret/\(rng.next())+key",
-                    amz_date: SigV4.amzDate(Int64(1_700_000_000 + rng.int(0...100_000_000))),
+                    amz_date: amzDate(Int64(1_700_000_000 + rng.int(0...100_000_000))),
                     token: rng.int(0...1) == 1 ? "token-\(rng.next())" : nil,
                     headers: headers,
                     presign_expires: presign ? rng.int(1...604_800) : nil,

@@ -1,3 +1,4 @@
+import TFRegSystem
 import Testing
 
 @testable import TFRegAWS
@@ -24,7 +25,7 @@ import Testing
     }
 
     @Test func dateFormat() {
-        #expect(SigV4.amzDate(Self.now) == "20150830T123600Z")
+        #expect(amzDate(Self.now) == "20150830T123600Z")
     }
 
     /// get-vanilla, stage by stage.

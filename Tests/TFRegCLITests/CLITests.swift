@@ -21,11 +21,11 @@ import Testing
         (["bootstrapper"], []),
     ])
     func argv0(_ argv: [String], _ expected: [String]) {
-        #expect(TFRegCLI.Dispatch.arguments(forArgv: argv) == expected)
+        #expect(TFRegCLI.RoleDispatch.arguments(forArgv: argv) == expected)
     }
 
     @Test func legacyGrantOrderParses() throws {
-        let args = TFRegCLI.Dispatch.arguments(forArgv: [
+        let args = TFRegCLI.RoleDispatch.arguments(forArgv: [
             "manage-registry-permissions", "--role-arn", "arn:aws:iam::123456789012:role/x", "--namespace", "acme", "create", "-d", "-c",
         ])
         let command = try TFReg.parseAsRoot(args)
@@ -37,11 +37,12 @@ import Testing
 
     /// Every busybox name reaches a real subcommand, and required options are enforced.
     @Test func everyRoleReachesItsSubcommand() throws {
-        #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["/var/task/bootstrap"])) is TFReg.Lambda)
+        #expect(try TFReg.parseAsRoot(TFRegCLI.RoleDispatch.arguments(forArgv: ["/var/task/bootstrap"])) is TFReg.Lambda)
         #expect(
-            try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"])) is TFReg.Token
+            try TFReg.parseAsRoot(TFRegCLI.RoleDispatch.arguments(forArgv: ["get-registry-token", "-r", "registry.example.com", "env"]))
+                is TFReg.Token
         )
-        #expect(try TFReg.parseAsRoot(TFRegCLI.Dispatch.arguments(forArgv: ["install-registry-credentials-helper"])) is TFReg.InstallHelper)
+        #expect(try TFReg.parseAsRoot(TFRegCLI.RoleDispatch.arguments(forArgv: ["install-registry-credentials-helper"])) is TFReg.InstallHelper)
         #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }  // no --registry-host
         #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "-r", "x.example.com", "yaml"]) }
     }

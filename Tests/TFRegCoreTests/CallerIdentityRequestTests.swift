@@ -1,3 +1,4 @@
+import TFRegSystem
 import Testing
 
 @testable import TFRegCore
@@ -34,7 +35,7 @@ import Testing
     let signedAt: Int64 = 1_795_687_200
 
     @Test func aRequestSignedTwentyMinutesAgoIsRefused() throws {
-        #expect(SignedCallerIdentityRequest.amzDate("20261126T100000Z") == signedAt)
+        #expect(parseAmzDate("20261126T100000Z") == signedAt)
         _ = try request().validate(audience: audience, now: signedAt + 14 * 60)
         #expect(throws: RegistryError.badRequest("")) { try request().validate(audience: audience, now: signedAt + 20 * 60) }
         #expect(throws: RegistryError.badRequest("")) { try request().validate(audience: audience, now: signedAt - 20 * 60) }

@@ -2,6 +2,7 @@ import Logging
 import Synchronization
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 import TFRegTesting
 import Testing
 
@@ -150,7 +151,7 @@ import Glibc
 struct AcceptAnything: ArchiveCanonicalizer {
     func canonicalize(input: String, output: String) throws(RegistryError) -> CanonicalArchive {
         guard let bytes = FileSystem.read(input) else { throw .badRequest("unreadable") }
-        try FileSystem.writeAtomically(output, bytes, mode: 0o640)
+        try RegistryError.storage(FileSystem.writeAtomically(output, bytes, mode: 0o640))
         return CanonicalArchive(size: Int64(bytes.count), sha256: Hex.encode(SHA256.hash(bytes)), entries: 1)
     }
 }
@@ -213,7 +214,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
         let stale = stage(storage, "upload-stale.partial", "x").path
         _ = utimensat(AT_FDCWD, stale, &old, 0)
         let fresh = stage(storage, "upload-fresh.partial", "y").path
-        let now = Int64(time(nil))
+        let now = SystemClock().now()
         let dry = try await LocalGarbageCollector.collect(
             store: store,
             storage: storage,
@@ -285,7 +286,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
                 store: store,
                 storage: storage,
                 graceSeconds: -1,
-                now: Int64(time(nil)),
+                now: SystemClock().now(),
                 dryRun: false
             )
             _ = try await (deleted, published, collected)
@@ -311,7 +312,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
                 store: store,
                 storage: storage,
                 graceSeconds: -1,
-                now: Int64(time(nil)),
+                now: SystemClock().now(),
                 dryRun: false
             )
             precondition(report?.removedArchives == 1, "the forced gc must remove the deleted version's copy")

@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegSystem
 
 /// A `MetadataStore` in an actor, for fast unit tests of code above the store.
 public actor InMemoryMetadataStore: MetadataStore {
@@ -175,12 +176,4 @@ public actor InMemoryMetadataStore: MetadataStore {
         tokens = tokens.filter { $0.value != current }
         return before - grantsByKey.count
     }
-}
-
-/// A clock tests can move.
-public final class TestClock: WallClock, @unchecked Sendable {
-    private var value: Int64
-    public init(_ start: Int64 = 1_800_000_000) { value = start }
-    public func now() -> Int64 { value }
-    public func advance(_ seconds: Int64) { value += seconds }
 }

@@ -1,6 +1,7 @@
 import TFRegCore
 
-/// One behavioural suite every `MetadataStore` must pass (SQLite here; DynamoDB on moto later).
+/// One behavioural suite every `MetadataStore` must pass: `InMemoryMetadataStore` (TFRegCoreTests),
+/// SQLite (TFRegStoreLocalTests) and DynamoDB on moto (IntegrationTests).
 /// Each check throws `ConformanceFailure` describing the first broken expectation.
 public struct ConformanceFailure: Error, CustomStringConvertible {
     public let description: String

@@ -1,8 +1,10 @@
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 /// Signs archive URLs so they authorize themselves: Terraform sends no token when it fetches the
-/// `X-Terraform-Get` location (PROTOCOL.md), so the URL carries `expires` (Unix seconds) and
+/// `X-Terraform-Get` location (Terraform's module registry protocol, "Download Source Code for a
+/// Specific Module Version"), so the URL carries `expires` (Unix seconds) and
 /// `signature` = base64url(HMAC-SHA-256(key, "tfreg-archive-v1\n" + path + "\n" + expires)).
 /// The signature covers the exact path, so it cannot be moved to another archive, and the expiry,
 /// so it cannot be extended. HEAD and GET share one signature (go-getter sends HEAD first).
@@ -31,7 +33,7 @@ public struct ArchiveURLSigner: Sendable {
     /// or tampered values are all `forbidden`, with one message.
     public func verify(path: String, expires: String?, signature: String?, now: Int64) throws(RegistryError) {
         let denied = RegistryError.forbidden("the archive link is invalid or has expired; ask the registry for a new download")
-        guard let expires, expires.utf8.count <= 12, expires.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let exp = Int64(expires),
+        guard let expires, expires.utf8.count <= 12, expires.utf8.allSatisfy(ASCII.isDigit), let exp = Int64(expires),
             let signature, let sig = Base64.decode(signature, urlSafe: true), sig.count == 32
         else { throw denied }
         let expected = mac(path: path, expires: exp)

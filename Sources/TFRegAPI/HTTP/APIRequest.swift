@@ -1,5 +1,6 @@
 import Synchronization
 import TFRegCore
+import TFRegSystem
 
 /// A request body: nothing, bytes already in memory (Lambda events), or a stream of chunks
 /// (the HTTP server), consumed once by the upload route with back-pressure.
@@ -157,8 +158,8 @@ enum HeaderName {
         let y = b.utf8
         guard x.count == y.count else { return false }
         for (c, d) in zip(x, y) where c != d {
-            let lc = c >= 0x41 && c <= 0x5a ? c | 0x20 : c
-            let ld = d >= 0x41 && d <= 0x5a ? d | 0x20 : d
+            let lc = ASCII.lowercased(c)
+            let ld = ASCII.lowercased(d)
             if lc != ld { return false }
         }
         return true

@@ -1,5 +1,6 @@
 import TFRegCore
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -49,17 +50,7 @@ private final class StagingFile: @unchecked Sendable {
     }
 
     func write(_ bytes: [UInt8]) throws(RegistryError) {
-        let ok = bytes.withUnsafeBytes { buf -> Bool in
-            var off = 0
-            while off < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + off, buf.count - off)
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                off += n
-            }
-            return true
-        }
-        if !ok { throw .unavailable("archive storage", detail: "write \(path): errno \(errno)") }
+        if !FileSystem.write(fd: fd, bytes) { throw .unavailable("archive storage", detail: "write \(path): errno \(errno)") }
     }
 
     func syncAndClose() throws(RegistryError) {

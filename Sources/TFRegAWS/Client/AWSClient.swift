@@ -1,6 +1,7 @@
 import Synchronization
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,8 @@ public final class AWSClient: Sendable {
         while true {
             attempt += 1
             let unsigned = SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, body: body)
-            let prepared = signed ? signer.sign(unsigned, credentials: try await credentialProvider.credentials(), now: Int64(time(nil))) : unsigned
+            let prepared =
+                signed ? signer.sign(unsigned, credentials: try await credentialProvider.credentials(), now: SystemClock().now()) : unsigned
             let queryString =
                 query.isEmpty
                 ? ""

@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// Where requests for a service go: `AWS_ENDPOINT_URL_<SERVICE>` (e.g. `AWS_ENDPOINT_URL_DYNAMODB`),
 /// else `AWS_ENDPOINT_URL`, else the partition's real endpoint — the standard variables the AWS CLI
 /// and SDKs read (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html).
@@ -31,7 +33,7 @@ public struct AWSEndpoint: Sendable, Equatable {
         var previousHyphen = false
         for c in b {
             let hyphen = c == UInt8(ascii: "-")
-            guard hyphen || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c),
+            guard hyphen || ASCII.isLowerAlnum(c),
                 !(hyphen && previousHyphen)
             else { return false }
             previousHyphen = hyphen

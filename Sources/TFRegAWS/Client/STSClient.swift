@@ -1,4 +1,5 @@
 import TFRegHTTPClient
+import TFRegSystem
 
 /// The caller's identity as STS reports it.
 public struct CallerIdentity: Sendable, Equatable {
@@ -77,7 +78,7 @@ public struct STSClient: Sendable {
             accessKeyID: id,
             secretAccessKey: secret,
             sessionToken: token,
-            expiration: XMLText.first("Expiration", in: text).flatMap(ISO8601.parse)
+            expiration: XMLText.first("Expiration", in: text).flatMap(parseISO8601)
         )
     }
 }

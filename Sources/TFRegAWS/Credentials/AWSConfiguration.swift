@@ -1,4 +1,5 @@
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -20,8 +21,8 @@ public struct AWSConfiguration: Sendable {
     public static func resolve(environment env: [String: String], http: any HTTPClient) throws(AWSError) -> AWSConfiguration {
         let home = env["HOME"] ?? "/"
         let config = SharedConfig.merged(
-            config: readText(env["AWS_CONFIG_FILE"] ?? home + "/.aws/config"),
-            credentials: readText(env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials")
+            config: FileSystem.readText(env["AWS_CONFIG_FILE"] ?? home + "/.aws/config"),
+            credentials: FileSystem.readText(env["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials")
         )
         let explicit = env["AWS_PROFILE"].flatMap { $0.isEmpty ? nil : $0 }
         let profile = explicit ?? "default"
@@ -74,10 +75,5 @@ public struct AWSConfiguration: Sendable {
             credentials: CachingCredentialProvider(CredentialChain(sources)),
             credentialIdentity: .of(profile: profile, explicit: explicit != nil, config: config, environment: env)
         )
-    }
-
-    static func readText(_ path: String) -> String? {
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        return String(decoding: data, as: UTF8.self)
     }
 }

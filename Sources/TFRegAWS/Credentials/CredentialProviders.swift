@@ -1,5 +1,6 @@
 import Dispatch
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -40,14 +41,14 @@ public struct ProfileCredentialProvider: CredentialProvider {
     let config: SharedConfig
     let environment: [String: String]
     let http: any HTTPClient
-    let clock: @Sendable () -> Int64
+    let clock: any WallClock
 
     public init(
         profile: String,
         config: SharedConfig,
         environment: [String: String],
         http: any HTTPClient,
-        clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
+        clock: any WallClock = SystemClock()
     ) {
         self.profile = profile
         self.config = config
@@ -93,7 +94,7 @@ public struct ProfileCredentialProvider: CredentialProvider {
             let client = AWSClient(http: http, credentials: StaticCredentialProvider(source), region: region, environment: environment)
             return try await STSClient(client: client).assumeRole(
                 roleARN: roleARN,
-                sessionName: p["role_session_name"] ?? "tfreg-\(clock())",
+                sessionName: p["role_session_name"] ?? "tfreg-\(clock.now())",
                 externalID: p["external_id"],
                 durationSeconds: p["duration_seconds"].flatMap(Int.init)
             )
@@ -128,7 +129,7 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
     public init(tokenFile: String?, roleARN: String?, sessionName: String?, region: String, environment: [String: String], http: any HTTPClient) {
         self.tokenFile = tokenFile
         self.roleARN = roleARN
-        self.sessionName = sessionName ?? "tfreg-\(time(nil))"
+        self.sessionName = sessionName ?? "tfreg-\(SystemClock().now())"
         self.region = region
         self.environment = environment
         self.http = http
@@ -138,10 +139,10 @@ public struct WebIdentityCredentialProvider: CredentialProvider {
         guard let tokenFile, let roleARN, !tokenFile.isEmpty, !roleARN.isEmpty else {
             throw .notConfigured("no AWS_WEB_IDENTITY_TOKEN_FILE/AWS_ROLE_ARN")
         }
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: tokenFile)), !data.isEmpty else {
+        guard let data = FileSystem.read(tokenFile, limit: .max), !data.isEmpty else {
             throw .credentialError("cannot read the web identity token file \(tokenFile)")
         }
-        let token = String(decoding: data, as: UTF8.self).trimmed().replacing("\n", with: "")
+        let token = String(decoding: data, as: UTF8.self).trimmingSpaces().replacing("\n", with: "")
         let client = AWSClient(
             http: http,
             credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "", secretAccessKey: "")),
@@ -164,22 +165,17 @@ enum CredentialProcess {
     }
 
     static func run(_ command: String) async throws(AWSError) -> AWSCredentials {
-        let result: (Int32, [UInt8]) = await withCheckedContinuation { cont in
-            DispatchQueue.global().async {
-                guard let pipe = popen(command, "r") else {
-                    cont.resume(returning: (-1, []))
-                    return
-                }
-                var out: [UInt8] = []
-                var buf = [UInt8](repeating: 0, count: 4096)
-                while true {
-                    let n = fread(&buf, 1, buf.count, pipe)
-                    if n <= 0 { break }
-                    out += buf[0..<n]
-                    if out.count > 1 << 20 { break }
-                }
-                cont.resume(returning: (pclose(pipe), out))
+        let result: (Int32, [UInt8]) = await Blocking.run {
+            guard let pipe = popen(command, "r") else { return (-1, []) }
+            var out: [UInt8] = []
+            var buf = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = fread(&buf, 1, buf.count, pipe)
+                if n <= 0 { break }
+                out += buf[0..<n]
+                if out.count > 1 << 20 { break }
             }
+            return (pclose(pipe), out)
         }
         guard result.0 == 0 else { throw .credentialError("credential_process exited with status \(result.0 >> 8)") }
         guard let output = try? JSONDecoder().decode(Output.self, from: Data(result.1)), output.Version == 1 else {
@@ -187,7 +183,7 @@ enum CredentialProcess {
         }
         var expiration: Int64?
         if let e = output.Expiration {
-            guard let t = ISO8601.parse(e) else { throw .credentialError("credential_process printed an invalid Expiration") }
+            guard let t = parseISO8601(e) else { throw .credentialError("credential_process printed an invalid Expiration") }
             expiration = t
         }
         return AWSCredentials(
@@ -224,17 +220,17 @@ public struct CredentialChain: CredentialProvider {
 public final class CachingCredentialProvider: CredentialProvider {
     let source: any CredentialProvider
     let refreshBefore: Int64
-    let clock: @Sendable () -> Int64
+    let clock: any WallClock
     private let state = Mutex<(cached: AWSCredentials?, refreshing: Task<AWSCredentials, any Error>?)>((nil, nil))
 
-    public init(_ source: any CredentialProvider, refreshBefore: Int64 = 300, clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }) {
+    public init(_ source: any CredentialProvider, refreshBefore: Int64 = 300, clock: any WallClock = SystemClock()) {
         self.source = source
         self.refreshBefore = refreshBefore
         self.clock = clock
     }
 
     public func credentials() async throws(AWSError) -> AWSCredentials {
-        let now = clock()
+        let now = clock.now()
         let refreshBefore = self.refreshBefore
         let source = self.source
         let (hit, task) = state.withLock { s -> (AWSCredentials?, Task<AWSCredentials, any Error>?) in
@@ -258,39 +254,5 @@ public final class CachingCredentialProvider: CredentialProvider {
             if let e = error as? AWSError { throw e }
             throw .credentialError("\(error)")
         }
-    }
-}
-
-/// RFC 3339 / ISO 8601 timestamps as AWS writes them (`2026-11-25T13:00:00Z`, fractions, offsets).
-enum ISO8601 {
-    static func parse(_ s: String) -> Int64? {
-        let u = Array(s.utf8)
-        guard u.count >= 20, u[4] == 45, u[7] == 45, u[10] == 84 || u[10] == 116, u[13] == 58, u[16] == 58 else { return nil }
-        func n(_ a: Int, _ b: Int) -> Int32? { Int32(String(decoding: u[a..<b], as: UTF8.self)) }
-        guard let y = n(0, 4), let mo = n(5, 7), let d = n(8, 10), let h = n(11, 13), let mi = n(14, 16), let se = n(17, 19) else { return nil }
-        var i = 19
-        if i < u.count, u[i] == 46 {
-            i += 1
-            while i < u.count, u[i] >= 48 && u[i] <= 57 { i += 1 }
-        }
-        var offset: Int64 = 0
-        if i < u.count, u[i] == 90 || u[i] == 122 {
-            i += 1
-        } else if i + 6 == u.count, u[i] == 43 || u[i] == 45, let oh = n(i + 1, i + 3), let om = n(i + 4, i + 6) {
-            offset = Int64(oh) * 3600 + Int64(om) * 60
-            if u[i] == 43 { offset = -offset }
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == u.count else { return nil }
-        var t = tm()
-        t.tm_year = y - 1900
-        t.tm_mon = mo - 1
-        t.tm_mday = d
-        t.tm_hour = h
-        t.tm_min = mi
-        t.tm_sec = se
-        return Int64(timegm(&t)) + offset
     }
 }

@@ -1,5 +1,6 @@
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -20,7 +21,7 @@ struct MetadataCredentials: Decodable {
         if let code = Code, code != "Success" { throw .credentialError("\(source) answered Code=\(code)") }
         var expiration: Int64?
         if let e = Expiration {
-            guard let t = ISO8601.parse(e) else { throw .credentialError("\(source) sent an invalid Expiration") }
+            guard let t = parseISO8601(e) else { throw .credentialError("\(source) sent an invalid Expiration") }
             expiration = t
         }
         return AWSCredentials(accessKeyID: AccessKeyId, secretAccessKey: SecretAccessKey, sessionToken: Token, expiration: expiration)
@@ -84,10 +85,10 @@ public struct ContainerCredentialProvider: CredentialProvider {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         var token: String?
         if let file = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], !file.isEmpty {
-            guard let text = AWSConfiguration.readText(file) else {
+            guard let text = FileSystem.readText(file) else {
                 throw .credentialError("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
             }
-            token = text.trimmed().trimmingNewlines()
+            token = text.trimmingSpaces().trimmingASCII(ASCII.isNewline)
         } else if let t = environment["AWS_CONTAINER_AUTHORIZATION_TOKEN"], !t.isEmpty {
             token = t
         }
@@ -163,7 +164,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         guard tokenResponse.status == 200, !tokenResponse.body.isEmpty, tokenResponse.body.count < 4096 else {
             throw .notConfigured("the instance metadata service refused a session token (HTTP \(tokenResponse.status))")
         }
-        let token = tokenResponse.bodyText.trimmed().trimmingNewlines()
+        let token = tokenResponse.bodyText.trimmingSpaces().trimmingASCII(ASCII.isNewline)
         guard !token.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { throw .credentialError("the instance metadata token is malformed") }
         let auth: [(name: String, value: String)] = [("X-aws-ec2-metadata-token", token)]
         let path = "/latest/meta-data/iam/security-credentials/"
@@ -173,7 +174,7 @@ public struct InstanceMetadataCredentialProvider: CredentialProvider {
         }
         if roles.status == 404 { throw .notConfigured("this instance has no IAM instance profile") }
         guard roles.status == 200 else { throw .credentialError("instance metadata answered HTTP \(roles.status) for the role name") }
-        let role = roles.bodyText.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init)?.trimmed() ?? ""
+        let role = roles.bodyText.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).first.map(String.init)?.trimmingSpaces() ?? ""
         let roleChars = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+=,.@_-".utf8)
         guard !role.isEmpty, role.utf8.count <= 128, role.utf8.allSatisfy(roleChars.contains) else {
             throw AWSError(kind: .malformedResponse, code: "CredentialsError", message: "instance metadata sent an invalid role name", status: 0)
@@ -199,14 +200,14 @@ public struct SSOCredentialProvider: CredentialProvider {
     let session: [String: String]?
     let environment: [String: String]
     let http: any HTTPClient
-    let clock: @Sendable () -> Int64
+    let clock: any WallClock
 
     public init(
         profile: String,
         config: SharedConfig,
         environment: [String: String],
         http: any HTTPClient,
-        clock: @escaping @Sendable () -> Int64 = { Int64(time(nil)) }
+        clock: any WallClock = SystemClock()
     ) {
         self.profile = profile
         self.settings = config.profiles[profile] ?? [:]
@@ -257,11 +258,11 @@ public struct SSOCredentialProvider: CredentialProvider {
         }
         let home = environment["HOME"] ?? "/"
         let file = home + "/.aws/sso/cache/" + Hex.encode(SHA1.hash(Array(cacheKey.utf8))) + ".json"
-        guard let text = AWSConfiguration.readText(file) else { throw .credentialError("no cached SSO token for profile '\(profile)': \(login)") }
-        guard let token = try? JSONDecoder().decode(CachedToken.self, from: Data(text.utf8)), let expires = ISO8601.parse(token.expiresAt) else {
+        guard let text = FileSystem.readText(file) else { throw .credentialError("no cached SSO token for profile '\(profile)': \(login)") }
+        guard let token = try? JSONDecoder().decode(CachedToken.self, from: Data(text.utf8)), let expires = parseISO8601(token.expiresAt) else {
             throw .credentialError("the cached SSO token \(file) is unreadable: \(login)")
         }
-        guard expires > clock() + 60 else { throw .credentialError("the SSO session for profile '\(profile)' has expired: \(login)") }
+        guard expires > clock.now() + 60 else { throw .credentialError("the SSO session for profile '\(profile)' has expired: \(login)") }
         let endpoint: String
         let env = AWSEndpoint.resolve(service: "sso", region: region, environment: environment)
         endpoint = env.isCustom ? env.baseURL : "https://portal.sso.\(region).\(AWSEndpoint.dnsSuffix(region: region))"
@@ -295,14 +296,5 @@ public struct SSOCredentialProvider: CredentialProvider {
             sessionToken: c.sessionToken,
             expiration: c.expiration / 1000
         )
-    }
-}
-
-extension String {
-    func trimmingNewlines() -> String {
-        var s = Substring(self)
-        while s.last == "\n" || s.last == "\r" { s = s.dropLast() }
-        while s.first == "\n" || s.first == "\r" { s = s.dropFirst() }
-        return String(s)
     }
 }

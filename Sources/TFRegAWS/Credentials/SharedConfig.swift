@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// The AWS CLI's shared files: `~/.aws/credentials` (`[name]` sections) and `~/.aws/config`
 /// (`[profile name]`, `[default]`, `[sso-session name]`), located by `AWS_SHARED_CREDENTIALS_FILE`
 /// and `AWS_CONFIG_FILE`. Keys are case-insensitive; `#` and `;` start comments; values are trimmed.
@@ -19,7 +21,7 @@ public struct SharedConfig: Sendable {
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
-            let trimmed = line.trimmed()
+            let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") {
                 lastKey = nil
@@ -27,14 +29,14 @@ public struct SharedConfig: Sendable {
                     section = nil
                     continue
                 }
-                let name = trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmed()
+                let name = trimmed[trimmed.index(after: trimmed.startIndex)..<close].trimmingSpaces()
                 if isConfigFile {
                     if name == "default" {
                         section = (0, "default")
                     } else if name.hasPrefix("profile ") {
-                        section = (0, String(name.dropFirst(8)).trimmed())
+                        section = (0, String(name.dropFirst(8)).trimmingSpaces())
                     } else if name.hasPrefix("sso-session ") {
-                        section = (1, String(name.dropFirst(12)).trimmed())
+                        section = (1, String(name.dropFirst(12)).trimmingSpaces())
                     } else {
                         section = (2, name)
                     }
@@ -47,9 +49,9 @@ public struct SharedConfig: Sendable {
             // Indented lines continue a nested block (e.g. s3 = ...); their keys are kept as "parent.key".
             let indented = line.first == " " || line.first == "\t"
             guard let eq = trimmed.firstIndex(of: "=") else { continue }
-            var key = trimmed[..<eq].trimmed().lowercased()
-            var value = trimmed[trimmed.index(after: eq)...].trimmed()
-            if let hash = value.firstRange(of: " #") ?? value.firstRange(of: " ;") { value = String(value[..<hash.lowerBound]).trimmed() }
+            var key = trimmed[..<eq].trimmingSpaces().lowercased()
+            var value = trimmed[trimmed.index(after: eq)...].trimmingSpaces()
+            if let hash = value.firstRange(of: " #") ?? value.firstRange(of: " ;") { value = String(value[..<hash.lowerBound]).trimmingSpaces() }
             if indented, let parent = lastKey { key = parent + "." + key } else { lastKey = key }
             if s.kind == 0 { result.profiles[s.name, default: [:]][key] = value } else { result.ssoSessions[s.name, default: [:]][key] = value }
         }
@@ -65,16 +67,5 @@ public struct SharedConfig: Sendable {
             }
         }
         return result
-    }
-}
-
-extension StringProtocol {
-    func trimmed() -> String {
-        let u = Array(self.utf8)
-        var a = 0
-        var b = u.count
-        while a < b, u[a] == 0x20 || u[a] == 0x09 { a += 1 }
-        while b > a, u[b - 1] == 0x20 || u[b - 1] == 0x09 { b -= 1 }
-        return String(decoding: u[a..<b], as: UTF8.self)
     }
 }

@@ -1,5 +1,6 @@
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -96,7 +97,7 @@ public struct S3Client: Sendable {
         let creds = try await client.credentialProvider.credentials()
         let signer = SigV4Signer(service: "s3", region: client.region)
         let request = SigV4Request(method: method, path: path, headers: [("Host", ep.host)], payloadHash: SigV4.unsignedPayload)
-        return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: Int64(time(nil)), expires: expires)
+        return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: SystemClock().now(), expires: expires)
     }
 
     /// PutObject that never replaces an object (`If-None-Match: *`, S3 conditional writes): false
@@ -186,6 +187,6 @@ public struct S3Client: Sendable {
             headers: [("Host", ep.host)],
             payloadHash: SigV4.unsignedPayload
         )
-        return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: Int64(time(nil)), expires: expires)
+        return ep.baseURL + path + "?" + signer.presignedQuery(request, credentials: creds, now: SystemClock().now(), expires: expires)
     }
 }

@@ -1,5 +1,6 @@
 import Synchronization
 import TFRegCrypto
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -155,17 +156,6 @@ public enum SigV4 {
         Hex.encode(HMACSHA256.authenticate(Array(stringToSign.utf8), key: signingKey))
     }
 
-    /// `yyyyMMdd'T'HHmmss'Z'` for Unix seconds.
-    public static func amzDate(_ seconds: Int64) -> String {
-        var t = time_t(seconds)
-        var p = tm()
-        gmtime_r(&t, &p)
-        func d(_ v: Int32, _ w: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, w - s.count)) + s
-        }
-        return "\(d(p.tm_year + 1900, 4))\(d(p.tm_mon + 1, 2))\(d(p.tm_mday, 2))T\(d(p.tm_hour, 2))\(d(p.tm_min, 2))\(d(p.tm_sec, 2))Z"
-    }
 }
 
 /// Signs requests for one service in one region.
@@ -183,7 +173,7 @@ public struct SigV4Signer: Sendable {
     /// token), `x-amz-content-sha256` (S3) and `Authorization` added. `host` must already be present.
     public func sign(_ request: SigV4Request, credentials: AWSCredentials, now: Int64) -> SigV4Request {
         var r = request
-        let date = SigV4.amzDate(now)
+        let date = amzDate(now)
         r.headers.removeAll { ["authorization", "x-amz-date"].contains($0.name.lowercased()) }
         r.headers.append(("X-Amz-Date", date))
         if let token = credentials.sessionToken {
@@ -207,7 +197,7 @@ public struct SigV4Signer: Sendable {
     /// Query form (presigned URL): returns the full encoded query string, `X-Amz-Signature` last.
     /// Only the `host` header (and any given) is signed; the payload is `UNSIGNED-PAYLOAD` for S3.
     public func presignedQuery(_ request: SigV4Request, credentials: AWSCredentials, now: Int64, expires: Int) -> String {
-        let date = SigV4.amzDate(now)
+        let date = amzDate(now)
         let scope = SigV4.scope(date: date, region: region, service: service)
         let (_, signed) = SigV4.canonicalHeaders(request.headers)
         var r = request

@@ -3,7 +3,7 @@ import TFRegAPI
 import TFRegAWS
 import TFRegCore
 import TFRegHTTPClient
-import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -55,7 +55,7 @@ extension TFReg {
                     print("{}")
                 }
             case "store":
-                let input = readAllStandardInput()
+                let input = FileSystem.readStandardInput()
                 struct Stored: Decodable { let token: String }
                 guard let stored = try? JSONDecoder().decode(Stored.self, from: Data(input)), !stored.token.isEmpty,
                     stored.token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
@@ -149,20 +149,9 @@ extension TFReg {
         }
 
         private func drainStandardInputIfStore() {
-            if words.contains("store") { _ = readAllStandardInput() }
+            if words.contains("store") { _ = FileSystem.readStandardInput() }
         }
     }
-}
-
-func readAllStandardInput() -> [UInt8] {
-    var out: [UInt8] = []
-    var buf = [UInt8](repeating: 0, count: 4096)
-    while out.count < 1 << 20 {
-        let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        out += buf[0..<n]
-    }
-    return out
 }
 
 /// tfreg's own credentials file: `{"hosts": {"HOST": {"token": "…"}}}`, mode 0600, written atomically.
@@ -189,10 +178,10 @@ struct CredentialsFile {
 
     func save(_ hosts: [String: String]) throws {
         let dir = String(path[..<path.lastIndex(of: "/")!])
-        try FileSystem.makeDirectories(dir, mode: 0o700)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o700))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         let data = try encoder.encode(Contents(hosts: hosts.mapValues { Contents.Entry(token: $0) }))
-        try FileSystem.writeAtomically(path, Array(data), mode: 0o600)
+        try RegistryError.storage(FileSystem.writeAtomically(path, Array(data), mode: 0o600))
     }
 }

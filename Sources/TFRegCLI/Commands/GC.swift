@@ -1,6 +1,7 @@
 import ArgumentParser
 import TFRegCore
 import TFRegStoreLocal
+import TFRegSystem
 
 extension TFReg {
     struct GC: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import TFRegAPI
 import TFRegCore
 import TFRegHTTPClient
 import TFRegStoreLocal
+import TFRegSystem
 
 extension TFReg {
     /// `tfreg grant …`: manages grants directly in the store (the admin path: whoever can open the

@@ -5,6 +5,7 @@ import TFRegArchive
 import TFRegCore
 import TFRegStoreAWS
 import TFRegStoreLocal
+import TFRegSystem
 
 extension TFReg {
     struct ImportLegacy: AsyncParsableCommand {

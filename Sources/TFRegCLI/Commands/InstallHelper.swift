@@ -1,6 +1,7 @@
 import ArgumentParser
+import TFRegCore
 import TFRegHTTPClient
-import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -75,7 +76,7 @@ extension TFReg {
                 configured = true
             }
             let plugins = pluginsDir ?? Env.home + "/.terraform.d/plugins"
-            try FileSystem.makeDirectories(plugins, mode: 0o755)
+            try RegistryError.storage(FileSystem.makeDirectories(plugins, mode: 0o755))
             let link = plugins + "/terraform-credentials-tfreg"
             let target = Self.executablePath()
             if let existing = Self.readLink(link), existing == target {
@@ -92,7 +93,7 @@ extension TFReg {
             let args = ["--expiration-window", String(time)] + (service.map { ["--service", $0] } ?? [])
             let block = "credentials_helper \"tfreg\" {\n  args = [\(args.map { "\"\($0)\"" }.joined(separator: ", "))]\n}\n"
             let text = current.isEmpty || current.hasSuffix("\n") ? current + block : current + "\n" + block
-            try FileSystem.writeAtomically(path, Array(text.utf8), mode: 0o644)
+            try RegistryError.storage(FileSystem.writeAtomically(path, Array(text.utf8), mode: 0o644))
             print("added credentials_helper \"tfreg\" to \(path)")
         }
 

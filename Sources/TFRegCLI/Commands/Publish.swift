@@ -6,7 +6,7 @@ import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegStoreAWS
-import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -95,7 +95,7 @@ extension TFReg {
             if dryRun {
                 let archive = try ModulePacker.pack(plan, directory: directory)
                 let digest = Hex.encode(SHA256.hash(archive))
-                if let archiveFile { try FileSystem.writeAtomically(archiveFile, archive, mode: 0o644) }
+                if let archiveFile { try RegistryError.storage(FileSystem.writeAtomically(archiveFile, archive, mode: 0o644)) }
                 if format == .json {
                     printJSON(
                         Self.dryRunDocument(plan, module: module, version: version, size: Int64(archive.count), digest: digest, file: archiveFile)

@@ -9,6 +9,7 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc

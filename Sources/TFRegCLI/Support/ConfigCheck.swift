@@ -9,6 +9,7 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -77,7 +78,7 @@ enum ConfigCheck {
         }
         let key = dataDirectory + "/keys/archive-url.key"
         if FileSystem.exists(key) {
-            guard FileSystem.read(key, limit: 1024)?.count == 32 else { throw CLIFailure("\(key) is not a readable 32-byte key") }
+            guard (try? KeyFile.read(key)) != nil else { throw CLIFailure("\(key) is not a readable 32-byte key") }
             lines.append("archive link key: \(key)")
         } else {
             lines.append("archive link key: created on first start")

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import TFRegSystem
 #endif
 
 /// Process environment access in one place.
@@ -38,18 +39,7 @@ func printError(_ message: String) {
 }
 
 /// Writes bytes to file descriptor 2 (unbuffered, so log lines never interleave mid-line).
-func writeStandardError(_ bytes: [UInt8]) { writeAll(2, bytes) }
+func writeStandardError(_ bytes: [UInt8]) { FileSystem.write(fd: 2, bytes) }
 
 /// Writes bytes to file descriptor 1, whole lines at a time (Lambda's log lines).
-func writeStandardOutput(_ bytes: [UInt8]) { writeAll(1, bytes) }
-
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    bytes.withUnsafeBytes { buf in
-        var off = 0
-        while off < buf.count {
-            let n = write(fd, buf.baseAddress! + off, buf.count - off)
-            if n <= 0 { return }
-            off += n
-        }
-    }
-}
+func writeStandardOutput(_ bytes: [UInt8]) { FileSystem.write(fd: 1, bytes) }

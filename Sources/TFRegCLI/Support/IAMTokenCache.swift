@@ -1,6 +1,6 @@
 import TFRegAWS
 import TFRegCrypto
-import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -4,6 +4,7 @@ import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -94,7 +95,7 @@ enum IAMTokenClient {
                 headers: [("Host", host.name)],
                 body: []
             )
-            let signed = SigV4Signer(service: frontEnd, region: region).sign(unsigned, credentials: credentials, now: Int64(time(nil)))
+            let signed = SigV4Signer(service: frontEnd, region: region).sign(unsigned, credentials: credentials, now: SystemClock().now())
             let r = try await http.send(
                 HTTPRequest(
                     url: "https://\(host.name)\(path)?expiration_seconds=\(seconds)",
@@ -123,7 +124,7 @@ enum IAMTokenClient {
             ],
             body: Array(body.utf8)
         )
-        let signed = SigV4Signer(service: "sts", region: aws.region).sign(unsigned, credentials: credentials, now: Int64(time(nil)))
+        let signed = SigV4Signer(service: "sts", region: aws.region).sign(unsigned, credentials: credentials, now: SystemClock().now())
         let request = JSONValue.object([
             ("method", .string("POST")), ("url", .string("https://\(stsHost)/")),
             ("headers", .object(signed.headers.map { ($0.name, .string($0.value)) })), ("body", .string(body)),

@@ -8,7 +8,7 @@ import TFRegCrypto
 import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
-import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -18,16 +18,9 @@ import Glibc
 /// made on first start. Deleting the file rotates it (outstanding links stop working).
 enum ArchiveSigningKey {
     static func loadOrCreate(dataDirectory: String) throws -> [UInt8] {
-        let dir = dataDirectory + "/keys"
-        try FileSystem.makeDirectories(dir, mode: 0o700)
-        let path = dir + "/archive-url.key"
-        if let existing = FileSystem.read(path, limit: 1024) {
-            guard existing.count == 32 else { throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one") }
-            return existing
+        try keyFile { () throws(KeyFile.Failure) in
+            try KeyFile.loadOrCreate(dataDirectory + "/keys/archive-url.key") { SecureRandom.bytes(KeyFile.size) }
         }
-        let key = SecureRandom.bytes(32)
-        try FileSystem.writeAtomically(path, key, mode: 0o600)
-        return key
     }
 }
 
@@ -36,19 +29,21 @@ enum ArchiveSigningKey {
 /// tokens sealed with the previous one keep working until they expire.
 enum LocalTokenKeys {
     static func loadOrCreate(dataDirectory: String) throws -> [[UInt8]] {
-        let dir = dataDirectory + "/keys"
-        try FileSystem.makeDirectories(dir, mode: 0o700)
-        let path = dir + "/iam-token.key"
-        var keys: [[UInt8]] = []
-        if let existing = FileSystem.read(path, limit: 1024) {
-            guard existing.count == 32 else { throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one") }
-            keys.append(existing)
-        } else {
-            let key = SecureRandom.bytes(32)
-            try FileSystem.writeAtomically(path, key, mode: 0o600)
-            keys.append(key)
-        }
-        if let previous = FileSystem.read(path + ".previous", limit: 1024), previous.count == 32 { keys.append(previous) }
+        let path = dataDirectory + "/keys/iam-token.key"
+        var keys = [try keyFile { () throws(KeyFile.Failure) in try KeyFile.loadOrCreate(path) { SecureRandom.bytes(KeyFile.size) } }]
+        if let previous = try? KeyFile.read(path + ".previous") { keys.append(previous) }
         return keys
+    }
+}
+
+/// `KeyFile` failures as the CLI reports them: a wrong-sized file says how to fix it, the rest is storage.
+private func keyFile<T>(_ body: () throws(KeyFile.Failure) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        switch error {
+        case .wrongSize(let path): throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one")
+        case .system(let e): throw RegistryError(e)
+        }
     }
 }

@@ -9,6 +9,7 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,7 @@ struct StoreOptions: ParsableArguments {
 
     func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
         let dir = resolvedDataDirectory
-        try FileSystem.makeDirectories(dir, mode: 0o750)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         let storage = try FileArchiveStorage(root: dir)
         let store = try SQLiteMetadataStore(path: dir + "/registry.db")
         return (store, storage)
@@ -65,14 +66,14 @@ struct StoreOptions: ParsableArguments {
             return DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: try AWSSetup.validTable(table))
         }
         let dir = resolvedDataDirectory
-        try FileSystem.makeDirectories(dir, mode: 0o750)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         return try SQLiteMetadataStore(path: dir + "/registry.db")
     }
 
     /// Metadata and archive storage for `serve`. `storage` is nil (local directory) or s3://BUCKET/PREFIX.
     func open(storage url: String?) throws -> (any MetadataStore, any ArchiveStorage) {
         let dir = resolvedDataDirectory
-        try FileSystem.makeDirectories(dir, mode: 0o750)
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         let table = try resolvedTable.map(AWSSetup.validTable)
         let aws = table != nil || url != nil ? try AWSSetup.client() : nil
         let store: any MetadataStore =
@@ -83,7 +84,7 @@ struct StoreOptions: ParsableArguments {
         if let url, let aws {
             let (bucket, prefix) = try S3ArchiveStorage.parse(url)
             let staging = dir + "/tmp"
-            try FileSystem.makeDirectories(staging, mode: 0o750)
+            try RegistryError.storage(FileSystem.makeDirectories(staging, mode: 0o750))
             storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: staging)
         } else {
             storage = try FileArchiveStorage(root: dir)

@@ -1,17 +1,18 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
+import TFRegSystem
 #endif
 
-/// Finds a registry token the way Terraform does (PROTOCOL.md, "Terraform credentials"):
+/// Finds a registry token the way Terraform does (Terraform CLI configuration, "Credentials"):
 /// `TF_TOKEN_<host>` first, then `credentials "host" { token = "…" }` in the CLI config
 /// (`TF_CLI_CONFIG_FILE`, else `~/.terraformrc`), then `~/.terraform.d/credentials.tfrc.json`.
 enum TerraformCredentials {
     static func token(for host: String) -> String? {
         if let name = environmentVariableName(for: host), let t = Env.value(name) { return t }
         let configPath = Env.value("TF_CLI_CONFIG_FILE") ?? Env.home + "/.terraformrc"
-        if let text = readText(configPath), let t = CLIConfigParser.credentials(in: text)[host.lowercased()] { return t }
-        if let text = readText(Env.home + "/.terraform.d/credentials.tfrc.json"),
-            let file = try? JSONDecoder().decode(CredentialsFile.self, from: Data(text.utf8)),
+        if let text = FileSystem.readText(configPath), let t = CLIConfigParser.credentials(in: text)[host.lowercased()] { return t }
+        if let text = FileSystem.readText(Env.home + "/.terraform.d/credentials.tfrc.json"),
+            let file = try? JSONDecoder().decode(CredentialsTfrcJSON.self, from: Data(text.utf8)),
             let t = file.credentials.first(where: { $0.key.lowercased() == host.lowercased() })?.value.token
         {
             return t
@@ -19,7 +20,7 @@ enum TerraformCredentials {
         return nil
     }
 
-    private struct CredentialsFile: Decodable {
+    private struct CredentialsTfrcJSON: Decodable {
         struct Entry: Decodable { let token: String }
         let credentials: [String: Entry]
     }
@@ -50,11 +51,6 @@ enum TerraformCredentials {
             }
         }
         return out
-    }
-
-    private static func readText(_ path: String) -> String? {
-        guard let bytes = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TFRegStoreLocal
+import TFRegSystem
 
 /// Where a command that talks to a registry takes a bearer token from: `--token-file PATH`,
 /// `--token-file -` (standard input), `--token` (accepted, with a warning: argv is readable by every
@@ -30,7 +30,7 @@ struct TokenOptions: ParsableArguments {
         // holds "--version" (publish's option) by printing tfreg's version and exiting 0.
         if token != nil, tokenFile != nil { throw CLIFailure("give --token or --token-file, not both") }
         if let tokenFile {
-            let bytes = tokenFile == "-" ? readAllStandardInput() : FileSystem.read(tokenFile, limit: 64 << 10)
+            let bytes = tokenFile == "-" ? FileSystem.readStandardInput() : FileSystem.read(tokenFile, limit: 64 << 10)
             guard let bytes else { throw CLIFailure("cannot read the token file \(tokenFile)") }
             return try Self.checked(String(decoding: bytes, as: UTF8.self), from: tokenFile == "-" ? "standard input" : tokenFile)
         }

@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// Strict parsing of request paths and query strings.
 ///
 /// Paths are split on `/` *before* percent-decoding, so `%2F` can never become a separator; a decoded
@@ -111,24 +113,22 @@ public enum URLParsing {
         return isValidRegName(host)
     }
 
-    private static func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
-
     private static func isValidPort(_ p: ArraySlice<UInt8>) -> Bool {
-        guard (1...5).contains(p.count), p.allSatisfy(isDigit), p.first != UInt8(ascii: "0") else { return false }
+        guard (1...5).contains(p.count), p.allSatisfy(ASCII.isDigit), p.first != UInt8(ascii: "0") else { return false }
         return p.reduce(0) { $0 * 10 + Int($1 - 48) } <= 65535
     }
 
     private static func isValidRegName(_ h: ArraySlice<UInt8>) -> Bool {
         guard (1...253).contains(h.count) else { return false }
         let labels = h.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        if labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy(isDigit) }) {
+        if labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy(ASCII.isDigit) }) {
             return labels.count == 4 && labels.allSatisfy { $0.count <= 3 && $0.reduce(0) { $0 * 10 + Int($1 - 48) } <= 255 }
         }
         // A trailing dot (fully qualified) is not accepted: it would make two spellings of one host.
         return labels.allSatisfy { label in
             guard (1...63).contains(label.count), label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
             return label.allSatisfy { c in
-                (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+                ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
             }
         }
     }
@@ -153,11 +153,11 @@ public enum URLParsing {
             let part = s[i..<j]
             if part.contains(UInt8(ascii: ".")) {
                 // Embedded IPv4 only as the last part.
-                guard j == s.count, isValidRegName(part), part.allSatisfy({ isDigit($0) || $0 == 46 }) else { return false }
+                guard j == s.count, isValidRegName(part), part.allSatisfy({ ASCII.isDigit($0) || $0 == 46 }) else { return false }
                 groups += 2
                 break
             }
-            guard (1...4).contains(part.count), part.allSatisfy({ isDigit($0) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }) else {
+            guard (1...4).contains(part.count), part.allSatisfy(ASCII.isHexDigit) else {
                 return false
             }
             groups += 1

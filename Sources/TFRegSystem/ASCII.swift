@@ -1,0 +1,69 @@
+/// ASCII byte classes, for grammars checked on the UTF-8 view (no grapheme breaking on hot paths).
+public enum ASCII {
+    @inlinable public static func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+    @inlinable public static func isUpper(_ c: UInt8) -> Bool { c >= 0x41 && c <= 0x5a }
+    @inlinable public static func isLower(_ c: UInt8) -> Bool { c >= 0x61 && c <= 0x7a }
+    @inlinable public static func isAlpha(_ c: UInt8) -> Bool { isUpper(c) || isLower(c) }
+    @inlinable public static func isAlnum(_ c: UInt8) -> Bool { isDigit(c) || isAlpha(c) }
+    /// `0-9a-z`: lowercase letters and digits.
+    @inlinable public static func isLowerAlnum(_ c: UInt8) -> Bool { isDigit(c) || isLower(c) }
+    /// `0-9a-f`.
+    @inlinable public static func isLowerHex(_ c: UInt8) -> Bool { isDigit(c) || (c >= 0x61 && c <= 0x66) }
+    /// `0-9a-fA-F`.
+    @inlinable public static func isHexDigit(_ c: UInt8) -> Bool { isLowerHex(c) || (c >= 0x41 && c <= 0x46) }
+    /// Space and horizontal tab (HTTP's OWS, AWS config files).
+    @inlinable public static func isSpaceOrTab(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+    /// CR and LF.
+    @inlinable public static func isNewline(_ c: UInt8) -> Bool { c == 0x0d || c == 0x0a }
+    /// Space, tab, CR, LF.
+    @inlinable public static func isWhitespace(_ c: UInt8) -> Bool { isSpaceOrTab(c) || isNewline(c) }
+    /// C0 controls and DEL.
+    @inlinable public static func isControl(_ c: UInt8) -> Bool { c < 0x20 || c == 0x7f }
+    /// `A-Z` → `a-z`, every other byte unchanged.
+    @inlinable public static func lowercased(_ c: UInt8) -> UInt8 { isUpper(c) ? c + 0x20 : c }
+
+    /// The bounds of `bytes` without leading and trailing bytes for which `drop` holds.
+    @inlinable
+    public static func trimmedBounds<C: BidirectionalCollection>(_ bytes: C, dropping drop: (UInt8) -> Bool) -> Range<C.Index>
+    where C.Element == UInt8 {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, drop(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, drop(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return start..<end
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing ASCII bytes for which `drop` holds, on the UTF-8 view.
+    @inlinable
+    public func trimmingASCII(_ drop: (UInt8) -> Bool) -> String {
+        String(Substring(self.utf8[ASCII.trimmedBounds(self.utf8, dropping: drop)]))
+    }
+
+    /// Without leading and trailing spaces and tabs (no grapheme breaking: this runs on every request).
+    @inlinable
+    public func trimmingSpaces() -> String { trimmingASCII(ASCII.isSpaceOrTab) }
+
+    /// Without leading and trailing Unicode whitespace (`Character.isWhitespace`, as Go's
+    /// `strings.TrimSpace`).
+    public func trimmingWhitespace() -> Substring {
+        var s = self
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return s
+    }
+}
+
+extension String {
+    /// See `Substring.trimmingASCII(_:)`.
+    @inlinable
+    public func trimmingASCII(_ drop: (UInt8) -> Bool) -> String { self[...].trimmingASCII(drop) }
+
+    /// See `Substring.trimmingSpaces()`.
+    @inlinable
+    public func trimmingSpaces() -> String { self[...].trimmingSpaces() }
+
+    /// See `Substring.trimmingWhitespace()`.
+    public func trimmingWhitespace() -> Substring { self[...].trimmingWhitespace() }
+}
