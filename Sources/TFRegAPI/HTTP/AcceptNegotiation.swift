@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegSystem
 
 /// `Accept` negotiation for the one route that answers in two forms, `GET /token` (RFC 9110 §12.5.1).
 public enum AcceptNegotiation {

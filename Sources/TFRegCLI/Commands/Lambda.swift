@@ -8,6 +8,7 @@ import TFRegCrypto
 import TFRegHTTPClient
 import TFRegLambda
 import TFRegStoreAWS
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
