@@ -95,14 +95,14 @@ let package = Package(
         ),
         .target(
             name: "TFRegLambda",
-            dependencies: ["TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "TFRegCLI",
             dependencies: [
                 "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
-                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegServer", "TFRegLambda",
+                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegJSON", "TFRegServer", "TFRegLambda",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -124,6 +124,7 @@ let package = Package(
             exclude: ["botocore_sign.py"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TFRegJSONTests", dependencies: ["TFRegJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
@@ -133,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TFRegAPITests",
-            dependencies: ["TFRegAPI", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
+            dependencies: ["TFRegAPI", "TFRegJSON", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
@@ -160,11 +161,11 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("sealed-token", ["TFRegCore", "TFRegCrypto"]),
     ("static-token", ["TFRegCore", "TFRegCrypto"]),
     ("caller-identity", ["TFRegCore", "TFRegStoreAWS"]),
-    ("json", ["TFRegAPI"]),
+    ("json", ["TFRegAPI", "TFRegJSON"]),
     ("url", ["TFRegAPI", "TFRegCrypto"]),
-    ("lambda-event", ["TFRegLambda", "TFRegAPI"]),
+    ("lambda-event", ["TFRegLambda", "TFRegAPI", "TFRegJSON"]),
     ("sigv4", ["TFRegAWS"]),
-    ("aws-config", ["TFRegAWS"]),
+    ("aws-config", ["TFRegAWS", "TFRegHTTPClient"]),
     ("dynamodb-wire", ["TFRegAWS", "TFRegStoreAWS"]),
     ("terraformrc", ["TFRegCLI"]),
     // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):

@@ -1,6 +1,7 @@
 import Logging
 import TFRegCore
 import TFRegCrypto
+import TFRegJSON
 
 /// Settings of the HTTP API that do not depend on the transport.
 public struct APIConfiguration: Sendable {
@@ -315,14 +316,13 @@ public struct RegistryAPI: Sendable {
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
         try await service.authorize(caller, .upload, in: module.namespace)
-        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-        }
-        let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-        guard case .object = json else { throw .badRequest("the body must be a JSON object with bucket, key and expected_checksum") }
-        for k in json.keys where !["bucket", "key", "expected_checksum"].contains(k) {
-            throw .badRequest("unknown field '\(k.prefix(64))'; expected bucket, key and expected_checksum")
-        }
+        let json = try await jsonObjectBody(
+            req,
+            limit: 16 * 1024,
+            allowed: ["bucket", "key", "expected_checksum"],
+            notAnObject: "the body must be a JSON object with bucket, key and expected_checksum",
+            unknownHint: "expected bucket, key and expected_checksum"
+        )
         guard let bucket = json["bucket"]?.stringValue, let key = json["key"]?.stringValue, let checksum = json["expected_checksum"]?.stringValue
         else {
             throw .badRequest("bucket, key and expected_checksum are required strings")
@@ -408,11 +408,7 @@ public struct RegistryAPI: Sendable {
     /// straight to the service. The body is read only after the caller may write grants here.
     func putGrant(_ req: APIRequest, namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
         try await service.authorize(caller, .createGrant, in: namespace)
-        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-        }
-        let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-        for k in json.keys where !["identity", "permissions"].contains(k) { throw .badRequest("unknown field '\(k.prefix(64))'") }
+        let json = try await jsonObjectBody(req, limit: 16 * 1024, allowed: ["identity", "permissions"])
         guard let id = json["identity"]?.stringValue, case .object(let fields)? = json["permissions"] else {
             throw .badRequest("identity (a string) and permissions (an object) are required")
         }
@@ -479,14 +475,13 @@ public struct RegistryAPI: Sendable {
         var reason: String?
         var replacement: String?
         if !clear {
-            if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-                throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-            }
-            let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-            guard case .object = json else { throw .badRequest("the body must be a JSON object with reason and optional replacement") }
-            for k in json.keys where !["reason", "replacement"].contains(k) {
-                throw .badRequest("unknown field '\(k.prefix(64))'; expected reason and replacement")
-            }
+            let json = try await jsonObjectBody(
+                req,
+                limit: 16 * 1024,
+                allowed: ["reason", "replacement"],
+                notAnObject: "the body must be a JSON object with reason and optional replacement",
+                unknownHint: "expected reason and replacement"
+            )
             guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
             reason = r
             if let value = json["replacement"] {

@@ -1,6 +1,7 @@
 import Logging
 import TFRegAPI
 import TFRegHTTPClient
+import TFRegJSON
 
 #if canImport(Glibc)
 import Glibc

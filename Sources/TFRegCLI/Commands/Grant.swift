@@ -2,6 +2,7 @@ import ArgumentParser
 import TFRegAPI
 import TFRegCore
 import TFRegHTTPClient
+import TFRegJSON
 import TFRegStoreLocal
 
 extension TFReg {

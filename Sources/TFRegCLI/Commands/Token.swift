@@ -4,6 +4,7 @@ import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegJSON
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials

@@ -1,6 +1,7 @@
 import Logging
 import TFRegAPI
 import TFRegCore
+import TFRegJSON
 
 #if canImport(Glibc)
 import Glibc
