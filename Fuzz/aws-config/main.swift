@@ -1,4 +1,5 @@
 import FuzzSupport
+import TFRegHTTPClient
 
 @testable import TFRegAWS
 
@@ -20,6 +21,6 @@ fuzz { bytes in
     for line in text.split(separator: "\n").prefix(4) { _ = ISO8601.parse(String(line)) }
     _ = try? MetadataCredentials.decode(bytes, source: "fuzz")
     _ = try? STSClient.parseCredentials(text, status: 200)
-    _ = JSONFields.string(text, "message")
+    _ = AWSClient.parseError(HTTPResponse(status: 400, headers: [], body: bytes))
     _ = XMLText.first("Code", in: text)
 }

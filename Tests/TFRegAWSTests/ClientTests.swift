@@ -105,7 +105,11 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         #expect(escaped.code == "AccessDeniedException" && escaped.kind == .accessDenied)
         #expect(escaped.message == #"key "alias/x" is disabled"#)
         let nested = AWSClient.parseError(
-            HTTPResponse(status: 400, headers: [], body: Array(#"{"detail":{"message":"inner"},"__type":"ValidationException","Message":"outer"}"#.utf8))
+            HTTPResponse(
+                status: 400,
+                headers: [],
+                body: Array(#"{"detail":{"message":"inner"},"__type":"ValidationException","Message":"outer"}"#.utf8)
+            )
         )
         #expect(nested.code == "ValidationException" && nested.message == "outer")
     }
