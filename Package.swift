@@ -58,7 +58,8 @@ let package = Package(
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl"], swiftSettings: swiftSettings),
-        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON"], swiftSettings: swiftSettings),
+        .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
+        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", "TFRegSigV4"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegStoreLocal",
             dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto"],
@@ -102,7 +103,7 @@ let package = Package(
             name: "TFRegCLI",
             dependencies: [
                 "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
-                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegJSON", "TFRegServer", "TFRegLambda",
+                "TFRegAWS", "TFRegSigV4", "TFRegStoreAWS", "TFRegAPI", "TFRegJSON", "TFRegServer", "TFRegLambda",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,12 +119,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TFRegCoreTests", dependencies: ["TFRegCore", "TFRegTesting"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "TFRegAWSTests",
-            dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"],
-            exclude: ["botocore_sign.py"],
-            swiftSettings: swiftSettings
-        ),
+        .testTarget(name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegSigV4Tests", dependencies: ["TFRegSigV4"], exclude: ["botocore_sign.py"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegJSONTests", dependencies: ["TFRegJSON"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
@@ -164,7 +161,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("json", ["TFRegAPI", "TFRegJSON"]),
     ("url", ["TFRegAPI", "TFRegCrypto"]),
     ("lambda-event", ["TFRegLambda", "TFRegAPI", "TFRegJSON"]),
-    ("sigv4", ["TFRegAWS"]),
+    ("sigv4", ["TFRegSigV4"]),
     ("aws-config", ["TFRegAWS", "TFRegHTTPClient"]),
     ("dynamodb-wire", ["TFRegAWS", "TFRegStoreAWS"]),
     ("terraformrc", ["TFRegCLI"]),

@@ -5,6 +5,7 @@ import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegJSON
+import TFRegSigV4
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
