@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "TFRegJSON", swiftSettings: swiftSettings),
         .target(
             name: "TFRegCore",
-            dependencies: ["TFRegCrypto", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCrypto", "TFRegJSON", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto"], swiftSettings: swiftSettings),

@@ -147,7 +147,7 @@ public struct RegistryAPI: Sendable {
             let namespace = try Namespace(ns)
             if method == "PUT" { return try await putGrant(req, namespace: namespace, caller: caller, logger: log) }
             let list = try await service.grants(in: namespace, caller: caller)
-            return .json(200, JSONValue.object([("grants", .array(list.map(Self.grantJSON)))]).serialized())
+            return .json(200, JSONValue.object([("grants", .array(list.map(\.jsonValue)))]).serialized())
         case .grant(let ns, let identity):
             let namespace = try Namespace(ns)
             try await service.deleteGrant(for: try Identity(identity), in: namespace, caller: caller, logger: log)
@@ -389,19 +389,6 @@ public struct RegistryAPI: Sendable {
 
     // MARK: Grants API
 
-    static func grantJSON(_ g: Grant) -> JSONValue {
-        .object([
-            ("namespace", .string(g.namespace.value)), ("identity", .string(g.identity.value)),
-            (
-                "permissions",
-                .object([
-                    ("download", .bool(g.permissions.download)), ("upload", .bool(g.permissions.upload)),
-                    ("create_grant", .bool(g.permissions.createGrant)), ("delete_grant", .bool(g.permissions.deleteGrant)),
-                ])
-            ),
-        ])
-    }
-
     /// `PUT /v1/grants/NS` (body `{"identity", "permissions": {…}}`); `GET /v1/grants/NS` and
     /// `DELETE /v1/grants/NS/IDENTITY` (the identity as written, `/` included:
     /// `/v1/grants/acme/arn:aws:iam::123456789012:role/ci`; `%2F` is never a separator) are routed
@@ -412,20 +399,9 @@ public struct RegistryAPI: Sendable {
         guard let id = json["identity"]?.stringValue, case .object(let fields)? = json["permissions"] else {
             throw .badRequest("identity (a string) and permissions (an object) are required")
         }
-        var p = Permissions()
-        for (name, value) in fields {
-            guard let on = value.boolValue else { throw .badRequest("permission '\(name.prefix(32))' must be true or false") }
-            switch name {
-            case "download": p.download = on
-            case "upload": p.upload = on
-            case "create_grant": p.createGrant = on
-            case "delete_grant": p.deleteGrant = on
-            default: throw .badRequest("unknown permission '\(name.prefix(32))'; use download, upload, create_grant, delete_grant")
-            }
-        }
-        let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: p)
+        let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: try Permissions(json: .object(fields)))
         try await service.putGrant(grant, caller: caller, logger: logger)
-        return .json(200, Self.grantJSON(grant).serialized())
+        return .json(200, grant.jsonValue.serialized())
     }
 
     /// `GET /token?expiration_seconds=N` behind an IAM-authorizing front end: the caller is the ARN the

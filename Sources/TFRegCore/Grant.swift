@@ -1,14 +1,14 @@
 import TFRegCrypto
 
 /// What a grant allows in one namespace (the permission set of the tool we replace).
-public enum Permission: String, Sendable, CaseIterable, Codable {
+public enum Permission: String, Sendable, CaseIterable {
     case download
     case upload
     case createGrant = "create_grant"
     case deleteGrant = "delete_grant"
 }
 
-public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct Permissions: Sendable, Hashable, CustomStringConvertible {
     public var download: Bool
     public var upload: Bool
     public var createGrant: Bool
@@ -44,19 +44,6 @@ public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible 
         return names.isEmpty ? "none" : names.joined(separator: ",")
     }
 
-    enum CodingKeys: String, CodingKey {
-        case download, upload
-        case createGrant = "create_grant"
-        case deleteGrant = "delete_grant"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        download = try c.decodeIfPresent(Bool.self, forKey: .download) ?? false
-        upload = try c.decodeIfPresent(Bool.self, forKey: .upload) ?? false
-        createGrant = try c.decodeIfPresent(Bool.self, forKey: .createGrant) ?? false
-        deleteGrant = try c.decodeIfPresent(Bool.self, forKey: .deleteGrant) ?? false
-    }
 }
 
 /// Who a grant is for: an IAM principal ARN, or a static token. Validated against a strict grammar
@@ -67,7 +54,7 @@ public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible 
 /// was created and never reused. Stores key a token's grants by the second form and authenticate a
 /// token as it, so a grant never passes to a later token created under the same name. (Tokens created
 /// by tfreg before ids existed, still found in a DynamoDB table, have no id and keep `token:NAME`.)
-public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable { case iam, staticToken }
     public let value: String
 
@@ -194,17 +181,10 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        self = try Identity(try decoder.singleValueContainer().decode(String.self))
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
-    }
 }
 
 /// `identity × namespace → permissions`.
-public struct Grant: Sendable, Hashable, Codable {
+public struct Grant: Sendable, Hashable {
     public var namespace: Namespace
     public var identity: Identity
     public var permissions: Permissions
