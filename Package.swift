@@ -122,6 +122,8 @@ let package = Package(
         .testTarget(name: "TFRegAWSTests", dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegSigV4Tests", dependencies: ["TFRegSigV4"], exclude: ["botocore_sign.py"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegJSONTests", dependencies: ["TFRegJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegStoreAWSTests", dependencies: ["TFRegStoreAWS", "TFRegAWS", "TFRegCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegHTTPClientTests", dependencies: ["TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
