@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import TFRegHTTPClient
 import Testing
 
@@ -45,9 +46,11 @@ final class EchoServer: @unchecked Sendable {
         port = p
     }
 
+    /// SIGKILL, then a bounded wait: Foundation's waitUntilExit can hang when called from a
+    /// cooperative-pool thread on Linux (its run loop is never woken).
     deinit {
-        process.terminate()
-        process.waitUntilExit()
+        kill(process.processIdentifier, SIGKILL)
+        for _ in 0..<100 where process.isRunning { usleep(10_000) }
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
