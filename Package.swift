@@ -57,12 +57,17 @@ let package = Package(
         .target(name: "TFRegJSON", swiftSettings: swiftSettings),
         .target(
             name: "TFRegCore",
-            dependencies: ["TFRegCrypto", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCrypto", "TFRegJSON", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl", "TFRegSystem"], swiftSettings: swiftSettings),
-        .target(name: "TFRegAWS", dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", "TFRegSystem"], swiftSettings: swiftSettings),
+        .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegAWS",
+            dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", "TFRegSigV4", "TFRegSystem"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TFRegStoreLocal",
             dependencies: ["CSQLite", "TFRegCore", "TFRegCrypto", "TFRegSystem"],
@@ -101,7 +106,8 @@ let package = Package(
         .target(
             name: "TFRegLambda",
             dependencies: [
-                "TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", "TFRegSystem", .product(name: "Logging", package: "swift-log"),
+                "TFRegAPI", "TFRegCore", "TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", "TFRegSystem",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -109,7 +115,7 @@ let package = Package(
             name: "TFRegCLI",
             dependencies: [
                 "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
-                "TFRegAWS", "TFRegStoreAWS", "TFRegAPI", "TFRegServer", "TFRegLambda", "TFRegSystem",
+                "TFRegAWS", "TFRegSigV4", "TFRegStoreAWS", "TFRegAPI", "TFRegJSON", "TFRegServer", "TFRegLambda", "TFRegSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -129,9 +135,12 @@ let package = Package(
         .testTarget(
             name: "TFRegAWSTests",
             dependencies: ["TFRegAWS", "TFRegCrypto", "TFRegHTTPClient", "TFRegSystem", "TFRegTesting"],
-            exclude: ["botocore_sign.py"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TFRegSigV4Tests", dependencies: ["TFRegSigV4"], exclude: ["botocore_sign.py"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegJSONTests", dependencies: ["TFRegJSON"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegStoreAWSTests", dependencies: ["TFRegStoreAWS", "TFRegAWS", "TFRegCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "TFRegHTTPClientTests", dependencies: ["TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
@@ -141,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TFRegAPITests",
-            dependencies: ["TFRegAPI", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
+            dependencies: ["TFRegAPI", "TFRegJSON", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
@@ -168,11 +177,11 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("sealed-token", ["TFRegCore", "TFRegCrypto"]),
     ("static-token", ["TFRegCore", "TFRegCrypto"]),
     ("caller-identity", ["TFRegCore", "TFRegStoreAWS", "TFRegSystem"]),
-    ("json", ["TFRegAPI"]),
+    ("json", ["TFRegAPI", "TFRegJSON"]),
     ("url", ["TFRegAPI", "TFRegCrypto"]),
-    ("lambda-event", ["TFRegLambda", "TFRegAPI"]),
-    ("sigv4", ["TFRegAWS"]),
-    ("aws-config", ["TFRegAWS", "TFRegSystem"]),
+    ("lambda-event", ["TFRegLambda", "TFRegAPI", "TFRegJSON"]),
+    ("sigv4", ["TFRegSigV4"]),
+    ("aws-config", ["TFRegAWS", "TFRegHTTPClient", "TFRegSystem"]),
     ("dynamodb-wire", ["TFRegAWS", "TFRegStoreAWS", "TFRegSystem"]),
     ("terraformrc", ["TFRegCLI"]),
     // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):

@@ -1,4 +1,5 @@
 import FuzzSupport
+import TFRegHTTPClient
 import TFRegSystem
 
 @testable import TFRegAWS
@@ -21,6 +22,6 @@ fuzz { bytes in
     for line in text.split(separator: "\n").prefix(4) { _ = parseISO8601(String(line)) }
     _ = try? MetadataCredentials.decode(bytes, source: "fuzz")
     _ = try? STSClient.parseCredentials(text, status: 200)
-    _ = JSONFields.string(text, "message")
+    _ = AWSClient.parseError(HTTPResponse(status: 400, headers: [], body: bytes))
     _ = XMLText.first("Code", in: text)
 }

@@ -1,5 +1,6 @@
 import FuzzSupport
 import TFRegAPI
+import TFRegJSON
 
 /// The request-body JSON parser: never traps; whatever it accepts serializes back to bytes that
 /// parse to the same value, and that serialization is a fixed point.

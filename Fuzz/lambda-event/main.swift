@@ -1,6 +1,7 @@
 import FuzzSupport
 import TFRegAPI
 import TFRegCore
+import TFRegJSON
 
 @testable import TFRegLambda
 

@@ -1,5 +1,5 @@
 import FuzzSupport
-import TFRegAWS
+import TFRegSigV4
 
 /// The SigV4 canonical request builder and both signing forms, fed a fuzzed request. Input: line 1
 /// the method, line 2 the path, line 3 the query (`name=value&…`, taken as decoded pairs), then

@@ -1,6 +1,7 @@
 import Logging
 import TFRegCore
 import TFRegCrypto
+import TFRegJSON
 import TFRegSystem
 
 /// Settings of the HTTP API that do not depend on the transport.
@@ -154,7 +155,7 @@ public struct RegistryAPI: Sendable {
             let namespace = try Namespace(ns)
             if method == "PUT" { return try await putGrant(req, namespace: namespace, caller: caller, logger: log) }
             let list = try await service.grants(in: namespace, caller: caller)
-            return .json(200, JSONValue.object([("grants", .array(list.map(Self.grantJSON)))]).serialized())
+            return .json(200, JSONValue.object([("grants", .array(list.map(\.jsonValue)))]).serialized())
         case .grant(let ns, let identity):
             let namespace = try Namespace(ns)
             try await service.deleteGrant(for: try Identity(identity), in: namespace, caller: caller, logger: log)
@@ -330,14 +331,13 @@ public struct RegistryAPI: Sendable {
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
         try await service.authorize(caller, .upload, in: module.namespace)
-        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-        }
-        let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-        guard case .object = json else { throw .badRequest("the body must be a JSON object with bucket, key and expected_checksum") }
-        for k in json.keys where !["bucket", "key", "expected_checksum"].contains(k) {
-            throw .badRequest("unknown field '\(k.prefix(64))'; expected bucket, key and expected_checksum")
-        }
+        let json = try await jsonObjectBody(
+            req,
+            limit: 16 * 1024,
+            allowed: ["bucket", "key", "expected_checksum"],
+            notAnObject: "the body must be a JSON object with bucket, key and expected_checksum",
+            unknownHint: "expected bucket, key and expected_checksum"
+        )
         guard let bucket = json["bucket"]?.stringValue, let key = json["key"]?.stringValue, let checksum = json["expected_checksum"]?.stringValue
         else {
             throw .badRequest("bucket, key and expected_checksum are required strings")
@@ -413,47 +413,19 @@ public struct RegistryAPI: Sendable {
 
     // MARK: Grants API
 
-    static func grantJSON(_ g: Grant) -> JSONValue {
-        .object([
-            ("namespace", .string(g.namespace.value)), ("identity", .string(g.identity.value)),
-            (
-                "permissions",
-                .object([
-                    ("download", .bool(g.permissions.download)), ("upload", .bool(g.permissions.upload)),
-                    ("create_grant", .bool(g.permissions.createGrant)), ("delete_grant", .bool(g.permissions.deleteGrant)),
-                ])
-            ),
-        ])
-    }
-
     /// `PUT /v1/grants/NS` (body `{"identity", "permissions": {…}}`); `GET /v1/grants/NS` and
     /// `DELETE /v1/grants/NS/IDENTITY` (the identity as written, `/` included:
     /// `/v1/grants/acme/arn:aws:iam::123456789012:role/ci`; `%2F` is never a separator) are routed
     /// straight to the service. The body is read only after the caller may write grants here.
     func putGrant(_ req: APIRequest, namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) -> APIResponse {
         try await service.authorize(caller, .createGrant, in: namespace)
-        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-        }
-        let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-        for k in json.keys where !["identity", "permissions"].contains(k) { throw .badRequest("unknown field '\(k.prefix(64))'") }
+        let json = try await jsonObjectBody(req, limit: 16 * 1024, allowed: ["identity", "permissions"])
         guard let id = json["identity"]?.stringValue, case .object(let fields)? = json["permissions"] else {
             throw .badRequest("identity (a string) and permissions (an object) are required")
         }
-        var p = Permissions()
-        for (name, value) in fields {
-            guard let on = value.boolValue else { throw .badRequest("permission '\(name.prefix(32))' must be true or false") }
-            switch name {
-            case "download": p.download = on
-            case "upload": p.upload = on
-            case "create_grant": p.createGrant = on
-            case "delete_grant": p.deleteGrant = on
-            default: throw .badRequest("unknown permission '\(name.prefix(32))'; use download, upload, create_grant, delete_grant")
-            }
-        }
-        let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: p)
+        let grant = Grant(namespace: namespace, identity: try Identity(id), permissions: try Permissions(json: .object(fields)))
         try await service.putGrant(grant, caller: caller, logger: logger)
-        return .json(200, Self.grantJSON(grant).serialized())
+        return .json(200, grant.jsonValue.serialized())
     }
 
     /// `GET /token?expiration_seconds=N` behind an IAM-authorizing front end: the caller is the ARN the
@@ -522,14 +494,13 @@ public struct RegistryAPI: Sendable {
         var reason: String?
         var replacement: String?
         if !clear {
-            if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-                throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-            }
-            let json = try JSONParser.parse(try await req.body.collect(limit: 16 * 1024))
-            guard case .object = json else { throw .badRequest("the body must be a JSON object with reason and optional replacement") }
-            for k in json.keys where !["reason", "replacement"].contains(k) {
-                throw .badRequest("unknown field '\(k.prefix(64))'; expected reason and replacement")
-            }
+            let json = try await jsonObjectBody(
+                req,
+                limit: 16 * 1024,
+                allowed: ["reason", "replacement"],
+                notAnObject: "the body must be a JSON object with reason and optional replacement",
+                unknownHint: "expected reason and replacement"
+            )
             guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
             reason = r
             if let value = json["replacement"] {

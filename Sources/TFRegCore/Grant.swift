@@ -1,5 +1,5 @@
 /// `identity × namespace → permissions`.
-public struct Grant: Sendable, Hashable, Codable {
+public struct Grant: Sendable, Hashable {
     public var namespace: Namespace
     public var identity: Identity
     public var permissions: Permissions

@@ -9,7 +9,7 @@ import TFRegSystem
 /// was created and never reused. Stores key a token's grants by the second form and authenticate a
 /// token as it, so a grant never passes to a later token created under the same name. (Tokens created
 /// by tfreg before ids existed, still found in a DynamoDB table, have no id and keep `token:NAME`.)
-public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable { case iam, staticToken }
     public let value: String
 
@@ -165,13 +165,5 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible,
             }
             return slash
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        self = try Identity(try decoder.singleValueContainer().decode(String.self))
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
     }
 }

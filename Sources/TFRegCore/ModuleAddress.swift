@@ -23,7 +23,7 @@ public enum Grammar {
 }
 
 /// A module namespace (the registry's unit of permission).
-public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let value: String
     public init(_ value: some StringProtocol) throws(RegistryError) {
         guard Grammar.isName(value) else {
@@ -33,14 +33,6 @@ public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible
     }
     public var description: String { value }
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
-    public init(from decoder: any Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        self = try Namespace(s)
-    }
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(value)
-    }
 }
 
 /// `namespace/name/system`, each part validated.

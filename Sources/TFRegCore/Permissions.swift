@@ -1,12 +1,12 @@
 /// What a grant allows in one namespace (the permission set of the tool we replace).
-public enum Permission: String, Sendable, CaseIterable, Codable {
+public enum Permission: String, Sendable, CaseIterable {
     case download
     case upload
     case createGrant = "create_grant"
     case deleteGrant = "delete_grant"
 }
 
-public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct Permissions: Sendable, Hashable, CustomStringConvertible {
     public var download: Bool
     public var upload: Bool
     public var createGrant: Bool
@@ -42,17 +42,4 @@ public struct Permissions: Sendable, Hashable, Codable, CustomStringConvertible 
         return names.isEmpty ? "none" : names.joined(separator: ",")
     }
 
-    enum CodingKeys: String, CodingKey {
-        case download, upload
-        case createGrant = "create_grant"
-        case deleteGrant = "delete_grant"
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        download = try c.decodeIfPresent(Bool.self, forKey: .download) ?? false
-        upload = try c.decodeIfPresent(Bool.self, forKey: .upload) ?? false
-        createGrant = try c.decodeIfPresent(Bool.self, forKey: .createGrant) ?? false
-        deleteGrant = try c.decodeIfPresent(Bool.self, forKey: .deleteGrant) ?? false
-    }
 }

@@ -2,6 +2,7 @@ import Logging
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
+import TFRegJSON
 import TFRegSystem
 
 #if canImport(Glibc)

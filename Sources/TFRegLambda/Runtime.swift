@@ -1,6 +1,7 @@
 import Logging
 import TFRegAPI
 import TFRegHTTPClient
+import TFRegJSON
 
 #if canImport(Glibc)
 import Glibc
@@ -104,8 +105,10 @@ public struct CurlRuntimeClient: LambdaRuntimeClient {
     }
 }
 
-/// next → handle → response, forever (or `limit` times, for tests). A handler that throws posts to
-/// `/error` and the loop goes on; a failure to talk to the Runtime API ends it.
+/// next → handle → response until the task is cancelled. Only the handler is inside the `do/catch`
+/// that reports to `/error`: a handler that throws posts there and the loop goes on; a failure to talk
+/// to the Runtime API (`next`, `response`, `error`) ends the loop, since that invocation cannot be
+/// answered anyway and Lambda restarts the process. Tests stop it with a client whose `next` throws.
 public enum LambdaLoop {
     static func microseconds(_ d: Duration) -> Int64 {
         d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
@@ -114,38 +117,34 @@ public enum LambdaLoop {
     public static func run(
         client: any LambdaRuntimeClient,
         logger: Logger,
-        limit: Int? = nil,
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
     ) async throws {
-        var handled = 0
-        while limit.map({ handled < $0 }) ?? true {
+        while !Task.isCancelled {
             let invocation = try await client.next()
-            handled += 1
             if let trace = invocation.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
             var log = logger
             log[metadataKey: "request_id"] = "\(invocation.requestID)"
+            // Debug log line per invocation: the handler's time and how much of it was spent in
+            // HTTP calls (AWS), measured inside the process; the Runtime API exchange is not in it.
+            let meter = HTTPCallMeter()
+            let started = ContinuousClock.now
+            let body: [UInt8]
             do {
-                // Debug log line per invocation: the handler's time and how much of it was spent in
-                // HTTP calls (AWS), measured inside the process; the Runtime API exchange is not in it.
-                let meter = HTTPCallMeter()
-                let started = ContinuousClock.now
-                let body = try await HTTPCallMeter.$current.withValue(meter) { try await handler(invocation, log) }
-                let handled = ContinuousClock.now - started
-                try await client.respond(invocation.requestID, body: body)
-                if log.logLevel <= .debug {
-                    log.debug(
-                        "invocation",
-                        metadata: [
-                            "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)",
-                            "aws_us": "\(Self.microseconds(meter.time))",
-                        ]
-                    )
-                }
-            } catch let e as RuntimeAPIError {
-                throw e
+                body = try await HTTPCallMeter.$current.withValue(meter) { try await handler(invocation, log) }
             } catch {
                 log.error("invocation failed", metadata: ["error": "\(error)"])
                 try await client.fail(invocation.requestID, type: "Runtime.HandlerError", message: "the invocation failed; see the function's logs")
+                continue
+            }
+            let handled = ContinuousClock.now - started
+            try await client.respond(invocation.requestID, body: body)
+            if log.logLevel <= .debug {
+                log.debug(
+                    "invocation",
+                    metadata: [
+                        "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)", "aws_us": "\(Self.microseconds(meter.time))",
+                    ]
+                )
             }
         }
     }

@@ -297,10 +297,10 @@ public struct DynamoDBMetadataStore: MetadataStore {
             namespace: ns,
             identity: id,
             permissions: Permissions(
-                download: flag("download"),
-                upload: flag("upload"),
-                createGrant: flag("create_grant"),
-                deleteGrant: flag("delete_grant")
+                download: flag(Permission.download.rawValue),
+                upload: flag(Permission.upload.rawValue),
+                createGrant: flag(Permission.createGrant.rawValue),
+                deleteGrant: flag(Permission.deleteGrant.rawValue)
             )
         )
     }
@@ -309,9 +309,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
         let p = g.permissions
         return [
             "pk": .s(g.namespace.value), "sk": .s(grantSK(g.identity)), "namespace": .s(g.namespace.value), "identifier": .s(g.identity.value),
-            "permissions": .m([
-                "download": .bool(p.download), "upload": .bool(p.upload), "create_grant": .bool(p.createGrant), "delete_grant": .bool(p.deleteGrant),
-            ]),
+            "permissions": .m(Dictionary(uniqueKeysWithValues: Permission.allCases.map { ($0.rawValue, .bool(p.allows($0))) })),
         ]
     }
 

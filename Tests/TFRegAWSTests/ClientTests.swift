@@ -92,6 +92,28 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         #expect(truncated.kind == .serviceUnavailable && truncated.isRetryable)
     }
 
+    /// JSON error bodies are JSON: `\u` escapes and escaped quotes are decoded, and a `"message"` inside
+    /// another string or object is not the message.
+    @Test func readsJSONErrorBodiesAsJSON() {
+        let escaped = AWSClient.parseError(
+            HTTPResponse(
+                status: 400,
+                headers: [],
+                body: Array(#"{"__type":"com.amazonaws.kms#\u0041ccessDeniedException","message":"key \"alias/x\" is \u0064isabled"}"#.utf8)
+            )
+        )
+        #expect(escaped.code == "AccessDeniedException" && escaped.kind == .accessDenied)
+        #expect(escaped.message == #"key "alias/x" is disabled"#)
+        let nested = AWSClient.parseError(
+            HTTPResponse(
+                status: 400,
+                headers: [],
+                body: Array(#"{"detail":{"message":"inner"},"__type":"ValidationException","Message":"outer"}"#.utf8)
+            )
+        )
+        #expect(nested.code == "ValidationException" && nested.message == "outer")
+    }
+
     @Test func retriesThrottlingAnd5xxButNotClientErrors() async throws {
         let http = ScriptedHTTPClient([Self.response(503, ""), Self.response(400, #"{"__type":"ThrottlingException"}"#), Self.response(200, "ok")])
         let r = try await client(http).send(service: "dynamodb", method: "POST", body: [])

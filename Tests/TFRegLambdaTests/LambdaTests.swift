@@ -147,21 +147,54 @@ enum Events {
 }
 
 /// A scripted Runtime API: hands out invocations, records what comes back.
+/// `respondFails` makes posting a response fail as a lost connection to the Runtime API would.
 actor FakeRuntime: LambdaRuntimeClient {
+    struct ConnectionLost: Error {}
     var queue: [Invocation]
     var responses: [(String, [UInt8])] = []
     var errors: [(String, String)] = []
-    init(_ q: [Invocation]) { queue = q }
+    let respondFails: Bool
+    init(_ q: [Invocation], respondFails: Bool = false) {
+        queue = q
+        self.respondFails = respondFails
+    }
+    /// An empty queue ends the loop, as a Runtime API that went away would.
     func next() async throws -> Invocation {
         guard !queue.isEmpty else { throw RuntimeAPIError("no more invocations") }
         return queue.removeFirst()
     }
-    func respond(_ requestID: String, body: [UInt8]) async throws { responses.append((requestID, body)) }
+    func respond(_ requestID: String, body: [UInt8]) async throws {
+        if respondFails { throw ConnectionLost() }
+        responses.append((requestID, body))
+    }
     func fail(_ requestID: String, type: String, message: String) async throws { errors.append((requestID, type)) }
     func initFailure(type: String, message: String) async throws {}
 }
 
+/// Runs the loop until the fake has no invocations left (its `next` throws `RuntimeAPIError`).
+func runUntilDrained(
+    _ runtime: FakeRuntime,
+    _ logger: Logger,
+    handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
+) async throws {
+    do { try await LambdaLoop.run(client: runtime, logger: logger, handler: handler) } catch is RuntimeAPIError {}
+}
+
 @Suite struct LambdaLoopTests {
+    /// Posting the response failed (the Runtime API is unreachable): the loop ends with that error; the
+    /// invocation, which succeeded, is not reported to `/error` as a handler failure.
+    @Test func aResponseThatCannotBePostedEndsTheLoopAndIsNotAnInvocationError() async throws {
+        let runtime = FakeRuntime(
+            [Invocation(requestID: "1", event: Array("ok".utf8)), Invocation(requestID: "2", event: Array("ok".utf8))],
+            respondFails: true
+        )
+        await #expect(throws: FakeRuntime.ConnectionLost.self) {
+            try await LambdaLoop.run(client: runtime, logger: Logger(label: "test")) { _, _ in Array("done".utf8) }
+        }
+        #expect(await runtime.errors.isEmpty)
+        #expect(await runtime.queue.map(\.requestID) == ["2"])
+    }
+
     @Test func aFailingInvocationPostsAnErrorAndTheLoopGoesOn() async throws {
         let runtime = FakeRuntime([
             Invocation(requestID: "1", traceID: "Root=1-abc", event: Array("ok".utf8)),
@@ -169,7 +202,7 @@ actor FakeRuntime: LambdaRuntimeClient {
             Invocation(requestID: "3", event: Array("ok".utf8)),
         ])
         struct Boom: Error {}
-        try await LambdaLoop.run(client: runtime, logger: Logger(label: "test"), limit: 3) { inv, _ in
+        try await runUntilDrained(runtime, Logger(label: "test")) { inv, _ in
             if inv.event == Array("boom".utf8) { throw Boom() }
             return Array("done \(inv.requestID)".utf8)
         }
@@ -183,7 +216,7 @@ actor FakeRuntime: LambdaRuntimeClient {
         var logger = Logger(label: "test") { _ in lines }
         logger.logLevel = .debug
         let runtime = FakeRuntime([Invocation(requestID: "7", event: Array("ok".utf8))])
-        try await LambdaLoop.run(client: runtime, logger: logger, limit: 1) { _, _ in
+        try await runUntilDrained(runtime, logger) { _, _ in
             // Two real calls to a closed loopback port (refused at once), as AWS calls would be made.
             for _ in 0..<2 { _ = try? await CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:9/", timeout: 2)) }
             return Array("done".utf8)

@@ -1,6 +1,7 @@
 import Synchronization
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegJSON
 import TFRegSystem
 
 #if canImport(Glibc)
@@ -120,46 +121,47 @@ public final class AWSClient: Sendable {
         }
     }
 
+    /// One call in the AWS JSON protocol (DynamoDB: `jsonVersion` 1.0, KMS: 1.1): `POST /` with
+    /// `X-Amz-Target: <target>` and a JSON body; read the answer with `jsonAnswer` or a wire codec.
+    /// https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
+    public func sendJSON(service: String, target: String, jsonVersion: String, body: [UInt8]) async throws(AWSError) -> HTTPResponse {
+        try await send(
+            service: service,
+            method: "POST",
+            headers: [("Content-Type", "application/x-amz-json-\(jsonVersion)"), ("X-Amz-Target", target)],
+            body: body
+        )
+    }
+
+    /// A JSON answer body as a `JSONValue` object (`.answers` options), else `.malformedResponse`.
+    public static func jsonAnswer(_ r: HTTPResponse, operation: String) throws(AWSError) -> JSONValue {
+        guard let v = try? JSONValue(parsing: r.body, options: .answers), case .object = v else {
+            throw AWSError(
+                kind: .malformedResponse,
+                code: "MalformedResponse",
+                message: "\(operation) answered with unreadable JSON",
+                status: r.status
+            )
+        }
+        return v
+    }
+
     /// Error code and message from a JSON (`__type`/`message`, `x-amzn-ErrorType`) or XML (`<Code>`/`<Message>`) body.
     static func parseError(_ r: HTTPResponse) -> AWSError {
         var code = r.header("x-amzn-errortype").map { String($0.split(separator: ":").first ?? "") } ?? ""
         var message = ""
         let text = r.bodyText
         if text.hasPrefix("{") {
-            if let t = JSONFields.string(text, "__type") { code = String(t.split(separator: "#").last ?? "") }
-            message = JSONFields.string(text, "message") ?? JSONFields.string(text, "Message") ?? ""
+            if let body = try? JSONValue(parsing: r.body, options: .answers) {
+                if let t = body["__type"]?.stringValue { code = String(t.split(separator: "#").last ?? "") }
+                message = body["message"]?.stringValue ?? body["Message"]?.stringValue ?? ""
+            }
         } else if text.contains("<") {
             if let c = XMLText.first("Code", in: text) { code = c }
             message = XMLText.first("Message", in: text) ?? ""
         }
         if code.isEmpty, r.status == 0 { code = "Unknown" }
         return AWSError.classify(status: r.status, code: code, message: message)
-    }
-}
-
-/// Reads a top-level string field from a small JSON object without a full parser (error bodies only).
-enum JSONFields {
-    static func string(_ json: String, _ key: String) -> String? {
-        guard let r = json.firstRange(of: "\"\(key)\"") else { return nil }
-        var rest = json[r.upperBound...].drop { $0 == " " || $0 == ":" || $0 == "\t" || $0 == "\n" }
-        guard rest.first == "\"" else { return nil }
-        rest = rest.dropFirst()
-        var out = ""
-        var escaped = false
-        for c in rest {
-            if escaped {
-                out.append(c)
-                escaped = false
-                continue
-            }
-            if c == "\\" {
-                escaped = true
-                continue
-            }
-            if c == "\"" { return out }
-            out.append(c)
-        }
-        return nil
     }
 }
 

@@ -1,83 +1,36 @@
 import TFRegHTTPClient
+import TFRegJSON
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#endif
-
-/// DynamoDB over its JSON 1.0 protocol: exactly the operations tfreg uses.
+/// DynamoDB over its JSON 1.0 protocol: exactly the operations tfreg uses. Every request body is
+/// written by `DynamoDBWire.body`, every item-returning answer read by `DynamoDBWire.answer`.
 public struct DynamoDBClient: Sendable {
+    typealias Body = [(String, DynamoDBRequestMember?)]
+
     public let client: AWSClient
     public init(client: AWSClient) { self.client = client }
 
-    /// One operation: `X-Amz-Target: DynamoDB_20120810.<operation>`, JSON in and out.
-    public func call<Request: Encodable, Response: Decodable>(
-        _ operation: String,
-        _ request: Request,
-        as: Response.Type
-    ) async throws(AWSError) -> Response {
-        let r = try await send(operation, request)
-        do { return try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
-            throw AWSError(
-                kind: .malformedResponse,
-                code: "MalformedResponse",
-                message: "\(operation) answered with unreadable JSON",
-                status: r.status
-            )
-        }
-    }
-
-    /// The item-returning operations (GetItem, Query, Scan, DeleteItem): answers read by `DynamoDBWire`.
-    func callForItems<Request: Encodable>(_ operation: String, _ request: Request) async throws(AWSError) -> DynamoDBAnswer {
-        let r = try await send(operation, request)
-        do { return try DynamoDBWire.answer(r.body) } catch {
-            throw AWSError(
-                kind: .malformedResponse,
-                code: "MalformedResponse",
-                message: "\(operation) answered with unreadable JSON (\(error.message))",
-                status: r.status
-            )
-        }
-    }
-
-    func send<Request: Encodable>(_ operation: String, _ request: Request) async throws(AWSError) -> HTTPResponse {
-        let body: Data
-        do { body = try JSONEncoder().encode(request) } catch {
-            throw AWSError(kind: .validation, code: "SerializationException", message: "cannot encode \(operation)", status: 0)
-        }
-        return try await send(operation, body: Array(body))
-    }
-
     /// Errors name the operation that was refused (`GetItem: …`), so a message can say which call failed.
-    func send(_ operation: String, body: [UInt8]) async throws(AWSError) -> HTTPResponse {
+    func send(_ operation: String, body: Body) async throws(AWSError) -> HTTPResponse {
         do {
-            return try await client.send(
+            return try await client.sendJSON(
                 service: "dynamodb",
-                method: "POST",
-                headers: [("Content-Type", "application/x-amz-json-1.0"), ("X-Amz-Target", "DynamoDB_20120810.\(operation)")],
-                body: body
+                target: "DynamoDB_20120810.\(operation)",
+                jsonVersion: "1.0",
+                body: DynamoDBWire.body(body)
             )
         } catch {
             throw AWSError(kind: error.kind, code: error.code, message: "\(operation): \(error.message)", status: error.status)
         }
     }
 
-    /// DescribeTable: nil when the table does not exist (`ResourceNotFoundException`); else its status
-    /// (`ACTIVE`, `CREATING`, …). Used once at start to fail fast on a wrong name or region.
-    public func tableStatus(_ table: String) async throws(AWSError) -> String? {
-        struct Req: Encodable { let TableName: String }
-        struct Table: Decodable { let TableStatus: String? }
-        struct Res: Decodable { let Table: Table? }
-        do {
-            return try await call("DescribeTable", Req(TableName: table), as: Res.self).Table?.TableStatus ?? "UNKNOWN"
-        } catch {
-            if error.code == "ResourceNotFoundException" { return nil }
-            throw error
-        }
+    /// An operation whose answer is a JSON object (`DescribeTable`, or `{}` from the writes).
+    func call(_ operation: String, body: Body) async throws(AWSError) -> JSONValue {
+        try AWSClient.jsonAnswer(try await send(operation, body: body), operation: operation)
     }
 
-    /// GetItem and Query are on every request's path: their bodies are written by `DynamoDBWire`.
-    func callForItems(_ operation: String, body: [(String, DynamoDBRequestMember?)]) async throws(AWSError) -> DynamoDBAnswer {
-        let r = try await send(operation, body: DynamoDBWire.body(body))
+    /// The item-returning operations (GetItem, Query, Scan, DeleteItem): answers read by `DynamoDBWire`.
+    func callForItems(_ operation: String, body: Body) async throws(AWSError) -> DynamoDBAnswer {
+        let r = try await send(operation, body: body)
         do { return try DynamoDBWire.answer(r.body) } catch {
             throw AWSError(
                 kind: .malformedResponse,
@@ -88,7 +41,26 @@ public struct DynamoDBClient: Sendable {
         }
     }
 
-    struct Empty: Codable {}
+    /// DescribeTable: nil when the table does not exist (`ResourceNotFoundException`); else its status
+    /// (`ACTIVE`, `CREATING`, …). Used once at start to fail fast on a wrong name or region.
+    public func tableStatus(_ table: String) async throws(AWSError) -> String? {
+        do {
+            return try await call("DescribeTable", body: [("TableName", .string(table))])["Table"]?["TableStatus"]?.stringValue ?? "UNKNOWN"
+        } catch {
+            if error.code == "ResourceNotFoundException" { return nil }
+            throw error
+        }
+    }
+
+    /// A condition's members: `textMember` (`ConditionExpression`, `FilterExpression`), and the
+    /// names and values when there are any.
+    static func members(_ c: Expression?, _ textMember: String) -> Body {
+        [
+            (textMember, c.map { .string($0.text) }),
+            ("ExpressionAttributeNames", c.flatMap { $0.names.isEmpty ? nil : .names($0.names) }),
+            ("ExpressionAttributeValues", c.flatMap { $0.values.isEmpty ? nil : .item($0.values) }),
+        ]
+    }
 
     public struct Expression: Sendable {
         public var text: String
@@ -106,46 +78,15 @@ public struct DynamoDBClient: Sendable {
     }
 
     public func putItem(table: String, item: DynamoDBItem, condition: Expression? = nil) async throws(AWSError) {
-        struct Req: Encodable {
-            let TableName: String
-            let Item: DynamoDBItem
-            let ConditionExpression: String?
-            let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem?
-        }
-        _ = try await call(
-            "PutItem",
-            Req(
-                TableName: table,
-                Item: item,
-                ConditionExpression: condition?.text,
-                ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
-                ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values }
-            ),
-            as: Empty.self
-        )
+        _ = try await call("PutItem", body: [("TableName", .string(table)), ("Item", .item(item))] + Self.members(condition, "ConditionExpression"))
     }
 
     /// Deletes and returns the old item (nil if there was none).
     public func deleteItem(table: String, key: DynamoDBItem, condition: Expression? = nil) async throws(AWSError) -> DynamoDBItem? {
-        struct Req: Encodable {
-            let TableName: String
-            let Key: DynamoDBItem
-            let ReturnValues: String
-            let ConditionExpression: String?
-            let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem?
-        }
-        return try await callForItems(
+        try await callForItems(
             "DeleteItem",
-            Req(
-                TableName: table,
-                Key: key,
-                ReturnValues: "ALL_OLD",
-                ConditionExpression: condition?.text,
-                ExpressionAttributeNames: condition.flatMap { $0.names.isEmpty ? nil : $0.names },
-                ExpressionAttributeValues: condition.flatMap { $0.values.isEmpty ? nil : $0.values }
-            )
+            body: [("TableName", .string(table)), ("Key", .item(key)), ("ReturnValues", .string("ALL_OLD"))]
+                + Self.members(condition, "ConditionExpression")
         ).attributes
     }
 
@@ -171,25 +112,12 @@ public struct DynamoDBClient: Sendable {
 
     /// Scan with a filter, every page (administrative listings only).
     public func scan(table: String, filter: Expression?) async throws(AWSError) -> [DynamoDBItem] {
-        struct Req: Encodable {
-            let TableName: String
-            let FilterExpression: String?
-            let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem?
-            let ExclusiveStartKey: DynamoDBItem?
-        }
         var items: [DynamoDBItem] = []
         var start: DynamoDBItem?
         repeat {
             let page = try await callForItems(
                 "Scan",
-                Req(
-                    TableName: table,
-                    FilterExpression: filter?.text,
-                    ExpressionAttributeNames: filter.flatMap { $0.names.isEmpty ? nil : $0.names },
-                    ExpressionAttributeValues: filter.flatMap { $0.values.isEmpty ? nil : $0.values },
-                    ExclusiveStartKey: start
-                )
+                body: [("TableName", .string(table))] + Self.members(filter, "FilterExpression") + [("ExclusiveStartKey", start.map { .item($0) })]
             )
             items += page.items ?? []
             start = page.lastEvaluatedKey
@@ -205,65 +133,33 @@ public struct DynamoDBClient: Sendable {
 
     /// All or nothing; a failed condition is `.conditionalCheckFailed`.
     public func transactWrite(_ items: [TransactItem]) async throws(AWSError) {
-        struct Op: Encodable {
-            let TableName: String
-            let Item: DynamoDBItem?
-            let Key: DynamoDBItem?
-            let ConditionExpression: String?
-            let ExpressionAttributeNames: [String: String]?
-            let ExpressionAttributeValues: DynamoDBItem?
+        func op(_ table: String, _ target: (String, DynamoDBItem), _ c: Expression?) -> DynamoDBRequestMember {
+            .object([("TableName", .string(table)), (target.0, .item(target.1))] + Self.members(c, "ConditionExpression"))
         }
-        struct Entry: Encodable {
-            let Put: Op?
-            let Delete: Op?
-            let ConditionCheck: Op?
-        }
-        struct Req: Encodable { let TransactItems: [Entry] }
-        func op(_ table: String, item: DynamoDBItem?, key: DynamoDBItem?, _ c: Expression?) -> Op {
-            Op(
-                TableName: table,
-                Item: item,
-                Key: key,
-                ConditionExpression: c?.text,
-                ExpressionAttributeNames: c.flatMap { $0.names.isEmpty ? nil : $0.names },
-                ExpressionAttributeValues: c.flatMap { $0.values.isEmpty ? nil : $0.values }
-            )
-        }
-        let entries = items.map { i -> Entry in
+        let entries = items.map { i -> DynamoDBRequestMember in
             switch i {
-            case .put(let t, let item, let c): Entry(Put: op(t, item: item, key: nil, c), Delete: nil, ConditionCheck: nil)
-            case .delete(let t, let key, let c): Entry(Put: nil, Delete: op(t, item: nil, key: key, c), ConditionCheck: nil)
-            case .conditionCheck(let t, let key, let c): Entry(Put: nil, Delete: nil, ConditionCheck: op(t, item: nil, key: key, c))
+            case .put(let t, let item, let c): .object([("Put", op(t, ("Item", item), c))])
+            case .delete(let t, let key, let c): .object([("Delete", op(t, ("Key", key), c))])
+            case .conditionCheck(let t, let key, let c): .object([("ConditionCheck", op(t, ("Key", key), c))])
             }
         }
-        _ = try await call("TransactWriteItems", Req(TransactItems: entries), as: Empty.self)
+        _ = try await call("TransactWriteItems", body: [("TransactItems", .list(entries))])
     }
 
     /// Creates the registry's table layout (`pk`/`sk` strings, on-demand); for tests and first setup.
     public func createTable(_ table: String) async throws(AWSError) {
-        struct Attr: Encodable {
-            let AttributeName: String
-            let AttributeType: String
-        }
-        struct KeyEl: Encodable {
-            let AttributeName: String
-            let KeyType: String
-        }
-        struct Req: Encodable {
-            let TableName: String
-            let AttributeDefinitions: [Attr]
-            let KeySchema: [KeyEl]
-            let BillingMode: String
-        }
+        func pair(_ a: String, _ av: String, _ b: String, _ bv: String) -> DynamoDBRequestMember { .object([(a, .string(av)), (b, .string(bv))]) }
         _ = try await call(
             "CreateTable",
-            Req(
-                TableName: table,
-                AttributeDefinitions: [Attr(AttributeName: "pk", AttributeType: "S"), Attr(AttributeName: "sk", AttributeType: "S")],
-                KeySchema: [KeyEl(AttributeName: "pk", KeyType: "HASH"), KeyEl(AttributeName: "sk", KeyType: "RANGE")],
-                BillingMode: "PAY_PER_REQUEST"
-            ),
-            as: Empty.self
+            body: [
+                ("TableName", .string(table)),
+                (
+                    "AttributeDefinitions",
+                    .list([pair("AttributeName", "pk", "AttributeType", "S"), pair("AttributeName", "sk", "AttributeType", "S")])
+                ),
+                ("KeySchema", .list([pair("AttributeName", "pk", "KeyType", "HASH"), pair("AttributeName", "sk", "KeyType", "RANGE")])),
+                ("BillingMode", .string("PAY_PER_REQUEST")),
+            ]
         )
     }
 }

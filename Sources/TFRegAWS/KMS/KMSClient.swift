@@ -1,9 +1,6 @@
 import TFRegCrypto
 import TFRegHTTPClient
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#endif
+import TFRegJSON
 
 /// A data key from GenerateDataKey: the plaintext (keep in memory only) and the KMS-encrypted copy.
 public struct DataKey: Sendable {
@@ -17,26 +14,23 @@ public struct KMSClient: Sendable {
     public let client: AWSClient
     public init(client: AWSClient) { self.client = client }
 
-    func call<Request: Encodable, Response: Decodable>(_ operation: String, _ request: Request, as: Response.Type) async throws(AWSError) -> Response
-    {
-        let body: Data
-        do { body = try JSONEncoder().encode(request) } catch {
-            throw AWSError(kind: .validation, code: "SerializationException", message: "cannot encode \(operation)", status: 0)
+    /// One operation; `request` members that are nil are left out.
+    func call(_ operation: String, _ request: [(String, JSONValue?)]) async throws(AWSError) -> JSONValue {
+        let body = JSONValue.object(request.compactMap { name, value in value.map { (name, $0) } })
+        let r = try await client.sendJSON(service: "kms", target: "TrentService.\(operation)", jsonVersion: "1.1", body: body.serialized())
+        return try AWSClient.jsonAnswer(r, operation: operation)
+    }
+
+    static func context(_ c: [String: String]) -> JSONValue? {
+        c.isEmpty ? nil : .object(c.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })
+    }
+
+    /// A required string member of an answer.
+    static func string(_ answer: JSONValue, _ name: String, _ operation: String) throws(AWSError) -> String {
+        guard let s = answer[name]?.stringValue else {
+            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "\(operation) answered with unreadable JSON", status: 200)
         }
-        let r = try await client.send(
-            service: "kms",
-            method: "POST",
-            headers: [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "TrentService.\(operation)")],
-            body: Array(body)
-        )
-        do { return try JSONDecoder().decode(Response.self, from: Data(r.body)) } catch {
-            throw AWSError(
-                kind: .malformedResponse,
-                code: "MalformedResponse",
-                message: "\(operation) answered with unreadable JSON",
-                status: r.status
-            )
-        }
+        return s
     }
 
     static func blob(_ s: String, _ what: String) throws(AWSError) -> [UInt8] {
@@ -48,64 +42,40 @@ public struct KMSClient: Sendable {
 
     /// A fresh AES-256 data key under `keyID` (key id, ARN or `alias/…`), bound to `context`.
     public func generateDataKey(keyID: String, context: [String: String] = [:]) async throws(AWSError) -> DataKey {
-        struct Req: Encodable {
-            let KeyId: String
-            let KeySpec: String
-            let EncryptionContext: [String: String]?
-        }
-        struct Resp: Decodable {
-            let Plaintext: String
-            let CiphertextBlob: String
-            let KeyId: String
-        }
-        let r = try await call(
-            "GenerateDataKey",
-            Req(KeyId: keyID, KeySpec: "AES_256", EncryptionContext: context.isEmpty ? nil : context),
-            as: Resp.self
-        )
-        return DataKey(
-            plaintext: try Self.blob(r.Plaintext, "Plaintext"),
-            ciphertext: try Self.blob(r.CiphertextBlob, "CiphertextBlob"),
-            keyID: r.KeyId
-        )
+        let op = "GenerateDataKey"
+        let r = try await call(op, [("KeyId", .string(keyID)), ("KeySpec", .string("AES_256")), ("EncryptionContext", Self.context(context))])
+        let plaintext = try Self.string(r, "Plaintext", op)
+        let ciphertext = try Self.string(r, "CiphertextBlob", op)
+        let id = try Self.string(r, "KeyId", op)
+        return DataKey(plaintext: try Self.blob(plaintext, "Plaintext"), ciphertext: try Self.blob(ciphertext, "CiphertextBlob"), keyID: id)
     }
 
     public func encrypt(keyID: String, plaintext: [UInt8], context: [String: String] = [:]) async throws(AWSError) -> [UInt8] {
-        struct Req: Encodable {
-            let KeyId: String
-            let Plaintext: String
-            let EncryptionContext: [String: String]?
-        }
-        struct Resp: Decodable { let CiphertextBlob: String }
         let r = try await call(
             "Encrypt",
-            Req(KeyId: keyID, Plaintext: Base64.encode(plaintext), EncryptionContext: context.isEmpty ? nil : context),
-            as: Resp.self
+            [("KeyId", .string(keyID)), ("Plaintext", .string(Base64.encode(plaintext))), ("EncryptionContext", Self.context(context))]
         )
-        return try Self.blob(r.CiphertextBlob, "CiphertextBlob")
+        return try Self.blob(try Self.string(r, "CiphertextBlob", "Encrypt"), "CiphertextBlob")
     }
 
     /// Decrypts; with `keyID` set, KMS refuses ciphertext made under another key.
     public func decrypt(ciphertext: [UInt8], keyID: String? = nil, context: [String: String] = [:]) async throws(AWSError) -> [UInt8] {
-        struct Req: Encodable {
-            let CiphertextBlob: String
-            let KeyId: String?
-            let EncryptionContext: [String: String]?
-        }
-        struct Resp: Decodable { let Plaintext: String }
         let r = try await call(
             "Decrypt",
-            Req(CiphertextBlob: Base64.encode(ciphertext), KeyId: keyID, EncryptionContext: context.isEmpty ? nil : context),
-            as: Resp.self
+            [
+                ("CiphertextBlob", .string(Base64.encode(ciphertext))), ("KeyId", keyID.map(JSONValue.string)),
+                ("EncryptionContext", Self.context(context)),
+            ]
         )
-        return try Self.blob(r.Plaintext, "Plaintext")
+        return try Self.blob(try Self.string(r, "Plaintext", "Decrypt"), "Plaintext")
     }
 
     /// Creates a symmetric key (tests and first setup); returns its key id.
     public func createKey(description: String) async throws(AWSError) -> String {
-        struct Req: Encodable { let Description: String }
-        struct Meta: Decodable { let KeyId: String }
-        struct Resp: Decodable { let KeyMetadata: Meta }
-        return try await call("CreateKey", Req(Description: description), as: Resp.self).KeyMetadata.KeyId
+        let r = try await call("CreateKey", [("Description", .string(description))])
+        guard let meta = r["KeyMetadata"] else {
+            throw AWSError(kind: .malformedResponse, code: "MalformedResponse", message: "CreateKey answered with unreadable JSON", status: 200)
+        }
+        return try Self.string(meta, "KeyId", "CreateKey")
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import TFRegAPI
 import TFRegCore
 import TFRegHTTPClient
+import TFRegJSON
 
 extension TFReg {
     struct Deprecate: AsyncParsableCommand {

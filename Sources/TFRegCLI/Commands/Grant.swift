@@ -2,6 +2,7 @@ import ArgumentParser
 import TFRegAPI
 import TFRegCore
 import TFRegHTTPClient
+import TFRegJSON
 import TFRegStoreLocal
 import TFRegSystem
 
@@ -124,17 +125,7 @@ struct GrantAPIClient {
     }
 
     func put(_ g: TFRegCore.Grant) async throws {
-        let p = g.permissions
-        let body = JSONValue.object([
-            ("identity", .string(g.identity.value)),
-            (
-                "permissions",
-                .object([
-                    ("download", .bool(p.download)), ("upload", .bool(p.upload)), ("create_grant", .bool(p.createGrant)),
-                    ("delete_grant", .bool(p.deleteGrant)),
-                ])
-            ),
-        ])
+        let body = g.requestJSON
         let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
         guard r.status == 200 else { throw RegistryClientError.from(r, action: "write the grant") }
     }

@@ -4,6 +4,7 @@ import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegJSON
 import TFRegSystem
 
 #if canImport(FoundationEssentials)

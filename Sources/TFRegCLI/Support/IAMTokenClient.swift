@@ -4,6 +4,8 @@ import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegJSON
+import TFRegSigV4
 import TFRegSystem
 
 #if canImport(FoundationEssentials)

@@ -1,6 +1,7 @@
 import Logging
 import TFRegAPI
 import TFRegCore
+import TFRegJSON
 import TFRegSystem
 
 #if canImport(Glibc)

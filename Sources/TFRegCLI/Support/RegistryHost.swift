@@ -5,6 +5,7 @@ import TFRegArchive
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegJSON
 import TFRegStoreAWS
 import TFRegStoreLocal
 

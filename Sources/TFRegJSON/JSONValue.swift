@@ -1,11 +1,12 @@
-import TFRegJSON
-
-/// A JSON value and a small, allocation-light serializer for responses (RFC 8259). Objects keep
-/// their key order, so responses are byte-stable.
+/// A JSON value and a small, allocation-light serializer (RFC 8259). Objects keep their key order,
+/// so what tfreg writes is byte-stable.
 public indirect enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// A number that is not an `Int64`, as its text: only read from AWS answers
+    /// (`JSONParseOptions.answers`); request bodies accept integers only.
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
@@ -19,11 +20,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         return out
     }
 
-    func write(into out: inout [UInt8]) {
+    public func write(into out: inout [UInt8]) {
         switch self {
         case .null: out += Array("null".utf8)
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .int(let i): out += Array(String(i).utf8)
+        case .number(let text): out += Array(text.utf8)
         case .string(let s): JSONString.write(s, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -45,8 +47,31 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 }
 
-public enum JSONWriter {
-    public static func errors(_ messages: [String]) -> [UInt8] {
-        JSONValue.object([("errors", .array(messages.map(JSONValue.string)))]).serialized()
+extension JSONValue {
+    /// The value of `key` in an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let fields) = self else { return nil }
+        return fields.first { $0.0 == key }?.1
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let v) = self { return v }
+        return nil
+    }
+
+    public var intValue: Int64? {
+        if case .int(let v) = self { return v }
+        return nil
+    }
+
+    /// Keys of an object (empty for anything else).
+    public var keys: [String] {
+        guard case .object(let fields) = self else { return [] }
+        return fields.map(\.0)
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import TFRegSystem
 import Testing
 
-@testable import TFRegAWS
+@testable import TFRegSigV4
 
 /// Signs the same randomized requests with botocore (the AWS SDK for Python) and with tfreg, and
 /// compares canonical requests, Authorization headers and presigned query strings.

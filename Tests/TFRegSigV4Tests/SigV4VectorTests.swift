@@ -1,7 +1,7 @@
 import TFRegSystem
 import Testing
 
-@testable import TFRegAWS
+@testable import TFRegSigV4
 
 /// AWS's published Signature Version 4 test suite (aws-c-auth `tests/aws-signing-test-suite/v4/`):
 /// credentials AKIDEXAMPLE, region us-east-1, service `service`, 2015-08-30T12:36:00Z.
