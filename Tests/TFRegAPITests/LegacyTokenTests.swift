@@ -1,5 +1,6 @@
 import TFRegAPI
 import TFRegCore
+import TFRegJSON
 import TFRegTesting
 import Testing
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
+import TFRegJSON
 import TFRegStoreLocal
 
 #if canImport(Glibc)

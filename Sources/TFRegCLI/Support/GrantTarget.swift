@@ -1,5 +1,6 @@
 import TFRegAPI
 import TFRegCore
+import TFRegJSON
 
 /// Where `tfreg grant` reads and writes grants: the registry's store directly (`StoreGrantTarget`,
 /// the administrator's path) or the registry's grants API as the caller (`APIGrantTarget`, with

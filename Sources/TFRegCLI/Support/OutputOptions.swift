@@ -1,5 +1,6 @@
 import ArgumentParser
 import TFRegAPI
+import TFRegJSON
 
 #if canImport(Glibc)
 import Glibc
