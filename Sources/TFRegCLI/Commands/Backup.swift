@@ -24,6 +24,8 @@ extension TFReg {
 
         func run() async throws {
             try BackupScope.requireLocal(store, storage: storage, command: "backup")
+            try store.requireLocalRegistry()
+            store.announce()
             let report = try await LocalBackup.backup(dataDirectory: store.resolvedDataDirectory, to: destination)
             for item in report.dropped { printError("skipped \(item): deleted while the backup ran") }
             print("backup written to \(destination): \(report.versions) versions, \(report.bytes) archive bytes, checksums verified")
@@ -54,6 +56,9 @@ extension TFReg {
 
         func run() async throws {
             try BackupScope.requireLocal(store, storage: storage, command: "restore")
+            // A restore writes a registry into the data directory: the one command besides serve and
+            // `grant create --init` that may create one.
+            store.announce()
             let dir = store.resolvedDataDirectory
             let report = try await LocalBackup.restore(from: source, into: dir, force: force)
             print("restored \(report.versions) versions (\(report.bytes) archive bytes, checksums verified) into \(dir)")
@@ -69,7 +74,7 @@ enum BackupScope {
             throw RegistryError.misconfigured(
                 "the store",
                 explanation:
-                    "tfreg \(command) works on a local data directory only, but DynamoDB table \(table) is set (--table/TABLE_NAME): back the table up with DynamoDB point-in-time recovery or on-demand backups (aws dynamodb create-backup --table-name \(table)), and the archive bucket with S3 versioning; unset it to \(command) a local registry"
+                    "tfreg \(command) works on a local data directory only, but DynamoDB table \(table) is set (\(store.tableSource)): back the table up with DynamoDB point-in-time recovery or on-demand backups (aws dynamodb create-backup --table-name \(table)), and the archive bucket with S3 versioning; unset \(store.tableSource) to \(command) a local registry"
             )
         }
         let fromFlag = storage != nil
@@ -77,7 +82,7 @@ enum BackupScope {
             throw RegistryError.misconfigured(
                 "the archive storage",
                 explanation:
-                    "tfreg \(command) works on a local data directory only, but archives are in \(url.prefix(200)) (\(fromFlag ? "--storage" : "TFREG_STORAGE")): protect the bucket with S3 versioning (and DynamoDB point-in-time recovery or on-demand backups for a table); unset it to \(command) a local registry"
+                    "tfreg \(command) works on a local data directory only, but archives are in \(url.prefix(200)) (\(fromFlag ? "--storage" : Env.source("TFREG_STORAGE"))): protect the bucket with S3 versioning (and DynamoDB point-in-time recovery or on-demand backups for a table); unset it to \(command) a local registry"
             )
         }
     }

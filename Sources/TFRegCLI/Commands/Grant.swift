@@ -162,6 +162,11 @@ extension TFReg.Grant {
         )
         var discardOrphanGrants = false
         @OptionGroup var flags: PermissionFlags
+        @Flag(
+            name: .customLong("init"),
+            help: "Create a new, empty registry in the data directory if there is none (otherwise only tfreg serve creates one)."
+        )
+        var initialize = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
 
@@ -179,7 +184,7 @@ extension TFReg.Grant {
                 printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
                 return
             }
-            let db = try store.openMetadata()
+            let db = try store.openMetadata(creating: initialize)
             let identity: Identity
             var token: String?
             if let newToken {

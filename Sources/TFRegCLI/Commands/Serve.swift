@@ -90,7 +90,7 @@ extension TFReg {
             }
             logging.bootstrap()
             let logger = Logger(label: "tfreg.serve")
-            let (store, storage) = try store.open(storage: config.storage)
+            let (store, storage) = try store.open(storage: config.storage, creating: true)
             if let dynamo = store as? DynamoDBMetadataStore { try await StoreOptions.checkTable(dynamo) }
             // What a killed process left half-written: no upload lives longer than this.
             let stale = FileArchiveStorage.removeStaleStaging(
