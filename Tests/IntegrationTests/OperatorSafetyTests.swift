@@ -99,5 +99,74 @@ import Testing
         #expect(writable.status == 78 && writable.stderr.contains("ignoring \(file)"), "\(writable.stderr)")
         #expect(!Self.exists(home + "/.local/share/tfreg"))
     }
+
+    @Test func serveAndCheckConfigRefuseUnknownLogSettings() throws {
+        let (home, env) = Self.isolated()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let data = home + "/data"
+        for (args, extra, message) in [
+            (
+                ["--log-level", "verbose"], [String: String](),
+                "--log-level verbose (LOG_LEVEL): expected one of trace, debug, info, notice, warning, error, critical"
+            ),
+            ([], ["LOG_LEVEL": "verbose"], "LOG_LEVEL=verbose (--log-level): expected one of trace, debug"),
+            (["--log-format", "yaml"], [:], "--log-format yaml (TFREG_LOG_FORMAT): expected one of json, text"),
+            ([], ["TFREG_LOG_FORMAT": "yaml"], "TFREG_LOG_FORMAT=yaml (--log-format): expected one of json, text"),
+        ] {
+            for mode in [["--check-config"], ["--port", "0"]] {
+                // Under timeout(1): a serve that accepted the value would run, and fail the test, not hang it.
+                let r = try runCommand(
+                    which("timeout") ?? "/usr/bin/timeout",
+                    ["60", TFRegBinary.path, "serve", "--data-dir", data] + mode + args,
+                    env: env.merging(extra) { a, _ in a }
+                )
+                #expect(r.status != 0 && r.stderr.contains(message), "\(mode) \(args) \(extra): \(r.status) \(r.stderr)")
+                #expect(!r.stdout.contains("configuration OK"))
+                #expect(!Self.exists(data), "serve refused before creating its data dir")
+            }
+        }
+        let ok = try runCommand(
+            TFRegBinary.path,
+            ["serve", "--data-dir", data, "--check-config", "--log-level", "DEBUG", "--log-format", "text"],
+            env: env
+        )
+        #expect(ok.status == 0 && ok.stdout.contains("log: level debug, format text"), "\(ok.stdout) \(ok.stderr)")
+    }
 }
 
+extension MotoBackedTests {
+    /// check-config asks AWS whether the table (DescribeTable) and the bucket (HeadBucket) exist.
+    @Suite(.serialized, .enabled(if: MotoServer.available, "moto_server is not installed (make test installs it)"))
+    struct CheckConfigAWSTests {
+        @Test func checkConfigFindsAMissingTableAndBucket() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let aws = moto.client()
+            try await DynamoDBClient(client: aws).createTable("registry")
+            try await S3Client(client: aws).createBucket("tfreg-archives")
+            let (home, base) = OperatorSafetyTests.isolated()
+            defer { try? FileManager.default.removeItem(atPath: home) }
+            let env = base.merging([
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "TFREG_DATA_DIR": home + "/data",
+            ]) { a, _ in a }
+            let missingTable = try runCommand(TFRegBinary.path, ["serve", "--check-config", "--table", "absent"], env: env)
+            #expect(missingTable.status == 78 && missingTable.stderr.contains("table absent does not exist"), "\(missingTable.stderr)")
+            let missingBucket = try runCommand(
+                TFRegBinary.path,
+                ["serve", "--check-config", "--table", "registry"],
+                env: env.merging(["TFREG_STORAGE": "s3://no-such-bucket/p"]) { a, _ in a }
+            )
+            #expect(missingBucket.status == 78 && missingBucket.stderr.contains("S3 bucket no-such-bucket does not exist"), "\(missingBucket.stderr)")
+            let ok = try runCommand(
+                TFRegBinary.path,
+                ["serve", "--check-config", "--table", "registry", "--storage", "s3://tfreg-archives/registry"],
+                env: env
+            )
+            #expect(
+                ok.status == 0 && ok.stdout.contains("DynamoDB table registry") && ok.stdout.contains("bucket exists"),
+                "\(ok.stdout) \(ok.stderr)"
+            )
+        }
+    }
+}

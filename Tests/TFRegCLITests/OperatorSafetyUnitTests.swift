@@ -28,3 +28,15 @@ import Testing
         )
     }
 }
+
+@Suite struct LoggingOptionsTests {
+    @Test func logSettingsAreOneOfTheKnownValues() throws {
+        #expect(throws: ValidationError.self) {
+            try LoggingOptions.choice("verbose", flag: "--log-level", env: "LOG_LEVEL", allowed: LoggingOptions.levels)
+        }
+        #expect(try LoggingOptions.choice("WARNING", flag: "--log-level", env: "LOG_LEVEL", allowed: LoggingOptions.levels) == "warning")
+        #expect(throws: ValidationError.self) {
+            try LoggingOptions.choice("yaml", flag: "--log-format", env: "TFREG_LOG_FORMAT", allowed: LoggingOptions.formats)
+        }
+    }
+}
