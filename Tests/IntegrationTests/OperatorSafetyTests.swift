@@ -42,7 +42,7 @@ import Testing
         for args in [
             ["grant", "create", "-n", "acme", "--new-token", "ci", "-d"], ["grant", "list", "-n", "acme"],
             ["grant", "create", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/ci", "-d"],
-            ["grant", "revoke-token", "--token-name", "ci"],
+            ["grant", "revoke-token", "--token-name", "ci", "--yes"],
             ["backup", home + "/backup"], ["gc", "--dry-run"], ["import-legacy", "--dry-run"],
         ] {
             let r = try runCommand(TFRegBinary.path, args, env: env)
@@ -131,6 +131,51 @@ import Testing
             env: env
         )
         #expect(ok.status == 0 && ok.stdout.contains("log: level debug, format text"), "\(ok.stdout) \(ok.stderr)")
+    }
+
+    @Test func grantsThatDoNothingOrRemoveRightsAreRefusedOrConfirmed() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let arn = "arn:aws:iam::123456789012:role/ci"
+        func grants() throws -> String {
+            try server.tfreg(["grant", "list", "-n", "acme", "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        let none = try server.tfreg(["grant", "create", "-n", "acme", "-r", arn])
+        #expect(none.status != 0 && none.stderr.contains("at least one permission"), "\(none.stderr)")
+        let noneToken = try server.tfreg(["grant", "create", "-n", "acme", "--new-token", "empty"])
+        #expect(noneToken.status != 0 && noneToken.stdout.isEmpty, "no token made for a grant that allows nothing")
+        #expect(try grants() == "[]")
+
+        #expect(try server.tfreg(["grant", "create", "-n", "acme", "-r", arn, "-d", "-u"]).status == 0)
+        let nothing = try server.tfreg(["grant", "update", "-n", "acme", "-r", arn])
+        #expect(nothing.status != 0 && nothing.stderr.contains("nothing to change"), "\(nothing.stderr)")
+        #expect(try grants().contains("\"download\":true,\"upload\":true"))
+
+        // Adding rights needs no confirmation; removing them does (no terminal here: --yes).
+        let add = try server.tfreg(["grant", "update", "-n", "acme", "-r", arn, "-d", "-u", "-c"])
+        #expect(add.status == 0, "\(add.stderr)")
+        let remove = try server.tfreg(["grant", "update", "-n", "acme", "-r", arn, "-d"])
+        #expect(
+            remove.status != 0 && remove.stderr.contains("remove upload,create_grant") && remove.stderr.contains("pass --yes"),
+            "\(remove.stderr)"
+        )
+        #expect(try grants().contains("\"upload\":true,\"create_grant\":true"), "unchanged without confirmation")
+        #expect(try server.tfreg(["grant", "update", "-n", "acme", "-r", arn, "-d", "--yes"]).status == 0)
+        #expect(try grants().contains("\"download\":true,\"upload\":false,\"create_grant\":false"))
+
+        let delete = try server.tfreg(["grant", "delete", "-n", "acme", "-r", arn])
+        #expect(delete.status != 0 && delete.stderr.contains("pass --yes"), "\(delete.stderr)")
+        #expect(try grants().contains(arn))
+        #expect(try server.tfreg(["grant", "delete", "-n", "acme", "-r", arn, "-y"]).status == 0)
+        #expect(try grants() == "[]")
+
+        _ = try server.token("ci", namespace: "acme", flags: ["-d"])
+        let revoke = try server.tfreg(["grant", "revoke-token", "--token-name", "ci"])
+        #expect(revoke.status != 0 && revoke.stderr.contains("revoke token:ci#") && revoke.stderr.contains("pass --yes"), "\(revoke.stderr)")
+        #expect(try grants().contains("token:ci#"))
+        #expect(try server.tfreg(["grant", "revoke-token", "--token-name", "ci", "--yes"]).status == 0)
+        #expect(try grants() == "[]")
     }
 }
 

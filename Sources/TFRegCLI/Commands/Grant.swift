@@ -44,6 +44,36 @@ struct PermissionFlags: ParsableArguments {
     var deleteGrant = false
 
     var permissions: Permissions { Permissions(download: download, upload: upload, createGrant: createGrant, deleteGrant: deleteGrant) }
+
+    /// A grant with no permission allows nothing: refused, with what to do instead.
+    func requireSome(_ verb: String) throws {
+        guard permissions.isEmpty else { return }
+        switch verb {
+        case "update":
+            throw ValidationError(
+                "nothing to change: give the permissions the grant should have (--download, --upload, --create-grant, --delete-grant); to remove every permission use grant delete"
+            )
+        default:
+            throw ValidationError("a grant needs at least one permission: --download, --upload, --create-grant or --delete-grant")
+        }
+    }
+}
+
+/// The confirmation question for a grant change that takes rights away, or nil when it takes none.
+func removalQuestion(_ old: Permissions, _ new: Permissions, identity: Identity, namespace: Namespace) -> String? {
+    guard !new.covers(old) else { return nil }
+    let lost = Permissions(
+        download: old.download && !new.download,
+        upload: old.upload && !new.upload,
+        createGrant: old.createGrant && !new.createGrant,
+        deleteGrant: old.deleteGrant && !new.deleteGrant
+    )
+    return "remove \(lost) from \(identity) on namespace '\(namespace)' (now \(old), then \(new))?"
+}
+
+struct YesFlag: ParsableArguments {
+    @Flag(name: [.customLong("yes"), .customShort("y")], help: "Do not ask for confirmation of removed rights.")
+    var yes = false
 }
 
 struct IdentityOptions: ParsableArguments {
@@ -172,6 +202,7 @@ extension TFReg.Grant {
 
         func run() async throws {
             let namespace = try ns.parsed()
+            try flags.requireSome("create")
             if let api = try await remote.client() {
                 guard newToken == nil else {
                     throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)")
@@ -212,34 +243,52 @@ extension TFReg.Grant {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set an existing grant's permissions to exactly the flags given.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set an existing grant's permissions to exactly the flags given.",
+            discussion: "A change that removes permissions asks for confirmation on a terminal; pass --yes in scripts."
+        )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
         @OptionGroup var flags: PermissionFlags
+        @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
+            try flags.requireSome("update")
             if let api = try await remote.client() {
-                guard try await api.list(namespace).contains(where: { $0.identity == identity }) else {
+                guard let existing = try await api.list(namespace).first(where: { $0.identity == identity }) else {
                     throw CLIFailure("no grant for \(identity) on namespace '\(namespace)'")
+                }
+                if let q = removalQuestion(existing.permissions, flags.permissions, identity: identity, namespace: namespace) {
+                    try Confirmation.require(q, yes: confirm.yes)
                 }
                 try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
                 printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
                 return
             }
             let db = try store.openMetadata()
+            guard let existing = try await db.grant(for: try await db.resolvingTokenName(identity), in: namespace) else {
+                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'; create it with grant create")
+            }
+            if let q = removalQuestion(existing.permissions, flags.permissions, identity: identity, namespace: namespace) {
+                try Confirmation.require(q, yes: confirm.yes)
+            }
             try await db.putGrant(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions), mode: .update)
             printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
         }
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a grant with all its permissions.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a grant with all its permissions.",
+            discussion: "Asks for confirmation on a terminal; pass --yes in scripts."
+        )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
+        @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
 
@@ -247,12 +296,17 @@ extension TFReg.Grant {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
             if let api = try await remote.client() {
+                try Confirmation.require("delete the grant for \(identity) on namespace '\(namespace)' through \(api.host.name)?", yes: confirm.yes)
                 try await api.delete(identity, in: namespace)
                 printError("deleted grant: \(identity) on namespace '\(namespace)'")
                 return
             }
             let db = try store.openMetadata()
             let stored = try await db.resolvingTokenName(identity)
+            guard let existing = try await db.grant(for: stored, in: namespace) else {
+                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
+            }
+            try Confirmation.require("delete the grant for \(stored) on namespace '\(namespace)' (\(existing.permissions))?", yes: confirm.yes)
             guard try await db.deleteGrant(for: stored, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
@@ -319,14 +373,21 @@ extension TFReg.Grant {
     }
 
     struct RevokeToken: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a static token and every grant it holds.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a static token and every grant it holds.",
+            discussion: "Asks for confirmation on a terminal; pass --yes in scripts."
+        )
         @Option(name: .customLong("token-name"), help: "The token's name.")
         var tokenName: String
+        @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let identity = try Identity.token(named: tokenName)
             let db = try store.openMetadata()
+            guard let holder = try await db.staticToken(named: identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
+            let held = try await db.grants(for: holder).count
+            try Confirmation.require("revoke \(holder) and its \(held) grant\(held == 1 ? "" : "s")? Clients using it stop working", yes: confirm.yes)
             guard let current = try await db.staticToken(named: identity), let removed = try await db.revokeStaticToken(identity) else {
                 throw RegistryError.notFound("no token named '\(tokenName)'")
             }
