@@ -20,7 +20,9 @@ declare -A HTTP HTTPS TOKEN PID_HTTP PID_HTTPS
 for which in base new; do
   bin=$BASE_BIN; [ $which = new ] && bin=$NEW_BIN
   export TFREG_DATA_DIR="$work/data-$which"
-  TOKEN[$which]=$("$bin" grant create --namespace acme --new-token bench --download --upload 2>/dev/null)
+  # --init creates the registry (a BASE from before --init existed creates it without).
+  TOKEN[$which]=$("$bin" grant create --init --namespace acme --new-token bench --download --upload 2>/dev/null \
+    || "$bin" grant create --namespace acme --new-token bench --download --upload 2>/dev/null)
   HTTP[$which]=$(free_port); HTTPS[$which]=$(free_port)
   "$bin" serve --port "${HTTP[$which]}" --log-level warning 2>"$work/$which-http.log" & pids+=($!); PID_HTTP[$which]=$!
   "$bin" serve --port "${HTTPS[$which]}" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/$which-https.log" & pids+=($!); PID_HTTPS[$which]=$!

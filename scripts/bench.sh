@@ -18,7 +18,7 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -ke
 
 # --- tfreg: one plain-HTTP and one HTTPS instance on the same data directory
 export TFREG_DATA_DIR="$work/data"
-token=$("$BIN" grant create --namespace acme --new-token bench --download --upload 2>/dev/null)
+token=$("$BIN" grant create --init --namespace acme --new-token bench --download --upload 2>/dev/null)
 mkdir -p "$work/mod"
 printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
 http_port=$(free_port)
@@ -177,7 +177,7 @@ echo "(and one use every 10 s after) adds one GetItem for the token lookup; pres
 # --- IAM tokens: verification cost per request, and client wall times, on the same machine.
 iam_port=$(free_port)
 iam_env=(env TFREG_DATA_DIR="$work/iam-data" TFREG_AUDIENCE="127.0.0.1:$iam_port" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$moto_port" AWS_EC2_METADATA_DISABLED=true)
-iam_static=$("${iam_env[@]}" "$BIN" grant create -n acme --new-token bench -d -u 2>/dev/null)
+iam_static=$("${iam_env[@]}" "$BIN" grant create --init -n acme --new-token bench -d -u 2>/dev/null)
 "${iam_env[@]}" "$BIN" grant create -n acme -r arn:aws:iam::123456789012:user/bench -d 2>/dev/null
 "${iam_env[@]}" "$BIN" serve --port "$iam_port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve-iam.log" & pids+=($!)
 for _ in $(seq 100); do curl -sk "https://127.0.0.1:$iam_port/health" >/dev/null && break; sleep 0.05; done

@@ -17,7 +17,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
   -subj "/CN=soak" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 export TFREG_DATA_DIR="$work/data" SSL_CERT_FILE="$work/cert.pem"
-token=$("$BIN" grant create --namespace acme --new-token soak --download --upload 2>/dev/null)
+token=$("$BIN" grant create --init --namespace acme --new-token soak --download --upload 2>/dev/null)
 mkdir -p "$work/mod"
 printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
 # IAM on (a local sealing key), so tfi_ tokens go through the sealed-token path.

@@ -31,7 +31,7 @@ import Testing
         #expect(try server.tfreg(["grant", "create", "-n", "other", "--token-name", "newhire", "--download"]).status == 0)
         #expect(try await versions(first) == 200)
         // Revoke says how many grants went; a new token under the same name has none.
-        let revoked = try server.tfreg(["grant", "revoke-token", "--token-name", "newhire"])
+        let revoked = try server.tfreg(["grant", "revoke-token", "--token-name", "newhire", "--yes"])
         #expect(revoked.status == 0 && revoked.stderr.contains("revoked token:newhire and its 2 grants"), "\(revoked.stderr)")
         #expect(try await versions(first) == 401)
         let again = try server.tfreg(["grant", "create", "-n", "scratch", "--new-token", "newhire", "--download"])

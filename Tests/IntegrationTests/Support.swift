@@ -23,7 +23,8 @@ func runCommand(_ executable: String, _ args: [String], env: [String: String] = 
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = args
-    var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8"]
+    // TFREG_ENV_FILE empty: never this machine's /etc/tfreg/tfreg.env (tests run as root).
+    var environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "LANG": "C.UTF-8", "TFREG_ENV_FILE": ""]
     for (k, v) in env { environment[k] = v }
     p.environment = environment
     if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
@@ -151,7 +152,7 @@ final class ServerProcess: @unchecked Sendable {
             process.executableURL = URL(fileURLWithPath: TFRegBinary.path)
             process.arguments = serveArgs
         }
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": dir]
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "HOME": dir, "TFREG_ENV_FILE": ""]
         for (k, v) in extraEnv { env[k] = v }
         process.environment = env
         let err = Pipe()

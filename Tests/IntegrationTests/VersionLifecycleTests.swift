@@ -71,7 +71,7 @@ import Testing
         let data = dir + "/data"
         _ = try runCommand(
             TFRegBinary.path,
-            ["grant", "create", "--data-dir", data, "--namespace", "acme", "--new-token", "x", "--download"],
+            ["grant", "create", "--init", "--data-dir", data, "--namespace", "acme", "--new-token", "x", "--download"],
             env: ["HOME": dir]
         )
         try writeModule(at: dir + "/mod", version: "1.0.0")

@@ -49,8 +49,15 @@ pid=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 health=$(curl -sf "http://127.0.0.1:$port/health") || { cat /tmp/tfreg-install-test.log; fail "/health"; }
 pass "ExecStart ($exec_start) answers /health: $health"
-# A grant through the installed CLI, as the service user, then SIGTERM → exit 0.
-runuser -u tfreg -- env TFREG_DATA_DIR=/var/lib/tfreg tfreg grant create -n acme --new-token ci -d >/dev/null 2>&1 || fail "grant create"
+# A grant through the installed CLI as the service user, with nothing in its environment: it reads
+# /etc/tfreg/tfreg.env, so it uses the service's data dir and says so; then SIGTERM → exit 0.
+as_tfreg() { if command -v sudo >/dev/null 2>&1; then sudo -u tfreg -- "$@"; else runuser -u tfreg -- "$@"; fi; }
+err=$(cd / && as_tfreg env -i PATH=/usr/bin:/bin tfreg grant create -n acme --new-token ci -d 2>&1 >/dev/null) || { echo "$err"; fail "grant create as tfreg"; }
+echo "$err" | grep -q "data dir /var/lib/tfreg (TFREG_DATA_DIR in /etc/tfreg/tfreg.env)" || { echo "$err"; fail "grant create as tfreg did not use the service's data dir"; }
+pass "tfreg grant create as the tfreg user: the service's data dir from /etc/tfreg/tfreg.env"
+if err=$(cd / && as_tfreg env -i PATH=/usr/bin:/bin tfreg grant list -n acme --data-dir /var/lib/tfreg-typo 2>&1); then fail "a mistyped --data-dir was accepted"; fi
+echo "$err" | grep -q "no registry in data dir /var/lib/tfreg-typo" && [ ! -e /var/lib/tfreg-typo ] || { echo "$err"; fail "a mistyped --data-dir"; }
+pass "a mistyped --data-dir is refused, nothing created"
 kill -TERM "$pid"; wait "$pid" || fail "tfreg serve did not exit 0 on SIGTERM"
 pass "SIGTERM: exit 0"
 [ -f /var/lib/tfreg/registry.db ] || fail "state not in /var/lib/tfreg"

@@ -45,6 +45,24 @@ public struct S3Client: Sendable {
         _ = try await client.send(service: "s3", endpoint: ep, method: "PUT", path: path, body: body)
     }
 
+    /// HeadBucket (https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadBucket.html): true when the
+    /// bucket exists and these credentials may use it, false when there is no such bucket; a refusal
+    /// (403) is thrown.
+    public func bucketExists(_ bucket: String) async throws(AWSError) -> Bool {
+        let base = client.endpoint(for: "s3")
+        let (ep, path) =
+            base.isCustom
+            ? (base, "/\(bucket)")
+            : (AWSEndpoint(baseURL: "https://\(bucket).s3.\(client.region).\(AWSEndpoint.dnsSuffix(region: client.region))", isCustom: false), "/")
+        do {
+            _ = try await client.send(service: "s3", endpoint: ep, method: "HEAD", path: path)
+            return true
+        } catch {
+            if error.kind == .notFound || error.status == 404 { return false }
+            throw error
+        }
+    }
+
     /// PutObject with `x-amz-checksum-sha256`, so S3 verifies the bytes and records the digest.
     ///
     /// `onlyIfAbsent` sends `If-None-Match: *` (S3 conditional writes,

@@ -15,7 +15,9 @@ extension TFReg {
             abstract: "Take a consistent backup of the local store (database, archives, keys) while the server runs.",
             discussion: """
                 DEST must be a new or empty directory. The database is snapshotted with SQLite's online backup \
-                API; every archive it references is copied with its SHA-256 verified. Restore with tfreg restore.
+                API; every archive it references is copied with its SHA-256 verified. Restore with tfreg restore. \
+                Local stores only: with DynamoDB (--table/TABLE_NAME) or S3 archives (--storage/TFREG_STORAGE) \
+                the command refuses; use DynamoDB point-in-time recovery or on-demand backups and S3 versioning.
                 """
         )
 
@@ -24,10 +26,16 @@ extension TFReg {
 
         @OptionGroup var store: StoreOptions
 
+        @Option(help: "Refused: backups of S3 archives are not supported (env: TFREG_STORAGE); use S3 versioning.")
+        var storage: String?
+
         @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let format = try out.format()
+            try BackupScope.requireLocal(store, storage: storage, command: "backup")
+            try store.requireLocalRegistry()
+            store.announce()
             let progress = out.progress("backing up archives", total: nil)
             let report = try await LocalBackup.backup(dataDirectory: store.resolvedDataDirectory, to: destination) { done, total in
                 progress.advance(done: done, total: total)
@@ -74,7 +82,9 @@ extension TFReg {
             abstract: "Restore a backup made by tfreg backup into the data directory (stop the server first).",
             discussion: """
                 Every archive is verified against its SHA-256 before anything is written; archives are copied \
-                first and the database last. An existing registry is replaced only with --force.
+                first and the database last. An existing registry is replaced only with --force. Local stores \
+                only: with DynamoDB (--table/TABLE_NAME) or S3 archives (--storage/TFREG_STORAGE) the command \
+                refuses; use DynamoDB point-in-time recovery or on-demand backups and S3 versioning.
                 """
         )
 
@@ -86,10 +96,39 @@ extension TFReg {
 
         @OptionGroup var store: StoreOptions
 
+        @Option(help: "Refused: restoring into S3 is not supported (env: TFREG_STORAGE); use S3 versioning.")
+        var storage: String?
+
         func run() async throws {
+            try BackupScope.requireLocal(store, storage: storage, command: "restore")
+            // A restore writes a registry into the data directory: the one command besides serve and
+            // `grant create --init` that may create one.
+            store.announce()
             let dir = store.resolvedDataDirectory
             let report = try await LocalBackup.restore(from: source, into: dir, force: force)
             print("restored \(report.versions) versions (\(report.bytes) archive bytes, checksums verified) into \(dir)")
+        }
+    }
+}
+
+/// backup/restore cover the local store only: a DynamoDB table or an S3 archive bucket is refused by
+/// name (never a backup of the wrong, local store that reports "checksums verified").
+enum BackupScope {
+    static func requireLocal(_ store: StoreOptions, storage: String?, command: String) throws {
+        if let table = store.resolvedTable {
+            throw RegistryError.misconfigured(
+                "the store",
+                explanation:
+                    "tfreg \(command) works on a local data directory only, but DynamoDB table \(table) is set (\(store.tableSource)): back the table up with DynamoDB point-in-time recovery or on-demand backups (aws dynamodb create-backup --table-name \(table)), and the archive bucket with S3 versioning; unset \(store.tableSource) to \(command) a local registry"
+            )
+        }
+        let fromFlag = storage != nil
+        if let url = storage ?? Env.value("TFREG_STORAGE") {
+            throw RegistryError.misconfigured(
+                "the archive storage",
+                explanation:
+                    "tfreg \(command) works on a local data directory only, but archives are in \(url.prefix(200)) (\(fromFlag ? "--storage" : Env.source("TFREG_STORAGE"))): protect the bucket with S3 versioning (and DynamoDB point-in-time recovery or on-demand backups for a table); unset it to \(command) a local registry"
+            )
         }
     }
 }

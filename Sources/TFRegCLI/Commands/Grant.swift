@@ -46,6 +46,36 @@ struct PermissionFlags: ParsableArguments {
     var deleteGrant = false
 
     var permissions: Permissions { Permissions(download: download, upload: upload, createGrant: createGrant, deleteGrant: deleteGrant) }
+
+    /// A grant with no permission allows nothing: refused, with what to do instead.
+    func requireSome(_ verb: String) throws {
+        guard permissions.isEmpty else { return }
+        switch verb {
+        case "update":
+            throw ValidationError(
+                "nothing to change: give the permissions the grant should have (--download, --upload, --create-grant, --delete-grant); to remove every permission use grant delete"
+            )
+        default:
+            throw ValidationError("a grant needs at least one permission: --download, --upload, --create-grant or --delete-grant")
+        }
+    }
+}
+
+/// The confirmation question for a grant change that takes rights away, or nil when it takes none.
+func removalQuestion(_ old: Permissions, _ new: Permissions, identity: Identity, namespace: Namespace) -> String? {
+    guard !new.covers(old) else { return nil }
+    let lost = Permissions(
+        download: old.download && !new.download,
+        upload: old.upload && !new.upload,
+        createGrant: old.createGrant && !new.createGrant,
+        deleteGrant: old.deleteGrant && !new.deleteGrant
+    )
+    return "remove \(lost) from \(identity) on namespace '\(namespace)' (now \(old), then \(new))?"
+}
+
+struct YesFlag: ParsableArguments {
+    @Flag(name: [.customLong("yes"), .customShort("y")], help: "Do not ask for confirmation of removed rights.")
+    var yes = false
 }
 
 struct IdentityOptions: ParsableArguments {
@@ -78,8 +108,9 @@ struct RemoteOptions: ParsableArguments {
     @OptionGroup var auth: TokenOptions
 
     /// The grants API with --registry (the token given, else Terraform's, else an IAM token), else the store.
-    func target(store: StoreOptions) async throws -> any GrantTarget {
-        guard let registry else { return StoreGrantTarget(store: try store.openMetadata()) }
+    /// A local registry must exist unless `creating` (`grant create --init`).
+    func target(store: StoreOptions, creating: Bool = false) async throws -> any GrantTarget {
+        guard let registry else { return StoreGrantTarget(store: try store.openMetadata(creating: creating)) }
         let host = try RegistryHost(registry)
         let http = RegistryClient.make(caBundle: auth.caBundle)
         if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) {
@@ -159,6 +190,11 @@ extension TFReg.Grant {
         )
         var discardOrphanGrants = false
         @OptionGroup var flags: PermissionFlags
+        @Flag(
+            name: .customLong("init"),
+            help: "Create a new, empty registry in the data directory if there is none (otherwise only tfreg serve creates one)."
+        )
+        var initialize = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var out: OutputOptions
@@ -166,10 +202,11 @@ extension TFReg.Grant {
         func run() async throws {
             let namespace = try ns.parsed()
             let format = try out.format()
+            try flags.requireSome("create")
             if newToken != nil, remote.registry != nil {
                 throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)")
             }
-            let target = try await remote.target(store: store)
+            let target = try await remote.target(store: store, creating: initialize)
             let identity: Identity
             var token: String?
             if let newToken, let local = target as? StoreGrantTarget {
@@ -204,10 +241,14 @@ extension TFReg.Grant {
     }
 
     struct Update: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set an existing grant's permissions to exactly the flags given.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set an existing grant's permissions to exactly the flags given.",
+            discussion: "A change that removes permissions asks for confirmation on a terminal; pass --yes in scripts."
+        )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
         @OptionGroup var flags: PermissionFlags
+        @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var out: OutputOptions
@@ -216,7 +257,14 @@ extension TFReg.Grant {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
             let format = try out.format()
+            try flags.requireSome("update")
             let target = try await remote.target(store: store)
+            guard let existing = try await target.grant(for: identity, in: namespace) else {
+                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'; create it with grant create")
+            }
+            if let q = removalQuestion(existing.permissions, flags.permissions, identity: identity, namespace: namespace) {
+                try Confirmation.require(q, yes: confirm.yes)
+            }
             let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
             try await target.update(grant)
             printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
@@ -225,16 +273,28 @@ extension TFReg.Grant {
     }
 
     struct Delete: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a grant with all its permissions.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a grant with all its permissions.",
+            discussion: "Asks for confirmation on a terminal; pass --yes in scripts."
+        )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
+        @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            let deleted = try await remote.target(store: store).delete(identity, in: namespace)
+            let target = try await remote.target(store: store)
+            guard let existing = try await target.grant(for: identity, in: namespace) else {
+                throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
+            }
+            try Confirmation.require(
+                "delete the grant for \(try await target.resolved(identity)) on namespace '\(namespace)' (\(existing.permissions))?",
+                yes: confirm.yes
+            )
+            let deleted = try await target.delete(identity, in: namespace)
             printError("deleted grant: \(deleted) on namespace '\(namespace)'")
         }
     }
@@ -291,14 +351,21 @@ extension TFReg.Grant {
     }
 
     struct RevokeToken: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete a static token and every grant it holds.")
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a static token and every grant it holds.",
+            discussion: "Asks for confirmation on a terminal; pass --yes in scripts."
+        )
         @Option(name: .customLong("token-name"), help: "The token's name.")
         var tokenName: String
+        @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
             let identity = try Identity.token(named: tokenName)
             let db = try store.openMetadata()
+            guard let holder = try await db.staticToken(named: identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
+            let held = try await db.grants(for: holder).count
+            try Confirmation.require("revoke \(holder) and its \(held) grant\(held == 1 ? "" : "s")? Clients using it stop working", yes: confirm.yes)
             guard let current = try await db.staticToken(named: identity), let removed = try await db.revokeStaticToken(identity) else {
                 throw RegistryError.notFound("no token named '\(tokenName)'")
             }

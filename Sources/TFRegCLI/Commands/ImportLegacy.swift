@@ -43,12 +43,8 @@ extension TFReg {
 
         func run() async throws {
             let url = storage ?? Env.value("TFREG_STORAGE")
-            if store.resolvedTable == nil, !FileSystem.exists(store.resolvedDataDirectory + "/registry.db") {
-                throw CLIFailure(
-                    "no registry in data dir \(store.resolvedDataDirectory) (no registry.db): check --data-dir / TFREG_DATA_DIR, or give --table"
-                )
-            }
-            let (metadata, archives) = try store.open(storage: url)
+            let (metadata, archives) = try store.open(storage: url, creating: false)
+            store.announce()
             let where_ = url ?? "data dir \(store.resolvedDataDirectory)"
             print("metadata \(store.resolvedTable.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(where_)")
             if let table = metadata as? DynamoDBMetadataStore { try await reportRoleGrantsWithPath(table) }

@@ -89,9 +89,9 @@ extension TFReg {
                 try await ConfigCheck.run(config, dataDirectory: store.resolvedDataDirectory)
                 return
             }
-            logging.bootstrap()
+            LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
             let logger = Logger(label: "tfreg.serve")
-            let (store, storage) = try store.open(storage: config.storage)
+            let (store, storage) = try store.open(storage: config.storage, creating: true)
             if let dynamo = store as? DynamoDBMetadataStore { try await StoreOptions.checkTable(dynamo) }
             // What a killed process left half-written: no upload lives longer than this.
             let stale = FileArchiveStorage.removeStaleStaging(
@@ -201,8 +201,11 @@ struct ResolvedServeConfiguration {
     /// The registry's own host name (with a port when not 443) that IAM identity requests must be signed for.
     var audience: String?
     var maxTokenLifetime: Int64
+    var logLevel: Logger.Level
+    var logFormat: String
 
     init(_ s: TFReg.Serve) throws {
+        (logLevel, logFormat) = try s.logging.resolved()
         table = try s.store.resolvedTable.map(AWSSetup.validTable)
         storage = s.storage ?? Env.value("TFREG_STORAGE")
         if let storage {

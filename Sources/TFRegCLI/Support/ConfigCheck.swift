@@ -31,8 +31,37 @@ enum ConfigCheck {
             throw CLIFailure("TLS certificate or key is unusable: \(error)")
         }
         lines.append("public url: \(config.publicURL ?? "from each request's Host header")")
-        lines.append("metadata: \(config.table.map { "DynamoDB table \($0) (AWS credentials resolved at start)" } ?? "SQLite")")
-        lines.append("archives: \(config.storage ?? "local directory")")
+        lines.append("log: level \(config.logLevel.rawValue), format \(config.logFormat)")
+        if let table = config.table {
+            // The same DescribeTable serve makes at start.
+            let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: table)
+            try await StoreOptions.checkTable(store)
+            lines.append("metadata: DynamoDB table \(table) in \(store.dynamo.client.region) (exists, readable)")
+        } else {
+            lines.append("metadata: SQLite")
+        }
+        if let storage = config.storage {
+            let (bucket, _) = try S3ArchiveStorage.parse(storage)
+            let s3 = S3Client(client: try AWSSetup.client())
+            let exists: Bool
+            do { exists = try await s3.bucketExists(bucket) } catch {
+                guard error.isConfigurationProblem else { throw RegistryError.unavailable("the archive bucket", detail: error.description) }
+                throw RegistryError.misconfigured(
+                    "the archive bucket",
+                    explanation: "S3 HeadBucket on \(bucket) (--storage/TFREG_STORAGE) in \(s3.client.region): \(error.description): \(error.advice)"
+                )
+            }
+            guard exists else {
+                throw RegistryError.misconfigured(
+                    "the archive bucket",
+                    explanation:
+                        "S3 bucket \(bucket) does not exist (--storage/TFREG_STORAGE \(storage), region \(s3.client.region)): check the name and AWS_REGION"
+                )
+            }
+            lines.append("archives: \(storage) (bucket exists)")
+        } else {
+            lines.append("archives: local directory")
+        }
         lines.append(
             "IAM authentication: \(config.audience.map { "on, audience \($0), tokens up to \(config.maxTokenLifetime) s, keys \(Env.value("IAM_AUTH_KMS_KEY").map { "from KMS key " + $0 } ?? "in the data directory")" } ?? "off (set TFREG_AUDIENCE or --public-url)")"
         )

@@ -1,19 +1,33 @@
+import TFRegStoreLocal
+
 #if canImport(Glibc)
 import Glibc
 import TFRegSystem
 #endif
 
-/// Process environment access in one place.
+/// Process environment access in one place, with the Debian package's environment file underneath.
 enum Env {
+    /// The variable from the process environment, else from the service's environment file
+    /// (`EnvironmentFile.path`, read only where `EnvironmentFile.applies`); empty counts as unset.
     static func value(_ name: String) -> String? {
-        guard let v = getenv(name) else { return nil }
-        let s = String(cString: v)
-        return s.isEmpty ? nil : s
+        if let v = getenv(name) {
+            let s = String(cString: v)
+            return s.isEmpty ? nil : s
+        }
+        guard let s = EnvironmentFile.values[name], !s.isEmpty else { return nil }
+        return s
     }
 
-    /// The whole environment (for the AWS configuration, which reads many variables).
+    /// Where `value(name)` came from, for messages: the variable's name, with the file when it was read there.
+    static func source(_ name: String) -> String {
+        if getenv(name) == nil, EnvironmentFile.values[name] != nil { return "\(name) in \(EnvironmentFile.path)" }
+        return name
+    }
+
+    /// The whole environment (for the AWS configuration, which reads many variables): the environment
+    /// file's variables, overridden by the process's own.
     static var all: [String: String] {
-        var out: [String: String] = [:]
+        var out = EnvironmentFile.values
         var p = environ
         while let entry = p.pointee {
             let s = String(cString: entry)
@@ -28,6 +42,73 @@ enum Env {
     /// `$XDG_DATA_HOME/tfreg`, else `~/.local/share/tfreg`.
     static var defaultDataDirectory: String {
         (value("XDG_DATA_HOME") ?? home + "/.local/share") + "/tfreg"
+    }
+}
+
+/// The Debian package's `/etc/tfreg/tfreg.env` (systemd `EnvironmentFile=` syntax), so that the CLI run
+/// by root or by the service user (`sudo -u tfreg tfreg grant …`) finds the service's store. Read only
+/// when it exists, is owned by root (or the caller) and is neither group- nor world-writable; the process
+/// environment and explicit flags win over it. `TFREG_ENV_FILE` names another file (tests, other layouts).
+enum EnvironmentFile {
+    static let defaultPath = "/etc/tfreg/tfreg.env"
+    static let serviceUser = "tfreg"
+
+    static var path: String {
+        if let p = getenv("TFREG_ENV_FILE") { return String(cString: p) }
+        return defaultPath
+    }
+
+    /// Read once per process.
+    static let values: [String: String] = load()
+
+    /// Root and the service user read the file; anyone else is not running the service's CLI.
+    static var applies: Bool {
+        let uid = geteuid()
+        if uid == 0 { return true }
+        guard let pw = getpwuid(uid), let name = pw.pointee.pw_name else { return false }
+        return String(cString: name) == serviceUser
+    }
+
+    private static func load() -> [String: String] {
+        let path = self.path
+        guard !path.isEmpty, applies else { return [:] }
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_mode & 0o170000 == 0o100000 else { return [:] }
+        guard st.st_mode & 0o022 == 0, st.st_uid == 0 || st.st_uid == geteuid() else {
+            printError("warning: ignoring \(path): it must be owned by root and not group- or world-writable")
+            return [:]
+        }
+        guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
+        return parse(String(decoding: bytes, as: UTF8.self))
+    }
+
+    /// `KEY=VALUE` lines; blank lines and `#`/`;` comments skipped; an optional `export `; one pair of
+    /// surrounding single or double quotes removed (systemd.exec(5), EnvironmentFile=).
+    static func parse(_ text: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for raw in text.split(omittingEmptySubsequences: true, whereSeparator: \.isNewline) {
+            var line = raw.drop { $0 == " " || $0 == "\t" }
+            guard let first = line.first, first != "#", first != ";" else { continue }
+            if line.hasPrefix("export ") { line = line.dropFirst(7) }
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            let key = String(line[..<eq]).trimmingSpaces
+            guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
+            var value = String(line[line.index(after: eq)...]).trimmingSpaces
+            if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
+                value = String(value.dropFirst().dropLast())
+            }
+            out[key] = value
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return String(s)
     }
 }
 

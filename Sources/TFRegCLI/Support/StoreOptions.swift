@@ -30,9 +30,43 @@ struct StoreOptions: ParsableArguments {
     var resolvedDataDirectory: String { dataDir ?? Env.value("TFREG_DATA_DIR") ?? Env.defaultDataDirectory }
     var resolvedTable: String? { table ?? Env.value("TABLE_NAME") ?? Env.value("TABLE") }
 
-    func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
+    /// Why this data directory: the flag, the variable (and the file it came from), or the default.
+    var dataDirectorySource: String {
+        if dataDir != nil { return "--data-dir" }
+        if Env.value("TFREG_DATA_DIR") != nil { return Env.source("TFREG_DATA_DIR") }
+        return "the default; no --data-dir or TFREG_DATA_DIR"
+    }
+
+    /// Why this table: the flag or the variable that named it.
+    var tableSource: String {
+        if table != nil { return "--table" }
+        return Env.value("TABLE_NAME") != nil ? Env.source("TABLE_NAME") : Env.source("TABLE")
+    }
+
+    /// The store in a few words, as every command that opens one says on standard error.
+    var summary: String {
+        if let table = resolvedTable { return "DynamoDB table \(table) (\(tableSource))" }
+        return "data dir \(resolvedDataDirectory) (\(dataDirectorySource))"
+    }
+
+    /// Names the store on standard error, so that a command run against the wrong one says so.
+    func announce() { printError(summary) }
+
+    /// Refuses to go on when the data directory holds no registry, unless `creating` (serve, --init):
+    /// a mistyped or forgotten --data-dir must not quietly start a new, empty registry.
+    func requireLocalRegistry(creating: Bool = false) throws {
         let dir = resolvedDataDirectory
-        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
+        guard !creating, !FileSystem.exists(dir + "/registry.db") else { return }
+        throw RegistryError.misconfigured(
+            "the data directory",
+            explanation:
+                "no registry in data dir \(dir) (no registry.db; from \(dataDirectorySource)): point --data-dir or TFREG_DATA_DIR at the registry's directory (the service's is in its environment, e.g. /etc/tfreg/tfreg.env), give --table for DynamoDB, or create a new registry here with --init (tfreg serve also creates one)"
+        )
+    }
+
+    func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
+        try requireLocalRegistry()
+        let dir = resolvedDataDirectory
         let storage = try FileArchiveStorage(root: dir)
         let store = try SQLiteMetadataStore(path: dir + "/registry.db")
         return (store, storage)
@@ -60,18 +94,25 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// The metadata store alone (grant management).
-    func openMetadata() throws -> any MetadataStore {
+    /// The metadata store alone (grant management), named on standard error. A local registry must
+    /// exist unless `creating` (`grant create --init`).
+    func openMetadata(creating: Bool = false) throws -> any MetadataStore {
         if let table = resolvedTable {
-            return DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: try AWSSetup.validTable(table))
+            let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: try AWSSetup.validTable(table))
+            announce()
+            return store
         }
+        try requireLocalRegistry(creating: creating)
+        announce()
         let dir = resolvedDataDirectory
         try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         return try SQLiteMetadataStore(path: dir + "/registry.db")
     }
 
-    /// Metadata and archive storage for `serve`. `storage` is nil (local directory) or s3://BUCKET/PREFIX.
-    func open(storage url: String?) throws -> (any MetadataStore, any ArchiveStorage) {
+    /// Metadata and archive storage for `serve` (which creates a new local registry: `creating`) and
+    /// `import-legacy`. `storage` is nil (local directory) or s3://BUCKET/PREFIX.
+    func open(storage url: String?, creating: Bool) throws -> (any MetadataStore, any ArchiveStorage) {
+        if resolvedTable == nil { try requireLocalRegistry(creating: creating) }
         let dir = resolvedDataDirectory
         try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         let table = try resolvedTable.map(AWSSetup.validTable)
