@@ -173,7 +173,7 @@ import Testing
     /// validates, and runs nothing): an option or subcommand the CLI does not have fails here.
     @Test func theReadmesCommandLinesParse() throws {
         let lines = ReadmeCommands.extract(from: try String(contentsOfFile: ReadmeCommands.readmePath, encoding: .utf8))
-        #expect(lines.count >= 20, "found only \(lines.count) command lines")
+        #expect(lines.count >= 30, "found only \(lines.count) command lines")
         var failures: [String] = []
         for words in lines {
             let r = try runCommand(TFRegBinary.path, Array(words.dropFirst()), env: ["TFREG_PARSE_ONLY": "1", "HOME": "/nonexistent"])
@@ -193,12 +193,19 @@ enum ReadmeCommands {
 
     static func extract(from readme: String) -> [[String]] {
         var out: [[String]] = []
+        var inFence = false
         var inShell = false
         var pending = ""
         for raw in readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let trimmed = raw.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("```") {
-                inShell = !inShell && (trimmed == "```sh" || trimmed == "```bash" || trimmed == "```shell" || trimmed == "```")
+                if inFence {
+                    inFence = false
+                    inShell = false
+                } else {
+                    inFence = true
+                    inShell = ["```sh", "```bash", "```shell", "```"].contains(trimmed)
+                }
                 pending = ""
                 continue
             }
@@ -210,13 +217,43 @@ enum ReadmeCommands {
                 continue
             }
             pending = ""
-            guard let words = command(line) else { continue }
-            out.append(words)
+            // Each command of a line: `(umask 077 && tfreg …)`, `eval "$(tfreg …)"`, `… | tfreg …`.
+            var segment = ""
+            var segments: [String] = []
+            for c in withoutComment(line) {
+                if "|&;()".contains(c) {
+                    segments.append(segment)
+                    segment = ""
+                } else {
+                    segment.append(c)
+                }
+            }
+            segments.append(segment)
+            for part in segments { if let words = command(part) { out.append(words) } }
         }
         return out
     }
 
-    /// The words of one line if it runs tfreg (or a role name), up to a comment, pipe, redirect or `&&`.
+    /// The line up to a `#` that starts a word outside quotes.
+    static func withoutComment(_ line: String) -> String {
+        var quote: Character?
+        var previous: Character = " "
+        var out = ""
+        for c in line {
+            if let q = quote {
+                if c == q { quote = nil }
+            } else if c == "'" || c == "\"" {
+                quote = c
+            } else if c == "#" && (previous == " " || previous == "\t") {
+                break
+            }
+            out.append(c)
+            previous = c
+        }
+        return out
+    }
+
+    /// The words of one command if it runs tfreg (or a role name), up to a redirect.
     static func command(_ line: String) -> [String]? {
         var words: [String] = []
         var word = ""
@@ -235,21 +272,28 @@ enum ReadmeCommands {
                 if inWord { words.append(word) }
                 word = ""
                 inWord = false
-            case "#" where !inWord: break loop
-            case "|", ">", "<", ";", "&", "(", ")": break loop
+            case ">", "<": break loop
             default:
                 word.append(c)
                 inWord = true
             }
         }
         if inWord { words.append(word) }
-        // `VAR=value tfreg …`
-        while let first = words.first, first.contains("="), !first.hasPrefix("-") { words.removeFirst() }
+        // `VAR=value tfreg …`, `eval tfreg …`
+        while let first = words.first, (first.contains("=") && !first.hasPrefix("-")) || first == "eval" || first == "export" {
+            words.removeFirst()
+        }
         guard let program = words.first else { return nil }
         let names = ["tfreg", "$TFREG", "get-registry-token", "manage-registry-permissions", "install-registry-credentials-helper"]
         guard names.contains(program) else { return nil }
-        // `tfreg publish DIR ...` stands for "the options above": nothing to check.
-        if words.contains("...") || words.contains("…") { return nil }
+        // `tfreg publish DIR ...` stands for the required options shown above it.
+        if let i = words.firstIndex(where: { $0 == "..." || $0 == "…" }) {
+            guard words.count > 1, words[1] == "publish" else { return nil }
+            words.replaceSubrange(
+                i...i,
+                with: ["--registry", "r.example.com", "-n", "a", "--name", "b", "--provider", "aws", "--module-version", "1.0.0"]
+            )
+        }
         var concrete: [String] = []
         switch program {
         case "get-registry-token": concrete = ["tfreg", "token"]
