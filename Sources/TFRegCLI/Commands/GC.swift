@@ -29,10 +29,10 @@ extension TFReg {
         }
 
         func run() async throws {
-            guard store.resolvedTable == nil else { throw CLIFailure("gc works on a local data directory; --table / TABLE_NAME is set") }
+            guard store.resolvedTable == nil else { throw CLIError.configuration("gc works on a local data directory; --table / TABLE_NAME is set") }
             let dir = store.resolvedDataDirectory
             guard FileSystem.exists(dir + "/registry.db") else {
-                throw CLIFailure("no registry in data dir \(dir) (no registry.db): check --data-dir / TFREG_DATA_DIR")
+                throw CLIError.configuration("no registry in data dir \(dir) (no registry.db): check --data-dir / TFREG_DATA_DIR")
             }
             let (metadata, storage) = try store.openLocal()
             let report = try await LocalGarbageCollector.collect(

@@ -79,6 +79,12 @@ struct RemoteOptions: ParsableArguments {
         guard let registry else { return nil }
         let host = try RegistryHost(registry)
         if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) { return GrantAPIClient(host: host, token: t) }
+        let http = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
+        guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil else {
+            throw CLIError.denied(
+                "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or TF_TOKEN_…, or add a credentials \"\(host.name)\" block to the Terraform CLI config (\(host.name) does not issue IAM tokens)"
+            )
+        }
         return GrantAPIClient(host: host, token: try await IAMTokenClient.fetch(host: host, seconds: 300))
     }
 }
@@ -100,10 +106,10 @@ struct GrantAPIClient {
     func list(_ ns: Namespace) async throws -> [TFRegCore.Grant] {
         let r = try await send("GET", "/v1/grants/\(ns)")
         guard r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let items)? = doc["grants"] else {
-            throw RegistryClientError.from(r, action: "list grants of '\(ns)'")
+            throw CLIError.registry(r, action: "list grants of '\(ns)'")
         }
         return try items.map { item in
-            guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIFailure("unexpected grants answer") }
+            guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIError("unexpected grants answer") }
             return TFRegCore.Grant(
                 namespace: ns,
                 identity: try Identity(id),
@@ -130,12 +136,12 @@ struct GrantAPIClient {
             ),
         ])
         let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
-        guard r.status == 200 else { throw RegistryClientError.from(r, action: "write the grant") }
+        guard r.status == 200 else { throw CLIError.registry(r, action: "write the grant") }
     }
 
     func delete(_ id: Identity, in ns: Namespace) async throws {
         let r = try await send("DELETE", "/v1/grants/\(ns)/\(id)")
-        guard r.status == 204 else { throw RegistryClientError.from(r, action: "delete the grant") }
+        guard r.status == 204 else { throw CLIError.registry(r, action: "delete the grant") }
     }
 }
 
@@ -173,7 +179,7 @@ extension TFReg.Grant {
                 }
                 let identity = try who.identity()!
                 if try await api.list(namespace).contains(where: { $0.identity == identity }) {
-                    throw CLIFailure("a grant for \(identity) on namespace '\(namespace)' exists; use update")
+                    throw CLIError("a grant for \(identity) on namespace '\(namespace)' exists; use update")
                 }
                 try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
                 printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
@@ -219,7 +225,7 @@ extension TFReg.Grant {
             let identity = try who.identity()!
             if let api = try await remote.client() {
                 guard try await api.list(namespace).contains(where: { $0.identity == identity }) else {
-                    throw CLIFailure("no grant for \(identity) on namespace '\(namespace)'")
+                    throw CLIError.notFound("no grant for \(identity) on namespace '\(namespace)'")
                 }
                 try await api.put(TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions))
                 printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
@@ -301,10 +307,22 @@ extension TFReg.Grant {
         @Flag(help: "Print JSON instead of a table.")
         var json = false
         @OptionGroup var store: StoreOptions
+        @OptionGroup var remote: RemoteOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
+            if let api = try await remote.client() {
+                // The API lists a static token as token:NAME#ID; --token-name NAME means the current one.
+                let matches = { (listed: Identity) in
+                    listed == identity || (identity.tokenID == nil && identity.tokenName != nil && listed.tokenName == identity.tokenName)
+                }
+                guard let grant = try await api.list(namespace).first(where: { matches($0.identity) }) else {
+                    throw CLIError.notFound("no grant for \(identity) on namespace '\(namespace)'")
+                }
+                GrantOutput.print([grant], json: json)
+                return
+            }
             let db = try store.openMetadata()
             guard let grant = try await db.grant(for: try await db.resolvingTokenName(identity), in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")

@@ -42,7 +42,7 @@ extension TFReg {
         @Option(help: "For an API Gateway or Function URL front end: execute-api or lambda (default: what each registry's discovery says).")
         var service: String?
 
-        @Option(name: [.customLong("registry-host"), .customShort("r")], help: "Check that this registry offers IAM tokens before installing.")
+        @Option(name: .customLong("registry"), help: "Check that this registry offers IAM tokens before installing.")
         var registryHost: String?
 
         func validate() throws {
@@ -55,7 +55,7 @@ extension TFReg {
                 let host = try RegistryHost(registryHost)
                 let http = CurlHTTPClient(caBundle: Env.value("SSL_CERT_FILE") ?? Env.value("AWS_CA_BUNDLE"))
                 guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil || service != nil else {
-                    throw CLIFailure("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
+                    throw CLIError("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
                 }
             }
             let plugins = pluginsDir ?? Env.home + "/.terraform.d/plugins"
@@ -66,7 +66,7 @@ extension TFReg {
                 print("helper already installed: \(link) -> \(target)")
             } else {
                 unlink(link)
-                guard symlink(target, link) == 0 else { throw CLIFailure("cannot create \(link): errno \(errno)") }
+                guard symlink(target, link) == 0 else { throw CLIError("cannot create \(link): errno \(errno)") }
                 print("installed \(link) -> \(target)")
             }
             let path = config ?? Env.value("TF_CLI_CONFIG_FILE") ?? Env.home + "/.terraformrc"
@@ -77,7 +77,7 @@ extension TFReg {
                     print("\(path) already uses the tfreg credentials helper")
                     return
                 }
-                throw CLIFailure("\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again.")
+                throw CLIError("\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again.")
             }
             let args = ["--expiration-window", String(time)] + (service.map { ["--service", $0] } ?? [])
             let block = "credentials_helper \"tfreg\" {\n  args = [\(args.map { "\"\($0)\"" }.joined(separator: ", "))]\n}\n"

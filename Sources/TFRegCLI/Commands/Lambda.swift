@@ -31,7 +31,7 @@ extension TFReg {
         func run() async throws {
             let env = Env.all
             guard let runtimeAPI = env["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpty else {
-                throw CLIFailure("AWS_LAMBDA_RUNTIME_API is not set: tfreg lambda runs inside AWS Lambda (or a Runtime API emulator)")
+                throw CLIError.configuration("AWS_LAMBDA_RUNTIME_API is not set: tfreg lambda runs inside AWS Lambda (or a Runtime API emulator)")
             }
             let level = env["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
             LogSetup.bootstrap(format: "json", level: level, standardOutput: true)
@@ -55,11 +55,13 @@ extension TFReg {
 /// Everything expensive happens once per cold start: configuration, credentials, clients.
 enum LambdaSetup {
     static func handler(env: [String: String], logger: Logger) async throws -> LambdaHandler {
-        guard let tableName = env["TABLE_NAME"] ?? env["TABLE"], !tableName.isEmpty else { throw CLIFailure("TABLE_NAME is required") }
+        guard let tableName = env["TABLE_NAME"] ?? env["TABLE"], !tableName.isEmpty else { throw CLIError.configuration("TABLE_NAME is required") }
         let table = try AWSSetup.validTable(tableName)
         let resolver = env["RESOLVER_TYPE"] ?? "FUNCTION_URL"
         guard let format = EventFormat(rawValue: resolver) else {
-            throw CLIFailure("RESOLVER_TYPE must be one of \(EventFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(resolver)'")
+            throw CLIError.configuration(
+                "RESOLVER_TYPE must be one of \(EventFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(resolver)'"
+            )
         }
         let aws = try AWSSetup.client()
         let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table)
@@ -71,7 +73,7 @@ enum LambdaSetup {
         var audience: String?
         if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
             guard let a = env["TFREG_AUDIENCE"]?.lowercased(), URLParsing.isValidHost(a) else {
-                throw CLIFailure("IAM_AUTH_KMS_KEY needs TFREG_AUDIENCE: the registry's host name as clients reach it")
+                throw CLIError.configuration("IAM_AUTH_KMS_KEY needs TFREG_AUDIENCE: the registry's host name as clients reach it")
             }
             audience = a
         }
@@ -88,7 +90,7 @@ enum LambdaSetup {
         let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
-            guard ["execute-api", "lambda"].contains(s) else { throw CLIFailure("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
+            guard ["execute-api", "lambda"].contains(s) else { throw CLIError.configuration("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
             apiConfiguration.frontEndTokenService = s
             apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         }

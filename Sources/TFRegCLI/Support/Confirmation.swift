@@ -8,10 +8,10 @@ enum Confirmation {
     static func require(_ question: String, yes: Bool) throws {
         if yes { return }
         guard isatty(STDIN_FILENO) == 1 else {
-            throw CLIFailure("\(question) — refusing without a terminal to confirm: pass --yes")
+            throw CLIError("\(question) — refusing without a terminal to confirm: pass --yes")
         }
         writeStandardError(Array("\(question) [y/N] ".utf8))
         let answer = (readLine(strippingNewline: true) ?? "").lowercased()
-        guard answer == "y" || answer == "yes" else { throw CLIFailure("not confirmed; nothing changed") }
+        guard answer == "y" || answer == "yes" else { throw CLIError("not confirmed; nothing changed") }
     }
 }

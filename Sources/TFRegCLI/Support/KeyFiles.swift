@@ -22,7 +22,7 @@ enum ArchiveSigningKey {
         try FileSystem.makeDirectories(dir, mode: 0o700)
         let path = dir + "/archive-url.key"
         if let existing = FileSystem.read(path, limit: 1024) {
-            guard existing.count == 32 else { throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one") }
+            guard existing.count == 32 else { throw CLIError.configuration("\(path) is not a 32-byte key; delete it to make a new one") }
             return existing
         }
         let key = SecureRandom.bytes(32)
@@ -41,7 +41,7 @@ enum LocalTokenKeys {
         let path = dir + "/iam-token.key"
         var keys: [[UInt8]] = []
         if let existing = FileSystem.read(path, limit: 1024) {
-            guard existing.count == 32 else { throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one") }
+            guard existing.count == 32 else { throw CLIError.configuration("\(path) is not a 32-byte key; delete it to make a new one") }
             keys.append(existing)
         } else {
             let key = SecureRandom.bytes(32)

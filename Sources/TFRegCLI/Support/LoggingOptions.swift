@@ -21,8 +21,11 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Log format: json (one object per line) or text (env: TFREG_LOG_FORMAT; default json).")
     var logFormat: String?
 
+    static let level = Setting("--log-level", env: "LOG_LEVEL")
+    static let format = Setting("--log-format", env: "TFREG_LOG_FORMAT")
+
     func bootstrap() {
-        let level = (logLevel ?? Env.value("LOG_LEVEL")).flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
-        LogSetup.bootstrap(format: logFormat ?? Env.value("TFREG_LOG_FORMAT") ?? "json", level: level)
+        let level = Self.level.text(logLevel).flatMap { Logger.Level(rawValue: $0.value.lowercased()) } ?? .info
+        LogSetup.bootstrap(format: Self.format.text(logFormat)?.value ?? "json", level: level)
     }
 }
