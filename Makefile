@@ -5,6 +5,8 @@
 #   make soak   SOAK_SECONDS (default 300) of wrk with valid and invalid tokens: no 5xx, VmRSS reported
 #   make lint   check formatting (swift format lint --strict; make format rewrites)
 #   make fuzz   build the libFuzzer targets (Fuzz/) and run each for FUZZ_SECONDS (default 60)
+#   make install  release build into $(DESTDIR)$(PREFIX) (default /usr/local): binary, role-name
+#               symlinks, man pages, shell completions
 
 SHELL := /bin/bash
 SWIFT ?= swift
@@ -25,7 +27,37 @@ define apt_install
 	fi
 endef
 
-.PHONY: all deps test-deps bench-deps build build-release run test bench soak clean lint format
+.PHONY: all deps test-deps bench-deps build build-release run test bench soak clean lint format install uninstall
+
+# --- make install (a source install; the Debian package does the same under /usr) -----------------
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_SCRATCH ?= .build
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+MANDIR = $(DESTDIR)$(PREFIX)/share/man/man1
+ROLE_LINKS := get-registry-token manage-registry-permissions install-registry-credentials-helper
+
+install: deps
+	$(SWIFT) build -c release --scratch-path $(INSTALL_SCRATCH) --product tfreg
+	$(SWIFT) build -c release --scratch-path $(INSTALL_SCRATCH) --product generate-manual
+	install -d $(BINDIR) $(MANDIR) $(DESTDIR)$(PREFIX)/lib/tfreg $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 0755 $(INSTALL_SCRATCH)/release/tfreg $(BINDIR)/tfreg
+	for name in $(ROLE_LINKS); do ln -sf tfreg $(BINDIR)/$$name; done
+	ln -sf ../../bin/tfreg $(DESTDIR)$(PREFIX)/lib/tfreg/terraform-credentials-tfreg
+	@man=$$(mktemp -d) && $(INSTALL_SCRATCH)/release/generate-manual $(INSTALL_SCRATCH)/release/tfreg --multi-page \
+		--output-directory $$man --authors "tfreg developers<tfreg@example.com>" >/dev/null && \
+		for page in $$man/*.1; do [ "$$(basename $$page)" = tfreg.help.1 ] || install -m 0644 $$page $(MANDIR)/; done; rm -rf $$man
+	$(BINDIR)/tfreg completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tfreg
+	$(BINDIR)/tfreg completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tfreg
+	$(BINDIR)/tfreg completion fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tfreg.fish
+	@echo "installed tfreg $$($(BINDIR)/tfreg --version) in $(DESTDIR)$(PREFIX) (man tfreg, tfreg completion --help)"
+
+uninstall:
+	rm -f $(BINDIR)/tfreg $(addprefix $(BINDIR)/,$(ROLE_LINKS)) $(DESTDIR)$(PREFIX)/lib/tfreg/terraform-credentials-tfreg \
+		$(MANDIR)/tfreg.1 $(MANDIR)/tfreg.*.1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tfreg \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tfreg $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/tfreg.fish
+	-rmdir $(DESTDIR)$(PREFIX)/lib/tfreg 2>/dev/null
 
 all: build
 
@@ -69,7 +101,7 @@ run: build
 	echo "  Create a first token that may download and upload in namespace 'acme', in a file only you can read:"; \
 	echo "    (umask 077 && $$bin grant create --data-dir $(RUN_DIR)/data --namespace acme --new-token dev --download --upload > $(RUN_DIR)/dev.token)"; \
 	echo "  Publish a module directory (--token-file - reads standard input, or set TFREG_TOKEN; --token shows in ps):"; \
-	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --system aws --version 1.0.0 --token-file $(RUN_DIR)/dev.token"; \
+	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --provider aws --module-version 1.0.0 --token-file $(RUN_DIR)/dev.token"; \
 	echo "  Use it from Terraform: source = \"$(HOST):$(PORT)/acme/vpc/aws\", and in ~/.terraformrc (mode 0600):"; \
 	echo "    credentials \"$(HOST):$(PORT)\" { token = \"<the token in $(RUN_DIR)/dev.token>\" }"; \
 	echo ""; \
@@ -86,7 +118,7 @@ test: test-deps lint
 
 # Formatting (.swift-format: Hummingbird's settings, 150 columns, one argument per line when wrapped).
 # swift-format ships with the toolchain. `make format` rewrites; `make lint` (in make test) only checks.
-FORMAT_PATHS := Package.swift Sources Tests Fuzz
+FORMAT_PATHS := Package.swift Sources Tests Fuzz Plugins
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(FORMAT_PATHS)
 

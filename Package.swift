@@ -119,8 +119,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: swiftSettings,
+            plugins: ["BuildInfo"]
         ),
+        // Writes BuildInfo.swift (the git commit `tfreg --version` prints) before every build.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         .executableTarget(name: "tfreg", dependencies: ["TFRegCLI"], swiftSettings: swiftSettings),
 
         // MARK: Tests

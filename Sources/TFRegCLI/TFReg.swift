@@ -10,6 +10,10 @@ import Glibc
 public struct TFReg: AsyncParsableCommand {
     public static let version = "0.1.0"
 
+    /// What `tfreg --version` prints: the version and the commit the binary was built from
+    /// (BuildInfo.swift is generated at build time by Plugins/BuildInfo; "unknown" outside git).
+    static let versionLine = "\(version) (commit \(BuildInfo.commit))"
+
     public static let configuration = CommandConfiguration(
         commandName: "tfreg",
         abstract: "A private Terraform module registry with AWS IAM authentication.",
@@ -18,11 +22,17 @@ public struct TFReg: AsyncParsableCommand {
             get-registry-token (token), manage-registry-permissions (grant), \
             install-registry-credentials-helper (install-helper), terraform-credentials-* \
             (credential-helper), bootstrap (lambda).
+
+            Exit codes (sysexits(3) where one fits): 0 success; 1 any other error; 64 usage (the command \
+            line is wrong); 66 not found (the module, version, grant or token named does not exist; HTTP \
+            404); 69 unavailable (the registry or a backend cannot be reached, a TLS failure, HTTP 5xx; \
+            retrying may help); 77 denied (no credential, or one the registry refuses: HTTP 401/403); \
+            78 configuration (a flag, environment variable, file or backend is set up wrong).
             """,
-        version: version,
+        version: versionLine,
         subcommands: [
             Serve.self, Lambda.self, Token.self, Grant.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self, Backup.self,
-            Restore.self, CredentialHelper.self, InstallHelper.self,
+            Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self,
         ],
         helpNames: [.short, .long]
     )
@@ -31,7 +41,9 @@ public struct TFReg: AsyncParsableCommand {
 
     /// Entry point: maps argv[0] to a subcommand (busybox style), then parses.
     public static func main(argv: [String]) async {
-        let arguments = RoleDispatch.arguments(forArgv: argv)
+        let invocation = RoleDispatch.Invocation(argv: argv)
+        let arguments = invocation.arguments
+        var parsed: (any ParsableCommand.Type)?
         do {
             // The Lambda role takes no arguments: skip building the parser's command tree, which costs
             // a cold start several milliseconds (type-name and conformance lookups).
@@ -39,33 +51,42 @@ public struct TFReg: AsyncParsableCommand {
                 try await Lambda().run()
                 return
             }
+            if let unknown = RoleDispatch.unknownCommand(in: arguments) { throw unknown }
             var command = try parseAsRoot(arguments)
+            parsed = type(of: command)
+            // For tests that check a command line parses (the README's examples) without running it.
+            if Env.value("TFREG_PARSE_ONLY") == "1" { return }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {
                 try command.run()
             }
-        } catch let error as RegistryError {
-            // The client-safe message; a configuration error also says what to fix (this is the
-            // operator's own machine), and exits EX_CONFIG; "try again later" only for EX_UNAVAILABLE.
-            if error.code == .misconfigured, let detail = error.detail {
-                printError("Error: \(detail)")
-                Glibc.exit(78)
-            }
-            printError("Error: \(error.message)")
-            Glibc.exit(error.code == .unavailable ? 69 : 1)
-        } catch let error as CLIFailure {
-            printError("Error: \(error.description)")
-            Glibc.exit(1)
-        } catch let error as RegistryClientError {
-            printError("Error: \(error.description)")
-            Glibc.exit(1)
-        } catch let error as HTTPClientError {
-            printError("Error: \(error.description)")
-            Glibc.exit(1)
         } catch {
-            exit(withError: error)
+            let (message, code) = report(error, command: parsed)
+            let text = invocation.renamed(message)
+            if code == 0 { print(text) } else if !text.isEmpty { printError(text) }
+            Glibc.exit(code)
         }
+    }
+
+    /// What to print for an error, and the exit code (CLIError.Kind has the table). Only usage errors
+    /// show a usage line, and it is the command's own, not the root's.
+    static func report(_ error: any Error, command: (any ParsableCommand.Type)?) -> (String, Int32) {
+        let usage = { (command: (any ParsableCommand.Type)?) -> String in
+            let c = command ?? TFReg.self
+            let name = ObjectIdentifier(c) == ObjectIdentifier(TFReg.self) ? "tfreg" : "tfreg " + RoleDispatch.path(of: c).joined(separator: " ")
+            return "Usage: \(TFReg.usageString(for: c))\n  See '\(name) --help' for more information."
+        }
+        // A ValidationError thrown while running (not while parsing) is still about the command line.
+        if let e = error as? ValidationError, command != nil {
+            return ("Error: \(e.message)\n\(usage(command))", CLIError.Kind.usage.exitCode)
+        }
+        if let e = CLIError.from(error) {
+            return ("Error: \(e.message)" + (e.kind == .usage ? "\n" + usage(command) : ""), e.exitCode)
+        }
+        if let e = error as? ExitCode { return ("", e.rawValue) }
+        // The parser's own outcomes: help and version (0), parse errors (64, with the command's usage).
+        return (TFReg.fullMessage(for: error), TFReg.exitCode(for: error).rawValue)
     }
 }
 
@@ -80,6 +101,28 @@ public enum RoleDispatch {
         ("terraform-credentials-", false, "credential-helper"),
     ]
 
+    /// How the program was started: the name it was started under and the arguments to parse.
+    struct Invocation {
+        /// The name argv[0] ends in, e.g. `get-registry-token`.
+        let program: String
+        /// The subcommand that name selects, if it selects one.
+        let role: String?
+        let arguments: [String]
+
+        init(argv: [String]) {
+            let name = argv.first.map { String($0.split(separator: "/").last ?? "") } ?? "tfreg"
+            program = name
+            role = RoleDispatch.roles.first { $0.exact ? name == $0.prefix : name.hasPrefix($0.prefix) }?.subcommand
+            arguments = RoleDispatch.arguments(forArgv: argv)
+        }
+
+        /// Help and usage text name the program as it was invoked: `get-registry-token`, not `tfreg token`.
+        func renamed(_ text: String) -> String {
+            guard let role else { return text }
+            return text.replacing("tfreg \(role)", with: program)
+        }
+    }
+
     /// The arguments to parse, given the full argv (argv[0] included).
     public static func arguments(forArgv argv: [String]) -> [String] {
         let name = argv.first.map { String($0.split(separator: "/").last ?? "") } ?? "tfreg"
@@ -91,12 +134,87 @@ public enum RoleDispatch {
         if rest.first == "grant" {
             rest = ["grant"] + TFReg.Grant.normalizeLegacyOrder(Array(rest.dropFirst()))
         }
-        return rest
+        return renamingLegacyOptions(rest)
     }
-}
 
-/// A failure the CLI reports as one line, without usage text.
-struct CLIFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+    /// Option names that were renamed, still accepted (hidden) where people type them: the replaced
+    /// tool's (`get-registry-token -r/--registry-host`, `install-registry-credentials-helper
+    /// --registry-host`) and tfreg's own earlier ones (`--system`, publish's `--version`). Rewritten
+    /// before parsing rather than declared as options: publish's `--version` as an option collides
+    /// with the root's `--version` (the parser answers any parse error on a line holding it with the
+    /// version and exit 0), and a rewrite keeps each concept to one name in help and completions.
+    static let legacyOptions: [String: [String: String]] = [
+        "token": ["--registry-host": "--registry", "-r": "--registry"],
+        "install-helper": ["--registry-host": "--registry", "-r": "--registry"],
+        "publish": ["--system": "--provider", "--version": "--module-version"],
+        "delete": ["--system": "--provider"],
+        "deprecate": ["--system": "--provider"],
+    ]
+
+    static func renamingLegacyOptions(_ args: [String]) -> [String] {
+        guard let command = args.first, let renames = legacyOptions[command] else { return args }
+        var out = [command]
+        var passThrough = false
+        for a in args.dropFirst() {
+            if passThrough || a == "--" {
+                passThrough = true
+                out.append(a)
+                continue
+            }
+            let (name, value) = a.firstIndex(of: "=").map { (String(a[..<$0]), String(a[$0...])) } ?? (a, "")
+            out.append(renames[name].map { $0 + value } ?? a)
+        }
+        return out
+    }
+
+    /// The subcommand names under `tfreg` down to `command` (e.g. ["grant", "show"]).
+    static func path(of command: any ParsableCommand.Type) -> [String] {
+        func search(_ node: any ParsableCommand.Type, _ trail: [String]) -> [String]? {
+            if ObjectIdentifier(node) == ObjectIdentifier(command) { return trail }
+            for sub in node.configuration.subcommands {
+                if let found = search(sub, trail + [sub._commandName]) { return found }
+            }
+            return nil
+        }
+        return search(TFReg.self, []) ?? []
+    }
+
+    /// An unknown first word (`tfreg pubish`, `tfreg help bogus`) as a usage error with a suggestion;
+    /// nil when the parser should go on.
+    static func unknownCommand(in arguments: [String]) -> CLIError? {
+        let names = TFReg.configuration.subcommands.map { $0._commandName } + ["help"]
+        guard var word = arguments.first, !word.hasPrefix("-") else { return nil }
+        if word == "help" {
+            guard arguments.count > 1, !arguments[1].hasPrefix("-") else { return nil }
+            word = arguments[1]
+        }
+        guard !names.contains(word) else { return nil }
+        var message = "unknown command '\(word.prefix(60))' for tfreg"
+        if let near = suggestion(for: word, among: names.filter { $0 != "help" }) { message += "; did you mean '\(near)'?" }
+        return .usage(message)
+    }
+
+    /// The closest name within a small edit distance (a typo, not another word).
+    static func suggestion(for word: String, among names: [String]) -> String? {
+        let limit = word.count <= 3 ? 1 : min(3, max(2, word.count / 3))
+        let scored = names.map { ($0, editDistance(word.lowercased(), $0)) }.filter { $0.1 <= limit || ($0.0.hasPrefix(word) && word.count >= 2) }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+
+    /// Levenshtein distance between two strings (by Unicode scalars).
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
 }

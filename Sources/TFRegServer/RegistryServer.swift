@@ -37,15 +37,35 @@ public struct ServerConfiguration: Sendable {
     public var usesTLS: Bool { tlsCertificatePath != nil }
 
     /// Loads the certificate chain and key and checks that they belong together, without listening.
+    /// Errors name the file and what is wrong with it (swapped files, an encrypted key, a mismatch).
     public func validateTLS() throws -> String? {
         guard let cert = tlsCertificatePath, let key = tlsKeyPath else { return nil }
-        let chain = try NIOSSLCertificate.fromPEMFile(cert)
-        guard let leaf = chain.first else { throw ConfigurationError("\(cert) holds no certificate") }
-        let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+        let isKey = { (path: String) in (try? NIOSSLPrivateKey(file: path, format: .pem)) != nil }
+        let swapped = "--tls-cert and --tls-key swapped?"
+        let chain: [NIOSSLCertificate]
+        do { chain = try NIOSSLCertificate.fromPEMFile(cert) } catch {
+            if isKey(cert) { throw ConfigurationError("the certificate file \(cert) holds a private key, not a certificate: \(swapped)") }
+            throw ConfigurationError("the certificate file \(cert) is not a PEM certificate chain (\(error))")
+        }
+        guard let leaf = chain.first else {
+            if isKey(cert) { throw ConfigurationError("the certificate file \(cert) holds a private key, not a certificate: \(swapped)") }
+            throw ConfigurationError("the certificate file \(cert) holds no PEM certificate")
+        }
+        let privateKey: NIOSSLPrivateKey
+        do { privateKey = try NIOSSLPrivateKey(file: key, format: .pem) } catch {
+            if let c = try? NIOSSLCertificate.fromPEMFile(key), !c.isEmpty {
+                throw ConfigurationError("the key file \(key) holds a certificate, not a private key: \(swapped)")
+            }
+            throw ConfigurationError("the key file \(key) is not an unencrypted PEM private key (\(error))")
+        }
         // Building a context fails when the key does not match the certificate.
-        _ = try NIOSSLContext(
-            configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
-        )
+        do {
+            _ = try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
+            )
+        } catch {
+            throw ConfigurationError("the private key in \(key) does not belong to the certificate in \(cert): they are not a pair (\(error))")
+        }
         let expiry = leaf.notValidAfter
         return "certificate valid until \(rfc3339(Int64(expiry)))"
     }

@@ -3,14 +3,21 @@ import Testing
 
 @testable import TFRegCLI
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite struct DispatchTests {
     @Test(arguments: [
         (["/usr/bin/tfreg", "serve", "--port", "1"], ["serve", "--port", "1"]),
         (["bootstrap"], ["lambda"]),
         (["/var/task/bootstrap", "x"], ["lambda", "x"]),
-        (["get-registry-token", "env", "-r", "h"], ["token", "env", "-r", "h"]),
+        (["get-registry-token", "env", "-r", "h"], ["token", "env", "--registry", "h"]),
         (["/home/u/.terraform.d/plugins/terraform-credentials-tfreg", "get", "h"], ["credential-helper", "get", "h"]),
-        (["install-registry-credentials-helper", "--registry-host", "h"], ["install-helper", "--registry-host", "h"]),
+        (["install-registry-credentials-helper", "--registry-host", "h"], ["install-helper", "--registry", "h"]),
+        (["tfreg", "publish", "d", "--system=aws", "--version", "1.0.0"], ["publish", "d", "--provider=aws", "--module-version", "1.0.0"]),
+        (["tfreg", "publish", "d", "--", "--version"], ["publish", "d", "--", "--version"]),
+        (["tfreg", "grant", "list", "-r", "R"], ["grant", "list", "-r", "R"]),
         (
             ["manage-registry-permissions", "--role-arn", "R", "--namespace", "N", "create", "-d"],
             ["grant", "create", "--role-arn", "R", "--namespace", "N", "-d"]
@@ -43,8 +50,51 @@ import Testing
                 is TFReg.Token
         )
         #expect(try TFReg.parseAsRoot(TFRegCLI.RoleDispatch.arguments(forArgv: ["install-registry-credentials-helper"])) is TFReg.InstallHelper)
-        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }  // no --registry-host
+        #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "env"]) }  // no --registry
         #expect(throws: (any Error).self) { try TFReg.parseAsRoot(["token", "-r", "x.example.com", "yaml"]) }
+    }
+}
+
+@Suite struct CLIConventionUnitTests {
+    @Test func suggestionsForTypos() {
+        let names = ["serve", "token", "grant", "publish", "delete", "deprecate", "completion"]
+        #expect(RoleDispatch.suggestion(for: "pubish", among: names) == "publish")
+        #expect(RoleDispatch.suggestion(for: "grnat", among: names) == "grant")
+        #expect(RoleDispatch.suggestion(for: "dep", among: names) == "deprecate")
+        #expect(RoleDispatch.suggestion(for: "kubernetes", among: names) == nil)
+        #expect(RoleDispatch.editDistance("kitten", "sitting") == 3)
+        #expect(RoleDispatch.unknownCommand(in: ["help", "bogus"])?.kind == .usage)
+        #expect(RoleDispatch.unknownCommand(in: ["help", "grant"]) == nil)
+        #expect(RoleDispatch.unknownCommand(in: ["--version"]) == nil)
+    }
+
+    @Test func statusesMapToKinds() {
+        #expect(CLIError.kind(forStatus: 404) == .notFound)
+        #expect(CLIError.kind(forStatus: 401) == .denied && CLIError.kind(forStatus: 403) == .denied)
+        #expect(CLIError.kind(forStatus: 503) == .unavailable && CLIError.kind(forStatus: 500) == .unavailable)
+        #expect(CLIError.kind(forStatus: 409) == .failure)
+        #expect(Set(CLIError.Kind.allCases.map(\.exitCode)) == [1, 64, 66, 69, 77, 78])
+    }
+
+    /// flag → environment → default, with errors naming both places (variables unique to this test).
+    @Test func settingsResolveFlagThenEnvironmentThenDefault() throws {
+        let s = Setting("--widgets", env: "TFREG_TEST_WIDGETS_\(getpid())")
+        unsetenv(s.env)
+        #expect(try s.integer(nil as Int?, default: 5, range: 1...10) == 5)
+        setenv(s.env, "7", 1)
+        #expect(try s.integer(nil as Int?, default: 5, range: 1...10) == 7)
+        #expect(try s.integer(3, default: 5, range: 1...10) == 3)
+        #expect(s.text("flag")?.source == .flag && s.text(nil)?.source == .environment)
+        setenv(s.env, "many", 1)
+        do {
+            _ = try s.integer(nil as Int?, default: 5, range: 1...10)
+            Issue.record("no error")
+        } catch {
+            #expect(error.kind == .configuration && error.message == "--widgets (\(s.env)) must be a whole number, got 'many'")
+        }
+        #expect(throws: CLIError.self) { try s.integer(11, default: 5, range: 1...10) }
+        #expect(try s.resolve(text: nil, default: "x", expected: "a word") { $0 == "many" ? "parsed" : nil } == "parsed")
+        unsetenv(s.env)
     }
 }
 

@@ -45,7 +45,7 @@ import Testing
         #expect(try OutputOptions.parse(["--output", "json"]).format(environment: "text") == .json)
         #expect(try OutputOptions.parse([]).format(environment: "JSON") == .json)
         #expect(try OutputOptions.parse([]).format(environment: nil) == .text)
-        #expect(throws: CLIFailure.self) { try OutputOptions.parse([]).format(environment: "yaml") }
+        #expect(throws: CLIError.self) { try OutputOptions.parse([]).format(environment: "yaml") }
         #expect(throws: (any Error).self) { try OutputOptions.parse(["--output", "yaml"]) }
     }
 
@@ -77,11 +77,11 @@ import Testing
         try Confirmation.decide("q?", yes: true, interactive: false, answer: nil)
         try Confirmation.decide("q?", yes: false, interactive: true, answer: "Y")
         try Confirmation.decide("q?", yes: false, interactive: true, answer: "yes")
-        let refused = #expect(throws: CLIFailure.self) { try Confirmation.decide("q?", yes: false, interactive: false, answer: nil) }
+        let refused = #expect(throws: CLIError.self) { try Confirmation.decide("q?", yes: false, interactive: false, answer: nil) }
         #expect(refused?.description.contains("--yes") == true)
-        #expect(throws: CLIFailure.self) { try Confirmation.decide("q?", yes: false, interactive: true, answer: "") }
-        #expect(throws: CLIFailure.self) { try Confirmation.decide("q?", yes: false, interactive: true, answer: nil) }
-        #expect(throws: CLIFailure.self) { try Confirmation.decide("q?", yes: false, interactive: true, answer: "no") }
+        #expect(throws: CLIError.self) { try Confirmation.decide("q?", yes: false, interactive: true, answer: "") }
+        #expect(throws: CLIError.self) { try Confirmation.decide("q?", yes: false, interactive: true, answer: nil) }
+        #expect(throws: CLIError.self) { try Confirmation.decide("q?", yes: false, interactive: true, answer: "no") }
     }
 }
 

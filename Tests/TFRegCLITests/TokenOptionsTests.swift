@@ -25,7 +25,8 @@ import Testing
     @Test func publishAndGrantTakeTheTokenOptions() throws {
         let publish = try #require(
             try TFReg.parseAsRoot([
-                "publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--system", "aws", "--version", "1.0.0", "--token-file", "-",
+                "publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--provider", "aws", "--module-version", "1.0.0",
+                "--token-file", "-",
             ]) as? TFReg.Publish
         )
         #expect(publish.auth.tokenFile == "-")

@@ -8,7 +8,7 @@ bin="$SCRATCH/release/tfreg"
 gen="$SCRATCH/release/generate-manual"
 [ -x "$bin" ] || { echo "missing $bin: run make deb" >&2; exit 1; }
 
-version=$("$bin" --version)
+version=$("$bin" --version | cut -d" " -f1)   # "0.1.0 (commit …)"
 arch=$(dpkg --print-architecture)
 root=$(mktemp -d /tmp/tfreg-deb.XXXXXX)
 trap 'rm -rf "$root"' EXIT

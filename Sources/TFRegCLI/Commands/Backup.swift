@@ -43,7 +43,7 @@ extension TFReg {
             progress.finish()
             for item in report.dropped { printError("skipped \(item): deleted while the backup ran") }
             let database = destination + "/registry.db"
-            guard let digest = Self.sha256(ofFile: database) else { throw CLIFailure("cannot read \(database) back") }
+            guard let digest = Self.sha256(ofFile: database) else { throw CLIError("cannot read \(database) back") }
             switch format {
             case .json:
                 printJSON(

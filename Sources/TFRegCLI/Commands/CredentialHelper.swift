@@ -37,12 +37,12 @@ extension TFReg {
         func run() async throws {
             guard words.count >= 2, let verb = ["get", "store", "forget"].first(where: { $0 == words[words.count - 2] }) else {
                 drainStandardInputIfStore()
-                throw CLIFailure("usage: terraform-credentials-tfreg [args…] get|store|forget HOST")
+                throw CLIError.usage("usage: terraform-credentials-tfreg [args…] get|store|forget HOST")
             }
             let host = words[words.count - 1].lowercased()
             guard URLParsing.isValidHost(host) else {
                 drainStandardInputIfStore()
-                throw CLIFailure("invalid host '\(host)'")
+                throw CLIError("invalid host '\(host)'")
             }
             let file = CredentialsFile()
             switch verb {
@@ -59,7 +59,7 @@ extension TFReg {
                 struct Stored: Decodable { let token: String }
                 guard let stored = try? JSONDecoder().decode(Stored.self, from: Data(input)), !stored.token.isEmpty,
                     stored.token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f })
-                else { throw CLIFailure("store expects a JSON object with a \"token\" string on standard input") }
+                else { throw CLIError("store expects a JSON object with a \"token\" string on standard input") }
                 var all = try file.load()
                 all[host] = stored.token
                 try file.save(all)
@@ -86,14 +86,16 @@ extension TFReg {
                 case "--iam": iam = true
                 case "--no-iam": iam = false
                 case "--time", "-T", "--expiration-window":
-                    guard let v = args.first, let n = Int(v), n > 0 else { throw CLIFailure("\(a) needs a positive number of seconds") }
+                    guard let v = args.first, let n = Int(v), n > 0 else { throw CLIError.usage("\(a) needs a positive number of seconds") }
                     args.removeFirst()
                     o.seconds = n
                 case "--service":
-                    guard let v = args.first, ["execute-api", "lambda"].contains(v) else { throw CLIFailure("--service needs execute-api or lambda") }
+                    guard let v = args.first, ["execute-api", "lambda"].contains(v) else {
+                        throw CLIError.usage("--service needs execute-api or lambda")
+                    }
                     args.removeFirst()
                     o.service = v
-                default: throw CLIFailure("unknown helper argument '\(a)' (expected --expiration-window N, --service S, --no-iam)")
+                default: throw CLIError.usage("unknown helper argument '\(a)' (expected --expiration-window N, --service S, --no-iam)")
                 }
             }
             return iam ? o : nil
@@ -171,7 +173,7 @@ struct CredentialsFile {
     func load() throws -> [String: String] {
         guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
         guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)) else {
-            throw CLIFailure("\(path) is not a valid tfreg credentials file")
+            throw CLIError("\(path) is not a valid tfreg credentials file")
         }
         return contents.hosts.mapValues(\.token)
     }

@@ -25,13 +25,13 @@ extension TFReg {
             try Confirmation.require("delete \(module) \(version) from \(target.registry)? Its number can never be reused", yes: yes)
             let remote = try await target.remote()
             let r = try await remote.send("DELETE", "\(module)/\(version)")
-            guard r.status == 204 else { throw RegistryClientError.from(r, action: "delete \(module) \(version)") }
+            guard r.status == 204 else { throw CLIError.registry(r, action: "delete \(module) \(version)") }
             print("deleted \(module) \(version) (the number stays reserved)")
         }
     }
 }
 
-/// `--registry HOST -n NS --name NAME --system SYS --version V` and the token, for commands that act
+/// `--registry HOST -n NS --name NAME --provider P --module-version V` and the token, for commands that act
 /// on one published version through the registry's API.
 struct VersionTarget: ParsableArguments {
     @Option(help: "The registry host, with a port if not 443.")
@@ -43,7 +43,7 @@ struct VersionTarget: ParsableArguments {
     @Option(help: "Module name.")
     var name: String
 
-    @Option(help: "Target system (provider), e.g. aws.")
+    @Option(name: .customLong("provider"), help: "The module's provider (target system), e.g. aws.")
     var system: String
 
     @Option(name: .customLong("module-version"), help: "The version, e.g. 1.2.0.")
@@ -61,7 +61,7 @@ struct VersionTarget: ParsableArguments {
     func remote() async throws -> RemoteModules {
         let host = try RegistryHost(registry)
         guard let token = token ?? TerraformCredentials.token(for: host.name) else {
-            throw CLIFailure(
+            throw CLIError.denied(
                 "no token for \(host.name): pass --token, set TF_TOKEN_… for the host, or add a credentials \"\(host.name)\" block to the Terraform CLI config"
             )
         }

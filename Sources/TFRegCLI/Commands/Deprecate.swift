@@ -41,7 +41,7 @@ extension TFReg {
             if clear {
                 try Confirmation.require("clear the deprecation of \(module) \(version)?", yes: yes)
                 let r = try await remote.send("DELETE", "\(module)/\(version)/deprecate")
-                guard r.status == 200 else { throw RegistryClientError.from(r, action: "clear the deprecation of \(module) \(version)") }
+                guard r.status == 200 else { throw CLIError.registry(r, action: "clear the deprecation of \(module) \(version)") }
                 print("\(module) \(version) is no longer deprecated")
                 return
             }
@@ -49,7 +49,7 @@ extension TFReg {
             var fields: [(String, JSONValue)] = [("reason", .string(reason ?? ""))]
             if let replacement { fields.append(("replacement", .string(replacement))) }
             let r = try await remote.send("POST", "\(module)/\(version)/deprecate", json: JSONValue.object(fields).serialized())
-            guard r.status == 200 else { throw RegistryClientError.from(r, action: "deprecate \(module) \(version)") }
+            guard r.status == 200 else { throw CLIError.registry(r, action: "deprecate \(module) \(version)") }
             print("deprecated \(module) \(version)" + (replacement.map { " (use \($0) instead)" } ?? ""))
         }
     }

@@ -30,7 +30,7 @@ extension TFReg {
         }
 
         func run() async throws {
-            guard store.resolvedTable == nil else { throw CLIFailure("gc works on a local data directory; --table / TABLE_NAME is set") }
+            guard store.resolvedTable == nil else { throw CLIError.configuration("gc works on a local data directory; --table / TABLE_NAME is set") }
             let dir = store.resolvedDataDirectory
             let (metadata, storage) = try store.openLocal()
             store.announce()

@@ -116,6 +116,11 @@ struct RemoteOptions: ParsableArguments {
         if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) {
             return APIGrantTarget(api: GrantAPIClient(host: host, token: t, http: http))
         }
+        guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil else {
+            throw CLIError.denied(
+                "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or TF_TOKEN_…, or add a credentials \"\(host.name)\" block to the Terraform CLI config (\(host.name) does not issue IAM tokens)"
+            )
+        }
         let token = try await IAMTokenClient.fetch(host: host, seconds: 300, caBundle: auth.caBundle)
         return APIGrantTarget(api: GrantAPIClient(host: host, token: token, http: http))
     }
@@ -138,10 +143,10 @@ struct GrantAPIClient {
     func list(_ ns: Namespace) async throws -> [TFRegCore.Grant] {
         let r = try await send("GET", "/v1/grants/\(ns)")
         guard r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let items)? = doc["grants"] else {
-            throw RegistryClientError.from(r, action: "list grants of '\(ns)'")
+            throw CLIError.registry(r, action: "list grants of '\(ns)'")
         }
         return try items.map { item in
-            guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIFailure("unexpected grants answer") }
+            guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIError("unexpected grants answer") }
             return TFRegCore.Grant(
                 namespace: ns,
                 identity: try Identity(id),
@@ -158,12 +163,12 @@ struct GrantAPIClient {
     func put(_ g: TFRegCore.Grant) async throws {
         let body = g.requestJSON
         let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
-        guard r.status == 200 else { throw RegistryClientError.from(r, action: "write the grant") }
+        guard r.status == 200 else { throw CLIError.registry(r, action: "write the grant") }
     }
 
     func delete(_ id: Identity, in ns: Namespace) async throws {
         let r = try await send("DELETE", "/v1/grants/\(ns)/\(id)")
-        guard r.status == 204 else { throw RegistryClientError.from(r, action: "delete the grant") }
+        guard r.status == 204 else { throw CLIError.registry(r, action: "delete the grant") }
     }
 }
 

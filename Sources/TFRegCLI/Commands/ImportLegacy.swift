@@ -42,7 +42,7 @@ extension TFReg {
         var yes = false
 
         func run() async throws {
-            let url = storage ?? Env.value("TFREG_STORAGE")
+            let url = Setting("--storage", env: "TFREG_STORAGE").text(storage)?.value
             let (metadata, archives) = try store.open(storage: url, creating: false)
             store.announce()
             let where_ = url ?? "data dir \(store.resolvedDataDirectory)"
@@ -69,7 +69,7 @@ extension TFReg {
             for r in legacy {
                 do {
                     guard let updated = try await service.adopt(r, maximumBytes: APIConfiguration.defaultMaxUploadBytes, logger: logger) else {
-                        throw CLIFailure("the storage has no bucket of its own")
+                        throw CLIError("the storage has no bucket of its own")
                     }
                     print("imported \(r.module) \(r.version): sha256:\(updated.sha256) (was \(r.sha256))")
                 } catch let e as RegistryError {
@@ -78,7 +78,7 @@ extension TFReg {
                 }
             }
             print("imported \(legacy.count - failed) of \(legacy.count) version(s)")
-            if failed > 0 { throw CLIFailure("\(failed) version(s) could not be imported (see above); they stay as they were") }
+            if failed > 0 { throw CLIError("\(failed) version(s) could not be imported (see above); they stay as they were") }
         }
 
         /// Grants under `IAMBearerAuth~arn:…:role/PATH/NAME` never matched a caller before tfreg matched roles

@@ -43,7 +43,7 @@ extension TFReg {
         @Option(help: "For an API Gateway or Function URL front end: execute-api or lambda (default: what each registry's discovery says).")
         var service: String?
 
-        @Option(name: [.customLong("registry-host"), .customShort("r")], help: "Check that this registry offers IAM tokens before installing.")
+        @Option(name: .customLong("registry"), help: "Check that this registry offers IAM tokens before installing.")
         var registryHost: String?
 
         @OptionGroup var ca: CABundleOption
@@ -58,7 +58,7 @@ extension TFReg {
                 let host = try RegistryHost(registryHost)
                 let http = RegistryClient.make(caBundle: ca.caBundle)
                 guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil || service != nil else {
-                    throw CLIFailure("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
+                    throw CLIError("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
                 }
             }
             // Everything is checked before anything is written: a config naming another helper
@@ -69,7 +69,7 @@ extension TFReg {
             if let range = current.firstRange(of: "credentials_helper") {
                 let rest = current[range.upperBound...].drop { $0 == " " || $0 == "\t" }
                 guard rest.hasPrefix("\"tfreg\"") else {
-                    throw CLIFailure(
+                    throw CLIError(
                         "\(path) already names another credentials_helper; Terraform allows one. Remove it and run install-helper again (nothing was changed)."
                     )
                 }
@@ -83,7 +83,7 @@ extension TFReg {
                 print("helper already installed: \(link) -> \(target)")
             } else {
                 unlink(link)
-                guard symlink(target, link) == 0 else { throw CLIFailure("cannot create \(link): errno \(errno)") }
+                guard symlink(target, link) == 0 else { throw CLIError("cannot create \(link): errno \(errno)") }
                 print("installed \(link) -> \(target)")
             }
             if configured {

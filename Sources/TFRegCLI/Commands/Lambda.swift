@@ -33,7 +33,7 @@ extension TFReg {
         func run() async throws {
             let env = Env.all
             guard let runtimeAPI = env["AWS_LAMBDA_RUNTIME_API"], !runtimeAPI.isEmpty else {
-                throw CLIFailure("AWS_LAMBDA_RUNTIME_API is not set: tfreg lambda runs inside AWS Lambda (or a Runtime API emulator)")
+                throw CLIError.configuration("AWS_LAMBDA_RUNTIME_API is not set: tfreg lambda runs inside AWS Lambda (or a Runtime API emulator)")
             }
             let level = env["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
             LogSetup.bootstrap(format: "json", level: level, standardOutput: true)
@@ -57,14 +57,16 @@ extension TFReg {
 /// Everything expensive happens once per cold start: configuration, credentials, clients.
 enum LambdaSetup {
     static func handler(env: [String: String], logger: Logger) async throws -> LambdaHandler {
-        guard let tableName = env["TABLE_NAME"] ?? env["TABLE"], !tableName.isEmpty else { throw CLIFailure("TABLE_NAME is required") }
+        guard let tableName = env["TABLE_NAME"] ?? env["TABLE"], !tableName.isEmpty else { throw CLIError.configuration("TABLE_NAME is required") }
         let table = try AWSSetup.validTable(tableName)
         // The replaced tool's four values; as there, unset means FUNCTION_URL. tfreg also takes them in
         // any letter case and treats an empty value (Terraform's `""`) as unset.
         let resolverValue = Substring(env["RESOLVER_TYPE"] ?? "").trimmingSpaces().uppercased()
         let resolver = resolverValue.isEmpty ? "FUNCTION_URL" : resolverValue
         guard let format = EventFormat(rawValue: resolver) else {
-            throw CLIFailure("RESOLVER_TYPE must be one of \(EventFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(resolver)'")
+            throw CLIError.configuration(
+                "RESOLVER_TYPE must be one of \(EventFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(resolver)'"
+            )
         }
         let aws = try AWSSetup.client()
         let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table)
@@ -79,7 +81,9 @@ enum LambdaSetup {
         if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
             if let configured = env["TFREG_AUDIENCE"], !configured.isEmpty {
                 guard URLParsing.isValidHost(configured.lowercased()) else {
-                    throw CLIFailure("TFREG_AUDIENCE must be the registry's host name as clients reach it (host or host:port), got '\(configured)'")
+                    throw CLIError.configuration(
+                        "TFREG_AUDIENCE must be the registry's host name as clients reach it (host or host:port), got '\(configured)'"
+                    )
                 }
                 audience = configured.lowercased()
             } else {
@@ -108,7 +112,7 @@ enum LambdaSetup {
         var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
         apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
-            guard ["execute-api", "lambda"].contains(s) else { throw CLIFailure("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
+            guard ["execute-api", "lambda"].contains(s) else { throw CLIError.configuration("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
             apiConfiguration.frontEndTokenService = s
         }
         let api = RegistryAPI(

@@ -54,10 +54,10 @@ extension TFReg {
         @Option(help: "Module name.")
         var name: String
 
-        @Option(help: "Target system (provider), e.g. aws.")
+        @Option(name: .customLong("provider"), help: "The module's provider (target system), e.g. aws.")
         var system: String
 
-        @Option(help: "Semantic version to publish, e.g. 1.2.0.")
+        @Option(name: .customLong("module-version"), help: "Semantic version to publish, e.g. 1.2.0.")
         var version: String
 
         @OptionGroup var auth: TokenOptions
@@ -110,7 +110,7 @@ extension TFReg {
             if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
             let host = try RegistryHost(registry)
             guard let token = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) else {
-                throw ValidationError(
+                throw CLIError.denied(
                     "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
                 )
             }
@@ -134,7 +134,7 @@ extension TFReg {
             let result = PublishResult(module: module, version: version, size: size, digest: digest, host: host, base: base)
             if let s3 {
                 progress.clear()
-                guard let archive = FileSystem.read(archivePath, limit: Int(size) + 1) else { throw CLIFailure("cannot read the packed archive") }
+                guard let archive = FileSystem.read(archivePath, limit: Int(size) + 1) else { throw CLIError("cannot read the packed archive") }
                 let object = try await publishThroughBucket(
                     s3,
                     archive: archive,
@@ -167,7 +167,7 @@ extension TFReg {
                 throw error
             }
             guard response.status == 201 else {
-                throw RegistryClientError.from(response, action: "publish \(module) \(version)")
+                throw CLIError.registry(response, action: "publish \(module) \(version)")
             }
             result.print(format, object: nil)
         }
@@ -214,11 +214,11 @@ extension TFReg {
             let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
             _ = try ArchiveLocation.external(bucket: bucket, key: key)
             let object = "s3://\(bucket)/\(key)"
-            let immutable = CLIFailure("\(object) already exists; versions are immutable: publish a new version")
+            let immutable = CLIError("\(object) already exists; versions are immutable: publish a new version")
 
             switch try await RegistryVersions.lookUp(version, of: module, base: base, token: token, client: client) {
             case .exists(let existing):
-                throw CLIFailure(
+                throw CLIError(
                     "cannot publish \(module) \(version): the registry already has version \(existing) (409 conflict); versions are immutable: publish a new version"
                 )
             case .unknown(let why):
@@ -237,7 +237,7 @@ extension TFReg {
                     guard let attributes = try await s3Client.objectAttributes(bucket: bucket, key: key) else { return nil }
                     return attributes.checksumSHA256 == checksum
                 } catch {
-                    throw CLIFailure("cannot read \(object): \(error.message) (\(error.code))")
+                    throw CLIError("cannot read \(object): \(error.message) (\(error.code))")
                 }
             }
             // A first look spares the upload when the object is already there (and stops at once when
@@ -255,9 +255,9 @@ extension TFReg {
                         // Created meanwhile, or a retried attempt after one that did land.
                         guard (try? await objectMatches()) == true else { throw immutable }
                     } else if error.status == 409 {
-                        throw CLIFailure("cannot upload to \(object): another upload to it is in progress (\(error.code))")
+                        throw CLIError("cannot upload to \(object): another upload to it is in progress (\(error.code))")
                     } else {
-                        throw CLIFailure("cannot upload to \(object): \(error.message) (\(error.code))")
+                        throw CLIError("cannot upload to \(object): \(error.message) (\(error.code))")
                     }
                 }
             }
@@ -276,16 +276,16 @@ extension TFReg {
                 )
             )
             guard response.status == 201 else {
-                var failure = RegistryClientError.from(response, action: "register \(module) \(version) from \(object)")
+                var failure = CLIError.registry(response, action: "register \(module) \(version) from \(object)")
                 // Refused outright (a registry that stores archives itself, no permission, a bad
                 // request): nothing refers to the object this run created, so it goes again rather than
                 // stay orphaned. After a 409 it stays: the registry's version may be using it.
                 if uploaded, [400, 401, 403].contains(response.status) {
                     do {
                         try await s3Client.deleteObject(bucket: bucket, key: key)
-                        failure = RegistryClientError(description: failure.description + " (removed \(object) again)")
+                        failure = CLIError(failure.description + " (removed \(object) again)")
                     } catch {
-                        failure = RegistryClientError(description: failure.description + " (and cannot remove \(object): \(error.code))")
+                        failure = CLIError(failure.description + " (and cannot remove \(object): \(error.code))")
                     }
                 }
                 throw failure

@@ -18,7 +18,7 @@ import Glibc
 extension TFReg {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run the registry as an HTTPS server (SQLite + local archive directory).",
+            abstract: "Run the registry as an HTTPS server (metadata in SQLite or DynamoDB, archives in the data directory or S3).",
             discussion: """
                 Every option can also be set by the environment variable named in its help; a flag wins over \
                 the variable. Without --tls-cert/--tls-key the server speaks plain HTTP, for use behind a TLS \
@@ -89,6 +89,8 @@ extension TFReg {
                 try await ConfigCheck.run(config, dataDirectory: store.resolvedDataDirectory)
                 return
             }
+            // Before anything else: a bad certificate or key is named with what is wrong with it.
+            do { _ = try config.server.validateTLS() } catch { throw CLIError.configuration("\(error)") }
             LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
             let logger = Logger(label: "tfreg.serve")
             let (store, storage) = try store.open(storage: config.storage, creating: true)
@@ -182,8 +184,24 @@ extension TFReg {
             let scheme = config.server.usesTLS ? "https" : "http"
             let dataDir = self.store.resolvedDataDirectory
             let host = config.server.host
-            try await server.run { port in
-                logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)", "port": "\(port)", "data_dir": "\(dataDir)"])
+            do {
+                try await server.run { port in
+                    logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)", "port": "\(port)", "data_dir": "\(dataDir)"])
+                }
+            } catch {
+                // NIO's "bind(descriptor:ptr:bytes:): Address already in use (errno: 98)" says what, not what to do.
+                let text = "\(error)"
+                if text.contains("errno: 98") || text.contains("Address already in use") {
+                    throw CLIError.unavailable(
+                        "port \(config.server.port) on \(host) is in use (another tfreg serve?): stop it, or pass another --port (TFREG_PORT)"
+                    )
+                }
+                if text.contains("errno: 13") || text.contains("Permission denied") {
+                    throw CLIError.denied(
+                        "may not listen on \(host):\(config.server.port) (ports below 1024 need privileges): pass --port (TFREG_PORT)"
+                    )
+                }
+                throw error
             }
             logger.info("stopped")
         }
@@ -207,90 +225,65 @@ struct ResolvedServeConfiguration {
     init(_ s: TFReg.Serve) throws {
         (logLevel, logFormat) = try s.logging.resolved()
         table = try s.store.resolvedTable.map(AWSSetup.validTable)
-        storage = s.storage ?? Env.value("TFREG_STORAGE")
+        let storageSetting = Setting("--storage", env: "TFREG_STORAGE")
+        storage = storageSetting.text(s.storage)?.value
         if let storage {
-            do { _ = try S3ArchiveStorage.parse(storage) } catch { throw ValidationError(error.message) }
+            do { _ = try S3ArchiveStorage.parse(storage) } catch { throw CLIError.configuration("\(storageSetting.label): \(error.message)") }
         }
-        let host = s.host ?? Env.value("TFREG_HOST") ?? "127.0.0.1"
-        let port =
-            try s.port ?? Env.value("TFREG_PORT").map { v in
-                guard let p = Int(v) else { throw ValidationError("TFREG_PORT must be a number, got '\(v)'") }
-                return p
-            } ?? 8443
-        guard (0...65535).contains(port) else { throw ValidationError("--port/TFREG_PORT must be between 0 and 65535") }
-        let cert = s.tlsCert ?? Env.value("TFREG_TLS_CERT")
-        let key = s.tlsKey ?? Env.value("TFREG_TLS_KEY")
+        let host = Setting("--host", env: "TFREG_HOST").text(s.host)?.value ?? "127.0.0.1"
+        let port = try Setting("--port", env: "TFREG_PORT").integer(s.port, default: 8443, range: 0...65535)
+        let cert = Setting("--tls-cert", env: "TFREG_TLS_CERT").text(s.tlsCert)?.value
+        let key = Setting("--tls-key", env: "TFREG_TLS_KEY").text(s.tlsKey)?.value
         guard (cert == nil) == (key == nil) else {
-            throw ValidationError("HTTPS needs both a certificate (--tls-cert or TFREG_TLS_CERT) and a key (--tls-key or TFREG_TLS_KEY)")
+            throw CLIError.configuration("HTTPS needs both a certificate (--tls-cert (TFREG_TLS_CERT)) and a key (--tls-key (TFREG_TLS_KEY))")
         }
         for path in [cert, key].compactMap({ $0 }) where !FileSystem.exists(path) {
-            throw ValidationError("TLS file not found: \(path)")
+            throw CLIError.configuration("TLS file not found: \(path)")
         }
         let d = ConnectionLimits.defaults
         let limits = ConnectionLimits(
-            maxConnections: try Self.integer(
+            maxConnections: try Setting("--max-connections", env: "TFREG_MAX_CONNECTIONS").integer(
                 s.maxConnections,
-                flag: "--max-connections",
-                env: "TFREG_MAX_CONNECTIONS",
-                range: 1...1_000_000,
-                default: d.maxConnections
+                default: d.maxConnections,
+                range: 1...1_000_000
             ),
             handshakeTimeout: .seconds(
-                try Self.integer(s.handshakeTimeout, flag: "--handshake-timeout", env: "TFREG_HANDSHAKE_TIMEOUT", range: 1...300, default: 10)
+                try Setting("--handshake-timeout", env: "TFREG_HANDSHAKE_TIMEOUT").integer(s.handshakeTimeout, default: 10, range: 1...300)
             ),
             headerTimeout: .seconds(
-                try Self.integer(s.headerTimeout, flag: "--header-timeout", env: "TFREG_HEADER_TIMEOUT", range: 1...300, default: 10)
+                try Setting("--header-timeout", env: "TFREG_HEADER_TIMEOUT").integer(s.headerTimeout, default: 10, range: 1...300)
             ),
-            bodyTimeout: .seconds(try Self.integer(s.bodyTimeout, flag: "--body-timeout", env: "TFREG_BODY_TIMEOUT", range: 1...3600, default: 30)),
-            idleTimeout: .seconds(try Self.integer(s.idleTimeout, flag: "--idle-timeout", env: "TFREG_IDLE_TIMEOUT", range: 1...3600, default: 60))
+            bodyTimeout: .seconds(try Setting("--body-timeout", env: "TFREG_BODY_TIMEOUT").integer(s.bodyTimeout, default: 30, range: 1...3600)),
+            idleTimeout: .seconds(try Setting("--idle-timeout", env: "TFREG_IDLE_TIMEOUT").integer(s.idleTimeout, default: 60, range: 1...3600))
         )
         server = ServerConfiguration(host: host, port: port, tlsCertificatePath: cert, tlsKeyPath: key, limits: limits)
-        publicURL = s.publicURL ?? Env.value("TFREG_PUBLIC_URL")
+        let publicURLSetting = Setting("--public-url", env: "TFREG_PUBLIC_URL")
+        publicURL = publicURLSetting.text(s.publicURL)?.value
         if let url = publicURL {
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains("?"), !url.contains("#"),
                 URLParsing.isValidHost(String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? ""))
-            else { throw ValidationError("--public-url/TFREG_PUBLIC_URL must look like https://registry.example.com, got '\(url)'") }
+            else { throw publicURLSetting.invalid(url, expected: "like https://registry.example.com") }
         }
-        maxUploadBytes =
-            try s.maxUploadBytes ?? Env.value("TFREG_MAX_UPLOAD_BYTES").map { v in
-                guard let n = Int64(v) else { throw ValidationError("TFREG_MAX_UPLOAD_BYTES must be a number, got '\(v)'") }
-                return n
-            } ?? APIConfiguration.defaultMaxUploadBytes
-        guard maxUploadBytes > 0 else { throw ValidationError("--max-upload-bytes/TFREG_MAX_UPLOAD_BYTES must be positive") }
-        downloadLinkTTL =
-            try s.downloadLinkTTL ?? Env.value("TFREG_DOWNLOAD_LINK_TTL").map { v in
-                guard let n = Int(v) else { throw ValidationError("TFREG_DOWNLOAD_LINK_TTL must be a number, got '\(v)'") }
-                return n
-            } ?? 300
-        guard (10...3600).contains(downloadLinkTTL) else {
-            throw ValidationError("--download-link-ttl/TFREG_DOWNLOAD_LINK_TTL must be 10...3600 seconds")
+        let uploadSetting = Setting("--max-upload-bytes", env: "TFREG_MAX_UPLOAD_BYTES")
+        maxUploadBytes = try uploadSetting.resolve(s.maxUploadBytes, default: APIConfiguration.defaultMaxUploadBytes, expected: "a number") {
+            Int64($0)
         }
+        guard maxUploadBytes > 0 else { throw uploadSetting.invalid(String(maxUploadBytes), expected: "positive") }
+        downloadLinkTTL = try Setting("--download-link-ttl", env: "TFREG_DOWNLOAD_LINK_TTL").integer(
+            s.downloadLinkTTL,
+            default: 300,
+            range: 10...3600
+        )
         audience =
             (Env.value("TFREG_AUDIENCE")
             ?? publicURL.map { url in
                 String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "")
             })?.lowercased()
-        if let a = audience, !URLParsing.isValidHost(a) { throw ValidationError("TFREG_AUDIENCE must be the registry's host name, got '\(a)'") }
+        if let a = audience, !URLParsing.isValidHost(a) {
+            throw CLIError.configuration("TFREG_AUDIENCE must be the registry's host name, got '\(a)'")
+        }
         // Links are never built from a client's Host when the registry knows its own name.
         if publicURL == nil, let a = audience { publicURL = "https://" + a }
         maxTokenLifetime = try IAMSetup.maxLifetime(Env.all)
-    }
-
-    /// A whole number from the flag, else the environment variable, else the default, within `range`;
-    /// errors name both the flag and the variable.
-    static func integer(_ flag: Int?, flag name: String, env: String, range: ClosedRange<Int>, default value: Int) throws -> Int {
-        let n: Int
-        if let flag {
-            n = flag
-        } else if let v = Env.value(env) {
-            guard let parsed = Int(v) else { throw ValidationError("\(name)/\(env) must be a whole number, got '\(v.prefix(40))'") }
-            n = parsed
-        } else {
-            return value
-        }
-        guard range.contains(n) else {
-            throw ValidationError("\(name)/\(env) must be \(range.lowerBound)...\(range.upperBound), got \(n)")
-        }
-        return n
     }
 }

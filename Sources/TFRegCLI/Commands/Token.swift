@@ -51,7 +51,7 @@ extension TFReg {
         @Option(name: [.customLong("time"), .customShort("T")], help: "Seconds until the token expires (the registry caps it).")
         var time: Int = 300
 
-        @Option(name: [.customLong("registry-host"), .customShort("r")], help: "The registry host, without the protocol (HOST or HOST:PORT).")
+        @Option(name: .customLong("registry"), help: "The registry host, without the protocol (HOST or HOST:PORT).")
         var registryHost: String
 
         @Option(
@@ -70,6 +70,16 @@ extension TFReg {
             let format = try resolvedFormat()
             let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service, caBundle: ca.caBundle)
             let token = issued.token
+            if let expiresAt = issued.expiresAt {
+                // The registry caps lifetimes (MAX_IAM_TOKEN_EXPIRATION_WINDOW); say so rather than let a
+                // script find out when the token stops working.
+                let granted = expiresAt - Int64(Glibc.time(nil))
+                if granted + 5 < Int64(time) {
+                    printError(
+                        "tfreg: note: the registry capped the token's lifetime to about \(granted) s (asked for \(time) s); it expires at \(rfc3339(expiresAt))"
+                    )
+                }
+            }
             switch format {
             case .token:
                 print(token)
@@ -77,7 +87,7 @@ extension TFReg {
                 print("credentials \"\(host.name)\" {\n  token = \"\(token)\"\n}")
             case .env:
                 guard let name = TerraformCredentials.environmentVariableName(for: host.name) else {
-                    throw CLIFailure("TF_TOKEN_ variables cannot name a host with a port (\(host.name)); use 'config' or the credentials helper")
+                    throw CLIError("TF_TOKEN_ variables cannot name a host with a port (\(host.name)); use 'config' or the credentials helper")
                 }
                 print("\(name)=\(token)")
             case .json:

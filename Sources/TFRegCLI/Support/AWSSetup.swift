@@ -21,7 +21,7 @@ enum AWSSetup {
         let http = RegistryClient.make(environment: env)
         let config: AWSConfiguration
         do { config = try AWSConfiguration.resolve(environment: env, http: http) } catch {
-            throw CLIFailure("AWS configuration: \(error.message)")
+            throw CLIError.configuration("AWS configuration: \(error.message)")
         }
         return AWSClient(http: http, credentials: config.credentials, region: config.region, environment: env)
     }
@@ -30,7 +30,7 @@ enum AWSSetup {
     static func validTable(_ name: String) throws -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.".utf8)
         guard (3...255).contains(name.utf8.count), name.utf8.allSatisfy(allowed.contains) else {
-            throw ValidationError("invalid DynamoDB table name '\(name.prefix(80))': 3-255 letters, digits, '_', '-', '.'")
+            throw CLIError.configuration("invalid DynamoDB table name '\(name.prefix(80))': 3-255 letters, digits, '_', '-', '.'")
         }
         return name
     }

@@ -28,7 +28,7 @@ enum ConfigCheck {
                 lines.append("tls: none (plain HTTP; put a TLS proxy in front)")
             }
         } catch {
-            throw CLIFailure("TLS certificate or key is unusable: \(error)")
+            throw CLIError.configuration("TLS certificate or key is unusable: \(error)")
         }
         lines.append("public url: \(config.publicURL ?? "from each request's Host header")")
         lines.append("log: level \(config.logLevel.rawValue), format \(config.logFormat)")
@@ -80,7 +80,7 @@ enum ConfigCheck {
             probe = String(probe[..<slash])
         }
         guard access(probe, W_OK | X_OK) == 0 else {
-            throw CLIFailure("data directory \(dataDirectory) is not writable (checked \(probe); set --data-dir or TFREG_DATA_DIR)")
+            throw CLIError.configuration("data directory \(dataDirectory) is not writable (checked \(probe); set --data-dir or TFREG_DATA_DIR)")
         }
         let db = dataDirectory + "/registry.db"
         if config.table != nil {
@@ -107,7 +107,7 @@ enum ConfigCheck {
         }
         let key = dataDirectory + "/keys/archive-url.key"
         if FileSystem.exists(key) {
-            guard (try? KeyFile.read(key)) != nil else { throw CLIFailure("\(key) is not a readable 32-byte key") }
+            guard (try? KeyFile.read(key)) != nil else { throw CLIError.configuration("\(key) is not a readable 32-byte key") }
             lines.append("archive link key: \(key)")
         } else {
             lines.append("archive link key: created on first start")

@@ -25,9 +25,9 @@ enum Confirmation {
     static func decide(_ question: String, yes: Bool, interactive: Bool, answer: String?) throws {
         if yes { return }
         guard interactive else {
-            throw CLIFailure("\(question) — refusing without a terminal to confirm: pass --yes")
+            throw CLIError("\(question) — refusing without a terminal to confirm: pass --yes")
         }
         let a = (answer ?? "").lowercased()
-        guard a == "y" || a == "yes" else { throw CLIFailure("not confirmed; nothing changed") }
+        guard a == "y" || a == "yes" else { throw CLIError("not confirmed; nothing changed") }
     }
 }

@@ -56,20 +56,24 @@ struct APIGrantTarget: GrantTarget {
     func resolved(_ identity: Identity) async throws -> Identity { identity }
     func grants(in namespace: Namespace) async throws -> [TFRegCore.Grant] { try await api.list(namespace) }
     func grants(for identity: Identity) async throws -> [TFRegCore.Grant] {
-        throw CLIFailure("with --registry, give --namespace: the grants API lists one namespace at a time")
+        throw CLIError("with --registry, give --namespace: the grants API lists one namespace at a time")
     }
+    /// The API lists a static token as `token:NAME#ID`; `--token-name NAME` means the current one.
     func grant(for identity: Identity, in namespace: Namespace) async throws -> TFRegCore.Grant? {
-        try await api.list(namespace).first { $0.identity == identity }
+        try await api.list(namespace).first { listed in
+            listed.identity == identity
+                || (identity.tokenID == nil && identity.tokenName != nil && listed.identity.tokenName == identity.tokenName)
+        }
     }
     func create(_ grant: TFRegCore.Grant) async throws {
         if try await self.grant(for: grant.identity, in: grant.namespace) != nil {
-            throw CLIFailure("a grant for \(grant.identity) on namespace '\(grant.namespace)' exists; use update")
+            throw CLIError("a grant for \(grant.identity) on namespace '\(grant.namespace)' exists; use update")
         }
         try await api.put(grant)
     }
     func update(_ grant: TFRegCore.Grant) async throws {
         guard try await self.grant(for: grant.identity, in: grant.namespace) != nil else {
-            throw CLIFailure("no grant for \(grant.identity) on namespace '\(grant.namespace)'")
+            throw CLIError("no grant for \(grant.identity) on namespace '\(grant.namespace)'")
         }
         try await api.put(grant)
     }

@@ -22,7 +22,7 @@ enum IAMSetup {
     static func maxLifetime(_ env: [String: String]) throws -> Int64 {
         guard let v = env["MAX_IAM_TOKEN_EXPIRATION_WINDOW"], !v.isEmpty else { return 3600 }
         guard let n = Int64(v), (60...43200).contains(n) else {
-            throw ValidationError("MAX_IAM_TOKEN_EXPIRATION_WINDOW must be 60...43200 seconds, got '\(v)'")
+            throw CLIError.configuration("MAX_IAM_TOKEN_EXPIRATION_WINDOW must be 60...43200 seconds, got '\(v)'")
         }
         return n
     }

@@ -40,7 +40,7 @@ enum IAMTokenClient {
         let expiresAt: Int64?
 
         init(_ answer: JSONValue) throws {
-            guard let token = answer["token"]?.stringValue else { throw CLIFailure("the registry's token answer has no token") }
+            guard let token = answer["token"]?.stringValue else { throw CLIError("the registry's token answer has no token") }
             self.token = token
             principal = answer["principal"]?.stringValue
             expiresAt = answer["expires_at"]?.stringValue.flatMap(parseRFC3339)
@@ -72,17 +72,19 @@ enum IAMTokenClient {
         var methods: [JSONValue] = []
         if case .array(let m)? = tfreg?["auth"] { methods = m }
         let path = tfreg?["token"]?.stringValue ?? "/token"
-        guard path.hasPrefix("/") else { throw CLIFailure("\(host.name) names an invalid token endpoint") }
+        guard path.hasPrefix("/") else { throw CLIError("\(host.name) names an invalid token endpoint") }
         let frontEnd = requested ?? (methods.contains(.string("iam-front-end")) ? tfreg?["token_service"]?.stringValue : nil)
         guard frontEnd != nil || methods.contains(.string("sts-presigned")) else {
-            throw CLIFailure(
+            throw CLIError.configuration(
                 "\(host.name) does not offer IAM authentication (its discovery document lists no token endpoint); for an API Gateway or Function URL front end pass --service"
             )
         }
         let aws: AWSConfiguration
-        do { aws = try resolved.get() } catch { throw CLIFailure("AWS configuration: \(error.message)") }
+        do { aws = try resolved.get() } catch { throw CLIError.configuration("AWS configuration: \(error.message)") }
         let credentials: AWSCredentials
-        do { credentials = try await aws.credentials.credentials() } catch { throw CLIFailure("AWS credentials: \(error.message)") }
+        do { credentials = try await aws.credentials.credentials() } catch {
+            throw CLIError.denied("no AWS credentials for an IAM token: \(error.message)")
+        }
         if let frontEnd {
             // The front end checks this signature itself, for its own region: the one in its host name
             // when it has one, else the one its discovery document names (a custom domain), else ours.
@@ -108,7 +110,7 @@ enum IAMTokenClient {
                 )
             )
             guard r.status == 200, let answer = try? JSONParser.parse(r.body), answer["token"]?.stringValue != nil else {
-                throw RegistryClientError.from(r, action: "get a token from \(host.name)")
+                throw CLIError.registry(r, action: "get a token from \(host.name)")
             }
             return try Issued(answer)
         }
@@ -142,7 +144,7 @@ enum IAMTokenClient {
             )
         )
         guard r.status == 200, let answer = try? JSONParser.parse(r.body), answer["token"]?.stringValue != nil else {
-            throw RegistryClientError.from(r, action: "get a token from \(host.name)")
+            throw CLIError.registry(r, action: "get a token from \(host.name)")
         }
         return try Issued(answer)
     }

@@ -24,31 +24,23 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Log format: json (one object per line) or text (env: TFREG_LOG_FORMAT; default json).")
     var logFormat: String?
 
+    static let level = Setting("--log-level", env: "LOG_LEVEL")
+    static let format = Setting("--log-format", env: "TFREG_LOG_FORMAT")
+
     /// The level and format from the flags, else the environment, else the defaults; a value that is not
-    /// one of the known ones is an error naming the flag and the variable (never silently the default).
-    func resolved() throws -> (level: Logger.Level, format: String) {
-        let level = try Self.choice(logLevel, flag: "--log-level", env: "LOG_LEVEL", allowed: Self.levels) ?? "info"
-        let format = try Self.choice(logFormat, flag: "--log-format", env: "TFREG_LOG_FORMAT", allowed: Self.formats) ?? "json"
+    /// one of the known ones is a configuration error naming the flag and the variable (never silently
+    /// the default).
+    func resolved() throws(CLIError) -> (level: Logger.Level, format: String) {
+        let level = try Self.choice(Self.level, logLevel, allowed: Self.levels) ?? "info"
+        let format = try Self.choice(Self.format, logFormat, allowed: Self.formats) ?? "json"
         return (Logger.Level(rawValue: level) ?? .info, format)
     }
 
-    /// `value` (the flag) or the variable, lowercased, when it is one of `allowed`.
-    static func choice(_ value: String?, flag: String, env: String, allowed: [String]) throws -> String? {
-        let given: String
-        let origin: String
-        if let value {
-            given = value
-            origin = "\(flag) \(value) (\(env))"
-        } else if let v = Env.value(env) {
-            given = v
-            origin = "\(Env.source(env))=\(v) (\(flag))"
-        } else {
-            return nil
+    /// The flag's value or the variable's, lowercased, when it is one of `allowed`.
+    static func choice(_ setting: Setting, _ value: String?, allowed: [String]) throws(CLIError) -> String? {
+        try setting.resolve(text: value, expected: "one of \(allowed.joined(separator: ", "))") {
+            allowed.contains($0.lowercased()) ? $0.lowercased() : nil
         }
-        guard allowed.contains(given.lowercased()) else {
-            throw ValidationError("\(origin.prefix(120)): expected one of \(allowed.joined(separator: ", "))")
-        }
-        return given.lowercased()
     }
 
     func bootstrap() throws {

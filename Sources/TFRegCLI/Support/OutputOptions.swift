@@ -24,7 +24,7 @@ struct OutputOptions: ParsableArguments {
     func format(environment value: String? = Env.value("TFREG_OUTPUT")) throws -> OutputFormat {
         if let output { return output }
         guard let value else { return .text }
-        guard let f = OutputFormat(rawValue: value.lowercased()) else { throw CLIFailure("TFREG_OUTPUT must be json or text, not '\(value)'") }
+        guard let f = OutputFormat(rawValue: value.lowercased()) else { throw CLIError("TFREG_OUTPUT must be json or text, not '\(value)'") }
         return f
     }
 

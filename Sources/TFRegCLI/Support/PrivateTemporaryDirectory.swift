@@ -11,7 +11,7 @@ struct PrivateTemporaryDirectory {
         let base = Env.value("TMPDIR") ?? "/tmp"
         var template = Array("\(base)/\(prefix)-XXXXXX".utf8CString)
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CLIFailure("cannot create a temporary directory in \(base) (errno \(errno))")
+            throw CLIError("cannot create a temporary directory in \(base) (errno \(errno))")
         }
         path = String(cString: made)
     }

@@ -29,26 +29,13 @@ struct RegistryHost {
     }
 }
 
-/// An error answer from a registry, shown with the registry's own message.
-struct RegistryClientError: Error, CustomStringConvertible {
-    let description: String
-
-    static func from(_ r: HTTPResponse, action: String) -> RegistryClientError {
-        var messages = [String]()
-        struct ErrorBody: Decodable { let errors: [String] }
-        if let body = try? JSONDecoder().decode(ErrorBody.self, from: Data(r.body)) { messages = body.errors }
-        let detail = messages.isEmpty ? String(r.bodyText.prefix(200)) : messages.joined(separator: "; ")
-        return RegistryClientError(description: "cannot \(action): HTTP \(r.status): \(detail)")
-    }
-}
-
 enum RegistryDiscovery {
     /// The whole discovery document of `host`.
     static func document(host: RegistryHost, client: any HTTPClient) async throws -> JSONValue {
         let url = "https://\(host.name)/.well-known/terraform.json"
         let r = try await client.send(HTTPRequest(url: url, headers: [RegistryClient.userAgentHeader], timeout: 10))
         guard r.status == 200, let doc = try? JSONParser.parse(r.body) else {
-            throw RegistryClientError(description: "\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
+            throw CLIError("\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
         }
         return doc
     }
@@ -62,11 +49,11 @@ enum RegistryDiscovery {
             enum CodingKeys: String, CodingKey { case modules = "modules.v1" }
         }
         guard r.status == 200, let base = (try? JSONDecoder().decode(Discovery.self, from: Data(r.body)))?.modules else {
-            throw RegistryClientError(description: "\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
+            throw CLIError("\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
         }
         var b = base.hasPrefix("/") ? "https://\(host.name)\(base)" : base
         if !b.hasSuffix("/") { b += "/" }
-        guard b.hasPrefix("https://") else { throw RegistryClientError(description: "the registry's modules.v1 URL is not HTTPS") }
+        guard b.hasPrefix("https://") else { throw CLIError("the registry's modules.v1 URL is not HTTPS") }
         return b
     }
 }

@@ -35,8 +35,8 @@ enum RegistryVersions {
         switch r.status {
         case 200: return answer(for: version, body: r.body)
         case 404: return .absent
-        case 403: return .unknown(RegistryClientError.from(r, action: "list versions").description)
-        default: throw RegistryClientError.from(r, action: "check whether \(module) \(version) exists")
+        case 403: return .unknown(CLIError.registry(r, action: "list versions").description)
+        default: throw CLIError.registry(r, action: "check whether \(module) \(version) exists")
         }
     }
 

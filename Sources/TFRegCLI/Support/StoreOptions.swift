@@ -27,8 +27,12 @@ struct StoreOptions: ParsableArguments {
     )
     var table: String?
 
-    var resolvedDataDirectory: String { dataDir ?? Env.value("TFREG_DATA_DIR") ?? Env.defaultDataDirectory }
-    var resolvedTable: String? { table ?? Env.value("TABLE_NAME") ?? Env.value("TABLE") }
+    static let dataDirectory = Setting("--data-dir", env: "TFREG_DATA_DIR")
+    static let tableSetting = Setting("--table", env: "TABLE_NAME")
+
+    var resolvedDataDirectory: String { Self.dataDirectory.text(dataDir)?.value ?? Env.defaultDataDirectory }
+    /// TABLE is the replaced tool's name for TABLE_NAME.
+    var resolvedTable: String? { Self.tableSetting.text(table)?.value ?? Env.value("TABLE") }
 
     /// Why this data directory: the flag, the variable (and the file it came from), or the default.
     var dataDirectorySource: String {

@@ -26,12 +26,12 @@ struct TokenOptions: ParsableArguments {
 
     /// The token given to this command: `--token-file`, `--token`, then `TFREG_TOKEN`; nil when none is.
     func explicitToken() throws -> String? {
-        // Checked here, not in validate(): the parser answers a ValidationError on a command line that
-        // holds "--version" (publish's option) by printing tfreg's version and exiting 0.
-        if token != nil, tokenFile != nil { throw CLIFailure("give --token or --token-file, not both") }
+        // Checked here, not in validate(), since it was written for publish's old `--version` (which
+        // the parser answered, on a failing line, with tfreg's version): a usage error either way.
+        if token != nil, tokenFile != nil { throw CLIError.usage("give --token or --token-file, not both") }
         if let tokenFile {
             let bytes = tokenFile == "-" ? FileSystem.readStandardInput() : FileSystem.read(tokenFile, limit: 64 << 10)
-            guard let bytes else { throw CLIFailure("cannot read the token file \(tokenFile)") }
+            guard let bytes else { throw CLIError("cannot read the token file \(tokenFile)") }
             return try Self.checked(String(decoding: bytes, as: UTF8.self), from: tokenFile == "-" ? "standard input" : tokenFile)
         }
         if let token {
@@ -46,7 +46,7 @@ struct TokenOptions: ParsableArguments {
     static func checked(_ text: String, from source: String) throws -> String {
         let t = text.droppingSurroundingWhiteSpace()
         guard !t.isEmpty, t.utf8.count <= 8192, t.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
-            throw CLIFailure("the token from \(source) is empty or not a single printable word")
+            throw CLIError("the token from \(source) is empty or not a single printable word")
         }
         return t
     }
