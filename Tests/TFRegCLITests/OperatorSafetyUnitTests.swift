@@ -59,12 +59,10 @@ import Testing
 
 @Suite struct LoggingOptionsTests {
     @Test func logSettingsAreOneOfTheKnownValues() throws {
-        #expect(throws: ValidationError.self) {
-            try LoggingOptions.choice("verbose", flag: "--log-level", env: "LOG_LEVEL", allowed: LoggingOptions.levels)
-        }
-        #expect(try LoggingOptions.choice("WARNING", flag: "--log-level", env: "LOG_LEVEL", allowed: LoggingOptions.levels) == "warning")
-        #expect(throws: ValidationError.self) {
-            try LoggingOptions.choice("yaml", flag: "--log-format", env: "TFREG_LOG_FORMAT", allowed: LoggingOptions.formats)
-        }
+        let level = #expect(throws: CLIError.self) { try LoggingOptions.choice(LoggingOptions.level, "verbose", allowed: LoggingOptions.levels) }
+        #expect(level?.kind == .configuration)
+        #expect(level?.message.contains("--log-level (LOG_LEVEL)") == true)
+        #expect(try LoggingOptions.choice(LoggingOptions.level, "WARNING", allowed: LoggingOptions.levels) == "warning")
+        #expect(throws: CLIError.self) { try LoggingOptions.choice(LoggingOptions.format, "yaml", allowed: LoggingOptions.formats) }
     }
 }
