@@ -51,11 +51,11 @@ import Testing
         let dir = makeTemporaryDirectory("tfreg-cli-mod")
         try writeModule(at: dir, version: "1.0.0")
         let r = try tfreg([
-            "publish", dir, "--registry", "127.0.0.1:9", "-n", "acme", "--name", "net", "--provider", "aws", "--module-version", "1.0.0", "--output",
-            dir + "/x.tgz",
+            "publish", dir, "--registry", "127.0.0.1:9", "-n", "acme", "--name", "net", "--provider", "aws", "--module-version", "1.0.0",
+            "--archive-file", dir + "/x.tgz",
         ])
         #expect(r.status == 64, "\(r.stderr)")
-        #expect(r.stderr.contains("Error: --output needs --dry-run"), "\(r.stderr)")
+        #expect(r.stderr.contains("Error: --archive-file needs --dry-run"), "\(r.stderr)")
         #expect(r.stderr.contains("Usage: tfreg publish") && !r.stderr.contains("tfreg <subcommand>"), "\(r.stderr)")
     }
 

@@ -107,11 +107,11 @@ import Testing
         for (args, extra, message) in [
             (
                 ["--log-level", "verbose"], [String: String](),
-                "--log-level verbose (LOG_LEVEL): expected one of trace, debug, info, notice, warning, error, critical"
+                "--log-level (LOG_LEVEL) must be one of trace, debug, info, notice, warning, error, critical, got 'verbose'"
             ),
-            ([], ["LOG_LEVEL": "verbose"], "LOG_LEVEL=verbose (--log-level): expected one of trace, debug"),
-            (["--log-format", "yaml"], [:], "--log-format yaml (TFREG_LOG_FORMAT): expected one of json, text"),
-            ([], ["TFREG_LOG_FORMAT": "yaml"], "TFREG_LOG_FORMAT=yaml (--log-format): expected one of json, text"),
+            ([], ["LOG_LEVEL": "verbose"], "--log-level (LOG_LEVEL) must be one of trace, debug"),
+            (["--log-format", "yaml"], [:], "--log-format (TFREG_LOG_FORMAT) must be one of json, text, got 'yaml'"),
+            ([], ["TFREG_LOG_FORMAT": "yaml"], "--log-format (TFREG_LOG_FORMAT) must be one of json, text, got 'yaml'"),
         ] {
             for mode in [["--check-config"], ["--port", "0"]] {
                 // Under timeout(1): a serve that accepted the value would run, and fail the test, not hang it.

@@ -252,11 +252,11 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let env = ["HOME": dir, "TFREG_DATA_DIR": dir + "/data"]
         for (args, extra, named) in [
-            (["--max-connections", "0"], [String: String](), "--max-connections/TFREG_MAX_CONNECTIONS"),
-            ([], ["TFREG_IDLE_TIMEOUT": "soon"], "--idle-timeout/TFREG_IDLE_TIMEOUT"),
-            (["--header-timeout", "301"], [:], "--header-timeout/TFREG_HEADER_TIMEOUT"),
-            ([], ["TFREG_HANDSHAKE_TIMEOUT": "-1"], "--handshake-timeout/TFREG_HANDSHAKE_TIMEOUT"),
-            (["--body-timeout", "0"], [:], "--body-timeout/TFREG_BODY_TIMEOUT"),
+            (["--max-connections", "0"], [String: String](), "--max-connections (TFREG_MAX_CONNECTIONS)"),
+            ([], ["TFREG_IDLE_TIMEOUT": "soon"], "--idle-timeout (TFREG_IDLE_TIMEOUT)"),
+            (["--header-timeout", "301"], [:], "--header-timeout (TFREG_HEADER_TIMEOUT)"),
+            ([], ["TFREG_HANDSHAKE_TIMEOUT": "-1"], "--handshake-timeout (TFREG_HANDSHAKE_TIMEOUT)"),
+            (["--body-timeout", "0"], [:], "--body-timeout (TFREG_BODY_TIMEOUT)"),
         ] {
             let r = try runCommand(TFRegBinary.path, ["serve", "--check-config"] + args, env: env.merging(extra) { a, _ in a })
             #expect(r.status != 0 && r.stderr.contains(named), "\(args) \(extra): \(r.stderr)")

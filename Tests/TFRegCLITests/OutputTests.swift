@@ -50,10 +50,10 @@ import Testing
     }
 
     @Test func tokenFormatFollowsOutputJSON() throws {
-        #expect(try TFReg.Token.parse(["-r", "h.example.com", "--output", "json"]).resolvedFormat() == .json)
-        #expect(try TFReg.Token.parse(["-r", "h.example.com", "config"]).resolvedFormat() == .config)
-        #expect(try TFReg.Token.parse(["-r", "h.example.com", "json", "--output", "json"]).resolvedFormat() == .json)
-        #expect(throws: (any Error).self) { try TFReg.Token.parse(["-r", "h.example.com", "env", "--output", "json"]).resolvedFormat() }
+        #expect(try TFReg.Token.parse(["--registry", "h.example.com", "--output", "json"]).resolvedFormat() == .json)
+        #expect(try TFReg.Token.parse(["--registry", "h.example.com", "config"]).resolvedFormat() == .config)
+        #expect(try TFReg.Token.parse(["--registry", "h.example.com", "json", "--output", "json"]).resolvedFormat() == .json)
+        #expect(throws: (any Error).self) { try TFReg.Token.parse(["--registry", "h.example.com", "env", "--output", "json"]).resolvedFormat() }
     }
 }
 
