@@ -31,41 +31,21 @@ extension TFReg {
     }
 }
 
-/// `--registry HOST -n NS --name NAME --provider P --module-version V` and the token, for commands that act
-/// on one published version through the registry's API.
+/// One published version (`--registry … --module-version V`) and the token, for commands that act on it
+/// through the registry's API.
 struct VersionTarget: ParsableArguments {
-    @Option(help: "The registry host, with a port if not 443.")
-    var registry: String
+    @OptionGroup var version: ModuleVersionOptions
 
-    @Option(name: [.customLong("namespace"), .customShort("n")], help: "Namespace.")
-    var namespace: String
+    @OptionGroup var auth: TokenOptions
 
-    @Option(help: "Module name.")
-    var name: String
+    var registry: String { version.registry }
 
-    @Option(name: .customLong("provider"), help: "The module's provider (target system), e.g. aws.")
-    var system: String
-
-    @Option(name: .customLong("module-version"), help: "The version, e.g. 1.2.0.")
-    var version: String
-
-    @Option(help: "Registry token (prefer TF_TOKEN_* or the CLI config: a flag shows up in process lists).")
-    var token: String?
-
-    @OptionGroup var ca: CABundleOption
-
-    func resolved() throws -> (ModuleAddress, Version) {
-        (try ModuleAddress(namespace: namespace, name: name, system: system), try Version(version))
-    }
+    func resolved() throws -> (ModuleAddress, Version) { try version.resolved() }
 
     func remote() async throws -> RemoteModules {
         let host = try RegistryHost(registry)
-        guard let token = token ?? TerraformCredentials.token(for: host.name) else {
-            throw CLIError.denied(
-                "no token for \(host.name): pass --token, set TF_TOKEN_… for the host, or add a credentials \"\(host.name)\" block to the Terraform CLI config"
-            )
-        }
-        let client = RegistryClient.make(caBundle: ca.caBundle)
+        let token = try auth.token(for: host)
+        let client = RegistryClient.make(caBundle: auth.caBundle)
         return RemoteModules(base: try await RegistryDiscovery.modulesBase(host: host, client: client), token: token, client: client)
     }
 }

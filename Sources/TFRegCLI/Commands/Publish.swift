@@ -45,20 +45,9 @@ extension TFReg {
         @Argument(help: "The module directory.")
         var directory: String
 
-        @Option(help: "The registry host, with a port if not 443 (e.g. registry.example.com or 127.0.0.1:8443).")
-        var registry: String
+        @OptionGroup var target: ModuleVersionOptions
 
-        @Option(name: [.customLong("namespace"), .customShort("n")], help: "Namespace.")
-        var namespace: String
-
-        @Option(help: "Module name.")
-        var name: String
-
-        @Option(name: .customLong("provider"), help: "The module's provider (target system), e.g. aws.")
-        var system: String
-
-        @Option(name: .customLong("module-version"), help: "Semantic version to publish, e.g. 1.2.0.")
-        var version: String
+        var registry: String { target.registry }
 
         @OptionGroup var auth: TokenOptions
 
@@ -85,8 +74,7 @@ extension TFReg {
         @OptionGroup var out: OutputOptions
 
         func run() async throws {
-            let module = try ModuleAddress(namespace: namespace, name: name, system: system)
-            let version = try Version(self.version)
+            let (module, version) = try target.resolved()
             let format = try out.format()
             if archiveFile != nil && !dryRun { throw ValidationError("--archive-file needs --dry-run") }
             var options = try ModulePacker.Options(exclude: exclude, include: include)
@@ -109,11 +97,7 @@ extension TFReg {
             }
             if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
             let host = try RegistryHost(registry)
-            guard let token = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) else {
-                throw CLIError.denied(
-                    "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
-                )
-            }
+            let token = try auth.token(for: host)
             let client = RegistryClient.make(caBundle: auth.caBundle)
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
 

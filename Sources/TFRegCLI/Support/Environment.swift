@@ -91,24 +91,15 @@ enum EnvironmentFile {
             guard let first = line.first, first != "#", first != ";" else { continue }
             if line.hasPrefix("export ") { line = line.dropFirst(7) }
             guard let eq = line.firstIndex(of: "=") else { continue }
-            let key = String(line[..<eq]).trimmingSpaces
+            let key = String(line[..<eq]).trimmingSpaces()
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { continue }
-            var value = String(line[line.index(after: eq)...]).trimmingSpaces
+            var value = String(line[line.index(after: eq)...]).trimmingSpaces()
             if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
                 value = String(value.dropFirst().dropLast())
             }
             out[key] = value
         }
         return out
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
-        return String(s)
     }
 }
 

@@ -88,19 +88,7 @@ struct APIGrantTarget: GrantTarget {
 /// string is escaped). JSON fields in this order: namespace, identity, permissions (download, upload,
 /// create_grant, delete_grant).
 enum GrantOutput {
-    static func document(_ g: TFRegCore.Grant) -> JSONValue {
-        let p = g.permissions
-        return .object([
-            ("namespace", .string(g.namespace.description)), ("identity", .string(g.identity.description)),
-            (
-                "permissions",
-                .object([
-                    ("download", .bool(p.download)), ("upload", .bool(p.upload)), ("create_grant", .bool(p.createGrant)),
-                    ("delete_grant", .bool(p.deleteGrant)),
-                ])
-            ),
-        ])
-    }
+    static func document(_ g: TFRegCore.Grant) -> JSONValue { g.jsonValue }
 
     /// A list (`grant list`, `grant show`): a JSON array, or the table.
     static func render(_ grants: [TFRegCore.Grant], format: OutputFormat) -> String {

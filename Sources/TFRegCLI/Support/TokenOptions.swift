@@ -12,14 +12,9 @@ struct TokenOptions: ParsableArguments {
     @Option(name: .customLong("token-file"), help: ArgumentHelp("Read the registry token from this file ('-': standard input).", valueName: "path"))
     var tokenFile: String?
 
-    @Option(
-        name: .customLong("ca-bundle"),
-        help: ArgumentHelp(
-            "Trust the CA certificates in this PEM file (default: SSL_CERT_FILE, AWS_CA_BUNDLE, else the system store).",
-            valueName: "path"
-        )
-    )
-    var caBundle: String?
+    @OptionGroup var ca: CABundleOption
+
+    var caBundle: String? { ca.caBundle }
 
     static let warning =
         "tfreg: warning: --token is visible to other users of this machine (ps, /proc); use --token-file PATH, --token-file - or TFREG_TOKEN"
@@ -42,20 +37,22 @@ struct TokenOptions: ParsableArguments {
         return nil
     }
 
+    /// The explicit token, else Terraform's for `host` (TF_TOKEN_…, the CLI config); none is "denied"
+    /// with every way to give one.
+    func token(for host: RegistryHost) throws -> String {
+        if let t = try explicitToken() ?? TerraformCredentials.token(for: host.name) { return t }
+        let variable = host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"
+        throw CLIError.denied(
+            "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(variable), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
+        )
+    }
+
     /// Surrounding white space (a file's trailing newline) dropped; what is left must be one printable word.
     static func checked(_ text: String, from source: String) throws -> String {
-        let t = text.droppingSurroundingWhiteSpace()
+        let t = String(text.trimmingWhitespace())
         guard !t.isEmpty, t.utf8.count <= 8192, t.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw CLIError("the token from \(source) is empty or not a single printable word")
         }
         return t
-    }
-}
-
-extension String {
-    fileprivate func droppingSurroundingWhiteSpace() -> String {
-        let space: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r\n" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !space($0) }), let last = lastIndex(where: { !space($0) }) else { return "" }
-        return String(self[first...last])
     }
 }

@@ -1,0 +1,26 @@
+import ArgumentParser
+import TFRegCore
+
+/// `--registry HOST -n NS --name NAME --provider P --module-version V`: one version of one module in one
+/// registry (publish, delete, deprecate). The replaced tool's `--system` and `--version` are accepted as
+/// hidden old names (`RoleDispatch.legacyOptions`).
+struct ModuleVersionOptions: ParsableArguments {
+    @Option(help: "The registry host, with a port if not 443 (e.g. registry.example.com or 127.0.0.1:8443).")
+    var registry: String
+
+    @Option(name: [.customLong("namespace"), .customShort("n")], help: "Namespace.")
+    var namespace: String
+
+    @Option(help: "Module name.")
+    var name: String
+
+    @Option(name: .customLong("provider"), help: "The module's provider (target system), e.g. aws.")
+    var system: String
+
+    @Option(name: .customLong("module-version"), help: "The version, e.g. 1.2.0.")
+    var version: String
+
+    func resolved() throws -> (ModuleAddress, Version) {
+        (try ModuleAddress(namespace: namespace, name: name, system: system), try Version(version))
+    }
+}
