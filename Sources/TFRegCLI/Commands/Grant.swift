@@ -309,14 +309,12 @@ extension TFReg.Grant {
         @Option(name: [.customLong("namespace"), .customShort("n")], help: "List every grant in this namespace.")
         var namespace: String?
         @OptionGroup var who: IdentityOptions
-        @Flag(help: "Print JSON instead of a table (the same as --output json).")
-        var json = false
+        @OptionGroup var listing: GrantListingOutput
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
-        @OptionGroup var out: OutputOptions
 
         func run() async throws {
-            let format: OutputFormat = try json ? .json : out.format()
+            let format = try listing.format()
             let target = try await remote.target(store: store)
             var id = try who.identity(required: false)
             if let given = id {
@@ -338,16 +336,14 @@ extension TFReg.Grant {
         static let configuration = CommandConfiguration(abstract: "Show one grant.")
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
-        @Flag(help: "Print JSON instead of a table (the same as --output json).")
-        var json = false
+        @OptionGroup var listing: GrantListingOutput
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
-        @OptionGroup var out: OutputOptions
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
-            let format: OutputFormat = try json ? .json : out.format()
+            let format = try listing.format()
             guard let grant = try await remote.target(store: store).grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
@@ -377,4 +373,14 @@ extension TFReg.Grant {
             printError("revoked \(current.tokenName!) and its \(removed) grant\(removed == 1 ? "" : "s") (token id \(current.tokenID ?? "none"))")
         }
     }
+}
+
+/// `grant list` and `grant show`: `--output json|text`, and the older `--json` (the same as `--output json`).
+struct GrantListingOutput: ParsableArguments {
+    @Flag(help: "Print JSON instead of a table (the same as --output json).")
+    var json = false
+
+    @OptionGroup var out: OutputOptions
+
+    func format() throws -> OutputFormat { try json ? .json : out.format() }
 }
