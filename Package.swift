@@ -177,7 +177,7 @@ let package = Package(
 // as a library, since SwiftPM gives each executable its own `main`). Seeds are in Fuzz/NAME/corpus,
 // its -max_len in Fuzz/NAME/max_len.
 let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
-    ("sealed-token", ["TFRegCore", "TFRegCrypto"]),
+    ("sealed-token", ["TFRegCore", "TFRegCrypto", "TFRegSystem"]),
     ("static-token", ["TFRegCore", "TFRegCrypto"]),
     ("caller-identity", ["TFRegCore", "TFRegStoreAWS", "TFRegSystem"]),
     ("json", ["TFRegAPI", "TFRegJSON"]),

@@ -1,5 +1,6 @@
 import FuzzSupport
 import TFRegCrypto
+import TFRegSystem
 
 @testable import TFRegCore
 
