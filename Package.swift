@@ -62,7 +62,7 @@ let package = Package(
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl", "TFRegSystem"], swiftSettings: swiftSettings),
-        .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
+        .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegAWS",
             dependencies: ["TFRegCrypto", "TFRegHTTPClient", "TFRegJSON", "TFRegSigV4", "TFRegSystem"],

@@ -14,7 +14,9 @@ fuzz { bytes in
         let c = SharedConfig.parse(text, isConfigFile: isConfig)
         for (_, values) in c.profiles.merging(c.ssoSessions, uniquingKeysWith: { a, _ in a }) {
             for key in values.keys {
-                guard key == key.lowercased(), !key.contains("="), String(key.trimmingWhitespace()) == key else { fatalError("key \(key.debugDescription)") }
+                guard key == key.lowercased(), !key.contains("="), String(key.trimmingWhitespace()) == key else {
+                    fatalError("key \(key.debugDescription)")
+                }
             }
         }
     }
