@@ -40,6 +40,19 @@ import Testing
         #expect(merged.profiles["not-a-profile"] == nil)
     }
 
+    /// Found by Fuzz/aws-config: a lone CR starts a new line (Python's universal newlines, as the AWS CLI
+    /// reads the file), so it never ends up inside a key.
+    @Test func aLoneCarriageReturnEndsALine() {
+        let parsed = SharedConfig.merged(
+            config: "",
+            credentials: "[default]\r\naws_access_key_id = AKID\n\raws_secret_access_key=s\rregion=eu-west-1"
+        )
+        #expect(parsed.profiles["default"]?["aws_access_key_id"] == "AKID")
+        #expect(parsed.profiles["default"]?["aws_secret_access_key"] == "s")
+        #expect(parsed.profiles["default"]?["region"] == "eu-west-1")
+        #expect(parsed.profiles["default"]?.keys.allSatisfy { !$0.contains("\r") } == true)
+    }
+
     @Test func iso8601() {
         #expect(parseISO8601("2015-08-30T12:36:00Z") == 1_440_938_160)
         #expect(parseISO8601("2015-08-30T12:36:00.123Z") == 1_440_938_160)

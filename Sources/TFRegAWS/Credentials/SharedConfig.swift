@@ -18,9 +18,10 @@ public struct SharedConfig: Sendable {
         var result = SharedConfig()
         var section: (kind: Int, name: String)?  // kind 0 = profile, 1 = sso-session, 2 = ignored
         var lastKey: String?
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
+        // Lines end at \n, \r\n or a lone \r, as Python's universal newlines (the AWS CLI's reader) end
+        // them: a CR inside a line must not become part of a key (found by Fuzz/aws-config).
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
+            let line = Substring(rawLine)
             let trimmed = line.trimmingSpaces()
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") {
