@@ -14,7 +14,7 @@ fuzz { bytes in
         let c = SharedConfig.parse(text, isConfigFile: isConfig)
         for (_, values) in c.profiles.merging(c.ssoSessions, uniquingKeysWith: { a, _ in a }) {
             for key in values.keys {
-                guard key == key.lowercased(), !key.contains("="), String(key.trimmingWhitespace()) == key else {
+                guard key == key.lowercased(), !key.contains("="), key.trimmingSpaces() == key else {
                     fatalError("key \(key.debugDescription)")
                 }
             }
