@@ -11,12 +11,18 @@ work=$(mktemp -d /tmp/tfreg-compare.XXXXXX)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$(dirname "$0")/bench-lib.sh"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
   -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 mkdir -p "$work/mod"; printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
 
-declare -A HTTP HTTPS TOKEN PID_HTTP PID_HTTPS
+# Sealed IAM tokens need STS: moto (signature checks on) answers GetCallerIdentity for the user "bench".
+start_moto "$work"; pids+=("$moto_pid")
+client_env=(env HOME="$work/client-home" SSL_CERT_FILE="$work/cert.pem" AWS_ACCESS_KEY_ID="$akid" AWS_SECRET_ACCESS_KEY="$secret"
+  AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true)
+mkdir -p "$work/client-home"
+
+declare -A HTTP HTTPS TOKEN IAMTOKEN PID_HTTP PID_HTTPS
 for which in base new; do
   bin=$BASE_BIN; [ $which = new ] && bin=$NEW_BIN
   export TFREG_DATA_DIR="$work/data-$which"
@@ -25,6 +31,8 @@ for which in base new; do
     || "$bin" grant create --namespace acme --new-token bench --download --upload 2>/dev/null)
   HTTP[$which]=$(free_port); HTTPS[$which]=$(free_port)
   "$bin" serve --port "${HTTP[$which]}" --log-level warning 2>"$work/$which-http.log" & pids+=($!); PID_HTTP[$which]=$!
+  "$bin" grant create -n acme -r arn:aws:iam::123456789012:user/bench -d >/dev/null 2>&1
+  TFREG_AUDIENCE="127.0.0.1:${HTTPS[$which]}" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$moto_port" AWS_EC2_METADATA_DISABLED=true \
   "$bin" serve --port "${HTTPS[$which]}" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/$which-https.log" & pids+=($!); PID_HTTPS[$which]=$!
   for p in ${HTTP[$which]} ${HTTPS[$which]}; do
     for _ in $(seq 100); do curl -sk "http$([ $p = ${HTTPS[$which]} ] && echo s)://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
@@ -33,6 +41,7 @@ for which in base new; do
     # The old option names (--system, --version): BASE may predate --provider/--module-version.
     SSL_CERT_FILE="$work/cert.pem" "$bin" publish "$work/mod" --registry "127.0.0.1:${HTTPS[$which]}" -n acme --name vpc --system aws --version $v --token "${TOKEN[$which]}" >/dev/null 2>&1
   done
+  IAMTOKEN[$which]=$("${client_env[@]}" "$bin" token -r "127.0.0.1:${HTTPS[$which]}" -T 3600 token)
 done
 unset TFREG_DATA_DIR
 versions_json=$(curl -s -H "Authorization: Bearer ${TOKEN[new]}" "http://127.0.0.1:${HTTP[new]}/v1/modules/acme/vpc/aws/versions")
@@ -68,6 +77,7 @@ for round in 1 2; do
     R[${which}_http_download_$round]=$(run_wrk "http://127.0.0.1:${HTTP[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
     R[${which}_https_versions_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/versions" "${a[@]}")
     R[${which}_https_download_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
+    R[${which}_https_sealed_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/versions" -H "Authorization: Bearer ${IAMTOKEN[$which]}")
   done
 done
 rss() { awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
@@ -82,6 +92,11 @@ for t in http_versions http_download https_versions https_download; do
   n=$(avg nginx_$scheme); b=$(avg base_$t); w=$(avg new_$t)
   awk -v t="$t" -v n="$n" -v b="$b" -v w="$w" 'BEGIN { printf "| %s | %d | %d | %d | %.0f %% | %.0f %% | %.2f |\n", t, n, b, w, 100*b/n, 100*w/n, w/b }'
 done
+echo
+echo "| sealed IAM token vs static token (HTTPS versions) | | base | new | | | |"
+echo "|---|---|---|---|---|---|---|"
+awk -v bs="$(avg base_https_sealed)" -v bt="$(avg base_https_versions)" -v ns="$(avg new_https_sealed)" -v nt="$(avg new_https_versions)" \
+  'BEGIN { printf "| https_sealed req/s (sealed/static) | | %d (%.0f %%) | %d (%.0f %%) | | | %.2f |\n", bs, 100*bs/bt, ns, 100*ns/nt, ns/bs }'
 echo
 echo "raw: $(for k in "${!R[@]}"; do printf '%s=%s ' "$k" "${R[$k]}"; done)"
 echo "peak RSS (VmHWM) MiB: base http $(rss ${PID_HTTP[base]}) https $(rss ${PID_HTTPS[base]}); new http $(rss ${PID_HTTP[new]}) https $(rss ${PID_HTTPS[new]})"
