@@ -17,3 +17,12 @@ extension RegistryError {
         do { return try operation() } catch { throw RegistryError(error, file: file, line: line) }
     }
 }
+
+extension RegistryError {
+    /// A file or directory another user could have written or planted (TFRegSystem's trust checks):
+    /// the operator must fix it, so `misconfigured` (500 for a client, exit 78 in the CLI); the path
+    /// and the fix in `detail`.
+    public init(_ error: UntrustedPath, file: String = #fileID, line: Int = #line) {
+        self.init(.misconfigured, "the registry's files are not safe to use (see its log)", detail: error.description, file: file, line: line)
+    }
+}

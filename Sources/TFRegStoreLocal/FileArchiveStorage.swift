@@ -123,14 +123,18 @@ public struct FileArchiveStorage: ArchiveStorage {
 
     // MARK: Hygiene
 
-    /// Removes staged uploads (`tmp/*.partial`, `tmp/*.canonical`) older than `olderThan` seconds:
-    /// what a killed process left behind. Returns the names removed.
+    /// Removes staged uploads (`tmp/*.partial`, `tmp/*.canonical`) no live process is writing: what a
+    /// killed process left behind. Returns the names removed. See `removeStaleStaging(in:olderThan:now:)`.
     @discardableResult
     public func removeStaleStaging(olderThan seconds: Int64, now: Int64) -> [String] {
         Self.removeStaleStaging(in: stagingDirectory, olderThan: seconds, now: now)
     }
 
-    /// The same for any staging directory (S3 storage stages locally too).
+    /// The same for any staging directory (S3 storage stages locally too). A staged file named by its
+    /// writer (`upload-PID-…`, `import-PID-…`) is removed only once that process is gone, whatever its
+    /// age: a running `serve` may hold it between staging and `settle`, and a hard-linked copy of an old
+    /// archive (`stageOwnArchive`) keeps the archive's old mtime. Any other name is removed once it
+    /// is older than `seconds`.
     @discardableResult
     public static func removeStaleStaging(in directory: String, olderThan seconds: Int64, now: Int64) -> [String] {
         var removed: [String] = []
@@ -138,20 +142,34 @@ public struct FileArchiveStorage: ArchiveStorage {
             let path = directory + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            guard Int64(st.st_mtim.tv_sec) <= now - seconds || writerIsGone(name) else { continue }
+            switch writer(ofStaged: name) {
+            case .alive: continue
+            case .gone: break
+            case .unknown: guard Int64(st.st_mtim.tv_sec) <= now &- seconds else { continue }
+            }
             if unlink(path) == 0 { removed.append(name) }
         }
         return removed
     }
 
-    /// Staged names are `upload-PID-RANDOM…` / `import-PID-RANDOM…`: true when that process no longer
-    /// exists (a reused pid only delays the removal until the file is old enough).
-    static func writerIsGone(_ name: String) -> Bool {
+    /// Whether the process that named a file is still running.
+    enum Writer: Equatable { case alive, gone, unknown }
+
+    /// Staged names are `upload-PID-RANDOM…` / `import-PID-RANDOM…`. This process counts as alive; so
+    /// does a pid another process has reused (the file then waits until that one ends too).
+    static func writer(ofStaged name: String) -> Writer {
         let parts = name.split(separator: "-", maxSplits: 2)
-        guard parts.count == 3, parts[0] == "upload" || parts[0] == "import", parts[1].utf8.count <= 10,
-            let pid = Int32(parts[1]), pid > 0, pid != getpid()
-        else { return false }
-        return kill(pid, 0) != 0 && errno == ESRCH
+        guard parts.count == 3, parts[0] == "upload" || parts[0] == "import" else { return .unknown }
+        return writer(pid: parts[1])
+    }
+
+    /// `.alive` for this process and for any pid `kill(pid, 0)` does not answer ESRCH for.
+    static func writer(pid text: Substring) -> Writer {
+        guard text.utf8.count <= 10, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let pid = Int32(text), pid > 0 else {
+            return .unknown
+        }
+        if pid == getpid() { return .alive }
+        return kill(pid, 0) != 0 && errno == ESRCH ? .gone : .alive
     }
 
     /// An archive file no version references.
@@ -192,12 +210,13 @@ public struct FileArchiveStorage: ArchiveStorage {
     }
 
     /// What an interrupted gc left moved aside (`KEY.gc-PID`): put back when a version references the
-    /// key (and the file is not there again already), else removed. Returns the keys put back.
+    /// key (and the file is not there again already), else removed. Only once that gc is gone: a
+    /// running one decides about its own file (it may be about to put it back). Returns the keys put back.
     @discardableResult
     public func recoverInterruptedCollection(referenced: Set<String>) -> [String] {
         var restored: [String] = []
         forEachArchiveFile { rel, _ in
-            guard let mark = rel.firstRange(of: ".tar.gz.gc-") else { return }
+            guard let mark = rel.firstRange(of: ".tar.gz.gc-"), Self.writer(pid: rel[mark.upperBound...]) != .alive else { return }
             let key = String(rel[..<mark.lowerBound]) + ".tar.gz"
             let aside = archivesDirectory + "/" + rel
             let final = archivesDirectory + "/" + key

@@ -32,7 +32,7 @@ public enum LocalBackup {
         try prepareEmptyDirectory(destination)
         let source = try SQLiteMetadataStore(path: dataDirectory + "/registry.db", cached: false)
         try await source.backup(to: destination + "/registry.db")
-        _ = chmod(destination + "/registry.db", 0o600)
+        do { try FileSystem.restrictMode(destination + "/registry.db", to: 0o600) } catch { throw RegistryError(error) }
         let snapshot = try SQLiteMetadataStore(path: destination + "/registry.db", cached: false)
         var report = Report(versions: 0, bytes: 0, dropped: [])
         let records = try await snapshot.allVersions(in: nil).filter { $0.location.bucket == nil }
@@ -61,7 +61,7 @@ public enum LocalBackup {
             report.versions += 1
         }
         let key = dataDirectory + "/keys/archive-url.key"
-        if let bytes = FileSystem.read(key, limit: 1024) {
+        if let bytes = FileSystem.read(key, limit: 1024, noFollow: true) {
             try RegistryError.storage(FileSystem.makeDirectories(destination + "/keys", mode: 0o700))
             try RegistryError.storage(FileSystem.writeAtomically(destination + "/keys/archive-url.key", bytes, mode: 0o600))
         }
@@ -96,7 +96,7 @@ public enum LocalBackup {
             )
             report.versions += 1
         }
-        if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024) {
+        if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024, noFollow: true) {
             try RegistryError.storage(FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700))
             try RegistryError.storage(FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600))
         }
@@ -104,7 +104,7 @@ public enum LocalBackup {
         let temporary = dataDirectory + "/registry.db.restoring"
         _ = unlink(temporary)
         try await snapshot.backup(to: temporary)
-        _ = chmod(temporary, 0o640)
+        do { try FileSystem.restrictMode(temporary, to: 0o640) } catch { throw RegistryError(error) }
         for suffix in ["-wal", "-shm"] { _ = unlink(dataDirectory + "/registry.db" + suffix) }
         guard rename(temporary, dataDirectory + "/registry.db") == 0 else {
             throw .unavailable("storage", detail: "rename restored database: errno \(errno)")
@@ -124,7 +124,7 @@ public enum LocalBackup {
     }
 
     static func sha256(ofFile path: String) throws(RegistryError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { throw .init(.unprocessable, "missing archive \(path)") }
         defer { close(fd) }
         var hasher = SHA256.Hasher()
@@ -147,7 +147,7 @@ public enum LocalBackup {
     ) throws(RegistryError) -> Int64 {
         let dir = String(to[..<to.lastIndex(of: "/")!])
         try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
-        let input = open(from, O_RDONLY | O_CLOEXEC)
+        let input = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard input >= 0 else { throw .init(.unprocessable, "missing archive \(from)") }
         defer { close(input) }
         let temporary = to + ".partial"

@@ -17,7 +17,12 @@ public enum LocalGarbageCollector {
     public static let defaultGraceSeconds: Int64 = 3600
 
     /// Lists (and unless `dryRun` removes) what no version needs. Safe while `serve` runs: each
-    /// removal re-checks the store after moving the file aside (see `FileArchiveStorage.removeUnreferenced`).
+    /// removal re-checks the store after moving the file aside (see `FileArchiveStorage.removeUnreferenced`),
+    /// and a staged upload whose writer is alive is never removed, so `settle` can always store the
+    /// archive again if this removed it between a publish's `put` and its row. `graceSeconds` applies to
+    /// archives, `stagingGraceSeconds` only to staged files whose writer cannot be told from their name
+    /// (`tfreg gc --grace-seconds` does not shorten it). Overlapping runs are safe: each one leaves the
+    /// other's moved-aside files alone while that process lives.
     public static func collect(
         store: any MetadataStore,
         storage: FileArchiveStorage,

@@ -71,7 +71,7 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// lookups; it is exact (see `ReadCache`), so only tests of the uncached path turn it off.
     public init(path: String, cached: Bool = true, readOnly: Bool = false) throws(RegistryError) {
         self.path = path
-        if !readOnly { Self.restrictFileModes(path) }
+        if !readOnly { try Self.restrictFileModes(path) }
         do throws(SQLiteError) {
             connection = try SQLiteConnection(path: path, readOnly: readOnly)
             if readOnly {
@@ -111,10 +111,15 @@ public final class SQLiteMetadataStore: MetadataStore {
     /// The database holds token hashes and grants: owner-only (0600), whatever the umask and the
     /// directory's mode. SQLite creates `-wal` and `-shm` with the database file's mode, so the file is
     /// created 0600 before SQLite opens it; existing files (from older versions) are tightened.
-    static func restrictFileModes(_ path: String) {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+    /// Never through a symbolic link: whoever can write the data directory could point `-shm` at a
+    /// file of root's, and an administrator's CLI run as root would change its mode. A link is
+    /// refused (SQLite, which opens its files with `O_NOFOLLOW`, could not use it either).
+    static func restrictFileModes(_ path: String) throws(RegistryError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
         if fd >= 0 { close(fd) }
-        for file in [path, path + "-wal", path + "-shm"] where FileSystem.exists(file) { _ = chmod(file, 0o600) }
+        for file in [path, path + "-wal", path + "-shm"] {
+            do { try FileSystem.restrictMode(file, to: 0o600) } catch { throw RegistryError(error) }
+        }
     }
 
     public var schemaVersion: Int {

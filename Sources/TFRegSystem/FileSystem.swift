@@ -8,8 +8,9 @@ import Darwin
 /// directory. Synchronous; callers on the cooperative pool go through `Blocking.run` for large files.
 public enum FileSystem {
     /// Reads a whole file of at most `limit` bytes: nil when it cannot be opened or read, or is larger.
-    public static func read(_ path: String, limit: Int = 16 << 20) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// `noFollow`: nil for a symbolic link too (files in the data directory and in backups).
+    public static func read(_ path: String, limit: Int = 16 << 20, noFollow: Bool = false) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (noFollow ? O_NOFOLLOW | O_NONBLOCK : 0))
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         guard let (bytes, complete) = read(fd: fd, limit: limit), complete else { return nil }

@@ -35,6 +35,39 @@ import Testing
         #expect(try runCommand(helper, ["get", "bad host/x"], env: env).status != 0)
     }
 
+    /// Issue 17, finding 8: a stored-token file another user could have written or planted (mode 0666,
+    /// owned by nobody, a link) is refused with a one-line cause; its token never reaches Terraform.
+    @Test(arguments: ["world-writable", "foreign owner", "symbolic link"])
+    func aPlantedStoredTokenFileIsNotHandedToTerraform(_ how: String) throws {
+        if how == "foreign owner" && geteuid() != 0 { return }
+        let dir = makeTemporaryDirectory("tfreg-helper-planted")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let helper = dir + "/terraform-credentials-tfreg"
+        try FileManager.default.createSymbolicLink(atPath: helper, withDestinationPath: TFRegBinary.path)
+        let file = dir + "/config/tfreg/credentials.json"
+        try FileManager.default.createDirectory(atPath: dir + "/config/tfreg", withIntermediateDirectories: true)
+        let planted = #"{"hosts":{"registry.example.com":{"token":"tfr_planted"}}}"#
+        switch how {
+        case "world-writable":
+            try planted.write(toFile: file, atomically: false, encoding: .utf8)
+            chmod(file, 0o666)
+        case "foreign owner":
+            try planted.write(toFile: file, atomically: false, encoding: .utf8)
+            chmod(file, 0o600)
+            chown(file, 65534, 65534)
+        default:
+            try planted.write(toFile: dir + "/elsewhere.json", atomically: false, encoding: .utf8)
+            chmod(dir + "/elsewhere.json", 0o600)
+            try FileManager.default.createSymbolicLink(atPath: file, withDestinationPath: dir + "/elsewhere.json")
+        }
+        let env = ["HOME": dir, "XDG_CONFIG_HOME": dir + "/config", "AWS_EC2_METADATA_DISABLED": "true"]
+        let r = try runCommand(helper, ["get", "registry.example.com"], env: env)
+        #expect(r.status != 0, "\(how): \(r.stdout)")
+        #expect(!r.stdout.contains("tfr_planted"), "\(how): the planted token was handed out")
+        let lines = r.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && r.stderr.contains(file), "\(how): \(r.stderr)")
+    }
+
     /// Terraform runs the helper for every host it contacts: for a host that is not a tfreg registry the
     /// helper answers {} without asking for credentials that cost a call (credential_process here; SSO
     /// or instance metadata elsewhere).

@@ -65,6 +65,98 @@ import Testing
         #expect(listed.status == 0 && listed.stdout.contains("token:ci#") && listed.stderr.contains("data dir \(defaultDir)"), "\(listed.stderr)")
     }
 
+    static func mode(_ path: String) -> Int {
+        var st = stat()
+        return lstat(path, &st) == 0 ? Int(st.st_mode & 0o7777) : -1
+    }
+
+    /// Issue 17, finding 7: a data directory (or its keys) another user could change is refused with
+    /// exit 78, naming it and the fix, by the CLI, `serve` and `serve --check-config`. A new one is 0700.
+    @Test(.enabled(if: geteuid() == 0, "chown needs root; administrators run the CLI as root"))
+    func aDataDirectoryOthersCouldChangeIsRefused() throws {
+        let (home, env) = Self.isolated()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let data = home + "/data"
+        let created = try runCommand(
+            TFRegBinary.path,
+            ["grant", "create", "--init", "--data-dir", data, "-n", "acme", "--new-token", "ci", "-d"],
+            env: env
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(Self.mode(data) == 0o700, "a new data directory is the owner's only")
+        let list = ["grant", "list", "-n", "acme", "--data-dir", data]
+        let check = ["serve", "--check-config", "--data-dir", data]
+        // Under timeout(1): a serve that accepted the directory would run until killed (exit 124).
+        let serve = ["serve", "--data-dir", data, "--port", "0"]
+        #expect(try runCommand(TFRegBinary.path, list, env: env).status == 0)
+
+        chmod(data, 0o777)
+        func run(_ args: [String]) throws -> CommandResult {
+            try runCommand("/usr/bin/timeout", ["20", TFRegBinary.path] + args, env: env)
+        }
+        for args in [list, check, serve, ["gc", "--dry-run", "--data-dir", data]] {
+            let r = try run(args)
+            #expect(r.status == 78 && r.stderr.contains("chmod 700 \(data)"), "\(args): \(r.status) \(r.stderr)")
+            #expect(!r.stdout.contains("configuration OK"))
+        }
+        chmod(data, 0o750)
+        chown(data, 65534, 65534)
+        let foreign = try runCommand(TFRegBinary.path, list, env: env)
+        #expect(
+            foreign.status == 78 && foreign.stderr.contains("\(data) is owned by uid 65534") && foreign.stderr.contains("chown"),
+            "\(foreign.stderr)"
+        )
+        chown(data, 0, 0)
+        #expect(try runCommand(TFRegBinary.path, list, env: env).status == 0)
+
+        // Another user replaced the archive-link key: refused by serve and by --check-config.
+        let keys = data + "/keys"
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let key = keys + "/archive-url.key"
+        FileManager.default.createFile(atPath: key, contents: Data(repeating: 7, count: 32), attributes: [.posixPermissions: 0o600])
+        chown(key, 65534, 65534)
+        for args in [check, serve] {
+            let r = try run(args)
+            #expect(r.status == 78 && r.stderr.contains(key), "\(args): \(r.status) \(r.stderr)")
+        }
+        chown(key, 0, 0)
+        chmod(key, 0o644)
+        let readable = try runCommand(TFRegBinary.path, check, env: env)
+        #expect(readable.status == 78 && readable.stderr.contains("chmod 600 \(key)"), "\(readable.stderr)")
+        chmod(key, 0o600)
+        let ok = try runCommand(TFRegBinary.path, check, env: env)
+        #expect(ok.status == 0 && ok.stdout.contains("configuration OK"), "\(ok.stderr)")
+    }
+
+    /// Issue 17, finding 5: the service user (who owns the data directory) links `registry.db-shm` to
+    /// a root-owned file; an administrator's `tfreg grant list` as root must not chmod it (it used to
+    /// turn a setuid file 0600) and refuses, naming the link.
+    @Test(.enabled(if: geteuid() == 0, "the attack is on a CLI run as root"))
+    func aRootRunCommandNeverChmodsThroughAPlantedLink() throws {
+        let (home, env) = Self.isolated()
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        let data = home + "/data"
+        let created = try runCommand(
+            TFRegBinary.path,
+            ["grant", "create", "--init", "--data-dir", data, "-n", "acme", "--new-token", "ci", "-d"],
+            env: env
+        )
+        #expect(created.status == 0, "\(created.stderr)")
+        let target = home + "/x"
+        FileManager.default.createFile(atPath: target, contents: Data("root's program".utf8), attributes: [.posixPermissions: 0o4755])
+        let before = Self.mode(target)
+        for suffix in ["-shm", "-wal"] {
+            let link = data + "/registry.db" + suffix
+            try? FileManager.default.removeItem(atPath: link)
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: target)
+            let r = try runCommand(TFRegBinary.path, ["grant", "list", "-n", "acme", "--data-dir", data], env: env)
+            #expect(Self.mode(target) == before, "\(suffix): the link's target was chmodded")
+            #expect(r.status == 78 && r.stderr.contains(link) && r.stderr.contains("symbolic link"), "\(suffix): \(r.status) \(r.stderr)")
+            try FileManager.default.removeItem(atPath: link)
+        }
+        #expect(try runCommand(TFRegBinary.path, ["grant", "list", "-n", "acme", "--data-dir", data], env: env).status == 0)
+    }
+
     /// The Debian package's environment file: root and the service user read it, so
     /// `sudo -u tfreg tfreg grant …` uses the service's data dir; the process environment wins, and a
     /// file others may write is ignored.

@@ -344,6 +344,130 @@ struct AcceptAnything: ArchiveCanonicalizer {
         #expect(FileSystem.exists(storage.archivesDirectory + "/" + r.location.key), "1.0.1 is listed without its archive")
     }
 
+    /// Issue 17, finding 4, forced: `tfreg gc --grace-seconds 0` runs between a live `serve`'s `put`
+    /// and its row insert. It removed the staged canonical file (its writer, this process, is alive)
+    /// and the just-linked archive, so `settle` could not store it again: a 503 and a listed version
+    /// without its archive.
+    @Test func gcWithGraceZeroBetweenPutAndInsertLeavesTheLiveUploadAlone() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/forced0")
+        let store = try SQLiteMetadataStore(path: dir.path + "/forced0.db")
+        let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
+        let hooked = HookedStorage(inner: storage) {
+            _ = try? await LocalGarbageCollector.collect(
+                store: store,
+                storage: storage,
+                graceSeconds: 0,
+                stagingGraceSeconds: 0,
+                now: SystemClock().now() + 1,
+                dryRun: false
+            )
+        }
+        let service = RegistryService(store: store, storage: hooked, canonicalizer: AcceptAnything())
+        let principal = Principal(identity: try Identity("arn:aws:iam::123456789012:role/t"))
+        try await store.putGrant(
+            Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)),
+            mode: .create
+        )
+        let r = try await service.publish(
+            stage(storage, "upload-\(getpid())-0123abcd.partial", "live upload"),
+            version: try Version("1.0.0"),
+            of: m,
+            caller: principal,
+            logger: Logger(label: "forced0")
+        )
+        #expect(FileSystem.exists(storage.archivesDirectory + "/" + r.location.key), "1.0.0 is listed without its archive")
+    }
+
+    /// Issue 17, finding 4: 500 rounds of uploads (named as `serve` names them, three distinct
+    /// contents, so deleted bytes come back), deletes, and a gc with grace 0 looping beside them.
+    /// No upload may fail and no listed version may lack its archive.
+    @Test func uploadsDeletesAndGCWithGraceZeroNeverLoseAnArchive() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/race0")
+        let store = try SQLiteMetadataStore(path: dir.path + "/race0.db")
+        let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
+        let service = RegistryService(store: store, storage: storage, canonicalizer: AcceptAnything())
+        let principal = Principal(identity: try Identity("arn:aws:iam::123456789012:role/t"))
+        try await store.putGrant(
+            Grant(namespace: m.namespace, identity: principal.identity, permissions: Permissions(download: true, upload: true)),
+            mode: .create
+        )
+        let logger = Logger(label: "race0")
+        let done = Mutex(false)
+        let gcRuns = Mutex(0)
+        let gcFailures = Mutex<[String]>([])
+        let collector = Task {
+            while !done.withLock({ $0 }) {
+                do {
+                    _ = try await LocalGarbageCollector.collect(
+                        store: store,
+                        storage: storage,
+                        graceSeconds: 0,
+                        stagingGraceSeconds: 0,
+                        now: SystemClock().now() + 1,
+                        dryRun: false
+                    )
+                    gcRuns.withLock { $0 += 1 }
+                } catch {
+                    gcFailures.withLock { $0.append("\(error)") }
+                }
+                await Task.yield()
+            }
+        }
+        var failures: [String] = []
+        var listed = Set<String>()
+        for round in 0..<500 {
+            let s = stage(storage, "upload-\(getpid())-\(round).partial", "bytes \(round % 3)")
+            do {
+                async let published = service.publish(s, version: try Version("1.0.\(round)"), of: m, caller: principal, logger: logger)
+                if round > 0, round % 2 == 0 {
+                    try await service.deleteVersion(try Version("1.0.\(round - 1)"), of: m, caller: principal, logger: logger)
+                }
+                _ = try await published
+            } catch {
+                failures.append("round \(round): \(error)")
+            }
+            for r in try await store.allVersions(in: nil) where !FileSystem.exists(storage.archivesDirectory + "/" + r.location.key) {
+                listed.insert("\(r.version)")
+            }
+        }
+        done.withLock { $0 = true }
+        await collector.value
+        #expect(failures.isEmpty, "\(failures.count) uploads failed: \(failures.prefix(3))")
+        #expect(listed.isEmpty, "listed without their archive: \(listed.sorted())")
+        #expect(gcFailures.withLock { $0 }.isEmpty)
+        #expect(gcRuns.withLock { $0 } > 0)
+    }
+
+    /// Issue 17, finding 4: a gc leaves another running gc's moved-aside file alone (that one may be
+    /// about to put it back); a dead one's is recovered as before.
+    @Test func recoveryLeavesALiveCollectorsFileAlone() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/overlap")
+        let store = InMemoryMetadataStore()
+        let live = storage.archivesDirectory + "/sha256/11/" + String(repeating: "1", count: 64) + ".tar.gz.gc-\(getppid())"
+        let dead = storage.archivesDirectory + "/sha256/22/" + String(repeating: "2", count: 64) + ".tar.gz.gc-999999999"
+        for path in [live, dead] {
+            try FileSystem.makeDirectories(String(path[..<path.lastIndex(of: "/")!]), mode: 0o750)
+            try FileSystem.writeExclusive(path, Array("aside".utf8), mode: 0o640)
+        }
+        _ = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 0, now: SystemClock().now(), dryRun: false)
+        #expect(FileSystem.exists(live), "removed the file a running gc had moved aside")
+        #expect(!FileSystem.exists(dead))
+    }
+
+    /// Staged files: a live writer's are kept at any age, a dead writer's go at once, others by age.
+    @Test func stagingIsJudgedByItsWriter() throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/staging")
+        var old = [timespec(tv_sec: 1000, tv_nsec: 0), timespec(tv_sec: 1000, tv_nsec: 0)]
+        let names = ["upload-\(getpid())-a.partial", "upload-\(getppid())-b.partial.canonical", "import-999999999-c.partial", "other.partial"]
+        for name in names {
+            _ = stage(storage, name, "x")
+            _ = utimensat(AT_FDCWD, storage.stagingDirectory + "/" + name, &old, 0)
+        }
+        _ = stage(storage, "fresh.partial", "y")
+        let removed = storage.removeStaleStaging(olderThan: 3600, now: SystemClock().now())
+        #expect(removed.sorted() == ["import-999999999-c.partial", "other.partial"])
+    }
+
     /// Concurrent uploads of 1.0.0+b0 … 1.0.0+b19 registered 2–4 releases; the store now has exactly one winner.
     @Test func concurrentBuildMetadataHasExactlyOneWinner() async throws {
         let store = try SQLiteMetadataStore(path: dir.path + "/builds.db")
@@ -405,4 +529,25 @@ final class HookedStorage: ArchiveStorage, @unchecked Sendable {
         try await inner.delivery(for: record, expiresIn: seconds)
     }
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { try await inner.localFile(for: location) }
+}
+
+/// Issue 17, finding 5: whoever can write the data directory links `registry.db-shm` (or `-wal`) to
+/// someone else's file; opening the store (as root, as administrators run the CLI) must neither change
+/// that file's mode nor use it.
+@Suite struct SQLiteFileModeTests {
+    @Test(arguments: ["-shm", "-wal"])
+    func aPlantedLinkIsRefusedAndItsTargetUntouched(_ suffix: String) throws {
+        let tmp = TemporaryDirectory("tfreg-planted")
+        defer { tmp.remove() }
+        let db = tmp.path + "/registry.db"
+        _ = try SQLiteMetadataStore(path: db)
+        let target = tmp.path + "/x"
+        try FileSystem.writeExclusive(target, Array("setuid binary".utf8), mode: 0o755)
+        _ = unlink(db + suffix)
+        #expect(symlink(target, db + suffix) == 0)
+        #expect(throws: RegistryError(.misconfigured, "")) { _ = try SQLiteMetadataStore(path: db) }
+        var st = stat()
+        #expect(stat(target, &st) == 0 && st.st_mode & 0o7777 == 0o755, "the link's target was chmodded")
+        #expect(FileSystem.read(target) == Array("setuid binary".utf8))
+    }
 }

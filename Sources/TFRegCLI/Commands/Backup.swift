@@ -35,6 +35,7 @@ extension TFReg {
             let format = try out.format()
             try BackupScope.requireLocal(store, storage: storage, command: "backup")
             try store.requireLocalRegistry()
+            try StoreOptions.checkDataDirectory(store.resolvedDataDirectory)
             store.announce()
             let progress = out.progress("backing up archives", total: nil)
             let report = try await LocalBackup.backup(dataDirectory: store.resolvedDataDirectory, to: destination) { done, total in
@@ -105,6 +106,7 @@ extension TFReg {
             // `grant create --init` that may create one.
             store.announce()
             let dir = store.resolvedDataDirectory
+            try StoreOptions.prepareDataDirectory(dir)
             let report = try await LocalBackup.restore(from: source, into: dir, force: force)
             print("restored \(report.versions) versions (\(report.bytes) archive bytes, checksums verified) into \(dir)")
         }

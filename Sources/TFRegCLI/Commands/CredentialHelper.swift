@@ -160,18 +160,26 @@ extension TFReg {
 struct CredentialsFile {
     let path: String
 
-    init() {
-        let base = Env.value("XDG_CONFIG_HOME") ?? Env.home + "/.config"
-        path = base + "/tfreg/credentials.json"
-    }
+    init(path: String = CredentialsFile.defaultPath) { self.path = path }
+
+    static var defaultPath: String { (Env.value("XDG_CONFIG_HOME") ?? Env.home + "/.config") + "/tfreg/credentials.json" }
 
     private struct Contents: Codable {
         struct Entry: Codable { let token: String }
         var hosts: [String: Entry]
     }
 
+    /// The stored tokens win over IAM, so the file gets the IAM token cache's checks and more (the
+    /// same `FileSystem.Trust`): a regular file, not a link, owned by this user, that nobody else may
+    /// read or write. Anything else is refused with its cause, never handed to Terraform.
+    static let trust = FileSystem.Trust.privateToCaller
+
     func load() throws -> [String: String] {
-        guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
+        let read: [UInt8]?
+        do { read = try Self.trust.read(path, limit: 1 << 20) } catch {
+            throw CLIError.configuration("not using the stored tokens: \(error)")
+        }
+        guard let bytes = read else { return [:] }
         guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)) else {
             throw CLIError("\(path) is not a valid tfreg credentials file")
         }

@@ -38,7 +38,6 @@ extension TFReg {
                 store: metadata,
                 storage: storage,
                 graceSeconds: graceSeconds,
-                stagingGraceSeconds: graceSeconds,
                 now: SystemClock().now(),
                 dryRun: dryRun
             )

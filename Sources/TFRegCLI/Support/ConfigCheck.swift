@@ -105,9 +105,15 @@ enum ConfigCheck {
         } else {
             lines.append("database: \(db) (created on first start)")
         }
+        // The same ownership and mode checks serve makes at start: a directory or key another user
+        // could change is reported, not accepted.
+        try StoreOptions.checkDataDirectory(dataDirectory)
+        lines.append("data dir: \(dataDirectory) (owner and modes checked)")
         let key = dataDirectory + "/keys/archive-url.key"
         if FileSystem.exists(key) {
-            guard (try? KeyFile.read(key)) != nil else { throw CLIError.configuration("\(key) is not a readable 32-byte key") }
+            guard (try? KeyFile.read(key, otherOwners: StoreOptions.trustedOwners)) != nil else {
+                throw CLIError.configuration("\(key) is not a readable 32-byte key")
+            }
             lines.append("archive link key: \(key)")
         } else {
             lines.append("archive link key: created on first start")

@@ -72,13 +72,18 @@ enum EnvironmentFile {
     private static func load() -> [String: String] {
         let path = self.path
         guard !path.isEmpty, applies else { return [:] }
-        var st = stat()
-        guard stat(path, &st) == 0, st.st_mode & 0o170000 == 0o100000 else { return [:] }
-        guard st.st_mode & 0o022 == 0, st.st_uid == 0 || st.st_uid == geteuid() else {
-            printError("warning: ignoring \(path): it must be owned by root and not group- or world-writable")
+        // The file and its directory: whoever could write either could choose the data directory.
+        let trust = FileSystem.Trust(otherOwners: [0], forbiddenMode: 0o022)
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let bytes: [UInt8]?
+        do {
+            guard try trust.check(directory, kind: .directory, followingLink: true) else { return [:] }
+            bytes = try trust.read(path, limit: 1 << 20)
+        } catch {
+            printError("warning: ignoring \(path): it and its directory must be owned by root and not group- or world-writable (\(error))")
             return [:]
         }
-        guard let bytes = FileSystem.read(path, limit: 1 << 20) else { return [:] }
+        guard let bytes else { return [:] }
         return parse(String(decoding: bytes, as: UTF8.self))
     }
 

@@ -84,29 +84,17 @@ struct IAMTokenCache {
 
     /// The entries, or nil when the file is missing, untrusted or unreadable.
     func load() -> [String: Entry]? {
-        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, Self.isTrusted(st) else { return nil }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while bytes.count <= 1 << 20 {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { return nil }
-            if n == 0 { break }
-            bytes += buf[0..<n]
-        }
-        guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)), contents.version == Self.version else {
+        guard let bytes = try? Self.trust.read(path, limit: 1 << 20),
+            let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)), contents.version == Self.version
+        else {
             return nil  // the version 1 cache was keyed by host alone: never trusted, replaced on the next write
         }
         return contents.entries
     }
 
-    /// A regular file owned by this user that nobody else may write.
-    static func isTrusted(_ st: stat) -> Bool {
-        (st.st_mode & S_IFMT) == S_IFREG && st.st_uid == geteuid() && (st.st_mode & 0o022) == 0
-    }
+    /// A regular file (not a link) owned by this user that nobody else may write (TFRegSystem's
+    /// `FileSystem.Trust`, the one home of these checks; the stored-token file uses it too).
+    static let trust = FileSystem.Trust.writableByCallerOnly
 
     private func save(_ entries: [String: Entry]) {
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])

@@ -19,7 +19,9 @@ import Glibc
 enum ArchiveSigningKey {
     static func loadOrCreate(dataDirectory: String) throws -> [UInt8] {
         try keyFile { () throws(KeyFile.Failure) in
-            try KeyFile.loadOrCreate(dataDirectory + "/keys/archive-url.key") { SecureRandom.bytes(KeyFile.size) }
+            try KeyFile.loadOrCreate(dataDirectory + "/keys/archive-url.key", otherOwners: StoreOptions.trustedOwners) {
+                SecureRandom.bytes(KeyFile.size)
+            }
         }
     }
 }
@@ -30,8 +32,16 @@ enum ArchiveSigningKey {
 enum LocalTokenKeys {
     static func loadOrCreate(dataDirectory: String) throws -> [[UInt8]] {
         let path = dataDirectory + "/keys/iam-token.key"
-        var keys = [try keyFile { () throws(KeyFile.Failure) in try KeyFile.loadOrCreate(path) { SecureRandom.bytes(KeyFile.size) } }]
-        if let previous = try? KeyFile.read(path + ".previous") { keys.append(previous) }
+        let owners = StoreOptions.trustedOwners
+        var keys = [
+            try keyFile { () throws(KeyFile.Failure) in try KeyFile.loadOrCreate(path, otherOwners: owners) { SecureRandom.bytes(KeyFile.size) } }
+        ]
+        // A wrong-sized previous key is ignored as before; one another user could have planted is not.
+        do {
+            if let previous = try KeyFile.read(path + ".previous", otherOwners: owners) { keys.append(previous) }
+        } catch {
+            if case .untrusted(let e) = error { throw CLIError.configuration("\(e)") }
+        }
         return keys
     }
 }
@@ -44,6 +54,7 @@ private func keyFile<T>(_ body: () throws(KeyFile.Failure) -> T) throws -> T {
         switch error {
         case .wrongSize(let path): throw ValidationError("\(path) is not a 32-byte key; delete it to make a new one")
         case .system(let e): throw RegistryError(e)
+        case .untrusted(let e): throw CLIError.configuration("\(e)")
         }
     }
 }

@@ -68,9 +68,43 @@ struct StoreOptions: ParsableArguments {
         )
     }
 
+    /// Owners the data directory and its keys may have besides the caller: root, and, when root runs
+    /// the CLI, the service user (the Debian package's /var/lib/tfreg belongs to `tfreg`).
+    static var trustedOwners: Set<uid_t> {
+        var owners: Set<uid_t> = [0]
+        if geteuid() == 0, let pw = getpwnam(EnvironmentFile.serviceUser) { owners.insert(pw.pointee.pw_uid) }
+        return owners
+    }
+
+    /// Refuses (exit 78) a data directory another user could change: the directory itself (a link to
+    /// it is followed: that is where the administrator put it), `keys/`, `tmp/` and `archives/` (never
+    /// links) must belong to the caller or a trusted owner and not be group- or world-writable; key
+    /// files must be 0600-like regular files. Whoever can write there could replace the keys, plant
+    /// links for a root-run CLI to follow, or remove archives. Missing entries are fine (made later).
+    static func checkDataDirectory(_ dir: String) throws(CLIError) {
+        let owners = trustedOwners
+        let directories = FileSystem.Trust(otherOwners: owners, forbiddenMode: 0o022)
+        do {
+            _ = try directories.check(dir, kind: .directory, followingLink: true)
+            for sub in ["keys", "tmp", "archives"] { _ = try directories.check(dir + "/" + sub, kind: .directory) }
+            for key in ["archive-url.key", "iam-token.key", "iam-token.key.previous"] {
+                _ = try KeyFile.trust(otherOwners: owners).check(dir + "/keys/" + key, kind: .file)
+            }
+        } catch {
+            throw .configuration("refusing data dir \(dir): \(error)")
+        }
+    }
+
+    /// Creates the data directory (0700: database, archives and keys are nobody else's) and checks it.
+    static func prepareDataDirectory(_ dir: String) throws {
+        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o700))
+        try checkDataDirectory(dir)
+    }
+
     func openLocal() throws -> (SQLiteMetadataStore, FileArchiveStorage) {
         try requireLocalRegistry()
         let dir = resolvedDataDirectory
+        try Self.checkDataDirectory(dir)
         let storage = try FileArchiveStorage(root: dir)
         let store = try SQLiteMetadataStore(path: dir + "/registry.db")
         return (store, storage)
@@ -109,7 +143,7 @@ struct StoreOptions: ParsableArguments {
         try requireLocalRegistry(creating: creating)
         announce()
         let dir = resolvedDataDirectory
-        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
+        try Self.prepareDataDirectory(dir)
         return try SQLiteMetadataStore(path: dir + "/registry.db")
     }
 
@@ -118,7 +152,7 @@ struct StoreOptions: ParsableArguments {
     func open(storage url: String?, creating: Bool) throws -> (any MetadataStore, any ArchiveStorage) {
         if resolvedTable == nil { try requireLocalRegistry(creating: creating) }
         let dir = resolvedDataDirectory
-        try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
+        try Self.prepareDataDirectory(dir)
         let table = try resolvedTable.map(AWSSetup.validTable)
         let aws = table != nil || url != nil ? try AWSSetup.client() : nil
         let store: any MetadataStore =
