@@ -156,7 +156,11 @@ let package = Package(
             dependencies: ["TFRegAPI", "TFRegJSON", "TFRegStoreLocal", "TFRegArchive", "TFRegTesting"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TFRegLambdaTests", dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TFRegLambdaTests",
+            dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore", "TFRegStoreLocal", "TFRegTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TFRegCLITests",
             dependencies: ["TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],

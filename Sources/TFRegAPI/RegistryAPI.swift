@@ -598,9 +598,19 @@ public struct RegistryAPI: Sendable {
         return .json(200, body.serialized())
     }
 
-    /// `https://host[:port]` for links: the configured public URL, else the request's own.
+    /// `https://host[:port]` for links: the configured public URL, else the domain an IAM-authorizing
+    /// front end reports (`trustedHost`), else (`serve` only) the request's Host header. A Lambda
+    /// event's Host header is never used: a caller can send any.
     func baseURL(_ req: APIRequest) throws(RegistryError) -> String {
         if let url = configuration.publicURL { return url }
+        if let host = req.trustedHost { return "https://\(host)" }
+        guard req.linksMayUseHostHeader else {
+            throw .misconfigured(
+                "download links",
+                explanation:
+                    "no public URL is configured and the front end reports no domain (an ALB event): set TFREG_AUDIENCE to the registry's host name"
+            )
+        }
         guard let host = req.header("host"), URLParsing.isValidHost(host) else {
             throw .badRequest("missing or invalid Host header")
         }

@@ -15,10 +15,13 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible 
 
     public init(_ value: some StringProtocol) throws(RegistryError) {
         let s = String(value)
-        guard Identity.isIAMARN(s) || Identity.isTokenIdentity(s) else {
+        if Identity.isIAMARN(s) {
+            self.value = Identity.normalizeARN(s)
+        } else if Identity.isTokenIdentity(s) {
+            self.value = s
+        } else {
             throw .badRequest("invalid identity: expected an IAM ARN (arn:aws:iam::123456789012:role/NAME) or token:NAME")
         }
-        self.value = Identity.isIAMARN(s) ? Identity.normalizeARN(s) : s
     }
 
     /// The principal an ARN stands for, in one canonical form, so a grant and a caller compare equal:
@@ -34,6 +37,7 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible 
     /// - anything else (federated users) is kept as it is.
     /// Unlike the tool tfreg replaces, nothing else is cut: IAM users and plain role ARNs keep their name.
     static func normalizeARN(_ arn: String) -> String {
+        if isNormalizedARN(arn) { return arn }
         let parts = arn.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
         guard parts.count == 6 else { return arn }
         let partition = parts[1]
@@ -47,6 +51,29 @@ public struct Identity: Hashable, Sendable, Comparable, CustomStringConvertible 
             return "arn:\(partition):iam::\(account):\(resource[0])/\(resource.last!)"
         }
         return arn
+    }
+
+    /// `PARTITION:ACCOUNT` of an IAM principal (`aws:123456789012`), nil for static tokens: what
+    /// per-account bounds count by (`MemoryReplayGuard`).
+    public var awsAccount: String? {
+        guard kind == .iam else { return nil }
+        let parts = value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        guard parts.count == 6 else { return nil }
+        return "\(parts[1]):\(parts[4])"
+    }
+
+    /// Whether `normalizeARN` would return `arn` unchanged because it is already `arn:P:iam::ACCT:role/NAME`
+    /// or `…:user/NAME` (every sealed token's subject, on every request): on the UTF-8 bytes, where the
+    /// general case splits Characters. ASCII only, so bytes and Characters split alike.
+    static func isNormalizedARN(_ arn: String) -> Bool {
+        var arn = arn
+        return arn.withUTF8 { b -> Bool in
+            guard b.allSatisfy({ $0 < 0x80 }) else { return false }
+            let parts = b.split(separator: UInt8(ascii: ":"), maxSplits: 5, omittingEmptySubsequences: false)
+            guard parts.count == 6, parts[0].elementsEqual("arn".utf8), parts[2].elementsEqual("iam".utf8), parts[3].isEmpty else { return false }
+            let resource = parts[5].split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            return resource.count == 2 && (resource[0].elementsEqual("role".utf8) || resource[0].elementsEqual("user".utf8))
+        }
     }
 
     /// For an IAM role, the text every way of writing its ARN starts with, with or without a path

@@ -15,6 +15,9 @@ public struct RegistryError: Error, Sendable, CustomStringConvertible {
         case unsupportedMediaType
         case unprocessable
         case unavailable
+        /// One caller used up its share of a bounded resource (token exchanges of one AWS account):
+        /// 429, for that caller only.
+        case tooManyRequests
         /// An object the registry depends on but does not own (a user's bucket) is not what was
         /// registered: 502, never served.
         case upstreamMismatch

@@ -9,11 +9,13 @@ import TFRegSystem
 /// `DynamoDBReplayGuard` (TFRegStoreAWS, a conditional put in the registry's table, shared by every
 /// process and Lambda instance using it).
 public protocol ReplayGuard: Sendable {
-    /// Records `key` until `expiresAt` (Unix seconds) and returns true, or returns false when it is
-    /// already recorded and not expired (a replay). Throws `.unavailable` when it cannot record it
-    /// (the memory guard is full, the table cannot be reached): the request is then refused, never
-    /// let through unrecorded.
-    func claim(_ key: String, until expiresAt: Int64) async throws(RegistryError) -> Bool
+    /// Records `key` for `owner` until `expiresAt` (Unix seconds) and returns true, or returns false
+    /// when it is already recorded and not expired (a replay). `owner` is the AWS account STS has just
+    /// verified (`Identity.awsAccount`): a guard with a bound counts it per owner, so one account
+    /// cannot fill the guard for everyone (`.tooManyRequests` for that account only). Throws
+    /// `.unavailable` when it cannot record it (the memory guard is full, the table cannot be reached):
+    /// the request is then refused, never let through unrecorded.
+    func claim(_ key: String, owner: String, until expiresAt: Int64) async throws(RegistryError) -> Bool
 }
 
 extension SignedCallerIdentityRequest {
@@ -49,6 +51,12 @@ extension SignedCallerIdentityRequest {
 }
 
 extension RegistryError {
+    /// One AWS account holds its whole share of the replay guard.
+    public static let tooManyExchanges = RegistryError(
+        .tooManyRequests,
+        "too many token exchanges for this AWS account in the last 15 minutes; try again later"
+    )
+
     /// A presigned identity request presented a second time.
     public static let replayedIdentityRequest = RegistryError.unauthenticated("this signed request was already used; sign a new one")
 }

@@ -1,3 +1,4 @@
+import Synchronization
 import TFRegCrypto
 import TFRegSystem
 
@@ -42,17 +43,25 @@ public struct SealedTokens: Sendable {
     public let audience: String
     public let maxLifetime: Int64
     public let clock: any WallClock
+    /// `tfreg-token|AUDIENCE|`, the start of every token's associated data, and the audience's bytes:
+    /// made once, not on every request.
+    let aadPrefix: [UInt8]
+    let audienceBytes: [UInt8]
+    /// Keys prepared for opening (`AESGCM.OpeningKey`), so a request does not pay for key setup.
+    let openingKeys = OpeningKeys()
 
     public init(keys: any TokenKeySource, audience: String, maxLifetime: Int64 = 3600, clock: any WallClock = SystemClock()) {
         self.keys = keys
         self.audience = audience
         self.maxLifetime = maxLifetime
         self.clock = clock
+        aadPrefix = Array("tfreg-token|\(audience)|".utf8)
+        audienceBytes = Array(audience.utf8)
     }
 
     static let invalid = RegistryError.unauthenticated("invalid or expired token")
 
-    func aad(_ header: [UInt8]) -> [UInt8] { Array("tfreg-token|\(audience)|".utf8) + header }
+    func aad(_ header: [UInt8]) -> [UInt8] { aadPrefix + header }
 
     /// Issues a token for `identity`, valid `requested` seconds capped by the maximum (at least 60).
     public func issue(for identity: Identity, requested: Int64?) async throws(RegistryError) -> (token: String, expiresAt: Int64) {
@@ -77,7 +86,8 @@ public struct SealedTokens: Sendable {
         // Cheap checks first: an expired token costs no key lookup (and no KMS call).
         // Every integer read from the token is checked before it becomes an Int64: a token is input.
         let now = clock.now()
-        guard let expiry = Int64(exactly: envelope.expiry), expiry > now else { throw Self.invalid }
+        // A lifetime longer than any this registry issues (`open` would refuse it) costs no lookup either.
+        guard let expiry = Int64(exactly: envelope.expiry), expiry > now, expiry - now <= maxLifetime + 60 else { throw Self.invalid }
         guard let material = try await keys.key(id: envelope.keyID), let claims = open(envelope, key: material, now: now) else {
             throw Self.invalid
         }
@@ -110,14 +120,14 @@ public struct SealedTokens: Sendable {
 
     /// Decrypts the claims with `key` and checks them at `now`; synchronous, nil for anything wrong.
     func open(_ envelope: Envelope, key: [UInt8], now: Int64) -> TokenClaims? {
-        guard let plain = AESGCM.open(envelope.sealed, key: key, aad: aad(envelope.header)) else { return nil }
+        guard let opening = openingKeys.key(for: key), let plain = opening.open(envelope.sealed, aad: aad(envelope.header)) else { return nil }
         var c = Reader(bytes: plain)
         guard let iat = c.int(8), let exp = c.int(8), let jti = c.take(16), let audLength = c.int(2), let aud = c.take(Int(audLength)),
             let subLength = c.int(2), let sub = c.take(Int(subLength)), c.remaining == 0,
             exp == envelope.expiry, let audience = String(validating: aud, as: UTF8.self), let subject = String(validating: sub, as: UTF8.self)
         else { return nil }
         guard let issued = Int64(exactly: iat), let expires = Int64(exactly: exp) else { return nil }
-        guard constantTimeEquals(Array(audience.utf8), Array(self.audience.utf8)), expires > now, issued <= now + 60,
+        guard constantTimeEquals(aud, audienceBytes), expires > now, issued <= now + 60,
             expires - issued <= maxLifetime, let identity = try? Identity(subject), identity.kind == .iam
         else { return nil }
         return TokenClaims(subject: identity, audience: audience, issuedAt: issued, expiresAt: expires, id: jti)
@@ -137,6 +147,22 @@ public struct SealedTokens: Sendable {
         }
         mutating func byte() -> UInt8? { take(1)?.first }
         mutating func int(_ n: Int) -> UInt64? { take(n).map { $0.reduce(0) { $0 << 8 | UInt64($1) } } }
+    }
+}
+
+/// `AESGCM.OpeningKey`s by key material, for the few keys one registry opens tokens with (a key file's
+/// one or two, a KMS data key an hour per process): at most 64, beyond that it starts over.
+final class OpeningKeys: Sendable {
+    private let keys = Mutex<[(material: [UInt8], key: AESGCM.OpeningKey)]>([])
+
+    func key(for material: [UInt8]) -> AESGCM.OpeningKey? {
+        if let hit = keys.withLock({ $0.first { $0.material == material }?.key }) { return hit }
+        guard let made = AESGCM.OpeningKey(material) else { return nil }
+        keys.withLock {
+            if $0.count >= 64 { $0.removeAll() }
+            $0.append((material, made))
+        }
+        return made
     }
 }
 
@@ -190,7 +216,10 @@ public struct TokenIssuer: Sendable {
         guard identity.kind == .iam else { throw .unauthenticated("not an IAM principal") }
         if let replayGuard {
             guard let key = request.replayKey else { throw .badRequest("invalid identity request: malformed Authorization header") }
-            guard try await replayGuard.claim(key, until: request.replayExpiry(now: tokens.clock.now())) else { throw .replayedIdentityRequest }
+            let owner = identity.awsAccount ?? identity.value
+            guard try await replayGuard.claim(key, owner: owner, until: request.replayExpiry(now: tokens.clock.now())) else {
+                throw .replayedIdentityRequest
+            }
         }
         let (token, expires) = try await tokens.issue(for: identity, requested: requestedLifetime)
         return (identity, token, expires)

@@ -85,23 +85,31 @@ public enum Base64 {
     }
 
     /// Decodes; `urlSafe` expects the unpadded URL alphabet. Returns nil on any invalid character or length.
+    /// Reads the string's UTF-8 in place when it is contiguous (a sealed token on every request).
     public static func decode(_ string: some StringProtocol, urlSafe url: Bool = false) -> [UInt8]? {
-        var chars = Array(string.utf8)
+        if let result = string.utf8.withContiguousStorageIfAvailable({ decode(bytes: $0, url: url) }) { return result }
+        return Array(string.utf8).withUnsafeBufferPointer { decode(bytes: $0, url: url) }
+    }
+
+    static func decode(bytes: UnsafeBufferPointer<UInt8>, url: Bool) -> [UInt8]? {
+        var count = bytes.count
         if !url {
-            guard chars.count % 4 == 0 else { return nil }
+            guard count % 4 == 0 else { return nil }
             var pad = 0
-            while pad < 2, chars.last == UInt8(ascii: "=") {
-                chars.removeLast()
+            while pad < 2, count > 0, bytes[count - 1] == UInt8(ascii: "=") {
+                count -= 1
                 pad += 1
             }
         }
-        guard chars.count % 4 != 1 else { return nil }
+        guard count % 4 != 1 else { return nil }
+        let values = url ? urlSafeValues : standardValues
         var out = [UInt8]()
-        out.reserveCapacity(chars.count * 3 / 4)
+        out.reserveCapacity(count * 3 / 4)
         var acc: UInt32 = 0
         var bits = 0
-        for c in chars {
-            guard let v = value(c, url: url) else { return nil }
+        for i in 0..<count {
+            let v = values[Int(bytes[i])]
+            guard v != invalid else { return nil }
             acc = acc << 6 | UInt32(v)
             bits += 6
             if bits >= 8 {
@@ -114,15 +122,14 @@ public enum Base64 {
         return out
     }
 
-    private static func value(_ c: UInt8, url: Bool) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"): c - UInt8(ascii: "A")
-        case UInt8(ascii: "a")...UInt8(ascii: "z"): c - UInt8(ascii: "a") + 26
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0") + 52
-        case UInt8(ascii: "+") where !url, UInt8(ascii: "-") where url: 62
-        case UInt8(ascii: "/") where !url, UInt8(ascii: "_") where url: 63
-        default: nil
-        }
+    /// Each byte's 6-bit value in an alphabet, `invalid` for bytes outside it.
+    private static let invalid: UInt8 = 0xff
+    private static let standardValues = values(of: standard)
+    private static let urlSafeValues = values(of: urlSafe)
+    private static func values(of alphabet: [UInt8]) -> [UInt8] {
+        var table = [UInt8](repeating: invalid, count: 256)
+        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
+        return table
     }
 }
 

@@ -118,6 +118,9 @@ public enum EventAdapter {
             requestID: requestID
         )
         request.trustedCallerARN = (trusted?.isEmpty ?? true) ? nil : trusted
+        // The Host header of an event is whatever the caller sent; links come from the configured URL or
+        // the domain below only.
+        request.linksMayUseHostHeader = false
         // The domain API Gateway or the Function URL received the request on (set by AWS, not the
         // client: only domains mapped to this API or function reach it). ALB events have none.
         if format != .alb, let domain = ctx?["domainName"]?.stringValue?.lowercased(), URLParsing.isValidHost(domain) {
@@ -139,7 +142,7 @@ public enum EventAdapter {
     static let reasons: [Int: String] = [
         200: "OK", 201: "Created", 204: "No Content", 302: "Found", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden",
         404: "Not Found", 405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 415: "Unsupported Media Type",
-        422: "Unprocessable Entity", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+        422: "Unprocessable Entity", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
     ]
 
     /// The response event for `format`.

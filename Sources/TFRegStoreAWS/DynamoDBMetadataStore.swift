@@ -170,7 +170,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                 .put(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)")),
             ])
         } catch {
-            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
+            if error.kind == .conditionalCheckFailed {
                 throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
             }
             throw map(error)
@@ -202,7 +202,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                 .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(module, version))], condition: nil),
             ])
         } catch {
-            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { return nil }
+            if error.kind == .conditionalCheckFailed { return nil }
             throw map(error)
         }
         return existing
@@ -234,19 +234,39 @@ public struct DynamoDBMetadataStore: MetadataStore {
         size: Int64
     ) async throws(RegistryError) -> Bool {
         let key: DynamoDBItem = ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))]
-        guard var item = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }) else { return false }
-        guard var record = Self.record(item), record.location == from else { return false }
-        record.location = to
-        record.sha256 = sha256
-        record.size = size
-        // Replace the attributes this codec writes; `bucket` goes when the archive is the registry's own.
-        item["bucket"] = nil
-        for (k, v) in Self.item(record) { item[k] = v }
+        // Only the archive's attributes change (UpdateItem, not a rewrite of the item), and only while
+        // the item still names `from`: a deprecation written meanwhile is kept (issue 17).
+        var set = ["#key = :to", "sha256 = :sha", "size = :size"]
+        var remove: [String] = []
+        var values: DynamoDBItem = [":to": .s(to.key), ":sha": .s(sha256), ":size": .n(String(size)), ":from": .s(from.key)]
+        if let bucket = to.bucket {
+            set.append("#bucket = :bucket")
+            values[":bucket"] = .s(bucket)
+        } else {
+            remove.append("#bucket")
+        }
+        if let digest = Hex.decode(sha256), digest.count == 32 {
+            set.append("expected_checksum = :checksum")
+            values[":checksum"] = .s(Base64.encode(digest))
+        } else {
+            remove.append("expected_checksum")
+        }
+        var condition = "#key = :from AND "
+        if let bucket = from.bucket {
+            condition += "#bucket = :fromBucket"
+            values[":fromBucket"] = .s(bucket)
+        } else {
+            // The replaced tool may have written an empty bucket for "none" (`record` reads it so).
+            condition += "(attribute_not_exists(#bucket) OR #bucket = :none)"
+            values[":none"] = .s("")
+        }
+        let update = "SET " + set.joined(separator: ", ") + (remove.isEmpty ? "" : " REMOVE " + remove.joined(separator: ", "))
         do {
-            try await dynamo.putItem(
+            _ = try await dynamo.updateItem(
                 table: table,
-                item: item,
-                condition: .init("#key = :old", names: ["#key": "key"], values: [":old": .s(from.key)])
+                key: key,
+                update: .init(update, names: ["#key": "key", "#bucket": "bucket"], values: values),
+                condition: .init(condition)
             )
         } catch {
             if error.kind == .conditionalCheckFailed { return false }
@@ -260,20 +280,39 @@ public struct DynamoDBMetadataStore: MetadataStore {
         version: Version,
         of module: ModuleAddress
     ) async throws(RegistryError) -> ModuleVersionRecord? {
-        guard var record = try await self.version(version, of: module) else { return nil }
-        record.deprecation = deprecation
-        var item = Self.item(record)
-        // Keep attributes this codec does not know (written by the replaced tool) as they are.
-        if let stored = try await wrap({ () async throws(AWSError) in
-            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))])
-        }) {
-            for (k, v) in stored where item[k] == nil && !k.hasPrefix("deprecat") { item[k] = v }
+        let key: DynamoDBItem = ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))]
+        // Only the deprecation attributes change (UpdateItem), on an item that exists: an archive
+        // replaced meanwhile (import-legacy) and attributes the replaced tool wrote are kept (issue 17).
+        let update: DynamoDBClient.Expression
+        if let d = deprecation {
+            var set = ["deprecated_at = :at", "deprecation_reason = :reason"]
+            var remove: [String] = []
+            var values: DynamoDBItem = [":at": .n(String(d.at)), ":reason": .s(d.reason)]
+            if let x = d.replacement {
+                set.append("deprecation_replacement = :replacement")
+                values[":replacement"] = .s(x)
+            } else {
+                remove.append("deprecation_replacement")
+            }
+            if let by = d.by {
+                set.append("deprecated_by = :by")
+                values[":by"] = .s(by)
+            } else {
+                remove.append("deprecated_by")
+            }
+            update = .init("SET " + set.joined(separator: ", ") + (remove.isEmpty ? "" : " REMOVE " + remove.joined(separator: ", ")), values: values)
+        } else {
+            update = .init("REMOVE deprecated_at, deprecation_reason, deprecation_replacement, deprecated_by")
         }
+        let after: DynamoDBItem?
         do {
-            try await dynamo.putItem(table: table, item: item, condition: .init("attribute_exists(pk)"))
+            after = try await dynamo.updateItem(table: table, key: key, update: update, condition: .init("attribute_exists(pk)"))
         } catch {
             if error.kind == .conditionalCheckFailed { return nil }
             throw map(error)
+        }
+        guard let after, let record = Self.record(after) else {
+            throw .unavailable("the metadata table", detail: "UpdateItem answered without a readable version item")
         }
         return record
     }
@@ -446,7 +485,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                 try await dynamo.putItem(table: table, item: Self.item(grant), condition: condition)
             }
         } catch {
-            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
+            if error.kind == .conditionalCheckFailed {
                 // Which condition failed: the token's, or the grant's.
                 _ = try await tokenForGrant(grant.identity)
                 if mode == .update, let prefix = grant.identity.roleARNPrefix,
@@ -544,7 +583,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                 ),
             ])
         } catch {
-            if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
+            if error.kind == .conditionalCheckFailed {
                 throw .conflict("a token named \(name) already exists")
             }
             throw map(error)

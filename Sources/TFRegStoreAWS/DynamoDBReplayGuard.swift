@@ -8,6 +8,10 @@ import TFRegSystem
 /// `expires_at` is the table's TTL attribute (the Terraform module enables it); DynamoDB deletes expired
 /// items within days, not at once, so an item still present after its expiry is overwritten (the
 /// condition also admits `expires_at < now`).
+///
+/// No count is kept here, so there is nothing one account can fill: each claim is one write of its
+/// own item (after STS verified the caller), and an on-demand table takes far more writes than STS
+/// verifies. `owner` is not stored.
 public struct DynamoDBReplayGuard: ReplayGuard {
     public static let ttlAttribute = "expires_at"
     public let dynamo: DynamoDBClient
@@ -20,7 +24,7 @@ public struct DynamoDBReplayGuard: ReplayGuard {
         self.clock = clock
     }
 
-    public func claim(_ key: String, until expiresAt: Int64) async throws(RegistryError) -> Bool {
+    public func claim(_ key: String, owner: String, until expiresAt: Int64) async throws(RegistryError) -> Bool {
         let item: DynamoDBItem = ["pk": .s("SignedRequest~\(key)"), "sk": .s("SignedRequest"), Self.ttlAttribute: .n(String(expiresAt))]
         do {
             try await dynamo.putItem(

@@ -55,6 +55,28 @@ extension Substring {
     }
 }
 
+extension Unicode.Scalar {
+    /// Python's `str.isspace()`: Unicode White_Space plus the separators U+001C–U+001F (what
+    /// `str.strip()`, and so the AWS CLI's configparser, removes).
+    public var isPythonSpace: Bool {
+        switch value {
+        case 0x09...0x0d, 0x1c...0x20, 0x85, 0xa0, 0x1680, 0x2000...0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000: true
+        default: false
+        }
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing `Unicode.Scalar.isPythonSpace` scalars: Python's `str.strip()`.
+    /// On scalars, not Characters: a space before a combining mark is still stripped, as in Python.
+    public func trimmingPythonSpace() -> String {
+        var scalars = unicodeScalars[...]
+        while let f = scalars.first, f.isPythonSpace { scalars = scalars.dropFirst() }
+        while let l = scalars.last, l.isPythonSpace { scalars = scalars.dropLast() }
+        return String(String.UnicodeScalarView(scalars))
+    }
+}
+
 extension String {
     /// See `Substring.trimmingASCII(_:)`.
     @inlinable
@@ -66,4 +88,7 @@ extension String {
 
     /// See `Substring.trimmingWhitespace()`.
     public func trimmingWhitespace() -> Substring { self[...].trimmingWhitespace() }
+
+    /// See `Substring.trimmingPythonSpace()`.
+    public func trimmingPythonSpace() -> String { self[...].trimmingPythonSpace() }
 }

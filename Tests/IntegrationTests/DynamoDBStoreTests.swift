@@ -83,12 +83,81 @@ extension MotoBackedTests {
             let clock = TestClock(1_900_000_000)
             let guard1 = DynamoDBReplayGuard(dynamo: s.dynamo, table: s.table, clock: clock)
             let guard2 = DynamoDBReplayGuard(dynamo: DynamoDBClient(client: moto.client()), table: s.table, clock: clock)
-            #expect(try await guard1.claim("k1", until: clock.now() + 960))
-            #expect(try await !guard2.claim("k1", until: clock.now() + 960))
-            #expect(try await guard2.claim("k2", until: clock.now() + 960))
+            #expect(try await guard1.claim("k1", owner: "aws:1", until: clock.now() + 960))
+            #expect(try await !guard2.claim("k1", owner: "aws:1", until: clock.now() + 960))
+            #expect(try await guard2.claim("k2", owner: "aws:1", until: clock.now() + 960))
             clock.advance(961)
-            #expect(try await guard2.claim("k1", until: clock.now() + 960))
-            #expect(try await !guard1.claim("k1", until: clock.now() + 960))
+            #expect(try await guard2.claim("k1", owner: "aws:1", until: clock.now() + 960))
+            #expect(try await !guard1.claim("k1", owner: "aws:1", until: clock.now() + 960))
+        }
+
+        /// A second store on the same table whose first write (PutItem or UpdateItem) waits for `between`
+        /// to run: two writers of one item interleaved at the worst moment, deterministically.
+        func interleaved(_ moto: MotoServer, table: String, between: @escaping @Sendable () async throws -> Void) -> DynamoDBMetadataStore {
+            let http = InterleavingHTTPClient(operations: ["PutItem", "UpdateItem"], hook: between)
+            let client = AWSClient(
+                http: http,
+                credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: moto.accessKeyID, secretAccessKey: moto.secretAccessKey)),
+                region: "us-east-1",
+                environment: ["AWS_ENDPOINT_URL": moto.endpoint],
+                timeout: 60
+            )
+            return DynamoDBMetadataStore(dynamo: DynamoDBClient(client: client), table: table)
+        }
+
+        /// Issue 17: `deprecate` and `import-legacy` (replaceArchive) each rewrote the whole version item
+        /// from what they had read, so whichever wrote last undid the other: a deprecation lost, or an
+        /// archive location put back to the one import-legacy had just replaced. Each now updates only
+        /// its own attributes; both orders keep both changes.
+        @Test func deprecateAndReplaceArchiveDoNotUndoEachOther() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let s = try await store(moto, table: "lost-update")
+            let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+            let digest = String(repeating: "ab", count: 32)
+            let newDigest = String(repeating: "cd", count: 32)
+            let userObject = ArchiveLocation(bucket: "user-bucket", key: "acme/vpc/aws/1.0.0.tar.gz")
+            let own = ArchiveLocation(key: "sha256/cd/\(newDigest).tar.gz")
+            let deprecation = Deprecation(reason: "use 2.x", replacement: "2.0.0", at: 1_900_000_000, by: "token:admin#1")
+            for (n, deprecateFirst) in [(1, true), (2, false)] {
+                let version = try Version("1.0.\(n)")
+                try await s.insertVersion(
+                    ModuleVersionRecord(module: module, version: version, location: userObject, sha256: digest, size: 10, publishedAt: 1)
+                )
+                if deprecateFirst {
+                    // deprecate reads, import-legacy replaces the archive, deprecate writes.
+                    let racing = interleaved(moto, table: s.table) { () async throws in
+                        let replaced = try await s.replaceArchive(of: version, of: module, from: userObject, to: own, sha256: newDigest, size: 20)
+                        #expect(replaced)
+                    }
+                    #expect(try await racing.setDeprecation(deprecation, version: version, of: module) != nil)
+                } else {
+                    // import-legacy reads, deprecate writes, import-legacy writes.
+                    let racing = interleaved(moto, table: s.table) { () async throws in
+                        let deprecated = try await s.setDeprecation(deprecation, version: version, of: module)
+                        #expect(deprecated != nil)
+                    }
+                    #expect(try await racing.replaceArchive(of: version, of: module, from: userObject, to: own, sha256: newDigest, size: 20))
+                }
+                let after = try #require(try await s.version(version, of: module))
+                #expect(after.location == own, "order \(n): the archive replacement was lost")
+                #expect(after.sha256 == newDigest && after.size == 20)
+                #expect(after.deprecation == deprecation, "order \(n): the deprecation was lost")
+                let item = try #require(
+                    try await s.dynamo.getItem(table: s.table, key: ["pk": .s("acme"), "sk": .s("Module~acme~vpc~aws~1.0.\(n)")])
+                )
+                #expect(item["bucket"] == nil, "the registry's own archive has no bucket")
+                // Undeprecating removes the deprecation and nothing else.
+                let undone = try #require(try await s.setDeprecation(nil, version: version, of: module))
+                #expect(undone.deprecation == nil && undone.location == own)
+            }
+            // A version that does not exist is neither deprecated nor replaced (and not created).
+            let missing = try Version("9.9.9")
+            #expect(try await s.setDeprecation(deprecation, version: missing, of: module) == nil)
+            #expect(try await !s.replaceArchive(of: missing, of: module, from: userObject, to: own, sha256: newDigest, size: 1))
+            #expect(try await s.version(missing, of: module) == nil)
+            // A replacement from a location the item no longer names changes nothing.
+            #expect(try await !s.replaceArchive(of: try Version("1.0.1"), of: module, from: userObject, to: userObject, sha256: digest, size: 1))
         }
 
         /// Items written exactly as the tool tfreg replaces writes them (boto3, its layout) are read unchanged.
@@ -190,5 +259,32 @@ extension MotoBackedTests {
                 try await missing.grant(for: try Identity.token(named: "x"), in: try Namespace("a"))
             }
         }
+    }
+}
+
+/// Runs `hook` once, just before the first request for one of `operations` (by X-Amz-Target) goes out.
+final class InterleavingHTTPClient: HTTPClient, @unchecked Sendable {
+    let inner = CurlHTTPClient()
+    let operations: Set<String>
+    let hook: @Sendable () async throws -> Void
+    let lock = NSLock()
+    var fired = false
+
+    init(operations: Set<String>, hook: @escaping @Sendable () async throws -> Void) {
+        self.operations = operations
+        self.hook = hook
+    }
+
+    func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
+        let op = request.headers.first { $0.name.lowercased() == "x-amz-target" }.map { String($0.value.split(separator: ".").last ?? "") } ?? ""
+        if operations.contains(op),
+            lock.withLock({ () -> Bool in
+                defer { fired = true }
+                return !fired
+            })
+        {
+            do { try await hook() } catch { Issue.record("the interleaved write failed: \(error)") }
+        }
+        return try await inner.send(request)
     }
 }

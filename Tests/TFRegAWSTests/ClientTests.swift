@@ -92,6 +92,52 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         #expect(truncated.kind == .serviceUnavailable && truncated.isRetryable)
     }
 
+    /// Issue 17: every `TransactionCanceledException` was taken for a conflict (409, or "not found" for a
+    /// delete), even when DynamoDB cancelled for throttling or a conflicting transaction, which retrying
+    /// fixes. Its `CancellationReasons` decide now; without them, the reasons its message lists.
+    @Test func transactionCancellationsAreClassifiedByTheirReasons() {
+        func cancelled(
+            _ reasons: String?,
+            message: String = "Transaction cancelled, please refer cancellation reasons for specific reasons"
+        ) -> AWSError {
+            let list = reasons.map { #","CancellationReasons":"# + $0 } ?? ""
+            return AWSClient.parseError(
+                HTTPResponse(
+                    status: 400,
+                    headers: [],
+                    body: Array(#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"\#(message)"\#(list)}"#.utf8)
+                )
+            )
+        }
+        let condition = cancelled(#"[{"Code":"None"},{"Code":"ConditionalCheckFailed","Message":"The conditional request failed"}]"#)
+        #expect(condition.kind == .conditionalCheckFailed && condition.code == "TransactionCanceledException")
+        let throttled = cancelled(#"[{"Code":"ThrottlingError","Message":"Throughput exceeds the current capacity"},{"Code":"None"}]"#)
+        #expect(throttled.kind == .throttling && throttled.isRetryable)
+        #expect(cancelled(#"[{"Code":"TransactionConflict"},{"Code":"None"}]"#).kind == .throttling)
+        #expect(cancelled(#"[{"Code":"ProvisionedThroughputExceeded"}]"#).kind == .throttling)
+        #expect(cancelled(#"[{"Code":"ValidationError","Message":"bad"}]"#).kind == .validation)
+        // A condition failing beside a throttled item is still a conflict: retrying cannot make it hold.
+        #expect(cancelled(#"[{"Code":"ThrottlingError"},{"Code":"ConditionalCheckFailed"}]"#).kind == .conditionalCheckFailed)
+        // No reasons, or ones not known: the service failed (503), it is not a conflict.
+        #expect(cancelled(nil).kind == .serviceUnavailable)
+        #expect(cancelled(#"[{"Code":"SomethingNew"}]"#).kind == .serviceUnavailable)
+        #expect(cancelled(#"[{"Message":"no code"}]"#).kind == .serviceUnavailable)
+        #expect(cancelled(#"{"Code":"ConditionalCheckFailed"}"#).kind == .serviceUnavailable, "not an array: no reasons")
+        // The message's list when the body has no CancellationReasons (moto, older SDK answers).
+        #expect(
+            cancelled(nil, message: "Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]")
+                .kind == .conditionalCheckFailed
+        )
+        #expect(
+            cancelled(nil, message: "Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict]").kind
+                == .throttling
+        )
+        // ConditionalCheckFailed named anywhere else in the message is not a reason.
+        #expect(cancelled(nil, message: "ConditionalCheckFailed? no: [ThrottlingError]").kind == .throttling)
+        #expect(AWSError.reasonsListed(in: "x [a, b ,c]") == ["a", "b", "c"])
+        #expect(AWSError.reasonsListed(in: "x ] [") == [])
+    }
+
     /// JSON error bodies are JSON: `\u` escapes and escaped quotes are decoded, and a `"message"` inside
     /// another string or object is not the message.
     @Test func readsJSONErrorBodiesAsJSON() {

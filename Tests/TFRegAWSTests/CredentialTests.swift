@@ -53,6 +53,25 @@ import Testing
         #expect(parsed.profiles["default"]?.keys.allSatisfy { !$0.contains("\r") } == true)
     }
 
+    /// The AWS CLI reads these files with configparser, which trims lines, keys and values with Python's
+    /// `str.strip()`: a vertical tab, form feed, U+001C–U+001F, NBSP or ideographic space around a key
+    /// is not part of it (tfreg trimmed spaces and tabs only, so "\u{0B}aws_access_key_id" was unknown).
+    @Test func keysAndValuesAreTrimmedAsPythonStripDoes() {
+        let parsed = SharedConfig.parse(
+            "[default]\n\u{0B}aws_access_key_id = AKID\u{0C}\n\u{1C}aws_secret_access_key\u{A0}=\u{3000}s\u{1F}\nregion\u{85}= eu-west-1\n",
+            isConfigFile: true
+        )
+        #expect(parsed.profiles["default"]?["aws_access_key_id"] == "AKID")
+        #expect(parsed.profiles["default"]?["aws_secret_access_key"] == "s")
+        #expect(parsed.profiles["default"]?["region"] == "eu-west-1")
+        // Indentation is relative to the last key's line, as in configparser: equally indented keys are
+        // siblings, a deeper one nests.
+        let indented = SharedConfig.parse("[default]\n region = a\n s3 =\n\u{0B}\u{0B}max_concurrent_requests = 2\n", isConfigFile: true)
+        #expect(indented.profiles["default"] == ["region": "a", "s3": "", "s3.max_concurrent_requests": "2"])
+        // Python's white space, exactly: U+200B (zero width space) is not, so it stays.
+        #expect(SharedConfig.parse("[default]\n\u{200B}region = x\n", isConfigFile: true).profiles["default"]?["\u{200B}region"] == "x")
+    }
+
     @Test func iso8601() {
         #expect(parseISO8601("2015-08-30T12:36:00Z") == 1_440_938_160)
         #expect(parseISO8601("2015-08-30T12:36:00.123Z") == 1_440_938_160)

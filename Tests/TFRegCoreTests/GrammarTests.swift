@@ -57,6 +57,28 @@ import Testing
     }
 }
 
+/// `Identity.normalizeARN`'s fast path (`isNormalizedARN`, taken for every sealed token's subject) gives
+/// exactly what the general rule gives, and only for ARNs that are already canonical.
+@Suite struct NormalizedARNTests {
+    @Test(arguments: [
+        ("arn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/ci", true),
+        ("arn:aws-cn:iam::123456789012:user/alice", "arn:aws-cn:iam::123456789012:user/alice", true),
+        ("arn:aws:iam::123456789012:role/a/b/ci", "arn:aws:iam::123456789012:role/ci", false),
+        ("arn:aws:sts::123456789012:assumed-role/ci/s1", "arn:aws:iam::123456789012:role/ci", false),
+        ("arn:aws:sts::123456789012:role/ci", "arn:aws:sts::123456789012:role/ci", false),
+        ("arn:aws:iam::123456789012:group/devs", "arn:aws:iam::123456789012:group/devs", false),
+        ("arn:aws:iam:us-east-1:123456789012:role/ci", "arn:aws:iam::123456789012:role/ci", false),
+        ("xrn:aws:iam::123456789012:role/ci", "arn:aws:iam::123456789012:role/ci", false),
+        ("arn:aws:iam::123456789012:role/ci/", "arn:aws:iam::123456789012:role/", false),
+        ("arn:aws:iam::123456789012:rolé/ci", "arn:aws:iam::123456789012:rolé/ci", false),
+        ("arn:aws:iam::123456789012", "arn:aws:iam::123456789012", false),
+    ])
+    func fastPathAgreesWithTheRule(_ arn: String, _ normalized: String, _ fast: Bool) {
+        #expect(Identity.isNormalizedARN(arn) == fast)
+        #expect(Identity.normalizeARN(arn) == normalized)
+    }
+}
+
 @Suite struct VersionTests {
     @Test(arguments: [
         "0.0.0", "1.2.3", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7", "1.0.0-x.7.z.92", "1.0.0+20130313144700",

@@ -38,6 +38,10 @@ import Testing
         #expect(Base64.decode("a+b/", urlSafe: true) == nil)
         #expect(Base64.decode("a-b_", urlSafe: false) == nil)
         #expect(Base64.decode("Z", urlSafe: true) == nil)
+        // In place or copied (a Substring, a non-contiguous bridged view): the same answers, padding included.
+        #expect(Base64.decode("xxZm9vYg==".dropFirst(2)) == Array("foob".utf8))
+        #expect(Base64.decode("Zm9vYg===") == nil && Base64.decode("====") == nil && Base64.decode("") == [])
+        #expect(Base64.decode("Zm\u{e9}v", urlSafe: true) == nil)
     }
 
     @Test func hexAndConstantTime() {
@@ -70,6 +74,33 @@ import Testing
         )
         #expect(Hex.encode(sealed.tag) == "76fc6ece0f4e1768cddf8853bb2d551b")
         #expect(AESGCM.open(sealed, key: key, aad: aad) == plain)
+    }
+
+    /// `AESGCM.OpeningKey` (a prepared key with reused contexts, on every sealed-token request) answers
+    /// exactly as `open`: the right message opens, any change fails, and a failure does not spoil the
+    /// next opening; many at once each get their own context.
+    @Test func aPreparedKeyOpensAsOpenDoes() async {
+        let key = SecureRandom.bytes(32)
+        #expect(AESGCM.OpeningKey(SecureRandom.bytes(31)) == nil)
+        let prepared = AESGCM.OpeningKey(key)!
+        let aad = Array("header".utf8)
+        let messages = (0..<8).map { AESGCM.seal(Array("claims \($0)".utf8), key: key, aad: aad) }
+        for (i, m) in messages.enumerated() {
+            #expect(prepared.open(m, aad: aad) == Array("claims \(i)".utf8))
+            #expect(prepared.open(m, aad: Array("headeR".utf8)) == nil)
+            var t = m.tag
+            t[0] ^= 1
+            #expect(prepared.open(.init(nonce: m.nonce, ciphertext: m.ciphertext, tag: t), aad: aad) == nil)
+            #expect(prepared.open(.init(nonce: m.nonce, ciphertext: m.ciphertext, tag: Array(m.tag.prefix(8))), aad: aad) == nil)
+            #expect(prepared.open(m, aad: aad) == AESGCM.open(m, key: key, aad: aad))
+        }
+        #expect(AESGCM.OpeningKey(SecureRandom.bytes(32))!.open(messages[0], aad: aad) == nil)
+        await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<64 {
+                group.addTask { prepared.open(messages[i % 8], aad: aad) == Array("claims \(i % 8)".utf8) }
+            }
+            for await ok in group { #expect(ok) }
+        }
     }
 
     @Test func anyChangeFailsToOpen() {

@@ -92,6 +92,10 @@ public struct APIRequest: Sendable {
     /// (`requestContext.domainName`), lowercased and validated. Only the Lambda event adapters set this;
     /// it is never read from a header. Used as the token audience when none is configured.
     public var trustedHost: String? = nil
+    /// Whether download links may be built from the Host header when no public URL is configured:
+    /// true for `serve` (the client that sent it is the one the link goes to); the Lambda adapters
+    /// clear it, since there only the front end's domain (`trustedHost`) is vouched for.
+    public var linksMayUseHostHeader = true
 
     public init(
         method: String,

@@ -15,6 +15,7 @@ extension RegistryError.Code {
         case .unsupportedMediaType: 415
         case .unprocessable: 422
         case .unavailable: 503
+        case .tooManyRequests: 429
         case .upstreamMismatch: 502
         case .misconfigured: 500
         case .internalError: 500
@@ -28,6 +29,7 @@ extension APIResponse {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if e.code == .unauthenticated { headers.append(("WWW-Authenticate", "Bearer realm=\"tfreg\"")) }
         if e.code == .unavailable { headers.append(("Retry-After", "5")) }
+        if e.code == .tooManyRequests { headers.append(("Retry-After", "60")) }
         return APIResponse(status: e.code.httpStatus, headers: headers, body: .bytes(JSONWriter.errors([e.message])))
     }
 

@@ -150,18 +150,20 @@ public final class AWSClient: Sendable {
     static func parseError(_ r: HTTPResponse) -> AWSError {
         var code = r.header("x-amzn-errortype").map { String($0.split(separator: ":").first ?? "") } ?? ""
         var message = ""
+        var reasons: [String] = []
         let text = r.bodyText
         if text.hasPrefix("{") {
             if let body = try? JSONValue(parsing: r.body, options: .answers) {
                 if let t = body["__type"]?.stringValue { code = String(t.split(separator: "#").last ?? "") }
                 message = body["message"]?.stringValue ?? body["Message"]?.stringValue ?? ""
+                reasons = AWSError.cancellationReasons(body["CancellationReasons"])
             }
         } else if text.contains("<") {
             if let c = XMLText.first("Code", in: text) { code = c }
             message = XMLText.first("Message", in: text) ?? ""
         }
         if code.isEmpty, r.status == 0 { code = "Unknown" }
-        return AWSError.classify(status: r.status, code: code, message: message)
+        return AWSError.classify(status: r.status, code: code, message: message, reasons: reasons)
     }
 }
 

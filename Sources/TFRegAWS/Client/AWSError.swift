@@ -1,3 +1,6 @@
+import TFRegJSON
+import TFRegSystem
+
 /// An AWS call that failed, classified so callers (and the HTTP edge) can react: a failed condition
 /// is a conflict, throttling and 5xx are retried, a network failure means the backend is unavailable.
 public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
@@ -70,6 +73,37 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
         "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled", "SlowDown", "EC2ThrottledException",
     ]
 
+    /// What cancelled a DynamoDB transaction, from its items' reasons
+    /// (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html,
+    /// "TransactionCanceledException"): a failed condition is a conflict; a conflicting transaction,
+    /// throttling or exceeded capacity is throttling (retried, then 503); a validation error is one;
+    /// an item collection over its size limit is a refusal; anything else (no reason given, a reason
+    /// this code does not know) is the service's failure (503), never a conflict.
+    static func cancellationKind(_ reasons: [String]) -> Kind {
+        if reasons.contains("ConditionalCheckFailed") { return .conditionalCheckFailed }
+        if reasons.contains("ValidationError") { return .validation }
+        if reasons.contains(where: {
+            ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"].contains($0)
+        }) {
+            return .throttling
+        }
+        if reasons.contains("ItemCollectionSizeLimitExceeded") { return .other }
+        return .serviceUnavailable
+    }
+
+    /// The `Code` of each entry of a `CancellationReasons` array (at most 100: a transaction's limit);
+    /// empty for anything else.
+    static func cancellationReasons(_ value: JSONValue?) -> [String] {
+        guard case .array(let entries)? = value else { return [] }
+        return entries.prefix(100).map { $0["Code"]?.stringValue ?? "None" }
+    }
+
+    /// The reasons a cancellation message lists: "… reasons [ConditionalCheckFailed, None]".
+    static func reasonsListed(in message: String) -> [String] {
+        guard let open = message.lastIndex(of: "["), let close = message[open...].firstIndex(of: "]") else { return [] }
+        return message[message.index(after: open)..<close].split(separator: ",").prefix(100).map { $0.trimmingSpaces() }
+    }
+
     static let authenticationCodes: Set<String> = [
         "SignatureDoesNotMatch", "InvalidClientTokenId", "UnrecognizedClientException", "InvalidAccessKeyId",
         "ExpiredToken", "ExpiredTokenException", "IncompleteSignature", "MissingAuthenticationToken",
@@ -77,11 +111,13 @@ public struct AWSError: Error, Sendable, CustomStringConvertible, Equatable {
     ]
 
     /// Classifies an error response from its status and the code found in its body or headers.
-    public static func classify(status: Int, code: String, message: String) -> AWSError {
+    /// `reasons`: a DynamoDB `TransactionCanceledException`'s `CancellationReasons` codes, one per item
+    /// (`cancellationReasons`); when the body has none, those its message lists are read instead.
+    public static func classify(status: Int, code: String, message: String, reasons: [String] = []) -> AWSError {
         let kind: Kind
-        if code == "ConditionalCheckFailedException" || code == "TransactionCanceledException" && message.contains("ConditionalCheckFailed")
-            || code == "PreconditionFailed"
-        {
+        if code == "TransactionCanceledException" {
+            kind = cancellationKind(reasons.isEmpty ? reasonsListed(in: message) : reasons)
+        } else if code == "ConditionalCheckFailedException" || code == "PreconditionFailed" {
             kind = .conditionalCheckFailed
         } else if throttlingCodes.contains(code) || status == 429 {
             kind = .throttling

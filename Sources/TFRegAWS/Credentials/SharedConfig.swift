@@ -2,7 +2,10 @@ import TFRegSystem
 
 /// The AWS CLI's shared files: `~/.aws/credentials` (`[name]` sections) and `~/.aws/config`
 /// (`[profile name]`, `[default]`, `[sso-session name]`), located by `AWS_SHARED_CREDENTIALS_FILE`
-/// and `AWS_CONFIG_FILE`. Keys are case-insensitive; `#` and `;` start comments; values are trimmed.
+/// and `AWS_CONFIG_FILE`. Keys are case-insensitive; `#` and `;` start comments; lines, keys and values
+/// are trimmed as Python's `str.strip()` trims them (configparser, the AWS CLI's reader): all Unicode
+/// white space and U+001C–U+001F, not only spaces and tabs (`trimmingPythonSpace`). Section names
+/// keep their space-and-tab trimming.
 /// Values from the credentials file win over the config file for the same profile.
 public struct SharedConfig: Sendable {
     public var profiles: [String: [String: String]]
@@ -18,11 +21,12 @@ public struct SharedConfig: Sendable {
         var result = SharedConfig()
         var section: (kind: Int, name: String)?  // kind 0 = profile, 1 = sso-session, 2 = ignored
         var lastKey: String?
+        var lastIndent = 0
         // Lines end at \n, \r\n or a lone \r, as Python's universal newlines (the AWS CLI's reader) end
         // them: a CR inside a line must not become part of a key (found by Fuzz/aws-config).
         for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }) {
             let line = Substring(rawLine)
-            let trimmed = line.trimmingSpaces()
+            let trimmed = line.trimmingPythonSpace()
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") {
                 lastKey = nil
@@ -47,13 +51,20 @@ public struct SharedConfig: Sendable {
                 continue
             }
             guard let s = section, s.kind != 2 else { continue }
-            // Indented lines continue a nested block (e.g. s3 = ...); their keys are kept as "parent.key".
-            let indented = line.first == " " || line.first == "\t"
+            // A line indented deeper than the last key's line continues its nested block (e.g. s3 = ...);
+            // its key is kept as "parent.key". configparser's rule: indentation relative to that line,
+            // measured in Python white space (a leading VT indents).
+            let indent = line.unicodeScalars.prefix(while: \.isPythonSpace).count
             guard let eq = trimmed.firstIndex(of: "=") else { continue }
-            var key = trimmed[..<eq].trimmingSpaces().lowercased()
-            var value = trimmed[trimmed.index(after: eq)...].trimmingSpaces()
-            if let hash = value.firstRange(of: " #") ?? value.firstRange(of: " ;") { value = String(value[..<hash.lowerBound]).trimmingSpaces() }
-            if indented, let parent = lastKey { key = parent + "." + key } else { lastKey = key }
+            var key = trimmed[..<eq].trimmingPythonSpace().lowercased()
+            var value = trimmed[trimmed.index(after: eq)...].trimmingPythonSpace()
+            if let hash = value.firstRange(of: " #") ?? value.firstRange(of: " ;") { value = String(value[..<hash.lowerBound]).trimmingPythonSpace() }
+            if let parent = lastKey, indent > lastIndent {
+                key = parent + "." + key
+            } else {
+                lastKey = key
+                lastIndent = indent
+            }
             if s.kind == 0 { result.profiles[s.name, default: [:]][key] = value } else { result.ssoSessions[s.name, default: [:]][key] = value }
         }
         return result

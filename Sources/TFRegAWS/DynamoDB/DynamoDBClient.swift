@@ -81,6 +81,28 @@ public struct DynamoDBClient: Sendable {
         _ = try await call("PutItem", body: [("TableName", .string(table)), ("Item", .item(item))] + Self.members(condition, "ConditionExpression"))
     }
 
+    /// UpdateItem: applies `update` (`SET …`, `REMOVE …`) to the named attributes only, under
+    /// `condition`, and returns the item as it is afterwards (`ReturnValues: ALL_NEW`). Attributes the
+    /// update does not name are left as they are, so two writers of different attributes never undo
+    /// each other (a whole-item PutItem would). The two expressions share one set of names and values.
+    public func updateItem(table: String, key: DynamoDBItem, update: Expression, condition: Expression? = nil) async throws(AWSError) -> DynamoDBItem?
+    {
+        var names = update.names
+        var values = update.values
+        if let condition {
+            names.merge(condition.names) { a, _ in a }
+            values.merge(condition.values) { a, _ in a }
+        }
+        return try await callForItems(
+            "UpdateItem",
+            body: [
+                ("TableName", .string(table)), ("Key", .item(key)), ("UpdateExpression", .string(update.text)),
+                ("ConditionExpression", condition.map { .string($0.text) }), ("ExpressionAttributeNames", names.isEmpty ? nil : .names(names)),
+                ("ExpressionAttributeValues", values.isEmpty ? nil : .item(values)), ("ReturnValues", .string("ALL_NEW")),
+            ]
+        ).attributes
+    }
+
     /// Deletes and returns the old item (nil if there was none).
     public func deleteItem(table: String, key: DynamoDBItem, condition: Expression? = nil) async throws(AWSError) -> DynamoDBItem? {
         try await callForItems(
@@ -131,7 +153,9 @@ public struct DynamoDBClient: Sendable {
         case conditionCheck(table: String, key: DynamoDBItem, condition: Expression)
     }
 
-    /// All or nothing; a failed condition is `.conditionalCheckFailed`.
+    /// All or nothing. A cancellation is classified by its `CancellationReasons` (`AWSError.classify`):
+    /// a failed condition is `.conditionalCheckFailed`, a conflicting transaction or throttling is
+    /// `.throttling` (retried), anything else is not a conflict.
     public func transactWrite(_ items: [TransactItem]) async throws(AWSError) {
         func op(_ table: String, _ target: (String, DynamoDBItem), _ c: Expression?) -> DynamoDBRequestMember {
             .object([("TableName", .string(table)), (target.0, .item(target.1))] + Self.members(c, "ConditionExpression"))

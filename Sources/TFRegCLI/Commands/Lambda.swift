@@ -109,7 +109,9 @@ enum LambdaSetup {
         )
         if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
         let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
-        var apiConfiguration = APIConfiguration(maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
+        // Links name the configured audience when there is one (as `serve` does), else the front end's
+        // domain; never an event's Host header.
+        var apiConfiguration = APIConfiguration(publicURL: audience.map { "https://" + $0 }, maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
         apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
             guard ["execute-api", "lambda"].contains(s) else { throw CLIError.configuration("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
