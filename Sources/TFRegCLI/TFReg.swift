@@ -56,10 +56,12 @@ public struct TFReg: AsyncParsableCommand {
             parsed = type(of: command)
             // For tests that check a command line parses (the README's examples) without running it.
             if Env.value("TFREG_PARSE_ONLY") == "1" { return }
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
+            try await RoleDispatch.$program.withValue(invocation.program) {
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    try command.run()
+                }
             }
         } catch {
             let (message, code) = report(error, command: parsed)
@@ -92,6 +94,10 @@ public struct TFReg: AsyncParsableCommand {
 
 /// argv[0] dispatch for the multi-call binary.
 public enum RoleDispatch {
+    /// The name argv[0] ends in (`tfreg`, `manage-registry-permissions`, …) while a command runs, for
+    /// the few behaviours that follow the replaced tool under its own name.
+    @TaskLocal static var program: String = "tfreg"
+
     /// Names the binary may be started under, and the subcommand each selects.
     static let roles: [(prefix: String, exact: Bool, subcommand: String)] = [
         ("bootstrap", true, "lambda"),

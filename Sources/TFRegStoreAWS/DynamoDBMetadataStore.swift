@@ -614,3 +614,20 @@ public struct DynamoDBMetadataStore: MetadataStore {
         return removed
     }
 }
+
+extension DynamoDBMetadataStore {
+    /// Where the table's versions keep their archives, from a bounded look: one Scan page
+    /// (`DynamoDBClient.scanFirstPage`: one call reading at most 1 MB of the table) of the version
+    /// items, returning only their `sk` and `bucket`. `serve`, `serve --check-config`, `lambda` and
+    /// `import-legacy` read it once at start to refuse a storage setting that cannot serve them.
+    public func archivePlacement() async throws(RegistryError) -> ArchivePlacement {
+        let (items, more) = try await wrap { () async throws(AWSError) in
+            try await dynamo.scanFirstPage(
+                table: table,
+                filter: .init("begins_with(sk, :m)", names: ["#b": "bucket"], values: [":m": .s("Module~")]),
+                projection: "sk, #b"
+            )
+        }
+        return ArchivePlacement(versionItems: items, complete: !more)
+    }
+}

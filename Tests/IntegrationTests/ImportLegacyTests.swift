@@ -68,13 +68,20 @@ extension MotoBackedTests {
             )
             let refused = try runCommand(TFRegBinary.path, args, env: env)
             #expect(refused.status != 0 && refused.stderr.contains("--yes"), "no terminal, no --yes: \(refused.stderr)")
+            // It refuses before it says anything about a version: nothing reads as done.
+            #expect(
+                !refused.stdout.contains("import ") && !refused.stdout.contains("importing") && !refused.stdout.contains("imported"),
+                "\(refused.stdout)"
+            )
             let run = try runCommand(TFRegBinary.path, args + ["--yes"], env: env)
-            #expect(run.status != 0, "one version could not be imported, so the command fails")
+            // Left because the user's object changed: only deleting or deprecating the version settles it (1).
+            #expect(run.status == 1, "one version could not be imported, so the command fails: \(run.status)")
             #expect(
                 run.stdout.contains("imported acme/good/aws 1.0.0: sha256:") && run.stdout.contains("left acme/swapped/aws 2.0.0"),
                 "\(run.stdout)\(run.stderr)"
             )
-            #expect(run.stdout.contains("imported 1 of 2 version(s)"))
+            #expect(run.stdout.contains("imported 1 of 2 version(s); left 1 as they were: acme/swapped/aws 2.0.0"), "\(run.stdout)")
+            #expect(run.stderr.contains("1 of 2 version(s) could not be imported"), "\(run.stderr)")
 
             let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: "registry")
             let good = try #require(
@@ -90,6 +97,83 @@ extension MotoBackedTests {
             // Running it again only finds the one that is still legacy.
             let again = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
             #expect(again.stdout.contains("1 version(s) would be imported") && !again.stdout.contains("acme/good"), "\(again.stdout)")
+        }
+
+        /// One version in the replaced tool's layout (boto3), in the user's bucket `byob`.
+        static func seedLegacyVersion(_ moto: MotoServer, home: String) throws {
+            let digest = Base64.encode(SHA256.hash(Array("archive".utf8)))
+            let seed = try runCommand(
+                which("python3")!,
+                [
+                    "-c",
+                    """
+                    import boto3
+                    t = boto3.resource("dynamodb", endpoint_url="\(moto.endpoint)", region_name="us-east-1",
+                                       aws_access_key_id="\(moto.accessKeyID)", aws_secret_access_key="\(moto.secretAccessKey)").Table("registry")
+                    t.put_item(Item={"pk": "acme", "sk": "Module~acme~vpc~aws~1.0.0", "namespace": "acme", "system": "aws", "name": "vpc",
+                                     "version": "1.0.0", "bucket": "byob", "key": "m/vpc.tar.gz", "expected_checksum": "\(digest)"})
+                    """,
+                ],
+                env: ["HOME": home]
+            )
+            #expect(seed.status == 0, "\(seed.stderr)")
+        }
+
+        /// Without --storage on a table, import-legacy used to report the default data directory, create
+        /// `archives/` and `tmp/` in it and fail every version. Now it writes nothing into a data directory
+        /// it was not given, and never imports S3 objects into a local one; a dry run creates nothing.
+        @Test func withoutStorageNothingIsWrittenIntoADataDirectory() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            try await DynamoDBClient(client: moto.client()).createTable("registry")
+            let work = makeTemporaryDirectory("import-legacy-nostorage")
+            try Self.seedLegacyVersion(moto, home: work)
+            let env = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": work,
+            ]
+            let defaultDir = work + "/.local/share/tfreg"
+
+            let dry = try runCommand(TFRegBinary.path, ["import-legacy", "--table", "registry", "--dry-run"], env: env)
+            #expect(
+                dry.status == 0 && dry.stdout.contains("would import acme/vpc/aws 1.0.0 from s3://byob/m/vpc.tar.gz")
+                    && dry.stdout.contains("--storage s3://BUCKET"),
+                "\(dry.stdout)\(dry.stderr)"
+            )
+            #expect(!FileManager.default.fileExists(atPath: defaultDir), "a dry run created the default data directory")
+
+            let defaulted = try runCommand(TFRegBinary.path, ["import-legacy", "--table", "registry", "--yes"], env: env)
+            #expect(defaulted.status == 78 && defaulted.stderr.contains("--storage s3://BUCKET"), "\(defaulted.status) \(defaulted.stderr)")
+            #expect(!defaulted.stdout.contains("imported acme"), "\(defaulted.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: defaultDir), "the default data directory was created")
+
+            let given = work + "/given"
+            let local = try runCommand(TFRegBinary.path, ["import-legacy", "--table", "registry", "--data-dir", given, "--yes"], env: env)
+            #expect(local.status == 78 && local.stderr.contains("s3://byob") && local.stderr.contains("--storage"), "\(local.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: given + "/archives"), "archives/ created for copies that cannot be made")
+        }
+
+        /// A version left because S3 could not be reached: the exit status says retrying may help (69),
+        /// and the summary names what was left.
+        @Test func leftVersionsExitWithTheKindOfTheirReason() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            try await DynamoDBClient(client: moto.client()).createTable("registry")
+            let work = makeTemporaryDirectory("import-legacy-left")
+            try Self.seedLegacyVersion(moto, home: work)
+            let env = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9", "AWS_EC2_METADATA_DISABLED": "true",
+                "HOME": work,
+            ]
+            let run = try runCommand(
+                TFRegBinary.path,
+                ["import-legacy", "--table", "registry", "--storage", "s3://tfreg-archives/registry", "--yes"],
+                env: env
+            )
+            #expect(run.status == 69, "\(run.status) \(run.stdout) \(run.stderr)")
+            #expect(run.stdout.contains("imported 0 of 1 version(s); left 1 as they were: acme/vpc/aws 1.0.0"), "\(run.stdout)")
+            #expect(!FileManager.default.fileExists(atPath: work + "/.local/share/tfreg"), "staging went into the default data directory")
         }
 
         /// A version the replaced tool registered in a **versioned** bucket: each download checks the

@@ -147,6 +147,18 @@ public struct DynamoDBClient: Sendable {
         return items
     }
 
+    /// One page of a Scan, for a bounded look at a table (a check at start): DynamoDB ends a page after
+    /// 1 MB of items read, so this is one call reading at most 1 MB whatever the table's size.
+    /// `projection` names the attributes returned (its names/values are merged with the filter's).
+    /// Returns the items and whether the table has more beyond this page.
+    public func scanFirstPage(table: String, filter: Expression, projection: String) async throws(AWSError) -> (items: [DynamoDBItem], more: Bool) {
+        let page = try await callForItems(
+            "Scan",
+            body: [("TableName", .string(table))] + Self.members(filter, "FilterExpression") + [("ProjectionExpression", .string(projection))]
+        )
+        return (page.items ?? [], page.lastEvaluatedKey != nil)
+    }
+
     public enum TransactItem: Sendable {
         case put(table: String, item: DynamoDBItem, condition: Expression?)
         case delete(table: String, key: DynamoDBItem, condition: Expression?)

@@ -76,6 +76,20 @@ func removalQuestion(_ old: Permissions, _ new: Permissions, identity: Identity,
 struct YesFlag: ParsableArguments {
     @Flag(name: [.customLong("yes"), .customShort("y")], help: "Do not ask for confirmation of removed rights.")
     var yes = false
+
+    /// Confirms a change that takes rights away (`update` narrowing, `delete`): `Confirmation.require`,
+    /// except under the replaced tool's name. `manage-registry-permissions` never asked, and scripts
+    /// written for it run without a terminal: there the change goes ahead as it did, with a one-line
+    /// notice on standard error. `tfreg grant` asks (or needs --yes).
+    func confirm(_ question: String) throws {
+        if !yes, RoleDispatch.program == "manage-registry-permissions" {
+            printError(
+                "notice: not asking \"\(question)\": manage-registry-permissions goes ahead as the replaced tool did (tfreg grant asks, or takes --yes)"
+            )
+            return
+        }
+        try Confirmation.require(question, yes: yes)
+    }
 }
 
 struct IdentityOptions: ParsableArguments {
@@ -248,7 +262,8 @@ extension TFReg.Grant {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set an existing grant's permissions to exactly the flags given.",
-            discussion: "A change that removes permissions asks for confirmation on a terminal; pass --yes in scripts."
+            discussion:
+                "A change that removes permissions asks for confirmation on a terminal; pass --yes in scripts. Started as manage-registry-permissions it goes ahead without asking, as the replaced tool did."
         )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
@@ -268,7 +283,7 @@ extension TFReg.Grant {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'; create it with grant create")
             }
             if let q = removalQuestion(existing.permissions, flags.permissions, identity: identity, namespace: namespace) {
-                try Confirmation.require(q, yes: confirm.yes)
+                try confirm.confirm(q)
             }
             let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
             try await target.update(grant)
@@ -280,7 +295,8 @@ extension TFReg.Grant {
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a grant with all its permissions.",
-            discussion: "Asks for confirmation on a terminal; pass --yes in scripts."
+            discussion:
+                "Asks for confirmation on a terminal; pass --yes in scripts. Started as manage-registry-permissions it goes ahead without asking, as the replaced tool did."
         )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
@@ -295,10 +311,7 @@ extension TFReg.Grant {
             guard let existing = try await target.grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
-            try Confirmation.require(
-                "delete the grant for \(try await target.resolved(identity)) on namespace '\(namespace)' (\(existing.permissions))?",
-                yes: confirm.yes
-            )
+            try confirm.confirm("delete the grant for \(try await target.resolved(identity)) on namespace '\(namespace)' (\(existing.permissions))?")
             let deleted = try await target.delete(identity, in: namespace)
             printError("deleted grant: \(deleted) on namespace '\(namespace)'")
         }

@@ -74,6 +74,7 @@ enum LambdaSetup {
         var prefix = ""
         if let url = env["TFREG_STORAGE"], !url.isEmpty { (bucket, prefix) = try S3ArchiveStorage.parse(url) }
         let storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: NSTemporaryDirectoryPath())
+        if bucket == nil { try await requireStorageForOwnArchives(store, logger: logger) }
         var authenticators: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: 10)]
         var audience: String?
         var frontEndTokens: FrontEndAudienceTokens?
@@ -136,6 +137,24 @@ enum LambdaSetup {
             ]
         )
         return LambdaHandler(api: api, configured: format)
+    }
+
+    /// Without `TFREG_STORAGE` the function serves versions in users' buckets (the replaced tool's
+    /// configuration) but not the registry's own archives, whose items name no bucket: a table holding
+    /// such versions (published with TFREG_STORAGE set, or adopted by import-legacy) is a configuration
+    /// error, not a function answering 404 for each. One Scan page at cold start (`archivePlacement`);
+    /// a role without `dynamodb:Scan` or a failed call only skips the check, with a warning, as the
+    /// replaced tool's role may lack it and every request would still work.
+    static func requireStorageForOwnArchives(_ store: DynamoDBMetadataStore, logger: Logger) async throws {
+        let placement: ArchivePlacement
+        do { placement = try await store.archivePlacement() } catch {
+            logger.warning("could not check where the table's versions keep their archives", metadata: ["error": "\(error)"])
+            return
+        }
+        guard placement.versionsInOwnStorage > 0 else { return }
+        throw CLIError.configuration(
+            "TFREG_STORAGE is not set, and DynamoDB table \(store.table) holds \(placement.versionsInOwnStorage)\(placement.complete ? "" : " or more") version(s) whose archives are in the registry's own storage (published through tfreg or adopted by import-legacy; their items name no bucket): each would answer 404. Set TFREG_STORAGE=s3://BUCKET/PREFIX to the storage they were published to"
+        )
     }
 
     /// `MAX_IAM_TOKEN_EXPIRATION_WINDOW` as `serve` reads it, except that a value above tfreg's 43200-second

@@ -94,7 +94,11 @@ extension TFReg {
             LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
             let logger = Logger(label: "tfreg.serve")
             let (store, storage) = try store.open(storage: config.storage, creating: true)
-            if let dynamo = store as? DynamoDBMetadataStore { try await StoreOptions.checkTable(dynamo) }
+            if let dynamo = store as? DynamoDBMetadataStore {
+                try await StoreOptions.checkTable(dynamo)
+                let placement = try await StoreOptions.checkArchivePlacement(dynamo, storage: config.storage)
+                logger.info("archive locations", metadata: ["seen": "\(placement.summary)"])
+            }
             // What a killed process left half-written: no upload lives longer than this.
             let stale = FileArchiveStorage.removeStaleStaging(
                 in: storage.stagingDirectory,

@@ -37,6 +37,9 @@ enum ConfigCheck {
             let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: table)
             try await StoreOptions.checkTable(store)
             lines.append("metadata: DynamoDB table \(table) in \(store.dynamo.client.region) (exists, readable)")
+            // The same look serve takes: versions in users' buckets need S3 storage.
+            let placement = try await StoreOptions.checkArchivePlacement(store, storage: config.storage)
+            lines.append("archive locations: \(placement.summary)")
         } else {
             lines.append("metadata: SQLite")
         }

@@ -10,10 +10,16 @@ enum Confirmation {
     static func require(_ question: String, yes: Bool) throws {
         if yes { return }
         // Both ends must be a terminal: a prompt on redirected standard error would go unseen.
-        let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1
+        let interactive = isInteractive
         if interactive { writeStandardError(Array(prompt(question).utf8)) }
         try decide(question, yes: yes, interactive: interactive, answer: interactive ? readLine(strippingNewline: true) : nil)
     }
+
+    /// Whether `require` will put a question on the terminal (not `yes`, and both ends a terminal), so
+    /// a command can first list what the question is about.
+    static func willAsk(yes: Bool) -> Bool { !yes && isInteractive }
+
+    static var isInteractive: Bool { isatty(STDIN_FILENO) == 1 && isatty(STDERR_FILENO) == 1 }
 
     /// `question` as shown: first letter upper-cased, then ` [y/N] `.
     static func prompt(_ question: String) -> String {

@@ -41,6 +41,9 @@ struct StoreOptions: ParsableArguments {
         return "the default; no --data-dir or TFREG_DATA_DIR"
     }
 
+    /// Whether the data directory was named (flag or variable) rather than the default.
+    var dataDirectoryGiven: Bool { dataDir != nil || Env.value("TFREG_DATA_DIR") != nil }
+
     /// Why this table: the flag or the variable that named it.
     var tableSource: String {
         if table != nil { return "--table" }
@@ -130,6 +133,19 @@ struct StoreOptions: ParsableArguments {
                 explanation: "DynamoDB table \(store.table) in \(store.dynamo.client.region) is \(status), not ACTIVE"
             )
         }
+    }
+
+    /// Where the table's versions keep their archives (one Scan page: `archivePlacement()`), refusing
+    /// archives in the data directory (no --storage/TFREG_STORAGE) when versions point at objects in
+    /// S3: the local directory cannot read them, so each such version would answer 404. `serve` and
+    /// `serve --check-config` call it at start.
+    static func checkArchivePlacement(_ store: DynamoDBMetadataStore, storage: String?) async throws -> ArchivePlacement {
+        let placement = try await store.archivePlacement()
+        guard storage == nil, placement.versionsInUserBuckets > 0 else { return placement }
+        let buckets = placement.userBuckets.map { "s3://" + $0 }.joined(separator: ", ")
+        throw CLIError.configuration(
+            "DynamoDB table \(store.table) holds versions whose archives are objects in S3 (\(placement.versionsInUserBuckets)\(placement.complete ? "" : " or more") version(s), in \(buckets.isEmpty ? "buckets with invalid names" : buckets); registered by the replaced tool or with create), and archives are set to the data directory, which cannot serve them: each would answer 404. Set --storage s3://BUCKET[/PREFIX] (env TFREG_STORAGE) to the registry's own bucket; these versions are then served from where they are (tfreg import-legacy can copy them into it later)"
+        )
     }
 
     /// The metadata store alone (grant management), named on standard error. A local registry must
