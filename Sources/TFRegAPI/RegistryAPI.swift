@@ -209,23 +209,31 @@ public struct RegistryAPI: Sendable {
         }
         let tokenRegion: JSONValue = tokenService == nil ? .null : configuration.frontEndTokenRegion.map { .string($0) } ?? .null
         let tokenPath: JSONValue = tokenIssuer == nil && !frontEndOnly ? .null : .string("/token")
+        var endpoints: [(String, JSONValue)] = [
+            ("version", .string(configuration.version)),
+            ("modules", .string("/v1/modules/")),
+            ("upload", .string("/v1/modules/{namespace}/{name}/{system}/{version}/upload")),
+        ]
+        // Only what this registry has: `create` registers an object in S3, so a registry that
+        // stores archives in its own directory does not offer it.
+        if service.storage.registersExistingObjects {
+            endpoints.append(("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")))
+        }
         let body = JSONValue.object([
             ("modules.v1", .string("/v1/modules/")),
             (
                 "tfreg.v1",
-                .object([
-                    ("version", .string(configuration.version)),
-                    ("modules", .string("/v1/modules/")),
-                    ("upload", .string("/v1/modules/{namespace}/{name}/{system}/{version}/upload")),
-                    ("create", .string("/v1/modules/{namespace}/{name}/{system}/{version}/create")),
-                    ("grants", .string("/v1/grants/")),
-                    ("max_upload_bytes", .int(configuration.maxUploadBytes)),
-                    ("auth", .array(auth)),
-                    ("token_service", tokenService.map { .string($0) } ?? .null),
-                    ("token_region", tokenRegion),
-                    ("token", tokenPath),
-                    ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
-                ])
+                .object(
+                    endpoints + [
+                        ("grants", .string("/v1/grants/")),
+                        ("max_upload_bytes", .int(configuration.maxUploadBytes)),
+                        ("auth", .array(auth)),
+                        ("token_service", tokenService.map { .string($0) } ?? .null),
+                        ("token_region", tokenRegion),
+                        ("token", tokenPath),
+                        ("audience", tokenIssuer.map { .string($0.tokens.audience) } ?? .null),
+                    ]
+                )
             ),
         ])
         return .json(200, body.serialized(), headers: [("Cache-Control", "max-age=300")])

@@ -10,9 +10,26 @@ import Glibc
 public struct TFReg: AsyncParsableCommand {
     public static let version = "0.1.0"
 
-    /// What `tfreg --version` prints: the version and the commit the binary was built from
-    /// (BuildInfo.swift is generated at build time by Plugins/BuildInfo; "unknown" outside git).
-    static let versionLine = "\(version) (commit \(BuildInfo.commit))"
+    /// What `tfreg --version` prints: the version, the commit the binary was built from, the build date
+    /// (the commit's date or SOURCE_DATE_EPOCH, never the wall clock: builds stay reproducible) and the
+    /// Swift compiler (BuildInfo.swift is generated at build time by Plugins/BuildInfo; "unknown"
+    /// outside git).
+    static let versionLine = "\(version) (commit \(BuildInfo.commit), built \(BuildInfo.date), Swift \(swiftVersion))"
+
+    /// The compiler's version as far as `#if compiler` can tell (major.minor).
+    static var swiftVersion: String {
+        #if compiler(>=6.4)
+        "6.4 or later"
+        #elseif compiler(>=6.3)
+        "6.3"
+        #elseif compiler(>=6.2)
+        "6.2"
+        #elseif compiler(>=6.1)
+        "6.1"
+        #else
+        "6.0"
+        #endif
+    }
 
     public static let configuration = CommandConfiguration(
         commandName: "tfreg",
@@ -52,6 +69,7 @@ public struct TFReg: AsyncParsableCommand {
                 return
             }
             if let unknown = RoleDispatch.unknownCommand(in: arguments) { throw unknown }
+            if let problem = invocation.problem { throw problem }
             var command = try parseAsRoot(arguments)
             parsed = type(of: command)
             // For tests that check a command line parses (the README's examples) without running it.
@@ -65,7 +83,7 @@ public struct TFReg: AsyncParsableCommand {
             }
         } catch {
             let (message, code) = report(error, command: parsed)
-            let text = invocation.renamed(message)
+            let text = invocation.renamed(code == 0 ? RoleDispatch.help(message, arguments: arguments) : message)
             if code == 0 { print(text) } else if !text.isEmpty { printError(text) }
             Glibc.exit(code)
         }
@@ -114,12 +132,15 @@ public enum RoleDispatch {
         /// The subcommand that name selects, if it selects one.
         let role: String?
         let arguments: [String]
+        /// A usage error the renaming of old option names would otherwise hide (publish's bare `--version`).
+        let problem: CLIError?
 
         init(argv: [String]) {
             let name = argv.first.map { String($0.split(separator: "/").last ?? "") } ?? "tfreg"
             program = name
             role = RoleDispatch.roles.first { $0.exact ? name == $0.prefix : name.hasPrefix($0.prefix) }?.subcommand
             arguments = RoleDispatch.arguments(forArgv: argv)
+            problem = RoleDispatch.bareVersionOption(in: [role].compactMap { $0 } + argv.dropFirst())
         }
 
         /// Help and usage text name the program as it was invoked: `get-registry-token`, not `tfreg token`.
@@ -157,6 +178,35 @@ public enum RoleDispatch {
         "deprecate": ["--system": "--provider"],
     ]
 
+    /// On `publish`, `--version VALUE` is the module version (the older name of `--module-version`,
+    /// kept: a script's `--version 1.2.0` must never turn into "print tfreg's version, exit 0" and
+    /// publish nothing). A `--version` with no value is refused, saying both meanings.
+    static func bareVersionOption(in args: [String]) -> CLIError? {
+        guard args.first == "publish" else { return nil }
+        let options = args.prefix { $0 != "--" }
+        for (i, a) in options.enumerated() where a == "--version" {
+            let next = i + 1 < options.count ? options[i + 1] : nil
+            guard let next, !next.hasPrefix("-") else {
+                return .usage(
+                    "on publish, --version is the module version (the older name of --module-version) and needs a value, e.g. --module-version 1.2.0; for tfreg's own version run `tfreg --version`"
+                )
+            }
+        }
+        return nil
+    }
+
+    /// Help as printed: publish's page leaves out the root's `--version  Show the version.` line, since
+    /// on publish `--version VALUE` means the module version (its `--module-version` help says so).
+    static func help(_ text: String, arguments: [String]) -> String {
+        guard arguments.first == "publish" || arguments.prefix(2) == ["help", "publish"] else { return text }
+        return text.split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { line in
+                let words = line.split(separator: " ")
+                return !(words.first == "--version" && words.dropFirst().joined(separator: " ") == "Show the version.")
+            }
+            .joined(separator: "\n")
+    }
+
     static func renamingLegacyOptions(_ args: [String]) -> [String] {
         guard let command = args.first, let renames = legacyOptions[command] else { return args }
         var out = [command]
@@ -185,19 +235,33 @@ public enum RoleDispatch {
         return search(TFReg.self, []) ?? []
     }
 
-    /// An unknown first word (`tfreg pubish`, `tfreg help bogus`) as a usage error with a suggestion;
-    /// nil when the parser should go on.
+    /// An unknown command word at any level (`tfreg pubish`, `tfreg help bogus`, `tfreg grant lst`) as
+    /// a usage error with a suggestion; nil when the parser should go on.
     static func unknownCommand(in arguments: [String]) -> CLIError? {
-        let names = TFReg.configuration.subcommands.map { $0._commandName } + ["help"]
-        guard var word = arguments.first, !word.hasPrefix("-") else { return nil }
-        if word == "help" {
-            guard arguments.count > 1, !arguments[1].hasPrefix("-") else { return nil }
-            word = arguments[1]
+        var words = arguments[...]
+        if words.first == "help" {
+            guard words.count > 1, !words[words.startIndex + 1].hasPrefix("-") else { return nil }
+            words = words.dropFirst()
         }
-        guard !names.contains(word) else { return nil }
-        var message = "unknown command '\(word.prefix(60))' for tfreg"
-        if let near = suggestion(for: word, among: names.filter { $0 != "help" }) { message += "; did you mean '\(near)'?" }
-        return .usage(message)
+        var node: any ParsableCommand.Type = TFReg.self
+        var path = ["tfreg"]
+        while let word = words.first, !word.hasPrefix("-") {
+            let subcommands = node.configuration.subcommands
+            guard !subcommands.isEmpty else { return nil }
+            if let next = subcommands.first(where: { $0._commandName == word }) {
+                node = next
+                path.append(word)
+                words = words.dropFirst()
+                continue
+            }
+            // `tfreg grant help list` is the parser's own help request.
+            if word == "help" && path.count > 1 { return nil }
+            let names = subcommands.map { $0._commandName }
+            var message = "unknown command '\(word.prefix(60))' for \(path.joined(separator: " "))"
+            if let near = suggestion(for: word, among: names) { message += "; did you mean '\(near)'?" }
+            return .usage(message)
+        }
+        return nil
     }
 
     /// The closest name within a small edit distance (a typo, not another word).

@@ -246,6 +246,9 @@ public protocol ArchiveStorage: Sendable {
     func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery
     /// Opens a locally stored archive for the signed archive route.
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile
+    /// Whether this storage can register an archive the user stored themselves (`create`): S3 yes,
+    /// the local directory no. Discovery advertises `create` only when it can.
+    var registersExistingObjects: Bool { get }
     /// Looks up an archive the user stored themselves (`create`): its recorded checksum and size.
     /// `badRequest` when it does not exist, `forbidden` when the registry may not read it.
     func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive
@@ -274,6 +277,8 @@ public struct ExistingArchive: Sendable, Equatable {
 }
 
 extension ArchiveStorage {
+    public var registersExistingObjects: Bool { false }
+
     /// Storage that cannot look up objects it did not write (the local directory) refuses `create`.
     public func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive {
         throw .badRequest("this registry stores archives itself: publish with the upload endpoint instead of create")

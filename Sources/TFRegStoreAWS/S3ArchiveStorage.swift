@@ -15,6 +15,8 @@ import Glibc
 /// (pointing at a user's object) are still served, but only after GetObjectAttributes shows the
 /// recorded SHA-256, and pinned to the object's version id where the bucket is versioned.
 public struct S3ArchiveStorage: ArchiveStorage {
+    /// `create` registers an object in the user's bucket.
+    public var registersExistingObjects: Bool { true }
     public let s3: S3Client
     /// The registry's own bucket; nil when it only registers objects users brought (`create`).
     public let bucket: String?

@@ -32,8 +32,11 @@ import Testing
         #expect(r.status == 78, "\(r.stderr)")
         #expect(r.stderr.contains("--port (TFREG_PORT) must be a whole number, got 'eighty'"), "\(r.stderr)")
         #expect(!r.stderr.contains("Usage:"), "\(r.stderr)")
-        let range = try tfreg(["serve", "--check-config", "--idle-timeout", "0"])
+        let range = try tfreg(["serve", "--check-config"], env: ["TFREG_IDLE_TIMEOUT": "0"])
         #expect(range.status == 78 && range.stderr.contains("--idle-timeout (TFREG_IDLE_TIMEOUT) must be 1...3600, got 0"), "\(range.stderr)")
+        // The same value typed as the flag is a usage error (README "Exit codes").
+        let typed = try tfreg(["serve", "--check-config", "--idle-timeout", "0"])
+        #expect(typed.status == 64 && typed.stderr.contains("--idle-timeout (TFREG_IDLE_TIMEOUT) must be 1...3600, got 0"), "\(typed.stderr)")
     }
 
     @Test func aMissingCredentialIsDeniedNotUsage() throws {
@@ -128,7 +131,7 @@ import Testing
         let r = try tfreg(["--version"])
         #expect(r.status == 0)
         let line = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(line.range(of: #"^\d+\.\d+\.\d+ \(commit ([0-9a-f]{7,40}(-dirty)?|unknown)\)$"#, options: .regularExpression) != nil, "\(line)")
+        #expect(line.range(of: #"^\d+\.\d+\.\d+ \(commit ([0-9a-f]{7,40}(-dirty)?|unknown), "#, options: .regularExpression) != nil, "\(line)")
     }
 
     @Test func usageNamesTheProgramAsInvoked() throws {

@@ -75,7 +75,8 @@ import Testing
         let remote = ["--registry", server.host, "--token-file", "-"]
         let shown = try server.tfreg(["grant", "show", "-n", "acme", "--role-arn", arn, "--output", "json"] + remote, stdin: admin)
         #expect(shown.status == 0, "\(shown.stderr)")
-        #expect((try Self.json(shown.stdout) as? [[String: Any]])?.first?["identity"] as? String == arn, "\(shown.stdout)")
+        // One grant, one object (issue 22: it was an array of one).
+        #expect((try Self.json(shown.stdout) as? [String: Any])?["identity"] as? String == arn, "\(shown.stdout)")
         let updated = try server.tfreg(["grant", "update", "-n", "acme", "--role-arn", arn, "-d", "--output", "json"] + remote, stdin: admin)
         #expect(updated.status == 0, "\(updated.stderr)")
         #expect((try Self.json(updated.stdout) as? [String: Any])?["identity"] as? String == arn)

@@ -245,8 +245,8 @@ extension MotoBackedTests {
             #expect(bogus.status != 0 && bogus.stderr.contains("HTTP 401"), "\(bogus.stderr)")
             #expect(try await s3.headObject(bucket: "byob", key: "cli/acme/vpc/aws/4.0.0.tar.gz") == nil)
 
-            // A registry that stores archives itself refuses create: the object this run uploaded is
-            // removed again instead of staying orphaned.
+            // A registry that stores archives itself does not offer create (its discovery says so):
+            // publish --s3 stops before uploading anything, and says to drop --s3.
             #expect(server.stop() == 0)
             let local = try ServerProcess()
             let localToken = try local.token("rw", namespace: "acme", flags: ["-d", "-u"])
@@ -258,8 +258,7 @@ extension MotoBackedTests {
                 env: awsEnv
             )
             #expect(
-                refused.status != 0 && refused.stderr.contains("HTTP 400")
-                    && refused.stderr.contains("removed s3://byob/cli/acme/vpc/aws/3.0.0.tar.gz again"),
+                refused.status == 78 && refused.stderr.contains("has no S3 storage") && refused.stderr.contains("drop --s3"),
                 "\(refused.stderr)"
             )
             #expect(try await s3.headObject(bucket: "byob", key: "cli/acme/vpc/aws/3.0.0.tar.gz") == nil)

@@ -46,7 +46,8 @@ import Testing
         // gc: the deleted version's archive is unreferenced; a dry run lists it, a run removes it.
         let dry = try server.tfreg(["gc", "--dry-run", "--grace-seconds", "0"])
         #expect(
-            dry.status == 0 && dry.stdout.contains("unreferenced archives/sha256/") && dry.stdout.contains("data dir \(server.dataDir)"),
+            dry.status == 0 && dry.stdout.contains("unreferenced archives/sha256/") && !dry.stdout.contains("data dir")
+                && dry.stderr.contains("data dir \(server.dataDir)"),
             "\(dry.stdout)\(dry.stderr)"
         )
         // serve --check-config runs the same listing (with gc's default one-hour grace: nothing yet).

@@ -17,6 +17,16 @@ import Testing
         #expect(await h.send("GET", "/.well-known/terraform.json", token: "tfr_garbage").status == 200)
         #expect(await h.send("GET", "/health").status == 200)
     }
+
+    /// Discovery names only endpoints the registry has: `create` registers an object in S3, so a
+    /// registry storing archives in its own directory does not advertise it (issue 22).
+    @Test func discoveryOffersCreateOnlyWithS3Storage() async throws {
+        let h = try APIHarness()
+        let r = await h.send("GET", "/.well-known/terraform.json")
+        #expect(r.text.contains("\"upload\":\"/v1/modules/{namespace}/{name}/{system}/{version}/upload\""), "\(r.text)")
+        #expect(!r.text.contains("\"create\""), "\(r.text)")
+        #expect(!h.storage.registersExistingObjects)
+    }
 }
 
 @Suite struct ModuleRouteTests {

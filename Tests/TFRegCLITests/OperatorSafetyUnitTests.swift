@@ -60,7 +60,8 @@ import Testing
 @Suite struct LoggingOptionsTests {
     @Test func logSettingsAreOneOfTheKnownValues() throws {
         let level = #expect(throws: CLIError.self) { try LoggingOptions.choice(LoggingOptions.level, "verbose", allowed: LoggingOptions.levels) }
-        #expect(level?.kind == .configuration)
+        // Typed as the flag: a usage error (from LOG_LEVEL it would be configuration; README "Exit codes").
+        #expect(level?.kind == .usage)
         #expect(level?.message.contains("--log-level (LOG_LEVEL)") == true)
         #expect(try LoggingOptions.choice(LoggingOptions.level, "WARNING", allowed: LoggingOptions.levels) == "warning")
         #expect(throws: CLIError.self) { try LoggingOptions.choice(LoggingOptions.format, "yaml", allowed: LoggingOptions.formats) }

@@ -29,11 +29,11 @@ output "function_name" {
 }
 
 output "first_grant_command" {
-  description = "Run with administrator AWS credentials to give a role every permission in a namespace (replace NAMESPACE and ROLE_ARN)."
-  value       = "AWS_REGION=${local.region} tfreg grant create --table ${aws_dynamodb_table.registry.name} --namespace NAMESPACE --role-arn ROLE_ARN --download --upload --create-grant --delete-grant"
+  description = "Set NAMESPACE and ROLE_ARN in the shell, then run with administrator AWS credentials to give that role every permission in the namespace (unset, the shell refuses to run it)."
+  value       = "AWS_REGION=${local.region} tfreg grant create --table ${aws_dynamodb_table.registry.name} --namespace \"$${NAMESPACE:?set NAMESPACE to the namespace first}\" --role-arn \"$${ROLE_ARN:?set ROLE_ARN to the role ARN first}\" --download --upload --create-grant --delete-grant"
 }
 
 output "install_helper_command" {
   description = "Run once per workstation or CI runner: Terraform then gets registry tokens with the caller's AWS identity."
-  value       = "tfreg install-helper --registry-host ${local.registry_host}"
+  value       = "tfreg install-helper --registry ${local.registry_host}"
 }

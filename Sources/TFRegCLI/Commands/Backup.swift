@@ -4,6 +4,7 @@ import TFRegCore
 import TFRegCrypto
 import TFRegJSON
 import TFRegStoreLocal
+import TFRegSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -18,6 +19,9 @@ extension TFReg {
                 API; every archive it references is copied with its SHA-256 verified. Restore with tfreg restore. \
                 Local stores only: with DynamoDB (--table/TABLE_NAME) or S3 archives (--storage/TFREG_STORAGE) \
                 the command refuses; use DynamoDB point-in-time recovery or on-demand backups and S3 versioning.
+
+                Examples:
+                  tfreg backup /srv/backups/tfreg-2026-11-25 --data-dir /var/lib/tfreg
                 """
         )
 
@@ -29,7 +33,7 @@ extension TFReg {
         @Option(help: "Refused: backups of S3 archives are not supported (env: TFREG_STORAGE); use S3 versioning.")
         var storage: String?
 
-        @OptionGroup var out: OutputOptions
+        @OptionGroup var out: ProgressOutputOptions
 
         func run() async throws {
             let format = try out.format()
@@ -86,6 +90,9 @@ extension TFReg {
                 first and the database last. An existing registry is replaced only with --force. Local stores \
                 only: with DynamoDB (--table/TABLE_NAME) or S3 archives (--storage/TFREG_STORAGE) the command \
                 refuses; use DynamoDB point-in-time recovery or on-demand backups and S3 versioning.
+
+                Examples:
+                  tfreg restore /srv/backups/tfreg-2026-11-25 --data-dir /var/lib/tfreg --force
                 """
         )
 
@@ -100,14 +107,25 @@ extension TFReg {
         @Option(help: "Refused: restoring into S3 is not supported (env: TFREG_STORAGE); use S3 versioning.")
         var storage: String?
 
+        @OptionGroup var out: OutputOptions
+
         func run() async throws {
+            let format = try out.format()
             try BackupScope.requireLocal(store, storage: storage, command: "restore")
             // A restore writes a registry into the data directory: the one command besides serve and
             // `grant create --init` that may create one.
             store.announce()
             let dir = store.resolvedDataDirectory
+            guard FileSystem.exists(source + "/registry.db") else {
+                let why = FileSystem.exists(source) ? "it is not a tfreg backup (no registry.db)" : "no such directory"
+                throw CLIError.notFound("no backup at \(source.prefix(200)): \(why)")
+            }
             try StoreOptions.prepareDataDirectory(dir)
             let report = try await LocalBackup.restore(from: source, into: dir, force: force)
+            if format == .json {
+                printJSON(.object([("data_dir", .string(dir)), ("versions", .int(Int64(report.versions))), ("bytes", .int(report.bytes))]))
+                return
+            }
             print("restored \(report.versions) versions (\(report.bytes) archive bytes, checksums verified) into \(dir)")
         }
     }

@@ -10,6 +10,9 @@ extension TFReg {
                 zsh: tfreg completion zsh > "${fpath[1]}/_tfreg"; \
                 fish: tfreg completion fish > ~/.config/fish/completions/tfreg.fish. \
                 The Debian package and make install put these in place.
+
+                Examples:
+                  tfreg completion bash > /etc/bash_completion.d/tfreg
                 """
         )
 

@@ -28,6 +28,10 @@ extension TFReg {
                 (or --time N; default 3600), --service execute-api|lambda, --no-iam. store HOST reads \
                 {"token":"…"} from standard input; forget HOST removes the stored and the cached token. Stored \
                 tokens live in $XDG_CONFIG_HOME/tfreg/credentials.json (default ~/.config/tfreg), mode 0600.
+
+                Examples:
+                  terraform-credentials-tfreg get registry.example.com   # as Terraform runs it
+                  echo '{"token":"tfr_..."}' | terraform-credentials-tfreg store registry.example.com
                 """
         )
 
@@ -35,6 +39,9 @@ extension TFReg {
         var words: [String] = []
 
         func run() async throws {
+            // Arguments pass through untouched (Terraform's own), so --help arrives here: show the help.
+            // Terraform never passes it, and no host is spelled like it.
+            if words.contains(where: { $0 == "--help" || $0 == "-h" }) { throw CleanExit.helpRequest(Self.self) }
             guard words.count >= 2, let verb = ["get", "store", "forget"].first(where: { $0 == words[words.count - 2] }) else {
                 drainStandardInputIfStore()
                 throw CLIError.usage("usage: terraform-credentials-tfreg [args…] get|store|forget HOST")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TFRegCore
 import TFRegHTTPClient
+import TFRegJSON
 
 extension TFReg {
     struct Delete: AsyncParsableCommand {
@@ -12,6 +13,10 @@ extension TFReg {
                 version's number can never be published again (other code under a pinned number is what the \
                 registry exists to prevent). Needs the upload permission. Asks for confirmation on a \
                 terminal; pass --yes in scripts.
+
+                Examples:
+                  tfreg delete --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.3.0 --dry-run
+                  tfreg delete --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.3.0 --yes
                 """
         )
 
@@ -20,13 +25,44 @@ extension TFReg {
         @Flag(name: [.customLong("yes"), .customShort("y")], help: "Do not ask for confirmation.")
         var yes = false
 
+        @Flag(help: "Check that the version exists and say what would be deleted; change nothing.")
+        var dryRun = false
+
+        @OptionGroup var out: OutputOptions
+
         func run() async throws {
             let (module, version) = try target.resolved()
+            let format = try out.format()
+            if dryRun {
+                let remote = try await target.remote()
+                let note = try await remote.requireVersion(version, of: module)
+                Self.report(module, version, dryRun: true, note: note, format: format)
+                return
+            }
             try Confirmation.require("delete \(module) \(version) from \(target.registry)? Its number can never be reused", yes: yes)
             let remote = try await target.remote()
             let r = try await remote.send("DELETE", "\(module)/\(version)")
             guard r.status == 204 else { throw CLIError.registry(r, action: "delete \(module) \(version)") }
-            print("deleted \(module) \(version) (the number stays reserved)")
+            Self.report(module, version, dryRun: false, note: nil, format: format)
+        }
+
+        static func report(_ module: ModuleAddress, _ version: Version, dryRun: Bool, note: String?, format: OutputFormat) {
+            if let note { printError(note) }
+            switch format {
+            case .json:
+                printJSON(
+                    .object([
+                        ("module", .string(module.description)), ("version", .string(version.description)), ("deleted", .bool(!dryRun)),
+                        ("dry_run", .bool(dryRun)),
+                    ])
+                )
+            case .text:
+                print(
+                    dryRun
+                        ? "would delete \(module) \(version) (the number would stay reserved); nothing changed (--dry-run)"
+                        : "deleted \(module) \(version) (the number stays reserved)"
+                )
+            }
         }
     }
 }
@@ -45,7 +81,7 @@ struct VersionTarget: ParsableArguments {
     func remote() async throws -> RemoteModules {
         let host = try RegistryHost(registry)
         let token = try auth.token(for: host)
-        let client = RegistryClient.make(caBundle: auth.caBundle)
+        let client = RegistryClient.make(caBundle: try auth.caBundle)
         return RemoteModules(base: try await RegistryDiscovery.modulesBase(host: host, client: client), token: token, client: client)
     }
 }
@@ -55,6 +91,16 @@ struct RemoteModules {
     let base: String
     let token: String
     let client: CurlHTTPClient
+
+    /// For `--dry-run`: the version must be in the registry's list (a 404 module or a missing version
+    /// is "not found", exit 66). Returns a note for standard error when the list cannot be read.
+    func requireVersion(_ version: Version, of module: ModuleAddress) async throws -> String? {
+        switch try await RegistryVersions.lookUp(version, of: module, base: base, token: token, client: client) {
+        case .exists: return nil
+        case .absent: throw CLIError.notFound("\(module) \(version) is not in the registry; nothing would change")
+        case .unknown(let why): return "note: cannot confirm that \(module) \(version) exists (\(why))"
+        }
+    }
 
     func send(_ method: String, _ path: String, json: [UInt8]? = nil) async throws -> HTTPResponse {
         var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), RegistryClient.userAgentHeader]

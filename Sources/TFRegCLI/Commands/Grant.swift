@@ -18,6 +18,11 @@ extension TFReg {
                 --token-file PATH (- for standard input), --token, TFREG_TOKEN, TF_TOKEN_…, the Terraform CLI config, else your AWS IAM identity. Over the API you can \
                 only give permissions you hold yourself. The order of the tool tfreg replaces also works: \
                 manage-registry-permissions --role-arn ARN --namespace NS create -d
+
+                Examples:
+                  tfreg grant create -n acme --new-token ci --download --upload
+                  tfreg grant list -n acme --output json
+                  tfreg grant create --registry registry.example.com -n acme -r arn:aws:iam::123456789012:role/ci -d
                 """,
             subcommands: [Create.self, Update.self, Delete.self, List.self, Show.self, RevokeToken.self]
         )
@@ -73,6 +78,27 @@ func removalQuestion(_ old: Permissions, _ new: Permissions, identity: Identity,
     return "remove \(lost) from \(identity) on namespace '\(namespace)' (now \(old), then \(new))?"
 }
 
+/// `--dry-run` on the grant changes (create, update, delete).
+struct DryRunFlag: ParsableArguments {
+    @Flag(help: "Check the change and print what it would do; change nothing.")
+    var dryRun = false
+}
+
+/// What a grant change would do, for `--dry-run`: one line on standard output (standard output is the
+/// command's result), or the grant as it would be, with `"dry_run": true`.
+enum GrantChange {
+    static func preview(_ change: String, grant: TFRegCore.Grant, format: OutputFormat) {
+        switch format {
+        case .json:
+            guard case .object(var fields) = GrantOutput.document(grant) else { return }
+            fields.append(("dry_run", .bool(true)))
+            printJSON(.object(fields))
+        case .text:
+            print("would \(change); nothing changed (--dry-run)")
+        }
+    }
+}
+
 struct YesFlag: ParsableArguments {
     @Flag(name: [.customLong("yes"), .customShort("y")], help: "Do not ask for confirmation of removed rights.")
     var yes = false
@@ -104,12 +130,25 @@ struct IdentityOptions: ParsableArguments {
 
     func identity(required: Bool = true) throws -> Identity? {
         switch (roleARN, tokenName) {
-        case (let arn?, nil): return try Identity(arn)
-        case (nil, let name?): return try Identity.token(named: name)
+        case (let arn?, nil):
+            do { return try Identity(arn) } catch {
+                throw CLIError.usage("--role-arn '\(arn.prefix(120))' is not an IAM ARN (arn:aws:iam::123456789012:role/NAME or …:user/NAME)")
+            }
+        case (nil, let name?): return try Self.tokenIdentity(name, flag: "--token-name")
         case (nil, nil):
             if required { throw ValidationError("name who the grant is for: --role-arn ARN or --token-name NAME") }
             return nil
         default: throw ValidationError("give either --role-arn or --token-name, not both")
+        }
+    }
+
+    /// A static token's name typed as `flag`; a bad one is a usage error quoting the token-name rule
+    /// (not the whole identity grammar, which talks of ARNs).
+    static func tokenIdentity(_ name: String, flag: String) throws(CLIError) -> Identity {
+        do { return try Identity.token(named: name) } catch {
+            throw .usage(
+                "\(flag) '\(name.prefix(80))' is not a token name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+            )
         }
     }
 }
@@ -126,7 +165,7 @@ struct RemoteOptions: ParsableArguments {
     func target(store: StoreOptions, creating: Bool = false) async throws -> any GrantTarget {
         guard let registry else { return StoreGrantTarget(store: try store.openMetadata(creating: creating)) }
         let host = try RegistryHost(registry)
-        let http = RegistryClient.make(caBundle: auth.caBundle)
+        let http = RegistryClient.make(caBundle: try auth.caBundle)
         if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) {
             return APIGrantTarget(api: GrantAPIClient(host: host, token: t, http: http))
         }
@@ -135,7 +174,7 @@ struct RemoteOptions: ParsableArguments {
                 "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or TF_TOKEN_…, or add a credentials \"\(host.name)\" block to the Terraform CLI config (\(host.name) does not issue IAM tokens)"
             )
         }
-        let token = try await IAMTokenClient.fetch(host: host, seconds: 300, caBundle: auth.caBundle)
+        let token = try await IAMTokenClient.fetch(host: host, seconds: 300, caBundle: try auth.caBundle)
         return APIGrantTarget(api: GrantAPIClient(host: host, token: token, http: http))
     }
 }
@@ -190,13 +229,26 @@ struct NamespaceOption: ParsableArguments {
     @Option(name: [.customLong("namespace"), .customShort("n")], help: "The namespace the grant applies to.")
     var namespace: String
 
-    func parsed() throws -> Namespace { try Namespace(namespace) }
+    func parsed() throws -> Namespace { try NamespaceOption.parse(namespace) }
+
+    /// A namespace typed as -n/--namespace; a bad one is a usage error (exit 64).
+    static func parse(_ text: String) throws(CLIError) -> Namespace {
+        do { return try Namespace(text) } catch { throw .usage("-n/--namespace: \(error.message)") }
+    }
 }
 
 extension TFReg.Grant {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create a grant. With --new-token NAME, also create a static token and print it once."
+            abstract: "Create a grant. With --new-token NAME, also create a static token and print it once.",
+            discussion: """
+                --dry-run checks the grant (the identity must have none in the namespace yet) and prints it; \
+                nothing is created.
+
+                Examples:
+                  tfreg grant create -n acme --new-token ci --download --upload
+                  tfreg grant create -n acme -r arn:aws:iam::123456789012:role/deployer -d --dry-run
+                """
         )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
@@ -217,6 +269,7 @@ extension TFReg.Grant {
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var out: OutputOptions
+        @OptionGroup var preview: DryRunFlag
 
         func run() async throws {
             let namespace = try ns.parsed()
@@ -225,7 +278,29 @@ extension TFReg.Grant {
             if newToken != nil, remote.registry != nil {
                 throw ValidationError("--new-token works on the store only (tokens are made by the registry's administrator)")
             }
+            if preview.dryRun && initialize { throw ValidationError("--dry-run cannot be combined with --init (which creates a registry)") }
             let target = try await remote.target(store: store, creating: initialize)
+            if preview.dryRun {
+                let identity: Identity
+                if let newToken {
+                    guard who.roleARN == nil, who.tokenName == nil else {
+                        throw ValidationError("--new-token cannot be combined with --role-arn or --token-name")
+                    }
+                    identity = try IdentityOptions.tokenIdentity(newToken, flag: "--new-token")
+                } else {
+                    identity = try who.identity()!
+                    if let existing = try await target.grant(for: identity, in: namespace) {
+                        throw CLIError("a grant for \(existing.identity) on namespace '\(namespace)' exists; use update")
+                    }
+                }
+                let what = newToken.map { "create token '\($0)' and " } ?? ""
+                GrantChange.preview(
+                    "\(what)create grant: \(try await target.resolved(identity)) on namespace '\(namespace)': \(flags.permissions)",
+                    grant: TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions),
+                    format: format
+                )
+                return
+            }
             let identity: Identity
             var token: String?
             if let newToken, let local = target as? StoreGrantTarget {
@@ -234,7 +309,7 @@ extension TFReg.Grant {
                 }
                 let secret = StaticTokenAuthenticator.generate()
                 identity = try await local.store.createStaticToken(
-                    try Identity.token(named: newToken),
+                    try IdentityOptions.tokenIdentity(newToken, flag: "--new-token"),
                     hash: StaticTokenAuthenticator.digest(of: secret),
                     createdAt: SystemClock().now(),
                     discardingOrphans: discardOrphanGrants
@@ -245,9 +320,11 @@ extension TFReg.Grant {
             }
             let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
             try await target.create(grant)
-            printError("created grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
+            // Messages name a token as listings do, token:NAME#ID (the stored form).
+            let stored = TFRegCore.Grant(namespace: namespace, identity: try await target.resolved(identity), permissions: flags.permissions)
+            printError("created grant: \(stored.identity) on namespace '\(namespace)': \(flags.permissions)")
             if format == .json {
-                guard case .object(var fields) = GrantOutput.document(grant) else { return }
+                guard case .object(var fields) = GrantOutput.document(stored) else { return }
                 if let token { fields.append(("token", .string(token))) }
                 printJSON(.object(fields))
                 return
@@ -262,8 +339,15 @@ extension TFReg.Grant {
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Set an existing grant's permissions to exactly the flags given.",
-            discussion:
-                "A change that removes permissions asks for confirmation on a terminal; pass --yes in scripts. Started as manage-registry-permissions it goes ahead without asking, as the replaced tool did."
+            discussion: """
+                A change that removes permissions asks for confirmation on a terminal; pass --yes in \
+                scripts. Started as manage-registry-permissions it goes ahead without asking, as the \
+                replaced tool did. --dry-run prints the change and makes none.
+
+                Examples:
+                  tfreg grant update -n acme --token-name ci -d --dry-run
+                  tfreg grant update -n acme --token-name ci -d -u --yes
+                """
         )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
@@ -272,6 +356,7 @@ extension TFReg.Grant {
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
         @OptionGroup var out: OutputOptions
+        @OptionGroup var preview: DryRunFlag
 
         func run() async throws {
             let namespace = try ns.parsed()
@@ -282,43 +367,81 @@ extension TFReg.Grant {
             guard let existing = try await target.grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'; create it with grant create")
             }
+            if preview.dryRun {
+                GrantChange.preview(
+                    "update grant: \(existing.identity) on namespace '\(namespace)': \(existing.permissions) → \(flags.permissions)",
+                    grant: TFRegCore.Grant(namespace: namespace, identity: existing.identity, permissions: flags.permissions),
+                    format: format
+                )
+                return
+            }
             if let q = removalQuestion(existing.permissions, flags.permissions, identity: identity, namespace: namespace) {
                 try confirm.confirm(q)
             }
             let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
             try await target.update(grant)
-            printError("updated grant: \(identity) on namespace '\(namespace)': \(flags.permissions)")
-            if format == .json { printJSON(GrantOutput.document(grant)) }
+            // Messages name a token as listings do, token:NAME#ID (the stored form).
+            let stored = TFRegCore.Grant(namespace: namespace, identity: existing.identity, permissions: flags.permissions)
+            printError("updated grant: \(stored.identity) on namespace '\(namespace)': \(flags.permissions)")
+            if format == .json { printJSON(GrantOutput.document(stored)) }
         }
     }
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a grant with all its permissions.",
-            discussion:
-                "Asks for confirmation on a terminal; pass --yes in scripts. Started as manage-registry-permissions it goes ahead without asking, as the replaced tool did."
+            discussion: """
+                Asks for confirmation on a terminal; pass --yes in scripts. Started as \
+                manage-registry-permissions it goes ahead without asking, as the replaced tool did. \
+                --dry-run prints the grant that would be deleted and deletes nothing.
+
+                Examples:
+                  tfreg grant delete -n acme --token-name ci --dry-run
+                  tfreg grant delete -n acme -r arn:aws:iam::123456789012:role/deployer --yes
+                """
         )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
         @OptionGroup var confirm: YesFlag
         @OptionGroup var store: StoreOptions
         @OptionGroup var remote: RemoteOptions
+        @OptionGroup var out: OutputOptions
+        @OptionGroup var preview: DryRunFlag
 
         func run() async throws {
             let namespace = try ns.parsed()
             let identity = try who.identity()!
+            let format = try out.format()
             let target = try await remote.target(store: store)
             guard let existing = try await target.grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
+            if preview.dryRun {
+                GrantChange.preview(
+                    "delete grant: \(existing.identity) on namespace '\(namespace)' (\(existing.permissions))",
+                    grant: existing,
+                    format: format
+                )
+                return
+            }
             try confirm.confirm("delete the grant for \(try await target.resolved(identity)) on namespace '\(namespace)' (\(existing.permissions))?")
             let deleted = try await target.delete(identity, in: namespace)
             printError("deleted grant: \(deleted) on namespace '\(namespace)'")
+            if format == .json {
+                printJSON(GrantOutput.document(TFRegCore.Grant(namespace: namespace, identity: deleted, permissions: existing.permissions)))
+            }
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the grants of a namespace, or of an identity.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the grants of a namespace, or of an identity.",
+            discussion: """
+                Examples:
+                  tfreg grant list -n acme
+                  tfreg grant list --token-name ci --output json
+                """
+        )
         @Option(name: [.customLong("namespace"), .customShort("n")], help: "List every grant in this namespace.")
         var namespace: String?
         @OptionGroup var who: IdentityOptions
@@ -336,9 +459,9 @@ extension TFReg.Grant {
             }
             let grants: [TFRegCore.Grant]
             switch (namespace, id) {
-            case (let ns?, nil): grants = try await target.grants(in: try Namespace(ns))
+            case (let ns?, nil): grants = try await target.grants(in: try NamespaceOption.parse(ns))
             case (nil, let id?): grants = try await target.grants(for: id)
-            case (let ns?, let id?): grants = try await target.grants(in: try Namespace(ns)).filter { $0.identity == id }
+            case (let ns?, let id?): grants = try await target.grants(in: try NamespaceOption.parse(ns)).filter { $0.identity == id }
             case (nil, nil): throw ValidationError("give --namespace, or --role-arn/--token-name, or both")
             }
             GrantOutput.print(grants, format: format)
@@ -346,7 +469,16 @@ extension TFReg.Grant {
     }
 
     struct Show: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one grant.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show one grant.",
+            discussion: """
+                --output json prints the grant as one JSON object.
+
+                Examples:
+                  tfreg grant show -n acme --token-name ci
+                  tfreg grant show --registry registry.example.com -n acme -r arn:aws:iam::123456789012:role/ci --output json
+                """
+        )
         @OptionGroup var ns: NamespaceOption
         @OptionGroup var who: IdentityOptions
         @OptionGroup var listing: GrantListingOutput
@@ -360,14 +492,19 @@ extension TFReg.Grant {
             guard let grant = try await remote.target(store: store).grant(for: identity, in: namespace) else {
                 throw RegistryError.notFound("no grant for \(identity) on namespace '\(namespace)'")
             }
-            GrantOutput.print([grant], format: format)
+            GrantOutput.print(grant, format: format)
         }
     }
 
     struct RevokeToken: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete a static token and every grant it holds.",
-            discussion: "Asks for confirmation on a terminal; pass --yes in scripts."
+            discussion: """
+                Asks for confirmation on a terminal; pass --yes in scripts.
+
+                Examples:
+                  tfreg grant revoke-token --token-name ci --yes
+                """
         )
         @Option(name: .customLong("token-name"), help: "The token's name.")
         var tokenName: String
@@ -375,7 +512,7 @@ extension TFReg.Grant {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let identity = try Identity.token(named: tokenName)
+            let identity = try IdentityOptions.tokenIdentity(tokenName, flag: "--token-name")
             let db = try store.openMetadata()
             guard let holder = try await db.staticToken(named: identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
             let held = try await db.grants(for: holder).count

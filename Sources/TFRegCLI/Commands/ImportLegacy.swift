@@ -32,6 +32,9 @@ extension TFReg {
                 for permissions or configuration, 66 for a missing archive, else 1. On a DynamoDB table it also lists the grants the replaced tool wrote \
                 under a role ARN with a path (arn:aws:iam::ACCT:role/PATH/NAME): tfreg matches them by account and \
                 role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written.
+
+                Examples:
+                  tfreg import-legacy --table registry --storage s3://my-registry-archives --dry-run
                 """
         )
 

@@ -19,6 +19,9 @@ extension TFReg {
                 host and run; the helper proves your AWS identity (profiles, SSO, CI roles) and hands \
                 Terraform a short-lived token. Running it again is harmless. A config that already names \
                 another credentials helper is left alone (Terraform allows only one).
+
+                Examples:
+                  tfreg install-helper --registry registry.example.com
                 """
         )
 
@@ -56,9 +59,9 @@ extension TFReg {
         func run() async throws {
             if let registryHost {
                 let host = try RegistryHost(registryHost)
-                let http = RegistryClient.make(caBundle: ca.caBundle)
+                let http = RegistryClient.make(caBundle: try ca.checked())
                 guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil || service != nil else {
-                    throw CLIError("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
+                    throw CLIError.configuration("\(host.name) does not offer IAM tokens (checked https://\(host.name)/.well-known/terraform.json)")
                 }
             }
             // Everything is checked before anything is written: a config naming another helper

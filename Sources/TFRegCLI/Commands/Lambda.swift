@@ -27,6 +27,9 @@ extension TFReg {
                 request's domain and POST /token is off), TFREG_AUDIENCE, TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
                 an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL. Log lines are JSON \
                 on standard output with the request id. A configuration error is reported to /init/error.
+
+                Examples:
+                  TABLE_NAME=registry TFREG_STORAGE=s3://my-registry-archives tfreg lambda   # as the Lambda runtime starts it
                 """
         )
 

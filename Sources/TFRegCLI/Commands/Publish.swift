@@ -26,7 +26,8 @@ extension TFReg {
                 glob syntax (a leading / anchors at DIR, a trailing / means a directory, ** any depth) and \
                 repeat; --exclude wins over --include, which wins over the defaults and the ignore file. \
                 --dry-run lists what would be packed (with sizes) and left out (with the reason) and the \
-                archive's SHA-256, and uploads nothing (--archive-file also writes the archive). The archive is \
+                archive's SHA-256, and uploads nothing (--archive-file also writes the archive); after a \
+                publish, what was left out is named on stderr. The archive is \
                 packed to a private temporary file and uploaded from it; on a terminal a progress line shows \
                 the upload (--quiet: none). --output json prints one JSON document (see the README). \
                 The token comes from --token-file PATH (- for standard input) or --token (visible to other \
@@ -38,7 +39,14 @@ extension TFReg {
                 region as the AWS CLI finds them), and is then registered with the registry's create \
                 endpoint, which checks that checksum ("bring your own bucket"). It never replaces an object: \
                 the version is looked up in the registry first, and the upload is conditional \
-                (If-None-Match: *); an existing object with other bytes stops the publish.
+                (If-None-Match: *); an existing object with other bytes stops the publish. --version VALUE \
+                is accepted as the older name of --module-version (never tfreg's own version here: that is \
+                `tfreg --version`).
+
+                Examples:
+                  tfreg publish ./vpc --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.2.0
+                  tfreg publish ./vpc --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.2.0 --dry-run
+                  tfreg publish ./vpc ... --s3 s3://my-modules/terraform --output json
                 """
         )
 
@@ -71,12 +79,13 @@ extension TFReg {
         @Option(name: .customLong("archive-file"), help: ArgumentHelp("With --dry-run: also write the archive to this file.", valueName: "path"))
         var archiveFile: String?
 
-        @OptionGroup var out: OutputOptions
+        @OptionGroup var out: ProgressOutputOptions
 
         func run() async throws {
             let (module, version) = try target.resolved()
             let format = try out.format()
             if archiveFile != nil && !dryRun { throw ValidationError("--archive-file needs --dry-run") }
+            if let s3 { _ = try Self.bucketAndPrefix(s3) }
             var options = try ModulePacker.Options(exclude: exclude, include: include)
             // A publish reads each file only while packing it; the dry-run listing needs the sizes.
             options.deferContents = !dryRun
@@ -95,10 +104,9 @@ extension TFReg {
                 print("\(archiveFile.map { "\($0) " } ?? "")\(archive.count) bytes sha256:\(digest)")
                 return
             }
-            if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
             let host = try RegistryHost(registry)
             let token = try auth.token(for: host)
-            let client = RegistryClient.make(caBundle: auth.caBundle)
+            let client = RegistryClient.make(caBundle: try auth.caBundle)
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
 
             // Packed to a private temporary file and uploaded from it: the archive is never in memory whole.
@@ -118,6 +126,7 @@ extension TFReg {
             let result = PublishResult(module: module, version: version, size: size, digest: digest, host: host, base: base)
             if let s3 {
                 progress.clear()
+                guard await RegistryDiscovery.offersCreate(host: host, client: client) else { throw RegistryDiscovery.noS3Storage(host.name) }
                 guard let archive = FileSystem.read(archivePath, limit: Int(size) + 1) else { throw CLIError("cannot read the packed archive") }
                 let object = try await publishThroughBucket(
                     s3,
@@ -129,6 +138,7 @@ extension TFReg {
                     token: token,
                     client: client
                 )
+                if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
                 result.print(format, object: object)
                 return
             }
@@ -153,6 +163,8 @@ extension TFReg {
             guard response.status == 201 else {
                 throw CLIError.registry(response, action: "publish \(module) \(version)")
             }
+            // Only once the version is published: before an error it would bury the error.
+            if let note = Self.leftOutNote(plan.leftOut) { printError(note) }
             result.print(format, object: nil)
         }
 
@@ -194,7 +206,7 @@ extension TFReg {
             token: String,
             client: CurlHTTPClient
         ) async throws -> String {
-            let (bucket, prefix) = try { () throws(RegistryError) in try S3ArchiveStorage.parse(s3) }()
+            let (bucket, prefix) = try Self.bucketAndPrefix(s3)
             let key = (prefix.isEmpty ? "" : (prefix.hasSuffix("/") ? prefix : prefix + "/")) + "\(module)/\(version).tar.gz"
             _ = try ArchiveLocation.external(bucket: bucket, key: key)
             let object = "s3://\(bucket)/\(key)"
@@ -261,20 +273,29 @@ extension TFReg {
             )
             guard response.status == 201 else {
                 var failure = CLIError.registry(response, action: "register \(module) \(version) from \(object)")
+                // An older registry advertises create without S3 storage, then refuses it.
+                if response.status == 400, failure.message.contains("stores archives itself") {
+                    failure = RegistryDiscovery.noS3Storage(String(base.dropFirst(8).prefix { $0 != "/" }))
+                }
                 // Refused outright (a registry that stores archives itself, no permission, a bad
                 // request): nothing refers to the object this run created, so it goes again rather than
                 // stay orphaned. After a 409 it stays: the registry's version may be using it.
                 if uploaded, [400, 401, 403].contains(response.status) {
                     do {
                         try await s3Client.deleteObject(bucket: bucket, key: key)
-                        failure = CLIError(failure.description + " (removed \(object) again)")
+                        failure = CLIError(failure.description + " (removed \(object) again)", kind: failure.kind)
                     } catch {
-                        failure = CLIError(failure.description + " (and cannot remove \(object): \(error.code))")
+                        failure = CLIError(failure.description + " (and cannot remove \(object): \(error.code))", kind: failure.kind)
                     }
                 }
                 throw failure
             }
             return object
+        }
+
+        /// `--s3 s3://BUCKET[/PREFIX]`; anything else is a usage error (exit 64).
+        static func bucketAndPrefix(_ s3: String) throws(CLIError) -> (bucket: String, prefix: String) {
+            do { return try S3ArchiveStorage.parse(s3) } catch { throw .usage("--s3: \(error.message)") }
         }
 
         /// What a publish reports: text for people, one JSON document for `--output json`.

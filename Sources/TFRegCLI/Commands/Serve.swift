@@ -23,6 +23,11 @@ extension TFReg {
                 Every option can also be set by the environment variable named in its help; a flag wins over \
                 the variable. Without --tls-cert/--tls-key the server speaks plain HTTP, for use behind a TLS \
                 proxy: Terraform only talks to registries over HTTPS.
+
+                Examples:
+                  tfreg serve --data-dir /var/lib/tfreg --tls-cert cert.pem --tls-key key.pem
+                  tfreg serve --table registry --storage s3://my-registry-archives --public-url https://registry.example.com
+                  tfreg serve --check-config --table registry --storage s3://my-registry-archives
                 """
         )
 
@@ -230,9 +235,12 @@ struct ResolvedServeConfiguration {
         (logLevel, logFormat) = try s.logging.resolved()
         table = try s.store.resolvedTable.map(AWSSetup.validTable)
         let storageSetting = Setting("--storage", env: "TFREG_STORAGE")
-        storage = storageSetting.text(s.storage)?.value
-        if let storage {
-            do { _ = try S3ArchiveStorage.parse(storage) } catch { throw CLIError.configuration("\(storageSetting.label): \(error.message)") }
+        let storageText = storageSetting.text(s.storage)
+        storage = storageText?.value
+        if let (storage, source) = storageText {
+            do { _ = try S3ArchiveStorage.parse(storage) } catch {
+                throw storageSetting.error("\(storageSetting.label): \(error.message)", source: source)
+            }
         }
         let host = Setting("--host", env: "TFREG_HOST").text(s.host)?.value ?? "127.0.0.1"
         let port = try Setting("--port", env: "TFREG_PORT").integer(s.port, default: 8443, range: 0...65535)
@@ -262,17 +270,20 @@ struct ResolvedServeConfiguration {
         )
         server = ServerConfiguration(host: host, port: port, tlsCertificatePath: cert, tlsKeyPath: key, limits: limits)
         let publicURLSetting = Setting("--public-url", env: "TFREG_PUBLIC_URL")
-        publicURL = publicURLSetting.text(s.publicURL)?.value
-        if let url = publicURL {
+        let publicURLText = publicURLSetting.text(s.publicURL)
+        publicURL = publicURLText?.value
+        if let (url, source) = publicURLText {
             guard url.hasPrefix("https://") || url.hasPrefix("http://"), !url.contains("?"), !url.contains("#"),
                 URLParsing.isValidHost(String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? ""))
-            else { throw publicURLSetting.invalid(url, expected: "like https://registry.example.com") }
+            else { throw publicURLSetting.invalid(url, expected: "like https://registry.example.com", source: source) }
         }
         let uploadSetting = Setting("--max-upload-bytes", env: "TFREG_MAX_UPLOAD_BYTES")
         maxUploadBytes = try uploadSetting.resolve(s.maxUploadBytes, default: APIConfiguration.defaultMaxUploadBytes, expected: "a number") {
             Int64($0)
         }
-        guard maxUploadBytes > 0 else { throw uploadSetting.invalid(String(maxUploadBytes), expected: "positive") }
+        guard maxUploadBytes > 0 else {
+            throw uploadSetting.invalid(String(maxUploadBytes), expected: "positive", source: s.maxUploadBytes == nil ? .environment : .flag)
+        }
         downloadLinkTTL = try Setting("--download-link-ttl", env: "TFREG_DOWNLOAD_LINK_TTL").integer(
             s.downloadLinkTTL,
             default: 300,

@@ -27,6 +27,10 @@ extension TFReg {
                 env (a TF_TOKEN_… line; not possible for a host with a port) or json (the registry's answer: \
                 {"token","principal","expires_at"}, the principal being the identity the token acts as). \
                 Without FORMAT: json with --output json (or TFREG_OUTPUT=json), else token.
+
+                Examples:
+                  tfreg token --registry registry.example.com
+                  tfreg token --registry registry.example.com --output json
                 """
         )
 
@@ -68,7 +72,7 @@ extension TFReg {
         func run() async throws {
             let host = try RegistryHost(registryHost)
             let format = try resolvedFormat()
-            let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service, caBundle: ca.caBundle)
+            let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service, caBundle: try ca.checked())
             let token = issued.token
             if let expiresAt = issued.expiresAt {
                 // The registry caps lifetimes (MAX_IAM_TOKEN_EXPIRATION_WINDOW); say so rather than let a

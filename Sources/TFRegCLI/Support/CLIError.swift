@@ -15,10 +15,12 @@ struct CLIError: Error, CustomStringConvertible, Sendable {
     enum Kind: Sendable, Equatable, CaseIterable {
         /// Anything else: 1.
         case failure
-        /// The command line is wrong: 64 (EX_USAGE, also what swift-argument-parser exits with).
+        /// The command line is wrong: 64 (EX_USAGE, also what swift-argument-parser exits with), a bad
+        /// value typed as a flag included (the same value from the environment is `configuration`).
         case usage
-        /// The module, version, grant or token named does not exist: 66 (EX_NOINPUT, "an input named
-        /// on the command line does not exist").
+        /// The module, version, grant or token named does not exist, or a file named on the command
+        /// line (--token-file, --ca-bundle, a backup directory): 66 (EX_NOINPUT, "an input named on
+        /// the command line does not exist").
         case notFound
         /// No credential, or one the registry refuses (401/403): 77 (EX_NOPERM).
         case denied
@@ -26,6 +28,18 @@ struct CLIError: Error, CustomStringConvertible, Sendable {
         case unavailable
         /// A flag, variable, file or backend is set up wrong: 78 (EX_CONFIG).
         case configuration
+
+        /// The kind's name in the README's exit-code table (a test holds the two together).
+        var name: String {
+            switch self {
+            case .failure: "error"
+            case .usage: "usage"
+            case .notFound: "not found"
+            case .denied: "denied"
+            case .unavailable: "unavailable"
+            case .configuration: "configuration"
+            }
+        }
 
         var exitCode: Int32 {
             switch self {
@@ -95,7 +109,7 @@ struct CLIError: Error, CustomStringConvertible, Sendable {
             switch e.kind {
             case .tls:
                 return .unavailable(
-                    "\(e.message) (if the registry's certificate is signed by a private CA, point SSL_CERT_FILE at a PEM file with that CA)"
+                    "\(e.message) (if the registry's certificate is signed by a private CA, pass --ca-bundle PEM or point SSL_CERT_FILE at a PEM file with that CA)"
                 )
             case .connect, .timeout: return .unavailable(e.message)
             case .other: return .unavailable(e.message)

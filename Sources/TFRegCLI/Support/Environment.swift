@@ -109,8 +109,10 @@ enum EnvironmentFile {
 }
 
 /// One setting resolved as `flag → environment variable → default`, the order every command uses.
-/// Its errors name both places (`--log-level (LOG_LEVEL)`), since either may hold the bad value; they
-/// are configuration errors (exit 78). Generic over the value: callers pass the parse and the check.
+/// Its errors name both places (`--log-level (LOG_LEVEL)`), since either may hold the bad value. A bad
+/// value typed on the command line is a usage error (exit 64: fix the command line); one from the
+/// environment or the service's environment file is a configuration error (exit 78: fix the setup).
+/// Generic over the value: callers pass the parse and the check.
 struct Setting: Sendable {
     let flag: String
     let env: String
@@ -136,15 +138,15 @@ struct Setting: Sendable {
     /// A value given as text in either place (`--log-format`): `parse` turns it into a value or nil,
     /// which fails naming both places and `expected`.
     func resolve<T>(text flagValue: String?, default value: T, expected: String, parse: (String) -> T?) throws(CLIError) -> T {
-        guard let (raw, _) = text(flagValue) else { return value }
-        guard let parsed = parse(raw) else { throw invalid(raw, expected: expected) }
+        guard let (raw, source) = text(flagValue) else { return value }
+        guard let parsed = parse(raw) else { throw invalid(raw, expected: expected, source: source) }
         return parsed
     }
 
     /// Optional: nil when neither place is set.
     func resolve<T>(text flagValue: String?, expected: String, parse: (String) -> T?) throws(CLIError) -> T? {
-        guard let (raw, _) = text(flagValue) else { return nil }
-        guard let parsed = parse(raw) else { throw invalid(raw, expected: expected) }
+        guard let (raw, source) = text(flagValue) else { return nil }
+        guard let parsed = parse(raw) else { throw invalid(raw, expected: expected, source: source) }
         return parsed
     }
 
@@ -152,20 +154,28 @@ struct Setting: Sendable {
     func resolve<T>(_ flagValue: T?, default value: T, expected: String, parse: (String) -> T?) throws(CLIError) -> T {
         if let flagValue { return flagValue }
         guard let raw = Env.value(env) else { return value }
-        guard let parsed = parse(raw) else { throw invalid(raw, expected: expected) }
+        guard let parsed = parse(raw) else { throw invalid(raw, expected: expected, source: .environment) }
         return parsed
     }
 
     /// A whole number from the flag, else the variable, else `value`, within `range`.
     func integer<N: FixedWidthInteger & Sendable>(_ flagValue: N?, default value: N, range: ClosedRange<N>) throws(CLIError) -> N {
         let n = try resolve(flagValue, default: value, expected: "a whole number") { N($0) }
-        guard range.contains(n) else { throw CLIError.configuration("\(label) must be \(range.lowerBound)...\(range.upperBound), got \(n)") }
+        guard range.contains(n) else {
+            throw error("\(label) must be \(range.lowerBound)...\(range.upperBound), got \(n)", source: flagValue == nil ? .environment : .flag)
+        }
         return n
     }
 
     /// The error for a value that does not parse, quoting (the start of) it.
-    func invalid(_ raw: String, expected: String) -> CLIError {
-        .configuration("\(label) must be \(expected), got '\(raw.prefix(80))'")
+    func invalid(_ raw: String, expected: String, source: Source) -> CLIError {
+        error("\(label) must be \(expected), got '\(raw.prefix(80))'", source: source)
+    }
+
+    /// A bad value's error: usage when it was typed as the flag, configuration when it came from the
+    /// environment (README "Exit codes").
+    func error(_ message: String, source: Source) -> CLIError {
+        source == .flag ? .usage(message) : .configuration(message)
     }
 }
 

@@ -90,7 +90,7 @@ struct APIGrantTarget: GrantTarget {
 enum GrantOutput {
     static func document(_ g: TFRegCore.Grant) -> JSONValue { g.jsonValue }
 
-    /// A list (`grant list`, `grant show`): a JSON array, or the table.
+    /// A list (`grant list`): a JSON array, or the table.
     static func render(_ grants: [TFRegCore.Grant], format: OutputFormat) -> String {
         switch format {
         case .json:
@@ -99,6 +99,14 @@ enum GrantOutput {
             var out = "NAMESPACE\tIDENTITY\tPERMISSIONS\n"
             for g in grants { out += "\(g.namespace)\t\(g.identity)\t\(g.permissions)\n" }
             return out
+        }
+    }
+
+    /// One grant (`grant show`): a JSON object, or the table with one row.
+    static func print(_ grant: TFRegCore.Grant, format: OutputFormat) {
+        switch format {
+        case .json: printJSON(document(grant))
+        case .text: print([grant], format: .text)
         }
     }
 

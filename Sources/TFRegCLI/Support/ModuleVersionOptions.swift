@@ -20,7 +20,15 @@ struct ModuleVersionOptions: ParsableArguments {
     @Option(name: .customLong("module-version"), help: "The version, e.g. 1.2.0.")
     var version: String
 
-    func resolved() throws -> (ModuleAddress, Version) {
-        (try ModuleAddress(namespace: namespace, name: name, system: system), try Version(version))
+    /// The module and version; a value that breaks the grammar is a usage error naming its flag (exit 64).
+    func resolved() throws(CLIError) -> (ModuleAddress, Version) {
+        func typed<T>(_ flag: String, _ make: () throws(RegistryError) -> T) throws(CLIError) -> T {
+            do { return try make() } catch { throw CLIError.usage("\(flag): \(error.message)") }
+        }
+        _ = try typed("-n/--namespace") { () throws(RegistryError) in try Namespace(namespace) }
+        let module = try typed("--name or --provider") { () throws(RegistryError) in
+            try ModuleAddress(namespace: namespace, name: name, system: system)
+        }
+        return (module, try typed("--module-version") { () throws(RegistryError) in try Version(version) })
     }
 }

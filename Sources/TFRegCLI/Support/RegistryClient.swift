@@ -1,5 +1,10 @@
 import ArgumentParser
 import TFRegHTTPClient
+import TFRegSystem
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The one place the CLI builds its HTTP client (registry, STS, AWS) and names itself.
 ///
@@ -35,4 +40,16 @@ struct CABundleOption: ParsableArguments {
         )
     )
     var caBundle: String?
+
+    /// The flag's file, checked: one that cannot be opened is named as the flag (exit 66), not met
+    /// later as a TLS failure that blames SSL_CERT_FILE and suggests retrying.
+    func checked() throws(CLIError) -> String? {
+        guard let caBundle, !caBundle.isEmpty else { return nil }
+        guard access(caBundle, R_OK) == 0 else {
+            throw .notFound(
+                "--ca-bundle \(caBundle.prefix(200)): cannot read it (\(FileSystem.exists(caBundle) ? "permission denied" : "no such file"))"
+            )
+        }
+        return caBundle
+    }
 }

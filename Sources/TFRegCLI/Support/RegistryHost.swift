@@ -20,6 +20,11 @@ struct RegistryHost {
 
     init(_ text: String) throws {
         var t = text
+        if t.lowercased().hasPrefix("http://") {
+            throw ValidationError(
+                "invalid registry host '\(text.prefix(200))': http is not allowed, tfreg talks to registries over HTTPS only: give HOST or HOST:PORT"
+            )
+        }
         if t.hasPrefix("https://") { t.removeFirst(8) }
         while t.hasSuffix("/") { t.removeLast() }
         guard URLParsing.isValidHost(t), !t.contains("/") else {
@@ -38,6 +43,21 @@ enum RegistryDiscovery {
             throw CLIError("\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
         }
         return doc
+    }
+
+    /// Whether the registry registers archives in the caller's own bucket (`publish --s3`): its
+    /// discovery names a `create` endpoint only when it has S3 storage. A document that cannot be read
+    /// counts as yes (the create call itself then answers).
+    static func offersCreate(host: RegistryHost, client: any HTTPClient) async -> Bool {
+        guard let doc = try? await document(host: host, client: client), case .object(let fields)? = doc["tfreg.v1"] else { return true }
+        return fields.contains { $0.0 == "create" }
+    }
+
+    /// The error for `--s3` on a registry that keeps archives itself.
+    static func noS3Storage(_ host: String) -> CLIError {
+        .configuration(
+            "\(host) has no S3 storage (it keeps archives in its own directory), so it cannot register an object in your bucket: drop --s3 to upload the archive through the registry"
+        )
     }
 
     /// Reads `/.well-known/terraform.json` and returns the absolute `modules.v1` base URL (ending in `/`).

@@ -14,7 +14,7 @@ struct TokenOptions: ParsableArguments {
 
     @OptionGroup var ca: CABundleOption
 
-    var caBundle: String? { ca.caBundle }
+    var caBundle: String? { get throws(CLIError) { try ca.checked() } }
 
     static let warning =
         "tfreg: warning: --token is visible to other users of this machine (ps, /proc); use --token-file PATH, --token-file - or TFREG_TOKEN"
@@ -26,7 +26,12 @@ struct TokenOptions: ParsableArguments {
         if token != nil, tokenFile != nil { throw CLIError.usage("give --token or --token-file, not both") }
         if let tokenFile {
             let bytes = tokenFile == "-" ? FileSystem.readStandardInput() : FileSystem.read(tokenFile, limit: 64 << 10)
-            guard let bytes else { throw CLIError("cannot read the token file \(tokenFile)") }
+            guard let bytes else {
+                if tokenFile != "-", !FileSystem.exists(tokenFile) {
+                    throw CLIError.notFound("cannot read the token file \(tokenFile) (--token-file): no such file")
+                }
+                throw CLIError("cannot read the token file \(tokenFile)")
+            }
             return try Self.checked(String(decoding: bytes, as: UTF8.self), from: tokenFile == "-" ? "standard input" : tokenFile)
         }
         if let token {
