@@ -81,10 +81,12 @@ public enum ArchiveCanonicalization {
     }
 
     /// The name a case-insensitive, normalization-insensitive file system (macOS, Windows) would see:
-    /// a Swift `String` compares and hashes by Unicode canonical equivalence, and is lowercased here.
-    /// Paths are valid UTF-8 (checked by the reader), so decoding loses nothing.
+    /// a Swift `String` compares and hashes by Unicode canonical equivalence, and ASCII letters are
+    /// lowercased. That is the full Unicode case fold of every name the reader accepts: it refuses any
+    /// other character that changes under case folding (`ς`, `µ`, `ſ`, `ß`, `ﬀ`, capitals), which
+    /// `lowercased()` would have missed. Paths are valid UTF-8 (checked by the reader).
     static func fold(_ path: [UInt8]) -> String {
-        String(decoding: path, as: UTF8.self).lowercased()
+        String(decoding: path.map(ASCII.lowercased), as: UTF8.self)
     }
 
     static func join(_ components: ArraySlice<[UInt8]>) -> [UInt8] {
@@ -92,14 +94,36 @@ public enum ArchiveCanonicalization {
     }
 
     /// Checks the entries as a whole and decides the canonical list: no duplicates (also by letter case
-    /// and Unicode normalization),
-    /// no entry inside a file or a symlink, every parent directory explicit, symlinks resolved lexically
-    /// against their directory, inside the module, never to or through another symlink, targets written
-    /// in shortest relative form; sorted by path bytes.
+    /// and Unicode normalization), no entry inside a file or a symlink, every parent directory explicit,
+    /// symlinks resolved lexically against their directory, inside the module, never to or through
+    /// another symlink, never to their own directory or an ancestor, no loop through several links,
+    /// targets written in shortest relative form; sorted by path bytes.
     static func plan(_ entries: [ReadEntry], limits: ArchiveLimits) throws(ArchiveError) -> [Planned] {
+        var recorded = 0
+        return try plan(entries, limits: limits, pathsRecorded: &recorded)
+    }
+
+    /// `pathsRecorded` counts the paths (explicit and implied) put in the path table, so that tests can
+    /// show how much work an archive caused before it was refused: every path is counted against
+    /// `maximumEntries` as it is recorded, so an upload that implies more directories than the limit
+    /// is refused after at most that many, whatever it implies.
+    static func plan(
+        _ entries: [ReadEntry],
+        limits: ArchiveLimits,
+        pathsRecorded: inout Int
+    ) throws(ArchiveError) -> [Planned] {
         enum Seen { case file, directory, symlink }
         var byKey: [String: (path: [UInt8], kind: Seen)] = [:]
         var dirs: [[[UInt8]]] = []
+        func record(_ key: String, _ path: [UInt8], _ kind: Seen) throws(ArchiveError) {
+            guard byKey.count < limits.maximumEntries else {
+                throw ArchiveError(
+                    "the archive has more than \(limits.maximumEntries) entries (with its implied directories)"
+                )
+            }
+            byKey[key] = (path, kind)
+            pathsRecorded += 1
+        }
         for e in entries {
             let path = join(e.components[...])
             let kind: Seen
@@ -116,12 +140,12 @@ public enum ArchiveCanonicalization {
                     "entries \(StrictTarReader.printable(other.path)) and \(shown) differ only in letter case or Unicode normalization"
                 )
             }
-            byKey[key] = (path, kind)
+            try record(key, path, kind)
         }
-        // Parents: they must be directories, and are added where the archive left them implicit. The
-        // walk up stops at the first parent already known as a directory: every entry walks its own
-        // chain, so that parent's ancestors are checked by its own walk (linear, not quadratic, in the
-        // depth of deep trees).
+        // Parents: they must be directories, and are added where the archive left them implicit, each
+        // counted against the limit as it is added. The walk up stops at the first parent already known
+        // as a directory: every entry walks its own chain, so that parent's ancestors are checked by its
+        // own walk (linear, not quadratic, in the depth of deep trees).
         for e in entries {
             for n in stride(from: e.components.count - 1, to: 0, by: -1) {
                 let parent = join(e.components[..<n])
@@ -145,15 +169,10 @@ public enum ArchiveCanonicalization {
                     }
                     break
                 } else {
-                    byKey[key] = (parent, .directory)
+                    try record(key, parent, .directory)
                     dirs.append(Array(e.components[..<n]))
                 }
             }
-        }
-        guard byKey.count <= limits.maximumEntries else {
-            throw ArchiveError(
-                "the archive has more than \(limits.maximumEntries) entries (with its implied directories)"
-            )
         }
         var planned: [Planned] = []
         planned.reserveCapacity(byKey.count)
@@ -166,6 +185,7 @@ public enum ArchiveCanonicalization {
                 )
             )
         }
+        var directoryLinks = SymlinkLoops()
         for e in entries {
             let path = join(e.components[...])
             let name = String(decoding: path, as: UTF8.self)
@@ -181,34 +201,39 @@ public enum ArchiveCanonicalization {
             case .directory:
                 planned.append(Planned(path: path, entry: CanonicalEntry(path: name, kind: .directory), spoolOffset: 0))
             case .symlink(let raw):
-                let target = try resolveLink(raw, at: e.components) { key in
+                let link = try resolveLink(raw, at: e.components) { key in
                     byKey[key].map { ($0.path, $0.kind == .symlink) }
+                }
+                if byKey[fold(join(link.resolved[...]))]?.kind == .directory {
+                    directoryLinks.add(path: path, directory: e.components.dropLast(), target: link.resolved)
                 }
                 planned.append(
                     Planned(
                         path: path,
                         entry: CanonicalEntry(
                             path: name,
-                            kind: .symlink(target: String(decoding: target, as: UTF8.self))
+                            kind: .symlink(target: String(decoding: link.target, as: UTF8.self))
                         ),
                         spoolOffset: 0
                     )
                 )
             }
         }
+        try directoryLinks.refuseLoops()
         planned.sort { $0.path.lexicographicallyPrecedes($1.path) }
         return planned
     }
 
     /// Resolves a symlink target lexically against the link's directory. Refuses absolute targets,
-    /// targets leaving the module, and targets that are, or pass through, another symlink (chains).
-    /// Returns the shortest relative form: leading ".." components, then names; "." for the link's own
-    /// directory.
+    /// targets leaving the module, targets that are the link's own directory or one of its ancestors
+    /// (the module root included: a loop for anything that follows links), and targets that are, or
+    /// pass through, another symlink (chains). Returns the shortest relative form (leading ".."
+    /// components, then names; "." for the link's own directory) and the resolved path's components.
     static func resolveLink(
         _ raw: [UInt8],
         at components: [[UInt8]],
         lookup: (String) -> (path: [UInt8], isSymlink: Bool)?
-    ) throws(ArchiveError) -> [UInt8] {
+    ) throws(ArchiveError) -> (target: [UInt8], resolved: [[UInt8]]) {
         let shown = StrictTarReader.printable(join(components[...]))
         try StrictTarReader.checkCharacters(raw, "the target of symlink \(shown)")
         guard raw.first != UInt8(ascii: "/") else { throw ArchiveError("symlink \(shown) points to an absolute path") }
@@ -219,12 +244,18 @@ public enum ArchiveCanonicalization {
             }
         }
         guard let resolved = resolution else { throw ArchiveError("symlink \(shown) points outside the module") }
+        if resolved.count <= base.count && fold(join(resolved[...])) == fold(join(base[..<resolved.count])) {
+            throw ArchiveError(
+                "symlink \(shown) points to its own directory or one of its parents: a loop for anything that follows links"
+            )
+        }
         var prefix: [UInt8] = []
         for n in stride(from: 1, through: resolved.count, by: 1) {
             // Built incrementally: one pass over the target, however deep.
             if n > 1 { prefix.append(UInt8(ascii: "/")) }
             prefix += resolved[n - 1]
-            if let seen = lookup(fold(prefix)), seen.isSymlink {
+            guard let seen = lookup(fold(prefix)) else { break }  // nothing below a missing path
+            if seen.isSymlink {
                 let other = StrictTarReader.printable(seen.path)
                 if n == resolved.count {
                     throw ArchiveError(
@@ -242,7 +273,7 @@ public enum ArchiveCanonicalization {
         guard target.count <= StrictTarReader.maximumPathBytes else {
             throw ArchiveError("the target of symlink \(shown) is too long")
         }
-        return target
+        return (target, resolved)
     }
 
     // MARK: Writing
@@ -280,7 +311,7 @@ public enum ArchiveCanonicalization {
                 header = try TarFormat.headers(
                     path: path,
                     type: TarFormat.symlink,
-                    mode: 0o777,
+                    mode: 0o755,
                     size: 0,
                     link: Array(target.utf8)
                 )

@@ -307,7 +307,7 @@ public enum ModulePacker {
                 if target.hasPrefix("/") || LexicalPath.resolve(target.utf8, in: directory) == nil {
                     throw ArchiveError("symlink \(rel) points outside the module directory")
                 }
-                entries.append(TarEntry(path: rel, kind: .symlink(target: target), mode: 0o777))
+                entries.append(TarEntry(path: rel, kind: .symlink(target: target), mode: 0o755))
             default:
                 throw ArchiveError("\(rel) is not a regular file, directory or symlink")
             }

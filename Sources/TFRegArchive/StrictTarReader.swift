@@ -427,7 +427,8 @@ final class StrictTarReader {
     // MARK: Paths
 
     /// Splits a member path into components, dropping empty and "." components. Refuses absolute paths,
-    /// "..", NUL/C0/C1 control characters, backslashes, invisible and bidi-control characters, names
+    /// "..", NUL/C0/C1 control characters, backslashes, invisible and bidi-control characters
+    /// (`VisibleText`), non-ASCII characters that change under case folding, names
     /// ending in '.' or ' ' or containing ':' (Windows aliases), invalid UTF-8, and paths over 1024 bytes
     /// or with a component over 255 bytes.
     static func components(_ raw: [UInt8], what: String, allowRoot: Bool = false) throws(ArchiveError) -> [[UInt8]] {
@@ -459,16 +460,22 @@ final class StrictTarReader {
             throw ArchiveError("\(what) is not valid UTF-8")
         }
         for scalar in text.unicodeScalars {
-            let v = scalar.value
-            if v < 0x20 || (0x7f...0x9f).contains(v) || scalar == "\\" {
+            if VisibleText.isControl(scalar) || scalar == "\\" {
                 throw ArchiveError("\(what) contains a control character or a backslash")
             }
-            // Code points HFS+ ignores in names and bidi controls (git refuses the same set): they make
+            // Code points HFS+ ignores in names, bidi controls and other format characters: they make
             // two different names one file on macOS, or make a name display as another.
-            if (0x200b...0x200f).contains(v) || (0x202a...0x202e).contains(v) || (0x206a...0x206f).contains(v)
-                || v == 0xfeff
-            {
+            if VisibleText.isInvisible(scalar) {
                 throw ArchiveError("\(what) contains an invisible or bidirectional-control character")
+            }
+            // Case-insensitive file systems (APFS, NTFS) fold `ς` to `σ`, `µ` to `μ`, `ß` to `ss`, `ﬀ` to
+            // `ff` and capitals to small letters, which `lowercased()` partly misses: outside ASCII only
+            // characters that are their own case fold are accepted, so that lowercasing ASCII is the full
+            // fold of every accepted name (`ArchiveCanonicalization.fold`).
+            if scalar.value >= 0x80 && scalar.properties.changesWhenCaseFolded {
+                throw ArchiveError(
+                    "\(what) contains \(VisibleText.codePoint(scalar)), a character that case-insensitive file systems fold into another; outside ASCII only characters that case folding leaves unchanged are accepted"
+                )
             }
         }
         // Windows drops trailing dots and spaces and reads ':' as a stream separator: "a." would be "a".

@@ -365,11 +365,14 @@ public struct RegistryService: Sendable {
         let grant = try await authorize(caller, .upload, in: module.namespace)
         var mark: Deprecation?
         if let reason {
+            // The same control, invisible and bidi-control set archive paths refuse (`VisibleText`): the
+            // reason is shown to whoever installs the version.
             guard reason.utf8.count <= Deprecation.maximumTextLength, (replacement?.utf8.count ?? 0) <= Deprecation.maximumTextLength,
-                !reason.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }),
-                !(replacement ?? "").unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                !VisibleText.hasHiddenCharacters(reason), !VisibleText.hasHiddenCharacters(replacement ?? "")
             else {
-                throw .badRequest("reason and replacement must be at most \(Deprecation.maximumTextLength) bytes without control characters")
+                throw .badRequest(
+                    "reason and replacement must be at most \(Deprecation.maximumTextLength) bytes without control, invisible or bidirectional-control characters"
+                )
             }
             mark = Deprecation(reason: reason, replacement: replacement.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now(), by: grant.identity.value)
         }

@@ -138,7 +138,7 @@ enum Consumers {
             switch e.kind {
             case .file(let size, let x): return "\(x ? "-rwxr-xr-x" : "-rw-r--r--")|\(size)|\(e.path)"
             case .directory: return "drwxr-xr-x|0|\(e.path)/"
-            case .symlink(let target): return "lrwxrwxrwx|0|\(e.path) -> \(target)"
+            case .symlink(let target): return "lrwxr-xr-x|0|\(e.path) -> \(target)"
             }
         }
     }
@@ -158,7 +158,7 @@ enum Consumers {
             switch e.kind {
             case .file(let size, let x): return "\(e.path)|0||\(size)|\(x ? "755" : "644")"
             case .directory: return "\(e.path)|5||0|755"
-            case .symlink(let target): return "\(e.path)|2|\(target)|0|777"
+            case .symlink(let target): return "\(e.path)|2|\(target)|0|755"
             }
         }
     }

@@ -299,7 +299,7 @@ import Testing
                 name: Array("d/l".utf8),
                 prefix: [],
                 type: UInt8(ascii: "2"),
-                mode: 0o777,
+                mode: 0o755,
                 size: 0,
                 link: Array("../run.sh".utf8)
             )

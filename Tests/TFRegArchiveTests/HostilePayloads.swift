@@ -45,6 +45,14 @@ enum HostilePayloads {
         var many: [UInt8] = []
         for i in 0..<2_100 { many += R.header("f\(i).tf") }
         add("multi-member-many-entries", R.gz(R.main) + R.gz(many + R.end), .refused("entries"))
+        // Trust III, finding 1: 2 000 entries 64 levels deep imply 126 000 directories; refused after
+        // recording at most the fuzzer's limit of 2 000 paths (the full 20 000-entry case is in the tests).
+        var chains: [UInt8] = []
+        for i in 0..<2_000 {
+            let path = "c\(String(100_000 + i).dropFirst())/" + String(repeating: "xxxxxxxxxxxxxxx/", count: 62) + "a.tf"
+            chains += R.pax([("path", path)]) + R.header("placeholder")
+        }
+        add("implied-directory-amplification", R.gz(chains + R.end), .refused("more than 2000 entries"))
 
         // gzip framing.
         let good = R.gz(R.main + R.end)
@@ -277,10 +285,33 @@ enum HostilePayloads {
             "symlink-normalized",
             R.gz(
                 R.main + R.header("modules/a/link.tf", type: "2", link: "./../..//main.tf")
-                    + R.header("modules/root", type: "2", link: "..") + R.end
+                    + R.header("modules/b", type: "2", link: "./a/..//../modules/a") + R.end
             ),
-            .accepted(["main.tf", "modules/", "modules/a/", "modules/a/link.tf", "modules/root"])
+            .accepted(["main.tf", "modules/", "modules/a/", "modules/a/link.tf", "modules/b"])
         )
+        // Trust III, finding 10: links to their own directory or an ancestor are loops.
+        add("symlink-loop-root", R.gz(R.main + R.header("modules/root", type: "2", link: "..") + R.end), .refused("loop"))
+        add("symlink-loop-self", R.gz(R.main + R.header("l", type: "2", link: ".") + R.end), .refused("loop"))
+        add(
+            "symlink-loop-pair",
+            R.gz(
+                R.main + R.file("a/x.tf") + R.file("b/y.tf") + R.header("a/l", type: "2", link: "../b")
+                    + R.header("b/m", type: "2", link: "../a") + R.end
+            ),
+            .refused("loop")
+        )
+        // Trust III, finding 3: APFS and NTFS fold ς to σ and µ to μ; lowercased() does not.
+        add(
+            "case-fold-final-sigma",
+            R.gz(
+                R.main + R.header("d1/d2/d3/\u{3c2}", type: "2", link: "../../..")
+                    + R.header("d1/d2/d3/\u{3c3}/\u{b5}", type: "2", link: "../../../..")
+                    + R.file("d1/d2/d3/\u{3c3}/\u{3bc}/PWNED.tf") + R.end
+            ),
+            .refused("U+03C2")
+        )
+        add("case-fold-sharp-s", R.gz(R.main + R.file("stra\u{df}e.tf") + R.file("strasse.tf") + R.end), .refused("U+00DF"))
+        add("bidi-isolate-name", R.gz(R.main + R.file("x\u{2067}ft.sh") + R.end), .refused("invisible"))
 
         // End of archive.
         add(

@@ -96,6 +96,30 @@ struct AcceptAll: ArchiveCanonicalizer {
         }
     }
 
+    /// Issue "Trust III", finding 10: a deprecation reason (shown by `terraform` and the CLI) refuses the
+    /// invisible and bidi-control characters archive paths refuse, not only category Cc.
+    @Test(arguments: ["\u{202e}", "\u{2066}", "\u{2069}", "\u{200b}", "\u{200f}", "\u{feff}", "\u{ad}", "\u{61c}", "\u{7}"])
+    func deprecationReasonRefusesInvisibleAndBidiCharacters(_ c: String) async throws {
+        try await seed()
+        let v = try Version("1.0.0")
+        await #expect(throws: RegistryError.badRequest("")) {
+            try await service.deprecate(v, of: module, reason: "use 2.x\(c) instead", replacement: nil, caller: writer, logger: Logger(label: "t"))
+        }
+        await #expect(throws: RegistryError.badRequest("")) {
+            try await service.deprecate(v, of: module, reason: "old", replacement: "team-a/vpc\(c)/aws", caller: writer, logger: Logger(label: "t"))
+        }
+        // Ordinary text, accents and emoji stay accepted.
+        let record = try await service.deprecate(
+            v,
+            of: module,
+            reason: "caf\u{e9} \u{1f600}: use 2.x",
+            replacement: nil,
+            caller: writer,
+            logger: Logger(label: "t")
+        )
+        #expect(record.deprecation?.reason == "caf\u{e9} \u{1f600}: use 2.x")
+    }
+
     @Test func backendDownIsUnavailable() async throws {
         try await seed()
         await store.setDown(true)
