@@ -111,7 +111,7 @@ import Testing
         )
         let env = [
             "HOME": home, "SSL_CERT_FILE": iam.cert, "CHECKPOINT_DISABLE": "1", "AWS_EC2_METADATA_DISABLED": "true",
-            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent", "TF_LOG": "WARN",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent", "AWS_REGION": "us-east-1", "TF_LOG": "WARN",
         ]
         let logged = try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: env, cwd: home)
         #expect(logged.status != 0)
