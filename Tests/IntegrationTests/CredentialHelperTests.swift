@@ -125,4 +125,43 @@ import Testing
         #expect(refused.status != 0 && refused.stderr.contains("another credentials_helper"), "\(refused.stderr)")
         #expect(try String(contentsOfFile: other, encoding: .utf8) == "credentials_helper \"vault\" {}\n")
     }
+
+    /// Item 6: Terraform runs the helper with standard error captured and, when it fails, only logs the
+    /// reason (TF_LOG=WARN) and sends the request without a token, so the terminal shows a bare
+    /// "401 Unauthorized". With the real terraform CLI and no AWS credentials: the helper's reason is
+    /// one line in Terraform's log, and it reaches the terminal (a pseudo-terminal from script(1)).
+    @Test(.enabled(if: TerraformEndToEndTests.terraform != nil && which("script") != nil, "needs terraform and script(1)"))
+    func terraformShowsTheHelpersReason() throws {
+        let port = try MotoServer.freePort()
+        let iam = try ServerProcess(extraEnv: ["TFREG_AUDIENCE": "127.0.0.1:\(port)", "AWS_EC2_METADATA_DISABLED": "true"], port: port)
+        let home = makeTemporaryDirectory("tf-helper-reason")
+        defer { try? FileManager.default.removeItem(atPath: home) }
+        #expect(try runCommand(TFRegBinary.path, ["install-helper"], env: ["HOME": home]).status == 0)
+        try "module \"net\" {\n  source  = \"\(iam.host)/acme/net/aws\"\n  version = \"1.0.0\"\n}\n".write(
+            toFile: home + "/main.tf",
+            atomically: true,
+            encoding: .utf8
+        )
+        let env = [
+            "HOME": home, "SSL_CERT_FILE": iam.cert, "CHECKPOINT_DISABLE": "1", "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent", "AWS_CONFIG_FILE": "/nonexistent", "AWS_REGION": "us-east-1", "TF_LOG": "WARN",
+        ]
+        let logged = try runCommand(TerraformEndToEndTests.terraform!, ["init", "-input=false", "-no-color"], env: env, cwd: home)
+        #expect(logged.status != 0)
+        let reason = "tfreg credentials helper: no token for \(iam.host): "
+        let line = (logged.stdout + logged.stderr).components(separatedBy: "\n").first { $0.contains("Failed to get credentials") }
+        #expect(line?.contains(reason + "no AWS credentials") == true && line?.hasSuffix("(ignoring)") == true, "\(logged.stderr)")
+
+        var quiet = env
+        quiet["TF_LOG"] = nil
+        let onTerminal = try runCommand(
+            which("script")!,
+            ["-qec", "'\(TerraformEndToEndTests.terraform!)' init -input=false -no-color", "/dev/null"],
+            env: quiet,
+            cwd: home
+        )
+        #expect(onTerminal.stdout.contains(reason) && onTerminal.stdout.contains("no AWS credentials"), "\(onTerminal.stdout)")
+        #expect(onTerminal.stdout.contains("401"), "\(onTerminal.stdout)")
+        #expect(iam.stop() == 0)
+    }
 }

@@ -35,4 +35,29 @@ import Testing
         )
         #expect(grant.remote.auth.tokenFile == "/x")
     }
+
+    /// The no-token message names each way once; a host with a port has no TF_TOKEN_ variable.
+    @Test func noTokenNamesEachWayOnce() throws {
+        let withPort = TokenOptions.noToken(for: try RegistryHost("127.0.0.1:8443"))
+        #expect(withPort.components(separatedBy: "credentials").count == 2, "\(withPort)")
+        #expect(!withPort.contains("TF_TOKEN_") && withPort.contains("TFREG_TOKEN"))
+        let named = TokenOptions.noToken(for: try RegistryHost("registry.example.com"))
+        #expect(named.contains("TF_TOKEN_registry_example_com") && named.components(separatedBy: "credentials").count == 2, "\(named)")
+    }
+
+    /// `token env` writes one shell word whatever the token holds: a quote cannot end it.
+    @Test func envValuesAreShellQuoted() throws {
+        #expect(TFReg.Token.shellQuoted("tfi_abc") == "'tfi_abc'")
+        #expect(TFReg.Token.shellQuoted("a'b") == #"'a'\''b'"#)
+        let hostile = "x';echo pwned;'$(id)`id`"
+        let r = Process()
+        r.executableURL = URL(fileURLWithPath: "/bin/sh")
+        r.arguments = ["-c", #"eval "$LINE"; printf %s "$v""#]
+        r.environment = ["LINE": "v=" + TFReg.Token.shellQuoted(hostile), "PATH": "/usr/bin:/bin"]
+        let out = Pipe()
+        r.standardOutput = out
+        try r.run()
+        r.waitUntilExit()
+        #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == hostile)
+    }
 }

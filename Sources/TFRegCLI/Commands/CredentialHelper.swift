@@ -54,9 +54,19 @@ extension TFReg {
             let file = CredentialsFile()
             switch verb {
             case "get":
-                if let token = try file.load()[host] {
-                    print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
-                } else if let options = try helperOptions(), let token = try await iamToken(host: host, options) {
+                let token: String?
+                do {
+                    if let stored = try file.load()[host] {
+                        token = stored
+                    } else if let options = try helperOptions() {
+                        token = try await iamToken(host: host, options)
+                    } else {
+                        token = nil
+                    }
+                } catch {
+                    throw Self.reported(error, host: host)
+                }
+                if let token {
                     print(String(decoding: try JSONEncoder().encode(["token": token]), as: UTF8.self))
                 } else {
                     print("{}")
@@ -155,6 +165,43 @@ extension TFReg {
                 cache.put(key: key, entry, now: now)
             }
             return issued.token
+        }
+
+        /// A failed `get`, said where its user sees it. Terraform runs the helper with standard error
+        /// captured and, when it exits non-zero, only logs "Failed to get credentials for HOST: error in
+        /// HELPER: STDERR (ignoring)" (shown with TF_LOG=WARN) and sends the request without a token,
+        /// so the terminal shows a bare "401 Unauthorized" (terraform-svchost auth/helper_program.go,
+        /// terraform internal/registry/client.go). So: one line on standard error (without a newline
+        /// when captured, so it stays inside Terraform's log line) and, when standard error is not
+        /// itself a terminal, the same line on the controlling terminal if there is one. The line holds the reason only (no token, no key) and
+        /// no control characters (a registry's error text is part of it). The exit code stays the
+        /// error's kind.
+        static func reported(_ error: any Error, host: String) -> any Error {
+            guard let e = CLIError.from(error) else { return error }
+            let line = "tfreg credentials helper: no token for \(host): " + oneLine(e.message)
+            if Terminal.standardErrorIsTerminal {
+                printError(line)
+            } else {
+                // Captured (Terraform): no newline, which Terraform would put inside its log line.
+                writeStandardError(Array(line.utf8))
+                Terminal.write(line: line)
+            }
+            return ExitCode(e.exitCode)
+        }
+
+        /// `text` on one line: line breaks become "; ", other control characters "?"; at most 1000 bytes.
+        static func oneLine(_ text: String) -> String {
+            var out = ""
+            for scalar in text.unicodeScalars {
+                switch scalar.value {
+                case 0x0a: out += "; "
+                case 0x0d: continue
+                case 0..<0x20, 0x7f..<0xa0: out += "?"
+                default: out.unicodeScalars.append(scalar)
+                }
+                if out.utf8.count >= 1000 { return out + "…" }
+            }
+            return out
         }
 
         private func drainStandardInputIfStore() {

@@ -80,7 +80,7 @@ struct VersionTarget: ParsableArguments {
 
     func remote() async throws -> RemoteModules {
         let host = try RegistryHost(registry)
-        let token = try auth.token(for: host)
+        let token = try await auth.token(for: host)
         let client = RegistryClient.make(caBundle: try auth.caBundle)
         return RemoteModules(base: try await RegistryDiscovery.modulesBase(host: host, client: client), token: token, client: client)
     }

@@ -165,17 +165,8 @@ struct RemoteOptions: ParsableArguments {
     func target(store: StoreOptions, creating: Bool = false) async throws -> any GrantTarget {
         guard let registry else { return StoreGrantTarget(store: try store.openMetadata(creating: creating)) }
         let host = try RegistryHost(registry)
-        let http = RegistryClient.make(caBundle: try auth.caBundle)
-        if let t = try auth.explicitToken() ?? TerraformCredentials.token(for: host.name) {
-            return APIGrantTarget(api: GrantAPIClient(host: host, token: t, http: http))
-        }
-        guard await IAMTokenClient.iamDiscovery(host: host, http: http) != nil else {
-            throw CLIError.denied(
-                "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or TF_TOKEN_…, or add a credentials \"\(host.name)\" block to the Terraform CLI config (\(host.name) does not issue IAM tokens)"
-            )
-        }
-        let token = try await IAMTokenClient.fetch(host: host, seconds: 300, caBundle: try auth.caBundle)
-        return APIGrantTarget(api: GrantAPIClient(host: host, token: token, http: http))
+        let token = try await auth.token(for: host, seconds: 300)
+        return APIGrantTarget(api: GrantAPIClient(host: host, token: token, http: RegistryClient.make(caBundle: try auth.caBundle)))
     }
 }
 

@@ -33,7 +33,7 @@ extension TFReg {
                 The token comes from --token-file PATH (- for standard input) or --token (visible to other \
                 users in the process list), else TFREG_TOKEN, else TF_TOKEN_<host> (as Terraform encodes it), else a \
                 credentials "HOST" block in the Terraform CLI config (TF_CLI_CONFIG_FILE or ~/.terraformrc) or \
-                ~/.terraform.d/credentials.tfrc.json. HTTPS trusts --ca-bundle, else SSL_CERT_FILE, else AWS_CA_BUNDLE, else the system CA store. \
+                ~/.terraform.d/credentials.tfrc.json, else (a registry that issues IAM tokens) one for your AWS identity. HTTPS trusts --ca-bundle, else SSL_CERT_FILE, else AWS_CA_BUNDLE, else the system CA store. \
                 With --s3 s3://BUCKET/PREFIX the archive goes to your own bucket first, at \
                 PREFIX/NAMESPACE/NAME/SYSTEM/VERSION.tar.gz with a SHA-256 checksum (AWS credentials and \
                 region as the AWS CLI finds them), and is then registered with the registry's create \
@@ -105,7 +105,7 @@ extension TFReg {
                 return
             }
             let host = try RegistryHost(registry)
-            let token = try auth.token(for: host)
+            let token = try await auth.token(for: host)
             let client = RegistryClient.make(caBundle: try auth.caBundle)
             let base = try await RegistryDiscovery.modulesBase(host: host, client: client)
 

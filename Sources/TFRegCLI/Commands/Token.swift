@@ -24,7 +24,7 @@ extension TFReg {
                 metadata) and bound to the registry's host name, and exchanges it at the registry's token \
                 endpoint, found through https://HOST/.well-known/terraform.json. Nothing long-lived is stored. \
                 FORMAT is token (the raw token), config (a credentials block for the Terraform CLI config), \
-                env (a TF_TOKEN_… line; not possible for a host with a port) or json (the registry's answer: \
+                env (an `export TF_TOKEN_…='…'` line for eval; not possible for a host with a port) or json (the registry's answer: \
                 {"token","principal","expires_at"}, the principal being the identity the token acts as). \
                 Without FORMAT: json with --output json (or TFREG_OUTPUT=json), else token.
 
@@ -93,7 +93,9 @@ extension TFReg {
                 guard let name = TerraformCredentials.environmentVariableName(for: host.name) else {
                     throw CLIError("TF_TOKEN_ variables cannot name a host with a port (\(host.name)); use 'config' or the credentials helper")
                 }
-                print("\(name)=\(token)")
+                // A whole shell command, the value single-quoted: `eval "$(tfreg token … env || echo false)"`
+                // runs exactly this line, and a failure prints nothing here (README, "tfreg token").
+                print("export \(name)=\(Self.shellQuoted(token))")
             case .json:
                 let answer = JSONValue.object([
                     ("token", .string(token)), ("principal", issued.principal.map { .string($0) } ?? .null),
@@ -101,6 +103,11 @@ extension TFReg {
                 ])
                 printJSON(answer)
             }
+        }
+
+        /// `text` as one POSIX shell word: single quotes, each `'` written `'\''`.
+        static func shellQuoted(_ text: String) -> String {
+            "'" + text.replacing("'", with: "'\\''") + "'"
         }
     }
 }

@@ -41,7 +41,8 @@ enum IAMTokenClient {
 
         init(_ answer: JSONValue) throws {
             guard let token = answer["token"]?.stringValue else { throw CLIError("the registry's token answer has no token") }
-            self.token = token
+            // One printable word: it is printed into shell lines (`env`) and config blocks.
+            self.token = try TokenOptions.checked(token, from: "the registry's token answer")
             principal = answer["principal"]?.stringValue
             expiresAt = answer["expires_at"]?.stringValue.flatMap(parseRFC3339)
         }
@@ -54,10 +55,16 @@ enum IAMTokenClient {
             let r = try? await http.send(
                 HTTPRequest(url: "https://\(host.name)/.well-known/terraform.json", headers: [RegistryClient.userAgentHeader], timeout: 5)
             ),
-            r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let methods)? = doc["tfreg.v1"]?["auth"],
-            methods.contains(.string("sts-presigned")) || methods.contains(.string("iam-front-end"))
+            r.status == 200, let doc = try? JSONParser.parse(r.body), issuesTokens(doc)
         else { return nil }
         return doc
+    }
+
+    /// Whether a discovery document says the registry issues IAM tokens (`tfreg.v1.auth` lists
+    /// `sts-presigned` or `iam-front-end`).
+    static func issuesTokens(_ discovery: JSONValue) -> Bool {
+        guard case .array(let methods)? = discovery["tfreg.v1"]?["auth"] else { return false }
+        return methods.contains(.string("sts-presigned")) || methods.contains(.string("iam-front-end"))
     }
 
     static func fetch(

@@ -1,4 +1,6 @@
 import ArgumentParser
+import TFRegAWS
+import TFRegJSON
 import TFRegSystem
 
 /// Where a command that talks to a registry takes a bearer token from: `--token-file PATH`,
@@ -42,14 +44,48 @@ struct TokenOptions: ParsableArguments {
         return nil
     }
 
-    /// The explicit token, else Terraform's for `host` (TF_TOKEN_…, the CLI config); none is "denied"
-    /// with every way to give one.
-    func token(for host: RegistryHost) throws -> String {
+    /// The token for `host`, resolved the same way by every command that talks to a registry: the
+    /// token given (`explicitToken`), else Terraform's (TF_TOKEN_…, the CLI config), else — when the
+    /// registry's discovery document says it issues IAM tokens — one for the caller's AWS identity,
+    /// valid `seconds` (the registry may cap it). None is "denied", naming every way to give one once
+    /// and, for a registry that issues IAM tokens, why getting one failed.
+    func token(for host: RegistryHost, seconds: Int = 900) async throws -> String {
         if let t = try explicitToken() ?? TerraformCredentials.token(for: host.name) { return t }
-        let variable = host.hasPort ? "a credentials block" : TerraformCredentials.environmentVariableName(for: host.name) ?? "TF_TOKEN_…"
-        throw CLIError.denied(
-            "no token for \(host.name): pass --token-file PATH (or - for standard input), set TFREG_TOKEN or \(variable), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
-        )
+        let http = RegistryClient.make(caBundle: try caBundle)
+        let discovery: JSONValue
+        do {
+            discovery = try await RegistryDiscovery.document(host: host, client: http)
+        } catch {
+            // No token is the first thing to fix: still "denied", with why IAM was not tried.
+            let why = CLIError.from(error)?.message ?? "\(error)"
+            throw CLIError.denied("\(Self.noToken(for: host)) (could not ask \(host.name) whether it issues IAM tokens: \(why))")
+        }
+        guard IAMTokenClient.issuesTokens(discovery) else {
+            throw CLIError.denied("\(Self.noToken(for: host)) (\(host.name) does not issue IAM tokens)")
+        }
+        let aws = Result { () throws(AWSError) in try AWSConfiguration.resolve(environment: Env.all, http: http) }
+        let issued: IAMTokenClient.Issued
+        do {
+            issued = try await IAMTokenClient.fetch(host: host, seconds: seconds, service: nil, discovery: discovery, aws: aws, http: http)
+        } catch let e as CLIError {
+            throw CLIError(
+                "\(Self.noToken(for: host)); \(host.name) also issues IAM tokens, but getting one for your AWS identity failed (check with `tfreg token --registry \(host.name)`): \(e.message)",
+                kind: e.kind
+            )
+        }
+        // Who the command acts as, which is what a 403 is about (an ARN, no secret; printable only,
+        // since the registry wrote it).
+        let principal = issued.principal.flatMap { p in p.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f } ? p : nil }
+        printError("tfreg: note: no token given for \(host.name); using an IAM token for \(principal ?? "your AWS identity")")
+        return issued.token
+    }
+
+    /// "no token for HOST: pass …", every way to give a static token, each named once (a host with a
+    /// port has no TF_TOKEN_ variable).
+    static func noToken(for host: RegistryHost) -> String {
+        let variables = TerraformCredentials.environmentVariableName(for: host.name).map { "TFREG_TOKEN or \($0)" } ?? "TFREG_TOKEN"
+        return
+            "no token for \(host.name): pass --token-file PATH (or - for standard input), set \(variables), or add a credentials \"\(host.name)\" block to the Terraform CLI config"
     }
 
     /// Surrounding white space (a file's trailing newline) dropped; what is left must be one printable word.
