@@ -3,7 +3,7 @@
 # mutated static tokens, garbage sealed (tfi_) tokens and no token, against versions and download.
 # Alongside, SOAK_SLOW_READERS (4) connections pipeline requests and never read the answers
 # (scripts/slow-reader.py); each must be closed by the server's write deadline (--body-timeout,
-# SOAK_BODY_TIMEOUT, 10 s here).
+# SOAK_BODY_TIMEOUT, 5 s here).
 # Fails on any 5xx, any answer other than 200/204/401, a slow reader left open, or a server that
 # stops answering; reports the server's VmRSS at the start and the end.
 set -euo pipefail
@@ -12,7 +12,7 @@ SECONDS_TO_RUN=${SOAK_SECONDS:-300}
 CONNS=${SOAK_CONNECTIONS:-32}
 THREADS=${SOAK_THREADS:-2}
 SLOW_READERS=${SOAK_SLOW_READERS:-4}
-BODY_TIMEOUT=${SOAK_BODY_TIMEOUT:-10}
+BODY_TIMEOUT=${SOAK_BODY_TIMEOUT:-5}
 work=$(mktemp -d /tmp/tfreg-soak.XXXXXX)
 pid=""
 slow=""

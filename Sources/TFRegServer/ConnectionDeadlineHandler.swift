@@ -57,6 +57,14 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     private var bodyBytes = 0
     private var bodyWaited: Int64 = 0
     private var bodyWaitingSince: NIODeadline?
+    /// Flushed bytes are being watched: every half body timeout a check reads how many the channel
+    /// still buffers; the same non-zero count at two checks is a stall (Hummingbird waits for each
+    /// write to complete, so a client that does not read stops it long before the channel becomes
+    /// unwritable), and a stall of the body timeout closes the connection.
+    private var writeWatching = false
+    private var lastBuffered = -1
+    private var lastCheck: NIODeadline?
+    private var stallSince: NIODeadline?
 
     init(limits: ConnectionLimits, tls: Bool, table: ConnectionTable?, logger: Logger) {
         self.limits = limits
@@ -173,6 +181,46 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         context.fireChannelWritabilityChanged()
     }
 
+    func flush(context: ChannelHandlerContext) {
+        if !writeWatching {
+            writeWatching = true
+            ensureCheck(context, by: context.eventLoop.now + watchInterval)
+        }
+        context.flush()
+    }
+
+    private var watchInterval: TimeAmount { .nanoseconds(TimeAmount(limits.bodyTimeout).nanoseconds / 2) }
+
+    /// Bytes written to the channel and not yet to the socket (0 where the channel cannot say).
+    private func bufferedBytes(_ context: ChannelHandlerContext) -> Int {
+        Int((try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0)
+    }
+
+    /// The write watch's part of a check: nil when the connection must close, else when to look again.
+    private func watchWrites(_ context: ChannelHandlerContext, now: NIODeadline) -> NIODeadline?? {
+        defer { lastCheck = now }
+        guard writeWatching else { return .some(nil) }
+        let bytes = bufferedBytes(context)
+        if bytes == 0 {
+            writeWatching = false
+            lastBuffered = -1
+            if stallSince != nil, writeDeadline == nil { slot?.set(tableState, since: now) }
+            stallSince = nil
+            return .some(nil)
+        }
+        if bytes != lastBuffered {
+            lastBuffered = bytes
+            if stallSince != nil, writeDeadline == nil { slot?.set(tableState, since: now) }
+            stallSince = nil
+        } else if stallSince == nil {
+            stallSince = lastCheck ?? now
+            slot?.set(.slowReader, since: now)
+            makeRoomIfWaiting(context)
+        }
+        if let since = stallSince, now - since >= TimeAmount(limits.bodyTimeout) { return nil }
+        return .some(now + watchInterval)
+    }
+
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
         if let progress = event as? RequestProgressEvent {
             switch progress {
@@ -245,12 +293,15 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
         scheduledAt = nil
         let now = context.eventLoop.now
         let expired: String
-        if let due = writeDeadline, due <= now {
+        let watch = watchWrites(context, now: now)
+        if watch == nil {
+            expired = "response write (not read by the client)"
+        } else if let due = writeDeadline, due <= now {
             expired = "response write"
         } else if let (due, what) = deadline, due <= now {
             expired = what
         } else {
-            let next = [writeDeadline, deadline?.0].compactMap { $0 }.min()
+            let next = [writeDeadline, deadline?.0, watch ?? nil].compactMap { $0 }.min()
             if let next { schedule(context, at: next) }
             return
         }
@@ -272,6 +323,7 @@ final class ConnectionDeadlineHandler: ChannelDuplexHandler, RemovableChannelHan
     private func stop() {
         deadline = nil
         writeDeadline = nil
+        writeWatching = false
         timer?.cancel()
         timer = nil
         scheduledAt = nil

@@ -3,7 +3,7 @@ import Testing
 
 /// A short run of `make soak` (scripts/soak.sh): 15 s of wrk against versions and download with valid,
 /// mutated and garbage tokens over HTTPS; no 5xx, only 200/204/401, the server alive afterwards; four
-/// slow readers (pipelining, never reading) all closed by the write deadline (10 s).
+/// slow readers (pipelining, never reading) all closed by the write deadline (5 s).
 @Suite(.enabled(if: which("wrk") != nil, "needs wrk (make test-deps installs it)"))
 struct SoakTests {
     @Test func fifteenSecondsOfMixedTokensGiveNo5xx() throws {
