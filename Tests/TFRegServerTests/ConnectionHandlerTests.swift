@@ -49,6 +49,7 @@ private func ok(_ fields: HTTPFields = [.contentLength: "0"]) -> HTTPResponsePar
         let channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(front)
         try channel.pipeline.syncOperations.addHandler(RequestGuardHandler(logger: logger))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return (channel, front)
     }
 
