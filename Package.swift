@@ -161,6 +161,20 @@ let package = Package(
             dependencies: ["TFRegLambda", "TFRegAPI", "TFRegCore", "TFRegStoreLocal", "TFRegTesting"],
             swiftSettings: swiftSettings
         ),
+        // The connection handlers on NIO's EmbeddedChannel (a fake clock, no sockets).
+        .testTarget(
+            name: "TFRegServerTests",
+            dependencies: [
+                "TFRegServer",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TFRegCLITests",
             dependencies: ["TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],

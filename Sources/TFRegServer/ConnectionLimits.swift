@@ -13,7 +13,9 @@ public struct ConnectionLimits: Sendable, Equatable {
     /// A complete request head: from accept (plain HTTP) or the handshake's end for the first request,
     /// from the request's first byte for later requests on a keep-alive connection.
     public var headerTimeout: Duration
-    /// While a request body is expected and the server wants to read it: longest time without a byte.
+    /// While a request body is expected and the server wants to read it: longest time without a byte
+    /// (in all, the body timeout plus a second per `minimumBodyRate` bytes received). Also the longest
+    /// a response may stall because the client does not read it.
     public var bodyTimeout: Duration
     /// A keep-alive connection with no request in progress.
     public var idleTimeout: Duration
@@ -39,6 +41,14 @@ public struct ConnectionLimits: Sendable, Equatable {
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
     }
+
+    /// Bytes per second a request body must average, beyond its first body timeout: an upload
+    /// trickled more slowly is closed (as Apache's `mod_reqtimeout` `MinRate`).
+    static let minimumBodyRate = 1024
+
+    /// Requests read and not yet answered on one connection (a client that pipelines): at this many
+    /// the server stops reading from it until one is answered.
+    static let maxPipelinedRequests = 16
 
     /// Descriptors kept back from connections: the database and its WAL, keys, log output, libcurl's
     /// sockets to AWS, the listening socket.

@@ -1,10 +1,12 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Hummingbird's `HTTP1Channel` with tfreg's connection limits: `ConnectionDeadlineHandler` and
 /// `RequestLineCheckHandler` in front of the HTTP decoder (after TLS, when `TLSChannel` wraps this),
-/// `RequestGuardHandler` between the HTTP codec and Hummingbird, and Hummingbird's own idle timeout.
+/// `KeepAliveHandler` behind the decoder, `RequestGuardHandler` between the HTTP codec and
+/// Hummingbird, and Hummingbird's own idle timeout.
 struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = HTTP1Channel.Value
 
@@ -27,7 +29,8 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             responder: responder,
             configuration: .init(
                 additionalChannelHandlers: [RequestGuardHandler(logger: logger)],
-                idleTimeout: TimeAmount(limits.idleTimeout)
+                idleTimeout: TimeAmount(limits.idleTimeout),
+                httpDecoderConfiguration: Self.decoderLimits
             )
         )
     }
@@ -45,8 +48,22 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
             try channel.pipeline.syncOperations.addHandler(RequestLineCheckHandler())
         }.flatMap {
             self.base.setup(channel: channel, logger: logger)
+        }.flatMapThrowing { value in
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(KeepAliveHandler(), position: .after(decoder))
+            return value
         }
     }
+
+    /// The request head limit: 80 KiB of request target, header names and values (NIO's decoder
+    /// counts those; a larger head gets 431). A field takes at least 4 bytes (`a:` CRLF), so the
+    /// field count, which Hummingbird caps at 1000, is set where it cannot bind first.
+    static let maxHeadBytes = 80 * 1024
+    static let decoderLimits = HTTP1Channel.Configuration.DecoderConfiguration(
+        maxHeaderFieldSize: maxHeadBytes,
+        maxHeaderListSize: maxHeadBytes,
+        maxHeaderFieldCount: maxHeadBytes / 4
+    )
 
     func handle(value: Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)

@@ -113,7 +113,7 @@ public struct RegistryServer: Sendable {
         }
         let limits = configuration.limits
         let connectionLogger = logger
-        let table = ConnectionTable()
+        let table = ConnectionTable(handshakeGrace: .nanoseconds(TimeAmount(limits.handshakeTimeout).nanoseconds / 2))
         let http1 = HTTPServerBuilder { responder in
             GuardedHTTP1Channel(responder: responder, limits: limits, tls: configuration.usesTLS, table: table, logger: connectionLogger)
         }

@@ -54,7 +54,7 @@ import Testing
         ("control character in the target", "GET /he\u{1}alth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
         ("DEL in the target", "GET /he\u{7f}alth HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
         ("request target too long", "GET /" + String(repeating: "a", count: 100_000) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"),
-        ("too many headers", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + String(repeating: "X-A: b\r\n", count: 1200) + "\r\n"),
+        ("too many headers (over 80 KiB)", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + String(repeating: "X-A: b\r\n", count: 21_000) + "\r\n"),
         ("space inside a header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX A: b\r\n\r\n"),
         ("bad character in a header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX(A): b\r\n\r\n"),
         ("empty header name", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n: b\r\n\r\n"),
@@ -129,6 +129,59 @@ import Testing
             text.hasPrefix("HTTP/1.1 400") && text.contains(#"{"errors":["malformed HTTP request: invalid chunked encoding"]}"#) && closed,
             "\(text)"
         )
+        #expect(try SlowClientTests.health(server, tls: false))
+        #expect(server.stop() == 0)
+    }
+
+    /// Issue "Trust III" finding 9: the HTTP residuals a second review found.
+    @Test func httpResidualsAreAnsweredAndClosed() throws {
+        let server = try ServerProcess(tls: false)
+        func exchange(_ request: String) throws -> (text: String, closed: Bool, seconds: Double) {
+            let c = try RawConnection(port: server.port)
+            c.send(request)
+            var result: (data: [UInt8], closed: Bool) = ([], false)
+            let t = seconds { result = c.readUntilClosed(timeout: 5) }
+            return (String(decoding: result.data, as: UTF8.self), result.closed, t)
+        }
+        // CONNECT: a 400 with its Content-Length and body (NIO's encoder drops both from an answer
+        // to CONNECT), then a close.
+        let connect = try exchange("CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n")
+        #expect(connect.text.hasPrefix("HTTP/1.1 400"), "\(connect.text)")
+        #expect(connect.text.lowercased().contains("content-length: "), "\(connect.text)")
+        #expect(connect.text.hasSuffix(#"{"errors":["CONNECT is not supported"]}"#) && connect.closed, "\(connect)")
+        // HTTP/1.0 without keep-alive, and HTTP/1.1 with `Connection: Close`: closed after the answer.
+        for request in [
+            "GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Close\r\n\r\n",
+        ] {
+            let r = try exchange(request)
+            #expect(r.text.hasPrefix("HTTP/1.1 200") && r.closed && r.seconds < 2, "\(request.debugDescription): \(r)")
+            #expect(r.text.lowercased().contains("connection: close"), "\(r.text)")
+        }
+        // HTTP/1.0 with keep-alive stays open for the next request.
+        let keep = try RawConnection(port: server.port)
+        keep.send("GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+        #expect(keep.readResponse(timeout: 5)?.head.hasPrefix("HTTP/1.1 200") == true)
+        keep.send("GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n")
+        #expect(keep.readResponse(timeout: 5)?.head.hasPrefix("HTTP/1.1 200") == true)
+        // A transfer coding other than exactly chunked: 400, not decoded as chunked.
+        let te = try exchange(
+            "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n"
+        )
+        #expect(te.text.hasPrefix("HTTP/1.1 400") && te.text.contains("Transfer-Encoding") && te.closed, "\(te)")
+        // A decoder error behind a pipelined request: the request's own answer (401: no token) first,
+        // then the 400, then the close.
+        let piped = try exchange(
+            "GET /v1/modules/acme/net/aws/versions HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX A: b\r\n\r\n"
+        )
+        let statuses = piped.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+        #expect(statuses == ["401", "400"] && piped.closed, "\(piped.text)")
+        // The head limit is 80 KiB, not a count of fields: 2 000 fields in 60 KiB are served.
+        let many = try RawConnection(port: server.port)
+        many.send(
+            "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + (0..<2000).map { "X-F\($0): \(String(repeating: "v", count: 20))\r\n" }.joined() + "\r\n"
+        )
+        let manyAnswer = many.readResponse(timeout: 5)
+        #expect(manyAnswer?.head.hasPrefix("HTTP/1.1 200") == true, "\(String(describing: manyAnswer))")
         #expect(try SlowClientTests.health(server, tls: false))
         #expect(server.stop() == 0)
     }

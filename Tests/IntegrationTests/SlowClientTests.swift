@@ -247,6 +247,112 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
         #expect(server.stop() == 0)
     }
 
+    /// scripts/slow-reader.py: clients that pipeline requests and never read the answers.
+    static let slowReaderScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/slow-reader.py").path
+
+    /// Starts `slowReaderScript` in the background; its output accumulates in the returned log.
+    static func startPipeliners(port: Int, tls: Bool, count: Int, watch: Double) throws -> (Process, LockedLog) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: which("python3") ?? "/usr/bin/python3")
+        p.arguments = [Self.slowReaderScript, String(port), tls ? "1" : "0", String(count), String(watch)]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        let log = LockedLog()
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let d = handle.availableData
+            if !d.isEmpty { log.append(String(decoding: d, as: UTF8.self)) }
+        }
+        try p.run()
+        return (p, log)
+    }
+
+    static func waitFor(_ text: String, in log: LockedLog, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if log.text.contains(text) { return true }
+            usleep(50_000)
+        }
+        return false
+    }
+
+    /// Issue "Trust III" finding 2: a client that pipelines and never reads is closed once its
+    /// answers have stalled for the body timeout (2 s here), over plain HTTP and TLS.
+    @Test(arguments: [false, true]) func aPipelinerThatNeverReadsIsClosedWithinTheBodyTimeout(tls: Bool) throws {
+        let server = try ServerProcess(tls: tls, extraArgs: Self.shortLimits)
+        // The kernel's send buffer (up to 4 MiB) fills first: seconds on a release build, up to a
+        // minute on a loaded debug build; then the stall is closed within 1.5 body timeouts.
+        let (p, log) = try Self.startPipeliners(port: server.port, tls: tls, count: 1, watch: 120)
+        defer { if p.isRunning { p.terminate() } }
+        #expect(Self.waitFor("done", in: log, seconds: 150), "\(log.text)")
+        let closed = log.text.split(separator: "\n").first { $0.hasPrefix("closed") }.flatMap { Double($0.split(separator: " ")[1]) }
+        #expect(closed != nil, "the non-reading pipeliner was never closed: \(log.text)")
+        #expect(try Self.health(server, tls: tls))
+        print("non-reading pipeliner (tls: \(tls)): closed \(closed.map { "\($0) s" } ?? "never") after its sends stalled")
+        #expect(server.stop() == 0)
+    }
+
+    /// Issue "Trust III" finding 2: at the connection cap, non-reading pipeliners (slow readers) make
+    /// room for a new client; the body timeout (60 s) is not what frees the slots.
+    @Test(arguments: [false, true]) func nonReadingPipelinersDoNotBlockANewClientAtTheCap(tls: Bool) throws {
+        let server = try ServerProcess(tls: tls, extraArgs: ["--max-connections", "2", "--body-timeout", "60"])
+        let (p, log) = try Self.startPipeliners(port: server.port, tls: tls, count: 3, watch: 60)
+        defer { if p.isRunning { p.terminate() } }
+        #expect(Self.waitFor("stalled", in: log, seconds: 30), "\(log.text)")
+        // Until the pipeliners' answers stall (their send buffers full) they are busy; then they are
+        // evicted for /health, long before the 60 s body timeout would close them.
+        var answered = 0
+        let elapsed = try seconds {
+            let deadline = Date().addingTimeInterval(50)
+            while answered < 3, Date() < deadline { if try Self.health(server, tls: tls) { answered += 1 } }
+        }
+        #expect(answered == 3, "/health answered \(answered) of 3 times with slow readers at the cap: \(log.text)")
+        print("3 non-reading pipeliners at a cap of 2 (tls: \(tls)): 3 /health answers in \(elapsed) s")
+        p.terminate()
+        #expect(server.stop() == 0)
+    }
+
+    /// Issue "Trust III" finding 2: an upload trickled at a byte a second never leaves the server
+    /// 2 s without a byte, but it ends at the body deadline (2 s plus a second per KiB received).
+    @Test func aTrickledUploadEndsAtTheBodyDeadline() throws {
+        let server = try ServerProcess(tls: false, extraArgs: Self.shortLimits)
+        let rw = try server.token("rw", namespace: "acme", flags: ["-d", "-u"])
+        let c = try RawConnection(port: server.port)
+        c.send(
+            "POST /v1/modules/acme/net/aws/1.0.0/upload HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(rw)\r\nContent-Type: application/gzip\r\nContent-Length: 1000\r\n\r\n"
+        )
+        let start = Date()
+        var closed = false
+        while !closed, Date().timeIntervalSince(start) < 20 {
+            if !c.send("a") { break }
+            closed = c.readUntilClosed(timeout: 1).closed
+        }
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(closed && elapsed < 5, "a trickled upload: closed \(closed) after \(elapsed) s")
+        #expect(try Self.health(server, tls: false))
+        print("an upload trickled at 1 byte/s: closed after \(elapsed) s (body timeout 2 s)")
+        #expect(server.stop() == 0)
+    }
+
+    /// Issue "Trust III" finding 2: at the cap, clients in their TLS handshake wait for a slot instead
+    /// of being reset as idle; 12 at once against a cap of 3 are all answered.
+    @Test func tlsHandshakesAtTheCapAreQueuedNotReset() throws {
+        let server = try ServerProcess(extraArgs: ["--max-connections", "3"])
+        let curl = which("curl") ?? "/usr/bin/curl"
+        let results = LockedLog()
+        DispatchQueue.concurrentPerform(iterations: 12) { _ in
+            let r = try? runCommand(
+                curl,
+                ["-s", "-m", "20", "--cacert", server.cert, "-o", "/dev/null", "-w", "%{http_code}", "https://\(server.host)/health"]
+            )
+            results.append((r?.stdout ?? "error") + " ")
+        }
+        let codes = results.text.split(separator: " ")
+        #expect(codes.count == 12 && codes.allSatisfy { $0 == "200" }, "12 TLS clients at a cap of 3: \(codes)")
+        #expect(server.stop() == 0)
+    }
+
     @Test func limitValuesAreCheckedAndErrorsNameTheFlagAndTheVariable() throws {
         let dir = makeTemporaryDirectory("tfreg-limits")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Instructions per request of `tfreg serve` (HTTPS, loopback), counted by valgrind's callgrind, which
+# is repeatable on a shared machine where wall-clock benchmarks are not: the server runs under
+# callgrind, one keep-alive TLS connection sends WARMUP requests, the counters are zeroed, then
+# REQUESTS more (authorized GET …/versions) are counted and dumped.
+# Prints "instructions per request: N" and leaves the profile in $CALLGRIND_OUT (callgrind_annotate).
+# Usage: TFREG_BIN=.build/release/tfreg scripts/callgrind-requests.sh
+set -euo pipefail
+BIN=${TFREG_BIN:?set TFREG_BIN to a release build of tfreg}
+REQUESTS=${REQUESTS:-2000}
+WARMUP=${WARMUP:-200}
+OUT=${CALLGRIND_OUT:-/tmp/tfreg-callgrind.out}
+work=$(mktemp -d /tmp/tfreg-callgrind.XXXXXX)
+pid=""
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
+  -subj "/CN=cg" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+export TFREG_DATA_DIR="$work/data"
+token=$("$BIN" grant create --init --namespace acme --new-token cg --download 2>/dev/null)
+valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$BIN" serve --port "$port" \
+  --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve.log" & pid=$!
+for _ in $(seq 600); do curl -s --cacert "$work/cert.pem" "https://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+run() {
+  python3 - "$port" "$work/cert.pem" "$token" "$1" <<'PY'
+import http.client, ssl, sys
+port, cert, token, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=cert))
+for _ in range(n):
+    c.request("GET", "/v1/modules/acme/vpc/aws/versions", headers={"Authorization": "Bearer " + token})
+    r = c.getresponse()
+    r.read()
+    assert r.status in (200, 404), r.status
+PY
+}
+run "$WARMUP"
+callgrind_control --zero "$pid" >/dev/null
+run "$REQUESTS"
+callgrind_control --dump=measured "$pid" >/dev/null
+sleep 1
+dump=$(ls -t "$work"/cg.*.* 2>/dev/null | head -1)
+cp "$dump" "$OUT"
+total=$(awk '/^summary:|^totals:/ { print $2; exit }' "$OUT")
+echo "instructions: $total for $REQUESTS requests"
+echo "instructions per request: $(( total / REQUESTS ))"
