@@ -26,7 +26,10 @@ extension TFReg {
                 and left (delete or deprecate that version). Without --storage the local data directory is \
                 the registry's storage. On a DynamoDB table it also lists the grants the replaced tool wrote \
                 under a role ARN with a path (arn:aws:iam::ACCT:role/PATH/NAME): tfreg matches them by account and \
-                role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written.
+                role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written. \
+                It also refreshes every module's listing summary: a table written before summaries existed \
+                (by an older tfreg or the replaced tool) lists a module only once it has one (or after its \
+                next publish, delete or deprecation).
                 """
         )
 
@@ -49,7 +52,17 @@ extension TFReg {
             print("metadata \(store.resolvedTable.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(where_)")
             if let table = metadata as? DynamoDBMetadataStore { try await reportRoleGrantsWithPath(table) }
             let service = RegistryService(store: metadata, storage: archives, canonicalizer: TarGzCanonicalizer())
-            let legacy = try await metadata.allVersions(in: nil).filter(service.needsAdoption)
+            let everything = try await metadata.allVersions(in: nil)
+            // Tables written before module summaries (an older tfreg, the replaced tool) have none: the
+            // listing shows a module once its summary exists. Refreshing is idempotent and changes no version.
+            let modules = Set(everything.map(\.module)).sorted()
+            if dryRun {
+                print("would refresh the listing summaries of \(modules.count) module(s)")
+            } else {
+                for m in modules { try await metadata.refreshSummary(of: m) }
+                print("refreshed the listing summaries of \(modules.count) module(s)")
+            }
+            let legacy = everything.filter(service.needsAdoption)
                 .sorted { ($0.module, $0.version.description) < ($1.module, $1.version.description) }
             for r in legacy {
                 let from = r.location.bucket.map { "s3://\($0)/\(r.location.key)" } ?? "\(r.location.key) (stored as uploaded)"
