@@ -13,6 +13,62 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
+# wrk → "req/s p50 p99" (latency in ms)
+run_wrk() {
+  local url=$1; shift
+  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" > "$work/wrk.out" 2>&1 || true
+  awk '
+    function ms(v) { if (v ~ /us$/) return substr(v,1,length(v)-2)/1000; if (v ~ /ms$/) return substr(v,1,length(v)-2)+0; if (v ~ /s$/) return substr(v,1,length(v)-1)*1000; return v }
+    /Requests\/sec/ { rps=$2 }
+    $1=="50%" { p50=ms($2) }
+    $1=="99%" { p99=ms($2) }
+    /Non-2xx or 3xx responses/ { bad=$NF }
+    END { printf "%.0f %.2f %.2f %s\n", rps, p50, p99, (bad==""?0:bad) }' "$work/wrk.out"
+}
+
+# --- Scaling: list and search latency with 100 and 10 000 module versions (SQLite), 20 modules each
+# time. Listing reads one summary per module (never the versions), so 10 000 versions should cost about
+# what 100 do (more modules in one namespace do cost more: every summary of the namespace is read). The
+# versions are written straight into the database (publishing 10 000 archives would take minutes), and
+# the summaries are built by tfreg itself: the summaries table is dropped and the schema set back one
+# step, so the next start runs the migration that fills it. `BENCH_ONLY=scaling` runs only this part.
+scaling_rows() {
+  local sizes=("20 5" "20 500") size modules versions dir tok port pid
+  echo
+  echo "## Listing scaling — serve on SQLite, wrk -t1 -c4 -d${SCALING_DURATION:-3s}, $(nproc) cores (indicative)"
+  echo
+  printf '| %-10s | %-8s | %-26s | %10s | %8s | %8s |\n' "versions" "modules" "request" "req/s" "p50 ms" "p99 ms"
+  printf '|%s|%s|%s|%s|%s|%s|\n' "------------" "----------" "----------------------------" "------------" "----------" "----------"
+  for size in "${sizes[@]}"; do
+    read -r modules versions <<< "$size"
+    dir="$work/scaling-$modules-$versions"
+    tok=$(TFREG_DATA_DIR="$dir" "$BIN" grant create --init --namespace acme --new-token scaling --download 2>/dev/null)
+    python3 - "$dir/registry.db" "$modules" "$versions" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); m, v = int(sys.argv[2]), int(sys.argv[3])
+rows = [("acme", f"mod{i:04d}", "aws", f"1.0.{j}", f"k/{i}/{j}.tar.gz", "0" * 64, 1, j, "token:scaling")
+        for i in range(m) for j in range(v)]
+db.executemany("INSERT INTO module_versions (namespace, name, system, version, key, sha256, size, published_at, published_by) VALUES (?,?,?,?,?,?,?,?,?)", rows)
+db.execute("DROP TABLE module_summaries"); db.execute("PRAGMA user_version = 3"); db.commit()
+PY
+    port=$(free_port)
+    TFREG_DATA_DIR="$dir" "$BIN" serve --port "$port" --log-level warning 2>"$dir.log" & pid=$!; pids+=($pid)
+    for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
+    local listed
+    listed=$(curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/v1/modules/acme?limit=100" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["modules"]))')
+    [ "$listed" = "$modules" ] || { echo "scaling: expected $modules modules listed, got $listed" >&2; exit 1; }
+    for req in "/v1/modules" "/v1/modules/acme" "/v1/modules/search?q=mod00"; do
+      read -r rps p50 p99 _ <<< "$(THREADS=1 CONNS=4 DURATION=${SCALING_DURATION:-3s} run_wrk "http://127.0.0.1:$port$req" -H "Authorization: Bearer $tok")"
+      printf '| %10s | %8s | %-26s | %10s | %8s | %8s |\n' "$((modules * versions))" "$modules" "$req" "$rps" "$p50" "$p99"
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+  echo
+  echo "Goal: p50 at 10 000 versions within 2× of at 100."
+}
+
+if [ "${BENCH_ONLY:-}" = scaling ]; then scaling_rows; exit 0; fi
+
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
   -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
 
@@ -59,18 +115,6 @@ chmod 755 "$work"; chmod -R a+rX "$work/nginx"
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' 2>"$work/nginx/stderr.log" & pids+=($!)
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$nginx_http/v1/modules/acme/vpc/aws/versions" >/dev/null && break; sleep 0.05; done
 
-# wrk → "req/s p50 p99" (latency in ms)
-run_wrk() {
-  local url=$1; shift
-  wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$@" "$url" > "$work/wrk.out" 2>&1 || true
-  awk '
-    function ms(v) { if (v ~ /us$/) return substr(v,1,length(v)-2)/1000; if (v ~ /ms$/) return substr(v,1,length(v)-2)+0; if (v ~ /s$/) return substr(v,1,length(v)-1)*1000; return v }
-    /Requests\/sec/ { rps=$2 }
-    $1=="50%" { p50=ms($2) }
-    $1=="99%" { p99=ms($2) }
-    /Non-2xx or 3xx responses/ { bad=$NF }
-    END { printf "%.0f %.2f %.2f %s\n", rps, p50, p99, (bad==""?0:bad) }' "$work/wrk.out"
-}
 
 auth=(-H "Authorization: Bearer $token")
 declare -A R
@@ -105,6 +149,7 @@ row "tfreg download, authorized (HTTPS)" tfreg_https_download nginx_https
 echo
 echo "tfreg peak RSS (VmHWM): HTTP instance ${rss_http} MiB, HTTPS instance ${rss_https} MiB (goal ≤ 64 MB)"
 echo "Goal: tfreg versions ≥ 50 % of nginx's req/s."
+scaling_rows
 
 # --- AWS calls per registry request: tfreg serve on DynamoDB + S3 (moto, signatures checked) behind
 # the counting gateway the tests use (Tests/IntegrationTests/s3_gateway.py).
@@ -170,6 +215,8 @@ calls "versions, authorized" "$aws_token" "/v1/modules/acme/vpc/aws/versions"
 calls "download, authorized (presigned S3 GET)" "$aws_token" "/v1/modules/acme/vpc/aws/1.0.0/download"
 calls "versions, no grant in namespace" "$outsider" "/v1/modules/acme/vpc/aws/versions"
 calls "list namespace" "$aws_token" "/v1/modules/acme"
+calls "list all namespaces" "$aws_token" "/v1/modules"
+calls "search" "$aws_token" "/v1/modules/search?q=vpc"
 echo
 echo "Goal: ≤ 2 AWS calls for an authorized versions or download request. A static token's first use"
 echo "(and one use every 10 s after) adds one GetItem for the token lookup; presigning makes no call."

@@ -559,6 +559,17 @@ public struct RegistryAPI: Sendable {
         ]
     }
 
+    /// The same fields as `listItem(_:)` of the module's latest version, from its summary.
+    static func listItem(_ s: ModuleSummary) -> [(String, JSONValue)] {
+        [
+            ("id", .string("\(s.module)/\(s.latest)")), ("owner", .string(s.latestPublishedBy ?? "")),
+            ("namespace", .string(s.module.namespace.value)), ("name", .string(s.module.name)),
+            ("version", .string(s.latest.description)), ("provider", .string(s.module.system)),
+            ("description", .string(s.description)), ("source", .string("")),
+            ("published_at", .string(rfc3339(s.latestPublishedAt))), ("downloads", .int(s.downloads)), ("verified", .bool(false)),
+        ]
+    }
+
     func list(_ req: APIRequest, namespace: Namespace?, search: Bool, caller: Principal?) async throws(RegistryError) -> APIResponse {
         guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
         func value(_ name: String) throws(RegistryError) -> String? {
@@ -601,7 +612,7 @@ public struct RegistryAPI: Sendable {
         if let prev = page.previousOffset { meta.append(("prev_offset", .int(Int64(prev)))) }
         let body = JSONValue.object([
             ("meta", .object(meta)),
-            ("modules", .array(page.items.map { .object(Self.listItem($0.latest)) })),
+            ("modules", .array(page.items.map { .object(Self.listItem($0)) })),
         ])
         return .json(200, body.serialized())
     }

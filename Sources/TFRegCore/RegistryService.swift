@@ -1,13 +1,6 @@
 import Logging
 import TFRegSystem
 
-/// A module as listed by the registry API extras: its latest version and when it was published.
-public struct ModuleSummary: Sendable, Hashable {
-    public let module: ModuleAddress
-    public let latest: ModuleVersionRecord
-    public let versions: [Version]
-}
-
 public struct Page<Item: Sendable>: Sendable {
     public let items: [Item]
     public let offset: Int
@@ -111,38 +104,49 @@ public struct RegistryService: Sendable {
         return (record, try await storage.delivery(for: record, expiresIn: expiresIn))
     }
 
-    /// Lists modules the caller may download, filtered and paged.
+    /// Lists modules the caller may download, filtered and paged, from the stores' module summaries:
+    /// the reads per page grow with the number of namespaces, never with modules or versions. One
+    /// namespace: its grant and one summaries read. Every namespace: the namespace directory, then per
+    /// namespace in order the caller's grant (deny by default: no grant with `download`, not listed)
+    /// and its summaries, until the page and one more item are found. The order is the modules'
+    /// (`ns/name/system`), as before summaries existed.
     public func list(_ query: ModuleQuery, caller: Principal?) async throws(RegistryError) -> Page<ModuleSummary> {
         guard let caller else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
         let limit = min(max(query.limit, 1), ModuleQuery.maximumLimit)
         let offset = max(query.offset, 0)
-        var allowed: [Namespace: Bool] = [:]
+        let namespaces: [Namespace]
         if let ns = query.namespace {
             try await authorize(caller, .download, in: ns)
-            allowed[ns] = true
+            namespaces = [ns]
+        } else {
+            // `ns/` sorts as the module addresses that begin with it do ('-' sorts before '/').
+            namespaces = try await store.summaryNamespaces().sorted { $0.value + "/" < $1.value + "/" }
         }
-        let records = try await store.allVersions(in: query.namespace)
-        var byModule: [ModuleAddress: [ModuleVersionRecord]] = [:]
-        for r in records { byModule[r.module, default: []].append(r) }
-        var summaries: [ModuleSummary] = []
-        let needle = query.text?.lowercased()
-        for (module, rs) in byModule {
-            if let system = query.system, module.system != system { continue }
-            if let needle, !needle.isEmpty, !module.description.lowercased().contains(needle) { continue }
-            let ns = module.namespace
-            if allowed[ns] == nil {
-                allowed[ns] = (try await store.grant(for: caller.identity, in: ns))?.permissions.download ?? false
+        var skipped = 0
+        var items: [ModuleSummary] = []
+        var more = false
+        for ns in namespaces where !more {
+            if query.namespace == nil {
+                guard try await store.grant(for: caller.identity, in: ns)?.permissions.download == true else { continue }
             }
-            guard allowed[ns] == true, let latest = Self.latest(rs) else { continue }
-            summaries.append(ModuleSummary(module: module, latest: latest, versions: rs.map(\.version).sorted { $1 < $0 }))
+            for summary in try await store.moduleSummaries(in: ns).sorted(by: { $0.module < $1.module }) {
+                if let system = query.system, summary.module.system != system { continue }
+                if let text = query.text, !summary.matches(text) { continue }
+                if skipped < offset {
+                    skipped += 1
+                } else if items.count < limit {
+                    items.append(summary)
+                } else {
+                    more = true
+                    break
+                }
+            }
         }
-        summaries.sort { $0.module < $1.module }
-        let slice = offset < summaries.count ? Array(summaries[offset..<min(offset + limit, summaries.count)]) : []
         return Page(
-            items: slice,
+            items: items,
             offset: offset,
             limit: limit,
-            nextOffset: offset + limit < summaries.count ? offset + limit : nil,
+            nextOffset: more ? offset + limit : nil,
             previousOffset: offset > 0 ? max(0, offset - limit) : nil
         )
     }

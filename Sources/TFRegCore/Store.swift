@@ -98,7 +98,8 @@ public enum GrantWriteMode: Sendable {
 /// Registry metadata: module versions, grants, static-token hashes.
 ///
 /// Shaped for a key-value store with range queries (DynamoDB: partition = namespace, sort key by item
-/// kind), so every read is a point lookup or a query within one namespace, except `allVersions(in: nil)`.
+/// kind), so every read is a point lookup or a query within one namespace, except `allVersions(in: nil)`
+/// and `grants(for:)` (administrative).
 /// Implementations throw `RegistryError` only: `.conflict` for a failed condition, `.unavailable` when the
 /// backend cannot be reached.
 public protocol MetadataStore: Sendable {
@@ -106,8 +107,21 @@ public protocol MetadataStore: Sendable {
     func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord]
     /// One exact version (text equality), or nil.
     func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
-    /// Every version in a namespace, or in the whole registry when `namespace` is nil (listing and search).
+    /// Every version in a namespace, or in the whole registry when `namespace` is nil. Administrative
+    /// only (backup, gc, import-legacy): its cost grows with the registry (DynamoDB: a Scan for nil).
+    /// Listing and search read `moduleSummaries(in:)`.
     func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord]
+    /// The summaries of a namespace's modules, sorted by module: one record per module whatever its
+    /// number of versions (DynamoDB: one Query in the namespace's partition). Every write below keeps
+    /// them, in the same transaction as the change.
+    func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary]
+    /// Namespaces that hold (or held) a module summary, sorted: the all-namespaces listing checks the
+    /// caller's grant in each (DynamoDB: one Query of a directory partition). May include namespaces
+    /// whose modules are all deleted.
+    func summaryNamespaces() async throws(RegistryError) -> [Namespace]
+    /// Recomputes a module's summary from its versions (removes it when none is left): for data
+    /// written before summaries existed (`tfreg import-legacy` does every module).
+    func refreshSummary(of module: ModuleAddress) async throws(RegistryError)
     /// Registers a version; `.conflict` if a version of the same precedence (`1.0.0+a` and `1.0.0+b`)
     /// exists or was ever deleted. The store itself enforces this, atomically: concurrent inserts of
     /// one precedence have exactly one winner.

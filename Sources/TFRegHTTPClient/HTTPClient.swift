@@ -186,31 +186,36 @@ final class EasyHandle: @unchecked Sendable {
         for (n, v) in request.headers { list = curl_slist_append(list, "\(n): \(v)") }
         if !request.headers.contains(where: { $0.name.lowercased() == "expect" }) { list = curl_slist_append(list, "Expect:") }
 
-        _ = tfreg_curl_setopt_string(curl, CURLOPT_URL, request.url)
-        _ = tfreg_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1)
-        _ = tfreg_curl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0)
-        _ = tfreg_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000))
-        _ = tfreg_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000))
-        _ = tfreg_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https")
-        if let caBundle { _ = tfreg_curl_setopt_string(curl, CURLOPT_CAINFO, caBundle) }
-        _ = tfreg_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, list)
         let method = request.method.uppercased()
-        switch method {
-        case "GET": _ = tfreg_curl_setopt_long(curl, CURLOPT_HTTPGET, 1)
-        case "HEAD": _ = tfreg_curl_setopt_long(curl, CURLOPT_NOBODY, 1)
-        default:
-            _ = tfreg_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method)
-            if bodySize > 0 || request.bodyFile != nil || method == "POST" || method == "PUT" {
-                _ = tfreg_curl_setopt_long(curl, CURLOPT_UPLOAD, 1)
-                _ = tfreg_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(bodySize))
-                _ = tfreg_curl_setopt_read_fn(curl, CURLOPT_READFUNCTION, readCallback)
-                _ = tfreg_curl_setopt_pointer(curl, CURLOPT_READDATA, opaque.toOpaque())
+        do throws(HTTPClientError) {
+            func set(_ rc: CURLcode, _ option: String) throws(HTTPClientError) { try EasyHandle.check(rc, option, request) }
+            try set(tfreg_curl_setopt_string(curl, CURLOPT_URL, request.url), "CURLOPT_URL")
+            try set(tfreg_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1), "CURLOPT_NOSIGNAL")
+            try set(tfreg_curl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0), "CURLOPT_FOLLOWLOCATION")
+            try set(tfreg_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(request.timeout * 1000)), "CURLOPT_TIMEOUT_MS")
+            try set(tfreg_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(min(request.timeout, 10) * 1000)), "CURLOPT_CONNECTTIMEOUT_MS")
+            try set(tfreg_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, "http,https"), "CURLOPT_PROTOCOLS_STR")
+            if let caBundle { try set(tfreg_curl_setopt_string(curl, CURLOPT_CAINFO, caBundle), "CURLOPT_CAINFO") }
+            try set(tfreg_curl_setopt_slist(curl, CURLOPT_HTTPHEADER, list), "CURLOPT_HTTPHEADER")
+            switch method {
+            case "GET": try set(tfreg_curl_setopt_long(curl, CURLOPT_HTTPGET, 1), "CURLOPT_HTTPGET")
+            case "HEAD": try set(tfreg_curl_setopt_long(curl, CURLOPT_NOBODY, 1), "CURLOPT_NOBODY")
+            default:
+                try set(tfreg_curl_setopt_string(curl, CURLOPT_CUSTOMREQUEST, method), "CURLOPT_CUSTOMREQUEST")
+                if bodySize > 0 || request.bodyFile != nil || method == "POST" || method == "PUT" {
+                    try set(tfreg_curl_setopt_long(curl, CURLOPT_UPLOAD, 1), "CURLOPT_UPLOAD")
+                    try set(tfreg_curl_setopt_off(curl, CURLOPT_INFILESIZE_LARGE, curl_off_t(bodySize)), "CURLOPT_INFILESIZE_LARGE")
+                    try set(tfreg_curl_setopt_read_fn(curl, CURLOPT_READFUNCTION, readCallback), "CURLOPT_READFUNCTION")
+                    try set(tfreg_curl_setopt_pointer(curl, CURLOPT_READDATA, opaque.toOpaque()), "CURLOPT_READDATA")
+                }
             }
+            try set(tfreg_curl_setopt_write_fn(curl, CURLOPT_WRITEFUNCTION, writeCallback), "CURLOPT_WRITEFUNCTION")
+            try set(tfreg_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, opaque.toOpaque()), "CURLOPT_WRITEDATA")
+            try set(tfreg_curl_setopt_write_fn(curl, CURLOPT_HEADERFUNCTION, headerCallback), "CURLOPT_HEADERFUNCTION")
+            try set(tfreg_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, opaque.toOpaque()), "CURLOPT_HEADERDATA")
+        } catch {
+            return .failure(error)
         }
-        _ = tfreg_curl_setopt_write_fn(curl, CURLOPT_WRITEFUNCTION, writeCallback)
-        _ = tfreg_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, opaque.toOpaque())
-        _ = tfreg_curl_setopt_write_fn(curl, CURLOPT_HEADERFUNCTION, headerCallback)
-        _ = tfreg_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, opaque.toOpaque())
 
         let rc = curl_easy_perform(curl)
         if sink.readFailed {
@@ -228,8 +233,25 @@ final class EasyHandle: @unchecked Sendable {
             return .failure(HTTPClientError(kind: kind, message: "\(request.method) \(Self.redacted(request.url)): \(message)"))
         }
         var status = 0
-        _ = tfreg_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status)
+        do throws(HTTPClientError) {
+            try Self.check(tfreg_curl_getinfo_long(curl, CURLINFO_RESPONSE_CODE, &status), "CURLINFO_RESPONSE_CODE", request)
+        } catch {
+            return .failure(error)
+        }
         return .success(HTTPResponse(status: status, headers: sink.headers, body: sink.body))
+    }
+
+    /// Every libcurl option must take: one that does not (an over-long string, an option this libcurl
+    /// lacks) would silently drop a timeout, the protocol restriction or a callback. The error carries
+    /// curl's own message.
+    static func check(_ rc: CURLcode, _ option: String, _ request: HTTPRequest) throws(HTTPClientError) {
+        guard rc == CURLE_OK else {
+            throw HTTPClientError(
+                kind: .other,
+                message:
+                    "\(request.method) \(redacted(request.url).prefix(96)): libcurl refused \(option): \(String(cString: curl_easy_strerror(rc)))"
+            )
+        }
     }
 
     /// URLs may carry signatures in their query; logs and errors show only scheme, host and path.

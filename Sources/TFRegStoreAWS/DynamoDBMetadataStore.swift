@@ -15,11 +15,14 @@ import TFRegCrypto
 /// | used presigned STS request (`DynamoDBReplayGuard`) | `SignedRequest~SHA256HEX` | `SignedRequest` | expires_at (TTL) |
 /// | precedence reservation (new) | NAMESPACE | `ModulePrecedence~NS~NAME~SYSTEM~VERSION-WITHOUT-BUILD` | (none) |
 /// | tombstone of a deleted version (new) | NAMESPACE | `ModuleTombstone~NS~NAME~SYSTEM~VERSION` | version, sha256, deleted_at, deleted_by |
+/// | module summary (new) | NAMESPACE | `ModuleSummary~NAME~SYSTEM` | latest, version_count, …, revision (see `+Summaries`) |
+/// | namespace directory (new) | `ModuleNamespaces~` | NAMESPACE | (none) |
 ///
 /// A version is inserted in one transaction with its precedence item (`attribute_not_exists`), so
 /// concurrent `1.0.0+a` / `1.0.0+b` have exactly one winner; a delete removes the version item and
 /// writes the tombstone in one transaction and keeps the precedence item, so the number is never
-/// reused. Neither new item begins with `Module~`, so the replaced tool's queries do not see them.
+/// reused. No new item begins with `Module~`, so the replaced tool's queries do not see them. Insert
+/// and delete rewrite the module's summary in the same transaction.
 ///
 /// A static token's grants are keyed by `token:NAME#ID`, `ID` being the random id written on its
 /// name item at creation, so a grant never passes to a later token of the same name. Tokens written
@@ -28,8 +31,9 @@ import TFRegCrypto
 /// the name when this tfreg first ran: every token created from now on has an id, and creating one
 /// over leftover `token:NAME` grants is refused). Nothing is rewritten.
 ///
-/// Reads within a namespace are Queries (all pages); listing across namespaces and grants by identity
-/// are Scans (administrative, rare).
+/// Reads within a namespace are Queries (all pages); listing across namespaces reads the namespace
+/// directory and summaries (Queries). `allVersions(in: nil)`, grants by identity and orphan grants are
+/// Scans (administrative, rare; never on the request path).
 public struct DynamoDBMetadataStore: MetadataStore {
     public let dynamo: DynamoDBClient
     public let table: String
@@ -160,21 +164,35 @@ public struct DynamoDBMetadataStore: MetadataStore {
 
     public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
         let ns = record.module.namespace.value
-        do {
-            try await dynamo.transactWrite([
-                .put(
-                    table: table,
-                    item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))],
-                    condition: .init("attribute_not_exists(pk)")
-                ),
-                .put(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)")),
-            ])
-        } catch {
-            if error.kind == .conditionalCheckFailed {
-                throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
+        for _ in 0..<Self.summaryAttempts {
+            let base = try await summaryBase(record.module)
+            do {
+                try await dynamo.transactWrite(
+                    [
+                        .put(
+                            table: table,
+                            item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))],
+                            condition: .init("attribute_not_exists(pk)")
+                        ),
+                        .put(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)")),
+                    ] + summaryWrites(base, records: base.records.filter { $0.version != record.version } + [record])
+                )
+                return
+            } catch {
+                if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" {
+                    // The version's conditions, or only the summary's (another writer of the module): retry that.
+                    let precedence = try await wrap { () async throws(AWSError) in
+                        try await dynamo.getItem(table: table, key: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))])
+                    }
+                    if precedence != nil || base.records.contains(where: { $0.version.hasSamePrecedence(as: record.version) }) {
+                        throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
+                    }
+                    continue
+                }
+                throw map(error)
             }
-            throw map(error)
         }
+        throw Self.summaryContention(record.module)
     }
 
     public func tombstoneVersion(
@@ -194,18 +212,26 @@ public struct DynamoDBMetadataStore: MetadataStore {
             "sha256": .s(existing.sha256), "deleted_at": .n(String(at)),
         ]
         if let by { tombstone["deleted_by"] = .s(by) }
-        do {
-            try await dynamo.transactWrite([
-                .delete(table: table, key: key, condition: .init("attribute_exists(pk)")),
-                .put(table: table, item: tombstone, condition: nil),
-                // Versions the replaced tool wrote have no precedence item: reserve the number now.
-                .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(module, version))], condition: nil),
-            ])
-        } catch {
-            if error.kind == .conditionalCheckFailed { return nil }
-            throw map(error)
+        for _ in 0..<Self.summaryAttempts {
+            let base = try await summaryBase(module)
+            guard base.records.contains(where: { $0.version == version }) else { return nil }
+            do {
+                try await dynamo.transactWrite(
+                    [
+                        .delete(table: table, key: key, condition: .init("attribute_exists(pk)")),
+                        .put(table: table, item: tombstone, condition: nil),
+                        // Versions the replaced tool wrote have no precedence item: reserve the number now.
+                        .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(module, version))], condition: nil),
+                    ] + summaryWrites(base, records: base.records.filter { $0.version != version })
+                )
+                return existing
+            } catch {
+                // Deleted meanwhile (the next round finds no version), or the summary moved: retry.
+                if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { continue }
+                throw map(error)
+            }
         }
-        return existing
+        throw Self.summaryContention(module)
     }
 
     public func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone] {
@@ -272,6 +298,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
             if error.kind == .conditionalCheckFailed { return false }
             throw map(error)
         }
+        await refreshSummaryAfterChange(of: module)
         return true
     }
 
@@ -314,6 +341,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
         guard let after, let record = Self.record(after) else {
             throw .unavailable("the metadata table", detail: "UpdateItem answered without a readable version item")
         }
+        await refreshSummaryAfterChange(of: module)
         return record
     }
 

@@ -134,7 +134,10 @@ private final class Probe: @unchecked Sendable {
             throw SQLiteError(code: rc, message: "cannot open the database for the read cache")
         }
         db = handle
-        sqlite3_busy_timeout(handle, 0)
+        let timeout = sqlite3_busy_timeout(handle, 0)
+        guard timeout == SQLITE_OK else {
+            throw SQLiteError(code: timeout, message: "cannot set the busy timeout: \(String(cString: sqlite3_errmsg(handle)))")
+        }
         guard sqlite3_prepare_v3(handle, "PRAGMA data_version", -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil) == SQLITE_OK else {
             throw SQLiteError(code: sqlite3_errcode(handle), message: String(cString: sqlite3_errmsg(handle)))
         }

@@ -40,8 +40,13 @@ final class SQLiteConnection: @unchecked Sendable {
             sqlite3_close_v2(handle)
             throw SQLiteError(code: rc, message: message)
         }
+        let timeout = sqlite3_busy_timeout(handle, 5000)
+        guard timeout == SQLITE_OK else {
+            let message = String(cString: sqlite3_errmsg(handle))
+            sqlite3_close_v2(handle)
+            throw SQLiteError(code: timeout, message: "cannot set the busy timeout: \(message)")
+        }
         db = handle
-        sqlite3_busy_timeout(handle, 5000)
     }
 
     deinit {

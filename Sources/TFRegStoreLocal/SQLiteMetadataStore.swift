@@ -65,6 +65,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         UPDATE grants SET identity = identity || '#' || (SELECT id FROM static_tokens t WHERE t.identity = grants.identity)
             WHERE identity IN (SELECT identity FROM static_tokens);
         """,
+        // 4: one summary row per module for listing and search (`SQLiteMetadataStore+Summaries`),
+        // filled from the existing versions right after the table is created.
+        summariesTable,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
@@ -98,6 +101,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     }
                     for (i, sql) in Self.migrations.enumerated().dropFirst(current) {
                         try db.execute(sql)
+                        if i == Self.summariesMigration { try Self.fillSummaries(db) }
                         try db.execute("PRAGMA user_version = \(i + 1)")
                     }
                 }
@@ -134,7 +138,7 @@ public final class SQLiteMetadataStore: MetadataStore {
         do { return try body() } catch { throw Self.map(error) }
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) async throws(RegistryError) -> T {
+    func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws(SQLiteError) -> T) async throws(RegistryError) -> T {
         do { return try await connection.run(body) } catch { throw Self.map(error) }
     }
 
@@ -150,14 +154,14 @@ public final class SQLiteMetadataStore: MetadataStore {
     // MARK: Versions
 
     /// `module_versions` as `record(_:)` reads it.
-    private enum VersionColumn: Int, SQLColumns {
+    enum VersionColumn: Int, SQLColumns {
         case namespace, name, system, version, bucket, key, sha256, size, publishedAt, publishedBy
         case deprecatedAt, deprecatedBy, deprecationReason, deprecationReplacement
     }
 
-    private static let versionColumns = VersionColumn.selectList
+    static let versionColumns = VersionColumn.selectList
 
-    private static func record(_ row: SQLRow) -> ModuleVersionRecord? {
+    static func record(_ row: SQLRow) -> ModuleVersionRecord? {
         typealias C = VersionColumn
         guard row.count == C.count, let ns = row[C.namespace].string, let name = row[C.name].string, let sys = row[C.system].string,
             let v = row[C.version].string, let key = row[C.key].string, let sha = row[C.sha256].string, let size = row[C.size].int,
@@ -234,6 +238,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     // The precedence row is the lock: a second `1.0.0+b`, or a deleted number, fails here.
                     _ = try db.query("INSERT INTO version_precedences (namespace, name, system, precedence) VALUES (?,?,?,?)", precedence)
                     _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params)
+                    try Self.writeSummary(db, r.module)
                 }
             }
         } catch {
@@ -262,6 +267,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     "INSERT OR REPLACE INTO version_tombstones (namespace, name, system, version, sha256, deleted_at, deleted_by) VALUES (?,?,?,?,?,?,?)",
                     params + [.text(existing.sha256), .integer(at), by.map(SQLValue.text) ?? .null]
                 )
+                try Self.writeSummary(db, module)
                 return existing
             }
         }
@@ -280,6 +286,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     "DELETE FROM version_precedences WHERE namespace = ? AND name = ? AND system = ? AND precedence = ?",
                     params + [.text(p)]
                 )
+                try Self.writeSummary(db, module)
             }
         }
     }
@@ -323,11 +330,16 @@ public final class SQLiteMetadataStore: MetadataStore {
             .text(from.key), from.bucket.map(SQLValue.text) ?? .null,
         ]
         return try await run { db throws(SQLiteError) in
-            try db.query(
-                "UPDATE module_versions SET bucket = ?1, key = ?2, sha256 = ?3, size = ?4 WHERE namespace = ?5 AND name = ?6 AND system = ?7 AND version = ?8 AND key = ?9 AND bucket IS ?10",
-                params
-            )
-            return db.changes == 1
+            try db.transaction { () throws(SQLiteError) -> Bool in
+                try db.query(
+                    "UPDATE module_versions SET bucket = ?1, key = ?2, sha256 = ?3, size = ?4 WHERE namespace = ?5 AND name = ?6 AND system = ?7 AND version = ?8 AND key = ?9 AND bucket IS ?10",
+                    params
+                )
+                guard db.changes == 1 else { return false }
+                // The summary does not show the archive; rewriting it builds one a module may lack.
+                try Self.writeSummary(db, module)
+                return true
+            }
         }
     }
 
@@ -346,6 +358,7 @@ public final class SQLiteMetadataStore: MetadataStore {
                     values + key
                 )
                 guard db.changes > 0 else { return nil }
+                try Self.writeSummary(db, module)
                 return try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", [.null, .null, .null, .null] + key)
                     .first.flatMap(Self.record)
             }

@@ -103,4 +103,34 @@ import Testing
         #expect(try await APIRequestBody(stream: stream).collect(limit: 1024, within: .seconds(5)) == Array("{\"a\":1}".utf8))
         await #expect(throws: RegistryError.self) { try await APIRequestBody(bytes: Array(repeating: 0, count: 10)).collect(limit: 5) }
     }
+
+    /// Found by review: the timer was an unstructured task that slept its full 20 s after every small
+    /// body. Now it is cancelled as soon as the body is read, before `collect` returns.
+    @Test(.timeLimit(.minutes(1))) func aBodyReadInTimeLeavesNoSleepingTimer() async throws {
+        let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        continuation.yield(Array("{}".utf8))
+        continuation.finish()
+        let timer = TimerProbe()
+        let bytes = try await APIRequestBody(stream: stream).collect(limit: 1024, within: .seconds(3600)) { duration in
+            await timer.started()
+            do { try await Task.sleep(for: duration) } catch {
+                await timer.cancelled()
+                throw error
+            }
+            await timer.expired()
+        }
+        #expect(bytes == Array("{}".utf8))
+        // Structured: by the time `collect` returns, its timer has ended, and ended by cancellation.
+        let state = await timer.state
+        #expect(state == .cancelled, "timer: \(state)")
+    }
+}
+
+/// What happened to the timer of one `collect`.
+private actor TimerProbe {
+    enum State: Sendable { case notStarted, sleeping, cancelled, expired }
+    private(set) var state = State.notStarted
+    func started() { state = .sleeping }
+    func cancelled() { state = .cancelled }
+    func expired() { state = .expired }
 }

@@ -152,6 +152,41 @@ struct AcceptAll: ArchiveCanonicalizer {
         let search = try await service.list(ModuleQuery(text: "M5"), caller: reader)
         #expect(search.items.map(\.module.name) == ["m5"])
     }
+
+    /// Found by review: every listing and search loaded every version of the registry
+    /// (`allVersions(in: nil)`, a DynamoDB Scan). They read module summaries now, and keep the order
+    /// of module addresses across namespaces ("a-b/…" before "a/…").
+    @Test func listingReadsSummariesNeverAllVersions() async throws {
+        for ns in ["a", "a-b", "b"] {
+            try await store.putGrant(
+                Grant(namespace: try Namespace(ns), identity: reader.identity, permissions: Permissions(download: true)),
+                mode: .create
+            )
+            for name in ["x", "y"] {
+                for v in ["1.0.0", "1.1.0"] {
+                    try await store.insertVersion(
+                        ModuleVersionRecord(
+                            module: try ModuleAddress(namespace: ns, name: name, system: "aws"),
+                            version: try Version(v),
+                            location: ArchiveLocation(key: "k"),
+                            sha256: "x",
+                            size: 1,
+                            publishedAt: 0,
+                            publishedBy: "token:p"
+                        )
+                    )
+                }
+            }
+        }
+        let all = try await service.list(ModuleQuery(limit: 100), caller: reader)
+        #expect(all.items.map(\.module.description) == ["a-b/x/aws", "a-b/y/aws", "a/x/aws", "a/y/aws", "b/x/aws", "b/y/aws"])
+        #expect(all.items.allSatisfy { $0.latest.description == "1.1.0" && $0.versionCount == 2 && $0.latestPublishedBy == "token:p" })
+        let page = try await service.list(ModuleQuery(offset: 1, limit: 2), caller: reader)
+        #expect(page.items.map(\.module.description) == ["a-b/y/aws", "a/x/aws"] && page.nextOffset == 3)
+        _ = try await service.list(ModuleQuery(namespace: try Namespace("a")), caller: reader)
+        _ = try await service.list(ModuleQuery(text: "y"), caller: reader)
+        #expect(await store.allVersionsCalls == 0)
+    }
 }
 
 @Suite struct StaticTokenFormatTests {

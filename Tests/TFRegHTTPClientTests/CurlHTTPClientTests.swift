@@ -109,4 +109,16 @@ final class EchoServer: @unchecked Sendable {
         }
         #expect(statuses == Array(repeating: 200, count: 20))
     }
+
+    /// Found by review: `curl_easy_setopt` results were ignored. libcurl refuses strings longer than
+    /// 8 000 000 bytes; the refusal is now reported with curl's message and the option's name, not
+    /// discovered later as "No URL set" (or, for a timeout, not at all).
+    @Test func aRefusedCurlOptionIsReportedWithCurlsMessage() async throws {
+        let long = server.url("/" + String(repeating: "a", count: 8_000_001))
+        let error = await #expect(throws: HTTPClientError.self) { try await client.send(HTTPRequest(url: long, timeout: 10)) }
+        #expect(error?.message.contains("libcurl refused CURLOPT_URL") == true, "\(String(describing: error))")
+        #expect(error?.message.contains(String(repeating: "a", count: 100)) == false, "the URL is not echoed whole")
+        // The handle goes back to the pool and works for the next request.
+        #expect(try await client.send(HTTPRequest(url: server.url("/ok"), timeout: 10)).status == 200)
+    }
 }

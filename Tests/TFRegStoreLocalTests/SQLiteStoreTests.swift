@@ -56,7 +56,7 @@ import Glibc
             }
         }
         let store = try SQLiteMetadataStore(path: path)
-        #expect(try store.schemaVersion == 3)
+        #expect(try store.schemaVersion == SQLiteMetadataStore.migrations.count)
         let acme = try Namespace("acme")
         let ci = try #require(try await store.staticTokenIdentity(hash: String(repeating: "a", count: 64)))
         #expect(ci.tokenName == (try Identity.token(named: "ci")) && ci.tokenID?.count == 16, "\(ci)")
@@ -72,6 +72,37 @@ import Glibc
         let token = try await store.createStaticToken(newhire, hash: String(repeating: "b", count: 64), createdAt: 2, discardingOrphans: true)
         #expect(try await store.grants(for: token).isEmpty)
         #expect(try await store.grants(in: acme).count == 2)
+    }
+
+    /// Schema 4 adds module summaries and fills them from the versions already stored, so a database
+    /// written before them lists every module at once.
+    @Test func migrationFillsModuleSummaries() async throws {
+        let path = dir.path + "/v3.db"
+        do {
+            let raw = try SQLiteConnection(path: path, readOnly: false)
+            try raw.sync { db throws(SQLiteError) in
+                for sql in SQLiteMetadataStore.migrations.prefix(3) { try db.execute(sql) }
+                try db.execute("PRAGMA user_version = 3")
+                for (ns, name, v, at) in [
+                    ("acme", "net", "1.0.0", 1), ("acme", "net", "1.2.0-rc.1", 3), ("acme", "net", "1.1.0", 2), ("beta", "dns", "0.1.0-a", 4),
+                ] {
+                    try db.query(
+                        "INSERT INTO module_versions (namespace, name, system, version, key, sha256, size, published_at, published_by) VALUES (?,?,'aws',?,'k','s',1,?,'token:t')",
+                        [.text(ns), .text(name), .text(v), .integer(Int64(at))]
+                    )
+                }
+                // A row a hand-edited database may hold: skipped, not fatal.
+                try db.query(
+                    "INSERT INTO module_versions (namespace, name, system, version, key, sha256, size, published_at) VALUES ('bad ns','x','aws','1.0.0','k','s',1,1)"
+                )
+            }
+        }
+        let store = try SQLiteMetadataStore(path: path)
+        #expect(try store.schemaVersion == SQLiteMetadataStore.migrations.count)
+        #expect(try await store.summaryNamespaces().map(\.value) == ["acme", "beta"])
+        let acme = try await store.moduleSummaries(in: try Namespace("acme"))
+        #expect(acme.map { "\($0.module) \($0.latest) \($0.versionCount) \($0.updatedAt)" } == ["acme/net/aws 1.1.0 3 3"])
+        #expect(try await store.moduleSummaries(in: try Namespace("beta")).map(\.latest.description) == ["0.1.0-a"])
     }
 
     /// The server's cached reads see writes made by another connection (the `tfreg grant` CLI) at once:

@@ -32,10 +32,28 @@ public actor InMemoryMetadataStore: MetadataStore {
         return versions[Self.key(module, version.description)]
     }
 
+    /// How many times `allVersions(in:)` was called (listing must not).
+    public private(set) var allVersionsCalls = 0
+
     public func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord] {
         try check()
+        allVersionsCalls += 1
         return versions.values.filter { namespace == nil || $0.module.namespace == namespace }
     }
+
+    /// Computed from the versions on every call: the same answer a store that keeps summaries gives.
+    public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
+        try check()
+        let byModule = Dictionary(grouping: versions.values.filter { $0.module.namespace == namespace }, by: \.module)
+        return byModule.values.compactMap { ModuleSummary.of($0) }.sorted { $0.module < $1.module }
+    }
+
+    public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {
+        try check()
+        return Set(versions.values.map(\.module.namespace)).sorted()
+    }
+
+    public func refreshSummary(of module: ModuleAddress) async throws(RegistryError) { try check() }
 
     public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
         try check()

@@ -42,6 +42,7 @@ public enum MetadataStoreConformance {
         try await tokenBinding(store)
         try await orphans(store, writeLegacyGrant)
         try await manyVersions(store)
+        try await summaries(store)
     }
 
     static func versions(_ store: any MetadataStore) async throws {
@@ -262,5 +263,70 @@ public enum MetadataStoreConformance {
         for i in 0..<1500 { try await store.insertVersion(record(m, "1.\(i).0")) }
         try await expect(store.versions(of: m).count == 1500, "all 1500 versions are listed")
         try await expect(store.allVersions(in: m.namespace).count == 1500, "allVersions lists all 1500")
+        let summaries = try await store.moduleSummaries(in: m.namespace)
+        try expect(
+            summaries.map(\.versionCount) == [1500] && summaries.first?.latest.description == "1.1499.0",
+            "one summary for 1500 versions: \(summaries.map { ($0.latest, $0.versionCount) })"
+        )
+    }
+
+    /// Module summaries follow every change to the versions, in the same write.
+    static func summaries(_ store: any MetadataStore) async throws {
+        let ns = try Namespace("conf-sum")
+        let m = try ModuleAddress(namespace: ns.value, name: "net", system: "aws")
+        let early = try ModuleAddress(namespace: ns.value, name: "a-net", system: "aws")
+        let pre = try ModuleAddress(namespace: ns.value, name: "pre", system: "aws")
+        func summary(_ module: ModuleAddress) async throws -> ModuleSummary? {
+            try await store.moduleSummaries(in: module.namespace).first { $0.module == module }
+        }
+        try await expect(store.moduleSummaries(in: ns).isEmpty, "a namespace without modules has no summaries")
+        try await store.insertVersion(record(m, "1.0.0", at: 10))
+        try await store.insertVersion(record(m, "1.1.0-rc.1", at: 20))
+        var s = try requireValue(try await summary(m), "summary after publish")
+        try expect(
+            s.latest.description == "1.0.0" && s.versionCount == 2 && s.latestPublishedAt == 10 && s.latestPublishedBy == "token:t"
+                && s.updatedAt == 20 && !s.latestDeprecated && s.description.isEmpty && s.downloads == 0,
+            "the latest is the highest release, the count and times follow: \(s)"
+        )
+        try await expect(store.summaryNamespaces().contains(ns), "the namespace is in the directory")
+        try await store.insertVersion(record(pre, "2.0.0-beta.1", at: 5))
+        try await store.insertVersion(record(pre, "2.0.0-beta.2", at: 6))
+        try await expect(summary(pre)?.latest.description == "2.0.0-beta.2", "without a release the highest pre-release is the latest")
+        try await store.insertVersion(record(early, "0.1.0", at: 1))
+        try await expect(
+            store.moduleSummaries(in: ns).map(\.module) == [early, m, pre],
+            "summaries are sorted by module"
+        )
+        try await store.insertVersion(record(m, "1.2.0", at: 30))
+        s = try requireValue(try await summary(m), "summary after a second release")
+        try expect(s.latest.description == "1.2.0" && s.versionCount == 3 && s.updatedAt == 30, "a new release becomes the latest: \(s)")
+        let mark = Deprecation(reason: "old", replacement: nil, at: 40, by: "token:t")
+        _ = try await store.setDeprecation(mark, version: try Version("1.0.0"), of: m)
+        try await expect(summary(m)?.latestDeprecated == false, "deprecating another version leaves the latest's flag")
+        _ = try await store.setDeprecation(mark, version: try Version("1.2.0"), of: m)
+        try await expect(summary(m)?.latestDeprecated == true, "deprecating the latest sets the flag")
+        _ = try await store.setDeprecation(nil, version: try Version("1.2.0"), of: m)
+        try await expect(summary(m)?.latestDeprecated == false, "clearing the mark clears the flag")
+        _ = try await store.tombstoneVersion(try Version("1.2.0"), of: m, at: 50, by: "token:t")
+        s = try requireValue(try await summary(m), "summary after deleting the latest")
+        try expect(s.latest.description == "1.0.0" && s.versionCount == 2 && s.updatedAt == 20, "deleting the latest falls back: \(s)")
+        let moved = try await store.replaceArchive(
+            of: try Version("1.0.0"),
+            of: m,
+            from: ArchiveLocation(key: "\(m)/1.0.0/x.tar.gz"),
+            to: ArchiveLocation(key: "moved.tar.gz"),
+            sha256: String(repeating: "b", count: 64),
+            size: 11
+        )
+        try expect(moved, "the archive was replaced")
+        try await expect(summary(m) == s, "replacing an archive leaves the summary as it was")
+        try await store.refreshSummary(of: m)
+        try await expect(summary(m) == s, "refreshing an up-to-date summary changes nothing")
+        _ = try await store.tombstoneVersion(try Version("1.0.0"), of: m, at: 60, by: nil)
+        _ = try await store.tombstoneVersion(try Version("1.1.0-rc.1"), of: m, at: 61, by: nil)
+        try await expect(summary(m) == nil, "a module whose versions are all deleted has no summary")
+        try await expect(store.moduleSummaries(in: ns).map(\.module) == [early, pre], "the other modules stay")
+        try await store.refreshSummary(of: m)
+        try await expect(summary(m) == nil, "refreshing a module without versions writes nothing")
     }
 }

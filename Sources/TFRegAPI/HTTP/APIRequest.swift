@@ -1,4 +1,3 @@
-import Synchronization
 import TFRegCore
 import TFRegSystem
 
@@ -24,20 +23,42 @@ public struct APIRequestBody: Sendable {
     /// The whole body, at most `limit` bytes (`payloadTooLarge` beyond) and within `timeout`
     /// (`requestTimeout` after; the answer then closes the connection); for small JSON bodies.
     public func collect(limit: Int, within timeout: Duration = smallBodyTimeout) async throws(RegistryError) -> [UInt8] {
+        try await collect(limit: limit, within: timeout, sleep: { try await Task.sleep(for: $0) })
+    }
+
+    /// `collect` with the timer's sleep injected (tests observe that it is cancelled). The reader and
+    /// the timer race in one task group: the first to finish decides, the other is cancelled, and the
+    /// group returns only once both have ended, so no timer outlives a body that arrived in time.
+    func collect(
+        limit: Int,
+        within timeout: Duration,
+        sleep: @escaping @Sendable (Duration) async throws -> Void
+    ) async throws(RegistryError) -> [UInt8] {
         guard case .stream = storage else { return try await collectAll(limit: limit) }
-        let race = FirstResult()
         let body = self
-        let outcome: Result<[UInt8], RegistryError> = await withCheckedContinuation { continuation in
-            race.start(continuation)
-            let reader = Task {
-                do throws(RegistryError) { race.finish(.success(try await body.collectAll(limit: limit))) } catch { race.finish(.failure(error)) }
-            }
-            Task {
-                try? await Task.sleep(for: timeout)
-                if race.finish(.failure(RegistryError(.requestTimeout, "the request body did not arrive within \(timeout.components.seconds) s"))) {
-                    reader.cancel()
+        let late = RegistryError(.requestTimeout, "the request body did not arrive within \(timeout.components.seconds) s")
+        let outcome = await withTaskGroup(of: Result<[UInt8], RegistryError>?.self) { group in
+            group.addTask {
+                do throws(RegistryError) {
+                    let bytes = try await body.collectAll(limit: limit)
+                    // A cancelled stream ends early: what was read is not the whole body.
+                    return Task.isCancelled ? .failure(late) : .success(bytes)
+                } catch {
+                    return .failure(error)
                 }
             }
+            group.addTask {
+                do { try await sleep(timeout) } catch { return nil }  // cancelled: the body finished first
+                return .failure(late)
+            }
+            var first: Result<[UInt8], RegistryError> = .failure(late)
+            while let next = await group.next() {
+                guard let next else { continue }
+                first = next
+                break
+            }
+            group.cancelAll()
+            return first
         }
         return try outcome.get()
     }
@@ -167,27 +188,5 @@ enum HeaderName {
             if lc != ld { return false }
         }
         return true
-    }
-}
-
-/// The first of several outcomes resumes one continuation; later ones are dropped.
-private final class FirstResult: Sendable {
-    private let state = Mutex<(continuation: CheckedContinuation<Result<[UInt8], RegistryError>, Never>?, done: Bool)>((nil, false))
-
-    func start(_ c: CheckedContinuation<Result<[UInt8], RegistryError>, Never>) {
-        state.withLock { $0.continuation = c }
-    }
-
-    /// True when this outcome was the first.
-    @discardableResult
-    func finish(_ r: Result<[UInt8], RegistryError>) -> Bool {
-        let c: CheckedContinuation<Result<[UInt8], RegistryError>, Never>? = state.withLock { s in
-            guard !s.done else { return nil }
-            s.done = true
-            defer { s.continuation = nil }
-            return s.continuation
-        }
-        c?.resume(returning: r)
-        return c != nil
     }
 }

@@ -31,7 +31,10 @@ extension TFReg {
                 (--yes in scripts) and exits non-zero when a version was left: 69 if retrying may help, 77/78 \
                 for permissions or configuration, 66 for a missing archive, else 1. On a DynamoDB table it also lists the grants the replaced tool wrote \
                 under a role ARN with a path (arn:aws:iam::ACCT:role/PATH/NAME): tfreg matches them by account and \
-                role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written.
+                role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written. \
+                It also refreshes every module's listing summary (idempotent; no version changes): a table written \
+                before summaries existed (by an older tfreg or the replaced tool) lists a module only once it has \
+                one (or after its next publish, delete or deprecation).
 
                 Examples:
                   tfreg import-legacy --table registry --storage s3://my-registry-archives --dry-run
@@ -65,7 +68,17 @@ extension TFReg {
             let destination = url ?? (table == nil || store.dataDirectoryGiven ? "data dir \(store.resolvedDataDirectory)" : "none given (--storage)")
             print("metadata \(table.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(destination)")
             if let table = metadata as? DynamoDBMetadataStore { try await reportRoleGrantsWithPath(table) }
-            let legacy = try await metadata.allVersions(in: nil).filter(
+            let everything = try await metadata.allVersions(in: nil)
+            // Tables written before module summaries (an older tfreg, the replaced tool) have none: the
+            // listing shows a module once its summary exists. Refreshing is idempotent and changes no version.
+            let modules = Set(everything.map(\.module)).sorted()
+            if dryRun {
+                print("would refresh the listing summaries of \(modules.count) module(s)")
+            } else {
+                for m in modules { try await metadata.refreshSummary(of: m) }
+                print("refreshed the listing summaries of \(modules.count) module(s)")
+            }
+            let legacy = everything.filter(
                 RegistryService(store: metadata, storage: listing, canonicalizer: TarGzCanonicalizer()).needsAdoption
             )
             .sorted { ($0.module, $0.version.description) < ($1.module, $1.version.description) }

@@ -1,0 +1,69 @@
+/// One module as listings show it, kept by the metadata store next to the module's versions and
+/// rewritten in the same transaction as every change to them (publish, delete, deprecate, archive
+/// replacement), so that listing and search read one small record per module, never the versions.
+public struct ModuleSummary: Sendable, Hashable {
+    public var module: ModuleAddress
+    /// The highest live release, else the highest live pre-release (`RegistryService.latest`).
+    public var latest: Version
+    /// When the latest version was published (Unix seconds) and by whom.
+    public var latestPublishedAt: Int64
+    public var latestPublishedBy: String?
+    /// Whether the latest version carries a deprecation mark.
+    public var latestDeprecated: Bool
+    /// How many live (not deleted) versions the module has; at least 1 (a module without versions has
+    /// no summary).
+    public var versionCount: Int
+    /// When the newest live version was published (Unix seconds).
+    public var updatedAt: Int64
+    /// Free text for search; empty until modules carry a description.
+    public var description: String
+    /// Downloads counted so far; 0 until downloads are counted.
+    public var downloads: Int64
+
+    public init(
+        module: ModuleAddress,
+        latest: Version,
+        latestPublishedAt: Int64,
+        latestPublishedBy: String?,
+        latestDeprecated: Bool,
+        versionCount: Int,
+        updatedAt: Int64,
+        description: String = "",
+        downloads: Int64 = 0
+    ) {
+        self.module = module
+        self.latest = latest
+        self.latestPublishedAt = latestPublishedAt
+        self.latestPublishedBy = latestPublishedBy
+        self.latestDeprecated = latestDeprecated
+        self.versionCount = versionCount
+        self.updatedAt = updatedAt
+        self.description = description
+        self.downloads = downloads
+    }
+
+    /// The summary of one module's live versions; nil when there are none. `records` must all be
+    /// versions of one module. Every store computes its summaries with this one function.
+    public static func of(_ records: [ModuleVersionRecord], description: String = "", downloads: Int64 = 0) -> ModuleSummary? {
+        guard let latest = RegistryService.latest(records) else { return nil }
+        return ModuleSummary(
+            module: latest.module,
+            latest: latest.version,
+            latestPublishedAt: latest.publishedAt,
+            latestPublishedBy: latest.publishedBy,
+            latestDeprecated: latest.deprecation != nil,
+            versionCount: records.count,
+            updatedAt: records.map(\.publishedAt).max() ?? latest.publishedAt,
+            description: description,
+            downloads: downloads
+        )
+    }
+
+    /// Whether a search text matches: the module address (`ns/name/system`) or the description,
+    /// case-insensitively. A plain substring filter over the page's summaries; a full-text index is
+    /// for later.
+    public func matches(_ text: String) -> Bool {
+        let needle = text.lowercased()
+        return needle.isEmpty || module.description.lowercased().contains(needle) || description.lowercased().contains(needle)
+    }
+}

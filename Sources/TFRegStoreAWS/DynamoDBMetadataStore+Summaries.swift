@@ -1,0 +1,153 @@
+import TFRegAWS
+import TFRegCore
+
+/// Module summaries on DynamoDB (see the item table in `DynamoDBMetadataStore`):
+///
+/// - `pk = NAMESPACE`, `sk = ModuleSummary~NAME~SYSTEM`: namespace, name, system, latest,
+///   latest_published_at, latest_published_by, latest_deprecated, version_count, updated_at,
+///   description, downloads, revision. Listing a namespace is one Query on this prefix.
+/// - `pk = ModuleNamespaces~`, `sk = NAMESPACE`: the directory of namespaces that hold summaries, for
+///   the all-namespaces listing (one Query; `~` is outside the namespace grammar, so no namespace's
+///   partition can be this one). Written on every summary write, never removed.
+///
+/// A summary is computed from the module's versions (`ModuleSummary.of`) and written in the same
+/// TransactWriteItems as the version change, guarded by its `revision`: a writer reads the revision
+/// first, then the versions, and the write succeeds only if no one changed the summary meanwhile
+/// (else it retries), so concurrent publishes of one module cannot leave a summary that misses one.
+///
+/// Tables written before summaries (by an older tfreg or by the replaced tool) have none: such a
+/// module is listed from its next publish, delete or deprecation, or once `tfreg import-legacy` has
+/// run (it refreshes every module's summary). The request path never scans to find them.
+extension DynamoDBMetadataStore {
+    static let summaryPrefix = "ModuleSummary~"
+    static let namespaceDirectory = "ModuleNamespaces~"
+    /// Writers that lose the revision race this many times give up with `.unavailable`.
+    static let summaryAttempts = 8
+
+    static func summarySK(_ m: ModuleAddress) -> String { "\(summaryPrefix)\(m.name)~\(m.system)" }
+
+    /// What a writer read before computing a module's new summary.
+    struct SummaryBase {
+        var module: ModuleAddress
+        /// nil: no summary item exists.
+        var revision: Int64?
+        var description: String
+        var downloads: Int64
+        var records: [ModuleVersionRecord]
+    }
+
+    static func summary(_ item: DynamoDBItem) -> ModuleSummary? {
+        guard let ns = item["namespace"]?.string, let name = item["name"]?.string, let system = item["system"]?.string,
+            let module = try? ModuleAddress(namespace: ns, name: name, system: system),
+            let latest = item["latest"]?.string.flatMap({ try? Version($0) }), let at = item["latest_published_at"]?.int,
+            let count = item["version_count"]?.int, let updated = item["updated_at"]?.int
+        else { return nil }
+        return ModuleSummary(
+            module: module,
+            latest: latest,
+            latestPublishedAt: at,
+            latestPublishedBy: item["latest_published_by"]?.string,
+            latestDeprecated: item["latest_deprecated"]?.bool ?? false,
+            versionCount: Int(clamping: count),
+            updatedAt: updated,
+            description: item["description"]?.string ?? "",
+            downloads: item["downloads"]?.int ?? 0
+        )
+    }
+
+    /// Reads the summary's revision, then the module's versions (in this order: see the type's comment).
+    func summaryBase(_ module: ModuleAddress) async throws(RegistryError) -> SummaryBase {
+        let item = try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))])
+        }
+        return SummaryBase(
+            module: module,
+            revision: item.map { $0["revision"]?.int ?? 0 },
+            description: item?["description"]?.string ?? "",
+            downloads: item?["downloads"]?.int ?? 0,
+            records: try await versions(of: module)
+        )
+    }
+
+    /// The transaction items that make the summary match `records` (the module's live versions after
+    /// the change), on condition that it is still at `base.revision`.
+    func summaryWrites(_ base: SummaryBase, records: [ModuleVersionRecord]) -> [DynamoDBClient.TransactItem] {
+        let m = base.module
+        let key: DynamoDBItem = ["pk": .s(m.namespace.value), "sk": .s(Self.summarySK(m))]
+        let condition =
+            base.revision.map { DynamoDBClient.Expression("revision = :rev", values: [":rev": .n(String($0))]) }
+            ?? DynamoDBClient.Expression("attribute_not_exists(pk)")
+        guard let s = ModuleSummary.of(records, description: base.description, downloads: base.downloads) else {
+            return base.revision == nil ? [] : [.delete(table: table, key: key, condition: condition)]
+        }
+        var item = key
+        item["namespace"] = .s(m.namespace.value)
+        item["name"] = .s(m.name)
+        item["system"] = .s(m.system)
+        item["latest"] = .s(s.latest.description)
+        item["latest_published_at"] = .n(String(s.latestPublishedAt))
+        if let by = s.latestPublishedBy { item["latest_published_by"] = .s(by) }
+        item["latest_deprecated"] = .bool(s.latestDeprecated)
+        item["version_count"] = .n(String(s.versionCount))
+        item["updated_at"] = .n(String(s.updatedAt))
+        item["description"] = .s(s.description)
+        item["downloads"] = .n(String(s.downloads))
+        item["revision"] = .n(String((base.revision ?? 0) &+ 1))
+        return [
+            .put(table: table, item: item, condition: condition),
+            .put(table: table, item: ["pk": .s(Self.namespaceDirectory), "sk": .s(m.namespace.value)], condition: nil),
+        ]
+    }
+
+    public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
+        try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.query(
+                table: table,
+                keyCondition: .init(
+                    "pk = :pk AND begins_with(sk, :prefix)",
+                    values: [":pk": .s(namespace.value), ":prefix": .s(Self.summaryPrefix)]
+                )
+            )
+        }.compactMap(Self.summary).filter { $0.module.namespace == namespace }.sorted { $0.module < $1.module }
+    }
+
+    public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {
+        try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.query(table: table, keyCondition: .init("pk = :pk", values: [":pk": .s(Self.namespaceDirectory)]))
+        }.compactMap { $0["sk"]?.string.flatMap { try? Namespace($0) } }.sorted()
+    }
+
+    public func refreshSummary(of module: ModuleAddress) async throws(RegistryError) {
+        for _ in 0..<Self.summaryAttempts {
+            let base = try await summaryBase(module)
+            let writes = summaryWrites(base, records: base.records)
+            guard !writes.isEmpty else { return }
+            do {
+                try await dynamo.transactWrite(writes)
+                return
+            } catch {
+                if error.kind == .conditionalCheckFailed || error.code == "TransactionCanceledException" { continue }
+                throw map(error)
+            }
+        }
+        throw Self.summaryContention(module)
+    }
+
+    static func summaryContention(_ module: ModuleAddress) -> RegistryError {
+        .unavailable("the metadata table", detail: "the summary of \(module) kept changing during \(summaryAttempts) attempts")
+    }
+
+    func wrapAWS<T>(_ body: () async throws(AWSError) -> T) async throws(RegistryError) -> T {
+        do { return try await body() } catch { throw map(error) }
+    }
+}
+
+extension DynamoDBMetadataStore {
+    /// Deprecation and archive replacement write the version item alone (one PutItem) and then bring
+    /// the summary up to date. The change itself has succeeded by then: a refresh that fails is not
+    /// reported as its failure; it leaves the summary's `latest_deprecated` stale until the module's
+    /// next write or `tfreg import-legacy`.
+    func refreshSummaryAfterChange(of module: ModuleAddress) async {
+        _ = try? await refreshSummary(of: module)
+    }
+}
