@@ -262,7 +262,8 @@ public struct DynamoDBMetadataStore: MetadataStore {
         let key: DynamoDBItem = ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))]
         // Only the archive's attributes change (UpdateItem, not a rewrite of the item), and only while
         // the item still names `from`: a deprecation written meanwhile is kept (issue 17).
-        var set = ["#key = :to", "sha256 = :sha", "size = :size"]
+        // `key` and `size` are DynamoDB reserved words (and `bucket` is named alike): always by #name.
+        var set = ["#key = :to", "sha256 = :sha", "#size = :size"]
         var remove: [String] = []
         var values: DynamoDBItem = [":to": .s(to.key), ":sha": .s(sha256), ":size": .n(String(size)), ":from": .s(from.key)]
         if let bucket = to.bucket {
@@ -291,7 +292,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
             _ = try await dynamo.updateItem(
                 table: table,
                 key: key,
-                update: .init(update, names: ["#key": "key", "#bucket": "bucket"], values: values),
+                update: .init(update, names: ["#key": "key", "#bucket": "bucket", "#size": "size"], values: values),
                 condition: .init(condition)
             )
         } catch {

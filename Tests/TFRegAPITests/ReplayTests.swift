@@ -132,7 +132,7 @@ struct AcceptingVerifier: CallerIdentityVerifier {
 @Suite struct MemoryReplayGuardTests {
     @Test func expiredEntriesAreForgottenAndAFullGuardRefuses() async throws {
         let clock = TestClock(1_000)
-        let g = MemoryReplayGuard(capacity: 3, perOwnerCapacity: 3, clock: clock)
+        let g = MemoryReplayGuard(capacity: 3, perOwnerCapacity: 10, clock: clock)
         #expect(try await g.claim("a", owner: "aws:1", until: 1_100))
         #expect(try await !g.claim("a", owner: "aws:1", until: 1_100))
         #expect(try await g.claim("b", owner: "aws:1", until: 1_200))
