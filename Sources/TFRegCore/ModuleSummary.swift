@@ -59,6 +59,24 @@ public struct ModuleSummary: Sendable, Hashable {
         )
     }
 
+    /// The summary once `record`, a new live version of this module, is added: what `of` answers for
+    /// the versions this summary describes plus `record`, computed from the summary alone (a publish
+    /// then costs the same whatever the number of versions).
+    public func adding(_ record: ModuleVersionRecord) -> ModuleSummary {
+        var next = self
+        next.versionCount += 1
+        next.updatedAt = max(updatedAt, record.publishedAt)
+        // `of`: the highest release, else the highest pre-release.
+        let isLatest = record.version.isPrerelease == latest.isPrerelease ? latest < record.version : !record.version.isPrerelease
+        if isLatest {
+            next.latest = record.version
+            next.latestPublishedAt = record.publishedAt
+            next.latestPublishedBy = record.publishedBy
+            next.latestDeprecated = record.deprecation != nil
+        }
+        return next
+    }
+
     /// Whether a search text matches: the module address (`ns/name/system`) or the description,
     /// case-insensitively. A plain substring filter over the page's summaries; a full-text index is
     /// for later.

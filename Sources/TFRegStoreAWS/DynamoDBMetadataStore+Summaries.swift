@@ -8,7 +8,7 @@ import TFRegCore
 ///   description, downloads, revision. Listing a namespace is one Query on this prefix.
 /// - `pk = ModuleNamespaces~`, `sk = NAMESPACE`: the directory of namespaces that hold summaries, for
 ///   the all-namespaces listing (one Query; `~` is outside the namespace grammar, so no namespace's
-///   partition can be this one). Written on every summary write, never removed.
+///   partition can be this one). Written with a module's first summary, never removed.
 ///
 /// A summary is computed from the module's versions (`ModuleSummary.of`) and written in the same
 /// TransactWriteItems as the version change, guarded by its `revision`: a writer reads the revision
@@ -33,7 +33,16 @@ extension DynamoDBMetadataStore {
         var revision: Int64?
         var description: String
         var downloads: Int64
-        var records: [ModuleVersionRecord]
+        /// The summary as stored (nil: none, or unreadable).
+        var current: ModuleSummary?
+        /// The module's versions, read after the revision; nil when the writer did not need them.
+        var records: [ModuleVersionRecord]?
+
+        /// The summary of `records` (the module's live versions after a change), keeping what only
+        /// the summary holds (description, downloads).
+        func summary(of records: [ModuleVersionRecord]) -> ModuleSummary? {
+            ModuleSummary.of(records, description: description, downloads: downloads)
+        }
     }
 
     static func summary(_ item: DynamoDBItem) -> ModuleSummary? {
@@ -55,29 +64,33 @@ extension DynamoDBMetadataStore {
         )
     }
 
-    /// Reads the summary's revision, then the module's versions (in this order: see the type's comment).
-    func summaryBase(_ module: ModuleAddress) async throws(RegistryError) -> SummaryBase {
+    /// Reads the summary's revision, then (unless `readingVersions` is false and a readable summary
+    /// exists) the module's versions — in this order: see the type's comment. A publish adds to the
+    /// summary it read (`ModuleSummary.adding`), so its cost does not grow with the module's versions.
+    func summaryBase(_ module: ModuleAddress, readingVersions: Bool = true) async throws(RegistryError) -> SummaryBase {
         let item = try await wrapAWS { () async throws(AWSError) in
             try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))])
         }
+        let current = item.flatMap(Self.summary).flatMap { $0.module == module ? $0 : nil }
         return SummaryBase(
             module: module,
             revision: item.map { $0["revision"]?.int ?? 0 },
             description: item?["description"]?.string ?? "",
             downloads: item?["downloads"]?.int ?? 0,
-            records: try await versions(of: module)
+            current: current,
+            records: readingVersions || current == nil ? try await versions(of: module) : nil
         )
     }
 
-    /// The transaction items that make the summary match `records` (the module's live versions after
-    /// the change), on condition that it is still at `base.revision`.
-    func summaryWrites(_ base: SummaryBase, records: [ModuleVersionRecord]) -> [DynamoDBClient.TransactItem] {
+    /// The transaction items that make the stored summary `next` (nil: the module has no live version
+    /// left), on condition that it is still at `base.revision`.
+    func summaryWrites(_ base: SummaryBase, summary next: ModuleSummary?) -> [DynamoDBClient.TransactItem] {
         let m = base.module
         let key: DynamoDBItem = ["pk": .s(m.namespace.value), "sk": .s(Self.summarySK(m))]
         let condition =
             base.revision.map { DynamoDBClient.Expression("revision = :rev", values: [":rev": .n(String($0))]) }
             ?? DynamoDBClient.Expression("attribute_not_exists(pk)")
-        guard let s = ModuleSummary.of(records, description: base.description, downloads: base.downloads) else {
+        guard let s = next else {
             return base.revision == nil ? [] : [.delete(table: table, key: key, condition: condition)]
         }
         var item = key
@@ -93,10 +106,11 @@ extension DynamoDBMetadataStore {
         item["description"] = .s(s.description)
         item["downloads"] = .n(String(s.downloads))
         item["revision"] = .n(String((base.revision ?? 0) &+ 1))
-        return [
-            .put(table: table, item: item, condition: condition),
-            .put(table: table, item: ["pk": .s(Self.namespaceDirectory), "sk": .s(m.namespace.value)], condition: nil),
-        ]
+        // The namespace's directory entry is written with the module's first summary (an entry is
+        // never removed, so later writes need not repeat it: one write unit less per publish).
+        let directory: [DynamoDBClient.TransactItem] =
+            base.revision == nil ? [.put(table: table, item: ["pk": .s(Self.namespaceDirectory), "sk": .s(m.namespace.value)], condition: nil)] : []
+        return [.put(table: table, item: item, condition: condition)] + directory
     }
 
     public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
@@ -120,7 +134,7 @@ extension DynamoDBMetadataStore {
     public func refreshSummary(of module: ModuleAddress) async throws(RegistryError) {
         for _ in 0..<Self.summaryAttempts {
             let base = try await summaryBase(module)
-            let writes = summaryWrites(base, records: base.records)
+            let writes = summaryWrites(base, summary: base.summary(of: base.records ?? []))
             guard !writes.isEmpty else { return }
             do {
                 try await dynamo.transactWrite(writes)

@@ -165,7 +165,9 @@ public struct DynamoDBMetadataStore: MetadataStore {
     public func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError) {
         let ns = record.module.namespace.value
         for _ in 0..<Self.summaryAttempts {
-            let base = try await summaryBase(record.module)
+            let base = try await summaryBase(record.module, readingVersions: false)
+            let next =
+                base.current.map { $0.adding(record) } ?? base.summary(of: (base.records ?? []).filter { $0.version != record.version } + [record])
             do {
                 try await dynamo.transactWrite(
                     [
@@ -175,7 +177,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                             condition: .init("attribute_not_exists(pk)")
                         ),
                         .put(table: table, item: Self.item(record), condition: .init("attribute_not_exists(pk)")),
-                    ] + summaryWrites(base, records: base.records.filter { $0.version != record.version } + [record])
+                    ] + summaryWrites(base, summary: next)
                 )
                 return
             } catch {
@@ -184,7 +186,14 @@ public struct DynamoDBMetadataStore: MetadataStore {
                     let precedence = try await wrap { () async throws(AWSError) in
                         try await dynamo.getItem(table: table, key: ["pk": .s(ns), "sk": .s(Self.precedenceSK(record.module, record.version))])
                     }
-                    if precedence != nil || base.records.contains(where: { $0.version.hasSamePrecedence(as: record.version) }) {
+                    // Versions the replaced tool wrote have no precedence item: only then are the versions read.
+                    var taken = precedence != nil
+                    if !taken {
+                        let records: [ModuleVersionRecord]
+                        if let known = base.records { records = known } else { records = try await versions(of: record.module) }
+                        taken = records.contains { $0.version.hasSamePrecedence(as: record.version) }
+                    }
+                    if taken {
                         throw .conflict("version \(record.version) of module \(record.module) already exists; versions are immutable")
                     }
                     continue
@@ -214,7 +223,8 @@ public struct DynamoDBMetadataStore: MetadataStore {
         if let by { tombstone["deleted_by"] = .s(by) }
         for _ in 0..<Self.summaryAttempts {
             let base = try await summaryBase(module)
-            guard base.records.contains(where: { $0.version == version }) else { return nil }
+            let records = base.records ?? []
+            guard records.contains(where: { $0.version == version }) else { return nil }
             do {
                 try await dynamo.transactWrite(
                     [
@@ -222,7 +232,7 @@ public struct DynamoDBMetadataStore: MetadataStore {
                         .put(table: table, item: tombstone, condition: nil),
                         // Versions the replaced tool wrote have no precedence item: reserve the number now.
                         .put(table: table, item: ["pk": .s(ns), "sk": .s(Self.precedenceSK(module, version))], condition: nil),
-                    ] + summaryWrites(base, records: base.records.filter { $0.version != version })
+                    ] + summaryWrites(base, summary: base.summary(of: records.filter { $0.version != version }))
                 )
                 return existing
             } catch {

@@ -89,13 +89,24 @@ public struct FileArchiveStorage: ArchiveStorage {
     }
 
     public func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
-        .servedByRegistry
+        // A version whose archive is in a user's S3 bucket (the replaced tool's layout) cannot be served
+        // from a local directory: say what is wrong with the registry, not "not found" (a 404 would tell
+        // Terraform the version has no archive). serve refuses such a table at start-up when it sees one.
+        if let bucket = record.location.bucket { throw Self.bucketedArchive(bucket) }
+        return .servedByRegistry
+    }
+
+    static func bucketedArchive(_ bucket: String) -> RegistryError {
+        .misconfigured(
+            "the archive storage",
+            explanation:
+                "a version's archive is in s3://\(bucket.prefix(63)), but this registry's archive storage is a local directory: start it with --storage s3://BUCKET[/PREFIX] (env TFREG_STORAGE)"
+        )
     }
 
     public func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile {
-        guard location.bucket == nil, Self.isSafeKey(location.key) else {
-            throw .notFound("archive not found")
-        }
+        if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
+        guard Self.isSafeKey(location.key) else { throw .notFound("archive not found") }
         let path = archivesDirectory + "/" + location.key
         var st = stat()
         guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {

@@ -292,7 +292,7 @@ extension MotoBackedTests {
                 legacyAfter.status == 502 && legacyAfter.bodyText.contains("changed after it was registered"),
                 "\(legacyAfter.status) \(legacyAfter.bodyText)"
             )
-            #expect(server.logText.contains("changed after it was registered"))
+            #expect(server.logShows("changed after it was registered"))
             let tfAfter = try runCommand(
                 TerraformEndToEndTests.terraform!,
                 ["init", "-input=false", "-no-color", "-upgrade"],

@@ -96,7 +96,7 @@ extension MotoBackedTests {
             #expect(deprecated.status == 0, "\(deprecated.stderr)")
             let deleted = try server.tfreg(["delete"] + address + ["--yes"], env: env)
             #expect(deleted.status == 0, "\(deleted.stderr)")
-            #expect(server.logText.contains("arn:aws:iam::123456789012:role/ci"))
+            #expect(server.logShows("arn:aws:iam::123456789012:role/ci"))
 
             // No AWS credentials either: denied (77), saying what failed and where to look.
             let none = try server.tfreg(

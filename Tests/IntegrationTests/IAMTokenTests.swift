@@ -295,7 +295,7 @@ extension MotoBackedTests {
             #expect(FileManager.default.fileExists(atPath: home + "/.terraform/modules/net/main.tf"))
             let refused = try initAs("outsider")
             #expect(refused.status != 0 && (refused.stdout + refused.stderr).contains("403"), "\(refused.stdout)\n\(refused.stderr)")
-            #expect(server.logText.contains("arn:aws:iam::123456789012:role/outsider"))
+            #expect(server.logShows("arn:aws:iam::123456789012:role/outsider"))
             #expect(server.stop() == 0)
         }
     }

@@ -174,6 +174,16 @@ extension MotoBackedTests {
             #expect(run.status == 69, "\(run.status) \(run.stdout) \(run.stderr)")
             #expect(run.stdout.contains("imported 0 of 1 version(s); left 1 as they were: acme/vpc/aws 1.0.0"), "\(run.stdout)")
             #expect(!FileManager.default.fileExists(atPath: work + "/.local/share/tfreg"), "staging went into the default data directory")
+            // --output json: the lines go to standard error, standard output is one document; same status.
+            let json = try runCommand(
+                TFRegBinary.path,
+                ["import-legacy", "--table", "registry", "--storage", "s3://tfreg-archives/registry", "--yes", "--output", "json"],
+                env: env
+            )
+            #expect(json.status == 69, "\(json.status) \(json.stderr)")
+            let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")
+            #expect(doc["total"] as? Int == 1 && (doc["imported"] as? [Any])?.count == 0 && (doc["left"] as? [Any])?.count == 1, "\(doc)")
+            #expect(json.stderr.contains("left acme/vpc/aws 1.0.0"), "\(json.stderr)")
         }
 
         /// A version the replaced tool registered in a **versioned** bucket: each download checks the

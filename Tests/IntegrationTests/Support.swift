@@ -128,6 +128,17 @@ final class ServerProcess: @unchecked Sendable {
     var baseURL: String { "https://\(host)" }
     var logText: String { log.text }
 
+    /// Whether the log shows `text` within `seconds`: the server's standard error is read on another
+    /// thread, so a line written just before a response may reach `logText` just after it.
+    func logShows(_ text: String, within seconds: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !log.text.contains(text) {
+            if Date() >= deadline { return false }
+            usleep(20_000)
+        }
+        return true
+    }
+
     /// `tls: false` serves plain HTTP (for raw-socket tests); `extraArgs` go after `serve`'s own;
     /// `openFileLimit` runs the server under `ulimit -n`.
     init(

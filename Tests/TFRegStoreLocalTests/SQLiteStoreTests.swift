@@ -536,6 +536,26 @@ struct AcceptAnything: ArchiveCanonicalizer {
         #expect(!FileArchiveStorage.isSafeKey(key))
         await #expect(throws: RegistryError.notFound("")) { try await storage.localFile(for: ArchiveLocation(key: key)) }
     }
+
+    /// Issue 22, item 2: a version the replaced tool registered (archive in a user's bucket) on a registry
+    /// whose storage is a local directory is the registry's misconfiguration, said so, never a 404 that
+    /// tells Terraform the version has no archive.
+    @Test func aVersionInABucketIsAMisconfigurationNotNotFound() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/bucketed")
+        let location = try ArchiveLocation.external(bucket: "users-bucket", key: "m/vpc.tar.gz")
+        let record = ModuleVersionRecord(
+            module: try ModuleAddress(namespace: "ns", name: "n", system: "aws"),
+            version: try Version("1.0.0"),
+            location: location,
+            sha256: String(repeating: "0", count: 64),
+            size: 1,
+            publishedAt: 0
+        )
+        let delivery = await #expect(throws: RegistryError.self) { try await storage.delivery(for: record, expiresIn: 60) }
+        #expect(delivery?.code == .misconfigured && "\(delivery!)".contains("TFREG_STORAGE"), "\(String(describing: delivery))")
+        let file = await #expect(throws: RegistryError.self) { try await storage.localFile(for: location) }
+        #expect(file?.code == .misconfigured, "\(String(describing: file))")
+    }
 }
 
 /// Runs `afterPut` between `put` and the caller's next step, to force an interleaving.

@@ -52,7 +52,13 @@ extension TFReg {
         @Flag(name: [.customLong("yes"), .customShort("y")], help: "Do not ask for confirmation.")
         var yes = false
 
+        @OptionGroup var output: OutputOptions
+
         func run() async throws {
+            let json = try output.format() == .json
+            // With --output json the progress lines go to standard error and standard output carries
+            // one document: the outcome (or, in a dry run, what would be imported).
+            func say(_ line: String) { if json { printError(line) } else { print(line) } }
             let url = Setting("--storage", env: "TFREG_STORAGE").text(storage)?.value
             let table = try store.resolvedTable.map(AWSSetup.validTable)
             // On a table the data directory is not the registry's: without --storage the copies would go
@@ -66,32 +72,44 @@ extension TFReg {
             defer { scratch?.remove() }
             // (On a table without --storage only a dry run or a --data-dir given on purpose gets here.)
             let destination = url ?? (table == nil || store.dataDirectoryGiven ? "data dir \(store.resolvedDataDirectory)" : "none given (--storage)")
-            print("metadata \(table.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(destination)")
-            if let table = metadata as? DynamoDBMetadataStore { try await reportRoleGrantsWithPath(table) }
+            say("metadata \(table.map { "DynamoDB table " + $0 } ?? "data dir " + store.resolvedDataDirectory); archives \(destination)")
+            if let table = metadata as? DynamoDBMetadataStore { try await reportRoleGrantsWithPath(table, say: say) }
             let everything = try await metadata.allVersions(in: nil)
             // Tables written before module summaries (an older tfreg, the replaced tool) have none: the
             // listing shows a module once its summary exists. Refreshing is idempotent and changes no version.
             let modules = Set(everything.map(\.module)).sorted()
             if dryRun {
-                print("would refresh the listing summaries of \(modules.count) module(s)")
+                say("would refresh the listing summaries of \(modules.count) module(s)")
             } else {
                 for m in modules { try await metadata.refreshSummary(of: m) }
-                print("refreshed the listing summaries of \(modules.count) module(s)")
+                say("refreshed the listing summaries of \(modules.count) module(s)")
             }
             let legacy = everything.filter(
                 RegistryService(store: metadata, storage: listing, canonicalizer: TarGzCanonicalizer()).needsAdoption
             )
             .sorted { ($0.module, $0.version.description) < ($1.module, $1.version.description) }
             guard !legacy.isEmpty else {
-                print("every version is served from the registry's own canonical archive: nothing to import")
+                say("every version is served from the registry's own canonical archive: nothing to import")
+                if json { printJSON(Outcome(total: 0).jsonValue) }
                 return
             }
             let userBuckets = Set(legacy.compactMap(\.location.bucket)).sorted()
             if dryRun {
-                for r in legacy { print("would import \(Self.describe(r))") }
-                print("\(legacy.count) version(s) would be imported (--dry-run: nothing changed)")
+                for r in legacy { say("would import \(Self.describe(r))") }
+                say("\(legacy.count) version(s) would be imported (--dry-run: nothing changed)")
+                if json {
+                    printJSON(
+                        .object([
+                            ("dry_run", .bool(true)),
+                            (
+                                "would_import",
+                                .array(legacy.map { .object([("module", .string("\($0.module)")), ("version", .string($0.version.description))]) })
+                            ),
+                        ])
+                    )
+                }
                 if url == nil, !userBuckets.isEmpty {
-                    print("to import them, name the registry's own bucket: --storage s3://BUCKET[/PREFIX] (env TFREG_STORAGE)")
+                    say("to import them, name the registry's own bucket: --storage s3://BUCKET[/PREFIX] (env TFREG_STORAGE)")
                 }
                 return
             }
@@ -116,14 +134,15 @@ extension TFReg {
                         throw RegistryError.misconfigured("the archive storage", explanation: "the storage has no bucket of its own")
                     }
                     outcome.imported.append(.init(module: r.module, version: r.version, sha256: updated.sha256, was: r.sha256))
-                    print("imported \(r.module) \(r.version): sha256:\(updated.sha256) (was \(r.sha256))")
+                    say("imported \(r.module) \(r.version): sha256:\(updated.sha256) (was \(r.sha256))")
                 } catch {
                     let reason = CLIError.from(error) ?? CLIError("\(error)")
                     outcome.left.append(.init(module: r.module, version: r.version, reason: reason.message, kind: reason.kind))
-                    print("left \(r.module) \(r.version): \(reason.message)")
+                    say("left \(r.module) \(r.version): \(reason.message)")
                 }
             }
-            print(outcome.summary)
+            say(outcome.summary)
+            if json { printJSON(outcome.jsonValue) }
             if let failure = outcome.failure { throw failure }
         }
 
@@ -229,14 +248,14 @@ extension TFReg {
         /// Grants under `IAMBearerAuth~arn:…:role/PATH/NAME` never matched a caller before tfreg matched roles
         /// by account + name. They need no change (and are not rewritten, so the replaced tool still reads
         /// the table after a rollback); this says which there are and whom each now applies to.
-        func reportRoleGrantsWithPath(_ table: DynamoDBMetadataStore) async throws {
+        func reportRoleGrantsWithPath(_ table: DynamoDBMetadataStore, say: (String) -> Void) async throws {
             let found = try await table.roleGrantsWrittenWithPath()
             for g in found {
-                print(
+                say(
                     "grant in namespace \(g.namespace) for \(g.written): written with a role path; applies to \(g.matchedAs) (any session of it), left as written"
                 )
             }
-            print(
+            say(
                 found.isEmpty
                     ? "no grants written with a role path"
                     : "\(found.count) grant(s) written with a role path: matched by account and role name, nothing changed"
