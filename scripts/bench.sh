@@ -11,7 +11,7 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+. "$(dirname "$0")/bench-lib.sh"
 
 # wrk → "req/s p50 p99" (latency in ms)
 run_wrk() {
@@ -156,21 +156,8 @@ scaling_rows
 if ! command -v moto_server >/dev/null 2>&1; then
   echo; echo "(moto_server not installed: AWS call counts skipped; make test-deps installs it)"; exit 0
 fi
-moto_port=$(free_port)
-INITIAL_NO_AUTH_ACTION_COUNT=3 moto_server -H 127.0.0.1 -p "$moto_port" >/dev/null 2>&1 & moto_pid=$!
+start_moto "$work"
 trap 'kill -9 $moto_pid 2>/dev/null || true; cleanup' EXIT
-# (a TCP probe: an HTTP request would use up one of the three unauthenticated setup calls)
-for _ in $(seq 200); do (exec 3<>"/dev/tcp/127.0.0.1/$moto_port") 2>/dev/null && break; sleep 0.1; done
-read -r akid secret < <(python3 - "$moto_port" <<'PY'
-import boto3, json, sys
-ep = f"http://127.0.0.1:{sys.argv[1]}"
-iam = boto3.client("iam", endpoint_url=ep, region_name="us-east-1", aws_access_key_id="setup", aws_secret_access_key="setup")
-iam.create_user(UserName="bench")
-k = iam.create_access_key(UserName="bench")["AccessKey"]
-iam.put_user_policy(UserName="bench", PolicyName="all", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-print(k["AccessKeyId"], k["SecretAccessKey"])
-PY
-)
 python3 "$(dirname "$0")/../Tests/IntegrationTests/s3_gateway.py" "http://127.0.0.1:$moto_port" "$akid" "$secret" > "$work/gateway.port" 2>/dev/null & pids+=($!)
 for _ in $(seq 100); do [ -s "$work/gateway.port" ] && break; sleep 0.1; done
 gateway="http://127.0.0.1:$(cat "$work/gateway.port")"

@@ -47,6 +47,9 @@ import Testing
         let http = try tfreg(["publish", dir] + target.dropFirst(2) + ["--registry", "http://registry.example.com"], env: token)
         #expect(http.status == 64 && http.stderr.contains("http is not allowed"), "\(http.stderr)")
         #expect(!http.stderr.contains("without a path"), "\(http.stderr)")
+        // `token … env` cannot name a host with a port: said before any connection (port 9 answers nothing).
+        let env = try tfreg(["token", "--registry", "127.0.0.1:9", "env"])
+        #expect(env.status == 64 && env.stderr.contains("cannot name a host with a port") && env.stdout.isEmpty, "\(env.status) \(env.stderr)")
     }
 
     @Test func aServeSettingIs64AsAFlagAnd78FromTheEnvironment() throws {

@@ -72,6 +72,14 @@ extension TFReg {
         func run() async throws {
             let host = try RegistryHost(registryHost)
             let format = try resolvedFormat()
+            // Checked before anything is asked of AWS or the registry: `env` cannot name a host with a port.
+            var variable: String?
+            if format == .env {
+                guard let name = TerraformCredentials.environmentVariableName(for: host.name) else {
+                    throw CLIError.usage("TF_TOKEN_ variables cannot name a host with a port (\(host.name)); use 'config' or the credentials helper")
+                }
+                variable = name
+            }
             let issued = try await IAMTokenClient.issue(host: host, seconds: time, service: service, caBundle: try ca.checked())
             let token = issued.token
             if let expiresAt = issued.expiresAt {
@@ -90,9 +98,7 @@ extension TFReg {
             case .config:
                 print("credentials \"\(host.name)\" {\n  token = \"\(token)\"\n}")
             case .env:
-                guard let name = TerraformCredentials.environmentVariableName(for: host.name) else {
-                    throw CLIError("TF_TOKEN_ variables cannot name a host with a port (\(host.name)); use 'config' or the credentials helper")
-                }
+                guard let name = variable else { throw CLIError("no TF_TOKEN_ variable for \(host.name)") }
                 // A whole shell command, the value single-quoted: `eval "$(tfreg token … env || echo false)"`
                 // runs exactly this line, and a failure prints nothing here (README, "tfreg token").
                 print("export \(name)=\(Self.shellQuoted(token))")
