@@ -153,12 +153,22 @@ import Testing
             blob[i] = UInt8(truncatingIfNeeded: x)
         }
         try Data(blob).write(to: URL(fileURLWithPath: mod + "/blob.bin"))
+        let archive = first.dir + "/big.tar.gz"
+        let pack = try runCommand(TFRegBinary.path, ["publish", mod, "-n", "acme", "--name", "big", "--system", "aws", "--version", "1.0.0", "--registry", first.host, "--dry-run", "--archive-file", archive])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        // Uploads paced by curl (1 MB/s, well above the server's minimum body rate): each takes ~20 s, so
+        // the kill lands in one however late this task is scheduled. (Unpaced `tfreg publish` uploads of
+        // the same archive finish in well under a second; under a loaded CI run the poller once missed them.)
         // Child processes, not tasks that block on them: nothing here may hold a cooperative thread.
+        let curl = which("curl") ?? "/usr/bin/curl"
         let uploads = try (0..<3).map { i in
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: TFRegBinary.path)
-            p.arguments = ["publish", mod, "--registry", first.host, "-n", "acme", "--name", "big\(i)", "--system", "aws", "--version", "1.0.0"]
-            p.environment = ["TFREG_DATA_DIR": first.dataDir, "SSL_CERT_FILE": first.cert, "HOME": first.dir, "TFREG_TOKEN": rw]
+            p.executableURL = URL(fileURLWithPath: curl)
+            p.arguments = [
+                "-s", "-o", "/dev/null", "--cacert", first.cert, "--limit-rate", "1M", "-X", "POST",
+                "-H", "Authorization: Bearer \(rw)", "-H", "Content-Type: application/gzip", "--data-binary", "@" + archive,
+                "https://\(first.host)/v1/modules/acme/big\(i)/aws/1.0.0/upload",
+            ]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
