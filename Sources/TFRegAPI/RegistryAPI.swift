@@ -178,11 +178,15 @@ public struct RegistryAPI: Sendable {
         let values = req.headers(named: "authorization")
         guard let value = values.first else { return nil }
         guard values.count == 1 else { throw .unauthenticated("send exactly one Authorization header") }
-        let parts = value.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+        // `Bearer` (any case), one or more spaces, the token; on UTF-8 code units (a Character split and
+        // lowercasing cost more than the rest of a cached static-token check).
+        let utf8 = value.utf8.drop { $0 == UInt8(ascii: " ") }
+        let scheme = utf8.prefix { $0 != UInt8(ascii: " ") }
+        let rest = utf8[scheme.endIndex...].drop { $0 == UInt8(ascii: " ") }
+        guard scheme.count == 6, !rest.isEmpty, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else {
             throw .unauthenticated("the Authorization header must be 'Bearer TOKEN'")
         }
-        let token = parts[1].trimmingSpaces()
+        let token = Substring(rest).trimmingSpaces()
         guard !token.isEmpty, token.utf8.count <= 8192, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
             throw .unauthenticated("invalid or expired token")
         }

@@ -38,14 +38,16 @@ public struct StaticTokenAuthenticator: Authenticator {
 
     /// `tfr_` followed by exactly 43 URL-safe base64 characters.
     public static func isWellFormed(_ token: String) -> Bool {
-        let u = token.utf8
-        guard u.count == 47, token.hasPrefix(prefix) else { return false }
-        // 43 base64url characters; the last carries 2 padding bits, which must be zero (canonical form).
-        for (i, c) in u.dropFirst(4).enumerated() {
-            guard ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
-            if i == 42 { guard "AEIMQUYcgkosw048".utf8.contains(c) else { return false } }
+        var token = token
+        return token.withUTF8 { u in
+            guard u.count == 47, u.starts(with: prefix.utf8) else { return false }
+            // 43 base64url characters; the last carries 2 padding bits, which must be zero (canonical form).
+            for i in 4..<47 {
+                let c = u[i]
+                guard ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
+            }
+            return "AEIMQUYcgkosw048".utf8.contains(u[46])
         }
-        return true
     }
 
     public func recognizes(_ token: String) -> Bool { token.hasPrefix(Self.prefix) }

@@ -155,9 +155,12 @@ public struct RegistryServer: Sendable {
         let target = request.head.path ?? "/"
         let path: String
         let query: String
-        if let q = target.firstIndex(of: "?") {
+        // On UTF-8 code units: a Character search runs grapheme breaking over the whole target (it was
+        // 5 % of the instructions of an authorized HTTPS request).
+        let utf8 = target.utf8
+        if let q = utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(target[..<q])
-            query = String(target[target.index(after: q)...])
+            query = String(target[utf8.index(after: q)...])
         } else {
             path = target
             query = ""

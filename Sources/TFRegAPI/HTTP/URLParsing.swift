@@ -118,19 +118,48 @@ public enum URLParsing {
         return p.reduce(0) { $0 * 10 + Int($1 - 48) } <= 65535
     }
 
+    /// One pass, no allocation (it runs on every request's `Host`): a dotted-quad IPv4 address, or
+    /// dot-separated labels of 1…63 letters, digits, `-` and `_`, neither starting nor ending with `-`.
     private static func isValidRegName(_ h: ArraySlice<UInt8>) -> Bool {
         guard (1...253).contains(h.count) else { return false }
-        let labels = h.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        if labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy(ASCII.isDigit) }) {
-            return labels.count == 4 && labels.allSatisfy { $0.count <= 3 && $0.reduce(0) { $0 * 10 + Int($1 - 48) } <= 255 }
-        }
-        // A trailing dot (fully qualified) is not accepted: it would make two spellings of one host.
-        return labels.allSatisfy { label in
-            guard (1...63).contains(label.count), label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-") else { return false }
-            return label.allSatisfy { c in
-                ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_")
+        var labels = 0
+        var labelLength = 0
+        var last: UInt8 = 0
+        var allDigits = true
+        var octet = 0
+        var octetsValid = true
+        for c in h {
+            if c == UInt8(ascii: ".") {
+                // An empty label, or one ending in `-`; a trailing dot (fully qualified) is not accepted
+                // either: it would make two spellings of one host.
+                guard labelLength > 0, last != UInt8(ascii: "-") else { return false }
+                labels += 1
+                labelLength = 0
+                octet = 0
+            } else {
+                guard ASCII.isAlnum(c) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") else { return false }
+                if labelLength == 0, c == UInt8(ascii: "-") { return false }
+                labelLength += 1
+                guard labelLength <= 63 else { return false }
+                if ASCII.isDigit(c) {
+                    // Accumulated for at most three digits: a longer run is no octet (and cannot overflow).
+                    if labelLength > 3 {
+                        octetsValid = false
+                    } else {
+                        octet = octet * 10 + Int(c - 48)
+                        if octet > 255 { octetsValid = false }
+                    }
+                } else {
+                    allDigits = false
+                }
             }
+            last = c
         }
+        guard labelLength > 0, last != UInt8(ascii: "-") else { return false }
+        labels += 1
+        // All-numeric names are IPv4 addresses: exactly four octets of at most 255.
+        if allDigits { return labels == 4 && octetsValid }
+        return true
     }
 
     /// RFC 4291 §2.2 text forms: eight groups of 1…4 hex digits, one `::` for a run of zero groups,
