@@ -3,7 +3,8 @@ import Logging
 import NIOCore
 import NIOHTTP1
 
-/// Hummingbird's `HTTP1Channel` with tfreg's connection limits: `ConnectionDeadlineHandler` and
+/// Hummingbird's `HTTP1Channel` with tfreg's connection limits: on TLS, `TLSWriteCoalescingHandler`
+/// first (one TLS record per response); `ConnectionDeadlineHandler` and
 /// `RequestLineCheckHandler` in front of the HTTP decoder (after TLS, when `TLSChannel` wraps this),
 /// `KeepAliveHandler` behind the decoder, `RequestGuardHandler` between the HTTP codec and
 /// Hummingbird, and Hummingbird's own idle timeout.
@@ -42,6 +43,8 @@ struct GuardedHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         let tls = self.tls
         let table = self.table
         return channel.eventLoop.makeCompletedFuture {
+            // Right behind TLS (which `TLSChannel` added before this runs): one record per flush.
+            if tls { try channel.pipeline.syncOperations.addHandler(TLSWriteCoalescingHandler()) }
             try channel.pipeline.syncOperations.addHandler(
                 ConnectionDeadlineHandler(limits: limits, tls: tls, table: table, logger: logger)
             )
