@@ -1,15 +1,3 @@
-/// Where an archive lives. `bucket == nil` means the registry's own configured storage (a local
-/// directory or the configured S3 bucket); a bucket names an object the user brought (the tool we
-/// replace's "bring your own bucket" layout). `key` is validated by the storage that wrote it.
-public struct ArchiveLocation: Sendable, Hashable {
-    public var bucket: String?
-    public var key: String
-    public init(bucket: String? = nil, key: String) {
-        self.bucket = bucket
-        self.key = key
-    }
-}
-
 /// One registered module version: the unit the metadata store keeps.
 public struct ModuleVersionRecord: Sendable, Hashable {
     public var module: ModuleAddress
