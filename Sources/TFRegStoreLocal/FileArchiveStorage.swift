@@ -12,7 +12,7 @@ import Glibc
 /// `<root>/tmp` on the same filesystem. A new archive is `link`ed into place, which fails rather than
 /// replace an existing file, then the directory is fsynced: a stored archive is never overwritten
 /// and never changes. Older registries stored `NS/NAME/SYSTEM/VERSION/SHA256.tar.gz`; those keys are
-/// still served. Nothing is unlinked while serving requests: `collectGarbage` removes what no
+/// still served. Nothing is unlinked while serving requests: `LocalGarbageCollector` removes what no
 /// version references. Clients download through the registry's signed archive route.
 public struct FileArchiveStorage: BlobStore {
     public let root: String
