@@ -34,12 +34,11 @@ public struct ModuleQuery: Sendable {
 /// permission, and only then 404 (so a caller without access cannot probe what exists).
 public struct RegistryService: Sendable {
     public let store: any MetadataStore
-    public let storage: any ArchiveStorage
+    public let storage: any BlobStore
     public let canonicalizer: any ArchiveCanonicalizer
     public let clock: any WallClock
 
-    public init(store: any MetadataStore, storage: any ArchiveStorage, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock())
-    {
+    public init(store: any MetadataStore, storage: any BlobStore, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock()) {
         self.store = store
         self.storage = storage
         self.canonicalizer = canonicalizer
@@ -101,7 +100,12 @@ public struct RegistryService: Sendable {
         expiresIn: Int
     ) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
         let record = try await self.version(version, of: module, caller: caller)
-        return (record, try await storage.delivery(for: record, expiresIn: expiresIn))
+        do {
+            return (record, try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: expiresIn))
+        } catch  where error.code == .upstreamMismatch {
+            // The storage names the object; the client is told which version's archive it is.
+            throw RegistryError(error.code, "the archive of \(module) \(version): \(error.message)", detail: error.detail)
+        }
     }
 
     /// Lists modules the caller may download, filtered and paged, from the stores' module summaries:
@@ -193,7 +197,7 @@ public struct RegistryService: Sendable {
         discard(staged)
         let location: ArchiveLocation
         do {
-            location = try await storage.put(canonical, module: module, version: version)
+            location = try await storage.put(canonical, kind: .moduleArchive)
         } catch {
             discard(canonical)
             throw error
@@ -236,12 +240,12 @@ public struct RegistryService: Sendable {
         guard needsAdoption(record) else { return record }
         let staged: StagedArchive
         if record.location.bucket != nil {
-            guard let s = try await storage.importExisting(at: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else {
+            guard let s = try await importCopy(of: record.location, expectedSHA256: record.sha256, limit: maximumBytes) else {
                 return nil
             }
             staged = s
         } else {
-            guard let s = try await storage.stageOwnArchive(record.location, limit: maximumBytes) else {
+            guard let s = try await storage.get(record.location, limit: maximumBytes) else {
                 throw .notFound("the archive of \(record.module) \(record.version) is missing from the registry's storage")
             }
             staged = s
@@ -260,7 +264,7 @@ public struct RegistryService: Sendable {
         discard(staged)
         let canonical = StagedArchive(path: canonicalPath, size: c.size, sha256: c.sha256)
         let location: ArchiveLocation
-        do { location = try await storage.put(canonical, module: record.module, version: record.version) } catch {
+        do { location = try await storage.put(canonical, kind: .moduleArchive) } catch {
             discard(canonical)
             throw error
         }
@@ -283,6 +287,31 @@ public struct RegistryService: Sendable {
         updated.sha256 = c.sha256
         updated.size = c.size
         return updated
+    }
+
+    /// Reads an object a user stored (`create`) once, verifies it against `expectedSHA256`, and stages
+    /// its bytes so the registry publishes its own copy; nil when the storage cannot hold copies (an
+    /// S3 storage without a bucket of its own: the version then references the object). S3's record
+    /// of the checksum is checked first (no download for a wrong one), then the bytes read decide: an
+    /// object replaced between the two reads is refused.
+    func importCopy(of location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        guard storage.registersExistingObjects else {
+            throw .badRequest("this registry stores archives itself: publish with the upload endpoint instead of create")
+        }
+        guard storage.acceptsWrites else { return nil }
+        let name = "s3://\(location.bucket ?? "")/\(location.key)"
+        guard let existing = try await storage.head(location) else { throw .badRequest("\(name) does not exist") }
+        guard let recorded = existing.sha256 else {
+            throw .badRequest("\(name) has no SHA-256 checksum: upload it with a SHA-256 checksum (aws s3api put-object --checksum-algorithm SHA256)")
+        }
+        guard recorded == expectedSHA256 else { throw .badRequest("the SHA-256 checksum of \(name) does not match expected_checksum") }
+        guard existing.size <= limit else { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
+        guard let staged = try await storage.get(location, limit: limit) else { throw .badRequest("\(name) does not exist") }
+        guard staged.sha256 == expectedSHA256 else {
+            discard(staged)
+            throw .badRequest("the bytes of \(name) do not match expected_checksum (was it overwritten?)")
+        }
+        return staged
     }
 
     /// `.conflict` naming the reason when `version` cannot be published: a version of the same
@@ -316,12 +345,12 @@ public struct RegistryService: Sendable {
         let grant = try await authorize(caller, .upload, in: module.namespace)
         try await checkVersionIsFree(version, of: module)
         let name = "s3://\(location.bucket ?? "")/\(location.key)"
-        if let staged = try await storage.importExisting(at: location, expectedSHA256: expectedSHA256, limit: maximumBytes) {
+        if let staged = try await importCopy(of: location, expectedSHA256: expectedSHA256, limit: maximumBytes) {
             let record = try await publish(staged, version: version, of: module, caller: caller, logger: logger)
             logger.info("imported module version", metadata: ["module": "\(module)", "version": "\(version)", "from": "\(name)"])
             return record
         }
-        let object = try await storage.existingArchive(at: location)
+        guard let object = try await storage.head(location) else { throw .badRequest("\(name) does not exist") }
         guard let actual = object.sha256 else {
             throw .badRequest("\(name) has no SHA-256 checksum: upload it with a SHA-256 checksum (aws s3api put-object --checksum-algorithm SHA256)")
         }

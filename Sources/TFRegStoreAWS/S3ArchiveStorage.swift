@@ -7,16 +7,19 @@ import TFRegSystem
 import Glibc
 #endif
 
-/// `ArchiveStorage` in S3, content-addressed and write-once: archives go to
-/// `s3://BUCKET/PREFIXsha256/HH/SHA256.tar.gz` with `If-None-Match: *` (an existing object is never
-/// replaced) and S3 verifying and recording their SHA-256; downloads are presigned GETs (the key ends
-/// in `.tar.gz`, which is how Terraform picks the archive type). An archive a user brought (`create`)
-/// is read once and imported into the registry's own bucket. Versions the replaced tool registered
+/// `BlobStore` in S3, content-addressed and write-once: blobs go to `s3://BUCKET/PREFIX` +
+/// `BlobAddress.key` (`sha256/HH/SHA256.tar.gz` for a module archive) with `If-None-Match: *` (an
+/// existing object is never replaced) and S3 verifying and recording their SHA-256; downloads are
+/// presigned GETs (the key ends in the kind's extension, which is how Terraform picks the archive
+/// type). An archive a user brought (`create`) is read once (`head`, `get`) and imported into the
+/// registry's own bucket by `RegistryService`. Versions the replaced tool registered
 /// (pointing at a user's object) are still served, but only after GetObjectAttributes shows the
 /// recorded SHA-256, and pinned to the object's version id where the bucket is versioned.
-public struct S3ArchiveStorage: ArchiveStorage {
+public struct S3ArchiveStorage: BlobStore {
     /// `create` registers an object in the user's bucket.
     public var registersExistingObjects: Bool { true }
+    /// Only with a bucket of its own.
+    public var acceptsWrites: Bool { bucket != nil }
     public let s3: S3Client
     /// The registry's own bucket; nil when it only registers objects users brought (`create`).
     public let bucket: String?
@@ -67,15 +70,15 @@ public struct S3ArchiveStorage: ArchiveStorage {
         }
     }
 
-    public func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
+    public func put(_ staged: StagedArchive, kind: BlobKind) async throws(RegistryError) -> ArchiveLocation {
         guard let bucket else {
             throw .badRequest("this registry has no archive bucket of its own: upload the archive to S3 and register it with create")
         }
-        guard Grammar.isSHA256Hex(staged.sha256) else { throw .internalError("invalid archive digest") }
+        guard let address = BlobAddress(sha256: staged.sha256, kind: kind) else { throw .internalError("invalid archive digest") }
         guard let bytes = FileSystem.read(staged.path, exactly: Int(staged.size)) else {
             throw .internalError("staged archive \(staged.path) is unreadable")
         }
-        let key = prefix + "sha256/\(staged.sha256.prefix(2))/\(staged.sha256).tar.gz"
+        let key = prefix + address.key
         do {
             // false: the object exists (same key, same digest, same bytes) and is left as it is.
             _ = try await s3.putObjectIfAbsent(bucket: bucket, key: key, body: bytes)
@@ -99,8 +102,7 @@ public struct S3ArchiveStorage: ArchiveStorage {
         }
     }
 
-    public func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
-        let location = record.location
+    public func delivery(of location: ArchiveLocation, sha256: String, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
         guard let userBucket = location.bucket else {
             guard let bucket else { throw .notFound("archive not found") }
             do {
@@ -115,18 +117,14 @@ public struct S3ArchiveStorage: ArchiveStorage {
         let found: (S3ObjectAttributes, versionId: String?)?
         do { found = try await s3.objectAttributesAndVersion(bucket: userBucket, key: location.key) } catch { throw Self.map(error, name) }
         guard let (attributes, versionId) = found else {
-            throw .init(
-                .upstreamMismatch,
-                "the archive of \(record.module) \(record.version) (\(name)) no longer exists",
-                detail: "legacy object missing"
-            )
+            throw .init(.upstreamMismatch, "\(name) no longer exists", detail: "legacy object missing")
         }
         let actual = attributes.checksumSHA256.flatMap { Base64.decode($0) }.flatMap { $0.count == 32 ? Hex.encode($0) : nil }
-        guard let actual, constantTimeEquals(Array(actual.utf8), Array(record.sha256.utf8)) else {
+        guard let actual, constantTimeEquals(Array(actual.utf8), Array(sha256.utf8)) else {
             throw .init(
                 .upstreamMismatch,
-                "the archive of \(record.module) \(record.version) (\(name)) changed after it was registered: its SHA-256 is not the recorded one, so it is not served",
-                detail: "legacy object checksum \(actual ?? "missing") != recorded \(record.sha256)"
+                "\(name) changed after it was registered: its SHA-256 is not the recorded one, so it is not served",
+                detail: "legacy object checksum \(actual ?? "missing") != recorded \(sha256)"
             )
         }
         do {
@@ -141,11 +139,15 @@ public struct S3ArchiveStorage: ArchiveStorage {
 
     public func isCanonicalKey(_ key: String) -> Bool { key.hasPrefix(prefix + "sha256/") }
 
-    public func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
-        guard location.bucket == nil, let bucket else { return nil }
+    /// Reads an object (the registry's own, or a user's when `location` names a bucket) into a staged
+    /// file, with the SHA-256 of the bytes read: what `RegistryService` imports or re-canonicalizes.
+    public func get(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        guard let b = location.bucket ?? bucket else { return nil }
+        let name = "s3://\(b)/\(location.key)"
         let got: (body: [UInt8], versionId: String?)?
-        do { got = try await s3.getObject(bucket: bucket, key: location.key, limit: limit) } catch {
-            throw Self.map(error, "s3://\(bucket)/\(location.key)")
+        do { got = try await s3.getObject(bucket: b, key: location.key, limit: limit) } catch {
+            if error.status == 413 { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
+            throw Self.map(error, name)
         }
         guard let got else { return nil }
         let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
@@ -155,44 +157,16 @@ public struct S3ArchiveStorage: ArchiveStorage {
         return StagedArchive(path: path, size: Int64(got.body.count), sha256: Hex.encode(SHA256.hash(got.body)))
     }
 
-    /// Reads a user's object once (`create`), checks it against `expectedSHA256` and S3's own record
-    /// of its checksum, and stages the bytes for import; nil when this registry has no bucket of its
-    /// own to import into (the version then references the user's object, checked on every download).
-    public func importExisting(at location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive? {
-        guard bucket != nil else { return nil }
-        let existing = try await existingArchive(at: location)
-        let name = "s3://\(location.bucket ?? "")/\(location.key)"
-        guard let recorded = existing.sha256 else {
-            throw .badRequest("\(name) has no SHA-256 checksum: upload it with a SHA-256 checksum (aws s3api put-object --checksum-algorithm SHA256)")
-        }
-        guard recorded == expectedSHA256 else { throw .badRequest("the SHA-256 checksum of \(name) does not match expected_checksum") }
-        guard existing.size <= limit else { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
-        let got: (body: [UInt8], versionId: String?)?
-        do { got = try await s3.getObject(bucket: location.bucket ?? "", key: location.key, limit: limit) } catch {
-            if error.status == 413 { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
-            throw Self.map(error, name)
-        }
-        guard let got else { throw .badRequest("\(name) does not exist") }
-        // The bytes read, not S3's record, decide: an object replaced between the two calls is refused.
-        let digest = Hex.encode(SHA256.hash(got.body))
-        guard digest == expectedSHA256 else { throw .badRequest("the bytes of \(name) do not match expected_checksum (was it overwritten?)") }
-        let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
-        guard (try? FileSystem.writeExclusive(path, got.body, mode: 0o640)) != nil else {
-            throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
-        }
-        return StagedArchive(path: path, size: Int64(got.body.count), sha256: digest)
-    }
-
     public func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile {
         throw .notFound("archive not found")
     }
 
-    public func existingArchive(at location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive {
+    public func head(_ location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive? {
         guard let b = location.bucket ?? bucket else { throw .badRequest("name the bucket of the archive") }
         let name = "s3://\(b)/\(location.key)"
         let attributes: S3ObjectAttributes?
         do { attributes = try await s3.objectAttributes(bucket: b, key: location.key) } catch { throw Self.map(error, name) }
-        guard let attributes else { throw .badRequest("\(name) does not exist") }
+        guard let attributes else { return nil }
         var sha: String?
         if let c = attributes.checksumSHA256 {
             guard let digest = Base64.decode(c), digest.count == 32 else {

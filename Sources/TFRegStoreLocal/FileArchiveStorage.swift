@@ -6,29 +6,25 @@ import TFRegSystem
 import Glibc
 #endif
 
-/// `ArchiveStorage` in a local directory, content-addressed and write-once:
-/// `<root>/archives/sha256/HH/SHA256.tar.gz` (HH = the digest's first two hex digits), staged under
+/// `BlobStore` in a local directory, content-addressed and write-once:
+/// `<root>/archives/sha256/HH/SHA256.EXT` (`BlobAddress.key`: HH = the digest's first two hex digits,
+/// EXT the kind's extension, `.tar.gz` for module archives), staged under
 /// `<root>/tmp` on the same filesystem. A new archive is `link`ed into place, which fails rather than
 /// replace an existing file, then the directory is fsynced: a stored archive is never overwritten
 /// and never changes. Older registries stored `NS/NAME/SYSTEM/VERSION/SHA256.tar.gz`; those keys are
-/// still served. Nothing is unlinked while serving requests: `collectGarbage` removes what no
+/// still served. Nothing is unlinked while serving requests: `LocalGarbageCollector` removes what no
 /// version references. Clients download through the registry's signed archive route.
-public struct FileArchiveStorage: ArchiveStorage {
+public struct FileArchiveStorage: BlobStore {
     public let root: String
     public var archivesDirectory: String { root + "/archives" }
     public var stagingDirectory: String { root + "/tmp" }
+    public var acceptsWrites: Bool { true }
 
     public init(root: String) throws(RegistryError) {
         self.root = root
         for dir in [root, root + "/archives", root + "/tmp"] {
             try RegistryError.storage(FileSystem.makeDirectories(dir, mode: 0o750))
         }
-    }
-
-    /// The key for an archive: derived from its hex digest only.
-    static func key(sha256: String) -> String? {
-        guard Grammar.isSHA256Hex(sha256) else { return nil }
-        return "sha256/\(sha256.prefix(2))/\(sha256).tar.gz"
     }
 
     /// Keys are read back from the database; check them again before they touch the filesystem.
@@ -38,10 +34,10 @@ public struct FileArchiveStorage: ArchiveStorage {
         return key.split(separator: "/", omittingEmptySubsequences: false).allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
     }
 
-    public func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
-        guard let key = Self.key(sha256: staged.sha256) else { throw .internalError("invalid archive digest") }
-        try store(staged, key: key)
-        return ArchiveLocation(bucket: nil, key: key)
+    public func put(_ staged: StagedArchive, kind: BlobKind) async throws(RegistryError) -> ArchiveLocation {
+        guard let address = BlobAddress(sha256: staged.sha256, kind: kind) else { throw .internalError("invalid archive digest") }
+        try store(staged, key: address.key)
+        return ArchiveLocation(bucket: nil, key: address.key)
     }
 
     /// Links the staged file into place unless the archive exists already (same digest, same bytes).
@@ -88,12 +84,21 @@ public struct FileArchiveStorage: ArchiveStorage {
         }
     }
 
-    public func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+    public func delivery(of location: ArchiveLocation, sha256: String, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
         // A version whose archive is in a user's S3 bucket (the replaced tool's layout) cannot be served
         // from a local directory: say what is wrong with the registry, not "not found" (a 404 would tell
         // Terraform the version has no archive). serve refuses such a table at start-up when it sees one.
-        if let bucket = record.location.bucket { throw Self.bucketedArchive(bucket) }
+        if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
         return .servedByRegistry
+    }
+
+    /// The file's size; a local directory records no digest beside it.
+    public func head(_ location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive? {
+        if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
+        guard Self.isSafeKey(location.key) else { return nil }
+        var st = stat()
+        guard stat(archivesDirectory + "/" + location.key, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return ExistingArchive(sha256: nil, size: Int64(st.st_size))
     }
 
     static func bucketedArchive(_ bucket: String) -> RegistryError {
@@ -117,9 +122,11 @@ public struct FileArchiveStorage: ArchiveStorage {
 
     public func isCanonicalKey(_ key: String) -> Bool { key.hasPrefix("sha256/") }
 
-    /// A hard link in the staging directory (same filesystem): no copy, and the original stays.
-    public func stageOwnArchive(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
-        guard location.bucket == nil, Self.isSafeKey(location.key) else { return nil }
+    /// A hard link in the staging directory (same filesystem): no copy, and the original stays. The
+    /// digest is computed from the linked file.
+    public func get(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+        if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
+        guard Self.isSafeKey(location.key) else { return nil }
         let source = archivesDirectory + "/" + location.key
         guard FileSystem.exists(source) else { return nil }
         let staged = stagingDirectory + "/upload-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
@@ -129,7 +136,12 @@ public struct FileArchiveStorage: ArchiveStorage {
             _ = unlink(staged)
             throw .init(.payloadTooLarge, "the archive at \(location.key) is larger than \(limit) bytes")
         }
-        return StagedArchive(path: staged, size: Int64(st.st_size), sha256: "")
+        let digest: String
+        do { digest = try LocalBackup.sha256(ofFile: staged) } catch {
+            _ = unlink(staged)
+            throw error
+        }
+        return StagedArchive(path: staged, size: Int64(st.st_size), sha256: digest)
     }
 
     // MARK: Hygiene
@@ -183,7 +195,7 @@ public struct FileArchiveStorage: ArchiveStorage {
         return kill(pid, 0) != 0 && errno == ESRCH ? .gone : .alive
     }
 
-    /// An archive file no version references.
+    /// A stored file no record references.
     public struct Unreferenced: Sendable, Equatable {
         public let key: String
         public let size: Int64
@@ -208,12 +220,13 @@ public struct FileArchiveStorage: ArchiveStorage {
         walk("", depth: 0)
     }
 
-    /// Archive files whose keys are not in `referenced` and that are older than `graceSeconds` (a
-    /// publish links the file before it inserts the row that references it).
+    /// Stored files of every `BlobKind` (named by its extension, whatever the layout that wrote them)
+    /// whose keys are not in `referenced` and that are older than `graceSeconds` (a publish links the
+    /// file before it inserts the row that references it). Files of no known kind are left alone.
     public func unreferencedArchives(referenced: Set<String>, graceSeconds: Int64, now: Int64) -> [Unreferenced] {
         var out: [Unreferenced] = []
         forEachArchiveFile { key, st in
-            if key.hasSuffix(".tar.gz"), !referenced.contains(key), Int64(st.st_mtim.tv_sec) <= now - graceSeconds {
+            if BlobKind.of(key: key) != nil, !referenced.contains(key), Int64(st.st_mtim.tv_sec) <= now - graceSeconds {
                 out.append(Unreferenced(key: key, size: Int64(st.st_size)))
             }
         }
@@ -227,8 +240,10 @@ public struct FileArchiveStorage: ArchiveStorage {
     public func recoverInterruptedCollection(referenced: Set<String>) -> [String] {
         var restored: [String] = []
         forEachArchiveFile { rel, _ in
-            guard let mark = rel.firstRange(of: ".tar.gz.gc-"), Self.writer(pid: rel[mark.upperBound...]) != .alive else { return }
-            let key = String(rel[..<mark.lowerBound]) + ".tar.gz"
+            guard let (kind, mark) = BlobKind.allCases.lazy.compactMap({ k in rel.firstRange(of: k.fileExtension + ".gc-").map { (k, $0) } }).first,
+                Self.writer(pid: rel[mark.upperBound...]) != .alive
+            else { return }
+            let key = String(rel[..<mark.lowerBound]) + kind.fileExtension
             let aside = archivesDirectory + "/" + rel
             let final = archivesDirectory + "/" + key
             if referenced.contains(key) && !FileSystem.exists(final) {

@@ -1,8 +1,8 @@
 import TFRegCore
 
 /// `tfreg gc` for a local archive directory: stale staged uploads (what a killed process left in
-/// `tmp/`) and archives no version references (deleted versions, uploads that lost a race or were
-/// interrupted between storing the file and inserting the row).
+/// `tmp/`) and stored files of any `BlobKind` no record references (deleted versions, uploads that
+/// lost a race or were interrupted between storing the file and inserting the row).
 public enum LocalGarbageCollector {
     public struct Report: Sendable, Equatable {
         public var unreferenced: [FileArchiveStorage.Unreferenced] = []
@@ -50,6 +50,9 @@ public enum LocalGarbageCollector {
         return report
     }
 
+    /// The keys of the registry's own storage that a record references, of every `BlobKind`: today
+    /// the module versions' archives (whatever layout wrote them). A record kind that references
+    /// blobs (documentation, provider packages) adds its locations here, or gc collects its files.
     static func referencedKeys(_ store: any MetadataStore) async throws(RegistryError) -> Set<String> {
         Set(try await store.allVersions(in: nil).filter { $0.location.bucket == nil }.map(\.location.key))
     }

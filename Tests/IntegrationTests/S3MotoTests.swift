@@ -70,7 +70,7 @@ extension MotoBackedTests {
             )
             let storage = try S3ArchiveStorage(s3: S3Client(client: limited), bucket: "open", prefix: "", stagingDirectory: NSTemporaryDirectory())
             let e = await #expect(throws: RegistryError.forbidden("")) {
-                try await storage.existingArchive(at: ArchiveLocation(bucket: "secret", key: "m.tar.gz"))
+                try await storage.head(ArchiveLocation(bucket: "secret", key: "m.tar.gz"))
             }
             #expect(e?.message.contains("s3:GetObjectAttributes") == true && e?.message.contains("s3://secret/m.tar.gz") == true)
         }

@@ -4,16 +4,21 @@ import Testing
 
 @testable import TFRegCore
 
-struct NullStorage: ArchiveStorage {
+struct NullStorage: BlobStore {
     var stagingDirectory: String { "/tmp" }
-    func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
-        ArchiveLocation(key: "\(module)/\(version)/\(staged.sha256).tar.gz")
+    var registersExistingObjects: Bool { false }
+    var acceptsWrites: Bool { true }
+    func put(_ staged: StagedArchive, kind: BlobKind) async throws(RegistryError) -> ArchiveLocation {
+        ArchiveLocation(key: "null/\(staged.sha256)\(kind.fileExtension)")
     }
     func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {}
+    func head(_ location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive? { nil }
+    func get(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? { nil }
     func remove(_ location: ArchiveLocation) async throws(RegistryError) {}
-    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
-        .url("https://example.com/\(record.location.key)")
+    func delivery(of location: ArchiveLocation, sha256: String, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+        .url("https://example.com/\(location.key)")
     }
+    func isCanonicalKey(_ key: String) -> Bool { true }
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw .notFound("x") }
 }
 

@@ -203,7 +203,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
         let storage = try FileArchiveStorage(root: dir.path + "/data")
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
         let staged = stage(storage, "upload-1.partial", "abc")
-        let loc = try await storage.put(staged, module: m, version: try Version("1.0.0+b.1"))
+        let loc = try await storage.put(staged, kind: .moduleArchive)
         #expect(loc.key == "sha256/\(staged.sha256.prefix(2))/\(staged.sha256).tar.gz")
         #expect(FileSystem.exists(staged.path), "the staged file stays until settle")
         try await storage.settle(staged, at: loc)
@@ -212,11 +212,11 @@ struct AcceptAnything: ArchiveCanonicalizer {
         // Write-once: a second put under the same key never replaces the file, even with other bytes
         // claiming the same digest.
         let liar = StagedArchive(path: stage(storage, "upload-2.partial", "xyz").path, size: 3, sha256: staged.sha256)
-        _ = try await storage.put(liar, module: m, version: try Version("2.0.0"))
+        _ = try await storage.put(liar, kind: .moduleArchive)
         #expect(FileSystem.read(storage.archivesDirectory + "/" + loc.key) == Array("abc".utf8))
         // settle puts the archive back when a concurrent gc removed it before the row appeared.
         let again = stage(storage, "upload-3.partial", "abc")
-        _ = try await storage.put(again, module: m, version: try Version("3.0.0"))
+        _ = try await storage.put(again, kind: .moduleArchive)
         try await storage.remove(loc)
         try await storage.settle(again, at: loc)
         #expect(FileSystem.read(storage.archivesDirectory + "/" + loc.key) == Array("abc".utf8))
@@ -229,7 +229,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
         let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
         func publish(_ v: String, _ bytes: String) async throws -> ArchiveLocation {
             let s = stage(storage, "upload-\(v).partial", bytes)
-            let loc = try await storage.put(s, module: m, version: try Version(v))
+            let loc = try await storage.put(s, kind: .moduleArchive)
             try await store.insertVersion(
                 ModuleVersionRecord(module: m, version: try Version(v), location: loc, sha256: s.sha256, size: s.size, publishedAt: 0)
             )
@@ -530,6 +530,65 @@ struct AcceptAnything: ArchiveCanonicalizer {
         }
     }
 
+    /// Issue 18, item 2: archives stored under an older tfreg's layout (`NS/NAME/SYSTEM/VERSION/SHA256.tar.gz`)
+    /// are not migrated. A version that references one is still delivered, served and readable, and gc
+    /// keeps it; an unreferenced file of that layout is collected like any other of its kind, and a
+    /// file of no known kind is left alone.
+    @Test func archivesUnderTheOldLayoutAreDeliveredAndKept() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/old-layout")
+        let store = InMemoryMetadataStore()
+        let m = try ModuleAddress(namespace: "ns", name: "n", system: "aws")
+        let bytes = Array("bytes an older tfreg stored".utf8)
+        let digest = Hex.encode(SHA256.hash(bytes))
+        let key = "ns/n/aws/1.0.0/\(digest).tar.gz"
+        let orphan = "ns/n/aws/0.9.0/\(String(repeating: "e", count: 64)).tar.gz"
+        let unknown = "ns/n/aws/notes.txt"
+        var old = [timespec(tv_sec: 1000, tv_nsec: 0), timespec(tv_sec: 1000, tv_nsec: 0)]
+        for (k, content) in [(key, bytes), (orphan, Array("gone".utf8)), (unknown, Array("?".utf8))] {
+            let path = storage.archivesDirectory + "/" + k
+            try FileSystem.makeDirectories(String(path[..<path.lastIndex(of: "/")!]), mode: 0o750)
+            try FileSystem.writeExclusive(path, content, mode: 0o640)
+            _ = utimensat(AT_FDCWD, path, &old, 0)
+        }
+        let record = ModuleVersionRecord(
+            module: m,
+            version: try Version("1.0.0"),
+            location: ArchiveLocation(key: key),
+            sha256: digest,
+            size: Int64(bytes.count),
+            publishedAt: 0
+        )
+        try await store.insertVersion(record)
+        #expect(!storage.isCanonicalKey(key), "an old key is not a content address: import-legacy re-canonicalizes it")
+        #expect(try await storage.delivery(of: record.location, sha256: digest, expiresIn: 60) == .servedByRegistry)
+        #expect(try await storage.localFile(for: record.location).size == Int64(bytes.count))
+        #expect(try await storage.head(record.location)?.size == Int64(bytes.count))
+        let copy = try #require(try await storage.get(record.location, limit: 1 << 20))
+        #expect(copy.sha256 == digest && copy.size == Int64(bytes.count))
+        _ = unlink(copy.path)
+
+        let report = try await LocalGarbageCollector.collect(store: store, storage: storage, graceSeconds: 0, now: SystemClock().now(), dryRun: false)
+        #expect(report.unreferenced.map(\.key) == [orphan] && report.removedArchives == 1, "\(report)")
+        #expect(FileSystem.read(storage.archivesDirectory + "/" + key) == bytes, "the referenced old-layout archive is kept")
+        #expect(!FileSystem.exists(storage.archivesDirectory + "/" + orphan))
+        #expect(FileSystem.exists(storage.archivesDirectory + "/" + unknown), "a file of no known kind is not gc's")
+        #expect(try await storage.localFile(for: record.location).size == Int64(bytes.count), "still served after gc")
+    }
+
+    /// The content address of every kind: digest only, the kind's extension, write-once.
+    @Test func putStoresAtTheBlobAddress() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/address")
+        let staged = stage(storage, "upload-a.partial", "abc")
+        for kind in BlobKind.allCases {
+            let location = try await storage.put(staged, kind: kind)
+            #expect(location == ArchiveLocation(key: BlobAddress(sha256: staged.sha256, kind: kind)!.key))
+            #expect(location.key.hasPrefix("sha256/\(staged.sha256.prefix(2))/") && location.key.hasSuffix(kind.fileExtension))
+            #expect(storage.isCanonicalKey(location.key) && BlobKind.of(key: location.key) == kind)
+        }
+        try await storage.settle(staged, at: ArchiveLocation(key: BlobAddress(sha256: staged.sha256, kind: .moduleArchive)!.key))
+        #expect(BlobAddress(sha256: "ABC", kind: .moduleArchive) == nil, "only a lowercase hex SHA-256 is an address")
+    }
+
     @Test(arguments: ["../../etc/passwd", "/etc/passwd", "a/../b", "a//b", "", "a/./b", "a\\b", "x y"])
     func unsafeKeysNeverTouchTheFilesystem(_ key: String) async throws {
         let storage = try FileArchiveStorage(root: dir.path + "/data2")
@@ -551,7 +610,9 @@ struct AcceptAnything: ArchiveCanonicalizer {
             size: 1,
             publishedAt: 0
         )
-        let delivery = await #expect(throws: RegistryError.self) { try await storage.delivery(for: record, expiresIn: 60) }
+        let delivery = await #expect(throws: RegistryError.self) {
+            try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: 60)
+        }
         #expect(delivery?.code == .misconfigured && "\(delivery!)".contains("TFREG_STORAGE"), "\(String(describing: delivery))")
         let file = await #expect(throws: RegistryError.self) { try await storage.localFile(for: location) }
         #expect(file?.code == .misconfigured, "\(String(describing: file))")
@@ -559,7 +620,7 @@ struct AcceptAnything: ArchiveCanonicalizer {
 }
 
 /// Runs `afterPut` between `put` and the caller's next step, to force an interleaving.
-final class HookedStorage: ArchiveStorage, @unchecked Sendable {
+final class HookedStorage: BlobStore, @unchecked Sendable {
     let inner: FileArchiveStorage
     let afterPut: @Sendable () async -> Void
     let calls = Mutex(0)
@@ -568,17 +629,22 @@ final class HookedStorage: ArchiveStorage, @unchecked Sendable {
         self.afterPut = afterPut
     }
     var stagingDirectory: String { inner.stagingDirectory }
-    func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
-        let l = try await inner.put(staged, module: module, version: version)
+    var registersExistingObjects: Bool { inner.registersExistingObjects }
+    var acceptsWrites: Bool { inner.acceptsWrites }
+    func put(_ staged: StagedArchive, kind: BlobKind) async throws(RegistryError) -> ArchiveLocation {
+        let l = try await inner.put(staged, kind: kind)
         calls.withLock { $0 += 1 }
         await afterPut()
         return l
     }
     func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) { try await inner.settle(staged, at: location) }
+    func head(_ location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive? { try await inner.head(location) }
+    func get(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? { try await inner.get(location, limit: limit) }
     func remove(_ location: ArchiveLocation) async throws(RegistryError) { try await inner.remove(location) }
-    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
-        try await inner.delivery(for: record, expiresIn: seconds)
+    func delivery(of location: ArchiveLocation, sha256: String, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
+        try await inner.delivery(of: location, sha256: sha256, expiresIn: seconds)
     }
+    func isCanonicalKey(_ key: String) -> Bool { inner.isCanonicalKey(key) }
     func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { try await inner.localFile(for: location) }
 }
 

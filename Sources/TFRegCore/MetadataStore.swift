@@ -1,0 +1,18 @@
+/// Registry metadata: module versions, grants, static-token hashes.
+///
+/// Shaped for a key-value store with range queries (DynamoDB: partition = namespace, sort key by item
+/// kind), so every read is a point lookup or a query within one namespace, except `allVersions(in: nil)`
+/// and `grants(for:)` (administrative).
+/// Implementations throw `RegistryError` only: `.conflict` for a failed condition, `.unavailable` when the
+/// backend cannot be reached.
+///
+/// The requirements live in one protocol per concern, each in its own file with its own section
+/// of the conformance suite (`MetadataStoreConformance`): `ModuleStore` (versions, tombstones,
+/// deprecation, summaries), `GrantStore`, `TokenStore` (static tokens and orphan grants). Code that
+/// needs one concern may take that protocol; the stores (SQLite, DynamoDB, in-memory) implement all
+/// of them on one backend, because a grant write checks the token table in the same transaction.
+///
+/// A `ProviderStore` (private providers: versions, platforms, signing keys) will be a fourth
+/// protocol in `ProviderStore.swift`, added to this composition, with its own `+Providers` file in
+/// each store and its own conformance section.
+public protocol MetadataStore: ModuleStore, GrantStore, TokenStore {}

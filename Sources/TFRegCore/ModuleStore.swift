@@ -1,0 +1,50 @@
+/// Module versions: their records, the tombstones that keep deleted numbers reserved, deprecation
+/// marks and the per-module summaries listing reads. One section of `MetadataStore`.
+///
+/// Every read is a point lookup or a query within one namespace (DynamoDB: partition = namespace),
+/// except `allVersions(in: nil)` (administrative). Implementations throw `RegistryError` only:
+/// `.conflict` for a failed condition, `.unavailable` when the backend cannot be reached.
+public protocol ModuleStore: Sendable {
+    /// All versions of one module, any order. Empty when the module is unknown.
+    func versions(of module: ModuleAddress) async throws(RegistryError) -> [ModuleVersionRecord]
+    /// One exact version (text equality), or nil.
+    func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
+    /// Every version in a namespace, or in the whole registry when `namespace` is nil. Administrative
+    /// only (backup, gc, import-legacy): its cost grows with the registry (DynamoDB: a Scan for nil).
+    /// Listing and search read `moduleSummaries(in:)`.
+    func allVersions(in namespace: Namespace?) async throws(RegistryError) -> [ModuleVersionRecord]
+    /// The summaries of a namespace's modules, sorted by module: one record per module whatever its
+    /// number of versions (DynamoDB: one Query in the namespace's partition). Every write below keeps
+    /// them, in the same transaction as the change.
+    func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary]
+    /// Namespaces that hold (or held) a module summary, sorted: the all-namespaces listing checks the
+    /// caller's grant in each (DynamoDB: one Query of a directory partition). May include namespaces
+    /// whose modules are all deleted.
+    func summaryNamespaces() async throws(RegistryError) -> [Namespace]
+    /// Recomputes a module's summary from its versions (removes it when none is left): for data
+    /// written before summaries existed (`tfreg import-legacy` does every module).
+    func refreshSummary(of module: ModuleAddress) async throws(RegistryError)
+    /// Registers a version; `.conflict` if a version of the same precedence (`1.0.0+a` and `1.0.0+b`)
+    /// exists or was ever deleted. The store itself enforces this, atomically: concurrent inserts of
+    /// one precedence have exactly one winner.
+    func insertVersion(_ record: ModuleVersionRecord) async throws(RegistryError)
+    /// Deletes a version, atomically leaving a tombstone that keeps its precedence reserved; returns
+    /// the removed record, nil if there was none.
+    func tombstoneVersion(_ version: Version, of module: ModuleAddress, at: Int64, by: String?) async throws(RegistryError) -> ModuleVersionRecord?
+    /// Tombstones of a module's deleted versions.
+    func tombstones(of module: ModuleAddress) async throws(RegistryError) -> [VersionTombstone]
+    /// Points a version at another archive (`tfreg import-legacy`: a user's object replaced by the
+    /// registry's own canonical copy of the same files). Only if the version still references `from`;
+    /// false otherwise (deleted, or changed meanwhile).
+    func replaceArchive(
+        of version: Version,
+        of module: ModuleAddress,
+        from: ArchiveLocation,
+        to: ArchiveLocation,
+        sha256: String,
+        size: Int64
+    ) async throws(RegistryError) -> Bool
+    /// Sets (or with nil clears) a version's deprecation; returns the updated record, nil if there is
+    /// no such version.
+    func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
+}
