@@ -37,7 +37,8 @@ public struct ModuleQuery: Sendable {
 /// authenticated (`Principal`), or an operator running the CLI on the store (`LocalOperator`, trusted,
 /// as whoever can open the store is). Each writes exactly one log line naming it (`by=`, through
 /// `changed`): the one place where audit events will be recorded. No other code writes grants, tokens
-/// or versions (`import-legacy`, `restore` and `gc` are the administrative exceptions).
+/// or versions; the exceptions are `tfreg restore` (a whole database file, server stopped) and
+/// `tfreg gc` (only archives no version references).
 public struct RegistryService: Sendable {
     public let store: any MetadataStore
     public let storage: any ArchiveStorage

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TFRegAPI
 import TFRegCore
 import TFRegStoreLocal
 import TFRegTesting
@@ -68,5 +69,24 @@ import Testing
     @Test func theCurrentOperatorIsThisUserOnThisHost() {
         let me = LocalOperator.current()
         #expect(!me.user.isEmpty && me.user != "unknown" && !me.host.isEmpty)
+    }
+}
+
+/// Issue 18 (item 5): the `TFREG_AUDIENCE` check `serve` and `lambda` share.
+@Suite struct AssemblyAudienceTests {
+    @Test func theAudienceIsAHostNameLowercased() throws {
+        #expect(try RegistryAssembly.audience("Registry.Example.com") == "registry.example.com")
+        #expect(try RegistryAssembly.audience("127.0.0.1:8443") == "127.0.0.1:8443")
+        #expect(try RegistryAssembly.audience(nil) == nil)
+        #expect(try RegistryAssembly.audience("") == nil)
+        for bad in ["https://registry.example.com", "registry.example.com/x", "a b"] {
+            #expect(throws: CLIError.configuration("")) { try RegistryAssembly.audience(bad) }
+        }
+    }
+
+    @Test func iamKeysComeFromKMSElseTheDataDirectory() {
+        #expect(RegistryAssembly.IAMKeys(env: ["IAM_AUTH_KMS_KEY": "alias/k"], localKeyDirectory: "/d")?.description == "from KMS key alias/k")
+        #expect(RegistryAssembly.IAMKeys(env: ["IAM_AUTH_KMS_KEY": ""], localKeyDirectory: "/d")?.description == "in the data directory")
+        #expect(RegistryAssembly.IAMKeys(env: [:], localKeyDirectory: nil) == nil)
     }
 }
