@@ -177,7 +177,10 @@ let package = Package(
         ),
         .testTarget(
             name: "TFRegCLITests",
-            dependencies: ["TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "TFRegCLI", "TFRegAWS", "TFRegArchive", "TFRegCore", "TFRegStoreLocal", "TFRegTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

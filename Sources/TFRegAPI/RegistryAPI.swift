@@ -412,11 +412,12 @@ public struct RegistryAPI: Sendable {
             guard let n = Int64(q.value), n > 0 else { throw .badRequest("expiration_seconds must be a positive integer") }
             lifetime = n
         }
-        let result = try await issuer.exchange(
-            SignedCallerIdentityRequest(method: method, url: url, headers: headers, body: body),
-            requestedLifetime: lifetime
+        let result = try await service.issueToken(
+            exchanging: SignedCallerIdentityRequest(method: method, url: url, headers: headers, body: body),
+            requestedLifetime: lifetime,
+            with: issuer,
+            logger: Self.withRequestID(logger, req)
         )
-        Self.withRequestID(logger, req).info("issued IAM token", metadata: ["principal": "\(result.identity)", "expires_at": "\(result.expiresAt)"])
         let out = JSONValue.object([
             ("token", .string(result.token)), ("principal", .string(result.identity.value)), ("expires_at", .string(rfc3339(result.expiresAt))),
         ])
@@ -468,10 +469,11 @@ public struct RegistryAPI: Sendable {
         } else {
             throw .unauthenticated("GET /token needs the front end to name the registry's domain (requestContext.domainName), or TFREG_AUDIENCE")
         }
-        let (token, expires) = try await tokens.issue(for: identity, requested: lifetime)
-        Self.withRequestID(logger, req).info(
-            "issued IAM token",
-            metadata: ["principal": "\(identity)", "expires_at": "\(expires)", "via": "front end"]
+        let (token, expires) = try await service.issueToken(
+            for: Principal(identity: identity),
+            requestedLifetime: lifetime,
+            with: tokens,
+            logger: Self.withRequestID(logger, req)
         )
         guard AcceptNegotiation.prefersJSON(req.header("accept")) else {
             return APIResponse(

@@ -48,8 +48,8 @@ public struct TFReg: AsyncParsableCommand {
             """,
         version: versionLine,
         subcommands: [
-            Serve.self, Lambda.self, Token.self, Grant.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self, Backup.self,
-            Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self,
+            Serve.self, Lambda.self, Token.self, GrantCommand.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self,
+            Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self,
         ],
         helpNames: [.short, .long]
     )
@@ -159,23 +159,25 @@ public enum RoleDispatch {
             break
         }
         if rest.first == "grant" {
-            rest = ["grant"] + TFReg.Grant.normalizeLegacyOrder(Array(rest.dropFirst()))
+            rest = ["grant"] + TFReg.GrantCommand.normalizeLegacyOrder(Array(rest.dropFirst()))
         }
         return renamingLegacyOptions(rest)
     }
 
     /// Option names that were renamed, still accepted (hidden) where people type them: the replaced
     /// tool's (`get-registry-token -r/--registry-host`, `install-registry-credentials-helper
-    /// --registry-host`) and tfreg's own earlier ones (`--system`, publish's `--version`). Rewritten
-    /// before parsing rather than declared as options: publish's `--version` as an option collides
+    /// --registry-host`) and tfreg's own earlier ones (`--provider`, now `--system`, the name the
+    /// registry protocol gives the address's third part, leaving "provider" to Terraform providers;
+    /// publish's `--version`). Rewritten before parsing rather than declared as options: publish's
+    /// `--version` as an option collides
     /// with the root's `--version` (the parser answers any parse error on a line holding it with the
     /// version and exit 0), and a rewrite keeps each concept to one name in help and completions.
     static let legacyOptions: [String: [String: String]] = [
         "token": ["--registry-host": "--registry", "-r": "--registry"],
         "install-helper": ["--registry-host": "--registry", "-r": "--registry"],
-        "publish": ["--system": "--provider", "--version": "--module-version"],
-        "delete": ["--system": "--provider"],
-        "deprecate": ["--system": "--provider"],
+        "publish": ["--provider": "--system", "--version": "--module-version"],
+        "delete": ["--provider": "--system"],
+        "deprecate": ["--provider": "--system"],
     ]
 
     /// On `publish`, `--version VALUE` is the module version (the older name of `--module-version`,

@@ -32,6 +32,13 @@ public struct ModuleQuery: Sendable {
 /// The registry's use cases, independent of transport and backend. Every method that touches a
 /// namespace checks the caller's grant first: deny by default, 401 without a caller, 403 without the
 /// permission, and only then 404 (so a caller without access cannot probe what exists).
+///
+/// Every state change goes through here, with the principal making it: a caller the registry
+/// authenticated (`Principal`), or an operator running the CLI on the store (`LocalOperator`, trusted,
+/// as whoever can open the store is). Each writes exactly one log line naming it (`by=`, through
+/// `changed`): the one place where audit events will be recorded. No other code writes grants, tokens
+/// or versions; the exceptions are `tfreg restore` (a whole database file, server stopped) and
+/// `tfreg gc` (only archives no version references).
 public struct RegistryService: Sendable {
     public let store: any MetadataStore
     public let storage: any BlobStore
@@ -43,6 +50,13 @@ public struct RegistryService: Sendable {
         self.storage = storage
         self.canonicalizer = canonicalizer
         self.clock = clock
+    }
+
+    /// A service for the use cases that need only the metadata store: grants and static tokens managed
+    /// on the store (`tfreg grant`) and token issuance. Opening an archive storage there would create
+    /// directories or need a bucket for nothing; a module use case on this service is an internal error.
+    public init(store: any MetadataStore, clock: any WallClock = SystemClock()) {
+        self.init(store: store, storage: NoArchiveStorage(), canonicalizer: NoArchiveStorage(), clock: clock)
     }
 
     // MARK: Authorization
@@ -220,7 +234,12 @@ public struct RegistryService: Sendable {
             throw error
         }
         try await storage.settle(canonical, at: location)
-        logger.info("published module version", metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(canonical.sha256)"])
+        changed(
+            "published module version",
+            by: grant.identity,
+            ["module": "\(module)", "version": "\(version)", "sha256": "\(canonical.sha256)"],
+            logger
+        )
         return record
     }
 
@@ -235,8 +254,13 @@ public struct RegistryService: Sendable {
     /// the same files. A user's object is read once and must still have the recorded SHA-256; an own
     /// archive is re-read through the strict reader (a hostile one stored by an older version is
     /// refused and left). Returns the updated record, or nil when the storage cannot hold copies.
-    /// Administrative: no caller.
-    public func adopt(_ record: ModuleVersionRecord, maximumBytes: Int64, logger: Logger) async throws(RegistryError) -> ModuleVersionRecord? {
+    /// Administrative: `op` runs the CLI on the store, no grant is checked.
+    public func adopt(
+        _ record: ModuleVersionRecord,
+        maximumBytes: Int64,
+        by op: LocalOperator,
+        logger: Logger
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
         guard needsAdoption(record) else { return record }
         let staged: StagedArchive
         if record.location.bucket != nil {
@@ -275,12 +299,14 @@ public struct RegistryService: Sendable {
             throw .conflict("\(record.module) \(record.version) changed while it was imported; run import-legacy again")
         }
         try await storage.settle(canonical, at: location)
-        logger.info(
+        changed(
             "imported legacy version",
-            metadata: [
+            by: op,
+            [
                 "module": "\(record.module)", "version": "\(record.version)",
                 "from": "\(record.location.bucket.map { "s3://\($0)/" } ?? "")\(record.location.key)", "sha256": "\(c.sha256)",
-            ]
+            ],
+            logger
         )
         var updated = record
         updated.location = location
@@ -367,9 +393,11 @@ public struct RegistryService: Sendable {
             publishedBy: grant.identity.value
         )
         try await store.insertVersion(record)
-        logger.info(
+        changed(
             "registered module version",
-            metadata: ["module": "\(module)", "version": "\(version)", "sha256": "\(actual)", "bucket": "\(location.bucket ?? "")"]
+            by: grant.identity,
+            ["module": "\(module)", "version": "\(version)", "sha256": "\(actual)", "bucket": "\(location.bucket ?? "")"],
+            logger
         )
         return record
     }
@@ -382,7 +410,7 @@ public struct RegistryService: Sendable {
         guard try await store.tombstoneVersion(version, of: module, at: clock.now(), by: grant.identity.value) != nil else {
             throw .notFound("version \(version) of module \(module) not found")
         }
-        logger.info("deleted module version", metadata: ["module": "\(module)", "version": "\(version)", "by": "\(grant.identity)"])
+        changed("deleted module version", by: grant.identity, ["module": "\(module)", "version": "\(version)"], logger)
     }
 
     /// Marks a version deprecated (needs `upload`), or with `reason == nil` clears the mark. The
@@ -412,9 +440,11 @@ public struct RegistryService: Sendable {
         guard let record = try await store.setDeprecation(mark, version: version, of: module) else {
             throw .notFound("version \(version) of module \(module) not found")
         }
-        logger.info(
+        changed(
             mark == nil ? "version undeprecated" : "version deprecated",
-            metadata: ["module": "\(module)", "version": "\(version)", "by": "\(grant.identity)"]
+            by: grant.identity,
+            ["module": "\(module)", "version": "\(version)"],
+            logger
         )
         return record
     }
@@ -445,12 +475,7 @@ public struct RegistryService: Sendable {
             throw .forbidden("you cannot change a grant that holds permissions you do not hold")
         }
         try await store.putGrant(grant, mode: .upsert)
-        logger.info(
-            "grant written",
-            metadata: [
-                "namespace": "\(grant.namespace)", "identity": "\(grant.identity)", "permissions": "\(grant.permissions)", "by": "\(own.identity)",
-            ]
-        )
+        changed("granted", by: own.identity, Self.metadata(grant), logger)
     }
 
     /// Deletes a grant; needs `delete_grant`, and the grant may not hold more than the caller does.
@@ -464,12 +489,136 @@ public struct RegistryService: Sendable {
             throw .forbidden("you cannot delete a grant that holds permissions you do not hold")
         }
         _ = try await store.deleteGrant(for: identity, in: namespace)
-        logger.info("grant deleted", metadata: ["namespace": "\(namespace)", "identity": "\(identity)", "by": "\(own.identity)"])
+        changed("revoked grant", by: own.identity, ["namespace": "\(namespace)", "identity": "\(identity)"], logger)
+    }
+
+    // MARK: The CLI on the store
+
+    /// `tfreg grant create|update` on the store: writes the grant as the operator (no grant is checked:
+    /// whoever can open the store administers it). `mode` refuses an existing grant (`create`) or a
+    /// missing one (`update`); a `token:NAME` identity is bound as the store binds it.
+    public func writeGrant(_ grant: Grant, mode: GrantWriteMode, by op: LocalOperator, logger: Logger) async throws(RegistryError) {
+        try await store.putGrant(grant, mode: mode)
+        changed("granted", by: op, Self.metadata(grant), logger)
+    }
+
+    /// `tfreg grant delete` on the store: deletes the identity's grant (`token:NAME`: the current
+    /// token's) and returns the identity as stored; `.notFound` when there is none.
+    public func deleteGrant(
+        for identity: Identity,
+        in namespace: Namespace,
+        by op: LocalOperator,
+        logger: Logger
+    ) async throws(RegistryError)
+        -> Identity
+    {
+        let stored = try await store.resolvingTokenName(identity)
+        guard try await store.deleteGrant(for: stored, in: namespace) else {
+            throw .notFound("no grant for \(identity) on namespace '\(namespace)'")
+        }
+        changed("revoked grant", by: op, ["namespace": "\(namespace)", "identity": "\(stored)"], logger)
+        return stored
+    }
+
+    /// `tfreg grant create --new-token NAME`: a new static token under `name` (`token:NAME`). Returns
+    /// its identity (`token:NAME#ID`) and the token itself, to be shown once: only its SHA-256 is
+    /// stored, and neither is ever logged.
+    public func createStaticToken(
+        named name: Identity,
+        discardingOrphans: Bool,
+        by op: LocalOperator,
+        logger: Logger
+    ) async throws(RegistryError)
+        -> (identity: Identity, token: String)
+    {
+        let secret = StaticTokenAuthenticator.generate()
+        let identity = try await store.createStaticToken(
+            name,
+            hash: StaticTokenAuthenticator.digest(of: secret),
+            createdAt: clock.now(),
+            discardingOrphans: discardingOrphans
+        )
+        changed("created static token", by: op, ["identity": "\(identity)"], logger)
+        return (identity, secret)
+    }
+
+    /// `tfreg grant revoke-token`: deletes the token holding `name` now and every grant it holds.
+    /// Returns its identity and how many grants went; `.notFound` when no token has the name.
+    public func revokeStaticToken(
+        named name: Identity,
+        by op: LocalOperator,
+        logger: Logger
+    ) async throws(RegistryError)
+        -> (identity: Identity, grantsRemoved: Int)
+    {
+        guard let current = try await store.staticToken(named: name), let removed = try await store.revokeStaticToken(name) else {
+            let typed = name.value.hasPrefix("token:") ? String(name.value.dropFirst(6)) : name.value
+            throw .notFound("no token named '\(typed)'")
+        }
+        changed("revoked static token", by: op, ["identity": "\(current)", "grants_removed": "\(removed)"], logger)
+        return (current, removed)
+    }
+
+    // MARK: Token issuance
+
+    /// `POST /token`: checks the presigned GetCallerIdentity with STS (`TokenIssuer.exchange`) and
+    /// seals a token for the identity it proves, the principal of the issuance.
+    public func issueToken(
+        exchanging request: SignedCallerIdentityRequest,
+        requestedLifetime: Int64?,
+        with issuer: TokenIssuer,
+        logger: Logger
+    ) async throws(RegistryError) -> (identity: Identity, token: String, expiresAt: Int64) {
+        let issued = try await issuer.exchange(request, requestedLifetime: requestedLifetime)
+        changed("issued token", by: issued.identity, ["expires_at": "\(issued.expiresAt)", "via": "GetCallerIdentity"], logger)
+        return issued
+    }
+
+    /// `GET /token` behind an IAM-authorizing front end: seals a token for the caller the front end
+    /// verified.
+    public func issueToken(
+        for caller: Principal,
+        requestedLifetime: Int64?,
+        with tokens: SealedTokens,
+        logger: Logger
+    ) async throws(RegistryError) -> (token: String, expiresAt: Int64) {
+        let (token, expires) = try await tokens.issue(for: caller.identity, requested: requestedLifetime)
+        changed("issued token", by: caller.identity, ["expires_at": "\(expires)", "via": "front end"], logger)
+        return (token, expires)
+    }
+
+    // MARK: The change log
+
+    /// The one log line of a state change, naming who made it (`by`). Audit events go here next.
+    /// Never a token, a token's hash or a key in `metadata`.
+    func changed(_ event: String, by principal: some CustomStringConvertible, _ metadata: Logger.Metadata, _ logger: Logger) {
+        var metadata = metadata
+        metadata["by"] = "\(principal)"
+        logger.info("\(event)", metadata: metadata)
+    }
+
+    static func metadata(_ grant: Grant) -> Logger.Metadata {
+        ["namespace": "\(grant.namespace)", "identity": "\(grant.identity)", "permissions": "\(grant.permissions)"]
     }
 
     private func discard(_ staged: StagedArchive) {
         _ = staged.path.withCString { unlink($0) }
     }
+}
+
+/// The archive side of a service built with `RegistryService.init(store:clock:)`: never reached by the
+/// use cases such a service is for; any call is an internal error.
+struct NoArchiveStorage: ArchiveStorage, ArchiveCanonicalizer {
+    var stagingDirectory: String { "/nonexistent" }
+    static var unavailable: RegistryError { .internalError("this service manages grants and tokens only; it has no archive storage") }
+    func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
+        throw Self.unavailable
+    }
+    func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) { throw Self.unavailable }
+    func remove(_ location: ArchiveLocation) async throws(RegistryError) { throw Self.unavailable }
+    func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery { throw Self.unavailable }
+    func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw Self.unavailable }
+    func canonicalize(input: String, output: String) throws(RegistryError) -> CanonicalArchive { throw Self.unavailable }
 }
 
 #if canImport(Glibc)

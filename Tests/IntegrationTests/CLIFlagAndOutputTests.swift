@@ -276,4 +276,29 @@ import Testing
             "\(delete.stdout)\(delete.stderr)"
         )
     }
+
+    /// Issue 18 (item 7): grant and token changes made on the store go through the registry service and
+    /// name the operator, `local:USER@HOST`; LOG_LEVEL=info shows the line, by default standard error
+    /// keeps only the command's own messages. Never the token.
+    @Test func changesOnTheStoreNameTheLocalOperator() throws {
+        var (_, env) = try registry()
+        let quiet = try tfreg(["grant", "create", "-n", "other", "--token-name", "ci", "-d"], env: env)
+        #expect(quiet.status == 0 && !quiet.stderr.contains("by=local:"), "\(quiet.stderr)")
+        env["LOG_LEVEL"] = "info"
+        let role = ["-n", "acme", "-r", "arn:aws:iam::123456789012:role/ci"]
+        for (args, line) in [
+            (["grant", "create"] + role + ["-d"], "granted"),
+            (["grant", "update"] + role + ["-d", "-u", "--yes"], "granted"),
+            (["grant", "delete"] + role + ["--yes"], "revoked grant"),
+            (["grant", "revoke-token", "--token-name", "ci", "--yes"], "revoked static token"),
+        ] {
+            let r = try tfreg(args, env: env)
+            #expect(r.status == 0 && r.stderr.contains(line) && r.stderr.contains("by=local:"), "\(args): \(r.stderr)")
+        }
+        let created = try tfreg(["grant", "create", "-n", "acme", "--new-token", "ci2", "-d"], env: env)
+        let token = created.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(created.status == 0 && token.hasPrefix("tfr_"), "\(created.stderr)")
+        #expect(created.stderr.contains("created static token") && created.stderr.contains("by=local:"), "\(created.stderr)")
+        #expect(!created.stderr.contains(token))
+    }
 }

@@ -154,7 +154,13 @@ import Testing
         }
         try Data(blob).write(to: URL(fileURLWithPath: mod + "/blob.bin"))
         let archive = first.dir + "/big.tar.gz"
-        let pack = try runCommand(TFRegBinary.path, ["publish", mod, "-n", "acme", "--name", "big", "--system", "aws", "--version", "1.0.0", "--registry", first.host, "--dry-run", "--archive-file", archive])
+        let pack = try runCommand(
+            TFRegBinary.path,
+            [
+                "publish", mod, "-n", "acme", "--name", "big", "--system", "aws", "--version", "1.0.0", "--registry", first.host, "--dry-run",
+                "--archive-file", archive,
+            ]
+        )
         #expect(pack.status == 0, "\(pack.stderr)")
         // Uploads paced by curl (1 MB/s, well above the server's minimum body rate): each takes ~20 s, so
         // the kill lands in one however late this task is scheduled. (Unpaced `tfreg publish` uploads of

@@ -27,17 +27,18 @@ final class APIHarness: @unchecked Sendable {
     ) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
-        let service = RegistryService(store: self.store, storage: storage, canonicalizer: TarGzCanonicalizer(), clock: clock)
-        api = RegistryAPI(
-            service: service,
-            authenticator: CompositeAuthenticator(
-                [StaticTokenAuthenticator(store: self.store)] + (tokenIssuer.map { [SealedTokenAuthenticator(tokens: $0.tokens)] } ?? [])
-            ),
-            signer: ArchiveURLSigner(key: [UInt8](repeating: 7, count: 32), lifetime: 300),
-            configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"),
-            tokenIssuer: tokenIssuer,
-            frontEndTokens: frontEndTokens
-        )
+        // Built as serve and lambda build theirs (the composition root), with the test's clock.
+        api =
+            RegistryAssembly(
+                store: self.store,
+                storage: storage,
+                canonicalizer: TarGzCanonicalizer(),
+                clock: clock,
+                tokenIssuer: tokenIssuer,
+                frontEndTokens: frontEndTokens,
+                linkKey: [UInt8](repeating: 7, count: 32),
+                configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test")
+            ).api
     }
 
     deinit { dir.remove() }

@@ -15,7 +15,8 @@ import Glibc
         (["get-registry-token", "env", "-r", "h"], ["token", "env", "--registry", "h"]),
         (["/home/u/.terraform.d/plugins/terraform-credentials-tfreg", "get", "h"], ["credential-helper", "get", "h"]),
         (["install-registry-credentials-helper", "--registry-host", "h"], ["install-helper", "--registry", "h"]),
-        (["tfreg", "publish", "d", "--system=aws", "--version", "1.0.0"], ["publish", "d", "--provider=aws", "--module-version", "1.0.0"]),
+        (["tfreg", "publish", "d", "--provider=aws", "--version", "1.0.0"], ["publish", "d", "--system=aws", "--module-version", "1.0.0"]),
+        (["tfreg", "delete", "--provider", "aws"], ["delete", "--system", "aws"]),
         (["tfreg", "publish", "d", "--", "--version"], ["publish", "d", "--", "--version"]),
         (["tfreg", "grant", "list", "-r", "R"], ["grant", "list", "-r", "R"]),
         (
@@ -36,7 +37,7 @@ import Glibc
             "manage-registry-permissions", "--role-arn", "arn:aws:iam::123456789012:role/x", "--namespace", "acme", "create", "-d", "-c",
         ])
         let command = try TFReg.parseAsRoot(args)
-        let create = try #require(command as? TFReg.Grant.Create)
+        let create = try #require(command as? TFReg.GrantCommand.Create)
         #expect(create.ns.namespace == "acme")
         #expect(create.who.roleARN == "arn:aws:iam::123456789012:role/x")
         #expect(create.flags.download && create.flags.createGrant && !create.flags.upload && !create.flags.deleteGrant)

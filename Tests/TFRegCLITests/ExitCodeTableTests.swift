@@ -43,11 +43,11 @@ import Testing
 
     @Test func moduleAddressFlagsAreUsageErrors() throws {
         var o = try ModuleVersionOptions.parse([
-            "--registry", "r.example.com", "-n", "ac me", "--name", "n", "--provider", "aws", "--module-version", "1.0.0",
+            "--registry", "r.example.com", "-n", "ac me", "--name", "n", "--system", "aws", "--module-version", "1.0.0",
         ])
         #expect(throws: CLIError.usage("")) { try o.resolved() }
         o = try ModuleVersionOptions.parse([
-            "--registry", "r.example.com", "-n", "acme", "--name", "n", "--provider", "aws", "--module-version", "1.0",
+            "--registry", "r.example.com", "-n", "acme", "--name", "n", "--system", "aws", "--module-version", "1.0",
         ])
         do {
             _ = try o.resolved()

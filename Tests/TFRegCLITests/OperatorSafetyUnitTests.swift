@@ -44,14 +44,16 @@ import Testing
 
     @Test func grantCommandsWithoutPermissionsAreRefused() throws {
         let create = try #require(
-            try TFReg.parseAsRoot(["grant", "create", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/ci"]) as? TFReg.Grant.Create
+            try TFReg.parseAsRoot(["grant", "create", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/ci"]) as? TFReg.GrantCommand.Create
         )
         #expect(throws: ValidationError.self) { try create.flags.requireSome("create") }
         let update = try #require(
-            try TFReg.parseAsRoot(["grant", "update", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/ci"]) as? TFReg.Grant.Update
+            try TFReg.parseAsRoot(["grant", "update", "-n", "acme", "-r", "arn:aws:iam::123456789012:role/ci"]) as? TFReg.GrantCommand.Update
         )
         #expect(throws: ValidationError.self) { try update.flags.requireSome("update") }
-        let some = try #require(try TFReg.parseAsRoot(["grant", "update", "-n", "acme", "--token-name", "ci", "-d", "-y"]) as? TFReg.Grant.Update)
+        let some = try #require(
+            try TFReg.parseAsRoot(["grant", "update", "-n", "acme", "--token-name", "ci", "-d", "-y"]) as? TFReg.GrantCommand.Update
+        )
         try some.flags.requireSome("update")
         #expect(some.confirm.yes)
     }

@@ -87,7 +87,7 @@ import Testing
 
 @Suite struct GrantOutputTests {
     @Test func jsonIsWrittenByTheJSONWriterInAFixedOrder() throws {
-        let g = TFRegCore.Grant(
+        let g = Grant(
             namespace: try Namespace("acme"),
             identity: try Identity("arn:aws:iam::123456789012:role/ci"),
             permissions: Permissions(download: true, createGrant: true)

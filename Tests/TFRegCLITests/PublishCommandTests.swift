@@ -9,7 +9,7 @@ import Testing
     @Test func repeatableExcludeAndInclude() throws {
         let command = try #require(
             try TFReg.parseAsRoot([
-                "publish", "m", "--registry", "r.example.com", "-n", "acme", "--name", "net", "--provider", "aws", "--module-version", "1.0.0",
+                "publish", "m", "--registry", "r.example.com", "-n", "acme", "--name", "net", "--system", "aws", "--module-version", "1.0.0",
                 "--exclude", "*.zip", "--exclude", "docs/", "--include", "example.tfvars", "--dry-run",
             ]) as? TFReg.Publish
         )

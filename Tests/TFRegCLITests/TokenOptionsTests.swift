@@ -25,13 +25,13 @@ import Testing
     @Test func publishAndGrantTakeTheTokenOptions() throws {
         let publish = try #require(
             try TFReg.parseAsRoot([
-                "publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--provider", "aws", "--module-version", "1.0.0",
+                "publish", "d", "--registry", "r.example.com", "-n", "a", "--name", "b", "--system", "aws", "--module-version", "1.0.0",
                 "--token-file", "-",
             ]) as? TFReg.Publish
         )
         #expect(publish.auth.tokenFile == "-")
         let grant = try #require(
-            try TFReg.parseAsRoot(["grant", "list", "--registry", "r.example.com", "-n", "a", "--token-file", "/x"]) as? TFReg.Grant.List
+            try TFReg.parseAsRoot(["grant", "list", "--registry", "r.example.com", "-n", "a", "--token-file", "/x"]) as? TFReg.GrantCommand.List
         )
         #expect(grant.remote.auth.tokenFile == "/x")
     }

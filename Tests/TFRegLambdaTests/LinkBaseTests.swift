@@ -37,13 +37,13 @@ import Testing
         let id = try Identity.token(named: "ci")
         try await store.createStaticToken(id, hash: StaticTokenAuthenticator.digest(of: secret), createdAt: 0)
         try await store.putGrant(Grant(namespace: try Namespace("acme"), identity: id, permissions: Permissions(download: true)), mode: .create)
-        let service = RegistryService(store: store, storage: try FileArchiveStorage(root: dir.path), canonicalizer: NoCanonicalizer())
-        let api = RegistryAPI(
-            service: service,
-            authenticator: CompositeAuthenticator([StaticTokenAuthenticator(store: store)]),
-            signer: ArchiveURLSigner(key: [UInt8](repeating: 7, count: 32), lifetime: 300),
+        let api = RegistryAssembly(
+            store: store,
+            storage: try FileArchiveStorage(root: dir.path),
+            canonicalizer: NoCanonicalizer(),
+            linkKey: [UInt8](repeating: 7, count: 32),
             configuration: APIConfiguration(publicURL: publicURL, version: "test")
-        )
+        ).api
         return (LambdaHandler(api: api, configured: format), secret, dir)
     }
 

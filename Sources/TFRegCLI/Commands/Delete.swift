@@ -15,8 +15,8 @@ extension TFReg {
                 terminal; pass --yes in scripts.
 
                 Examples:
-                  tfreg delete --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.3.0 --dry-run
-                  tfreg delete --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.3.0 --yes
+                  tfreg delete --registry registry.example.com -n acme --name vpc --system aws --module-version 1.3.0 --dry-run
+                  tfreg delete --registry registry.example.com -n acme --name vpc --system aws --module-version 1.3.0 --yes
                 """
         )
 

@@ -15,8 +15,8 @@ extension TFReg {
                 terminal; pass --yes in scripts.
 
                 Examples:
-                  tfreg deprecate --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.3.0 --reason 'breaks IPv6' --replacement 1.3.1
-                  tfreg deprecate --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.3.0 --clear --yes
+                  tfreg deprecate --registry registry.example.com -n acme --name vpc --system aws --module-version 1.3.0 --reason 'breaks IPv6' --replacement 1.3.1
+                  tfreg deprecate --registry registry.example.com -n acme --name vpc --system aws --module-version 1.3.0 --clear --yes
                 """
         )
 

@@ -9,8 +9,10 @@ import TFRegSystem
 extension TFReg {
     /// `tfreg grant …`: manages grants directly in the store (the admin path: whoever can open the
     /// database is trusted).
-    struct Grant: AsyncParsableCommand {
+    /// The type is `GrantCommand` so that `Grant` in this module is TFRegCore's grant.
+    struct GrantCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "grant",
             abstract: "Manage per-namespace permission grants for IAM roles and static tokens.",
             discussion: """
                 Works directly on the registry's store (--data-dir / TFREG_DATA_DIR, or --table for DynamoDB), \
@@ -87,7 +89,7 @@ struct DryRunFlag: ParsableArguments {
 /// What a grant change would do, for `--dry-run`: one line on standard output (standard output is the
 /// command's result), or the grant as it would be, with `"dry_run": true`.
 enum GrantChange {
-    static func preview(_ change: String, grant: TFRegCore.Grant, format: OutputFormat) {
+    static func preview(_ change: String, grant: Grant, format: OutputFormat) {
         switch format {
         case .json:
             guard case .object(var fields) = GrantOutput.document(grant) else { return }
@@ -184,14 +186,14 @@ struct GrantAPIClient {
         )
     }
 
-    func list(_ ns: Namespace) async throws -> [TFRegCore.Grant] {
+    func list(_ ns: Namespace) async throws -> [Grant] {
         let r = try await send("GET", "/v1/grants/\(ns)")
         guard r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let items)? = doc["grants"] else {
             throw CLIError.registry(r, action: "list grants of '\(ns)'")
         }
         return try items.map { item in
             guard let id = item["identity"]?.stringValue, let p = item["permissions"] else { throw CLIError("unexpected grants answer") }
-            return TFRegCore.Grant(
+            return Grant(
                 namespace: ns,
                 identity: try Identity(id),
                 permissions: Permissions(
@@ -204,7 +206,7 @@ struct GrantAPIClient {
         }
     }
 
-    func put(_ g: TFRegCore.Grant) async throws {
+    func put(_ g: Grant) async throws {
         let body = g.requestJSON
         let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
         guard r.status == 200 else { throw CLIError.registry(r, action: "write the grant") }
@@ -228,7 +230,7 @@ struct NamespaceOption: ParsableArguments {
     }
 }
 
-extension TFReg.Grant {
+extension TFReg.GrantCommand {
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a grant. With --new-token NAME, also create a static token and print it once.",
@@ -287,7 +289,7 @@ extension TFReg.Grant {
                 let what = newToken.map { "create token '\($0)' and " } ?? ""
                 GrantChange.preview(
                     "\(what)create grant: \(try await target.resolved(identity)) on namespace '\(namespace)': \(flags.permissions)",
-                    grant: TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions),
+                    grant: Grant(namespace: namespace, identity: identity, permissions: flags.permissions),
                     format: format
                 )
                 return
@@ -298,21 +300,21 @@ extension TFReg.Grant {
                 guard who.roleARN == nil, who.tokenName == nil else {
                     throw ValidationError("--new-token cannot be combined with --role-arn or --token-name")
                 }
-                let secret = StaticTokenAuthenticator.generate()
-                identity = try await local.store.createStaticToken(
-                    try IdentityOptions.tokenIdentity(newToken, flag: "--new-token"),
-                    hash: StaticTokenAuthenticator.digest(of: secret),
-                    createdAt: SystemClock().now(),
-                    discardingOrphans: discardOrphanGrants
+                let created = try await local.service.createStaticToken(
+                    named: try IdentityOptions.tokenIdentity(newToken, flag: "--new-token"),
+                    discardingOrphans: discardOrphanGrants,
+                    by: local.op,
+                    logger: local.logger
                 )
-                token = secret
+                identity = created.identity
+                token = created.token
             } else {
                 identity = try who.identity()!
             }
-            let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
+            let grant = Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
             try await target.create(grant)
             // Messages name a token as listings do, token:NAME#ID (the stored form).
-            let stored = TFRegCore.Grant(namespace: namespace, identity: try await target.resolved(identity), permissions: flags.permissions)
+            let stored = Grant(namespace: namespace, identity: try await target.resolved(identity), permissions: flags.permissions)
             printError("created grant: \(stored.identity) on namespace '\(namespace)': \(flags.permissions)")
             if format == .json {
                 guard case .object(var fields) = GrantOutput.document(stored) else { return }
@@ -361,7 +363,7 @@ extension TFReg.Grant {
             if preview.dryRun {
                 GrantChange.preview(
                     "update grant: \(existing.identity) on namespace '\(namespace)': \(existing.permissions) → \(flags.permissions)",
-                    grant: TFRegCore.Grant(namespace: namespace, identity: existing.identity, permissions: flags.permissions),
+                    grant: Grant(namespace: namespace, identity: existing.identity, permissions: flags.permissions),
                     format: format
                 )
                 return
@@ -369,10 +371,10 @@ extension TFReg.Grant {
             if let q = removalQuestion(existing.permissions, flags.permissions, identity: identity, namespace: namespace) {
                 try confirm.confirm(q)
             }
-            let grant = TFRegCore.Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
+            let grant = Grant(namespace: namespace, identity: identity, permissions: flags.permissions)
             try await target.update(grant)
             // Messages name a token as listings do, token:NAME#ID (the stored form).
-            let stored = TFRegCore.Grant(namespace: namespace, identity: existing.identity, permissions: flags.permissions)
+            let stored = Grant(namespace: namespace, identity: existing.identity, permissions: flags.permissions)
             printError("updated grant: \(stored.identity) on namespace '\(namespace)': \(flags.permissions)")
             if format == .json { printJSON(GrantOutput.document(stored)) }
         }
@@ -419,7 +421,7 @@ extension TFReg.Grant {
             let deleted = try await target.delete(identity, in: namespace)
             printError("deleted grant: \(deleted) on namespace '\(namespace)'")
             if format == .json {
-                printJSON(GrantOutput.document(TFRegCore.Grant(namespace: namespace, identity: deleted, permissions: existing.permissions)))
+                printJSON(GrantOutput.document(Grant(namespace: namespace, identity: deleted, permissions: existing.permissions)))
             }
         }
     }
@@ -448,7 +450,7 @@ extension TFReg.Grant {
                 id = try await target.resolved(given)
                 for note in try await target.notes(about: given) { printError(note) }
             }
-            let grants: [TFRegCore.Grant]
+            let grants: [Grant]
             switch (namespace, id) {
             case (let ns?, nil): grants = try await target.grants(in: try NamespaceOption.parse(ns))
             case (nil, let id?): grants = try await target.grants(for: id)
@@ -504,13 +506,12 @@ extension TFReg.Grant {
 
         func run() async throws {
             let identity = try IdentityOptions.tokenIdentity(tokenName, flag: "--token-name")
-            let db = try store.openMetadata()
+            let local = StoreGrantTarget(store: try store.openMetadata())
+            let db = local.store
             guard let holder = try await db.staticToken(named: identity) else { throw RegistryError.notFound("no token named '\(tokenName)'") }
             let held = try await db.grants(for: holder).count
             try Confirmation.require("revoke \(holder) and its \(held) grant\(held == 1 ? "" : "s")? Clients using it stop working", yes: confirm.yes)
-            guard let current = try await db.staticToken(named: identity), let removed = try await db.revokeStaticToken(identity) else {
-                throw RegistryError.notFound("no token named '\(tokenName)'")
-            }
+            let (current, removed) = try await local.service.revokeStaticToken(named: identity, by: local.op, logger: local.logger)
             printError("revoked \(current.tokenName!) and its \(removed) grant\(removed == 1 ? "" : "s") (token id \(current.tokenID ?? "none"))")
         }
     }

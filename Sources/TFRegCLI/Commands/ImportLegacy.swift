@@ -130,7 +130,9 @@ extension TFReg {
             var outcome = Outcome(total: legacy.count)
             for r in legacy {
                 do {
-                    guard let updated = try await service.adopt(r, maximumBytes: APIConfiguration.defaultMaxUploadBytes, logger: logger) else {
+                    guard
+                        let updated = try await service.adopt(r, maximumBytes: APIConfiguration.defaultMaxUploadBytes, by: .current(), logger: logger)
+                    else {
                         throw RegistryError.misconfigured("the archive storage", explanation: "the storage has no bucket of its own")
                     }
                     outcome.imported.append(.init(module: r.module, version: r.version, sha256: updated.sha256, was: r.sha256))

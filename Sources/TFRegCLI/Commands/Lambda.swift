@@ -71,105 +71,18 @@ enum LambdaSetup {
                 "RESOLVER_TYPE must be one of \(EventFormat.allCases.map(\.rawValue).joined(separator: ", ")), got '\(resolver)'"
             )
         }
-        let aws = try AWSSetup.client()
-        let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table)
-        var bucket: String?
-        var prefix = ""
-        if let url = env["TFREG_STORAGE"], !url.isEmpty { (bucket, prefix) = try S3ArchiveStorage.parse(url) }
-        let storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: NSTemporaryDirectoryPath())
-        if bucket == nil { try await requireStorageForOwnArchives(store, logger: logger) }
-        var authenticators: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: 10)]
-        var audience: String?
-        var frontEndTokens: FrontEndAudienceTokens?
-        let maxLifetime = try lambdaMaxLifetime(env, logger: logger)
-        if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
-            if let configured = env["TFREG_AUDIENCE"], !configured.isEmpty {
-                guard URLParsing.isValidHost(configured.lowercased()) else {
-                    throw CLIError.configuration(
-                        "TFREG_AUDIENCE must be the registry's host name as clients reach it (host or host:port), got '\(configured)'"
-                    )
-                }
-                audience = configured.lowercased()
-            } else {
-                // The replaced tool's configuration: no audience. Behind the IAM-authorizing front end the
-                // domain it reports is the audience (see FrontEndAudienceTokens); POST /token stays off.
-                let kms = KMSClient(client: aws)
-                frontEndTokens = FrontEndAudienceTokens { host in
-                    SealedTokens(keys: KMSTokenKeys(kms: kms, keyID: kmsKey, audience: host), audience: host, maxLifetime: maxLifetime)
-                }
-                logger.notice(
-                    "TFREG_AUDIENCE is not set: GET /token behind the IAM-authorizing front end seals tokens for the domain of each request (requestContext.domainName); POST /token (presigned GetCallerIdentity) is off until TFREG_AUDIENCE names the registry's host"
-                )
-            }
-        }
-        // No local key file on Lambda: IAM tokens need KMS.
-        let issuer = try IAMSetup.issuer(
-            audience: audience,
-            maxLifetime: maxLifetime,
-            env: env,
-            aws: { aws },
-            localKeyDirectory: nil,
-            replayGuard: DynamoDBReplayGuard(dynamo: store.dynamo, table: table)
-        )
-        if let issuer { authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens)) }
-        let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
-        // Links name the configured audience when there is one (as `serve` does), else the front end's
-        // domain; never an event's Host header.
-        var apiConfiguration = APIConfiguration(publicURL: audience.map { "https://" + $0 }, maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
-        apiConfiguration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
-        if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
-            guard ["execute-api", "lambda"].contains(s) else { throw CLIError.configuration("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
-            apiConfiguration.frontEndTokenService = s
-        }
-        let api = RegistryAPI(
-            service: service,
-            authenticator: CompositeAuthenticator(authenticators),
-            // Archives are always delivered by presigned S3 URLs here; the link key is never used.
-            signer: ArchiveURLSigner(key: SecureRandom.bytes(32), lifetime: 300),
-            configuration: apiConfiguration,
-            tokenIssuer: issuer,
-            frontEndTokens: frontEndTokens
-        )
+        let maxLifetime = try RegistryAssembly.lambdaMaxLifetime(env, logger: logger)
+        let assembly = try await RegistryAssembly.lambda(env: env, table: table, maxTokenLifetime: maxLifetime, logger: logger)
+        let issuer = assembly.tokenIssuer
         logger.info(
             "ready",
             metadata: [
                 "table": "\(table)", "resolver_type": "\(format.rawValue)", "storage": "\(env["TFREG_STORAGE"] ?? "bring your own bucket")",
                 "iam":
-                    "\(issuer != nil ? "on, audience \(audience ?? "")" : frontEndTokens != nil ? "GET /token only (audience: each request's domain; POST /token needs TFREG_AUDIENCE)" : "off")",
+                    "\(issuer.map { "on, audience \($0.tokens.audience)" } ?? (assembly.frontEndTokens != nil ? "GET /token only (audience: each request's domain; POST /token needs TFREG_AUDIENCE)" : "off"))",
                 "max_token_lifetime": "\(maxLifetime)",
             ]
         )
-        return LambdaHandler(api: api, configured: format)
+        return LambdaHandler(api: assembly.api, configured: format)
     }
-
-    /// Without `TFREG_STORAGE` the function serves versions in users' buckets (the replaced tool's
-    /// configuration) but not the registry's own archives, whose items name no bucket: a table holding
-    /// such versions (published with TFREG_STORAGE set, or adopted by import-legacy) is a configuration
-    /// error, not a function answering 404 for each. One Scan page at cold start (`archivePlacement`);
-    /// a role without `dynamodb:Scan` or a failed call only skips the check, with a warning, as the
-    /// replaced tool's role may lack it and every request would still work.
-    static func requireStorageForOwnArchives(_ store: DynamoDBMetadataStore, logger: Logger) async throws {
-        let placement: ArchivePlacement
-        do { placement = try await store.archivePlacement() } catch {
-            logger.warning("could not check where the table's versions keep their archives", metadata: ["error": "\(error)"])
-            return
-        }
-        guard placement.versionsInOwnStorage > 0 else { return }
-        throw CLIError.configuration(
-            "TFREG_STORAGE is not set, and DynamoDB table \(store.table) holds \(placement.versionsInOwnStorage)\(placement.complete ? "" : " or more") version(s) whose archives are in the registry's own storage (published through tfreg or adopted by import-legacy; their items name no bucket): each would answer 404. Set TFREG_STORAGE=s3://BUCKET/PREFIX to the storage they were published to"
-        )
-    }
-
-    /// `MAX_IAM_TOKEN_EXPIRATION_WINDOW` as `serve` reads it, except that a value above tfreg's 43200-second
-    /// ceiling (the replaced tool had none) starts the function with the ceiling and a warning instead of
-    /// failing: a shorter cap than configured is never less safe.
-    static func lambdaMaxLifetime(_ env: [String: String], logger: Logger) throws -> Int64 {
-        if let v = env["MAX_IAM_TOKEN_EXPIRATION_WINDOW"], let n = Int64(Substring(v).trimmingSpaces()), n > 43200 {
-            logger.warning("MAX_IAM_TOKEN_EXPIRATION_WINDOW=\(n) is above tfreg's ceiling: tokens live at most 43200 s")
-            return 43200
-        }
-        return try IAMSetup.maxLifetime(env)
-    }
-
-    static func NSTemporaryDirectoryPath() -> String { Env.value("TMPDIR") ?? "/tmp" }
 }

@@ -44,8 +44,8 @@ extension TFReg {
                 `tfreg --version`).
 
                 Examples:
-                  tfreg publish ./vpc --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.2.0
-                  tfreg publish ./vpc --registry registry.example.com -n acme --name vpc --provider aws --module-version 1.2.0 --dry-run
+                  tfreg publish ./vpc --registry registry.example.com -n acme --name vpc --system aws --module-version 1.2.0
+                  tfreg publish ./vpc --registry registry.example.com -n acme --name vpc --system aws --module-version 1.2.0 --dry-run
                   tfreg publish ./vpc ... --s3 s3://my-modules/terraform --output json
                 """
         )

@@ -98,67 +98,7 @@ extension TFReg {
             do { _ = try config.server.validateTLS() } catch { throw CLIError.configuration("\(error)") }
             LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
             let logger = Logger(label: "tfreg.serve")
-            let (store, storage) = try store.open(storage: config.storage, creating: true)
-            if let dynamo = store as? DynamoDBMetadataStore {
-                try await StoreOptions.checkTable(dynamo)
-                let placement = try await StoreOptions.checkArchivePlacement(dynamo, storage: config.storage)
-                logger.info("archive locations", metadata: ["seen": "\(placement.summary)"])
-            }
-            // What a killed process left half-written: no upload lives longer than this.
-            let stale = FileArchiveStorage.removeStaleStaging(
-                in: storage.stagingDirectory,
-                olderThan: LocalGarbageCollector.defaultGraceSeconds,
-                now: SystemClock().now()
-            )
-            if !stale.isEmpty {
-                logger.notice("removed stale staged uploads", metadata: ["count": "\(stale.count)", "directory": "\(storage.stagingDirectory)"])
-            }
-            let key = try ArchiveSigningKey.loadOrCreate(dataDirectory: self.store.resolvedDataDirectory)
-            let service = RegistryService(store: store, storage: storage, canonicalizer: TarGzCanonicalizer())
-            logger.info(
-                "backends",
-                metadata: [
-                    "metadata": "\(self.store.resolvedTable.map { "dynamodb:" + $0 } ?? "sqlite")", "archives": "\(config.storage ?? "local")",
-                ]
-            )
-            // A presigned identity request is exchanged once: remembered in the table when there is one
-            // (shared with every other process on it), else in this process.
-            let replayGuard: any ReplayGuard =
-                (store as? DynamoDBMetadataStore).map { DynamoDBReplayGuard(dynamo: $0.dynamo, table: $0.table) } ?? MemoryReplayGuard()
-            let issuer = try IAMSetup.issuer(
-                audience: config.audience,
-                maxLifetime: config.maxTokenLifetime,
-                env: Env.all,
-                aws: AWSSetup.client,
-                localKeyDirectory: self.store.resolvedDataDirectory,
-                replayGuard: replayGuard
-            )
-            var authenticators: [any Authenticator] = [
-                // On DynamoDB every token lookup is a network call: remember hits for 10 s (revocation
-                // takes effect within that); SQLite has its own read cache that follows every write.
-                StaticTokenAuthenticator(store: store, cacheSeconds: self.store.resolvedTable == nil ? 0 : 10)
-            ]
-            if let issuer {
-                authenticators.append(SealedTokenAuthenticator(tokens: issuer.tokens))
-                logger.info(
-                    "IAM authentication on",
-                    metadata: ["audience": "\(issuer.tokens.audience)", "max_token_seconds": "\(config.maxTokenLifetime)"]
-                )
-            } else {
-                logger.notice("IAM authentication off: set TFREG_AUDIENCE (or --public-url) to this registry's host name to turn it on")
-            }
-            let api = RegistryAPI(
-                service: service,
-                authenticator: CompositeAuthenticator(authenticators),
-                signer: ArchiveURLSigner(key: key, lifetime: Int64(config.downloadLinkTTL)),
-                configuration: APIConfiguration(
-                    publicURL: config.publicURL,
-                    maxUploadBytes: config.maxUploadBytes,
-                    downloadLinkLifetime: config.downloadLinkTTL,
-                    version: TFReg.version
-                ),
-                tokenIssuer: issuer
-            )
+            let assembly = try await RegistryAssembly.serve(config, store: store, logger: logger)
             var serverConfiguration = config.server
             let (cap, descriptorLimit) = ConnectionLimits.clampToDescriptorLimit(serverConfiguration.limits.maxConnections)
             if let descriptorLimit {
@@ -186,7 +126,7 @@ extension TFReg {
                     "body_timeout_s": "\(limits.bodyTimeout.components.seconds)",
                 ]
             )
-            let server = RegistryServer(api: api, configuration: serverConfiguration, logger: logger)
+            let server = RegistryServer(api: assembly.api, configuration: serverConfiguration, logger: logger)
             if !config.server.usesTLS {
                 logger.warning("serving plain HTTP: Terraform needs HTTPS, so put a TLS proxy in front or set --tls-cert/--tls-key")
             }
@@ -289,14 +229,10 @@ struct ResolvedServeConfiguration {
             default: 300,
             range: 10...3600
         )
-        audience =
-            (Env.value("TFREG_AUDIENCE")
-            ?? publicURL.map { url in
-                String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "")
-            })?.lowercased()
-        if let a = audience, !URLParsing.isValidHost(a) {
-            throw CLIError.configuration("TFREG_AUDIENCE must be the registry's host name, got '\(a)'")
-        }
+        audience = try RegistryAssembly.audience(
+            Env.value("TFREG_AUDIENCE")
+                ?? publicURL.map { url in String(url.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first ?? "") }
+        )
         // Links are never built from a client's Host when the registry knows its own name.
         if publicURL == nil, let a = audience { publicURL = "https://" + a }
         maxTokenLifetime = try IAMSetup.maxLifetime(Env.all)

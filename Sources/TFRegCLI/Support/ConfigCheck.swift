@@ -15,7 +15,9 @@ import TFRegSystem
 import Glibc
 #endif
 
-/// `tfreg serve --check-config`: everything `serve` would check at start, without creating files.
+/// `tfreg serve --check-config`: everything `serve` would check at start, without creating files. The
+/// checks and decisions are `RegistryAssembly`'s (`checkMetadataTable`, `IAMKeys`, the audience in
+/// `ResolvedServeConfiguration`); only the building, which creates the database and keys, is left out.
 enum ConfigCheck {
     static func run(_ config: ResolvedServeConfiguration, dataDirectory: String) async throws {
         var lines: [String] = []
@@ -34,11 +36,11 @@ enum ConfigCheck {
         lines.append("log: level \(config.logLevel.rawValue), format \(config.logFormat)")
         if let table = config.table {
             // The same DescribeTable serve makes at start.
+            // The same DescribeTable and look at the versions' archives serve makes (versions in users'
+            // buckets need S3 storage).
             let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: try AWSSetup.client()), table: table)
-            try await StoreOptions.checkTable(store)
+            let placement = try await RegistryAssembly.checkMetadataTable(store, storage: config.storage)
             lines.append("metadata: DynamoDB table \(table) in \(store.dynamo.client.region) (exists, readable)")
-            // The same look serve takes: versions in users' buckets need S3 storage.
-            let placement = try await StoreOptions.checkArchivePlacement(store, storage: config.storage)
             lines.append("archive locations: \(placement.summary)")
         } else {
             lines.append("metadata: SQLite")
@@ -65,8 +67,10 @@ enum ConfigCheck {
         } else {
             lines.append("archives: local directory")
         }
+        // The same decisions RegistryAssembly.serve makes: an audience turns IAM on, keys from KMS or the data directory.
+        let keys = RegistryAssembly.IAMKeys(env: Env.all, localKeyDirectory: dataDirectory)
         lines.append(
-            "IAM authentication: \(config.audience.map { "on, audience \($0), tokens up to \(config.maxTokenLifetime) s, keys \(Env.value("IAM_AUTH_KMS_KEY").map { "from KMS key " + $0 } ?? "in the data directory")" } ?? "off (set TFREG_AUDIENCE or --public-url)")"
+            "IAM authentication: \(config.audience.map { "on, audience \($0), tokens up to \(config.maxTokenLifetime) s, keys \(keys?.description ?? "in the data directory")" } ?? "off (set TFREG_AUDIENCE or --public-url)")"
         )
         lines.append("max upload: \(config.maxUploadBytes) bytes; download link ttl: \(config.downloadLinkTTL) s")
         let l = config.server.limits

@@ -16,7 +16,7 @@ import Glibc
 
 /// IAM authentication for `serve`: sealed tokens with keys from KMS (`IAM_AUTH_KMS_KEY`, envelope
 /// encryption) or a local key file, and STS to check presigned GetCallerIdentity requests.
-/// Shared by `serve` and `lambda`.
+/// Shared by `serve` and `lambda` (`RegistryAssembly`).
 enum IAMSetup {
     /// `MAX_IAM_TOKEN_EXPIRATION_WINDOW`, 60…43200 seconds, default 3600.
     static func maxLifetime(_ env: [String: String]) throws -> Int64 {
@@ -37,18 +37,17 @@ enum IAMSetup {
         localKeyDirectory: String?,
         replayGuard: any ReplayGuard
     ) throws -> TokenIssuer? {
-        guard let audience else { return nil }
+        guard let audience, let source = RegistryAssembly.IAMKeys(env: env, localKeyDirectory: localKeyDirectory) else { return nil }
         let keys: any TokenKeySource
         let client: AWSClient?
-        if let kmsKey = env["IAM_AUTH_KMS_KEY"], !kmsKey.isEmpty {
+        switch source {
+        case .kms(let kmsKey):
             let aws = try aws()
             client = aws
             keys = KMSTokenKeys(kms: KMSClient(client: aws), keyID: kmsKey, audience: audience)
-        } else if let dir = localKeyDirectory {
+        case .dataDirectory(let dir):
             client = nil
             keys = StaticTokenKeys(keys: try LocalTokenKeys.loadOrCreate(dataDirectory: dir))
-        } else {
-            return nil
         }
         let http = client?.http ?? RegistryClient.make(environment: env)
         let verifier = STSCallerIdentityVerifier(http: http, environment: env)

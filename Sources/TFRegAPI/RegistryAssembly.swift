@@ -1,0 +1,54 @@
+import TFRegCore
+import TFRegSystem
+
+/// The composition root: the one place a registry is put together from its backends and settings —
+/// the service, the authenticators (static tokens, then sealed IAM tokens), the token issuer, the
+/// archive link signer and the `RegistryAPI` every transport serves. `serve`, `lambda` and the API
+/// tests build through here; what they differ in (which store, which storage, where keys come from) is
+/// decided before, from flags and environment, by the CLI (`RegistryAssembly+Backends.swift`, the one
+/// target that sees every backend). A new component of every registry (an observer, metrics) is wired
+/// here once.
+public struct RegistryAssembly: Sendable {
+    public let service: RegistryService
+    public let authenticator: CompositeAuthenticator
+    public let tokenIssuer: TokenIssuer?
+    public let frontEndTokens: FrontEndAudienceTokens?
+    public let signer: ArchiveURLSigner
+    public let api: RegistryAPI
+
+    /// - Parameters:
+    ///   - staticTokenCacheSeconds: how long a static token lookup is remembered (0: never; a remote
+    ///     store's lookups are network calls, so `serve` on DynamoDB and `lambda` remember them 10 s,
+    ///     which is how long a revoked token may keep working in the process).
+    ///   - tokenIssuer: IAM authentication with a configured audience (`POST /token`, sealed tokens).
+    ///   - frontEndTokens: sealed tokens for the domain an IAM-authorizing front end reports, used only
+    ///     without `tokenIssuer` (`RegistryAPI.frontEndTokens`).
+    ///   - linkKey: the key of signed archive links; they live `configuration.downloadLinkLifetime`.
+    public init(
+        store: any MetadataStore,
+        storage: any ArchiveStorage,
+        canonicalizer: any ArchiveCanonicalizer,
+        clock: any WallClock = SystemClock(),
+        staticTokenCacheSeconds: Int64 = 0,
+        tokenIssuer: TokenIssuer? = nil,
+        frontEndTokens: FrontEndAudienceTokens? = nil,
+        linkKey: [UInt8],
+        configuration: APIConfiguration
+    ) {
+        service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock)
+        var members: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)]
+        if let tokenIssuer { members.append(SealedTokenAuthenticator(tokens: tokenIssuer.tokens)) }
+        authenticator = CompositeAuthenticator(members)
+        self.tokenIssuer = tokenIssuer
+        self.frontEndTokens = tokenIssuer == nil ? frontEndTokens : nil
+        signer = ArchiveURLSigner(key: linkKey, lifetime: Int64(configuration.downloadLinkLifetime))
+        api = RegistryAPI(
+            service: service,
+            authenticator: authenticator,
+            signer: signer,
+            configuration: configuration,
+            tokenIssuer: tokenIssuer,
+            frontEndTokens: frontEndTokens
+        )
+    }
+}
