@@ -10,8 +10,8 @@ import Testing
     func assembly(issuer: TokenIssuer?, frontEnd: FrontEndAudienceTokens?) -> RegistryAssembly {
         RegistryAssembly(
             store: InMemoryMetadataStore(),
-            storage: FailingStorage(),
-            canonicalizer: FailingStorage(),
+            storage: MemoryBlobStore(stagingDirectory: "/nonexistent"),
+            canonicalizer: FailingCanonicalizer(),
             tokenIssuer: issuer,
             frontEndTokens: frontEnd,
             linkKey: [UInt8](repeating: 7, count: 32),
@@ -43,17 +43,8 @@ import Testing
         }
     }
 
-    struct FailingStorage: ArchiveStorage, ArchiveCanonicalizer {
-        var stagingDirectory: String { "/nonexistent" }
-        func put(_ staged: StagedArchive, module: ModuleAddress, version: Version) async throws(RegistryError) -> ArchiveLocation {
-            throw .internalError("x")
-        }
-        func settle(_ staged: StagedArchive, at location: ArchiveLocation) async throws(RegistryError) {}
-        func remove(_ location: ArchiveLocation) async throws(RegistryError) {}
-        func delivery(for record: ModuleVersionRecord, expiresIn seconds: Int) async throws(RegistryError) -> ArchiveDelivery {
-            throw .internalError("x")
-        }
-        func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile { throw .internalError("x") }
+    /// Nothing here publishes: any archive call fails.
+    struct FailingCanonicalizer: ArchiveCanonicalizer {
         func canonicalize(input: String, output: String) throws(RegistryError) -> CanonicalArchive { throw .internalError("x") }
     }
 }
