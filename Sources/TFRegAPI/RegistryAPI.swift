@@ -19,6 +19,9 @@ public struct RegistryAPI: Sendable {
     /// `tfi_` tokens are checked against the domain of the request they arrive on. Used only when
     /// `tokenIssuer` is nil; `POST /token` is then refused (it needs `TFREG_AUDIENCE`).
     public let frontEndTokens: FrontEndAudienceTokens?
+    /// Told about every finished request, in order (`RequestObserver`). Each transport adds its
+    /// access log line (`adding(_:)`); metrics and audit come here too.
+    public let observers: [any RequestObserver]
 
     public init(
         service: RegistryService,
@@ -26,7 +29,8 @@ public struct RegistryAPI: Sendable {
         signer: ArchiveURLSigner,
         configuration: APIConfiguration,
         tokenIssuer: TokenIssuer? = nil,
-        frontEndTokens: FrontEndAudienceTokens? = nil
+        frontEndTokens: FrontEndAudienceTokens? = nil,
+        observers: [any RequestObserver] = []
     ) {
         self.service = service
         self.authenticator = authenticator
@@ -34,9 +38,24 @@ public struct RegistryAPI: Sendable {
         self.configuration = configuration
         self.tokenIssuer = tokenIssuer
         self.frontEndTokens = tokenIssuer == nil ? frontEndTokens : nil
+        self.observers = observers
+    }
+
+    /// The same API, also reporting to `observer` (after the ones it has).
+    public func adding(_ observer: any RequestObserver) -> RegistryAPI {
+        RegistryAPI(
+            service: service,
+            authenticator: authenticator,
+            signer: signer,
+            configuration: configuration,
+            tokenIssuer: tokenIssuer,
+            frontEndTokens: frontEndTokens,
+            observers: observers + [observer]
+        )
     }
 
     public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
+        let started = ContinuousClock.now
         var trace = RequestTrace()
         let response: APIResponse
         do {
@@ -56,14 +75,26 @@ public struct RegistryAPI: Sendable {
             }
             response = .error(error)
         }
+        if !observers.isEmpty {
+            let observation = RequestObservation(
+                route: trace.route,
+                method: request.method,
+                path: request.path,
+                status: response.status,
+                duration: ContinuousClock.now - started,
+                principal: trace.principal,
+                requestID: request.requestID
+            )
+            for observer in observers { observer.requestFinished(observation, logger: logger) }
+        }
         return response
     }
 
     // MARK: Routing
 
-    /// What the router learnt about a request: its route's template and the caller.
+    /// What the router learnt about a request, for its observation.
     struct RequestTrace {
-        var route = "unmatched"
+        var route = RequestObservation.unmatched
         var principal: Identity?
     }
 
