@@ -1,6 +1,7 @@
 import Logging
 import Synchronization
 import TFRegCore
+import TFRegTesting
 import Testing
 
 @testable import TFRegAPI
@@ -89,22 +90,5 @@ import Testing
         #expect(line.message == "request" && lines.entries.count == 1)
         for key in ["request_id", "method", "path", "route", "status", "duration_ms"] { #expect(line.metadata[key] != nil, "\(key)") }
         #expect(line.metadata["route"] == "/health" && line.metadata["status"] == "200" && line.metadata["principal"] == nil)
-    }
-}
-
-/// Records log entries (message and metadata as strings).
-final class LogLines: LogHandler, @unchecked Sendable {
-    let store = Mutex<[(message: String, metadata: [String: String])]>([])
-    var entries: [(message: String, metadata: [String: String])] { store.withLock { $0 } }
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        var all = metadata.mapValues { "\($0)" }
-        for (k, v) in event.metadata ?? [:] { all[k] = "\(v)" }
-        store.withLock { $0.append((event.message.description, all)) }
     }
 }

@@ -1,9 +1,9 @@
 import Logging
-import Synchronization
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegTesting
 import Testing
 
 @testable import TFRegLambda
@@ -226,22 +226,5 @@ func runUntilDrained(
         let handler = try #require(Int(line.metadata["handler_us"] ?? ""))
         let aws = try #require(Int(line.metadata["aws_us"] ?? ""))
         #expect(aws > 0 && aws <= handler)
-    }
-}
-
-/// Records log entries (message and metadata as strings).
-final class LogLines: LogHandler, @unchecked Sendable {
-    let store = Mutex<[(message: String, metadata: [String: String])]>([])
-    var entries: [(message: String, metadata: [String: String])] { store.withLock { $0 } }
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        var all = metadata.mapValues { "\($0)" }
-        for (k, v) in event.metadata ?? [:] { all[k] = "\(v)" }
-        store.withLock { $0.append((event.message.description, all)) }
     }
 }
