@@ -213,8 +213,9 @@ public struct LambdaHandler: Sendable {
     public let api: RegistryAPI
     public let configured: EventFormat
 
+    /// The API reports each request to the invocation's log line (`InvocationObserver`).
     public init(api: RegistryAPI, configured: EventFormat) {
-        self.api = api
+        self.api = api.adding(InvocationObserver())
         self.configured = configured
     }
 

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import TFRegAPI
 import TFRegHTTPClient
 import TFRegJSON
@@ -125,12 +126,16 @@ public enum LambdaLoop {
             var log = logger
             log[metadataKey: "request_id"] = "\(invocation.requestID)"
             // Debug log line per invocation: the handler's time and how much of it was spent in
-            // HTTP calls (AWS), measured inside the process; the Runtime API exchange is not in it.
+            // HTTP calls (AWS), measured inside the process (the Runtime API exchange is not in it),
+            // with the request as `RegistryAPI` observed it (`InvocationObservation`).
             let meter = HTTPCallMeter()
+            let observed = InvocationObservation()
             let started = ContinuousClock.now
             let body: [UInt8]
             do {
-                body = try await HTTPCallMeter.$current.withValue(meter) { try await handler(invocation, log) }
+                body = try await HTTPCallMeter.$current.withValue(meter) {
+                    try await InvocationObservation.$current.withValue(observed) { try await handler(invocation, log) }
+                }
             } catch {
                 log.error("invocation failed", metadata: ["error": "\(error)"])
                 try await client.fail(invocation.requestID, type: "Runtime.HandlerError", message: "the invocation failed; see the function's logs")
@@ -139,13 +144,44 @@ public enum LambdaLoop {
             let handled = ContinuousClock.now - started
             try await client.respond(invocation.requestID, body: body)
             if log.logLevel <= .debug {
-                log.debug(
-                    "invocation",
-                    metadata: [
-                        "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)", "aws_us": "\(Self.microseconds(meter.time))",
-                    ]
-                )
+                var metadata: Logger.Metadata = [
+                    "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)", "aws_us": "\(Self.microseconds(meter.time))",
+                ]
+                if let request = observed.observation {
+                    metadata.merge(InvocationObservation.metadata(request, invocation: invocation)) { a, _ in a }
+                }
+                log.debug("invocation", metadata: metadata)
             }
         }
+    }
+}
+
+/// The request of one invocation as `RegistryAPI` observed it, for the loop's log line: the loop
+/// binds one per invocation, and `InvocationObserver` (which `LambdaHandler` adds to its API) fills
+/// it. So the Lambda transport's access line is the API's observation (route, status, principal)
+/// with the invocation's own facts (handler time, AWS calls).
+final class InvocationObservation: Sendable {
+    @TaskLocal static var current: InvocationObservation?
+    private let state = Mutex<RequestObservation?>(nil)
+
+    var observation: RequestObservation? {
+        get { state.withLock { $0 } }
+        set { state.withLock { $0 = newValue } }
+    }
+
+    /// The access line's fields (`AccessLog.metadata`), its `request_id` the invocation's; the front
+    /// end's id for the request, when it has one, as `api_request_id`.
+    static func metadata(_ request: RequestObservation, invocation: Invocation) -> Logger.Metadata {
+        var metadata = AccessLog.metadata(request)
+        metadata["request_id"] = nil
+        if request.requestID != invocation.requestID { metadata["api_request_id"] = "\(request.requestID)" }
+        return metadata
+    }
+}
+
+/// Hands each observation to the invocation's `InvocationObservation` (none bound: nothing to do).
+struct InvocationObserver: RequestObserver {
+    func requestFinished(_ observation: RequestObservation, logger: Logger) {
+        InvocationObservation.current?.observation = observation
     }
 }

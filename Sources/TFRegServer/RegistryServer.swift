@@ -84,8 +84,10 @@ public struct RegistryServer: Sendable {
     public let configuration: ServerConfiguration
     public let logger: Logger
 
+    /// The access log line is the API's observation of each request (`AccessLog`, added here), not
+    /// written by the server.
     public init(api: RegistryAPI, configuration: ServerConfiguration, logger: Logger) {
-        self.api = api
+        self.api = api.adding(AccessLog())
         self.configuration = configuration
         self.logger = logger
     }
@@ -97,18 +99,8 @@ public struct RegistryServer: Sendable {
         let scheme = configuration.usesTLS ? "https" : "http"
         let accessLogger = logger
         let responder = CallbackResponder<ServerRequestContext> { request, context in
-            let started = ContinuousClock.now
             let apiRequest = Self.makeRequest(request, scheme: scheme, requestID: context.id, channel: context.channel)
             let response = await api.respond(to: apiRequest, logger: accessLogger)
-            let elapsed = ContinuousClock.now - started
-            accessLogger.info(
-                "request",
-                metadata: [
-                    "request_id": "\(context.id)", "method": "\(apiRequest.method)", "path": "\(apiRequest.path)",
-                    "status": "\(response.status)",
-                    "duration_ms": "\(Self.milliseconds(elapsed))",
-                ]
-            )
             return Self.makeResponse(response, headOnly: request.method == .head)
         }
         let limits = configuration.limits
@@ -144,10 +136,6 @@ public struct RegistryServer: Sendable {
             configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
-    }
-
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds / 1_000_000_000_000) / 1000
     }
 
     /// `channel` (nil in unit tests) is where `100 Continue` goes when the request asks for it.

@@ -4,36 +4,195 @@ import Testing
 @testable import TFRegAPI
 
 @Suite struct EndpointTests {
-    let m = Endpoint.ModulePath(namespace: "acme", name: "vpc", system: "aws")
+    let m = ModulePath(namespace: "acme", name: "vpc", system: "aws")
+
+    /// The route `method` finds at `segments`, nil for 404 and 405.
+    static func route(_ segments: [String], _ method: String = "GET") -> Endpoint? {
+        guard case .route(let e)? = Endpoint.parse(segments, method: method) else { return nil }
+        return e
+    }
 
     @Test func everyRowOfTheAPITableParses() {
-        let table: [([String], Endpoint)] = [
-            ([".well-known", "terraform.json"], .discovery), (["health"], .health), (["token"], .token),
-            (["v1", "modules"], .modules(namespace: nil)), (["v1", "modules", "acme"], .modules(namespace: "acme")),
-            (["v1", "modules", "search"], .search), (["v1", "modules", "acme", "vpc", "aws"], .module(m)),
-            (["v1", "modules", "acme", "vpc", "aws", "versions"], .versions(m)),
-            (["v1", "modules", "acme", "vpc", "aws", "download"], .latestDownload(m)),
-            (["v1", "modules", "acme", "vpc", "aws", "1.0.0"], .version(m, "1.0.0")),
-            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "download"], .download(m, "1.0.0")),
-            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "upload"], .upload(m, "1.0.0")),
-            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "create"], .create(m, "1.0.0")),
-            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "deprecate"], .deprecate(m, "1.0.0")),
-            (["v1", "archives", "acme", "vpc", "aws", "1.0.0", "x.tar.gz"], .archive(m, version: "1.0.0", file: "x.tar.gz")),
-            (["v1", "grants", "acme"], .grants(namespace: "acme")),
-            (["v1", "grants", "acme", "arn:aws:iam::1:role", "ci"], .grant(namespace: "acme", identity: "arn:aws:iam::1:role/ci")),
+        let table: [([String], String, Endpoint)] = [
+            ([".well-known", "terraform.json"], "GET", .service(.discovery)), (["health"], "HEAD", .service(.health)),
+            (["token"], "GET", .token(.fromFrontEnd)), (["token"], "POST", .token(.exchange)),
+            (["v1", "modules"], "GET", .modules(.list)), (["v1", "modules", "acme"], "GET", .modules(.listNamespace("acme"))),
+            (["v1", "modules", "search"], "GET", .modules(.search)), (["v1", "modules", "acme", "vpc", "aws"], "GET", .modules(.module(m))),
+            (["v1", "modules", "acme", "vpc", "aws", "versions"], "GET", .modules(.versions(m))),
+            (["v1", "modules", "acme", "vpc", "aws", "download"], "GET", .modules(.latestDownload(m))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0"], "GET", .modules(.version(m, "1.0.0"))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0"], "DELETE", .modules(.deleteVersion(m, "1.0.0"))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "download"], "GET", .modules(.download(m, "1.0.0"))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "upload"], "PUT", .modules(.upload(m, "1.0.0"))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "create"], "POST", .modules(.create(m, "1.0.0"))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "deprecate"], "POST", .modules(.deprecate(m, "1.0.0"))),
+            (["v1", "modules", "acme", "vpc", "aws", "1.0.0", "deprecate"], "DELETE", .modules(.undeprecate(m, "1.0.0"))),
+            (["v1", "archives", "acme", "vpc", "aws", "1.0.0", "x.tar.gz"], "GET", .archives(.archive(m, version: "1.0.0", file: "x.tar.gz"))),
+            (["v1", "grants", "acme"], "GET", .grants(.list(namespace: "acme"))),
+            (["v1", "grants", "acme"], "PUT", .grants(.put(namespace: "acme"))),
+            (
+                ["v1", "grants", "acme", "arn:aws:iam::1:role", "ci"], "DELETE",
+                .grants(.delete(namespace: "acme", identity: "arn:aws:iam::1:role/ci"))
+            ),
         ]
-        for (segments, endpoint) in table { #expect(Endpoint.parse(segments) == endpoint, "\(segments)") }
+        for (segments, method, endpoint) in table { #expect(Self.route(segments, method) == endpoint, "\(method) \(segments)") }
         for unknown in [
             [], ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
             ["v1", "archives", "a", "b", "c", "d"], ["v1", "grants"], ["token", "x"], ["v1", "modules", "a", "b", "c", "d", "e", "f"],
+            ["health", "x"], [".well-known"], ["v1", "grants", "a", "b", "c", "d", "e", "f", "g", "h", "i"],
         ] {
-            #expect(Endpoint.parse(unknown) == nil, "\(unknown)")
+            #expect(Endpoint.parse(unknown, method: "GET") == nil, "\(unknown)")
+        }
+    }
+
+    @Test func aPathWithoutTheMethodListsTheMethodsOfEveryOperationThere() {
+        let cases: [([String], String, [String], String)] = [
+            (
+                ["v1", "modules", "acme", "vpc", "aws", "1.0.0"], "PATCH", ["GET", "HEAD", "DELETE"],
+                "/v1/modules/{namespace}/{name}/{system}/{version}"
+            ),
+            (["v1", "grants", "acme"], "DELETE", ["GET", "HEAD", "PUT"], "/v1/grants/{namespace}"),
+            (["token"], "PUT", ["GET", "HEAD", "POST"], "/token"),
+            (
+                ["v1", "modules", "acme", "vpc", "aws", "1.0.0", "deprecate"], "GET", ["POST", "DELETE"],
+                "/v1/modules/{namespace}/{name}/{system}/{version}/deprecate"
+            ),
+            (
+                ["v1", "modules", "acme", "vpc", "aws", "1.0.0", "upload"], "GET", ["POST", "PUT"],
+                "/v1/modules/{namespace}/{name}/{system}/{version}/upload"
+            ),
+            (["v1", "grants", "acme", "token:ci"], "GET", ["DELETE"], "/v1/grants/{namespace}/{identity}"),
+        ]
+        for (segments, method, allow, template) in cases {
+            #expect(Endpoint.parse(segments, method: method) == .methodNotAllowed(allow: allow, template: template), "\(method) \(segments)")
         }
     }
 
     @Test func onlyPublicRoutesSkipAuthentication() {
-        #expect([Endpoint.discovery, .health, .token, .archive(m, version: "1", file: "f")].allSatisfy { !$0.needsCaller })
-        #expect([Endpoint.modules(namespace: nil), .search, .versions(m), .upload(m, "1"), .grants(namespace: "a")].allSatisfy { $0.needsCaller })
+        for e in Self.examples {
+            switch e {
+            case .service, .token, .archives: #expect(!e.needsCaller, "\(e)")
+            case .modules, .grants: #expect(e.needsCaller, "\(e)")
+            }
+        }
+    }
+
+    /// One example of every operation of every area, with parameters that exercise the path writer
+    /// (a pre-release with build metadata, an IAM identity with '/', a token id with '#'). The switches
+    /// are exhaustive: a new operation does not compile until it has an example here.
+    static let examples: [Endpoint] = {
+        let m = ModulePath(namespace: "acme", name: "vpc", system: "aws")
+        let v = "1.0.0-rc.1+build.5"
+        func service(_ op: ServiceRoute.Operation) -> ServiceRoute {
+            switch op {
+            case .discovery: .discovery
+            case .health: .health
+            }
+        }
+        func token(_ op: TokenRoute.Operation) -> TokenRoute {
+            switch op {
+            case .fromFrontEnd: .fromFrontEnd
+            case .exchange: .exchange
+            }
+        }
+        func module(_ op: ModuleRoute.Operation) -> ModuleRoute {
+            switch op {
+            case .list: .list
+            case .listNamespace: .listNamespace("acme")
+            case .search: .search
+            case .module: .module(m)
+            case .versions: .versions(m)
+            case .latestDownload: .latestDownload(m)
+            case .version: .version(m, v)
+            case .deleteVersion: .deleteVersion(m, v)
+            case .download: .download(m, v)
+            case .upload: .upload(m, v)
+            case .create: .create(m, v)
+            case .deprecate: .deprecate(m, v)
+            case .undeprecate: .undeprecate(m, v)
+            }
+        }
+        func archive(_ op: ArchiveRoute.Operation) -> ArchiveRoute {
+            switch op {
+            case .archive: .archive(m, version: v, file: String(repeating: "ab", count: 32) + ".tar.gz")
+            }
+        }
+        func grant(_ op: GrantRoute.Operation) -> GrantRoute {
+            switch op {
+            case .list: .list(namespace: "acme")
+            case .put: .put(namespace: "acme")
+            case .delete: .delete(namespace: "acme", identity: "arn:aws:iam::123456789012:role/ci")
+            }
+        }
+        return ServiceRoute.Operation.allCases.map { .service(service($0)) } + TokenRoute.Operation.allCases.map { .token(token($0)) }
+            + ModuleRoute.Operation.allCases.map { .modules(module($0)) } + ArchiveRoute.Operation.allCases.map { .archives(archive($0)) }
+            + GrantRoute.Operation.allCases.map { .grants(grant($0)) } + [.grants(.delete(namespace: "acme", identity: "token:ci#0a1b2c"))]
+    }()
+
+    /// Which area and operation an endpoint is (exhaustive over the areas).
+    static func operation(_ e: Endpoint) -> AnyHashable {
+        switch e {
+        case .service(let r): r.operation
+        case .token(let r): r.operation
+        case .modules(let r): r.operation
+        case .archives(let r): r.operation
+        case .grants(let r): r.operation
+        }
+    }
+
+    @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
+        #expect(Self.examples.count == 2 + 2 + ModuleRoute.Operation.allCases.count + 1 + 3 + 1)
+        for e in Self.examples {
+            #expect(!e.methods.isEmpty, "\(e)")
+            #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")
+            #expect(e.methods.allSatisfy { ["GET", "HEAD", "POST", "PUT", "DELETE"].contains($0) }, "\(e)")
+        }
+    }
+
+    @Test func everyTemplateParsesBackToItsOperation() throws {
+        for e in Self.examples {
+            let segments = try #require(URLParsing.segments(of: e.template), "\(e.template)")
+            let parsed = try #require(Self.route(segments, e.methods[0]), "\(e.template)")
+            #expect(Self.operation(parsed) == Self.operation(e) && parsed.template == e.template, "\(e.template) → \(parsed)")
+        }
+    }
+
+    @Test func everyPathParsesBackToItsRoute() throws {
+        for e in Self.examples {
+            let segments = try #require(URLParsing.segments(of: e.path), "\(e.path)")
+            #expect(Self.route(segments, e.methods[0]) == e, "\(e.path)")
+        }
+    }
+
+    /// The paths the API and the CLI write are byte for byte those written before routes wrote them.
+    @Test func pathsAreWrittenAsBefore() throws {
+        let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+        let version = try Version("1.2.0")
+        #expect(ModuleRoute.download(module, version: version).path == "/v1/modules/acme/vpc/aws/1.2.0/download")
+        #expect(ModuleRoute.version(module, version: version).path == "/v1/modules/acme/vpc/aws/1.2.0")
+        #expect(ModuleRoute.upload(module, version: version).relativePath == "acme/vpc/aws/1.2.0/upload")
+        #expect(ModuleRoute.undeprecate(module, version: version).relativePath == "acme/vpc/aws/1.2.0/deprecate")
+        #expect(ModuleRoute.versions(of: module).relativePath == "acme/vpc/aws/versions")
+        #expect(ModuleRoute.list.path == "/v1/modules" && ModuleRoute.search.path == "/v1/modules/search")
+        #expect(ModuleRoute.listNamespace("acme").path == "/v1/modules/acme")
+        #expect(ArchiveRoute.archive(module, version: version, sha256: "ab").path == "/v1/archives/acme/vpc/aws/1.2.0/ab.tar.gz")
+        let role = try Identity("arn:aws:iam::123456789012:role/ci")
+        #expect(GrantRoute.delete(role, in: try Namespace("acme")).path == "/v1/grants/acme/arn:aws:iam::123456789012:role/ci")
+        #expect(GrantRoute.list(namespace: "acme").path == "/v1/grants/acme")
+        #expect(ServiceRoute.discovery.path == "/.well-known/terraform.json" && TokenRoute.exchange.path == "/token")
+        // '#' would end the path (a fragment): it is the one character of an identity that is encoded.
+        #expect(GrantRoute.delete(namespace: "acme", identity: "token:ci#0a1b").path == "/v1/grants/acme/token:ci%230a1b")
+        #expect(ModuleRoute.version(module, version: try Version("1.0.0-rc.1+b.5")).path == "/v1/modules/acme/vpc/aws/1.0.0-rc.1+b.5")
+    }
+
+    /// `needsCaller` is what the router does: without a token, every operation that needs a caller is
+    /// 401 and no other is.
+    @Test func theRouterAuthenticatesExactlyTheOperationsThatNeedACaller() async throws {
+        let h = try APIHarness()
+        for e in Self.examples {
+            let r = await h.send(e.methods[0], e.path)
+            #expect((r.status == 401) == e.needsCaller, "\(e.methods[0]) \(e.path): \(r.status) \(r.text)")
+        }
     }
 }
 

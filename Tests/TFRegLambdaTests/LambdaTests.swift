@@ -1,9 +1,9 @@
 import Logging
-import Synchronization
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
+import TFRegTesting
 import Testing
 
 @testable import TFRegLambda
@@ -212,8 +212,8 @@ func runUntilDrained(
     }
 
     @Test func eachInvocationLogsItsTimeAndItsHTTPCalls() async throws {
-        let lines = LogLines()
-        var logger = Logger(label: "test") { _ in lines }
+        let lines = LogCapture()
+        var logger = lines.logger()
         logger.logLevel = .debug
         let runtime = FakeRuntime([Invocation(requestID: "7", event: Array("ok".utf8))])
         try await runUntilDrained(runtime, logger) { _, _ in
@@ -221,27 +221,10 @@ func runUntilDrained(
             for _ in 0..<2 { _ = try? await CurlHTTPClient().send(HTTPRequest(url: "http://127.0.0.1:9/", timeout: 2)) }
             return Array("done".utf8)
         }
-        let line = try #require(lines.entries.first { $0.message == "invocation" })
+        let line = try #require(lines.all.first { $0.message == "invocation" })
         #expect(line.metadata["aws_calls"] == "2" && line.metadata["request_id"] == "7")
         let handler = try #require(Int(line.metadata["handler_us"] ?? ""))
         let aws = try #require(Int(line.metadata["aws_us"] ?? ""))
         #expect(aws > 0 && aws <= handler)
-    }
-}
-
-/// Records log entries (message and metadata as strings).
-final class LogLines: LogHandler, @unchecked Sendable {
-    let store = Mutex<[(message: String, metadata: [String: String])]>([])
-    var entries: [(message: String, metadata: [String: String])] { store.withLock { $0 } }
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        var all = metadata.mapValues { "\($0)" }
-        for (k, v) in event.metadata ?? [:] { all[k] = "\(v)" }
-        store.withLock { $0.append((event.message.description, all)) }
     }
 }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Log lines kept in memory, for tests of what code logs: e.g. that every state change names its
 /// principal (`by`). `logger()` makes a `Logger` writing here at every level; the process's
-/// `LoggingSystem` is left alone. (TFRegLambdaTests keeps its own `LogLines` for the runtime loop.)
+/// `LoggingSystem` is left alone.
 public final class LogCapture: Sendable {
     public struct Line: Sendable {
         public let level: Logger.Level

@@ -1,103 +1,157 @@
-/// One row of the README's API table, recognised from the path's segments alone (nothing validated
-/// yet beyond the shape): the router is data. `Endpoint.parse` is pure and unit-tested; `methods` gives
-/// 405 + `Allow`; `needsCaller` says whether the route authenticates a bearer token first.
+/// Every request's route: an area of the API, then one operation in it. Recognised from the path's
+/// segments and the method alone (nothing validated yet beyond the shape): the router is data.
+/// `Endpoint.parse` is pure and unit-tested; an operation's `methods` give 405 + `Allow`, its
+/// `template` names it in logs and metrics, and its `path` is the one writer of that URL path
+/// (discovery, `Location`, signed links, `next_url`, the CLI).
 ///
 /// The order every request goes through (`RegistryAPI.route`), documented in the README:
 /// 1. the path's shape → 404 for an unknown endpoint;
-/// 2. the method → 405 with `Allow`;
-/// 3. authentication (routes with `needsCaller`) → 401 without or with an invalid token;
+/// 2. the method → 405 with `Allow` (the methods of every operation at that path);
+/// 3. authentication (areas whose operations have `needsCaller`) → 401 without or with an invalid token;
 /// 4. the path's parameters against their grammar (namespace, name, version…) → 400;
 /// 5. authorization in the service → 403 (deny by default);
 /// 6. only then the body (→ 400/413/415) and the state (→ 404/409).
 /// So a caller without credentials learns nothing but "authenticate", whatever it sends.
-public enum Endpoint: Equatable, Sendable {
-    /// Raw path segments of a module address: namespace, name, system.
-    public struct ModulePath: Equatable, Sendable {
-        public let namespace: String, name: String, system: String
-    }
+///
+/// A new area is a case here and a `RouteGroup` in its own file; a new operation is a case of its
+/// area and of the area's `Operation` (neither compiles without methods, a template and a handler).
+public enum Endpoint: Hashable, Sendable {
+    /// Discovery and health: public.
+    case service(ServiceRoute)
+    /// `/token`: where credentials are exchanged (public; the exchange authenticates itself).
+    case token(TokenRoute)
+    /// `/v1/modules/…`: the module registry protocol and tfreg's publishing routes.
+    case modules(ModuleRoute)
+    /// `/v1/archives/…`: signed archive links (public; the link's signature authorizes it).
+    case archives(ArchiveRoute)
+    /// `/v1/grants/…`: the grants API.
+    case grants(GrantRoute)
+    // Next areas, each a `RouteGroup` of its own: `providers(ProviderRoute)` (`/v1/providers/…`, the
+    // provider registry protocol), `mirror(MirrorRoute)` (the provider network mirror protocol) and
+    // `web(WebRoute)` (HTML pages).
 
-    case discovery
-    case health
-    case token
-    case modules(namespace: String?)
-    case search
-    case module(ModulePath)
-    case versions(ModulePath)
-    case latestDownload(ModulePath)
-    case version(ModulePath, String)
-    case download(ModulePath, String)
-    case upload(ModulePath, String)
-    case create(ModulePath, String)
-    case deprecate(ModulePath, String)
-    case archive(ModulePath, version: String, file: String)
-    case grants(namespace: String)
-    case grant(namespace: String, identity: String)
-
-    /// Methods the endpoint answers (HEAD is allowed wherever GET is).
-    public var methods: [String] {
-        switch self {
-        case .discovery, .health, .modules, .search, .module, .versions, .latestDownload, .download, .archive: ["GET", "HEAD"]
-        case .token: ["GET", "HEAD", "POST"]
-        case .version: ["GET", "HEAD", "DELETE"]
-        case .upload: ["POST", "PUT"]
-        case .create: ["POST"]
-        case .deprecate: ["POST", "DELETE"]
-        case .grants: ["GET", "HEAD", "PUT"]
-        case .grant: ["DELETE"]
-        }
-    }
-
-    /// Whether a bearer token is required (before anything else about the request is looked at).
-    /// Discovery and health are public; `/token` is where credentials are exchanged; an archive
-    /// link authorizes itself with its signature.
-    public var needsCaller: Bool {
-        switch self {
-        case .discovery, .health, .token, .archive: false
-        default: true
-        }
-    }
-
-    /// Recognises an endpoint from already split and percent-decoded segments; nil → 404.
-    public static func parse(_ seg: [String]) -> Endpoint? {
-        switch seg.count {
-        case 1 where seg[0] == "token": return .token
-        case 1 where seg[0] == "health": return .health
-        case 2 where seg == [".well-known", "terraform.json"]: return .discovery
-        default: break
-        }
-        guard seg.count >= 2, seg[0] == "v1" else { return nil }
-        let rest = Array(seg.dropFirst(2))
-        switch seg[1] {
-        case "grants":
-            guard (1...8).contains(rest.count) else { return nil }
-            if rest.count == 1 { return .grants(namespace: rest[0]) }
-            // An IAM identity contains '/': the rest of the path is the identity as written.
-            return .grant(namespace: rest[0], identity: rest.dropFirst().joined(separator: "/"))
-        case "archives":
-            guard rest.count == 5 else { return nil }
-            return .archive(ModulePath(namespace: rest[0], name: rest[1], system: rest[2]), version: rest[3], file: rest[4])
-        case "modules":
-            break
+    /// The route a request asks for: nil → 404, `.methodNotAllowed` → 405. `method` is uppercase.
+    public static func parse(_ seg: [String], method: String) -> RouteMatch<Endpoint>? {
+        guard let first = seg.first else { return nil }
+        switch first {
+        case "token":
+            return TokenRoute.parse(rest: seg.dropFirst(), method: method)?.map(Endpoint.token)
+        case "health", ".well-known":
+            return ServiceRoute.parse(rest: seg[...], method: method)?.map(Endpoint.service)
+        case "v1":
+            guard seg.count >= 2 else { return nil }
+            let rest = seg.dropFirst(2)
+            switch seg[1] {
+            case "modules": return ModuleRoute.parse(rest: rest, method: method)?.map(Endpoint.modules)
+            case "archives": return ArchiveRoute.parse(rest: rest, method: method)?.map(Endpoint.archives)
+            case "grants": return GrantRoute.parse(rest: rest, method: method)?.map(Endpoint.grants)
+            default: return nil
+            }
         default:
             return nil
         }
-        switch rest.count {
-        case 0: return .modules(namespace: nil)
-        case 1: return rest[0] == "search" ? .search : .modules(namespace: rest[0])
-        case 2: return nil
-        default: break
-        }
-        let m = ModulePath(namespace: rest[0], name: rest[1], system: rest[2])
-        switch rest.count {
-        case 3: return .module(m)
-        case 4 where rest[3] == "versions": return .versions(m)
-        case 4 where rest[3] == "download": return .latestDownload(m)
-        case 4: return .version(m, rest[3])
-        case 5 where rest[4] == "download": return .download(m, rest[3])
-        case 5 where rest[4] == "upload": return .upload(m, rest[3])
-        case 5 where rest[4] == "create": return .create(m, rest[3])
-        case 5 where rest[4] == "deprecate": return .deprecate(m, rest[3])
-        default: return nil
+    }
+
+    /// The methods this operation answers (HEAD wherever GET).
+    public var methods: [String] {
+        switch self {
+        case .service(let r): r.operation.methods
+        case .token(let r): r.operation.methods
+        case .modules(let r): r.operation.methods
+        case .archives(let r): r.operation.methods
+        case .grants(let r): r.operation.methods
         }
     }
+
+    /// Whether a bearer token is required before anything else about the request is looked at.
+    public var needsCaller: Bool {
+        switch self {
+        case .service(let r): r.operation.needsCaller
+        case .token(let r): r.operation.needsCaller
+        case .modules(let r): r.operation.needsCaller
+        case .archives(let r): r.operation.needsCaller
+        case .grants(let r): r.operation.needsCaller
+        }
+    }
+
+    /// The route's template (`/v1/modules/{namespace}/{name}/{system}/versions`): what logs and
+    /// metrics name a request by, never its raw path.
+    public var template: String {
+        switch self {
+        case .service(let r): r.operation.template
+        case .token(let r): r.operation.template
+        case .modules(let r): r.operation.template
+        case .archives(let r): r.operation.template
+        case .grants(let r): r.operation.template
+        }
+    }
+
+    /// The absolute path of this route with its parameters (the reverse of `parse`).
+    public var path: String {
+        switch self {
+        case .service(let r): r.path
+        case .token(let r): r.path
+        case .modules(let r): r.path
+        case .archives(let r): r.path
+        case .grants(let r): r.path
+        }
+    }
+}
+
+/// What `parse` found at a path that exists.
+public enum RouteMatch<Route: Hashable & Sendable>: Hashable, Sendable {
+    /// The one operation at this path for this method.
+    case route(Route)
+    /// The path is a route, but not with this method: `allow` lists the methods it has (for 405 +
+    /// `Allow`) and `template` names it.
+    case methodNotAllowed(allow: [String], template: String)
+
+    func map<Other>(_ transform: (Route) -> Other) -> RouteMatch<Other> {
+        switch self {
+        case .route(let r): .route(transform(r))
+        case .methodNotAllowed(let allow, let template): .methodNotAllowed(allow: allow, template: template)
+        }
+    }
+}
+
+/// One area of the API: its operations, recognised from the segments after the area's prefix.
+public protocol RouteGroup: Hashable, Sendable {
+    associatedtype Operation: RouteOperation
+    /// The operation at `rest` (the segments after the area's prefix) for `method` (uppercase):
+    /// nil when the path is none of the area's (404).
+    static func parse(rest: ArraySlice<String>, method: String) -> RouteMatch<Self>?
+    /// Which operation this is (its methods, template, authentication).
+    var operation: Operation { get }
+    /// The absolute path with this route's parameters, each segment percent-encoded where it must be.
+    var path: String { get }
+}
+
+/// One operation's fixed facts: written once per operation, exhaustively.
+public protocol RouteOperation: CaseIterable, Hashable, Sendable {
+    /// The methods it answers, in `Allow` order (HEAD wherever GET).
+    var methods: [String] { get }
+    /// Whether the router authenticates the caller first (401), before the parameters are checked.
+    var needsCaller: Bool { get }
+    /// Its template, `{parameter}` for each parameter.
+    var template: String { get }
+}
+
+extension RouteGroup {
+    /// The one of `operations` (all at one path, in `Allow` order) that answers `method`, else 405
+    /// with their methods together.
+    static func choose(_ method: String, _ operations: Self...) -> RouteMatch<Self> {
+        for op in operations where op.operation.methods.contains(method) { return .route(op) }
+        var allow: [String] = []
+        for op in operations { allow += op.operation.methods.filter { !allow.contains($0) } }
+        return .methodNotAllowed(allow: allow, template: operations[0].operation.template)
+    }
+}
+
+/// Methods lists, shared (no array is built per request).
+enum Methods {
+    static let read = ["GET", "HEAD"]
+    static let post = ["POST"]
+    static let put = ["PUT"]
+    static let delete = ["DELETE"]
+    static let upload = ["POST", "PUT"]
 }

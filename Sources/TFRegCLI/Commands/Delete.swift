@@ -1,4 +1,5 @@
 import ArgumentParser
+import TFRegAPI
 import TFRegCore
 import TFRegHTTPClient
 import TFRegJSON
@@ -41,7 +42,7 @@ extension TFReg {
             }
             try Confirmation.require("delete \(module) \(version) from \(target.registry)? Its number can never be reused", yes: yes)
             let remote = try await target.remote()
-            let r = try await remote.send("DELETE", "\(module)/\(version)")
+            let r = try await remote.send("DELETE", ModuleRoute.deleteVersion(module, version: version).relativePath)
             guard r.status == 204 else { throw CLIError.registry(r, action: "delete \(module) \(version)") }
             Self.report(module, version, dryRun: false, note: nil, format: format)
         }

@@ -55,7 +55,7 @@ extension TFReg {
             }
             if clear {
                 try Confirmation.require("clear the deprecation of \(module) \(version)?", yes: yes)
-                let r = try await remote.send("DELETE", "\(module)/\(version)/deprecate")
+                let r = try await remote.send("DELETE", ModuleRoute.undeprecate(module, version: version).relativePath)
                 guard r.status == 200 else { throw CLIError.registry(r, action: "clear the deprecation of \(module) \(version)") }
                 report(module, version, format: format)
                 return
@@ -63,7 +63,11 @@ extension TFReg {
             try Confirmation.require("deprecate \(module) \(version)?", yes: yes)
             var fields: [(String, JSONValue)] = [("reason", .string(reason ?? ""))]
             if let replacement { fields.append(("replacement", .string(replacement))) }
-            let r = try await remote.send("POST", "\(module)/\(version)/deprecate", json: JSONValue.object(fields).serialized())
+            let r = try await remote.send(
+                "POST",
+                ModuleRoute.deprecate(module, version: version).relativePath,
+                json: JSONValue.object(fields).serialized()
+            )
             guard r.status == 200 else { throw CLIError.registry(r, action: "deprecate \(module) \(version)") }
             report(module, version, format: format)
         }

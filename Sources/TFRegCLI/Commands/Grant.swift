@@ -187,7 +187,7 @@ struct GrantAPIClient {
     }
 
     func list(_ ns: Namespace) async throws -> [Grant] {
-        let r = try await send("GET", "/v1/grants/\(ns)")
+        let r = try await send("GET", GrantRoute.list(namespace: ns.value).path)
         guard r.status == 200, let doc = try? JSONParser.parse(r.body), case .array(let items)? = doc["grants"] else {
             throw CLIError.registry(r, action: "list grants of '\(ns)'")
         }
@@ -208,12 +208,12 @@ struct GrantAPIClient {
 
     func put(_ g: Grant) async throws {
         let body = g.requestJSON
-        let r = try await send("PUT", "/v1/grants/\(g.namespace)", body: body)
+        let r = try await send("PUT", GrantRoute.put(namespace: g.namespace.value).path, body: body)
         guard r.status == 200 else { throw CLIError.registry(r, action: "write the grant") }
     }
 
     func delete(_ id: Identity, in ns: Namespace) async throws {
-        let r = try await send("DELETE", "/v1/grants/\(ns)/\(id)")
+        let r = try await send("DELETE", GrantRoute.delete(id, in: ns).path)
         guard r.status == 204 else { throw CLIError.registry(r, action: "delete the grant") }
     }
 }

@@ -148,7 +148,7 @@ extension TFReg {
                 response = try await client.send(
                     HTTPRequest(
                         method: "POST",
-                        url: base + "\(module)/\(version)/upload",
+                        url: base + ModuleRoute.upload(module, version: version).relativePath,
                         headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/gzip"), RegistryClient.userAgentHeader],
                         bodyFile: archivePath,
                         onBodySent: { progress.advance(Int64($0)) },
@@ -265,7 +265,7 @@ extension TFReg {
             let response = try await client.send(
                 HTTPRequest(
                     method: "POST",
-                    url: base + "\(module)/\(version)/create",
+                    url: base + ModuleRoute.create(module, version: version).relativePath,
                     headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"), RegistryClient.userAgentHeader],
                     body: body,
                     timeout: 60
@@ -314,7 +314,8 @@ extension TFReg {
                         .object([
                             ("module", .string(module.description)), ("version", .string(version.description)),
                             ("source", .string("\(host.name)/\(module)")), ("sha256", .string(digest)), ("size", .int(Int64(size))),
-                            ("download_url", .string(base + "\(module)/\(version)/download")), ("s3_object", object.map { .string($0) } ?? .null),
+                            ("download_url", .string(base + ModuleRoute.download(module, version: version).relativePath)),
+                            ("s3_object", object.map { .string($0) } ?? .null),
                         ])
                     )
                 case .text:

@@ -53,7 +53,7 @@ enum IAMTokenClient {
     static func iamDiscovery(host: RegistryHost, http: any HTTPClient) async -> JSONValue? {
         guard
             let r = try? await http.send(
-                HTTPRequest(url: "https://\(host.name)/.well-known/terraform.json", headers: [RegistryClient.userAgentHeader], timeout: 5)
+                HTTPRequest(url: "https://\(host.name)" + ServiceRoute.discovery.path, headers: [RegistryClient.userAgentHeader], timeout: 5)
             ),
             r.status == 200, let doc = try? JSONParser.parse(r.body), issuesTokens(doc)
         else { return nil }
@@ -78,7 +78,7 @@ enum IAMTokenClient {
         let tfreg = discovery["tfreg.v1"]
         var methods: [JSONValue] = []
         if case .array(let m)? = tfreg?["auth"] { methods = m }
-        let path = tfreg?["token"]?.stringValue ?? "/token"
+        let path = tfreg?["token"]?.stringValue ?? TokenRoute.exchange.path
         guard path.hasPrefix("/") else { throw CLIError("\(host.name) names an invalid token endpoint") }
         let frontEnd = requested ?? (methods.contains(.string("iam-front-end")) ? tfreg?["token_service"]?.stringValue : nil)
         guard frontEnd != nil || methods.contains(.string("sts-presigned")) else {

@@ -37,7 +37,7 @@ struct RegistryHost {
 enum RegistryDiscovery {
     /// The whole discovery document of `host`.
     static func document(host: RegistryHost, client: any HTTPClient) async throws -> JSONValue {
-        let url = "https://\(host.name)/.well-known/terraform.json"
+        let url = "https://\(host.name)" + ServiceRoute.discovery.path
         let r = try await client.send(HTTPRequest(url: url, headers: [RegistryClient.userAgentHeader], timeout: 10))
         guard r.status == 200, let doc = try? JSONParser.parse(r.body) else {
             throw CLIError("\(host.name) is not a module registry (discovery answered HTTP \(r.status))")
@@ -62,7 +62,7 @@ enum RegistryDiscovery {
 
     /// Reads `/.well-known/terraform.json` and returns the absolute `modules.v1` base URL (ending in `/`).
     static func modulesBase(host: RegistryHost, client: any HTTPClient) async throws -> String {
-        let url = "https://\(host.name)/.well-known/terraform.json"
+        let url = "https://\(host.name)" + ServiceRoute.discovery.path
         let r = try await client.send(HTTPRequest(url: url, headers: [RegistryClient.userAgentHeader], timeout: 10))
         struct Discovery: Decodable {
             let modules: String?

@@ -27,7 +27,7 @@ enum RegistryVersions {
     static func lookUp(_ version: Version, of module: ModuleAddress, base: String, token: String, client: any HTTPClient) async throws -> Answer {
         let r = try await client.send(
             HTTPRequest(
-                url: base + "\(module)/versions",
+                url: base + ModuleRoute.versions(of: module).relativePath,
                 headers: [("Authorization", "Bearer \(token)"), RegistryClient.userAgentHeader],
                 timeout: 30
             )

@@ -1,0 +1,27 @@
+/// Settings of the HTTP API that do not depend on the transport.
+public struct APIConfiguration: Sendable {
+    /// The registry's external base URL (`https://registry.example.com`), used in download links.
+    /// When nil, links are built from the request's scheme and `Host` header.
+    public var publicURL: String?
+    /// Largest accepted upload body.
+    public var maxUploadBytes: Int64
+    /// Lifetime of signed archive links and presigned URLs, seconds.
+    public var downloadLinkLifetime: Int
+    /// tfreg's version, reported in discovery.
+    public var version: String
+    /// When `GET /token` sits behind an IAM-authorizing front end: the SigV4 service clients sign for
+    /// (`execute-api` or `lambda`), advertised in discovery so `tfreg token` needs no flag.
+    public var frontEndTokenService: String? = nil
+    /// The region clients sign `GET /token` for behind that front end (the function's region): a custom
+    /// domain's host name does not say it.
+    public var frontEndTokenRegion: String? = nil
+
+    public static let defaultMaxUploadBytes: Int64 = 50 * 1024 * 1024
+
+    public init(publicURL: String? = nil, maxUploadBytes: Int64 = defaultMaxUploadBytes, downloadLinkLifetime: Int = 300, version: String) {
+        self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        self.maxUploadBytes = maxUploadBytes
+        self.downloadLinkLifetime = downloadLinkLifetime
+        self.version = version
+    }
+}

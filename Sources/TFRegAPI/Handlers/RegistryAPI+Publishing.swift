@@ -1,0 +1,108 @@
+import Logging
+import TFRegCore
+import TFRegCrypto
+import TFRegJSON
+
+extension RegistryAPI {
+    /// `POST`/`PUT …/VERSION/upload`: the archive as the body, streamed to a staged file, then published.
+    func upload(
+        _ req: APIRequest,
+        _ module: ModuleAddress,
+        version: Version,
+        caller: Principal,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
+        // Authorize before reading a byte of the body.
+        try await service.authorize(caller, .upload, in: module.namespace)
+        if let length = req.header("content-length") {
+            guard let n = Int64(length), n >= 0 else { throw .badRequest("invalid Content-Length") }
+            guard n <= configuration.maxUploadBytes else {
+                throw RegistryError(.payloadTooLarge, "the archive is larger than the limit of \(configuration.maxUploadBytes) bytes")
+            }
+        }
+        if let type = req.header("content-type")?.lowercased(),
+            !["application/gzip", "application/x-gzip", "application/octet-stream", "application/x-tar", "application/x-compressed-tar"]
+                .contains(where: { type.hasPrefix($0) })
+        {
+            throw RegistryError(.unsupportedMediaType, "send the archive as application/gzip (a .tar.gz)")
+        }
+        let staged = try await ArchiveStager.stage(req.body, into: service.storage.stagingDirectory, limit: configuration.maxUploadBytes)
+        let record = try await service.publish(staged, version: version, of: module, caller: caller, logger: logger)
+        return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])
+    }
+
+    /// `create`: registers an archive the caller already put in S3 (the replaced tool's route and body:
+    /// `{"bucket", "key", "expected_checksum"}`, the checksum as S3 reports it, base64, or as hex).
+    func create(
+        _ req: APIRequest,
+        _ module: ModuleAddress,
+        version: Version,
+        caller: Principal,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
+        try await service.authorize(caller, .upload, in: module.namespace)
+        let json = try await jsonObjectBody(
+            req,
+            limit: 16 * 1024,
+            allowed: ["bucket", "key", "expected_checksum"],
+            notAnObject: "the body must be a JSON object with bucket, key and expected_checksum",
+            unknownHint: "expected bucket, key and expected_checksum"
+        )
+        guard let bucket = json["bucket"]?.stringValue, let key = json["key"]?.stringValue, let checksum = json["expected_checksum"]?.stringValue
+        else {
+            throw .badRequest("bucket, key and expected_checksum are required strings")
+        }
+        let expected: String
+        if checksum.utf8.count == 64, let d = Hex.decode(checksum.lowercased()), d.count == 32 {
+            expected = Hex.encode(d)
+        } else if let d = Base64.decode(checksum), d.count == 32 {
+            expected = Hex.encode(d)
+        } else {
+            throw .badRequest("expected_checksum must be a SHA-256 digest: base64 (as S3 reports it) or 64 hex digits")
+        }
+        let location = try ArchiveLocation.external(bucket: bucket, key: key)
+        let record = try await service.register(
+            existing: location,
+            expectedSHA256: expected,
+            maximumBytes: configuration.maxUploadBytes,
+            version: version,
+            of: module,
+            caller: caller,
+            logger: logger
+        )
+        return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])
+    }
+
+    /// `POST …/VERSION/deprecate` `{"reason": "…", "replacement": "…"}` marks a version deprecated;
+    /// `DELETE …/VERSION/deprecate` (`clear`) removes the mark. Needs `upload`; authorized before the
+    /// body is read.
+    func deprecate(
+        _ req: APIRequest,
+        _ module: ModuleAddress,
+        version: Version,
+        clear: Bool,
+        caller: Principal,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
+        try await service.authorize(caller, .upload, in: module.namespace)
+        var reason: String?
+        var replacement: String?
+        if !clear {
+            let json = try await jsonObjectBody(
+                req,
+                limit: 16 * 1024,
+                allowed: ["reason", "replacement"],
+                notAnObject: "the body must be a JSON object with reason and optional replacement",
+                unknownHint: "expected reason and replacement"
+            )
+            guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
+            reason = r
+            if let value = json["replacement"] {
+                guard let text = value.stringValue else { throw .badRequest("replacement must be a string") }
+                replacement = text
+            }
+        }
+        let record = try await service.deprecate(version, of: module, reason: reason, replacement: replacement, caller: caller, logger: logger)
+        return .json(200, ModuleJSON.published(record).serialized())
+    }
+}
