@@ -10,7 +10,6 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "tfreg",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tfreg", targets: ["tfreg"])
     ],

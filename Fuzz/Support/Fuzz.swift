@@ -1,8 +1,6 @@
 import CLibFuzzer
 
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// The one function a target's `main.swift` calls: hands argv to libFuzzer's driver, which calls
 /// `body` with every input (on the main thread) and exits. SwiftPM gives every executable its own

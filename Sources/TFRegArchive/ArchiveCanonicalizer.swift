@@ -1,10 +1,7 @@
+import Glibc
 import TFRegCore
 import TFRegCrypto
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One entry of a canonical archive, in archive order.
 public struct CanonicalEntry: Sendable, Equatable, CustomStringConvertible {

@@ -1,10 +1,7 @@
 import CZlib
+import Glibc
 import TFRegCore
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Errors from reading or writing compressed archives.
 public struct ArchiveError: Error, Sendable, CustomStringConvertible, Equatable {

@@ -1,9 +1,6 @@
+import Glibc
 import TFRegCore
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Packs a module directory into a deterministic `.tar.gz`: entries sorted by path, owner/group 0,
 /// mtime 0, modes normalised to 0644/0755. The same tree always gives byte-identical output, so the

@@ -1,10 +1,7 @@
 import ArgumentParser
+import Glibc
 import TFRegCore
 import TFRegHTTPClient
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The `tfreg` command tree. Each subcommand lives in its own file under `Commands/`.
 public struct TFReg: AsyncParsableCommand {

@@ -1,7 +1,5 @@
-#if canImport(Glibc)
 import Glibc
 import TFRegSystem
-#endif
 
 /// A presigned `sts:GetCallerIdentity` request handed over by a client to prove its IAM identity
 /// (the Vault / aws-iam-authenticator pattern). The server checks it here, sends it to STS itself,

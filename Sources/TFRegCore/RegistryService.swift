@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import TFRegSystem
 
@@ -624,9 +625,3 @@ struct NoArchiveStorage: BlobStore, ArchiveCanonicalizer {
     func isCanonicalKey(_ key: String) -> Bool { false }
     func canonicalize(input: String, output: String) throws(RegistryError) -> CanonicalArchive { throw Self.unavailable }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -1,11 +1,8 @@
 import CCurl
 import Dispatch
+import Glibc
 import Synchronization
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// An outgoing HTTP request.
 public struct HTTPRequest: Sendable {

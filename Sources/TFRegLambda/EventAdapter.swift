@@ -1,13 +1,10 @@
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
 import TFRegJSON
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The front ends a Lambda function can sit behind, as `RESOLVER_TYPE` names them.
 public enum EventFormat: String, Sendable, CaseIterable {

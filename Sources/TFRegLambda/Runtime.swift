@@ -1,12 +1,9 @@
+import Glibc
 import Logging
 import Synchronization
 import TFRegAPI
 import TFRegHTTPClient
 import TFRegJSON
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One invocation handed out by the Lambda Runtime API's `next`.
 public struct Invocation: Sendable {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// How long a client may take at each stage of a connection, and how many connections may be open.
 /// Every limit closes the connection when reached; none of them answers with a status (except where

@@ -1,3 +1,4 @@
+import Glibc
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -11,10 +12,6 @@ import TFRegAPI
 import TFRegCore
 import TFRegSystem
 import UnixSignals
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Where and how `tfreg serve` listens.
 public struct ServerConfiguration: Sendable {

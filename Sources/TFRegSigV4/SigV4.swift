@@ -1,10 +1,7 @@
+import Glibc
 import Synchronization
 import TFRegCrypto
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// AWS credentials for signing. Never logged: `description` hides the secret parts.
 public struct AWSCredentials: Sendable, CustomStringConvertible {

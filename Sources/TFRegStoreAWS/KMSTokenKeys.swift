@@ -1,13 +1,10 @@
+import Glibc
 import Synchronization
 import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Token keys from KMS by envelope encryption: a data key from GenerateDataKey (bound to this
 /// registry's audience by the encryption context) seals tokens for an hour, then a new one is made;

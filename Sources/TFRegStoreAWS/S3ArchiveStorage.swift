@@ -1,11 +1,8 @@
+import Glibc
 import TFRegAWS
 import TFRegCore
 import TFRegCrypto
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `BlobStore` in S3, content-addressed and write-once: blobs go to `s3://BUCKET/PREFIX` +
 /// `BlobAddress.key` (`sha256/HH/SHA256.tar.gz` for a module archive) with `If-None-Match: *` (an

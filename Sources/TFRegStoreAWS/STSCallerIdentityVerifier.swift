@@ -1,11 +1,8 @@
+import Glibc
 import TFRegAWS
 import TFRegCore
 import TFRegHTTPClient
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Sends a client's presigned GetCallerIdentity to STS, after `SignedCallerIdentityRequest.validate`,
 /// and reads the caller's ARN. The endpoint is the server's choice: `AWS_ENDPOINT_URL_STS` (or

@@ -1,10 +1,7 @@
+import Glibc
 import TFRegCore
 import TFRegCrypto
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `BlobStore` in a local directory, content-addressed and write-once:
 /// `<root>/archives/sha256/HH/SHA256.EXT` (`BlobAddress.key`: HH = the digest's first two hex digits,

@@ -1,10 +1,7 @@
+import Glibc
 import TFRegCore
 import TFRegCrypto
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Backup and restore of a local data directory (SQLite database + archives + keys).
 ///

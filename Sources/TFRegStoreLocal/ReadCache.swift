@@ -1,10 +1,7 @@
 import CSQLite
+import Glibc
 import Synchronization
 import TFRegCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A read-through cache for the hot lookups (token digest → identity, grant, a module's versions)
 /// that follows the database file, including writes by other processes (`tfreg grant` while

@@ -1,9 +1,6 @@
+import Glibc
 import TFRegCore
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `MetadataStore` on one SQLite file: WAL journal (readers never block the writer), a busy
 /// timeout for other processes (`tfreg grant` writes while `tfreg serve` runs), `synchronous=FULL`

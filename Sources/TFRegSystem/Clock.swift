@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Wall-clock time in Unix seconds, behind a protocol so tests can move time. The one way tfreg
 /// tells the time: everything takes `any WallClock` (default `SystemClock()`), nothing calls

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Why tfreg will not trust a file or directory: another user could have written it or put it there.
 /// The description names the path and the fix.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Small POSIX file helpers: the one place tfreg reads a whole file, writes one, or walks a
 /// directory. Synchronous; callers on the cooperative pool go through `Blocking.run` for large files.

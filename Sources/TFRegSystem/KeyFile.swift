@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A 32-byte secret key in a file of its own (mode 0600 in a 0700 directory, made on first use):
 /// the archive-link HMAC key and the local token-sealing keys. Read only when it is a regular file

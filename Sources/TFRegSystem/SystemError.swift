@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A failed system call: what was attempted, on which path, and `errno` at the time.
 /// Callers turn it into their own error type (`RegistryError(_:)` in TFRegCore for storage).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The process's controlling terminal, for the one message a parent program would otherwise swallow
 /// (Terraform captures a credentials helper's standard error and shows it only in its log).

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // The one home of the timestamp forms tfreg reads and writes: RFC 3339 (what the registry stores and
 // answers), SigV4's `X-Amz-Date`, and the ISO 8601 variants AWS answers with. Formatting never traps

@@ -1,8 +1,5 @@
-import TFRegCLI
-
-#if canImport(Glibc)
 import Glibc
-#endif
+import TFRegCLI
 
 // The whole program is in TFRegCLI; this only hands it argv (argv[0] picks the role).
 await TFReg.main(argv: CommandLine.arguments)

@@ -1,9 +1,6 @@
 import Foundation
-import Testing
-
-#if canImport(Glibc)
 import Glibc
-#endif
+import Testing
 
 /// A blocking TCP client on loopback that writes raw bytes and reads with deadlines, for clients
 /// that misbehave in ways curl will not.

@@ -1,13 +1,10 @@
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegArchive
 import TFRegCore
 import TFRegStoreLocal
 import TFRegTesting
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// A real API (SQLite store, local archive directory, real canonicalizer) with a movable clock, driven in process.
 final class APIHarness: @unchecked Sendable {

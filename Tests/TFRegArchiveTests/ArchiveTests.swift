@@ -1,13 +1,10 @@
+import Glibc
 import TFRegCore
 import TFRegCrypto
 import TFRegTesting
 import Testing
 
 @testable import TFRegArchive
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {
     let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)

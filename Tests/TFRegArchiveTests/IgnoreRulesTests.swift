@@ -1,11 +1,8 @@
+import Glibc
 import TFRegTesting
 import Testing
 
 @testable import TFRegArchive
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @Suite struct IgnoreRulesTests {
     /// go-slug's own fixture and expectations (internal/ignorefiles/testdata/archive-dir/.terraformignore

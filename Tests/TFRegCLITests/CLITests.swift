@@ -1,11 +1,8 @@
 import ArgumentParser
+import Glibc
 import Testing
 
 @testable import TFRegCLI
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @Suite struct DispatchTests {
     @Test(arguments: [

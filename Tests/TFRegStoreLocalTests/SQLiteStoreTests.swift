@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import Synchronization
 import TFRegCore
@@ -7,10 +8,6 @@ import TFRegTesting
 import Testing
 
 @testable import TFRegStoreLocal
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @Suite final class SQLiteStoreTests {
     let dir = TemporaryDirectory()

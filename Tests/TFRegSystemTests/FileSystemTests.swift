@@ -1,10 +1,7 @@
+import Glibc
 import TFRegSystem
 import TFRegTesting
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 @Suite struct FileSystemTests {
     func temporaryDirectory() -> String { TemporaryDirectory("tfreg-system").path }

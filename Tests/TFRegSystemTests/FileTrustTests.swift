@@ -1,10 +1,7 @@
+import Glibc
 import TFRegSystem
 import TFRegTesting
 import Testing
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Issue 17, findings 5, 7 and 8: the one home of "may tfreg trust this file" and of a chmod that
 /// never follows a link.

@@ -1,9 +1,6 @@
+import Glibc
 import TFRegCore
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `BlobStore` in memory for tests, as Hummingbird's `MemoryPersistDriver` is for `PersistDriver`:
 /// objects by location, write-once like the real stores. Staged files are real files in

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A fresh directory under /tmp, removed by `remove()`.
 public struct TemporaryDirectory: Sendable {

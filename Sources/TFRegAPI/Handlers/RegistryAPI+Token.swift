@@ -25,13 +25,7 @@ extension RegistryAPI {
             }
             throw .notFound("IAM authentication is not configured on this registry")
         }
-        if let type = req.header("content-type")?.lowercased(), !type.hasPrefix("application/json") {
-            throw RegistryError(.unsupportedMediaType, "send the body as application/json")
-        }
-        let json = try JSONParser.parse(try await req.body.collect(limit: 32 * 1024))
-        for k in json.keys where !["method", "url", "headers", "body", "expiration_seconds"].contains(k) {
-            throw .badRequest("unknown field '\(k.prefix(64))'")
-        }
+        let json = try await jsonObjectBody(req, limit: 32 * 1024, allowed: ["method", "url", "headers", "body", "expiration_seconds"])
         guard let method = json["method"]?.stringValue, let url = json["url"]?.stringValue, let body = json["body"]?.stringValue,
             case .object(let fields)? = json["headers"]
         else { throw .badRequest("method, url, body (strings) and headers (an object) are required") }

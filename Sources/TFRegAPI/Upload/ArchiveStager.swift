@@ -1,10 +1,7 @@
+import Glibc
 import TFRegCore
 import TFRegCrypto
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Writes an upload body to a new file in the staging directory while hashing it, enforcing the size
 /// limit as bytes arrive, and fsyncs it; a failed or oversized upload leaves no file behind.

@@ -1,12 +1,9 @@
+import Glibc
 import Synchronization
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegJSON
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Supplies credentials for signing; implementations cache and refresh expiring ones.
 public protocol CredentialProvider: Sendable {

@@ -1,13 +1,11 @@
 import Dispatch
+import Glibc
 import TFRegHTTPClient
 import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 import Synchronization
-#endif
-#if canImport(Glibc)
-import Glibc
 #endif
 
 extension AWSError {

@@ -1,12 +1,10 @@
+import Glibc
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
-#endif
-#if canImport(Glibc)
-import Glibc
 #endif
 
 /// Credentials JSON as the container endpoint and IMDS serve it.

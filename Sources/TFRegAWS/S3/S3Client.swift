@@ -1,10 +1,7 @@
+import Glibc
 import TFRegCrypto
 import TFRegHTTPClient
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What GetObjectAttributes reports.
 public struct S3ObjectAttributes: Sendable, Equatable {

@@ -1,14 +1,11 @@
 import ArgumentParser
+import Glibc
 import TFRegAPI
 import TFRegCore
 import TFRegCrypto
 import TFRegJSON
 import TFRegStoreLocal
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension TFReg {
     struct Backup: AsyncParsableCommand {

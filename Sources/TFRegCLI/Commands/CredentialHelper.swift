@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import TFRegAPI
 import TFRegAWS
 import TFRegCore
@@ -7,9 +8,6 @@ import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
-#endif
-#if canImport(Glibc)
-import Glibc
 #endif
 
 extension TFReg {

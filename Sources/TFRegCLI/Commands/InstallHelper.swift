@@ -1,11 +1,8 @@
 import ArgumentParser
+import Glibc
 import TFRegCore
 import TFRegHTTPClient
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension TFReg {
     struct InstallHelper: AsyncParsableCommand {

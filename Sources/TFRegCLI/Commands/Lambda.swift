@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegAWS
@@ -9,10 +10,6 @@ import TFRegHTTPClient
 import TFRegLambda
 import TFRegStoreAWS
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension TFReg {
     struct Lambda: AsyncParsableCommand {

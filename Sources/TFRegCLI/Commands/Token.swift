@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import TFRegAPI
 import TFRegAWS
 import TFRegCore
@@ -9,9 +10,6 @@ import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
-#endif
-#if canImport(Glibc)
-import Glibc
 #endif
 
 extension TFReg {
@@ -85,7 +83,7 @@ extension TFReg {
             if let expiresAt = issued.expiresAt {
                 // The registry caps lifetimes (MAX_IAM_TOKEN_EXPIRATION_WINDOW); say so rather than let a
                 // script find out when the token stops working.
-                let granted = expiresAt - Int64(Glibc.time(nil))
+                let granted = expiresAt - SystemClock().now()
                 if granted + 5 < Int64(time) {
                     printError(
                         "tfreg: note: the registry capped the token's lifetime to about \(granted) s (asked for \(time) s); it expires at \(rfc3339(expiresAt))"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegAWS
@@ -9,10 +10,6 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One AWS client per process, configured like the AWS CLI (see `AWSConfiguration.resolve`).
 enum AWSSetup {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegAWS
@@ -10,10 +11,6 @@ import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `tfreg serve --check-config`: everything `serve` would check at start, without creating files. The
 /// checks and decisions are `RegistryAssembly`'s (`checkMetadataTable`, `IAMKeys`, the audience in

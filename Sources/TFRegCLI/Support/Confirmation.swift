@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// Confirmation for destructive commands, as kubectl/gh do it: `--yes` goes ahead; otherwise a
 /// terminal is asked (`Delete …? [y/N]` on standard error, the answer read from standard input),

@@ -1,9 +1,6 @@
-import TFRegStoreLocal
-
-#if canImport(Glibc)
 import Glibc
+import TFRegStoreLocal
 import TFRegSystem
-#endif
 
 /// Process environment access in one place, with the Debian package's environment file underneath.
 enum Env {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegAWS
@@ -9,10 +10,6 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// IAM authentication for `serve`: sealed tokens with keys from KMS (`IAM_AUTH_KMS_KEY`, envelope
 /// encryption) or a local key file, and STS to check presigned GetCallerIdentity requests.

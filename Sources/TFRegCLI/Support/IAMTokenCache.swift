@@ -1,12 +1,10 @@
+import Glibc
 import TFRegAWS
 import TFRegCrypto
 import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
-#endif
-#if canImport(Glibc)
-import Glibc
 #endif
 
 /// IAM tokens the credentials helper obtained, in `$XDG_CACHE_HOME/tfreg/tokens.json` (default

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import TFRegAPI
 import TFRegAWS
 import TFRegCore
@@ -10,9 +11,6 @@ import TFRegSystem
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
-#endif
-#if canImport(Glibc)
-import Glibc
 #endif
 
 /// The client side of `POST /token` and `GET /token` (which it asks for JSON: `Accept: application/json`).

@@ -1,12 +1,9 @@
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegCore
 import TFRegJSON
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// One JSON object per line on standard error: `time`, `level`, `message`, `label`, then metadata.
 /// Never given tokens or keys: call sites log identifiers, never credentials.

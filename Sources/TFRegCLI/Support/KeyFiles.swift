@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegAWS
@@ -9,10 +10,6 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The HMAC key that signs archive links: 32 random bytes in `<data>/keys/archive-url.key`, mode 0600,
 /// made on first start. Deleting the file rotates it (outstanding links stop working).

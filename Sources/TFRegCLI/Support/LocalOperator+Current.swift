@@ -1,10 +1,7 @@
+import Glibc
 import Logging
 import TFRegCore
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension LocalOperator {
     /// Whoever runs this process: the effective user's name from the password database (its uid when

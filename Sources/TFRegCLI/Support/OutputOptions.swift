@@ -1,10 +1,7 @@
 import ArgumentParser
+import Glibc
 import TFRegAPI
 import TFRegJSON
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// What a command prints its result as: `json` (one document on standard output, fields in a fixed
 /// order, for scripts) or `text` (for people). Diagnostics always go to standard error.

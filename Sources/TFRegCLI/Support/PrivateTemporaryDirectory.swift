@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A new directory under `TMPDIR` (else /tmp) that only this user can enter (mkdtemp: 0700), for
 /// files that must not outlive the command; `remove()` deletes it and the plain files in it.

@@ -1,10 +1,7 @@
 import ArgumentParser
+import Glibc
 import TFRegHTTPClient
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The one place the CLI builds its HTTP client (registry, STS, AWS) and names itself.
 ///

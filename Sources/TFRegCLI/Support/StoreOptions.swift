@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import Logging
 import TFRegAPI
 import TFRegAWS
@@ -10,10 +11,6 @@ import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
 import TFRegSystem
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Options shared by every command that opens the registry's store: SQLite + a local directory by
 /// default, a DynamoDB table with --table/TABLE_NAME, S3 archives with --storage s3://BUCKET/PREFIX.
