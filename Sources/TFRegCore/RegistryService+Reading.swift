@@ -1,0 +1,102 @@
+import Glibc
+import Logging
+import TFRegSystem
+
+/// Reading: versions, downloads and listings, each authorized for the caller.
+extension RegistryService {
+    // MARK: Reading
+
+    /// Versions of a module, highest precedence first.
+    public func versions(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> [ModuleVersionRecord] {
+        try await authorize(caller, .download, in: module.namespace)
+        let records = try await store.versions(of: module)
+        guard !records.isEmpty else { throw .notFound("module \(module) not found") }
+        return records.sorted { $1.version < $0.version }
+    }
+
+    public func version(_ version: Version, of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleVersionRecord {
+        try await authorize(caller, .download, in: module.namespace)
+        guard let record = try await store.version(version, of: module) else {
+            throw .notFound("version \(version) of module \(module) not found")
+        }
+        return record
+    }
+
+    /// The latest version: the highest release, or the highest pre-release when there is no release.
+    public func latest(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleVersionRecord {
+        let all = try await versions(of: module, caller: caller)
+        return Self.latest(all)!
+    }
+
+    /// The latest of a non-empty list of records.
+    public static func latestRecord(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord {
+        latest(records)!
+    }
+
+    static func latest(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord? {
+        records.filter { !$0.version.isPrerelease }.max { $0.version < $1.version } ?? records.max { $0.version < $1.version }
+    }
+
+    /// Resolves a download: authorizes, finds the version, and asks the storage how to deliver it.
+    public func download(
+        _ version: Version,
+        of module: ModuleAddress,
+        caller: Principal?,
+        expiresIn: Int
+    ) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
+        let record = try await self.version(version, of: module, caller: caller)
+        do {
+            return (record, try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: expiresIn))
+        } catch  where error.code == .upstreamMismatch {
+            // The storage names the object; the client is told which version's archive it is.
+            throw RegistryError(error.code, "the archive of \(module) \(version): \(error.message)", detail: error.detail)
+        }
+    }
+
+    /// Lists modules the caller may download, filtered and paged, from the stores' module summaries:
+    /// the reads per page grow with the number of namespaces, never with modules or versions. One
+    /// namespace: its grant and one summaries read. Every namespace: the namespace directory, then per
+    /// namespace in order the caller's grant (deny by default: no grant with `download`, not listed)
+    /// and its summaries, until the page and one more item are found. The order is the modules'
+    /// (`ns/name/system`), as before summaries existed.
+    public func list(_ query: ModuleQuery, caller: Principal?) async throws(RegistryError) -> Page<ModuleSummary> {
+        guard let caller else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
+        let limit = min(max(query.limit, 1), ModuleQuery.maximumLimit)
+        let offset = max(query.offset, 0)
+        let namespaces: [Namespace]
+        if let ns = query.namespace {
+            try await authorize(caller, .download, in: ns)
+            namespaces = [ns]
+        } else {
+            // `ns/` sorts as the module addresses that begin with it do ('-' sorts before '/').
+            namespaces = try await store.summaryNamespaces().sorted { $0.value + "/" < $1.value + "/" }
+        }
+        var skipped = 0
+        var items: [ModuleSummary] = []
+        var more = false
+        for ns in namespaces where !more {
+            if query.namespace == nil {
+                guard try await store.grant(for: caller.identity, in: ns)?.permissions.download == true else { continue }
+            }
+            for summary in try await store.moduleSummaries(in: ns).sorted(by: { $0.module < $1.module }) {
+                if let system = query.system, summary.module.system != system { continue }
+                if let text = query.text, !summary.matches(text) { continue }
+                if skipped < offset {
+                    skipped += 1
+                } else if items.count < limit {
+                    items.append(summary)
+                } else {
+                    more = true
+                    break
+                }
+            }
+        }
+        return Page(
+            items: items,
+            offset: offset,
+            limit: limit,
+            nextOffset: more ? offset + limit : nil,
+            previousOffset: offset > 0 ? max(0, offset - limit) : nil
+        )
+    }
+}
