@@ -34,10 +34,16 @@ int sigsuspend(const sigset_t *mask) {
 }
 C
 cc -shared -fPIC -O2 -o "$work/shim.so" "$work/shim.c" -ldl
-token=$("$BIN" grant create --init --namespace acme --new-token cg --download 2>/dev/null)
+token=$("$BIN" grant create --init --namespace acme --new-token cg --download --upload 2>/dev/null)
 LD_PRELOAD="$work/shim.so" valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$work/tfreg" serve --port "$port" \
   --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve.log" & pid=$!
 for _ in $(seq 600); do curl -s --cacert "$work/cert.pem" "https://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
+# The module the requests read (as in make bench: the answer is a 200 with its versions, not a 404).
+mkdir -p "$work/mod" && printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
+for v in 1.0.0 1.1.0 1.2.0 2.0.0; do
+  SSL_CERT_FILE="$work/cert.pem" TFREG_TOKEN="$token" HOME="$work" "$BIN" publish "$work/mod" --registry "127.0.0.1:$port" \
+    -n acme --name vpc --system aws --version "$v" >/dev/null
+done
 run() {
   python3 - "$port" "$work/cert.pem" "$token" "$1" <<'PY'
 import http.client, ssl, sys
@@ -47,7 +53,7 @@ for _ in range(n):
     c.request("GET", "/v1/modules/acme/vpc/aws/versions", headers={"Authorization": "Bearer " + token})
     r = c.getresponse()
     r.read()
-    assert r.status in (200, 404), r.status
+    assert r.status == 200, r.status
 PY
 }
 run "$WARMUP"

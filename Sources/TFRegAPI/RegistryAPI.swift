@@ -170,11 +170,11 @@ public struct RegistryAPI: Sendable {
         let utf8 = value.utf8.drop { $0 == UInt8(ascii: " ") }
         let scheme = utf8.prefix { $0 != UInt8(ascii: " ") }
         let rest = utf8[scheme.endIndex...].drop { $0 == UInt8(ascii: " ") }
-        guard scheme.count == 6, !rest.isEmpty, zip(scheme, "bearer".utf8).allSatisfy({ $0 | 0x20 == $1 }) else {
+        guard !rest.isEmpty, HeaderName.equal(String(Substring(scheme)), "bearer") else {
             throw .unauthenticated("the Authorization header must be 'Bearer TOKEN'")
         }
-        let token = Substring(rest).trimmingSpaces()
-        guard !token.isEmpty, token.utf8.count <= 8192, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
+        var token = Substring(rest).trimmingSpaces()
+        guard !token.isEmpty, token.utf8.count <= 8192, token.withUTF8({ $0.allSatisfy { $0 > 0x20 && $0 < 0x7f } }) else {
             throw .unauthenticated("invalid or expired token")
         }
         if let frontEndTokens, token.hasPrefix(SealedTokens.prefix), let host = req.trustedHost {

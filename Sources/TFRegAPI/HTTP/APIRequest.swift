@@ -178,15 +178,18 @@ public struct APIResponse: Sendable {
 
 /// Header names compare case-insensitively in ASCII (RFC 9110 §5.1), without allocating.
 enum HeaderName {
+    /// ASCII case-insensitive; over contiguous UTF-8 (it runs for every header of every lookup).
     static func equal(_ a: String, _ b: String) -> Bool {
-        let x = a.utf8
-        let y = b.utf8
-        guard x.count == y.count else { return false }
-        for (c, d) in zip(x, y) where c != d {
-            let lc = ASCII.lowercased(c)
-            let ld = ASCII.lowercased(d)
-            if lc != ld { return false }
+        guard a.utf8.count == b.utf8.count else { return false }
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                for i in 0..<x.count where x[i] != y[i] {
+                    if ASCII.lowercased(x[i]) != ASCII.lowercased(y[i]) { return false }
+                }
+                return true
+            }
         }
-        return true
     }
 }
