@@ -17,8 +17,8 @@ final class ReadCache: Sendable {
     private struct State {
         var version: Int64 = -1
         var tokens: [String: Identity] = [:]
-        var grants: [String: Grant?] = [:]
-        var versions: [String: [ModuleVersionRecord]] = [:]
+        var grants: [GrantKey: Grant?] = [:]
+        var versions: [ModuleAddress: [ModuleVersionRecord]] = [:]
         var count: Int { tokens.count + grants.count + versions.count }
         mutating func clear() {
             tokens.removeAll(keepingCapacity: true)
@@ -95,7 +95,13 @@ final class ReadCache: Sendable {
         return loaded
     }
 
-    func grant(_ key: String, load: () async throws(RegistryError) -> Grant?) async throws(RegistryError) -> Grant? {
+    /// A grant's key: the pair itself (hashing it costs less than building a joined string per lookup).
+    struct GrantKey: Hashable {
+        let namespace: Namespace
+        let identity: Identity
+    }
+
+    func grant(_ key: GrantKey, load: () async throws(RegistryError) -> Grant?) async throws(RegistryError) -> Grant? {
         let (hit, v) = lookup { $0.grants[key] }
         if let hit { return hit }
         let loaded = try await load()
@@ -103,7 +109,7 @@ final class ReadCache: Sendable {
         return loaded
     }
 
-    func versions(_ key: String, load: () async throws(RegistryError) -> [ModuleVersionRecord]) async throws(RegistryError) -> [ModuleVersionRecord] {
+    func versions(_ key: ModuleAddress, load: () async throws(RegistryError) -> [ModuleVersionRecord]) async throws(RegistryError) -> [ModuleVersionRecord] {
         let (hit, v) = lookup { $0.versions[key] }
         if let hit { return hit }
         let loaded = try await load()

@@ -36,7 +36,7 @@ extension SQLiteMetadataStore {
             }
         }
         guard let cache else { return try await load() }
-        return try await cache.grant("\(namespace.value)\u{0}\(identity.value)", load: load)
+        return try await cache.grant(ReadCache.GrantKey(namespace: namespace, identity: identity), load: load)
     }
 
     public func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant] {

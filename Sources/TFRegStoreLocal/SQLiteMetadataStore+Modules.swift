@@ -48,7 +48,7 @@ extension SQLiteMetadataStore {
             }
         }
         guard let cache else { return try await load() }
-        return try await cache.versions(module.description, load: load)
+        return try await cache.versions(module, load: load)
     }
 
     public func version(_ version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord? {
