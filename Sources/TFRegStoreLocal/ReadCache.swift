@@ -109,7 +109,10 @@ final class ReadCache: Sendable {
         return loaded
     }
 
-    func versions(_ key: ModuleAddress, load: () async throws(RegistryError) -> [ModuleVersionRecord]) async throws(RegistryError) -> [ModuleVersionRecord] {
+    func versions(
+        _ key: ModuleAddress,
+        load: () async throws(RegistryError) -> [ModuleVersionRecord]
+    ) async throws(RegistryError) -> [ModuleVersionRecord] {
         let (hit, v) = lookup { $0.versions[key] }
         if let hit { return hit }
         let loaded = try await load()
