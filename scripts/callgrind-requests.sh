@@ -5,6 +5,7 @@
 # REQUESTS more (authorized GET …/versions) are counted and dumped.
 # Prints "instructions per request: N" and leaves the profile in $CALLGRIND_OUT (callgrind_annotate).
 # Usage: TFREG_BIN=.build/release/tfreg scripts/callgrind-requests.sh
+#        SEALED=1 …: the requests carry a sealed IAM token (moto answers the one STS call) instead of a static one.
 set -euo pipefail
 BIN=${TFREG_BIN:?set TFREG_BIN to a release build of tfreg}
 REQUESTS=${REQUESTS:-2000}
@@ -12,7 +13,8 @@ WARMUP=${WARMUP:-200}
 OUT=${CALLGRIND_OUT:-/tmp/tfreg-callgrind.out}
 work=$(mktemp -d /tmp/tfreg-callgrind.XXXXXX)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$work"; }
+moto_pid=""
+cleanup() { for p in $pid $moto_pid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$work"; }
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
@@ -34,8 +36,14 @@ int sigsuspend(const sigset_t *mask) {
 }
 C
 cc -shared -fPIC -O2 -o "$work/shim.so" "$work/shim.c" -ldl
+serve_env=()
+if [ "${SEALED:-0}" = 1 ]; then
+  . "$(dirname "$0")/bench-lib.sh"
+  start_moto "$work"
+  serve_env=(TFREG_AUDIENCE="127.0.0.1:$port" AWS_ENDPOINT_URL_STS="http://127.0.0.1:$moto_port" AWS_EC2_METADATA_DISABLED=true)
+fi
 token=$("$BIN" grant create --init --namespace acme --new-token cg --download --upload 2>/dev/null)
-LD_PRELOAD="$work/shim.so" valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$work/tfreg" serve --port "$port" \
+env "${serve_env[@]}" LD_PRELOAD="$work/shim.so" valgrind --tool=callgrind --callgrind-out-file="$work/cg.%p" "$work/tfreg" serve --port "$port" \
   --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve.log" & pid=$!
 for _ in $(seq 600); do curl -s --cacert "$work/cert.pem" "https://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
 # The module the requests read (as in make bench: the answer is a 200 with its versions, not a 404).
@@ -44,6 +52,11 @@ for v in 1.0.0 1.1.0 1.2.0 2.0.0; do
   SSL_CERT_FILE="$work/cert.pem" TFREG_TOKEN="$token" HOME="$work" "$BIN" publish "$work/mod" --registry "127.0.0.1:$port" \
     -n acme --name vpc --system aws --version "$v" >/dev/null
 done
+if [ "${SEALED:-0}" = 1 ]; then
+  "$BIN" grant create -n acme -r arn:aws:iam::123456789012:user/bench -d >/dev/null 2>&1
+  token=$(env HOME="$work" SSL_CERT_FILE="$work/cert.pem" AWS_ACCESS_KEY_ID="$akid" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1 \
+    AWS_EC2_METADATA_DISABLED=true "$BIN" token -r "127.0.0.1:$port" -T 3600 token)
+fi
 run() {
   python3 - "$port" "$work/cert.pem" "$token" "$1" <<'PY'
 import http.client, ssl, sys

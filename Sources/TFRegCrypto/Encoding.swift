@@ -103,20 +103,32 @@ public enum Base64 {
         }
         guard count % 4 != 1 else { return nil }
         let values = url ? urlSafeValues : standardValues
-        var out = [UInt8]()
-        out.reserveCapacity(count * 3 / 4)
         var acc: UInt32 = 0
         var bits = 0
-        for i in 0..<count {
-            let v = values[Int(bytes[i])]
-            guard v != invalid else { return nil }
-            acc = acc << 6 | UInt32(v)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(acc >> UInt32(bits) & 0xff))
+        var valid = true
+        // Written in place (no per-byte capacity check or table bounds check: the table has 256 entries
+        // and `i` stays below `count`); a sealed token's base64 was a fifth of its verification.
+        let out = values.withUnsafeBufferPointer { table in
+            [UInt8](unsafeUninitializedCapacity: count * 3 / 4) { buffer, written in
+                var n = 0
+                for i in 0..<count {
+                    let v = table[Int(bytes[i])]
+                    guard v != invalid else {
+                        valid = false
+                        break
+                    }
+                    acc = acc << 6 | UInt32(v)
+                    bits += 6
+                    if bits >= 8 {
+                        bits -= 8
+                        buffer[n] = UInt8(truncatingIfNeeded: acc >> UInt32(bits))
+                        n += 1
+                    }
+                }
+                written = n
             }
         }
+        guard valid else { return nil }
         // Non-canonical encodings (non-zero leftover bits) are rejected so each value has one spelling.
         if bits > 0, acc & ((1 << UInt32(bits)) - 1) != 0 { return nil }
         return out
