@@ -101,7 +101,7 @@ run: build
 	echo "  Create a first token that may download and upload in namespace 'acme', in a file only you can read:"; \
 	echo "    (umask 077 && $$bin grant create --data-dir $(RUN_DIR)/data --namespace acme --new-token dev --download --upload > $(RUN_DIR)/dev.token)"; \
 	echo "  Publish a module directory (--token-file - reads standard input, or set TFREG_TOKEN; --token shows in ps):"; \
-	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --provider aws --module-version 1.0.0 --token-file $(RUN_DIR)/dev.token"; \
+	echo "    $$bin publish ./my-module --registry $(HOST):$(PORT) -n acme --name vpc --system aws --module-version 1.0.0 --token-file $(RUN_DIR)/dev.token"; \
 	echo "  Use it from Terraform: source = \"$(HOST):$(PORT)/acme/vpc/aws\", and in ~/.terraformrc (mode 0600):"; \
 	echo "    credentials \"$(HOST):$(PORT)\" { token = \"<the token in $(RUN_DIR)/dev.token>\" }"; \
 	echo ""; \

@@ -38,7 +38,7 @@ for which in base new; do
     for _ in $(seq 100); do curl -sk "http$([ $p = ${HTTPS[$which]} ] && echo s)://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
   done
   for v in 1.0.0 1.1.0 1.2.0 2.0.0; do
-    # The old option names (--system, --version): BASE may predate --provider/--module-version.
+    # --system and the old --version: BASE may predate --module-version (and --system was --provider for a while).
     SSL_CERT_FILE="$work/cert.pem" "$bin" publish "$work/mod" --registry "127.0.0.1:${HTTPS[$which]}" -n acme --name vpc --system aws --version $v --token "${TOKEN[$which]}" >/dev/null 2>&1
   done
   IAMTOKEN[$which]=$("${client_env[@]}" "$bin" token -r "127.0.0.1:${HTTPS[$which]}" -T 3600 token)

@@ -85,7 +85,7 @@ for p in $http_port $https_port; do
   for _ in $(seq 100); do curl -sk "http$([ $p = $https_port ] && echo s)://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
 done
 for v in 1.0.0 1.1.0 1.2.0 2.0.0; do
-  SSL_CERT_FILE="$work/cert.pem" TFREG_TOKEN="$token" "$BIN" publish "$work/mod" --registry "127.0.0.1:$https_port" -n acme --name vpc --provider aws --module-version $v >/dev/null
+  SSL_CERT_FILE="$work/cert.pem" TFREG_TOKEN="$token" "$BIN" publish "$work/mod" --registry "127.0.0.1:$https_port" -n acme --name vpc --system aws --module-version $v >/dev/null
 done
 versions_json=$(curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$http_port/v1/modules/acme/vpc/aws/versions")
 
@@ -176,7 +176,7 @@ outsider=$("${aws_env[@]}" "$BIN" grant create -n other --new-token outsider -d 
 aws_port=$(free_port)
 "${aws_env[@]}" "$BIN" serve --port "$aws_port" --storage s3://bench-archives/registry --log-level warning 2>"$work/serve-aws.log" & pids+=($!)
 for _ in $(seq 100); do curl -s "http://127.0.0.1:$aws_port/health" >/dev/null && break; sleep 0.05; done
-SSL_CERT_FILE=/dev/null TFREG_TOKEN="$aws_token" "$BIN" publish "$work/mod" --registry "127.0.0.1:$aws_port" -n acme --name vpc --provider aws --module-version 1.0.0 --dry-run --archive-file "$work/mod.tar.gz" >/dev/null
+SSL_CERT_FILE=/dev/null TFREG_TOKEN="$aws_token" "$BIN" publish "$work/mod" --registry "127.0.0.1:$aws_port" -n acme --name vpc --system aws --module-version 1.0.0 --dry-run --archive-file "$work/mod.tar.gz" >/dev/null
 curl -s -o /dev/null -X POST -H "Authorization: Bearer $aws_token" -H "Content-Type: application/gzip" --data-binary "@$work/mod.tar.gz" \
   "http://127.0.0.1:$aws_port/v1/modules/acme/vpc/aws/1.0.0/upload"
 N=50
@@ -215,7 +215,7 @@ iam_static=$("${iam_env[@]}" "$BIN" grant create --init -n acme --new-token benc
 "${iam_env[@]}" "$BIN" grant create -n acme -r arn:aws:iam::123456789012:user/bench -d 2>/dev/null
 "${iam_env[@]}" "$BIN" serve --port "$iam_port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" --log-level warning 2>"$work/serve-iam.log" & pids+=($!)
 for _ in $(seq 100); do curl -sk "https://127.0.0.1:$iam_port/health" >/dev/null && break; sleep 0.05; done
-SSL_CERT_FILE="$work/cert.pem" TFREG_TOKEN="$iam_static" "$BIN" publish "$work/mod" --registry "127.0.0.1:$iam_port" -n acme --name vpc --provider aws --module-version 1.0.0 >/dev/null
+SSL_CERT_FILE="$work/cert.pem" TFREG_TOKEN="$iam_static" "$BIN" publish "$work/mod" --registry "127.0.0.1:$iam_port" -n acme --name vpc --system aws --module-version 1.0.0 >/dev/null
 client_env=(env HOME="$work/client-home" SSL_CERT_FILE="$work/cert.pem" AWS_ACCESS_KEY_ID="$akid" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true)
 mkdir -p "$work/client-home"
 iam_token=$("${client_env[@]}" "$BIN" token -r "127.0.0.1:$iam_port" -T 3600 token)

@@ -30,7 +30,7 @@ printf 'output "x" {\n  value = 1\n}\n' > "$work/mod/main.tf"
 TFREG_AUDIENCE="127.0.0.1:$port" "$BIN" serve --port "$port" --tls-cert "$work/cert.pem" --tls-key "$work/key.pem" \
   --body-timeout "$BODY_TIMEOUT" --log-level warning 2>"$work/serve.log" & pid=$!
 for _ in $(seq 200); do curl -s --cacert "$work/cert.pem" "https://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
-"$BIN" publish "$work/mod" --registry "127.0.0.1:$port" -n acme --name vpc --provider aws --module-version 1.0.0 --token "$token" >/dev/null
+"$BIN" publish "$work/mod" --registry "127.0.0.1:$port" -n acme --name vpc --system aws --module-version 1.0.0 --token "$token" >/dev/null
 
 cat > "$work/mix.lua" <<'LUA'
 local token = os.getenv("SOAK_TOKEN")
