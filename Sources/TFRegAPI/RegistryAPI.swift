@@ -122,8 +122,11 @@ public struct RegistryAPI: Sendable {
             return response
         }
         trace.route = endpoint.template
-        // Authentication comes before anything else about the request is judged: an area whose
-        // operations need a caller (`needsCaller`) gets a `Principal`, never an optional.
+        // Authentication comes before anything else about the request is judged, and the route's own
+        // `needsCaller` decides it (deny by default: an operation that says it needs a caller is
+        // authenticated whatever its area's case below does). The areas whose handlers act for a caller
+        // get a `Principal`, never an optional.
+        let authenticated: Principal? = endpoint.needsCaller ? try await requireCaller(req, trace: &trace) : nil
         switch endpoint {
         case .service(let route):
             return service(route, req)
@@ -132,10 +135,10 @@ public struct RegistryAPI: Sendable {
         case .archives(let route):
             return try await archive(route, req, headOnly: method == "HEAD")
         case .modules(let route):
-            let caller = try await requireCaller(req, trace: &trace)
+            let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
             return try await modules(route, req, caller: caller, logger: logger)
         case .grants(let route):
-            let caller = try await requireCaller(req, trace: &trace)
+            let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
             return try await grants(route, req, caller: caller, logger: logger)
         }
     }
