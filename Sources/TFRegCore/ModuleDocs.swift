@@ -197,3 +197,11 @@ extension RegistryService {
         return ModuleDetail(record: record, versions: all)
     }
 }
+
+/// Reads a staged canonical module archive and says what its documentation is. Implemented over the
+/// HCL parser (TFRegDocs); the registry calls it once when a version is stored (upload, create,
+/// import, reindex), never on the read path. It never fails a publish: whatever cannot be read is
+/// named in `Part.problems`, and it bounds its own time and sizes.
+public protocol ModuleDocumenter: Sendable {
+    func documentation(ofArchiveAt path: String) async -> ModuleDocs
+}
