@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # make bench-compare BASE=<commit>: the serve hot path of two tfreg binaries in ONE run, against the
-# same nginx, same wrk settings, measured interleaved (base, new, base, new) so machine noise hits
-# both. Prints a markdown table with each row's ratio to nginx and new/base.
+# same nginx, same wrk settings, in BENCH_ROUNDS short rounds (each row's nginx, base and new back to back)
+# so machine noise hits all three. Prints a markdown table of medians: each row's ratio to nginx and new/base.
 #   scripts/bench-compare.sh BASE_BIN NEW_BIN
 set -euo pipefail
 BASE_BIN=${1:?base tfreg binary}; NEW_BIN=${2:?new tfreg binary}
-DURATION=${BENCH_DURATION:-10s}; CONNS=${BENCH_CONNECTIONS:-64}; THREADS=${BENCH_THREADS:-2}
+DURATION=${BENCH_DURATION:-4s}; CONNS=${BENCH_CONNECTIONS:-64}; THREADS=${BENCH_THREADS:-2}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 work=$(mktemp -d /tmp/tfreg-compare.XXXXXX)
 pids=()
@@ -68,35 +68,53 @@ run_wrk() {
   wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" "$@" "$url" 2>&1 | awk '/Requests\/sec/ { printf "%.0f", $2 } /Non-2xx/ { bad=$NF } END { if (bad != "") printf " BAD(%s)", bad }'
 }
 declare -A R
-for round in 1 2; do
+# ROUNDS short rounds; in each, every row's nginx, base and new figures are taken back to back (base
+# first in odd rounds, new first in even ones), and the ratios are computed per round. The table shows
+# medians over the rounds: a neighbour's burst moves one round's figures, not the median.
+ROUNDS=${BENCH_ROUNDS:-5}
+for round in $(seq "$ROUNDS"); do
+  order="base new"; [ $((round % 2)) = 0 ] && order="new base"
   R[nginx_http_$round]=$(run_wrk "http://127.0.0.1:$nginx_http/v1/modules/acme/vpc/aws/versions")
-  R[nginx_https_$round]=$(run_wrk "https://127.0.0.1:$nginx_https/v1/modules/acme/vpc/aws/versions")
-  for which in base new; do
+  for which in $order; do
     a=(-H "Authorization: Bearer ${TOKEN[$which]}")
     R[${which}_http_versions_$round]=$(run_wrk "http://127.0.0.1:${HTTP[$which]}/v1/modules/acme/vpc/aws/versions" "${a[@]}")
     R[${which}_http_download_$round]=$(run_wrk "http://127.0.0.1:${HTTP[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
+  done
+  R[nginx_https_$round]=$(run_wrk "https://127.0.0.1:$nginx_https/v1/modules/acme/vpc/aws/versions")
+  for which in $order; do
+    a=(-H "Authorization: Bearer ${TOKEN[$which]}")
     R[${which}_https_versions_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/versions" "${a[@]}")
-    R[${which}_https_download_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
     R[${which}_https_sealed_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/versions" -H "Authorization: Bearer ${IAMTOKEN[$which]}")
+    R[${which}_https_download_$round]=$(run_wrk "https://127.0.0.1:${HTTPS[$which]}/v1/modules/acme/vpc/aws/1.2.0/download" "${a[@]}")
   done
 done
 rss() { awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$1/status"; }
-avg() { awk -v a="${R[$1_1]%% *}" -v b="${R[$1_2]%% *}" 'BEGIN { printf "%.0f", (a+b)/2 }'; }
+# median over the rounds of A_r (or of A_r/B_r when B is given)
+median() {
+  local a=$1 b=${2:-} r vals=()
+  for r in $(seq "$ROUNDS"); do
+    if [ -n "$b" ]; then vals+=("$(awk -v x="${R[${a}_$r]%% *}" -v y="${R[${b}_$r]%% *}" 'BEGIN { printf "%.6f", x/y }')")
+    else vals+=("${R[${a}_$r]%% *}"); fi
+  done
+  printf '%s\n' "${vals[@]}" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2] + v[NR/2+1]) / 2 }'
+}
 echo
-echo "## tfreg serve, base vs new, same run — wrk -t$THREADS -c$CONNS -d$DURATION ×2 rounds (interleaved), $(nproc) cores"
+echo "## tfreg serve, base vs new, same run — wrk -t$THREADS -c$CONNS -d$DURATION, $ROUNDS interleaved rounds, medians, $(nproc) cores"
 echo
 echo "| request | nginx req/s | base req/s | new req/s | base/nginx | new/nginx | new/base |"
 echo "|---|---|---|---|---|---|---|"
 for t in http_versions http_download https_versions https_download; do
   scheme=${t%%_*}
-  n=$(avg nginx_$scheme); b=$(avg base_$t); w=$(avg new_$t)
-  awk -v t="$t" -v n="$n" -v b="$b" -v w="$w" 'BEGIN { printf "| %s | %d | %d | %d | %.0f %% | %.0f %% | %.2f |\n", t, n, b, w, 100*b/n, 100*w/n, w/b }'
+  awk -v t="$t" -v n="$(median nginx_$scheme)" -v b="$(median base_$t)" -v w="$(median new_$t)" \
+    -v bn="$(median base_$t nginx_$scheme)" -v wn="$(median new_$t nginx_$scheme)" -v wb="$(median new_$t base_$t)" \
+    'BEGIN { printf "| %s | %d | %d | %d | %.0f %% | %.0f %% | %.2f |\n", t, n, b, w, 100*bn, 100*wn, wb }'
 done
 echo
 echo "| sealed IAM token vs static token (HTTPS versions) | | base | new | | | |"
 echo "|---|---|---|---|---|---|---|"
-awk -v bs="$(avg base_https_sealed)" -v bt="$(avg base_https_versions)" -v ns="$(avg new_https_sealed)" -v nt="$(avg new_https_versions)" \
-  'BEGIN { printf "| https_sealed req/s (sealed/static) | | %d (%.0f %%) | %d (%.0f %%) | | | %.2f |\n", bs, 100*bs/bt, ns, 100*ns/nt, ns/bs }'
+awk -v bs="$(median base_https_sealed)" -v ns="$(median new_https_sealed)" -v br="$(median base_https_sealed base_https_versions)" \
+  -v nr="$(median new_https_sealed new_https_versions)" -v wb="$(median new_https_sealed base_https_sealed)" \
+  'BEGIN { printf "| https_sealed req/s (sealed/static) | | %d (%.0f %%) | %d (%.0f %%) | | | %.2f |\n", bs, 100*br, ns, 100*nr, wb }'
 echo
-echo "raw: $(for k in "${!R[@]}"; do printf '%s=%s ' "$k" "${R[$k]}"; done)"
+echo "raw: $(for k in $(printf '%s\n' "${!R[@]}" | sort); do printf '%s=%s ' "$k" "${R[$k]}"; done)"
 echo "peak RSS (VmHWM) MiB: base http $(rss ${PID_HTTP[base]}) https $(rss ${PID_HTTPS[base]}); new http $(rss ${PID_HTTP[new]}) https $(rss ${PID_HTTPS[new]})"
