@@ -211,7 +211,8 @@ public struct RegistryServer: Sendable {
     /// Streams a file in 64 KiB chunks; reads run on the blocking queue, off the cooperative pool.
     static func fileBody(path: String, size: Int64) -> ResponseBody {
         ResponseBody(contentLength: Int(size)) { writer in
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            // O_NOFOLLOW: the storage checked a regular file; a link swapped in since is not followed.
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
             guard fd >= 0 else { throw RegistryError.unavailable("archive storage", detail: "open \(path)") }
             defer { close(fd) }
             var remaining = size

@@ -93,9 +93,8 @@ public struct FileArchiveStorage: BlobStore {
     public func head(_ location: ArchiveLocation) async throws(RegistryError) -> ExistingArchive? {
         if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
         guard Self.isSafeKey(location.key) else { return nil }
-        var st = stat()
-        guard stat(archivesDirectory + "/" + location.key, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
-        return ExistingArchive(sha256: nil, size: Int64(st.st_size))
+        guard let size = Self.regularFileSize(archivesDirectory + "/" + location.key) else { return nil }
+        return ExistingArchive(sha256: nil, size: size)
     }
 
     static func bucketedArchive(_ bucket: String) -> RegistryError {
@@ -110,11 +109,18 @@ public struct FileArchiveStorage: BlobStore {
         if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
         guard Self.isSafeKey(location.key) else { throw .notFound("archive not found") }
         let path = archivesDirectory + "/" + location.key
-        var st = stat()
-        guard stat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            throw .init(.notFound, "archive not found", detail: "missing file \(path)")
+        guard let size = Self.regularFileSize(path) else {
+            throw .init(.notFound, "archive not found", detail: "missing file (or not a regular file) \(path)")
         }
-        return LocalArchiveFile(path: path, size: Int64(st.st_size))
+        return LocalArchiveFile(path: path, size: size)
+    }
+
+    /// The size of a regular file at `path`, nil for anything else, a symbolic link included: the
+    /// storage writes only regular files, so a link at an archive key was planted and is never followed.
+    static func regularFileSize(_ path: String) -> Int64? {
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        return Int64(st.st_size)
     }
 
     public func isCanonicalKey(_ key: String) -> Bool { key.hasPrefix("sha256/") }
@@ -125,7 +131,7 @@ public struct FileArchiveStorage: BlobStore {
         if let bucket = location.bucket { throw Self.bucketedArchive(bucket) }
         guard Self.isSafeKey(location.key) else { return nil }
         let source = archivesDirectory + "/" + location.key
-        guard FileSystem.exists(source) else { return nil }
+        guard Self.regularFileSize(source) != nil else { return nil }
         let staged = stagingDirectory + "/upload-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
         guard link(source, staged) == 0 else { throw .unavailable("archive storage", detail: "link \(source): errno \(errno)") }
         var st = stat()

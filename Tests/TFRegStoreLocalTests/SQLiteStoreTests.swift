@@ -220,6 +220,21 @@ struct AcceptAnything: ArchiveCanonicalizer {
         #expect(!FileSystem.exists(again.path))
     }
 
+    /// Whoever can write the archives directory could plant a symbolic link at an archive's key (to a
+    /// key file, /etc/shadow): the storage never serves, stats or stages through a link it did not create.
+    @Test func aLinkPlantedAtAnArchiveKeyIsNeverFollowed() async throws {
+        let storage = try FileArchiveStorage(root: dir.path + "/links")
+        let secret = dir.path + "/secret"
+        try FileSystem.writeAtomically(secret, Array("top secret".utf8), mode: 0o600)
+        let digest = String(repeating: "ab", count: 32)
+        let loc = ArchiveLocation(key: "sha256/ab/\(digest).tar.gz")
+        try FileSystem.makeDirectories(storage.archivesDirectory + "/sha256/ab", mode: 0o750)
+        #expect(symlink(secret, storage.archivesDirectory + "/" + loc.key) == 0)
+        await #expect(throws: RegistryError.self) { _ = try await storage.localFile(for: loc) }
+        #expect(try await storage.head(loc) == nil)
+        #expect(try await storage.get(loc, limit: 1 << 20) == nil)
+    }
+
     @Test func garbageCollectionRemovesOnlyWhatNoVersionReferences() async throws {
         let storage = try FileArchiveStorage(root: dir.path + "/gc")
         let store = InMemoryMetadataStore()
