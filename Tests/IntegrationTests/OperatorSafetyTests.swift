@@ -126,6 +126,27 @@ import Testing
         chmod(key, 0o600)
         let ok = try runCommand(TFRegBinary.path, check, env: env)
         #expect(ok.status == 0 && ok.stdout.contains("configuration OK"), "\(ok.stderr)")
+
+        // The database and SQLite's files beside it belong to the data directory too.
+        let db = data + "/registry.db"
+        chown(db, 65534, 65534)
+        let foreignDB = try run(list)
+        #expect(foreignDB.status == 78 && foreignDB.stderr.contains("\(db) is owned by uid 65534"), "\(foreignDB.stderr)")
+        chown(db, 0, 0)
+        let shm = data + "/registry.db-shm"
+        unlink(shm)
+        #expect(symlink("/etc/passwd", shm) == 0)
+        let linked = try run(list)
+        #expect(linked.status == 78 && linked.stderr.contains("\(shm) is a symbolic link"), "\(linked.stderr)")
+        unlink(shm)
+        // A directory above it that others may write (no sticky bit): they could swap the whole data directory.
+        chmod(home, 0o777)
+        let parent = try run(list)
+        #expect(parent.status == 78 && parent.stderr.contains("\(home) has mode 0777"), "\(parent.stderr)")
+        chmod(home, 0o1777)
+        #expect(try run(list).status == 0, "a sticky directory (as /tmp is) is fine")
+        chmod(home, 0o700)
+        #expect(try run(list).status == 0)
     }
 
     /// Issue 17, finding 5: the service user (who owns the data directory) links `registry.db-shm` to

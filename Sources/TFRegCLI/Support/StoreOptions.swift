@@ -90,8 +90,34 @@ struct StoreOptions: ParsableArguments {
             for key in ["archive-url.key", "iam-token.key", "iam-token.key.previous"] {
                 _ = try KeyFile.trust(otherOwners: owners).check(dir + "/keys/" + key, kind: .file)
             }
+            // The database and SQLite's files beside it: another user's file (or a link SQLite and
+            // the mode fix-up would follow) is refused before SQLite opens anything.
+            let files = FileSystem.Trust(otherOwners: owners, forbiddenMode: 0o022)
+            for db in ["registry.db", "registry.db-wal", "registry.db-shm"] { _ = try files.check(dir + "/" + db, kind: .file) }
+            try checkAncestors(of: dir, owners: owners)
         } catch {
             throw .configuration("refusing data dir \(dir): \(error)")
+        }
+    }
+
+    /// Every directory above the data directory (after links are resolved): whoever can write one of
+    /// them can rename the data directory away and put their own in its place. Each must belong to the
+    /// caller or a trusted owner and be writable by nobody else, unless it has the sticky bit (as /tmp
+    /// has: others may not rename what is not theirs).
+    static func checkAncestors(of dir: String, owners: Set<uid_t>) throws(UntrustedPath) {
+        guard let resolved = realpath(dir, nil) else { return }
+        var path = String(cString: resolved)
+        free(resolved)
+        while let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) {
+            path = slash == path.utf8.startIndex ? "/" : String(path[..<slash])
+            var st = stat()
+            guard stat(path, &st) == 0 else { return }
+            func untrusted(_ reason: UntrustedPath.Reason) -> UntrustedPath {
+                UntrustedPath(path: path, reason: reason, kind: .directory, fixMode: 0o755)
+            }
+            guard st.st_uid == geteuid() || owners.contains(st.st_uid) else { throw untrusted(.owner(st.st_uid)) }
+            guard st.st_mode & 0o022 == 0 || st.st_mode & S_ISVTX != 0 else { throw untrusted(.mode(st.st_mode)) }
+            if path == "/" { return }
         }
     }
 
