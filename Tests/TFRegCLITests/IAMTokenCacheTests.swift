@@ -120,4 +120,14 @@ import Testing
         cache.put(key: "k", entry("t", expires: now + 100), now: now)
         #expect(try mode(dir + "/tfreg") == 0o700)
     }
+
+    @Test func aLinkedDirectoryIsNeitherTightenedNorWrittenThrough() throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let elsewhere = dir + "/elsewhere"
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        #expect(symlink(elsewhere, dir + "/tfreg") == 0)
+        cache.put(key: "k", entry("t", expires: now + 100), now: now)
+        #expect(try mode(elsewhere) == 0o755, "the link's target is not chmodded")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty, "nothing written through the link")
+    }
 }

@@ -97,9 +97,14 @@ struct IAMTokenCache {
     private func save(_ entries: [String: Entry]) {
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         guard !dir.isEmpty, (try? FileSystem.makeDirectories(dir, mode: 0o700)) != nil else { return }
+        // Checked and fixed on the opened directory (O_NOFOLLOW, fstat, fchmod): a link swapped in
+        // after a check by name is never followed.
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
         var st = stat()
-        guard lstat(dir, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid() else { return }
-        if st.st_mode & 0o077 != 0 { chmod(dir, 0o700) }
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR, st.st_uid == geteuid() else { return }
+        if st.st_mode & 0o077 != 0 { _ = fchmod(fd, 0o700) }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(Contents(version: Self.version, entries: entries)) else { return }
