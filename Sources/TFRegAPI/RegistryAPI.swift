@@ -112,7 +112,11 @@ public struct RegistryAPI: Sendable {
             throw .badRequest("malformed request path")
         }
         let method = req.method.uppercased()
-        guard let match = Endpoint.parse(seg, method: method) else { throw .notFound("no such endpoint") }
+        guard let match = Endpoint.parse(seg, method: method) else {
+            // Under the browser's prefixes a wrong path is a page too.
+            trace.html = seg.first.map { ["modules", "login", "logout", "static"].contains($0) } ?? false
+            throw .notFound("no such endpoint")
+        }
         let endpoint: Endpoint
         switch match {
         case .route(let e):

@@ -69,4 +69,23 @@ import Testing
             }
         }
     }
+
+    /// `tfreg browse HOST --no-open`: the caller's token becomes a printed one-time link that signs a
+    /// client in once (a session cookie and a redirect to `/`), and never appears in the link.
+    @Test func browsePrintsAOneTimeSignInLink() throws {
+        let server = try ServerProcess()
+        defer { _ = server.stop() }
+        let reader = try server.token("reader", namespace: "acme", flags: ["--download"])
+        let r = try server.tfreg(["browse", server.host, "--no-open"], env: ["TFREG_TOKEN": reader])
+        let link = r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(r.status == 0 && link.hasPrefix("\(server.baseURL)/login?code=tfc_") && !link.contains(reader), "\(r.stdout)\(r.stderr)")
+        let curl = which("curl") ?? "/usr/bin/curl"
+        let first = try runCommand(curl, ["-s", "-o", "/dev/null", "-D", "-", "--cacert", server.cert, link])
+        #expect(first.stdout.hasPrefix("HTTP/1.1 303") || first.stdout.hasPrefix("HTTP/2 303"), "\(first.stdout)")
+        #expect(first.stdout.lowercased().contains("set-cookie: tfreg_session=tfs_"), "\(first.stdout)")
+        let again = try runCommand(curl, ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", server.cert, link])
+        #expect(again.stdout == "401", "a code works once: \(again.stdout)")
+        let bad = try server.tfreg(["browse", server.host, "--no-open"], env: ["TFREG_TOKEN": "tfr_" + String(repeating: "A", count: 43)])
+        #expect(bad.status != 0 && bad.stdout.isEmpty, "\(bad.stdout)\(bad.stderr)")
+    }
 }

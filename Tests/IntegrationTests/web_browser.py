@@ -9,6 +9,7 @@ import sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, token, shots = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(shots, exist_ok=True)
@@ -31,6 +32,13 @@ def fail(message):
     sys.exit(1)
 
 
+def wait_for(condition, what):
+    try:
+        WebDriverWait(driver, 10).until(lambda d: condition(d))
+    except Exception:
+        fail("timed out waiting for " + what)
+
+
 def shoot(name):
     for label, (w, h) in (("desktop", (1280, 900)), ("phone", (390, 844))):
         driver.set_window_size(w, h)
@@ -50,6 +58,7 @@ try:
     shoot("login")
     driver.find_element(By.ID, "token").send_keys(token)
     driver.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+    wait_for(lambda d: not d.current_url.endswith("/login"), "the signed-in index")
     if driver.current_url.rstrip("/") != base:
         fail("after signing in the browser should be on /")
     seen["signed_in_as"] = driver.find_element(By.CSS_SELECTOR, ".who").text
@@ -59,10 +68,12 @@ try:
     box = driver.find_element(By.ID, "q")
     box.send_keys("vpc")
     box.submit()
+    wait_for(lambda d: "q=vpc" in d.current_url, "the search results")
     seen["search_url"] = driver.current_url
     seen["search_rows"] = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "table.modules tbody tr td:first-child")]
 
     driver.find_element(By.LINK_TEXT, "acme/vpc/aws").click()
+    wait_for(lambda d: "/modules/" in d.current_url, "the module page")
     seen["module_h1"] = driver.find_element(By.TAG_NAME, "h1").text
     seen["usage"] = driver.find_element(By.CSS_SELECTOR, "pre.usage").text
     seen["headings"] = [h.text for h in driver.find_elements(By.TAG_NAME, "h2")]
@@ -75,6 +86,7 @@ try:
         fail("no other version to switch to")
     target = older[-1].text
     older[-1].click()
+    wait_for(lambda d: d.current_url.endswith("/" + target), "the other version's page")
     seen["switched_to"] = target
     seen["version_url"] = driver.current_url
     seen["version_h1"] = driver.find_element(By.TAG_NAME, "h1").text
@@ -87,6 +99,7 @@ try:
     seen["console"] = [e["message"] for e in driver.get_log("browser")]
 
     driver.find_element(By.CSS_SELECTOR, "header.site button[type=submit]").click()
+    wait_for(lambda d: d.current_url.endswith("/login"), "the sign-in page after signing out")
     seen["after_logout"] = driver.current_url
     driver.get(base + "/")
     seen["after_logout_index"] = driver.current_url

@@ -36,10 +36,13 @@ import Testing
             ),
         ]
         for (segments, method, endpoint) in table { #expect(Self.route(segments, method) == endpoint, "\(method) \(segments)") }
+        // `[]` (`/`) is the web index now.
+        #expect(Self.route([], "GET") == .web(.index))
         for unknown in [
-            [], ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
+            ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
             ["v1", "archives", "a", "b", "c", "d"], ["v1", "grants"], ["token", "x"], ["v1", "modules", "a", "b", "c", "d", "e", "f"],
-            ["health", "x"], [".well-known"], ["v1", "grants", "a", "b", "c", "d", "e", "f", "g", "h", "i"],
+            ["health", "x"], [".well-known"], ["v1", "grants", "a", "b", "c", "d", "e", "f", "g", "h", "i"], ["modules", "a"],
+            ["login", "x"], ["static", "other.css"], ["logout", "x"],
         ] {
             #expect(Endpoint.parse(unknown, method: "GET") == nil, "\(unknown)")
         }

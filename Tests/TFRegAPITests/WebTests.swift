@@ -18,7 +18,7 @@ enum Inert {
     ]
     static let attributes: Set<String> = [
         "lang", "charset", "name", "content", "rel", "href", "class", "aria-label", "method", "action", "type", "value", "id",
-        "for", "placeholder", "maxlength", "role", "scope", "aria-labelledby", "aria-current", "autocomplete", "required",
+        "for", "placeholder", "data-label", "maxlength", "role", "scope", "aria-labelledby", "aria-current", "autocomplete", "required",
     ]
 
     /// Problems found in `html` (empty when inert).

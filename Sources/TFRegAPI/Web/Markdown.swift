@@ -558,7 +558,24 @@ enum Inline {
         /// and the position after `)`.
         mutating func linkParts(at i: Int, end: Int) -> (Range<Int>, String?, Int)? {
             guard let close = find(["]"], from: i + 1, end: end), close + 1 < end, chars[close + 1] == "(" else { return nil }
-            guard let paren = find([")"], from: close + 2, end: end) else { return nil }
+            // The destination ends at the `)` that balances its parentheses (`(a(b))`), within 2048
+            // characters and 32 tries; each `)` is found through `find`, so nothing is rescanned.
+            let open = close + 2
+            var search = open
+            var balanced: Int?
+            for _ in 0..<32 {
+                guard let q = find([")"], from: search, end: end), q - open <= 2048 else { break }
+                var depth = 0
+                for c in chars[open..<q] {
+                    if c == "(" { depth += 1 } else if c == ")" { depth -= 1 }
+                }
+                if depth == 0 {
+                    balanced = q
+                    break
+                }
+                search = q + 1
+            }
+            guard let paren = balanced else { return nil }
             var target = Substring(String(chars[(close + 2)..<paren])).mdTrimmed
             // A title after the URL is dropped; <…> around the URL is removed.
             if let space = target.firstIndex(of: " ") { target = target[..<space] }

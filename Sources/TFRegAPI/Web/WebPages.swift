@@ -110,13 +110,13 @@ public enum WebPages {
                                 tr.element("td") { td in
                                     td.link(SafeURL(internal: WebRoute.page(of: s.module).path), text: s.module.description)
                                 }
-                                tr.element("td", text: s.description)
-                                tr.element("td") { td in
+                                tr.element("td", [("data-label", "Description")], text: s.description)
+                                tr.element("td", [("data-label", "Latest")]) { td in
                                     td.text(s.latest.description)
                                     if s.latestDeprecated { td.element("span", [("class", "badge deprecated")], text: "deprecated") }
                                 }
-                                tr.element("td", [("class", "num")], text: "\(s.downloads)")
-                                tr.element("td", text: date(s.updatedAt))
+                                tr.element("td", [("class", "num"), ("data-label", "Downloads")], text: "\(s.downloads)")
+                                tr.element("td", [("data-label", "Updated")], text: date(s.updatedAt))
                             }
                         }
                     }

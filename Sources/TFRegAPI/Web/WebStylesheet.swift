@@ -2,7 +2,7 @@
 /// Light and dark by `prefers-color-scheme`; one column below 40em; contrast at least 4.5:1 for text.
 enum WebStylesheet {
     static let bytes: [UInt8] = Array(css.utf8)
-    static let etag = "\"tfreg-css-1\""
+    static let etag = "\"tfreg-css-2\""
 
     static let css = """
         :root { --bg: #ffffff; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --accent: #0550ae;
@@ -70,6 +70,8 @@ enum WebStylesheet {
           table.modules tr { display: block; border-bottom: 1px solid var(--line); padding: .5rem 0; }
           table.modules td { display: block; border: 0; padding: .1rem 0; }
           table.modules td.num { text-align: left; }
+          table.modules td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); }
+          table.modules td[data-label]:empty { display: none; }
         }
 
         """
