@@ -96,7 +96,10 @@ public struct WebSessions: Sendable {
             throw .unauthenticated("this login code was already used; run 'tfreg browse' again")
         }
         if let replayGuard {
-            guard try await replayGuard.claim("web-code-" + id, owner: "web-login", until: claims.expiresAt + 60) else {
+            // Counted per AWS account (or identity), as the guard counts token exchanges: one caller
+            // cannot use up everyone's share.
+            let owner = claims.subject.awsAccount ?? claims.subject.value
+            guard try await replayGuard.claim("web-code-" + id, owner: owner, until: claims.expiresAt + 60) else {
                 throw .unauthenticated("this login code was already used; run 'tfreg browse' again")
             }
         }
