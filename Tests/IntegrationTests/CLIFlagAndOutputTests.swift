@@ -128,7 +128,7 @@ import Testing
         let pages = [
             ["serve"], ["lambda"], ["token"], ["grant"], ["grant", "create"], ["grant", "update"], ["grant", "delete"], ["grant", "list"],
             ["grant", "show"], ["grant", "revoke-token"], ["publish"], ["delete"], ["deprecate"], ["gc"], ["import-legacy"], ["backup"],
-            ["restore"], ["credential-helper"], ["install-helper"], ["completion"],
+            ["restore"], ["credential-helper"], ["install-helper"], ["completion"], ["browse"],
         ]
         for page in pages {
             let r = try tfreg(page + ["--help"])

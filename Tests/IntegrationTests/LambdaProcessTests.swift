@@ -172,6 +172,40 @@ extension MotoBackedTests {
             let v = json(versions.body)
             #expect(v["statusCode"] as? Int == 200 && (v["body"] as? String ?? "").contains(#"{"version":"1.0.0"}"#), "\(versions.body)")
 
+            // The web pages on Lambda (HTTP API v2): the IAM token trades for a one-time code, the code for a
+            // session cookie (the v2 `cookies` arrays both ways) that lives no longer than the token, and the
+            // session renders `/` and the module's page.
+            let codeAnswer = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/login/code", "rawQueryString": "", "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, \#(fnCtx.replacing("\"GET\"", with: "\"POST\""))}, "isBase64Encoded": false}"#
+            )
+            let codeBody = json(json(codeAnswer.body)["body"] as? String ?? "")
+            let codePath = codeBody["path"] as? String ?? ""
+            #expect(codePath.hasPrefix("/login?code=tfc_"), "\(codeAnswer.body)")
+            let signIn = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/login", "rawQueryString": "\#(codePath.dropFirst("/login?".count))", "headers": {"host": "\#(host)"}, \#(fnCtx)}, "isBase64Encoded": false}"#
+            )
+            let signedIn = json(signIn.body)
+            let sessionCookie = (signedIn["cookies"] as? [String] ?? []).first { $0.hasPrefix("tfreg_session=tfs_") } ?? ""
+            #expect(signedIn["statusCode"] as? Int == 303 && sessionCookie.contains("; HttpOnly; Secure; SameSite=Strict"), "\(signIn.body)")
+            let maxAge = Int(sessionCookie.split(separator: ";").first { $0.contains("Max-Age=") }?.split(separator: "=").last ?? "") ?? Int.max
+            #expect(maxAge > 0 && maxAge <= 600, "the session ends with the 600 s token: \(sessionCookie)")
+            let cookieValue = String(sessionCookie.prefix { $0 != ";" })
+            for (path, expected) in [("/", "acme/vpc/aws"), ("/modules/acme/vpc/aws", "1.0.0")] {
+                let page = try lambda.invoke(
+                    #"{"version": "2.0", "routeKey": "$default", "rawPath": "\#(path)", "rawQueryString": "", "cookies": ["\#(cookieValue)"], "headers": {"host": "\#(host)"}, \#(fnCtx)}, "isBase64Encoded": false}"#
+                )
+                let p = json(page.body)
+                let headers = p["headers"] as? [String: String] ?? [:]
+                let csp = headers.first { $0.key.lowercased() == "content-security-policy" }?.value ?? ""
+                #expect(p["statusCode"] as? Int == 200 && (p["body"] as? String ?? "").contains(expected), "\(path): \(page.body.prefix(500))")
+                #expect(csp.hasPrefix("default-src 'self'") && (p["body"] as? String ?? "").hasPrefix("<!doctype html>"), "\(path): \(headers)")
+            }
+            // The code was single use, on Lambda too.
+            let replay = try lambda.invoke(
+                #"{"version": "2.0", "routeKey": "$default", "rawPath": "/login", "rawQueryString": "\#(codePath.dropFirst("/login?".count))", "headers": {"host": "\#(host)"}, \#(fnCtx)}, "isBase64Encoded": false}"#
+            )
+            #expect(json(replay.body)["statusCode"] as? Int == 401, "\(replay.body)")
+
             // ALB: download → 204 with a presigned S3 URL; statusDescription as ALB requires.
             let download = try lambda.invoke(
                 #"{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/tfreg/49e9d65c45c6791a"}}, "httpMethod": "GET", "path": "/v1/modules/acme/vpc/aws/1.0.0/download", "queryStringParameters": {}, "headers": {"host": "\#(host)", "authorization": "Bearer \#(token)"}, "body": "", "isBase64Encoded": false}"#

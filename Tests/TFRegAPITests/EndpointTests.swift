@@ -36,10 +36,13 @@ import Testing
             ),
         ]
         for (segments, method, endpoint) in table { #expect(Self.route(segments, method) == endpoint, "\(method) \(segments)") }
+        // `[]` (`/`) is the web index now.
+        #expect(Self.route([], "GET") == .web(.index))
         for unknown in [
-            [], ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
+            ["v1"], ["v2", "modules"], ["v1", "modules", "a", "b"], ["v1", "modules", "a", "b", "c", "1.0.0", "nope"],
             ["v1", "archives", "a", "b", "c", "d"], ["v1", "grants"], ["token", "x"], ["v1", "modules", "a", "b", "c", "d", "e", "f"],
-            ["health", "x"], [".well-known"], ["v1", "grants", "a", "b", "c", "d", "e", "f", "g", "h", "i"],
+            ["health", "x"], [".well-known"], ["v1", "grants", "a", "b", "c", "d", "e", "f", "g", "h", "i"], ["modules", "a"],
+            ["login", "x"], ["static", "other.css"], ["logout", "x"],
         ] {
             #expect(Endpoint.parse(unknown, method: "GET") == nil, "\(unknown)")
         }
@@ -73,6 +76,7 @@ import Testing
             switch e {
             case .service, .token, .archives: #expect(!e.needsCaller, "\(e)")
             case .modules, .grants: #expect(e.needsCaller, "\(e)")
+            case .web(let r): #expect(e.needsCaller == (r == .loginCode), "\(e)")
             }
         }
     }
@@ -124,7 +128,20 @@ import Testing
             case .delete: .delete(namespace: "acme", identity: "arn:aws:iam::123456789012:role/ci")
             }
         }
-        return ServiceRoute.Operation.allCases.map { .service(service($0)) } + TokenRoute.Operation.allCases.map { .token(token($0)) }
+        func web(_ op: WebRoute.Operation) -> WebRoute {
+            switch op {
+            case .index: .index
+            case .module: .module(m)
+            case .moduleVersion: .moduleVersion(m, v)
+            case .login: .login
+            case .loginSubmit: .loginSubmit
+            case .loginCode: .loginCode
+            case .logout: .logout
+            case .stylesheet: .stylesheet
+            }
+        }
+        return WebRoute.Operation.allCases.map { .web(web($0)) } + ServiceRoute.Operation.allCases.map { .service(service($0)) }
+            + TokenRoute.Operation.allCases.map { .token(token($0)) }
             + ModuleRoute.Operation.allCases.map { .modules(module($0)) } + ArchiveRoute.Operation.allCases.map { .archives(archive($0)) }
             + GrantRoute.Operation.allCases.map { .grants(grant($0)) } + [.grants(.delete(namespace: "acme", identity: "token:ci#0a1b2c"))]
     }()
@@ -137,11 +154,12 @@ import Testing
         case .modules(let r): r.operation
         case .archives(let r): r.operation
         case .grants(let r): r.operation
+        case .web(let r): r.operation
         }
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == 2 + 2 + ModuleRoute.Operation.allCases.count + 1 + 3 + 1)
+        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 1 + 3 + 1)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

@@ -26,14 +26,17 @@ public enum Endpoint: Hashable, Sendable {
     case archives(ArchiveRoute)
     /// `/v1/grants/…`: the grants API.
     case grants(GrantRoute)
+    /// `/`, `/modules/…`, `/login`, `/logout`, `/static/…`: the browser's pages (HTML).
+    case web(WebRoute)
     // Next areas, each a `RouteGroup` of its own: `providers(ProviderRoute)` (`/v1/providers/…`, the
-    // provider registry protocol), `mirror(MirrorRoute)` (the provider network mirror protocol) and
-    // `web(WebRoute)` (HTML pages).
+    // provider registry protocol) and `mirror(MirrorRoute)` (the provider network mirror protocol).
 
     /// The route a request asks for: nil → 404, `.methodNotAllowed` → 405. `method` is uppercase.
     public static func parse(_ seg: [String], method: String) -> RouteMatch<Endpoint>? {
-        guard let first = seg.first else { return nil }
+        guard let first = seg.first else { return WebRoute.parse(rest: seg[...], method: method)?.map(Endpoint.web) }
         switch first {
+        case "modules", "login", "logout", "static":
+            return WebRoute.parse(rest: seg[...], method: method)?.map(Endpoint.web)
         case "token":
             return TokenRoute.parse(rest: seg.dropFirst(), method: method)?.map(Endpoint.token)
         case "health", ".well-known":
@@ -60,6 +63,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.operation.methods
         case .archives(let r): r.operation.methods
         case .grants(let r): r.operation.methods
+        case .web(let r): r.operation.methods
         }
     }
 
@@ -71,6 +75,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.operation.needsCaller
         case .archives(let r): r.operation.needsCaller
         case .grants(let r): r.operation.needsCaller
+        case .web(let r): r.operation.needsCaller
         }
     }
 
@@ -83,6 +88,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.operation.template
         case .archives(let r): r.operation.template
         case .grants(let r): r.operation.template
+        case .web(let r): r.operation.template
         }
     }
 
@@ -94,6 +100,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.path
         case .archives(let r): r.path
         case .grants(let r): r.path
+        case .web(let r): r.path
         }
     }
 }
