@@ -79,7 +79,9 @@ public enum ArchiveFiles {
             }
             var bytes = [UInt8](repeating: 0, count: n)
             if n > 0 {
-                try bytes.withUnsafeMutableBytes { (buffer) throws(ArchiveError) in try spool.read(at: offset, into: buffer) }
+                try bytes.withUnsafeMutableBytes { buffer in
+                    Result { () throws(ArchiveError) in try spool.read(at: offset, into: buffer) }
+                }.get()
             }
             total += n
             out.files.append(File(path: path, bytes: bytes))

@@ -141,9 +141,12 @@ struct PartExtractor {
     mutating func read(_ body: HCLBody, file: String, override: Bool) {
         for block in body.blocks {
             switch (block.type, block.labels.count) {
-            case ("variable", 1): merge(block, into: &variables, kind: "variable", file: file, override: override)
-            case ("output", 1): merge(block, into: &outputs, kind: "output", file: file, override: override)
-            case ("module", 1): merge(block, into: &modules, kind: "module", file: file, override: override)
+            case ("variable", 1):
+                if let p = Self.merge(block, into: &variables, kind: "variable", file: file, override: override) { problems.append(p) }
+            case ("output", 1):
+                if let p = Self.merge(block, into: &outputs, kind: "output", file: file, override: override) { problems.append(p) }
+            case ("module", 1):
+                if let p = Self.merge(block, into: &modules, kind: "module", file: file, override: override) { problems.append(p) }
             case ("resource", 2), ("data", 2):
                 let r = ModuleDocs.Resource(
                     type: block.type == "data" ? "data." + block.labels[0] : block.labels[0],
@@ -164,21 +167,23 @@ struct PartExtractor {
         }
     }
 
-    mutating func merge(_ block: HCLBlock, into list: inout [Named], kind: String, file: String, override: Bool) {
+    /// Adds or merges `block` into `list`; the problem to report, if any.
+    static func merge(_ block: HCLBlock, into list: inout [Named], kind: String, file: String, override: Bool) -> String? {
         let name = block.labels[0]
         var arguments: [String: HCLExpression] = [:]
         for a in block.body.attributes { arguments[a.name] = a.expression }
         if let k = list.firstIndex(where: { $0.name == name }) {
             if override {
                 list[k].arguments.merge(arguments) { _, new in new }
-            } else {
-                problem(file, block.line, "duplicate \(kind) \"\(name)\" (the first one is documented)")
+                return nil
             }
-        } else if override {
-            problem(file, block.line, "override of \(kind) \"\(name)\", which no primary file declares (ignored)")
-        } else {
-            list.append(Named(name: name, arguments: arguments))
+            return "\(file):\(block.line): duplicate \(kind) \"\(name)\" (the first one is documented)"
         }
+        if override {
+            return "\(file):\(block.line): override of \(kind) \"\(name)\", which no primary file declares (ignored)"
+        }
+        list.append(Named(name: name, arguments: arguments))
+        return nil
     }
 
     mutating func terraformBlock(_ block: HCLBlock, file: String, override: Bool) {

@@ -147,6 +147,7 @@ extension NativeParser {
             if peek() == dot && !(peek(1) == dot && peek(2) == dot) {
                 i += 1
                 try count()
+                try space(significant)
                 if peek() == UInt8(ascii: "*") {
                     i += 1
                 } else if isDigit(peek()) {
@@ -436,10 +437,6 @@ extension NativeParser {
         t.bytes.append(c)
     }
 
-    /// At `$` or `%`: an escaped opener (`$${`, `%%{`), an interpolation or a directive; false when
-    /// the byte is an ordinary character.
-    /// `flush`: in a `<<-` heredoc, where an interpolation makes the text not a literal (the
-    /// indentation rule applies to literal runs only).
     /// The source character at the position (one UTF-8 sequence, checked) appended to the text.
     mutating func appendSourceCharacter(to t: inout TemplateState) throws(HCLError) {
         guard let n = utf8Length(at: i) else { throw fail("invalid UTF-8 in a string") }
@@ -449,6 +446,9 @@ extension NativeParser {
         }
     }
 
+    /// At `$` or `%`: an escaped opener (`$${`, `%%{`), an interpolation or a directive; false when
+    /// the byte is an ordinary character. `flush`: in a `<<-` heredoc, where an interpolation makes the
+    /// text not a literal (the indentation rule applies to literal runs only).
     mutating func templateSequence(_ t: inout TemplateState, flush: Bool) throws(HCLError) -> Bool {
         guard let c = peek(), c == dollar || c == percent else { return false }
         if peek(1) == c && peek(2) == openBrace {

@@ -29,6 +29,8 @@ import Testing
             "`true ? \"a\" : \"b\"`: Go evaluates operators and conditionals over constants; by design (issue 19) only literals and collections of literals are evaluated, the rest keeps its source text",
         "Tests/TFRegDocsTests/corpus/strings.tf#directive":
             "`%{ if true }…`: Go evaluates template directives over constants; we keep the source text (directives are not literals)",
+        "src/github.com/hashicorp/hcl/v2/specsuite/tests/expressions/primitive_literals.hcl@string_unicode_nonnorm":
+            "hclsyntax normalizes string literals to Unicode NFC (\"an\u{0303}os\" becomes \"años\"); we keep the text as written: the Swift standard library has no public NFC transform without Foundation's ICU, and Swift's String compares both spellings as equal",
         "Tests/TFRegDocsTests/corpus/provider_function.tf":
             "provider::aws::arn_parse(…): provider-defined function calls arrived in hashicorp/hcl 2.21 (Terraform 1.8); Debian packages 2.14, which refuses them. We parse them as Terraform does",
     ]
@@ -71,7 +73,7 @@ import Testing
         return work + "/oracle"
     }
 
-    @Test(.enabled(if: go != nil, "go is not installed: `make test-deps` installs golang-go and Debian's hcl/cty sources"))
+    @Test(.enabled(if: OracleTests.go != nil, "go is not installed: `make test-deps` installs golang-go and Debian's hcl/cty sources"))
     func extractionAgreesWithGoHCL() throws {
         let oracle = try Self.oracle()
         let files = Self.corpus()
@@ -106,7 +108,7 @@ import Testing
         var parsedFiles = 0
         for (file, path) in zip(files, paths) {
             let result = HCLParser.parse(FileSystem.read(path) ?? [], filename: file)
-            let theirs = try #require(oracleParsed[path], "the oracle said nothing of \(file)")
+            let theirs = try #require(oracleParsed[path] as Bool?, "the oracle said nothing of \(file)")
             let key = file.hasPrefix(Self.gocode + "/") ? String(file.dropFirst(Self.gocode.count + 1)) : file
             if (result.error == nil) != theirs {
                 if Self.allowed[key] != nil {
