@@ -61,6 +61,13 @@ let package = Package(
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl", "TFRegSystem"], swiftSettings: swiftSettings),
+        // Module documentation (issue 19): the HCL parser, and the extractor over canonical archives.
+        .target(name: "TFRegHCL", dependencies: ["TFRegJSON"], swiftSettings: swiftSettings),
+        .target(
+            name: "TFRegDocs",
+            dependencies: ["TFRegHCL", "TFRegCore", "TFRegArchive", "TFRegJSON", "TFRegSystem"],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegAWS",
@@ -141,6 +148,14 @@ let package = Package(
         ),
         .testTarget(name: "TFRegSigV4Tests", dependencies: ["TFRegSigV4"], exclude: ["botocore_sign.py"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegJSONTests", dependencies: ["TFRegJSON"], swiftSettings: swiftSettings),
+        // Module documentation (issue 19): the parser's hostile inputs; the extractor against the Go HCL oracle.
+        .testTarget(name: "TFRegHCLTests", dependencies: ["TFRegHCL", "TFRegJSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TFRegDocsTests",
+            dependencies: ["TFRegDocs", "TFRegHCL", "TFRegCore", "TFRegArchive", "TFRegJSON", "TFRegSystem", "TFRegTesting"],
+            exclude: ["oracle", "corpus"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TFRegStoreAWSTests", dependencies: ["TFRegStoreAWS", "TFRegAWS", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegHTTPClientTests", dependencies: ["TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
@@ -211,6 +226,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("archive", ["TFRegArchive"]),
     // README Markdown, link targets and session cookies of the web pages:
     ("markdown", ["TFRegAPI", "TFRegCore", "TFRegSystem"]),
+    // The HCL parser (native and JSON syntax): never traps, bounded.
+    ("hcl", ["TFRegHCL", "TFRegJSON"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))

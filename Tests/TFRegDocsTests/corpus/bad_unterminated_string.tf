@@ -1,0 +1,7 @@
+variable "ok" {
+  default = 1
+}
+
+variable "broken" {
+  default = "no end
+}
