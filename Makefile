@@ -258,7 +258,8 @@ reproducible-check: deb-deps lambda-deps
 # Static checks (applying needs an AWS account): terraform fmt, python-hcl2 parse + wiring
 # (scripts/check-terraform.py), the READMEs' terraform-docs sections against the .tf files
 # (scripts/terraform-docs.py; --write regenerates them), checkov, and with the provider mirror
-# terraform validate of the examples and terraform test of the module (mocked provider). checkov lives in its own virtualenv: it pins an old
+# terraform validate of the examples and terraform test of the module (mocked provider), and
+# terraform apply of examples/basic on moto (scripts/apply-terraform-moto.sh). checkov lives in its own virtualenv: it pins an old
 # botocore that would break the AWS CLI the end-to-end tests use.
 CHECKOV_VENV := .build-tools/checkov
 # With a local provider mirror (this machine has one), the examples are also `terraform validate`d
@@ -277,5 +278,6 @@ terraform-check: terraform-check-deps
 	python3 scripts/terraform-docs.py packaging/terraform $(wildcard packaging/terraform/examples/*/)
 	$(CHECKOV_VENV)/bin/checkov -d packaging/terraform --framework terraform --skip-download --compact --quiet
 	scripts/validate-terraform.sh packaging/terraform $(TF_PLUGIN_DIR)
+	scripts/apply-terraform-moto.sh packaging/terraform $(TF_PLUGIN_DIR)
 
 .PHONY: terraform-check-deps terraform-check
