@@ -195,7 +195,7 @@ deb: deb-deps
 # reason) fails, down to info and pedantic; and, as root, install / run / remove / purge here.
 deb-test: deb
 	@deb=$$(ls -t build/tfreg_*.deb | head -1); \
-	echo "lintian --pedantic $$deb"; lintian --pedantic --info --fail-on error,warning,info,pedantic "$$deb"
+	echo "lintian --pedantic $$deb"; lintian --pedantic --display-info --fail-on error,warning,info,pedantic "$$deb"
 	@if [ "$$(id -u)" = 0 ]; then packaging/debian/test-install.sh "$$(ls -t build/tfreg_*.deb | head -1)"; \
 	else echo "deb install test skipped: needs root (CI runs as root)"; fi
 

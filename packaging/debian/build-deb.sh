@@ -56,7 +56,14 @@ mkdir -p "$mandir"
 for page in "$mandir"/*.1; do
   name=$(basename "$page")
   [ "$name" = "tfreg.help.1" ] && continue
-  gzip -9n -c "$page" > "$pkg/usr/share/man/man1/$name.gz"
+  # For man-db and groff (lintian bad-whatis-entry, groff-message): the NAME line names the page
+  # as man finds it (tfreg.grant.create, not "tfreg grant create"; the synopsis keeps the spaces),
+  # and a blank line in running text becomes the paragraph macro .Pp.
+  awk '/^\.Nm "/ && !named { cmd = substr($0, 5); n = cmd; gsub(/"/, "", n); gsub(/ /, ".", n); print ".Nm " n; named = 1; next }
+       /^\.Nm$/ && cmd != "" { print ".Nm " cmd; next }
+       /^$/ { print ".Pp"; next }
+       { print }' "$page" > "$page.fixed"
+  gzip -9n -c "$page.fixed" > "$pkg/usr/share/man/man1/$name.gz"
   chmod 0644 "$pkg/usr/share/man/man1/$name.gz"
 done
 ln -s tfreg.grant.1.gz "$pkg/usr/share/man/man1/manage-registry-permissions.1.gz"
