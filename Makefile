@@ -46,7 +46,7 @@ install: deps
 	for name in $(ROLE_LINKS); do ln -sf tfreg $(BINDIR)/$$name; done
 	ln -sf ../../bin/tfreg $(DESTDIR)$(PREFIX)/lib/tfreg/terraform-credentials-tfreg
 	@man=$$(mktemp -d) && $(INSTALL_SCRATCH)/release/generate-manual $(INSTALL_SCRATCH)/release/tfreg --multi-page \
-		--output-directory $$man --authors "tfreg developers<tfreg@example.com>" >/dev/null && \
+		--output-directory $$man --authors "Seed 9f193118 maintainers<maintainers@users.noreply.b-seed-9f193118.example>" >/dev/null && \
 		for page in $$man/*.1; do [ "$$(basename $$page)" = tfreg.help.1 ] || install -m 0644 $$page $(MANDIR)/; done; rm -rf $$man
 	$(BINDIR)/tfreg completion bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/tfreg
 	$(BINDIR)/tfreg completion zsh > $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_tfreg
@@ -118,6 +118,7 @@ test: test-deps lint
 	TFREG_BIN=$$($(SWIFT) build --show-bin-path)/tfreg $(SWIFT) test --skip-build
 	$(MAKE) deb-test
 	$(MAKE) lambda-zip-test
+	$(MAKE) package-repro-test
 	$(MAKE) terraform-check
 	$(MAKE) fuzz-ci
 
@@ -179,6 +180,10 @@ STATIC_SCRATCH ?= .build-static
 DEB_SCRATCH ?= $(STATIC_SCRATCH)
 # Full RELRO (hardening): resolve all symbols at load time, then make the GOT read-only.
 DEB_LDFLAGS := -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
+# Reproducible builds: the build directory never reaches the binary (#file strings, debug info) in
+# Swift (-file-prefix-map) or C (-ffile-prefix-map); dates come from the commit (BuildInfo plugin,
+# build-deb.sh), never the clock. scripts/reproducible-check.sh builds twice to prove it.
+REPRO_FLAGS = -Xswiftc -file-prefix-map -Xswiftc $(CURDIR)=. -Xcc -ffile-prefix-map=$(CURDIR)=.
 APT_DEB_DEPS := dpkg-dev lintian man-db adduser
 
 deb-deps: deps
@@ -187,14 +192,15 @@ deb-deps: deps
 # Release build with the static Swift standard library (the package depends only on Debian's
 # libraries), plus swift-argument-parser's generate-manual for the man pages.
 deb: deb-deps
-	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) --scratch-path $(DEB_SCRATCH) --product tfreg
-	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) --scratch-path $(DEB_SCRATCH) --product generate-manual
+	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) $(REPRO_FLAGS) --scratch-path $(DEB_SCRATCH) --product tfreg
+	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) $(REPRO_FLAGS) --scratch-path $(DEB_SCRATCH) --product generate-manual
 	SCRATCH=$(DEB_SCRATCH) packaging/debian/build-deb.sh
 
-# lintian (errors fail the build) and, as root, install / run / remove / purge on this machine.
+# lintian --pedantic: any tag not overridden (packaging/debian/lintian-overrides, each with its
+# reason) fails, down to info and pedantic; and, as root, install / run / remove / purge here.
 deb-test: deb
 	@deb=$$(ls -t build/tfreg_*.deb | head -1); \
-	echo "lintian $$deb"; lintian --fail-on error "$$deb"
+	echo "lintian --pedantic $$deb"; lintian --pedantic --display-info --fail-on error,warning,info,pedantic "$$deb"
 	@if [ "$$(id -u)" = 0 ]; then packaging/debian/test-install.sh "$$(ls -t build/tfreg_*.deb | head -1)"; \
 	else echo "deb install test skipped: needs root (CI runs as root)"; fi
 
@@ -217,7 +223,7 @@ lambda-deps: deps
 lambda-zip: lambda-deps
 	@mkdir -p $(STATIC_SCRATCH) build
 	clang -c -O2 -fPIC packaging/lambda/glibc-compat.c -o $(LAMBDA_COMPAT)
-	$(SWIFT) build -c release --static-swift-stdlib $(LAMBDA_LDFLAGS) --scratch-path $(STATIC_SCRATCH) --product tfreg
+	$(SWIFT) build -c release --static-swift-stdlib $(LAMBDA_LDFLAGS) $(REPRO_FLAGS) --scratch-path $(STATIC_SCRATCH) --product tfreg
 	packaging/lambda/build-zip.sh $(STATIC_SCRATCH)/release/tfreg $(LAMBDA_ZIP)
 
 # The zip as Lambda would run it: the symbol check must reject a binary that needs glibc 2.35
@@ -241,9 +247,24 @@ lambda-unpack: lambda-zip
 
 .PHONY: lambda-deps lambda-zip lambda-zip-test lambda-unpack
 
+# --- Reproducible artifacts -----------------------------------------------------------------------
+# package-repro-test (in make test, cheap): the same binary packs into one .deb and one zip, twice.
+# reproducible-check (two release builds, about as long as two `make deb`; not in make test): the
+# committed tree built in two different directories gives the same binary, zip and .deb (sha256).
+package-repro-test: lambda-zip
+	scripts/reproducible-check.sh --package-only $(STATIC_SCRATCH)
+
+reproducible-check: deb-deps lambda-deps
+	scripts/reproducible-check.sh
+
+.PHONY: package-repro-test reproducible-check
+
 # --- Terraform deployment module ------------------------------------------------------------------
 # Static checks (applying needs an AWS account): terraform fmt, python-hcl2 parse + wiring
-# (scripts/check-terraform.py), checkov. checkov lives in its own virtualenv: it pins an old
+# (scripts/check-terraform.py), the READMEs' terraform-docs sections against the .tf files
+# (scripts/terraform-docs.py; --write regenerates them), checkov, and with the provider mirror
+# terraform validate of the examples and terraform test of the module (mocked provider), and
+# terraform apply of examples/basic on moto (scripts/apply-terraform-moto.sh). checkov lives in its own virtualenv: it pins an old
 # botocore that would break the AWS CLI the end-to-end tests use.
 CHECKOV_VENV := .build-tools/checkov
 # With a local provider mirror (this machine has one), the examples are also `terraform validate`d
@@ -259,7 +280,9 @@ terraform-check-deps: test-deps
 terraform-check: terraform-check-deps
 	terraform fmt -check -recursive -diff packaging/terraform
 	python3 scripts/check-terraform.py packaging/terraform
+	python3 scripts/terraform-docs.py packaging/terraform $(wildcard packaging/terraform/examples/*/)
 	$(CHECKOV_VENV)/bin/checkov -d packaging/terraform --framework terraform --skip-download --compact --quiet
 	scripts/validate-terraform.sh packaging/terraform $(TF_PLUGIN_DIR)
+	scripts/apply-terraform-moto.sh packaging/terraform $(TF_PLUGIN_DIR)
 
 .PHONY: terraform-check-deps terraform-check

@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Builds build/tfreg_VERSION_ARCH.deb from packaging/debian/ with dpkg-deb.
 #   SCRATCH  the --scratch-path of the static release build (default .build-deb)
+#   OUT      the output directory (default build)
+# Reproducible: the same binary gives the same .deb (every mtime and the ar/tar timestamps are
+# SOURCE_DATE_EPOCH, default the commit's time; sorted md5sums; gzip -n; owner root:root).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SCRATCH=${SCRATCH:-.build-deb}
+OUT=${OUT:-build}
 bin="$SCRATCH/release/tfreg"
 gen="$SCRATCH/release/generate-manual"
 [ -x "$bin" ] || { echo "missing $bin: run make deb" >&2; exit 1; }
+SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+export SOURCE_DATE_EPOCH
+umask 022
 
 version=$("$bin" --version | cut -d" " -f1)   # "0.1.0 (commit …)"
 arch=$(dpkg --print-architecture)
@@ -14,8 +21,8 @@ root=$(mktemp -d /tmp/tfreg-deb.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 pkg="$root/pkg"
 
-install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/lib/tfreg" "$pkg/etc/tfreg" "$pkg/lib/systemd/system" \
-  "$pkg/usr/share/doc/tfreg" "$pkg/usr/share/man/man1" "$pkg/usr/share/bash-completion/completions" \
+install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/lib/tfreg" "$pkg/etc/tfreg" "$pkg/usr/lib/systemd/system" \
+  "$pkg/usr/lib/sysusers.d" "$pkg/usr/share/lintian/overrides" "$pkg/usr/share/doc/tfreg" "$pkg/usr/share/man/man1" "$pkg/usr/share/bash-completion/completions" \
   "$pkg/usr/share/zsh/vendor-completions" "$pkg/usr/share/fish/vendor_completions.d"
 
 # The binary: release, static Swift stdlib, stripped.
@@ -27,24 +34,36 @@ ln -s tfreg "$pkg/usr/bin/get-registry-token"
 ln -s tfreg "$pkg/usr/bin/install-registry-credentials-helper"
 ln -s ../../bin/tfreg "$pkg/usr/lib/tfreg/terraform-credentials-tfreg"
 
-# Service and configuration (a conffile).
-install -m 0644 packaging/debian/tfreg.service "$pkg/lib/systemd/system/tfreg.service"
+# Service, its system user (sysusers.d, applied by postinst) and configuration (a conffile).
+install -m 0644 packaging/debian/tfreg.service "$pkg/usr/lib/systemd/system/tfreg.service"
+install -m 0644 packaging/debian/tfreg.sysusers "$pkg/usr/lib/sysusers.d/tfreg.conf"
 install -m 0644 packaging/debian/tfreg.env "$pkg/etc/tfreg/tfreg.env"   # postinst makes it root:tfreg 0640
 echo "/etc/tfreg/tfreg.env" > "$pkg/DEBIAN/conffiles"
 
-# Documentation.
+# Documentation: copyright (DEP-5), the Debian changelog, the README and NEWS (compressed, as
+# policy 12.3 asks of documents over 4 kB), and the lintian overrides, each with its reason.
 install -m 0644 packaging/debian/copyright "$pkg/usr/share/doc/tfreg/copyright"
 gzip -9n -c packaging/debian/changelog > "$pkg/usr/share/doc/tfreg/changelog.Debian.gz"
-chmod 0644 "$pkg/usr/share/doc/tfreg/changelog.Debian.gz"
+gzip -9n -c README.md > "$pkg/usr/share/doc/tfreg/README.md.gz"
+gzip -9n -c NEWS.md > "$pkg/usr/share/doc/tfreg/NEWS.md.gz"
+chmod 0644 "$pkg"/usr/share/doc/tfreg/*.gz
+install -m 0644 packaging/debian/lintian-overrides "$pkg/usr/share/lintian/overrides/tfreg"
 
 # Man pages from the argument parser's own help (swift-argument-parser's generate-manual).
 mandir="$root/man"
 mkdir -p "$mandir"
-"$gen" "$bin" --multi-page --output-directory "$mandir" --authors "tfreg developers<tfreg@example.com>" --date "$(date -u -d @"${SOURCE_DATE_EPOCH:-$(date +%s)}" +%Y-%m-%d)" >/dev/null
+"$gen" "$bin" --multi-page --output-directory "$mandir" --authors "Seed 9f193118 maintainers<maintainers@users.noreply.b-seed-9f193118.example>" --date "$(date -u -d @"$SOURCE_DATE_EPOCH" +%Y-%m-%d)" >/dev/null
 for page in "$mandir"/*.1; do
   name=$(basename "$page")
   [ "$name" = "tfreg.help.1" ] && continue
-  gzip -9n -c "$page" > "$pkg/usr/share/man/man1/$name.gz"
+  # For man-db and groff (lintian bad-whatis-entry, groff-message): the NAME line names the page
+  # as man finds it (tfreg.grant.create, not "tfreg grant create"; the synopsis keeps the spaces),
+  # and a blank line in running text becomes the paragraph macro .Pp.
+  awk '/^\.Nm "/ && !named { cmd = substr($0, 5); n = cmd; gsub(/"/, "", n); gsub(/ /, ".", n); print ".Nm " n; named = 1; next }
+       /^\.Nm$/ && cmd != "" { print ".Nm " cmd; next }
+       /^$/ { print ".Pp"; next }
+       { print }' "$page" > "$page.fixed"
+  gzip -9n -c "$page.fixed" > "$pkg/usr/share/man/man1/$name.gz"
   chmod 0644 "$pkg/usr/share/man/man1/$name.gz"
 done
 ln -s tfreg.grant.1.gz "$pkg/usr/share/man/man1/manage-registry-permissions.1.gz"
@@ -72,8 +91,10 @@ sed -e "s/@VERSION@/$version-1/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$si
 (cd "$pkg" && find . -type f ! -path './DEBIAN/*' ! -path './etc/*' -printf '%P\0' | sort -z | xargs -0 md5sum > DEBIAN/md5sums)
 chmod 0644 "$pkg/DEBIAN/md5sums" "$pkg/DEBIAN/control" "$pkg/DEBIAN/conffiles"
 
-mkdir -p build
-out="build/tfreg_${version}-1_${arch}.deb"
+# Fixed mtimes (dpkg-deb also clamps to SOURCE_DATE_EPOCH and sorts the entries).
+find "$pkg" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+mkdir -p "$OUT"
+out="$OUT/tfreg_${version}-1_${arch}.deb"
 dpkg-deb --root-owner-group -Zxz --build "$pkg" "$out" >/dev/null
 echo "$out"
 dpkg-deb --info "$out" | sed -n 's/^ \(Depends\|Installed-Size\|Version\):/\1:/p'

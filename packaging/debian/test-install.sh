@@ -11,7 +11,7 @@ pass() { echo "ok: $*"; passed=$((passed + 1)); }
 
 if dpkg -s tfreg >/dev/null 2>&1; then fail "tfreg is already installed on this machine; not touching it"; fi
 before=$(mktemp); after=$(mktemp)
-snapshot() { { find /usr/bin /usr/lib /etc /lib/systemd /usr/share/man /usr/share/doc /usr/share/bash-completion /usr/share/zsh /usr/share/fish /var/lib -xdev 2>/dev/null || true; } | grep -v -E '^/var/lib/(dpkg|apt|man-db|systemd|ucf)|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$' | sort; }
+snapshot() { { find /usr/bin /usr/lib /etc /usr/share/man /usr/share/doc /usr/share/bash-completion /usr/share/zsh /usr/share/fish /var/lib -xdev 2>/dev/null || true; } | grep -v -E '^/var/lib/(dpkg|apt|man-db|systemd|ucf)|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/\.pwd\.lock$' | sort; }
 snapshot > "$before"
 
 dpkg -i "$deb" >/dev/null 2>&1 || { apt-get -f install -y -qq >/dev/null; dpkg -s tfreg >/dev/null 2>&1 || fail "dpkg -i"; }
@@ -33,12 +33,15 @@ install-registry-credentials-helper --help | grep -q "credentials helper" || fai
 pass "multi-call names: manage-registry-permissions, get-registry-token, install-registry-credentials-helper"
 
 getent passwd tfreg >/dev/null || fail "service user tfreg missing"
+[ "$(getent passwd tfreg | cut -d: -f6,7)" = "/var/lib/tfreg:/usr/sbin/nologin" ] || fail "tfreg user: $(getent passwd tfreg)"
+[ -f /usr/lib/sysusers.d/tfreg.conf ] && [ -f /usr/lib/systemd/system/tfreg.service ] || fail "sysusers.d file or unit not under /usr/lib"
+[ -f /usr/share/doc/tfreg/README.md.gz ] && [ -f /usr/share/doc/tfreg/NEWS.md.gz ] && [ -f /usr/share/doc/tfreg/copyright ] || fail "docs in /usr/share/doc/tfreg"
 [ "$(stat -c %U /var/lib/tfreg)" = tfreg ] || fail "/var/lib/tfreg not owned by tfreg"
 [ "$(stat -c %a /etc/tfreg/tfreg.env)" = 640 ] || fail "/etc/tfreg/tfreg.env mode"
-pass "service user and state directory"
+pass "service user (sysusers.d), state directory, unit under /usr/lib/systemd/system, docs"
 
 # The unit's ExecStart, with the shipped environment file, as the service user.
-exec_start=$(sed -n 's/^ExecStart=//p' /lib/systemd/system/tfreg.service)
+exec_start=$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/tfreg.service)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 runuser -u tfreg -- env -i PATH=/usr/bin:/bin bash -c "set -a; . /etc/tfreg/tfreg.env; set +a; /usr/bin/tfreg serve --check-config" >/dev/null \
   || fail "tfreg serve --check-config with the shipped environment"
@@ -70,14 +73,15 @@ grep -q "# local change" /etc/tfreg/tfreg.env || fail "configuration lost on upg
 pass "reinstall keeps configuration and data"
 
 dpkg -r tfreg >/dev/null 2>&1 || fail "dpkg -r"
-[ ! -e /usr/bin/tfreg ] && [ ! -e /usr/lib/tfreg ] && [ ! -e /lib/systemd/system/tfreg.service ] || fail "dpkg -r left program files"
+[ ! -e /usr/bin/tfreg ] && [ ! -e /usr/lib/tfreg ] && [ ! -e /usr/lib/systemd/system/tfreg.service ] && [ ! -e /usr/lib/sysusers.d/tfreg.conf ] || fail "dpkg -r left program files"
 [ -f /etc/tfreg/tfreg.env ] && [ -d /var/lib/tfreg ] || fail "dpkg -r must keep configuration and state"
 pass "dpkg -r removed the program, kept configuration and state"
 
 dpkg -P tfreg >/dev/null 2>&1 || fail "dpkg -P"
-getent passwd tfreg >/dev/null && fail "purge left the tfreg user"
-getent group tfreg >/dev/null && fail "purge left the tfreg group"
+# Debian keeps system users on purge (files they own may remain elsewhere): so does the package.
+getent passwd tfreg >/dev/null || fail "purge removed the tfreg user"
+getent group tfreg >/dev/null || fail "purge removed the tfreg group"
 snapshot > "$after"
 if ! diff -u "$before" "$after" > /tmp/tfreg-install-diff.txt; then cat /tmp/tfreg-install-diff.txt; fail "files left behind after purge"; fi
-pass "dpkg -P left no files, no user"
+pass "dpkg -P left no files; the tfreg user and group stay"
 echo "deb-install: $passed passed, 0 failed"

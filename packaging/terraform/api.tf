@@ -4,38 +4,43 @@
 # API Gateway, because Terraform cannot sign requests: the registry checks its bearer tokens itself
 # and denies by default.
 resource "aws_apigatewayv2_api" "registry" {
+  count                        = local.n
   name                         = var.name
   description                  = "tfreg private Terraform module registry"
   protocol_type                = "HTTP"
   disable_execute_api_endpoint = local.custom_domain
-  tags                         = local.tags
+  tags                         = merge(local.tags, var.api_tags)
 }
 
 resource "aws_apigatewayv2_integration" "function" {
-  api_id                 = aws_apigatewayv2_api.registry.id
+  count                  = local.n
+  api_id                 = aws_apigatewayv2_api.registry[0].id
   integration_type       = "AWS_PROXY"
-  integration_uri        = aws_lambda_function.registry.invoke_arn
+  integration_uri        = aws_lambda_function.registry[0].invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = var.timeout * 1000
 }
 
 resource "aws_apigatewayv2_route" "token" {
-  api_id             = aws_apigatewayv2_api.registry.id
+  count              = local.n
+  api_id             = aws_apigatewayv2_api.registry[0].id
   route_key          = "GET /token"
   authorization_type = "AWS_IAM"
-  target             = "integrations/${aws_apigatewayv2_integration.function.id}"
+  target             = "integrations/${aws_apigatewayv2_integration.function[0].id}"
 }
 
 resource "aws_apigatewayv2_route" "default" {
   #checkov:skip=CKV_AWS_309:Terraform cannot sign requests; the registry authenticates bearer tokens on every route itself (deny by default), and GET /token has AWS_IAM.
-  api_id             = aws_apigatewayv2_api.registry.id
+  count              = local.n
+  api_id             = aws_apigatewayv2_api.registry[0].id
   route_key          = "$default"
   authorization_type = "NONE"
-  target             = "integrations/${aws_apigatewayv2_integration.function.id}"
+  target             = "integrations/${aws_apigatewayv2_integration.function[0].id}"
 }
 
 resource "aws_apigatewayv2_stage" "default" {
-  api_id      = aws_apigatewayv2_api.registry.id
+  count       = local.n
+  api_id      = aws_apigatewayv2_api.registry[0].id
   name        = "$default"
   auto_deploy = true
 
@@ -45,7 +50,7 @@ resource "aws_apigatewayv2_stage" "default" {
   }
 
   access_log_settings {
-    destination_arn = aws_cloudwatch_log_group.api.arn
+    destination_arn = aws_cloudwatch_log_group.api[0].arn
     format = jsonencode({
       requestId = "$context.requestId"
       ip        = "$context.identity.sourceIp"
@@ -59,5 +64,5 @@ resource "aws_apigatewayv2_stage" "default" {
     })
   }
 
-  tags = local.tags
+  tags = merge(local.tags, var.api_tags)
 }

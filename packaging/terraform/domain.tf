@@ -1,7 +1,7 @@
 # Optional custom host name: a regional API Gateway domain with an ACM certificate (given, or
 # requested here and validated through Route 53), and the alias record when a zone is given.
 locals {
-  request_certificate = local.custom_domain && var.certificate_arn == null
+  request_certificate = local.create && local.custom_domain && var.certificate_arn == null
 }
 
 resource "aws_acm_certificate" "registry" {
@@ -39,7 +39,7 @@ resource "aws_acm_certificate_validation" "registry" {
 }
 
 resource "aws_apigatewayv2_domain_name" "registry" {
-  count       = local.custom_domain ? 1 : 0
+  count       = local.create && local.custom_domain ? 1 : 0
   domain_name = var.domain_name
 
   domain_name_configuration {
@@ -48,18 +48,18 @@ resource "aws_apigatewayv2_domain_name" "registry" {
     security_policy = "TLS_1_2"
   }
 
-  tags = local.tags
+  tags = merge(local.tags, var.api_tags)
 }
 
 resource "aws_apigatewayv2_api_mapping" "registry" {
-  count       = local.custom_domain ? 1 : 0
-  api_id      = aws_apigatewayv2_api.registry.id
+  count       = local.create && local.custom_domain ? 1 : 0
+  api_id      = aws_apigatewayv2_api.registry[0].id
   domain_name = aws_apigatewayv2_domain_name.registry[0].id
-  stage       = aws_apigatewayv2_stage.default.id
+  stage       = aws_apigatewayv2_stage.default[0].id
 }
 
 resource "aws_route53_record" "registry" {
-  count   = local.custom_domain && var.route53_zone_id != null ? 1 : 0
+  count   = local.create && local.custom_domain && var.route53_zone_id != null ? 1 : 0
   zone_id = var.route53_zone_id
   name    = var.domain_name
   type    = "A"

@@ -1,6 +1,7 @@
 # Grants and module versions (the layout of the tool tfreg replaces: pk/sk strings). On demand:
 # no cost without requests.
 resource "aws_dynamodb_table" "registry" {
+  count                       = local.n
   name                        = local.table_name
   billing_mode                = "PAY_PER_REQUEST"
   hash_key                    = "pk"
@@ -30,8 +31,8 @@ resource "aws_dynamodb_table" "registry" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.registry.arn
+    kms_key_arn = local.kms_key_arn
   }
 
-  tags = local.tags
+  tags = merge(local.tags, var.table_tags)
 }

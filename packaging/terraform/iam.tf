@@ -1,7 +1,9 @@
 # The function's role: its log group, its table, its key (for tokens only with this registry's
 # encryption context; for the table only through DynamoDB), and reading the archive buckets the
-# operator lists. Nothing else.
+# operator lists. Nothing else. With create_role = false the role is the operator's: the module
+# attaches nothing to it, and the policy below is the function_policy_json output to attach.
 data "aws_iam_policy_document" "assume" {
+  count = local.create_role ? 1 : 0
   statement {
     actions = ["sts:AssumeRole"]
     principals {
@@ -17,17 +19,21 @@ data "aws_iam_policy_document" "assume" {
 }
 
 resource "aws_iam_role" "function" {
-  name               = "${var.name}-function"
-  description        = "Execution role of the ${var.name} registry function"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-  tags               = local.tags
+  count                = local.create_role ? 1 : 0
+  name                 = coalesce(var.role_name, "${var.name}-function")
+  path                 = var.role_path
+  permissions_boundary = var.role_permissions_boundary
+  description          = "Execution role of the ${var.name} registry function"
+  assume_role_policy   = data.aws_iam_policy_document.assume[0].json
+  tags                 = merge(local.tags, var.role_tags)
 }
 
 data "aws_iam_policy_document" "function" {
+  count = local.n
   statement {
     sid       = "WriteItsLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function.arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.function[0].arn}:*"]
   }
 
   statement {
@@ -37,13 +43,13 @@ data "aws_iam_policy_document" "function" {
       "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan",
       "dynamodb:ConditionCheckItem",
     ]
-    resources = [aws_dynamodb_table.registry.arn]
+    resources = [aws_dynamodb_table.registry[0].arn]
   }
 
   statement {
     sid       = "SealAndOpenTokensForThisRegistryOnly"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [aws_kms_key.registry.arn]
+    resources = [local.kms_key_arn]
     condition {
       test     = "StringEquals"
       variable = "kms:EncryptionContext:tfreg:audience"
@@ -56,7 +62,7 @@ data "aws_iam_policy_document" "function" {
     # A table encrypted with a customer-managed key needs its callers to hold the key rights
     # DynamoDB uses on their behalf; only through DynamoDB in this region and account.
     actions   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
-    resources = [aws_kms_key.registry.arn]
+    resources = [local.kms_key_arn]
     condition {
       test     = "StringEquals"
       variable = "kms:ViaService"
@@ -89,7 +95,8 @@ data "aws_iam_policy_document" "function" {
 }
 
 resource "aws_iam_role_policy" "function" {
+  count  = local.create_role ? 1 : 0
   name   = "${var.name}-function"
-  role   = aws_iam_role.function.id
-  policy = data.aws_iam_policy_document.function.json
+  role   = aws_iam_role.function[0].id
+  policy = data.aws_iam_policy_document.function[0].json
 }

@@ -1,13 +1,15 @@
 resource "aws_cloudwatch_log_group" "function" {
-  name              = "/aws/lambda/${local.function_name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.registry.arn
-  tags              = local.tags
+  count             = local.n
+  name              = local.function_log_group_name
+  retention_in_days = local.log_retention_days
+  kms_key_id        = local.kms_key_arn
+  tags              = merge(local.tags, var.cloudwatch_log_group_tags)
 }
 
 resource "aws_cloudwatch_log_group" "api" {
-  name              = "/aws/apigateway/${var.name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.registry.arn
-  tags              = local.tags
+  count             = local.n
+  name              = local.api_log_group_name
+  retention_in_days = local.log_retention_days
+  kms_key_id        = local.kms_key_arn
+  tags              = merge(local.tags, var.cloudwatch_log_group_tags)
 }

@@ -1,6 +1,6 @@
 # The smallest deployment: the registry at its execute-api host, reading archives from one bucket.
-#   make lambda-zip                      (at the top of the tfreg repository)
-#   terraform init && terraform apply -var archive_bucket=my-module-archives
+# README.md says how to use it outside the tfreg repository (module source, zip path).
+#   terraform init && terraform apply -var lambda_zip=PATH/tfreg-lambda-x86_64.zip -var archive_bucket=my-module-archives
 
 terraform {
   required_version = ">= 1.5.0"
@@ -28,6 +28,16 @@ variable "region" {
   }
 }
 
+variable "lambda_zip" {
+  description = "Path of the Lambda zip (`make lambda-zip` in the tfreg repository writes build/tfreg-lambda-x86_64.zip)."
+  type        = string
+
+  validation {
+    condition     = endswith(var.lambda_zip, ".zip") && fileexists(var.lambda_zip)
+    error_message = "lambda_zip must be the path of an existing .zip file."
+  }
+}
+
 variable "archive_bucket" {
   description = "Existing S3 bucket holding the module archives you register with the create route."
   type        = string
@@ -41,7 +51,7 @@ variable "archive_bucket" {
 module "registry" {
   source = "../.."
 
-  lambda_zip      = "${path.module}/../../../../build/tfreg-lambda-x86_64.zip"
+  lambda_zip      = var.lambda_zip
   archive_buckets = [var.archive_bucket]
 }
 
