@@ -209,6 +209,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("terraformrc", ["TFRegCLI"]),
     // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):
     ("archive", ["TFRegArchive"]),
+    // README → description, search terms and README words, publish details, the docs JSON reader:
+    ("module-text", ["TFRegCore"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
