@@ -228,6 +228,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("markdown", ["TFRegAPI", "TFRegCore", "TFRegSystem"]),
     // The HCL parser (native and JSON syntax): never traps, bounded.
     ("hcl", ["TFRegHCL", "TFRegJSON"]),
+    // README → description, search terms and README words, publish details, the docs JSON reader:
+    ("module-text", ["TFRegCore"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))

@@ -25,6 +25,7 @@ public struct RegistryAssembly: Sendable {
     ///   - frontEndTokens: sealed tokens for the domain an IAM-authorizing front end reports, used only
     ///     without `tokenIssuer` (`RegistryAPI.frontEndTokens`).
     ///   - linkKey: the key of signed archive links; they live `configuration.downloadLinkLifetime`.
+    ///   - documenter: extracts documentation when versions are stored (nil: none is extracted).
     public init(
         store: any MetadataStore,
         storage: any ArchiveStorage,
@@ -34,9 +35,10 @@ public struct RegistryAssembly: Sendable {
         tokenIssuer: TokenIssuer? = nil,
         frontEndTokens: FrontEndAudienceTokens? = nil,
         linkKey: [UInt8],
-        configuration: APIConfiguration
+        configuration: APIConfiguration,
+        documenter: (any ModuleDocumenter)? = nil
     ) {
-        service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock)
+        service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock, documenter: documenter)
         var members: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)]
         if let tokenIssuer { members.append(SealedTokenAuthenticator(tokens: tokenIssuer.tokens)) }
         authenticator = CompositeAuthenticator(members)

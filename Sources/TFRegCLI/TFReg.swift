@@ -46,6 +46,7 @@ public struct TFReg: AsyncParsableCommand {
         version: versionLine,
         subcommands: [
             Serve.self, Lambda.self, Token.self, GrantCommand.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self,
+            Reindex.self, Modules.self,
             Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self, Browse.self,
         ],
         helpNames: [.short, .long]

@@ -2,18 +2,22 @@
 /// type from it), so one digest stored as two kinds is two objects.
 ///
 /// Declared only when something stores it. The kinds queued next, with the extension each will
-/// use: module documentation (`.json`), a provider package (`.zip`, as Terraform's provider protocol
+/// use: a provider package (`.zip`, as Terraform's provider protocol
 /// expects), a provider release's `SHA256SUMS` (`_SHA256SUMS`) and its detached signature
 /// (`_SHA256SUMS.sig`). `tfreg gc` recognises every declared kind by its extension, so a new case
 /// is collected once no record references it.
 public enum BlobKind: String, Sendable, CaseIterable {
     /// A module version's canonical `.tar.gz`.
     case moduleArchive
+    /// A module version's documentation: `ModuleDocs` as JSON (`ModuleDocs+JSON.swift`), referenced
+    /// by `ModuleVersionRecord.docsKey`.
+    case moduleDocs
 
     /// The key's last characters: what the stored file or object is.
     public var fileExtension: String {
         switch self {
         case .moduleArchive: ".tar.gz"
+        case .moduleDocs: ".json"
         }
     }
 

@@ -1,3 +1,5 @@
+import Logging
+
 /// What a module version's documentation says, extracted once from its canonical archive when the
 /// version is stored (never on the read path), so it describes exactly the bytes `terraform init`
 /// installs. One `ModuleDocs.Part` each for the root module, every `modules/*` submodule and every
@@ -182,8 +184,15 @@ public struct ModuleDetail: Sendable {
 
 extension RegistryService {
     /// One version of a module (the latest when `version` is nil) with every version and what is
-    /// known of its documentation, authorized like `versions(of:caller:)`.
-    public func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal?) async throws(RegistryError) -> ModuleDetail {
+    /// known of its documentation, authorized like `versions(of:caller:)`. The documentation is the
+    /// stored blob the record names (read, never computed, here); one that cannot be read is logged
+    /// and the detail comes without it.
+    public func moduleDetail(
+        _ module: ModuleAddress,
+        version: Version?,
+        caller: Principal?,
+        logger: Logger? = nil
+    ) async throws(RegistryError) -> ModuleDetail {
         let all = try await versions(of: module, caller: caller)
         let record: ModuleVersionRecord
         if let version {
@@ -194,7 +203,13 @@ extension RegistryService {
         } else {
             record = Self.latestRecord(all)
         }
-        return ModuleDetail(record: record, versions: all)
+        return ModuleDetail(
+            record: record,
+            versions: all,
+            description: record.description ?? "",
+            source: record.source,
+            docs: await documentation(of: record, logger: logger)
+        )
     }
 }
 

@@ -47,4 +47,22 @@ public protocol ModuleStore: Sendable {
     /// Sets (or with nil clears) a version's deprecation; returns the updated record, nil if there is
     /// no such version.
     func setDeprecation(_ deprecation: Deprecation?, version: Version, of module: ModuleAddress) async throws(RegistryError) -> ModuleVersionRecord?
+    /// Records a version's documentation blob (`docsKey`) and, when `description` is not nil, its
+    /// description (`tfreg reindex`, `import-legacy`); the summary follows. Returns the updated
+    /// record, nil if there is no such version.
+    func setDocumentation(
+        docsKey: String,
+        description: String?,
+        version: Version,
+        of module: ModuleAddress
+    ) async throws(RegistryError) -> ModuleVersionRecord?
+    /// Keeps the words of a module's README (`ModuleSearch.words`: distinct lowercased words, at
+    /// most `ModuleSearch.maximumWordBytes`) for search, replacing what was kept; written when a
+    /// version is published or reindexed (the README of the most recent one). SQLite: an FTS5 table;
+    /// DynamoDB: one item per module in the namespace's partition.
+    func setReadmeWords(_ words: String, of module: ModuleAddress) async throws(RegistryError)
+    /// The modules of one namespace whose README words contain every one of `terms` (lowercased words
+    /// as `ModuleSearch.terms` makes them; never empty): one query within the namespace (DynamoDB: a
+    /// Query of its partition, never a Scan).
+    func modulesWithReadme(matching terms: [String], in namespace: Namespace) async throws(RegistryError) -> Set<ModuleAddress>
 }

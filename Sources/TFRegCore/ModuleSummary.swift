@@ -15,8 +15,10 @@ public struct ModuleSummary: Sendable, Hashable {
     public var versionCount: Int
     /// When the newest live version was published (Unix seconds).
     public var updatedAt: Int64
-    /// Free text for search; empty until modules carry a description.
+    /// The latest version's description (`ModuleVersionRecord.description`); "" when it has none.
     public var description: String
+    /// The latest version's source repository URL, nil when none was given.
+    public var source: String?
     /// Downloads counted so far; 0 until downloads are counted.
     public var downloads: Int64
 
@@ -29,7 +31,8 @@ public struct ModuleSummary: Sendable, Hashable {
         versionCount: Int,
         updatedAt: Int64,
         description: String = "",
-        downloads: Int64 = 0
+        downloads: Int64 = 0,
+        source: String? = nil
     ) {
         self.module = module
         self.latest = latest
@@ -40,10 +43,12 @@ public struct ModuleSummary: Sendable, Hashable {
         self.updatedAt = updatedAt
         self.description = description
         self.downloads = downloads
+        self.source = source
     }
 
     /// The summary of one module's live versions; nil when there are none. `records` must all be
-    /// versions of one module. Every store computes its summaries with this one function.
+    /// versions of one module. Every store computes its summaries with this one function. The
+    /// description is the latest version's, else `description` (what the summary kept).
     public static func of(_ records: [ModuleVersionRecord], description: String = "", downloads: Int64 = 0) -> ModuleSummary? {
         guard let latest = RegistryService.latest(records) else { return nil }
         return ModuleSummary(
@@ -54,8 +59,9 @@ public struct ModuleSummary: Sendable, Hashable {
             latestDeprecated: latest.deprecation != nil,
             versionCount: records.count,
             updatedAt: records.map(\.publishedAt).max() ?? latest.publishedAt,
-            description: description,
-            downloads: downloads
+            description: latest.description ?? description,
+            downloads: downloads,
+            source: latest.source
         )
     }
 
@@ -73,13 +79,14 @@ public struct ModuleSummary: Sendable, Hashable {
             next.latestPublishedAt = record.publishedAt
             next.latestPublishedBy = record.publishedBy
             next.latestDeprecated = record.deprecation != nil
+            next.description = record.description ?? description
+            next.source = record.source
         }
         return next
     }
 
-    /// Whether a search text matches: the module address (`ns/name/system`) or the description,
-    /// case-insensitively. A plain substring filter over the page's summaries; a full-text index is
-    /// for later.
+    /// Whether a text is in the module address (`ns/name/system`) or the description,
+    /// case-insensitively. Search itself ranks with `ModuleSearch` (address, description, README).
     public func matches(_ text: String) -> Bool {
         let needle = text.lowercased()
         return needle.isEmpty || module.description.lowercased().contains(needle) || description.lowercased().contains(needle)

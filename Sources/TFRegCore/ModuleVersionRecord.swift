@@ -11,6 +11,16 @@ public struct ModuleVersionRecord: Sendable, Hashable {
     public var publishedBy: String?
     /// Set when the version is deprecated: it stays listed and downloadable, with this mark.
     public var deprecation: Deprecation?
+    /// What the publisher gave (`--description`), else the README's first paragraph as plain text; nil
+    /// for a version stored before descriptions were kept (until `tfreg reindex`).
+    public var description: String?
+    /// An http(s) URL of the module's source repository given at publish (`--source`), validated
+    /// (`PublishDetails.validatedSource`).
+    public var source: String?
+    /// Where the version's documentation is: the key in the registry's own storage (as `put` returned
+    /// it) of a `.moduleDocs` blob (`ModuleDocs` as JSON, content-addressed); nil when none was
+    /// extracted (stored before, no documenter, or the storage could not hold it).
+    public var docsKey: String?
 
     public init(
         module: ModuleAddress,
@@ -20,7 +30,10 @@ public struct ModuleVersionRecord: Sendable, Hashable {
         size: Int64,
         publishedAt: Int64,
         publishedBy: String? = nil,
-        deprecation: Deprecation? = nil
+        deprecation: Deprecation? = nil,
+        description: String? = nil,
+        source: String? = nil,
+        docsKey: String? = nil
     ) {
         self.module = module
         self.version = version
@@ -30,7 +43,13 @@ public struct ModuleVersionRecord: Sendable, Hashable {
         self.publishedAt = publishedAt
         self.publishedBy = publishedBy
         self.deprecation = deprecation
+        self.description = description
+        self.source = source
+        self.docsKey = docsKey
     }
+
+    /// Where the version's documentation blob is, when it has one.
+    public var docsLocation: ArchiveLocation? { docsKey.map { ArchiveLocation(key: $0) } }
 }
 
 /// A version marked as not to be used any more. Terraform resolves even an exact pin through the

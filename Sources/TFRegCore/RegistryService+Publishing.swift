@@ -19,11 +19,14 @@ extension RegistryService {
         version: Version,
         of module: ModuleAddress,
         caller: Principal?,
+        details: PublishDetails = PublishDetails(),
         logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
         let grant: Grant
+        let checked: PublishDetails
         do {
             grant = try await authorize(caller, .upload, in: module.namespace)
+            checked = try details.validated()
         } catch {
             discard(staged)
             throw error
@@ -44,11 +47,14 @@ extension RegistryService {
             throw error
         }
         discard(staged)
+        // Documentation, from the canonical bytes `terraform init` will install; never fails the publish.
+        let extracted = await extractDocumentation(ofArchiveAt: canonical.path, module: module, version: version, logger: logger)
         let location: ArchiveLocation
         do {
             location = try await storage.put(canonical, kind: .moduleArchive)
         } catch {
             discard(canonical)
+            await settleDocumentation(extracted, used: false, logger: logger)
             throw error
         }
         let record = ModuleVersionRecord(
@@ -58,16 +64,22 @@ extension RegistryService {
             sha256: canonical.sha256,
             size: canonical.size,
             publishedAt: clock.now(),
-            publishedBy: grant.identity.value
+            publishedBy: grant.identity.value,
+            description: Self.description(given: checked.description, docs: extracted.docs),
+            source: checked.source,
+            docsKey: extracted.location?.key
         )
         do {
             try await store.insertVersion(record)
         } catch {
             // The archive may be shared with another version of the same bytes: `gc` decides.
             discard(canonical)
+            await settleDocumentation(extracted, used: false, logger: logger)
             if error.code == .conflict { try await checkVersionIsFree(version, of: module) }
             throw error
         }
+        await settleDocumentation(extracted, used: true, logger: logger)
+        await indexReadme(extracted.docs, of: module, logger: logger)
         try await storage.settle(canonical, at: location)
         changed(
             "published module version",
@@ -133,6 +145,21 @@ extension RegistryService {
             discard(canonical)
             throw .conflict("\(record.module) \(record.version) changed while it was imported; run import-legacy again")
         }
+        var docsKey = record.docsKey
+        var description = record.description
+        if record.docsKey == nil {
+            // The version's documentation, from the copy just made (failures are logged, not fatal).
+            let extracted = await extractDocumentation(ofArchiveAt: canonical.path, module: record.module, version: record.version, logger: logger)
+            if let docs = extracted.location {
+                let text = record.description == nil ? Self.description(given: nil, docs: extracted.docs) : nil
+                let set = try? await store.setDocumentation(docsKey: docs.key, description: text, version: record.version, of: record.module)
+                await settleDocumentation(extracted, used: set != nil, logger: logger)
+                if let set {
+                    docsKey = set.docsKey
+                    description = set.description
+                }
+            }
+        }
         try await storage.settle(canonical, at: location)
         changed(
             "imported legacy version",
@@ -147,6 +174,8 @@ extension RegistryService {
         updated.location = location
         updated.sha256 = c.sha256
         updated.size = c.size
+        updated.docsKey = docsKey
+        updated.description = description
         return updated
     }
 
@@ -201,13 +230,15 @@ extension RegistryService {
         version: Version,
         of module: ModuleAddress,
         caller: Principal?,
+        details: PublishDetails = PublishDetails(),
         logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
         let grant = try await authorize(caller, .upload, in: module.namespace)
+        let checked = try details.validated()
         try await checkVersionIsFree(version, of: module)
         let name = "s3://\(location.bucket ?? "")/\(location.key)"
         if let staged = try await importCopy(of: location, expectedSHA256: expectedSHA256, limit: maximumBytes) {
-            let record = try await publish(staged, version: version, of: module, caller: caller, logger: logger)
+            let record = try await publish(staged, version: version, of: module, caller: caller, details: checked, logger: logger)
             logger.info("imported module version", metadata: ["module": "\(module)", "version": "\(version)", "from": "\(name)"])
             return record
         }
@@ -225,7 +256,9 @@ extension RegistryService {
             sha256: actual,
             size: object.size,
             publishedAt: clock.now(),
-            publishedBy: grant.identity.value
+            publishedBy: grant.identity.value,
+            description: checked.description,
+            source: checked.source
         )
         try await store.insertVersion(record)
         changed(

@@ -33,6 +33,11 @@ extension RegistryService {
         latest(records)!
     }
 
+    /// The latest of a list of records, nil when it is empty.
+    public static func latestRecordIfAny(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord? {
+        latest(records)
+    }
+
     static func latest(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord? {
         records.filter { !$0.version.isPrerelease }.max { $0.version < $1.version } ?? records.max { $0.version < $1.version }
     }
@@ -71,6 +76,9 @@ extension RegistryService {
             // `ns/` sorts as the module addresses that begin with it do ('-' sorts before '/').
             namespaces = try await store.summaryNamespaces().sorted { $0.value + "/" < $1.value + "/" }
         }
+        if let text = query.text {
+            return try await search(text, query, namespaces: namespaces, caller: caller, offset: offset, limit: limit)
+        }
         var skipped = 0
         var items: [ModuleSummary] = []
         var more = false
@@ -80,7 +88,6 @@ extension RegistryService {
             }
             for summary in try await store.moduleSummaries(in: ns).sorted(by: { $0.module < $1.module }) {
                 if let system = query.system, summary.module.system != system { continue }
-                if let text = query.text, !summary.matches(text) { continue }
                 if skipped < offset {
                     skipped += 1
                 } else if items.count < limit {
@@ -96,6 +103,42 @@ extension RegistryService {
             offset: offset,
             limit: limit,
             nextOffset: more ? offset + limit : nil,
+            previousOffset: offset > 0 ? max(0, offset - limit) : nil
+        )
+    }
+
+    /// `list` with a search text, ranked (`ModuleSearch.rank`: address > description > README) then by
+    /// module. Every namespace the caller may download from is read (its grant, its summaries and one
+    /// README-words query), as ranking needs every match before the first page.
+    func search(
+        _ text: String,
+        _ query: ModuleQuery,
+        namespaces: [Namespace],
+        caller: Principal,
+        offset: Int,
+        limit: Int
+    ) async throws(RegistryError) -> Page<ModuleSummary> {
+        let terms = ModuleSearch.terms(text)
+        var ranked: [(rank: Int, summary: ModuleSummary)] = []
+        for ns in namespaces {
+            if query.namespace == nil {
+                guard try await store.grant(for: caller.identity, in: ns)?.permissions.download == true else { continue }
+            }
+            let summaries = try await store.moduleSummaries(in: ns).filter { query.system == nil || $0.module.system == query.system }
+            guard !summaries.isEmpty else { continue }
+            let readme = terms.isEmpty ? [] : try await store.modulesWithReadme(matching: terms, in: ns)
+            for s in summaries {
+                let rank = ModuleSearch.rank(s, terms: terms, rawText: text, readmeMatch: readme.contains(s.module))
+                if rank > 0 { ranked.append((rank, s)) }
+            }
+        }
+        ranked.sort { $0.rank != $1.rank ? $0.rank > $1.rank : $0.summary.module < $1.summary.module }
+        let items = ranked.dropFirst(offset).prefix(limit).map(\.summary)
+        return Page(
+            items: Array(items),
+            offset: offset,
+            limit: limit,
+            nextOffset: ranked.count > offset + limit ? offset + limit : nil,
             previousOffset: offset > 0 ? max(0, offset - limit) : nil
         )
     }

@@ -45,12 +45,22 @@ public struct RegistryService: Sendable {
     public let storage: any BlobStore
     public let canonicalizer: any ArchiveCanonicalizer
     public let clock: any WallClock
+    /// Extracts a version's documentation when it is stored (publish, create, import-legacy,
+    /// reindex); nil: versions are stored without documentation (`RegistryService+Documentation`).
+    public let documenter: (any ModuleDocumenter)?
 
-    public init(store: any MetadataStore, storage: any BlobStore, canonicalizer: any ArchiveCanonicalizer, clock: any WallClock = SystemClock()) {
+    public init(
+        store: any MetadataStore,
+        storage: any BlobStore,
+        canonicalizer: any ArchiveCanonicalizer,
+        clock: any WallClock = SystemClock(),
+        documenter: (any ModuleDocumenter)? = nil
+    ) {
         self.store = store
         self.storage = storage
         self.canonicalizer = canonicalizer
         self.clock = clock
+        self.documenter = documenter
     }
 
     /// A service for the use cases that need only the metadata store: grants and static tokens managed

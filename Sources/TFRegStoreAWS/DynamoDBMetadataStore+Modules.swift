@@ -32,7 +32,10 @@ extension DynamoDBMetadataStore {
             size: item["size"]?.int ?? 0,
             publishedAt: item["published_at"]?.int ?? 0,
             publishedBy: item["published_by"]?.string,
-            deprecation: deprecation
+            deprecation: deprecation,
+            description: item["description"]?.string,
+            source: item["source"]?.string,
+            docsKey: item["docs_key"]?.string
         )
     }
 
@@ -46,6 +49,11 @@ extension DynamoDBMetadataStore {
         if let bucket = r.location.bucket { item["bucket"] = .s(bucket) }
         if let digest = Hex.decode(r.sha256), digest.count == 32 { item["expected_checksum"] = .s(Base64.encode(digest)) }
         if let by = r.publishedBy { item["published_by"] = .s(by) }
+        // Documentation itself is a blob (`docs_key`), never in the item: an item stays far below
+        // DynamoDB's 400 KB whatever the README's size.
+        if let d = r.description { item["description"] = .s(d) }
+        if let x = r.source { item["source"] = .s(x) }
+        if let k = r.docsKey { item["docs_key"] = .s(k) }
         if let d = r.deprecation {
             item["deprecated_at"] = .n(String(d.at))
             item["deprecation_reason"] = .s(d.reason)
@@ -271,6 +279,41 @@ extension DynamoDBMetadataStore {
         let after: DynamoDBItem?
         do {
             after = try await dynamo.updateItem(table: table, key: key, update: update, condition: .init("attribute_exists(pk)"))
+        } catch {
+            if error.kind == .conditionalCheckFailed { return nil }
+            throw map(error)
+        }
+        guard let after, let record = Self.record(after) else {
+            throw .unavailable("the metadata table", detail: "UpdateItem answered without a readable version item")
+        }
+        await refreshSummaryAfterChange(of: module)
+        return record
+    }
+}
+
+extension DynamoDBMetadataStore {
+    public func setDocumentation(
+        docsKey: String,
+        description: String?,
+        version: Version,
+        of module: ModuleAddress
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
+        let key: DynamoDBItem = ["pk": .s(module.namespace.value), "sk": .s(Self.versionSK(module, version.description))]
+        // Only these attributes change (UpdateItem), on an item that exists (as `setDeprecation`).
+        var set = ["docs_key = :docs"]
+        var values: DynamoDBItem = [":docs": .s(docsKey)]
+        if let description {
+            set.append("description = :description")
+            values[":description"] = .s(description)
+        }
+        let after: DynamoDBItem?
+        do {
+            after = try await dynamo.updateItem(
+                table: table,
+                key: key,
+                update: .init("SET " + set.joined(separator: ", "), values: values),
+                condition: .init("attribute_exists(pk)")
+            )
         } catch {
             if error.kind == .conditionalCheckFailed { return nil }
             throw map(error)

@@ -5,7 +5,7 @@ import TFRegCore
 ///
 /// - `pk = NAMESPACE`, `sk = ModuleSummary~NAME~SYSTEM`: namespace, name, system, latest,
 ///   latest_published_at, latest_published_by, latest_deprecated, version_count, updated_at,
-///   description, downloads, revision. Listing a namespace is one Query on this prefix.
+///   description, downloads, source (the latest version's repository URL, when it has one), revision. Listing a namespace is one Query on this prefix.
 /// - `pk = ModuleNamespaces~`, `sk = NAMESPACE`: the directory of namespaces that hold summaries, for
 ///   the all-namespaces listing (one Query; `~` is outside the namespace grammar, so no namespace's
 ///   partition can be this one). Written with a module's first summary, never removed.
@@ -60,7 +60,8 @@ extension DynamoDBMetadataStore {
             versionCount: Int(clamping: count),
             updatedAt: updated,
             description: item["description"]?.string ?? "",
-            downloads: item["downloads"]?.int ?? 0
+            downloads: item["downloads"]?.int ?? 0,
+            source: item["source"]?.string
         )
     }
 
@@ -105,6 +106,7 @@ extension DynamoDBMetadataStore {
         item["updated_at"] = .n(String(s.updatedAt))
         item["description"] = .s(s.description)
         item["downloads"] = .n(String(s.downloads))
+        if let x = s.source { item["source"] = .s(x) }
         item["revision"] = .n(String((base.revision ?? 0) &+ 1))
         // The namespace's directory entry is written with the module's first summary (an entry is
         // never removed, so later writes need not repeat it: one write unit less per publish).
@@ -163,5 +165,45 @@ extension DynamoDBMetadataStore {
     /// next write or `tfreg import-legacy`.
     func refreshSummaryAfterChange(of module: ModuleAddress) async {
         _ = try? await refreshSummary(of: module)
+    }
+}
+
+/// README words for search: `pk = NAMESPACE`, `sk = ModuleReadme~NAME~SYSTEM`, `words` (distinct
+/// lowercased words, at most `ModuleSearch.maximumWordBytes`: an item stays far below DynamoDB's
+/// 400 KB). A search reads them with one Query of the namespace's partition on this prefix (never a
+/// Scan) and matches in memory, beside the summaries' Query; its cost grows with the namespace's
+/// modules, as listing does. Kept apart from the summary so listings never read them.
+extension DynamoDBMetadataStore {
+    static let readmePrefix = "ModuleReadme~"
+
+    public func setReadmeWords(_ words: String, of module: ModuleAddress) async throws(RegistryError) {
+        try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.putItem(
+                table: table,
+                item: [
+                    "pk": .s(module.namespace.value), "sk": .s("\(Self.readmePrefix)\(module.name)~\(module.system)"),
+                    "name": .s(module.name), "system": .s(module.system), "words": .s(words),
+                ],
+                condition: nil
+            )
+        }
+    }
+
+    public func modulesWithReadme(matching terms: [String], in namespace: Namespace) async throws(RegistryError) -> Set<ModuleAddress> {
+        let items = try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.query(
+                table: table,
+                keyCondition: .init("pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(namespace.value), ":prefix": .s(Self.readmePrefix)])
+            )
+        }
+        var out: Set<ModuleAddress> = []
+        for item in items {
+            guard let name = item["name"]?.string, let system = item["system"]?.string, let words = item["words"]?.string,
+                let module = try? ModuleAddress(namespace: namespace.value, name: name, system: system)
+            else { continue }
+            let set = Set(words.split(separator: " "))
+            if terms.allSatisfy({ set.contains(Substring($0)) }) { out.insert(module) }
+        }
+        return out
     }
 }

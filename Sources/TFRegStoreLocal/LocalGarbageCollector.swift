@@ -51,9 +51,10 @@ public enum LocalGarbageCollector {
     }
 
     /// The keys of the registry's own storage that a record references, of every `BlobKind`: today
-    /// the module versions' archives (whatever layout wrote them). A record kind that references
-    /// blobs (documentation, provider packages) adds its locations here, or gc collects its files.
+    /// the module versions' archives (whatever layout wrote them) and their documentation. A record
+    /// kind that references blobs (provider packages) adds its locations here, or gc collects its files.
     static func referencedKeys(_ store: any MetadataStore) async throws(RegistryError) -> Set<String> {
-        Set(try await store.allVersions(in: nil).filter { $0.location.bucket == nil }.map(\.location.key))
+        let versions = try await store.allVersions(in: nil)
+        return Set(versions.filter { $0.location.bucket == nil }.map(\.location.key) + versions.compactMap(\.docsKey))
     }
 }

@@ -8,6 +8,7 @@ extension SQLiteMetadataStore {
     enum VersionColumn: Int, SQLColumns {
         case namespace, name, system, version, bucket, key, sha256, size, publishedAt, publishedBy
         case deprecatedAt, deprecatedBy, deprecationReason, deprecationReplacement
+        case description, source, docsKey
     }
 
     static let versionColumns = VersionColumn.selectList
@@ -35,7 +36,10 @@ extension SQLiteMetadataStore {
             size: size,
             publishedAt: at,
             publishedBy: row[C.publishedBy].string,
-            deprecation: deprecation
+            deprecation: deprecation,
+            description: row[C.description].string,
+            source: row[C.source].string,
+            docsKey: row[C.docsKey].string
         )
     }
 
@@ -81,6 +85,7 @@ extension SQLiteMetadataStore {
             .integer(r.publishedAt), r.publishedBy.map(SQLValue.text) ?? .null,
             r.deprecation.map { .integer($0.at) } ?? .null, r.deprecation?.by.map(SQLValue.text) ?? .null,
             r.deprecation.map { .text($0.reason) } ?? .null, r.deprecation?.replacement.map(SQLValue.text) ?? .null,
+            r.description.map(SQLValue.text) ?? .null, r.source.map(SQLValue.text) ?? .null, r.docsKey.map(SQLValue.text) ?? .null,
         ]
         let precedence: [SQLValue] = [.text(r.module.namespace.value), .text(r.module.name), .text(r.module.system), .text(r.version.precedenceKey)]
         do {
@@ -88,7 +93,7 @@ extension SQLiteMetadataStore {
                 try db.transaction { () throws(SQLiteError) in
                     // The precedence row is the lock: a second `1.0.0+b`, or a deleted number, fails here.
                     _ = try db.query("INSERT INTO version_precedences (namespace, name, system, precedence) VALUES (?,?,?,?)", precedence)
-                    _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params)
+                    _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params)
                     try Self.writeSummary(db, r.module)
                 }
             }
@@ -212,6 +217,26 @@ extension SQLiteMetadataStore {
                 try Self.writeSummary(db, module)
                 return try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", [.null, .null, .null, .null] + key)
                     .first.flatMap(Self.record)
+            }
+        }
+    }
+
+    public func setDocumentation(
+        docsKey: String,
+        description: String?,
+        version: Version,
+        of module: ModuleAddress
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
+        defer { cache?.invalidate() }
+        let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
+        let values: [SQLValue] = [.text(docsKey), description.map(SQLValue.text) ?? .null]
+        return try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) -> ModuleVersionRecord? in
+                let where_ = "WHERE namespace = ?3 AND name = ?4 AND system = ?5 AND version = ?6"
+                try db.query("UPDATE module_versions SET docs_key = ?1, description = coalesce(?2, description) \(where_)", values + key)
+                guard db.changes > 0 else { return nil }
+                try Self.writeSummary(db, module)
+                return try db.query("SELECT \(Self.versionColumns) FROM module_versions \(where_)", [.null, .null] + key).first.flatMap(Self.record)
             }
         }
     }

@@ -20,7 +20,7 @@ extension SQLiteMetadataStore {
     /// `module_summaries` as `summary(_:)` reads it.
     private enum SummaryColumn: Int, SQLColumns {
         case namespace, name, system, latest, latestPublishedAt, latestPublishedBy, latestDeprecated, versionCount, updatedAt
-        case description, downloads
+        case description, downloads, source
     }
 
     private static func summary(_ row: SQLRow) -> ModuleSummary? {
@@ -39,7 +39,8 @@ extension SQLiteMetadataStore {
             versionCount: Int(clamping: count),
             updatedAt: updated,
             description: row[C.description].string ?? "",
-            downloads: row[C.downloads].int ?? 0
+            downloads: row[C.downloads].int ?? 0,
+            source: row[C.source].string
         )
     }
 
@@ -61,11 +62,11 @@ extension SQLiteMetadataStore {
             return
         }
         try db.query(
-            "INSERT OR REPLACE INTO module_summaries (\(SummaryColumn.selectList)) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO module_summaries (\(SummaryColumn.selectList)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             key + [
                 .text(s.latest.description), .integer(s.latestPublishedAt), s.latestPublishedBy.map(SQLValue.text) ?? .null,
                 .integer(s.latestDeprecated ? 1 : 0), .integer(Int64(s.versionCount)), .integer(s.updatedAt), .text(s.description),
-                .integer(s.downloads),
+                .integer(s.downloads), s.source.map(SQLValue.text) ?? .null,
             ]
         )
     }
@@ -98,5 +99,37 @@ extension SQLiteMetadataStore {
 
     public func refreshSummary(of module: ModuleAddress) async throws(RegistryError) {
         try await run { db throws(SQLiteError) in try db.transaction { () throws(SQLiteError) in try Self.writeSummary(db, module) } }
+    }
+}
+
+/// README words for search: the FTS5 table `module_readmes` (migration 5), one row per module. A
+/// query's terms are letters and digits only (`ModuleSearch.terms`) and each is passed quoted, so no
+/// user text is ever FTS5 syntax.
+extension SQLiteMetadataStore {
+    public func setReadmeWords(_ words: String, of module: ModuleAddress) async throws(RegistryError) {
+        let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
+        try await run { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                try db.query("DELETE FROM module_readmes WHERE namespace = ? AND name = ? AND system = ?", key)
+                try db.query("INSERT INTO module_readmes (namespace, name, system, words) VALUES (?,?,?,?)", key + [.text(words)])
+            }
+        }
+    }
+
+    public func modulesWithReadme(matching terms: [String], in namespace: Namespace) async throws(RegistryError) -> Set<ModuleAddress> {
+        let safe = terms.filter { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber } }
+        guard !safe.isEmpty else { return [] }
+        // `"a" "b"`: every term, each a string (never an operator, a column filter or a prefix query).
+        let match = safe.map { "\"" + $0 + "\"" }.joined(separator: " ")
+        let ns = namespace.value
+        return try await run { db throws(SQLiteError) in
+            Set(
+                try db.query("SELECT name, system FROM module_readmes WHERE module_readmes MATCH ? AND namespace = ?", [.text(match), .text(ns)])
+                    .compactMap { row -> ModuleAddress? in
+                        guard row.count == 2, let name = row[0].string, let system = row[1].string else { return nil }
+                        return try? ModuleAddress(namespace: ns, name: name, system: system)
+                    }
+            )
+        }
     }
 }

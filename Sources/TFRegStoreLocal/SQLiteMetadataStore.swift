@@ -65,6 +65,17 @@ public final class SQLiteMetadataStore: MetadataStore {
         // 4: one summary row per module for listing and search (`SQLiteMetadataStore+Summaries`),
         // filled from the existing versions right after the table is created.
         summariesTable,
+        // 5: what a version says about itself (description, source URL) and where its documentation
+        // blob is; the summary shows the latest version's source; README words for search in an FTS5
+        // table (`+Summaries`). Existing rows have none (`tfreg reindex` fills docs, descriptions and
+        // README words).
+        """
+        ALTER TABLE module_versions ADD COLUMN description TEXT;
+        ALTER TABLE module_versions ADD COLUMN source TEXT;
+        ALTER TABLE module_versions ADD COLUMN docs_key TEXT;
+        ALTER TABLE module_summaries ADD COLUMN source TEXT;
+        CREATE VIRTUAL TABLE module_readmes USING fts5(namespace UNINDEXED, name UNINDEXED, system UNINDEXED, words, tokenize = 'unicode61');
+        """,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
@@ -98,9 +109,10 @@ public final class SQLiteMetadataStore: MetadataStore {
                     }
                     for (i, sql) in Self.migrations.enumerated().dropFirst(current) {
                         try db.execute(sql)
-                        if i == Self.summariesMigration { try Self.fillSummaries(db) }
                         try db.execute("PRAGMA user_version = \(i + 1)")
                     }
+                    // Summaries are written with today's columns: filled once every migration ran.
+                    if current <= Self.summariesMigration { try Self.fillSummaries(db) }
                 }
             }
             cache = cached ? try ReadCache(path: path) : nil

@@ -20,7 +20,8 @@ final class APIHarness: @unchecked Sendable {
         publicURL: String? = nil,
         store: (any MetadataStore)? = nil,
         tokenIssuer: TokenIssuer? = nil,
-        frontEndTokens: FrontEndAudienceTokens? = nil
+        frontEndTokens: FrontEndAudienceTokens? = nil,
+        documenter: (any ModuleDocumenter)? = nil
     ) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
@@ -34,7 +35,8 @@ final class APIHarness: @unchecked Sendable {
                 tokenIssuer: tokenIssuer,
                 frontEndTokens: frontEndTokens,
                 linkKey: [UInt8](repeating: 7, count: 32),
-                configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test")
+                configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"),
+                documenter: documenter
             ).api
     }
 

@@ -100,6 +100,33 @@ public actor InMemoryMetadataStore: MetadataStore {
         return true
     }
 
+    var readmeWords: [ModuleAddress: Set<Substring>] = [:]
+
+    public func setReadmeWords(_ words: String, of module: ModuleAddress) async throws(RegistryError) {
+        try check()
+        readmeWords[module] = Set(words.split(separator: " "))
+    }
+
+    public func modulesWithReadme(matching terms: [String], in namespace: Namespace) async throws(RegistryError) -> Set<ModuleAddress> {
+        try check()
+        return Set(readmeWords.filter { entry in entry.key.namespace == namespace && terms.allSatisfy { entry.value.contains(Substring($0)) } }.keys)
+    }
+
+    public func setDocumentation(
+        docsKey: String,
+        description: String?,
+        version: Version,
+        of module: ModuleAddress
+    ) async throws(RegistryError) -> ModuleVersionRecord? {
+        try check()
+        let k = Self.key(module, version.description)
+        guard var r = versions[k] else { return nil }
+        r.docsKey = docsKey
+        if let description { r.description = description }
+        versions[k] = r
+        return r
+    }
+
     public func setDeprecation(
         _ deprecation: Deprecation?,
         version: Version,

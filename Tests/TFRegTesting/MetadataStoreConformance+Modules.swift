@@ -7,6 +7,69 @@ extension MetadataStoreConformance {
         try await versions(store)
         try await manyVersions(store)
         try await summaries(store)
+        try await documentation(store)
+        try await readmeWords(store)
+    }
+
+    /// README words for search: kept per module, replaced by the next write, matched by every term,
+    /// within one namespace; terms that look like query syntax are only words.
+    static func readmeWords(_ store: any ModuleStore) async throws {
+        let ns = try Namespace("conf-search")
+        let a = try ModuleAddress(namespace: ns.value, name: "vpc", system: "aws")
+        let b = try ModuleAddress(namespace: ns.value, name: "dns", system: "aws")
+        let elsewhere = try ModuleAddress(namespace: "conf-search-2", name: "vpc", system: "aws")
+        try await expect(store.modulesWithReadme(matching: ["subnets"], in: ns).isEmpty, "nothing is indexed in a new namespace")
+        try await store.setReadmeWords("creates subnets across zones and route tables", of: a)
+        try await store.setReadmeWords("private zones and records", of: b)
+        try await store.setReadmeWords("subnets zones", of: elsewhere)
+        try await expect(store.modulesWithReadme(matching: ["zones"], in: ns) == [a, b], "a word in both")
+        try await expect(store.modulesWithReadme(matching: ["subnets", "zones"], in: ns) == [a], "every term must match")
+        try await expect(store.modulesWithReadme(matching: ["subnet"], in: ns).isEmpty, "words match whole, not as prefixes")
+        try await expect(store.modulesWithReadme(matching: ["and", "or", "near", "not"], in: ns).isEmpty, "operator words are words")
+        try await store.setReadmeWords("replaced text", of: a)
+        try await expect(store.modulesWithReadme(matching: ["subnets"], in: ns).isEmpty, "a new write replaces the words")
+        try await expect(store.modulesWithReadme(matching: ["replaced"], in: ns) == [a], "and the new words are found")
+        try await expect(store.modulesWithReadme(matching: ["subnets"], in: try Namespace("conf-search-2")) == [elsewhere], "per namespace")
+    }
+
+    /// What a version says about itself (description, source) and where its documentation blob is:
+    /// stored with the version, set later by reindex (`setDocumentation`), shown by the summary.
+    static func documentation(_ store: any ModuleStore) async throws {
+        let ns = try Namespace("conf-docs")
+        let m = try ModuleAddress(namespace: ns.value, name: "vpc", system: "aws")
+        var first = try record(m, "1.0.0", at: 10)
+        first.description = "Creates a VPC."
+        first.source = "https://git.example.com/vpc"
+        first.docsKey = "sha256/ab/" + String(repeating: "b", count: 62) + ".json"
+        try await store.insertVersion(first)
+        let read = try requireValue(try await store.version(try Version("1.0.0"), of: m), "the version")
+        try expect(
+            read.description == first.description && read.source == first.source && read.docsKey == first.docsKey,
+            "description, source and docs key are stored with the version: \(read)"
+        )
+        let listed = try await store.versions(of: m).first?.docsKey
+        let all = try await store.allVersions(in: ns).first?.source
+        try expect(listed == first.docsKey && all == first.source, "every read of versions carries them")
+        var s = try requireValue(try await store.moduleSummaries(in: ns).first, "the summary")
+        try expect(s.description == "Creates a VPC." && s.source == first.source, "the summary shows the latest's description and source: \(s)")
+        // A version stored before documentation existed, then reindexed.
+        try await store.insertVersion(record(m, "1.1.0", at: 20))
+        let bare = try requireValue(try await store.version(try Version("1.1.0"), of: m), "the second version")
+        try expect(bare.description == nil && bare.source == nil && bare.docsKey == nil, "absent values read back as nil: \(bare)")
+        s = try requireValue(try await store.moduleSummaries(in: ns).first, "the summary")
+        try expect(s.latest.description == "1.1.0" && s.source == nil, "a latest without a source has none: \(s)")
+        let key = "sha256/cd/" + String(repeating: "d", count: 62) + ".json"
+        let set = try await store.setDocumentation(docsKey: key, description: "Reindexed.", version: try Version("1.1.0"), of: m)
+        try expect(set?.docsKey == key && set?.description == "Reindexed." && set?.publishedAt == 20, "setDocumentation returns the updated record")
+        try await expect(store.version(try Version("1.1.0"), of: m)?.docsKey == key, "the docs key is stored")
+        s = try requireValue(try await store.moduleSummaries(in: ns).first, "the summary")
+        try expect(s.description == "Reindexed.", "the summary follows the latest's new description: \(s)")
+        let kept = try await store.setDocumentation(docsKey: key, description: nil, version: try Version("1.0.0"), of: m)
+        try expect(kept?.description == "Creates a VPC." && kept?.source == first.source, "a nil description keeps the one stored")
+        try await expect(
+            store.setDocumentation(docsKey: key, description: nil, version: try Version("9.0.0"), of: m) == nil,
+            "an unknown version is nil"
+        )
     }
 
     static func versions(_ store: any ModuleStore) async throws {

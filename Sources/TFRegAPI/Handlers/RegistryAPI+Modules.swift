@@ -16,7 +16,7 @@ extension RegistryAPI {
         case .search:
             return try await list(req, namespace: nil, search: true, caller: caller)
         case .module(let m):
-            return try await moduleDetail(try m.address(), version: nil, caller: caller)
+            return try await moduleDetail(try m.address(), version: nil, caller: caller, logger: logger)
         case .versions(let m):
             let module = try m.address()
             let records = try await service.versions(of: module, caller: caller)
@@ -27,7 +27,7 @@ extension RegistryAPI {
             let location = ModuleRoute.download(module, version: latest.version).path
             return APIResponse(status: 302, headers: [("Location", location), ("Content-Type", "application/json")], body: .bytes(Array("{}".utf8)))
         case .version(let m, let v):
-            return try await moduleDetail(try m.address(), version: try Version(v), caller: caller)
+            return try await moduleDetail(try m.address(), version: try Version(v), caller: caller, logger: logger)
         case .download(let m, let v):
             return try await download(req, try m.address(), version: try Version(v), caller: caller)
         case .deleteVersion(let m, let v):
@@ -47,18 +47,11 @@ extension RegistryAPI {
         }
     }
 
-    func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal) async throws(RegistryError) -> APIResponse {
-        let all = try await service.versions(of: module, caller: caller)
-        let record: ModuleVersionRecord
-        if let version {
-            guard let r = all.first(where: { $0.version == version }) else {
-                throw .notFound("version \(version) of module \(module) not found")
-            }
-            record = r
-        } else {
-            record = RegistryService.latestRecord(all)
-        }
-        return .json(200, ModuleJSON.detail(record, all: all).serialized())
+    /// `GET /v1/modules/NS/NAME/SYS[/VER]`: the public registry's module detail document
+    /// (`ModuleJSON.detail`), from the record and its stored documentation.
+    func moduleDetail(_ module: ModuleAddress, version: Version?, caller: Principal, logger: Logger) async throws(RegistryError) -> APIResponse {
+        let detail = try await service.moduleDetail(module, version: version, caller: caller, logger: logger)
+        return .json(200, ModuleJSON.detail(detail).serialized())
     }
 
     /// 204 + `X-Terraform-Get`: a presigned URL from the storage, or a signed link to the archive route

@@ -5,6 +5,8 @@ import TFRegJSON
 
 extension RegistryAPI {
     /// `POST`/`PUT …/VERSION/upload`: the archive as the body, streamed to a staged file, then published.
+    /// Optional query parameters `description` and `source` (`tfreg publish --description --source`),
+    /// checked before the body is read.
     func upload(
         _ req: APIRequest,
         _ module: ModuleAddress,
@@ -26,9 +28,29 @@ extension RegistryAPI {
         {
             throw RegistryError(.unsupportedMediaType, "send the archive as application/gzip (a .tar.gz)")
         }
+        let details = try publishDetails(req)
         let staged = try await ArchiveStager.stage(req.body, into: service.storage.stagingDirectory, limit: configuration.maxUploadBytes)
-        let record = try await service.publish(staged, version: version, of: module, caller: caller, logger: logger)
+        let record = try await service.publish(staged, version: version, of: module, caller: caller, details: details, logger: logger)
         return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])
+    }
+
+    /// `?description=…&source=…` of an upload, each at most once, validated.
+    func publishDetails(_ req: APIRequest) throws(RegistryError) -> PublishDetails {
+        guard let items = URLParsing.queryItems(req.query) else { throw .badRequest("malformed query string") }
+        var details = PublishDetails()
+        for item in items {
+            switch item.name {
+            case "description":
+                guard details.description == nil else { throw .badRequest("parameter 'description' given more than once") }
+                details.description = item.value
+            case "source":
+                guard details.source == nil else { throw .badRequest("parameter 'source' given more than once") }
+                details.source = item.value
+            default:
+                continue
+            }
+        }
+        return try details.validated()
     }
 
     /// `create`: registers an archive the caller already put in S3 (the replaced tool's route and body:
@@ -44,7 +66,7 @@ extension RegistryAPI {
         let json = try await jsonObjectBody(
             req,
             limit: 16 * 1024,
-            allowed: ["bucket", "key", "expected_checksum"],
+            allowed: ["bucket", "key", "expected_checksum", "description", "source"],
             notAnObject: "the body must be a JSON object with bucket, key and expected_checksum",
             unknownHint: "expected bucket, key and expected_checksum"
         )
@@ -60,6 +82,12 @@ extension RegistryAPI {
         } else {
             throw .badRequest("expected_checksum must be a SHA-256 digest: base64 (as S3 reports it) or 64 hex digits")
         }
+        var details = PublishDetails()
+        for name in ["description", "source"] {
+            guard let value = json[name] else { continue }
+            guard let text = value.stringValue else { throw .badRequest("\(name) must be a string") }
+            if name == "description" { details.description = text } else { details.source = text }
+        }
         let location = try ArchiveLocation.external(bucket: bucket, key: key)
         let record = try await service.register(
             existing: location,
@@ -68,6 +96,7 @@ extension RegistryAPI {
             version: version,
             of: module,
             caller: caller,
+            details: details,
             logger: logger
         )
         return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])

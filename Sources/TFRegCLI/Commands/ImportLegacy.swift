@@ -125,7 +125,12 @@ extension TFReg {
             try Confirmation.require("import \(legacy.count) version(s) into \(destination)?", yes: yes)
             // Only now, on a table with archives in a local directory given with --data-dir, is it created.
             let archives: any ArchiveStorage = table != nil && url == nil ? try FileArchiveStorage(root: store.resolvedDataDirectory) : listing
-            let service = RegistryService(store: metadata, storage: archives, canonicalizer: TarGzCanonicalizer())
+            let service = RegistryService(
+                store: metadata,
+                storage: archives,
+                canonicalizer: TarGzCanonicalizer(),
+                documenter: ModuleDocumenters.production
+            )
             let logger = Logger(label: "tfreg.import-legacy")
             var outcome = Outcome(total: legacy.count)
             for r in legacy {

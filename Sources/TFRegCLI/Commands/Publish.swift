@@ -79,10 +79,32 @@ extension TFReg {
         @Option(name: .customLong("archive-file"), help: ArgumentHelp("With --dry-run: also write the archive to this file.", valueName: "path"))
         var archiveFile: String?
 
+        @Option(help: "What the module is for, shown in listings and search (default: the README's first paragraph).")
+        var description: String?
+
+        @Option(help: ArgumentHelp("The module's source repository, an http(s) URL shown as its source link.", valueName: "URL"))
+        var source: String?
+
         @OptionGroup var out: ProgressOutputOptions
+
+        /// `--description` and `--source`, checked as the registry checks them (a usage error here).
+        func details() throws -> PublishDetails {
+            do { return try PublishDetails(description: description, source: source).validated() } catch {
+                throw ValidationError(error.message)
+            }
+        }
+
+        /// `?description=…&source=…` for the upload route ("" when neither is given).
+        static func detailsQuery(_ d: PublishDetails) -> String {
+            var items: [String] = []
+            if let x = d.description { items.append("description=" + PercentEncoding.encode(x)) }
+            if let x = d.source { items.append("source=" + PercentEncoding.encode(x)) }
+            return items.isEmpty ? "" : "?" + items.joined(separator: "&")
+        }
 
         func run() async throws {
             let (module, version) = try target.resolved()
+            let details = try details()
             let format = try out.format()
             if archiveFile != nil && !dryRun { throw ValidationError("--archive-file needs --dry-run") }
             if let s3 { _ = try Self.bucketAndPrefix(s3) }
@@ -134,6 +156,7 @@ extension TFReg {
                     digest: digest,
                     module: module,
                     version: version,
+                    details: details,
                     base: base,
                     token: token,
                     client: client
@@ -148,7 +171,7 @@ extension TFReg {
                 response = try await client.send(
                     HTTPRequest(
                         method: "POST",
-                        url: base + ModuleRoute.upload(module, version: version).relativePath,
+                        url: base + ModuleRoute.upload(module, version: version).relativePath + Self.detailsQuery(details),
                         headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/gzip"), RegistryClient.userAgentHeader],
                         bodyFile: archivePath,
                         onBodySent: { progress.advance(Int64($0)) },
@@ -202,6 +225,7 @@ extension TFReg {
             digest: String,
             module: ModuleAddress,
             version: Version,
+            details: PublishDetails,
             base: String,
             token: String,
             client: CurlHTTPClient
@@ -259,9 +283,10 @@ extension TFReg {
             }
             if !uploaded { printError("\(object) already holds this archive (same SHA-256): registering it") }
 
-            let body = JSONValue.object([
-                ("bucket", .string(bucket)), ("key", .string(key)), ("expected_checksum", .string(checksum)),
-            ]).serialized()
+            let body = JSONValue.object(
+                [("bucket", .string(bucket)), ("key", .string(key)), ("expected_checksum", .string(checksum))]
+                    + (details.description.map { [("description", .string($0))] } ?? []) + (details.source.map { [("source", .string($0))] } ?? [])
+            ).serialized()
             let response = try await client.send(
                 HTTPRequest(
                     method: "POST",

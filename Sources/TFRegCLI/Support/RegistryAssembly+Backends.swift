@@ -117,7 +117,8 @@ extension RegistryAssembly {
                 maxUploadBytes: config.maxUploadBytes,
                 downloadLinkLifetime: config.downloadLinkTTL,
                 version: TFReg.version
-            )
+            ),
+            documenter: ModuleDocumenters.production
         )
     }
 
@@ -176,7 +177,8 @@ extension RegistryAssembly {
             frontEndTokens: frontEndTokens,
             // Archives are always delivered by presigned S3 URLs here; the link key is never used.
             linkKey: SecureRandom.bytes(32),
-            configuration: configuration
+            configuration: configuration,
+            documenter: ModuleDocumenters.production
         )
     }
 
