@@ -120,7 +120,7 @@ let package = Package(
         .target(
             name: "TFRegCLI",
             dependencies: [
-                "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegHTTPClient", "TFRegStoreLocal",
+                "TFRegCore", "TFRegCrypto", "TFRegArchive", "TFRegDocs", "TFRegHTTPClient", "TFRegStoreLocal",
                 "TFRegAWS", "TFRegSigV4", "TFRegStoreAWS", "TFRegAPI", "TFRegJSON", "TFRegServer", "TFRegLambda", "TFRegSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
