@@ -20,7 +20,7 @@ import Testing
         let work = makeTemporaryDirectory("web-browser")
         for (module, version) in [("acme/vpc/aws", "1.0.0"), ("acme/vpc/aws", "1.1.0"), ("acme/dns/aws", "0.1.0")] {
             let parts = module.split(separator: "/").map(String.init)
-            try writeModule(at: "\(work)/\(parts[1])-\(version)", version: version)
+            try writeDocumentedModule(at: "\(work)/\(parts[1])-\(version)")
             let r = try server.tfreg(
                 [
                     "publish", "\(work)/\(parts[1])-\(version)", "--registry", server.host, "-n", parts[0], "--name", parts[1], "--system",
@@ -59,10 +59,11 @@ import Testing
             (seen["after_logout"] as? String)?.hasSuffix("/login") == true && (seen["after_logout_index"] as? String)?.hasSuffix("/login") == true,
             "\(seen)"
         )
-        // Documentation arrives with the extractor; until then the page says so, and with it the
-        // input names are in the rendered DOM.
+        // The documentation extracted at publish, in the rendered DOM: the input names, the README.
+        #expect(seen["input_names"] as? [String] == ["cidr_block", "azs", "tags", "name_prefix", "secret"], "\(seen)")
         let body = seen["body_text"] as? String ?? ""
-        #expect(body.contains("No documentation extracted for this version.") || !(seen["input_names"] as? [String] ?? []).isEmpty, "\(seen)")
+        #expect(body.contains("It routes traffic through zanzibar.") && !body.contains("No documentation extracted"), "\(seen)")
+        #expect((seen["headings"] as? [String] ?? []).contains("Submodules") && (seen["usage"] as? String)?.contains("cidr_block") == true, "\(seen)")
         for name in ["login", "index", "module"] {
             for width in ["desktop", "phone"] {
                 #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name)-\(width).png"), "\(name)-\(width)")
