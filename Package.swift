@@ -209,6 +209,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("terraformrc", ["TFRegCLI"]),
     // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):
     ("archive", ["TFRegArchive"]),
+    // Issue 21: GET /v1/audit's query and cursor, and stored audit events read back.
+    ("audit-query", ["TFRegAPI", "TFRegCore", "TFRegJSON"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))

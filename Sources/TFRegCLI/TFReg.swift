@@ -46,7 +46,7 @@ public struct TFReg: AsyncParsableCommand {
         version: versionLine,
         subcommands: [
             Serve.self, Lambda.self, Token.self, GrantCommand.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self,
-            Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self,
+            Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self, Audit.self,
         ],
         helpNames: [.short, .long]
     )

@@ -65,6 +65,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         // 4: one summary row per module for listing and search (`SQLiteMetadataStore+Summaries`),
         // filled from the existing versions right after the table is created.
         summariesTable,
+        // 5: the audit trail (`SQLiteMetadataStore+Audit`): one row per event, read by namespace
+        // ('' for events of no namespace) and time.
+        auditTable,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot

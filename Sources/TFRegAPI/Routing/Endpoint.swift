@@ -26,6 +26,8 @@ public enum Endpoint: Hashable, Sendable {
     case archives(ArchiveRoute)
     /// `/v1/grants/…`: the grants API.
     case grants(GrantRoute)
+    /// `/v1/audit`: the audit trail (issue 21).
+    case audit(AuditRoute)
     // Next areas, each a `RouteGroup` of its own: `providers(ProviderRoute)` (`/v1/providers/…`, the
     // provider registry protocol), `mirror(MirrorRoute)` (the provider network mirror protocol) and
     // `web(WebRoute)` (HTML pages).
@@ -41,6 +43,7 @@ public enum Endpoint: Hashable, Sendable {
         case "v1":
             guard seg.count >= 2 else { return nil }
             let rest = seg.dropFirst(2)
+            if seg[1] == "audit" { return AuditRoute.parse(rest: rest, method: method)?.map(Endpoint.audit) }
             switch seg[1] {
             case "modules": return ModuleRoute.parse(rest: rest, method: method)?.map(Endpoint.modules)
             case "archives": return ArchiveRoute.parse(rest: rest, method: method)?.map(Endpoint.archives)
@@ -60,6 +63,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.operation.methods
         case .archives(let r): r.operation.methods
         case .grants(let r): r.operation.methods
+        case .audit(let r): r.operation.methods
         }
     }
 
@@ -71,6 +75,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.operation.needsCaller
         case .archives(let r): r.operation.needsCaller
         case .grants(let r): r.operation.needsCaller
+        case .audit(let r): r.operation.needsCaller
         }
     }
 
@@ -83,6 +88,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.operation.template
         case .archives(let r): r.operation.template
         case .grants(let r): r.operation.template
+        case .audit(let r): r.operation.template
         }
     }
 
@@ -94,6 +100,7 @@ public enum Endpoint: Hashable, Sendable {
         case .modules(let r): r.path
         case .archives(let r): r.path
         case .grants(let r): r.path
+        case .audit(let r): r.path
         }
     }
 }
