@@ -230,6 +230,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("hcl", ["TFRegHCL", "TFRegJSON"]),
     // README → description, search terms and README words, publish details, the docs JSON reader:
     ("module-text", ["TFRegCore"]),
+    // Issue 21: GET /v1/audit's query and cursor, and stored audit events read back.
+    ("audit-query", ["TFRegAPI", "TFRegCore", "TFRegJSON"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))

@@ -67,6 +67,42 @@ PY
   echo "Goal: p50 at 10 000 versions within 2× of at 100."
 }
 
+# --- Metrics (issue 21): the versions request with `--metrics-listen` on and off, two plain-HTTP
+# instances on the same data directory, measured interleaved (off, on, off, on) in the same run; one
+# scrape of /metrics at the end shows the counters saw the load. `BENCH_ONLY=metrics` runs only this.
+metrics_rows() {
+  local dir="$work/metrics" d=${METRICS_DURATION:-$DURATION}
+  mkdir -p "$dir/mod"; printf 'output "x" {\n  value = 1\n}\n' > "$dir/mod/main.tf"
+  local tok; tok=$(TFREG_DATA_DIR="$dir/data" "$BIN" grant create --init --namespace acme --new-token mbench --download --upload 2>/dev/null)
+  local off_port on_port mport; off_port=$(free_port); on_port=$(free_port); mport=$(free_port)
+  TFREG_DATA_DIR="$dir/data" "$BIN" serve --port "$off_port" --log-level warning 2>"$dir/off.log" & pids+=($!)
+  TFREG_DATA_DIR="$dir/data" "$BIN" serve --port "$on_port" --metrics-listen "127.0.0.1:$mport" --log-level warning 2>"$dir/on.log" & pids+=($!)
+  for p in $off_port $on_port; do for _ in $(seq 100); do curl -s "http://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done; done
+  tar -C "$dir/mod" -czf "$dir/mod.tar.gz" main.tf
+  curl -s -X POST -H "Authorization: Bearer $tok" -H "Content-Type: application/gzip" --data-binary @"$dir/mod.tar.gz" \
+    "http://127.0.0.1:$off_port/v1/modules/acme/vpc/aws/1.0.0/upload" >/dev/null
+  local off1 on1 off2 on2 url=/v1/modules/acme/vpc/aws/versions
+  off1=$(DURATION=$d run_wrk "http://127.0.0.1:$off_port$url" -H "Authorization: Bearer $tok")
+  on1=$(DURATION=$d run_wrk "http://127.0.0.1:$on_port$url" -H "Authorization: Bearer $tok")
+  off2=$(DURATION=$d run_wrk "http://127.0.0.1:$off_port$url" -H "Authorization: Bearer $tok")
+  on2=$(DURATION=$d run_wrk "http://127.0.0.1:$on_port$url" -H "Authorization: Bearer $tok")
+  local scraped; scraped=$(curl -s "http://127.0.0.1:$mport/metrics" | awk '/^tfreg_http_requests_total\{.*versions.*status="200"/ { s += $NF } END { printf "%d", s }')
+  echo
+  echo "## Metrics cost — serve on SQLite (HTTP), versions, wrk -t$THREADS -c$CONNS -d$d, off/on interleaved, same run"
+  echo
+  printf '| %-30s | %10s | %8s | %8s |\n' "metrics" "req/s" "p50 ms" "p99 ms"
+  printf '|%s|%s|%s|%s|\n' "--------------------------------" "------------" "----------" "----------"
+  local label r
+  for label in "off (run 1):$off1" "on, --metrics-listen (run 1):$on1" "off (run 2):$off2" "on, --metrics-listen (run 2):$on2"; do
+    r=${label#*:}; read -r rps p50 p99 _ <<< "$r"
+    printf '| %-30s | %10s | %8s | %8s |\n' "${label%%:*}" "$rps" "$p50" "$p99"
+  done
+  read -r a _ <<< "$off1"; read -r b _ <<< "$on1"; read -r c _ <<< "$off2"; read -r e _ <<< "$on2"
+  echo
+  awk -v a="$a" -v b="$b" -v c="$c" -v e="$e" 'BEGIN { if (a+c>0) printf "metrics on / off: %.0f %% of the req/s\n", 100*(b+e)/(a+c) }'
+  echo "/metrics counted $scraped versions requests answered 200 by the instance with metrics on."
+}
+if [ "${BENCH_ONLY:-}" = metrics ]; then metrics_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = scaling ]; then scaling_rows; exit 0; fi
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$work/key.pem" -out "$work/cert.pem" \
@@ -150,6 +186,7 @@ echo
 echo "tfreg peak RSS (VmHWM): HTTP instance ${rss_http} MiB, HTTPS instance ${rss_https} MiB (goal ≤ 64 MB)"
 echo "Goal: tfreg versions ≥ 50 % of nginx's req/s."
 scaling_rows
+metrics_rows
 
 # --- AWS calls per registry request: tfreg serve on DynamoDB + S3 (moto, signatures checked) behind
 # the counting gateway the tests use (Tests/IntegrationTests/s3_gateway.py).

@@ -61,7 +61,52 @@ public struct RegistryAPI: Sendable {
 
     public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
         let started = ContinuousClock.now
-        var trace = RequestTrace()
+        // The request's audit context: every audit event a use case records during it names it.
+        let context = AuditContext(requestID: request.requestID, sourceIP: request.sourceIP, userAgent: request.header("user-agent"))
+        let (response, trace) = await AuditContext.$current.withValue(context) {
+            var trace = RequestTrace()
+            let response = await self.answer(request, logger: logger, trace: &trace)
+            return (response, trace)
+        }
+        if !observers.isEmpty {
+            let observation = RequestObservation(
+                route: trace.route,
+                method: request.method,
+                path: request.path,
+                status: response.status,
+                duration: ContinuousClock.now - started,
+                principal: trace.principal,
+                requestID: request.requestID
+            )
+            for observer in observers { observer.requestFinished(observation, logger: logger) }
+        }
+        if response.status == 401 || response.status == 403, !Methods.read.contains(request.method.uppercased()) {
+            await AuditContext.$current.withValue(context) {
+                await service.recordRefusal(
+                    principal: trace.principal,
+                    method: request.method,
+                    route: trace.route,
+                    path: request.path,
+                    status: response.status,
+                    namespace: Self.namespace(ofPath: request.path),
+                    logger: logger
+                )
+            }
+        }
+        return response
+    }
+
+    /// The namespace a refused write was aimed at, when its path names a valid one
+    /// (`/v1/modules/NS/…`, `/v1/grants/NS…`): where its audit event is kept.
+    static func namespace(ofPath path: String) -> Namespace? {
+        guard let seg = URLParsing.segments(of: path), seg.count >= 3, seg[0] == "v1", seg[1] == "modules" || seg[1] == "grants" else {
+            return nil
+        }
+        return try? Namespace(seg[2])
+    }
+
+    /// The response to one request: routed, every error turned into its status here.
+    private func answer(_ request: APIRequest, logger: Logger, trace: inout RequestTrace) async -> APIResponse {
         let response: APIResponse
         do {
             response = try await route(request, logger: logger, trace: &trace)
@@ -79,18 +124,6 @@ public struct RegistryAPI: Sendable {
                 )
             }
             response = trace.html ? Self.webError(error) : .error(error)
-        }
-        if !observers.isEmpty {
-            let observation = RequestObservation(
-                route: trace.route,
-                method: request.method,
-                path: request.path,
-                status: response.status,
-                duration: ContinuousClock.now - started,
-                principal: trace.principal,
-                requestID: request.requestID
-            )
-            for observer in observers { observer.requestFinished(observation, logger: logger) }
         }
         return response
     }
@@ -155,6 +188,9 @@ public struct RegistryAPI: Sendable {
         case .web(let route):
             trace.html = route.operation != .loginCode
             return try await web(route, req, caller: authenticated, logger: logger, trace: &trace)
+        case .audit(let route):
+            let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
+            return try await audit(route, req, caller: caller)
         }
     }
 

@@ -38,7 +38,10 @@ public struct RegistryAssembly: Sendable {
         configuration: APIConfiguration,
         documenter: (any ModuleDocumenter)? = nil
     ) {
-        service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock, documenter: documenter)
+        var service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock, documenter: documenter)
+        // Audit (issue 21): every event also as a JSON line on standard error (journald, CloudWatch Logs).
+        service.auditSinks.append(AuditLine(clock: clock))
+        self.service = service
         var members: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)]
         if let tokenIssuer { members.append(SealedTokenAuthenticator(tokens: tokenIssuer.tokens)) }
         authenticator = CompositeAuthenticator(members)

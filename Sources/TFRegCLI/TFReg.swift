@@ -47,7 +47,7 @@ public struct TFReg: AsyncParsableCommand {
         subcommands: [
             Serve.self, Lambda.self, Token.self, GrantCommand.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self,
             Reindex.self, Modules.self,
-            Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self, Browse.self,
+            Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self, Browse.self, Audit.self,
         ],
         helpNames: [.short, .long]
     )

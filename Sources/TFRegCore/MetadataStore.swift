@@ -15,4 +15,7 @@
 /// A `ProviderStore` (private providers: versions, platforms, signing keys) will be a fourth
 /// protocol in `ProviderStore.swift`, added to this composition, with its own `+Providers` file in
 /// each store and its own conformance section.
-public protocol MetadataStore: ModuleStore, GrantStore, TokenStore {}
+///
+/// `AuditStore` (the queryable audit trail, issue 21) is part of the composition too: each store keeps
+/// its events on the same backend (`+Audit` files, conformance section `+Audit`).
+public protocol MetadataStore: ModuleStore, GrantStore, TokenStore, AuditStore {}

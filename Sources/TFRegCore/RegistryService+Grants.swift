@@ -30,7 +30,15 @@ extension RegistryService {
             throw .forbidden("you cannot change a grant that holds permissions you do not hold")
         }
         try await store.putGrant(grant, mode: .upsert)
-        changed("granted", by: own.identity, Self.metadata(grant), logger)
+        await changed(
+            "granted",
+            by: own.identity,
+            Self.metadata(grant),
+            logger,
+            action: AuditEvent.Action.putGrant,
+            namespace: grant.namespace,
+            target: grant.identity.value
+        )
     }
 
     /// Deletes a grant; needs `delete_grant`, and the grant may not hold more than the caller does.
@@ -44,7 +52,15 @@ extension RegistryService {
             throw .forbidden("you cannot delete a grant that holds permissions you do not hold")
         }
         _ = try await store.deleteGrant(for: identity, in: namespace)
-        changed("revoked grant", by: own.identity, ["namespace": "\(namespace)", "identity": "\(identity)"], logger)
+        await changed(
+            "revoked grant",
+            by: own.identity,
+            ["namespace": "\(namespace)", "identity": "\(identity)"],
+            logger,
+            action: AuditEvent.Action.deleteGrant,
+            namespace: namespace,
+            target: identity.value
+        )
     }
 
     // MARK: The CLI on the store
@@ -54,7 +70,15 @@ extension RegistryService {
     /// missing one (`update`); a `token:NAME` identity is bound as the store binds it.
     public func writeGrant(_ grant: Grant, mode: GrantWriteMode, by op: LocalOperator, logger: Logger) async throws(RegistryError) {
         try await store.putGrant(grant, mode: mode)
-        changed("granted", by: op, Self.metadata(grant), logger)
+        await changed(
+            "granted",
+            by: op,
+            Self.metadata(grant),
+            logger,
+            action: AuditEvent.Action.putGrant,
+            namespace: grant.namespace,
+            target: grant.identity.value
+        )
     }
 
     /// `tfreg grant delete` on the store: deletes the identity's grant (`token:NAME`: the current
@@ -71,7 +95,15 @@ extension RegistryService {
         guard try await store.deleteGrant(for: stored, in: namespace) else {
             throw .notFound("no grant for \(identity) on namespace '\(namespace)'")
         }
-        changed("revoked grant", by: op, ["namespace": "\(namespace)", "identity": "\(stored)"], logger)
+        await changed(
+            "revoked grant",
+            by: op,
+            ["namespace": "\(namespace)", "identity": "\(stored)"],
+            logger,
+            action: AuditEvent.Action.deleteGrant,
+            namespace: namespace,
+            target: stored.value
+        )
         return stored
     }
 }

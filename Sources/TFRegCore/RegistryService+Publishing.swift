@@ -81,11 +81,14 @@ extension RegistryService {
         await settleDocumentation(extracted, used: true, logger: logger)
         await indexReadme(extracted.docs, of: module, logger: logger)
         try await storage.settle(canonical, at: location)
-        changed(
+        await changed(
             "published module version",
             by: grant.identity,
             ["module": "\(module)", "version": "\(version)", "sha256": "\(canonical.sha256)"],
-            logger
+            logger,
+            action: AuditEvent.Action.publish,
+            namespace: module.namespace,
+            target: "\(module)@\(version)"
         )
         return record
     }
@@ -161,14 +164,17 @@ extension RegistryService {
             }
         }
         try await storage.settle(canonical, at: location)
-        changed(
+        await changed(
             "imported legacy version",
             by: op,
             [
                 "module": "\(record.module)", "version": "\(record.version)",
                 "from": "\(record.location.bucket.map { "s3://\($0)/" } ?? "")\(record.location.key)", "sha256": "\(c.sha256)",
             ],
-            logger
+            logger,
+            action: AuditEvent.Action.importLegacy,
+            namespace: record.module.namespace,
+            target: "\(record.module)@\(record.version)"
         )
         var updated = record
         updated.location = location
@@ -261,11 +267,14 @@ extension RegistryService {
             source: checked.source
         )
         try await store.insertVersion(record)
-        changed(
+        await changed(
             "registered module version",
             by: grant.identity,
             ["module": "\(module)", "version": "\(version)", "sha256": "\(actual)", "bucket": "\(location.bucket ?? "")"],
-            logger
+            logger,
+            action: AuditEvent.Action.register,
+            namespace: module.namespace,
+            target: "\(module)@\(version)"
         )
         return record
     }
@@ -278,7 +287,15 @@ extension RegistryService {
         guard try await store.tombstoneVersion(version, of: module, at: clock.now(), by: grant.identity.value) != nil else {
             throw .notFound("version \(version) of module \(module) not found")
         }
-        changed("deleted module version", by: grant.identity, ["module": "\(module)", "version": "\(version)"], logger)
+        await changed(
+            "deleted module version",
+            by: grant.identity,
+            ["module": "\(module)", "version": "\(version)"],
+            logger,
+            action: AuditEvent.Action.deleteVersion,
+            namespace: module.namespace,
+            target: "\(module)@\(version)"
+        )
     }
 
     /// Marks a version deprecated (needs `upload`), or with `reason == nil` clears the mark. The
@@ -308,11 +325,14 @@ extension RegistryService {
         guard let record = try await store.setDeprecation(mark, version: version, of: module) else {
             throw .notFound("version \(version) of module \(module) not found")
         }
-        changed(
+        await changed(
             mark == nil ? "version undeprecated" : "version deprecated",
             by: grant.identity,
             ["module": "\(module)", "version": "\(version)"],
-            logger
+            logger,
+            action: mark == nil ? AuditEvent.Action.undeprecate : AuditEvent.Action.deprecate,
+            namespace: module.namespace,
+            target: "\(module)@\(version)"
         )
         return record
     }

@@ -22,7 +22,15 @@ extension RegistryService {
             createdAt: clock.now(),
             discardingOrphans: discardingOrphans
         )
-        changed("created static token", by: op, ["identity": "\(identity)"], logger)
+        await changed(
+            "created static token",
+            by: op,
+            ["identity": "\(identity)"],
+            logger,
+            action: AuditEvent.Action.createToken,
+            namespace: nil,
+            target: identity.value
+        )
         return (identity, secret)
     }
 
@@ -39,7 +47,15 @@ extension RegistryService {
             let typed = name.value.hasPrefix("token:") ? String(name.value.dropFirst(6)) : name.value
             throw .notFound("no token named '\(typed)'")
         }
-        changed("revoked static token", by: op, ["identity": "\(current)", "grants_removed": "\(removed)"], logger)
+        await changed(
+            "revoked static token",
+            by: op,
+            ["identity": "\(current)", "grants_removed": "\(removed)"],
+            logger,
+            action: AuditEvent.Action.revokeToken,
+            namespace: nil,
+            target: current.value
+        )
         return (current, removed)
     }
 
@@ -54,7 +70,15 @@ extension RegistryService {
         logger: Logger
     ) async throws(RegistryError) -> (identity: Identity, token: String, expiresAt: Int64) {
         let issued = try await issuer.exchange(request, requestedLifetime: requestedLifetime)
-        changed("issued token", by: issued.identity, ["expires_at": "\(issued.expiresAt)", "via": "GetCallerIdentity"], logger)
+        await changed(
+            "issued token",
+            by: issued.identity,
+            ["expires_at": "\(issued.expiresAt)", "via": "GetCallerIdentity"],
+            logger,
+            action: AuditEvent.Action.issueToken,
+            namespace: nil,
+            target: issued.identity.value
+        )
         return issued
     }
 
@@ -67,7 +91,15 @@ extension RegistryService {
         logger: Logger
     ) async throws(RegistryError) -> (token: String, expiresAt: Int64) {
         let (token, expires) = try await tokens.issue(for: caller.identity, requested: requestedLifetime)
-        changed("issued token", by: caller.identity, ["expires_at": "\(expires)", "via": "front end"], logger)
+        await changed(
+            "issued token",
+            by: caller.identity,
+            ["expires_at": "\(expires)", "via": "front end"],
+            logger,
+            action: AuditEvent.Action.issueToken,
+            namespace: nil,
+            target: caller.identity.value
+        )
         return (token, expires)
     }
 }

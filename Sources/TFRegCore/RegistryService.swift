@@ -37,7 +37,7 @@ public struct ModuleQuery: Sendable {
 /// Every state change goes through here, with the principal making it: a caller the registry
 /// authenticated (`Principal`), or an operator running the CLI on the store (`LocalOperator`, trusted,
 /// as whoever can open the store is). Each writes exactly one log line naming it (`by=`, through
-/// `changed`): the one place where audit events will be recorded. No other code writes grants, tokens
+/// `changed`), which records its audit event (`RegistryService+Audit.swift`). No other code writes grants, tokens
 /// or versions; the exceptions are `tfreg restore` (a whole database file, server stopped) and
 /// `tfreg gc` (only archives no version references).
 public struct RegistryService: Sendable {
@@ -48,6 +48,10 @@ public struct RegistryService: Sendable {
     /// Extracts a version's documentation when it is stored (publish, create, import-legacy,
     /// reindex); nil: versions are stored without documentation (`RegistryService+Documentation`).
     public let documenter: (any ModuleDocumenter)?
+    /// Where each change's audit event goes (`changed`): the store (`StoreAuditSink`); `RegistryAssembly`
+    /// adds the JSON line on standard error (`AuditLine`) for `serve` and `lambda` (the CLI on the store
+    /// keeps its standard error for its own messages).
+    public var auditSinks: [any AuditSink]
 
     public init(
         store: any MetadataStore,
@@ -61,6 +65,7 @@ public struct RegistryService: Sendable {
         self.canonicalizer = canonicalizer
         self.clock = clock
         self.documenter = documenter
+        self.auditSinks = [StoreAuditSink(store: store)]
     }
 
     /// A service for the use cases that need only the metadata store: grants and static tokens managed
@@ -82,16 +87,6 @@ public struct RegistryService: Sendable {
             throw .forbidden("missing '\(permission.rawValue)' permission on namespace '\(namespace)'")
         }
         return grant
-    }
-
-    // MARK: The change log
-
-    /// The one log line of a state change, naming who made it (`by`). Audit events go here next.
-    /// Never a token, a token's hash or a key in `metadata`.
-    func changed(_ event: String, by principal: some CustomStringConvertible, _ metadata: Logger.Metadata, _ logger: Logger) {
-        var metadata = metadata
-        metadata["by"] = "\(principal)"
-        logger.info("\(event)", metadata: metadata)
     }
 
     static func metadata(_ grant: Grant) -> Logger.Metadata {

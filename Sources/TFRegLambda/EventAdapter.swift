@@ -115,6 +115,8 @@ public enum EventAdapter {
             requestID: requestID
         )
         request.trustedCallerARN = (trusted?.isEmpty ?? true) ? nil : trusted
+        // For audit events: the address API Gateway or the Function URL saw (ALB events carry none).
+        request.sourceIP = (ctx?["http"]?["sourceIp"] ?? ctx?["identity"]?["sourceIp"])?.stringValue
         // The Host header of an event is whatever the caller sent; links come from the configured URL or
         // the domain below only.
         request.linksMayUseHostHeader = false

@@ -4,6 +4,7 @@ import Synchronization
 import TFRegAPI
 import TFRegHTTPClient
 import TFRegJSON
+import TFRegSystem
 
 /// One invocation handed out by the Lambda Runtime API's `next`.
 public struct Invocation: Sendable {
@@ -112,9 +113,12 @@ public enum LambdaLoop {
         d.components.seconds * 1_000_000 + d.components.attoseconds / 1_000_000_000_000
     }
 
+    /// `metrics`: after each invocation, its CloudWatch Embedded Metric Format line on standard output
+    /// (`EmbeddedMetricFormat`), where Lambda sends it to CloudWatch Logs.
     public static func run(
         client: any LambdaRuntimeClient,
         logger: Logger,
+        metrics: Bool = false,
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
     ) async throws {
         while !Task.isCancelled {
@@ -140,6 +144,10 @@ public enum LambdaLoop {
             }
             let handled = ContinuousClock.now - started
             try await client.respond(invocation.requestID, body: body)
+            if metrics, let request = observed.observation {
+                let line = EmbeddedMetricFormat.line(request, awsCalls: meter.calls, timestampMilliseconds: SystemClock().now() * 1000)
+                _ = FileSystem.write(fd: 1, line)
+            }
             if log.logLevel <= .debug {
                 var metadata: Logger.Metadata = [
                     "handler_us": "\(Self.microseconds(handled))", "aws_calls": "\(meter.calls)", "aws_us": "\(Self.microseconds(meter.time))",

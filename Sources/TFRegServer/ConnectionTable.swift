@@ -93,6 +93,9 @@ final class ConnectionTable: Sendable {
 
     func unregister(_ id: Int) { _ = slots.withLock { $0.byID.removeValue(forKey: id) } }
 
+    /// How many connections are registered now (the metrics' open connections).
+    var openConnections: Int { slots.withLock { $0.byID.count } }
+
     /// The slot to evict now, by the order above (claimed: marked closing), or, when none may be
     /// yet, the earliest time one of the arrivals will be; nil for both when none ever may be.
     func victim(

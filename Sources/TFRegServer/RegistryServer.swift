@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable {
     public var tlsKeyPath: String?
     /// Timeouts and the connection cap (already clamped to the descriptor limit by the caller).
     public var limits: ConnectionLimits
+    /// `--metrics-listen`: where `GET /metrics` is answered (plain HTTP, a listener of its own, never
+    /// the registry's port); nil: no metrics are kept.
+    public var metricsListen: (host: String, port: Int)? = nil
 
     public init(host: String, port: Int, tlsCertificatePath: String?, tlsKeyPath: String?, limits: ConnectionLimits = .defaults) {
         self.host = host
@@ -83,15 +86,25 @@ public struct RegistryServer: Sendable {
 
     /// The access log line is the API's observation of each request (`AccessLog`, added here), not
     /// written by the server.
+    /// The metrics `GET /metrics` answers with (`configuration.metricsListen` set), else nil.
+    public let metrics: MetricsRegistry?
+
     public init(api: RegistryAPI, configuration: ServerConfiguration, logger: Logger) {
-        self.api = api.adding(AccessLog())
+        let metrics = configuration.metricsListen == nil ? nil : MetricsRegistry()
+        var api = api.adding(AccessLog())
+        if let metrics { api = api.adding(MetricsObserver(registry: metrics)) }
+        self.api = api
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
     }
 
     /// Runs until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish, and returns.
     /// `onListening` receives the bound port (useful with port 0).
-    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    public func run(
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onMetricsListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
         let api = self.api
         let scheme = configuration.usesTLS ? "https" : "http"
         let accessLogger = logger
@@ -129,10 +142,48 @@ public struct RegistryServer: Sendable {
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+        var services: [any Service] = [app]
+        if let metrics, let listen = configuration.metricsListen {
+            metrics.addGauge("tfreg_open_connections", help: "Connections open on the registry's listener.") { Double(table.openConnections) }
+            services.append(Self.metricsApplication(metrics, host: listen.host, port: listen.port, logger: logger, onListening: onMetricsListening))
+        }
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// The metrics listener: plain HTTP/1.1, `GET /metrics` (Prometheus text format 0.0.4), 404 for
+    /// anything else. Never the registry's responder, so nothing of the registry is reachable here and
+    /// `/metrics` is not reachable on the registry's port.
+    static func metricsApplication(
+        _ metrics: MetricsRegistry,
+        host: String,
+        port: Int,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some Service {
+        let responder = CallbackResponder<BasicRequestContext> { request, _ in
+            guard request.uri.path == "/metrics" else {
+                return Response(status: .notFound, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "not found\n")))
+            }
+            guard request.method == .get || request.method == .head else {
+                return Response(status: .methodNotAllowed, headers: [.allow: "GET, HEAD"])
+            }
+            let text = metrics.prometheusText()
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: request.method == .head ? "" : text))
+            )
+        }
+        return Application(
+            responder: responder,
+            server: .http1(),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
     }
 
     /// `channel` (nil in unit tests) is where `100 Continue` goes when the request asks for it.
@@ -176,7 +227,7 @@ public struct RegistryServer: Sendable {
         } else {
             body = .empty
         }
-        return APIRequest(
+        var apiRequest = APIRequest(
             method: request.method.rawValue,
             path: path,
             query: query,
@@ -185,6 +236,8 @@ public struct RegistryServer: Sendable {
             scheme: scheme,
             requestID: requestID
         )
+        apiRequest.sourceIP = channel?.remoteAddress?.ipAddress
+        return apiRequest
     }
 
     static func makeResponse(_ response: APIResponse, headOnly: Bool) -> Response {

@@ -112,8 +112,15 @@ extension DynamoDBMetadataStore {
     }
 
     public func grants(in namespace: Namespace) async throws(RegistryError) -> [Grant] {
-        let items = try await wrap { () async throws(AWSError) in
-            try await dynamo.query(table: table, keyCondition: .init("pk = :pk", values: [":pk": .s(namespace.value)]))
+        // Two prefixes, not the whole partition: the namespace's audit events live there too.
+        var items: [DynamoDBItem] = []
+        for prefix in ["IAMBearerAuth~", "StaticTokenAuth~"] {
+            items += try await wrap { () async throws(AWSError) in
+                try await dynamo.query(
+                    table: table,
+                    keyCondition: .init("pk = :pk AND begins_with(sk, :p)", values: [":pk": .s(namespace.value), ":p": .s(prefix)])
+                )
+            }
         }
         return Self.mergedGrants(
             items.filter { ($0["sk"]?.string ?? "").hasPrefix("IAMBearerAuth~") || ($0["sk"]?.string ?? "").hasPrefix("StaticTokenAuth~") }

@@ -18,6 +18,7 @@ import TFRegCrypto
 /// | module summary (new) | NAMESPACE | `ModuleSummary~NAME~SYSTEM` | latest, version_count, …, revision (see `+Summaries`) |
 /// | namespace directory (new) | `ModuleNamespaces~` | NAMESPACE | (none) |
 /// | README words for search (new) | NAMESPACE | `ModuleReadme~NAME~SYSTEM` | name, system, words (see `+Summaries`) |
+/// | audit event (new) | NAMESPACE, or `Audit~` for events of no namespace | `Audit~TIME(12 digits)~ID` | event (JSON), expires_at (TTL) |
 ///
 /// A version is inserted in one transaction with its precedence item (`attribute_not_exists`), so
 /// concurrent `1.0.0+a` / `1.0.0+b` have exactly one winner; a delete removes the version item and

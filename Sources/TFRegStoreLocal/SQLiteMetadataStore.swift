@@ -76,6 +76,9 @@ public final class SQLiteMetadataStore: MetadataStore {
         ALTER TABLE module_summaries ADD COLUMN source TEXT;
         CREATE VIRTUAL TABLE module_readmes USING fts5(namespace UNINDEXED, name UNINDEXED, system UNINDEXED, words, tokenize = 'unicode61');
         """,
+        // 6: the audit trail (`SQLiteMetadataStore+Audit`): one row per event, read by namespace
+        // ('' for events of no namespace) and time.
+        auditTable,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot

@@ -269,6 +269,43 @@ extension MotoBackedTests {
                 lambda.log.text.contains(#""request_id":"req-"#) && !lambda.log.text.contains(token) && !lambda.log.text.contains(ci),
                 "\(lambda.log.text.suffix(1500))"
             )
+            // Issue 21: one Embedded Metric Format line per invocation, labelled by route template; audit
+            // events as JSON lines and as items of the table (read back with `tfreg audit`).
+            let lines = lambda.log.text.split(separator: "\n").map(String.init)
+            let emf = lines.filter { $0.hasPrefix(#"{"_aws":{"Timestamp":"#) }.map(json)
+            #expect(emf.count >= 10, "\(lines.suffix(5))")
+            let directive = ((emf.first?["_aws"] as? [String: Any])?["CloudWatchMetrics"] as? [[String: Any]])?.first
+            #expect(directive?["Namespace"] as? String == "tfreg" && (directive?["Dimensions"] as? [[String]]) == [["route", "status"]])
+            let seedEMF = emf.first { $0["module"] as? String == "acme/seed/aws" }
+            #expect(
+                seedEMF?["route"] as? String == "/v1/modules/{namespace}/{name}/{system}/{version}/download" && seedEMF?["downloads"] as? Int == 1
+            )
+            #expect(emf.contains { $0["status"] as? String == "403" && $0["refused_writes"] as? Int == 1 })
+            #expect(emf.contains { $0["route"] as? String == "/token" && $0["token_issues"] as? Int == 1 })
+            #expect(!emf.contains { ($0["route"] as? String ?? "").contains("acme") }, "routes are templates")
+            let audit = lines.filter { $0.hasPrefix(#"{"audit":true"#) }.map(json)
+            #expect(
+                audit.contains {
+                    $0["action"] as? String == "DELETE /v1/modules/{namespace}/{name}/{system}/{version}" && $0["result"] as? String == "denied"
+                }
+            )
+            #expect(audit.contains { $0["action"] as? String == "issue_token" && $0["principal"] as? String == "arn:aws:iam::123456789012:role/dev" })
+            let stored = try runCommand(
+                TFRegBinary.path,
+                ["audit", "--table", "lambda-registry", "-n", "acme", "--output", "json"],
+                env: awsEnv.merging(["HOME": dataDir]) { a, _ in a }
+            )
+            let storedActions = ((json(stored.stdout)["events"] as? [[String: Any]]) ?? []).map { $0["action"] as? String ?? "" }
+            #expect(
+                storedActions.first == "put_grant" && storedActions.contains("DELETE /v1/modules/{namespace}/{name}/{system}/{version}"),
+                "\(stored.stderr) \(storedActions)"
+            )
+            let issued = try runCommand(
+                TFRegBinary.path,
+                ["audit", "--table", "lambda-registry"],
+                env: awsEnv.merging(["HOME": dataDir]) { a, _ in a }
+            )
+            #expect(issued.stdout.contains("create_token") && issued.stdout.contains("issue_token"), "\(issued.stdout)")
         }
 
         @Test func aConfigurationErrorIsReportedToInitErrorAndExits() async throws {

@@ -30,6 +30,7 @@ import Testing
             (["v1", "archives", "acme", "vpc", "aws", "1.0.0", "x.tar.gz"], "GET", .archives(.archive(m, version: "1.0.0", file: "x.tar.gz"))),
             (["v1", "grants", "acme"], "GET", .grants(.list(namespace: "acme"))),
             (["v1", "grants", "acme"], "PUT", .grants(.put(namespace: "acme"))),
+            (["v1", "audit"], "GET", .audit(.events)),
             (
                 ["v1", "grants", "acme", "arn:aws:iam::1:role", "ci"], "DELETE",
                 .grants(.delete(namespace: "acme", identity: "arn:aws:iam::1:role/ci"))
@@ -75,7 +76,7 @@ import Testing
         for e in Self.examples {
             switch e {
             case .service, .token, .archives: #expect(!e.needsCaller, "\(e)")
-            case .modules, .grants: #expect(e.needsCaller, "\(e)")
+            case .modules, .grants, .audit: #expect(e.needsCaller, "\(e)")
             case .web(let r): #expect(e.needsCaller == (r == .loginCode), "\(e)")
             }
         }
@@ -143,7 +144,9 @@ import Testing
         return WebRoute.Operation.allCases.map { .web(web($0)) } + ServiceRoute.Operation.allCases.map { .service(service($0)) }
             + TokenRoute.Operation.allCases.map { .token(token($0)) }
             + ModuleRoute.Operation.allCases.map { .modules(module($0)) } + ArchiveRoute.Operation.allCases.map { .archives(archive($0)) }
-            + GrantRoute.Operation.allCases.map { .grants(grant($0)) } + [.grants(.delete(namespace: "acme", identity: "token:ci#0a1b2c"))]
+            + GrantRoute.Operation.allCases.map { .grants(grant($0)) } + [.grants(.delete(namespace: "acme", identity: "token:ci#0a1b2c"))] + [
+                .audit(.events)
+            ]
     }()
 
     /// Which area and operation an endpoint is (exhaustive over the areas).
@@ -155,11 +158,12 @@ import Testing
         case .archives(let r): r.operation
         case .grants(let r): r.operation
         case .web(let r): r.operation
+        case .audit(let r): r.operation
         }
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 1 + 3 + 1)
+        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 1 + 3 + 1 + 1)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

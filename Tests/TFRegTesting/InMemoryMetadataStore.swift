@@ -9,6 +9,8 @@ public actor InMemoryMetadataStore: MetadataStore {
     var tokens: [String: Identity] = [:]
     var precedences: Set<String> = []
     var tombstoneList: [VersionTombstone] = []
+    /// The audit trail (`AuditStore`), in the order written.
+    public private(set) var auditLog: [AuditEvent] = []
     /// When set, every call fails with `.unavailable` (a backend that is down).
     public var isDown = false
 
@@ -220,5 +222,26 @@ public actor InMemoryMetadataStore: MetadataStore {
         grantsByKey = grantsByKey.filter { $0.value.identity != current }
         tokens = tokens.filter { $0.value != current }
         return before - grantsByKey.count
+    }
+
+    // MARK: AuditStore
+
+    public func recordAudit(_ event: AuditEvent) async throws(RegistryError) {
+        try check()
+        auditLog.append(event)
+    }
+
+    public func auditEvents(
+        in namespace: Namespace?,
+        since: Int64,
+        after cursor: AuditCursor?,
+        limit: Int
+    ) async throws(RegistryError)
+        -> [AuditEvent]
+    {
+        try check()
+        let sorted = auditLog.filter { $0.namespace == namespace && $0.time >= since }.sorted { ($0.time, $0.id) < ($1.time, $1.id) }
+        let after = sorted.filter { e in cursor.map { (e.time, e.id) > ($0.time, $0.id) } ?? true }
+        return Array(after.prefix(limit))
     }
 }

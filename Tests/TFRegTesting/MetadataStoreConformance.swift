@@ -3,7 +3,7 @@ import TFRegCore
 /// One behavioural suite every `MetadataStore` must pass: `InMemoryMetadataStore` (TFRegCoreTests),
 /// SQLite (TFRegStoreLocalTests) and DynamoDB on moto (IntegrationTests). One section per protocol
 /// the store composes, each in its own file: `moduleStore` (`+Modules`), `grantStore` (`+Grants`),
-/// `tokenStore` (`+Tokens`); `run` runs them all. A `ProviderStore` gets a `+Providers` section.
+/// `tokenStore` (`+Tokens`), `auditStore` (`+Audit`); `run` runs them all. A `ProviderStore` gets a `+Providers` section.
 /// Each check throws `ConformanceFailure` describing the first broken expectation.
 public struct ConformanceFailure: Error, CustomStringConvertible {
     public let description: String
@@ -41,6 +41,7 @@ public enum MetadataStoreConformance {
         try await moduleStore(store)
         try await grantStore(store)
         try await tokenStore(store, writeLegacyGrant: writeLegacyGrant)
+        try await auditStore(store)
     }
 
     static func refused(_ code: RegistryError.Code, _ what: String, _ body: () async throws -> Void) async throws {

@@ -117,6 +117,9 @@ public struct APIRequest: Sendable {
     /// true for `serve` (the client that sent it is the one the link goes to); the Lambda adapters
     /// clear it, since there only the front end's domain (`trustedHost`) is vouched for.
     public var linksMayUseHostHeader = true
+    /// The client's address as the transport saw it (the peer of the connection for `serve`, the
+    /// front end's `sourceIp` for Lambda): for audit events only, never for a decision.
+    public var sourceIP: String? = nil
 
     public init(
         method: String,

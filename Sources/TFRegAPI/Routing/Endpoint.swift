@@ -28,6 +28,8 @@ public enum Endpoint: Hashable, Sendable {
     case grants(GrantRoute)
     /// `/`, `/modules/…`, `/login`, `/logout`, `/static/…`: the browser's pages (HTML).
     case web(WebRoute)
+    /// `/v1/audit`: the audit trail (issue 21).
+    case audit(AuditRoute)
     // Next areas, each a `RouteGroup` of its own: `providers(ProviderRoute)` (`/v1/providers/…`, the
     // provider registry protocol) and `mirror(MirrorRoute)` (the provider network mirror protocol).
 
@@ -44,6 +46,7 @@ public enum Endpoint: Hashable, Sendable {
         case "v1":
             guard seg.count >= 2 else { return nil }
             let rest = seg.dropFirst(2)
+            if seg[1] == "audit" { return AuditRoute.parse(rest: rest, method: method)?.map(Endpoint.audit) }
             switch seg[1] {
             case "modules": return ModuleRoute.parse(rest: rest, method: method)?.map(Endpoint.modules)
             case "archives": return ArchiveRoute.parse(rest: rest, method: method)?.map(Endpoint.archives)
@@ -64,6 +67,7 @@ public enum Endpoint: Hashable, Sendable {
         case .archives(let r): r.operation.methods
         case .grants(let r): r.operation.methods
         case .web(let r): r.operation.methods
+        case .audit(let r): r.operation.methods
         }
     }
 
@@ -76,6 +80,7 @@ public enum Endpoint: Hashable, Sendable {
         case .archives(let r): r.operation.needsCaller
         case .grants(let r): r.operation.needsCaller
         case .web(let r): r.operation.needsCaller
+        case .audit(let r): r.operation.needsCaller
         }
     }
 
@@ -89,6 +94,7 @@ public enum Endpoint: Hashable, Sendable {
         case .archives(let r): r.operation.template
         case .grants(let r): r.operation.template
         case .web(let r): r.operation.template
+        case .audit(let r): r.operation.template
         }
     }
 
@@ -101,6 +107,7 @@ public enum Endpoint: Hashable, Sendable {
         case .archives(let r): r.path
         case .grants(let r): r.path
         case .web(let r): r.path
+        case .audit(let r): r.path
         }
     }
 }

@@ -132,6 +132,20 @@ public struct DynamoDBClient: Sendable {
         return items
     }
 
+    /// One page of a Query of at most `limit` items in key order (`ScanIndexForward`), for reads that
+    /// page themselves (the audit trail): one call, never more than `limit` items.
+    public func queryPage(table: String, keyCondition: Expression, limit: Int, consistent: Bool = true) async throws(AWSError) -> [DynamoDBItem] {
+        try await callForItems(
+            "Query",
+            body: [
+                ("TableName", .string(table)), ("KeyConditionExpression", .string(keyCondition.text)),
+                ("ExpressionAttributeNames", keyCondition.names.isEmpty ? nil : .names(keyCondition.names)),
+                ("ExpressionAttributeValues", .item(keyCondition.values)), ("ConsistentRead", .bool(consistent)),
+                ("Limit", .integer(limit)),
+            ]
+        ).items ?? []
+    }
+
     /// Scan with a filter, every page (administrative listings only).
     public func scan(table: String, filter: Expression?) async throws(AWSError) -> [DynamoDBItem] {
         var items: [DynamoDBItem] = []

@@ -84,6 +84,8 @@ enum DynamoDBWire {
 enum DynamoDBRequestMember {
     case string(String)
     case bool(Bool)
+    /// A JSON number (`Limit`).
+    case integer(Int)
     case item(DynamoDBItem)
     case names([String: String])
     /// A nested structure (`TransactItems` entries, `KeySchema` elements); nil members are left out.
@@ -118,6 +120,7 @@ extension DynamoDBWire {
         switch member {
         case .string(let s): JSONString.write(s, into: &out)
         case .bool(let b): out.append(contentsOf: b ? Array("true".utf8) : Array("false".utf8))
+        case .integer(let i): out.append(contentsOf: Array(String(i).utf8))
         case .item(let item): writeItem(item, into: &out)
         case .names(let names):
             out.append(UInt8(ascii: "{"))

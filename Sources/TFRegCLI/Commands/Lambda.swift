@@ -22,7 +22,8 @@ extension TFReg {
                 (s3://BUCKET/PREFIX for uploads; without it only create registers archives), IAM_AUTH_KMS_KEY \
                 (IAM tokens; without TFREG_AUDIENCE, GET /token behind the AWS_IAM front end seals for each \
                 request's domain and POST /token is off), TFREG_AUDIENCE, TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
-                an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL. Log lines are JSON \
+                an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL, TFREG_METRICS (emf, the default: one CloudWatch Embedded Metric \
+                Format line per invocation; off). Log lines are JSON \
                 on standard output with the request id. A configuration error is reported to /init/error.
 
                 Examples:
@@ -47,7 +48,9 @@ extension TFReg {
                 try? await client.initFailure(type: "Runtime.ConfigError", message: "\(error)")
                 throw ExitCode(1)
             }
-            try await LambdaLoop.run(client: client, logger: logger) { invocation, log in
+            // Metrics (issue 21): one Embedded Metric Format line per invocation unless TFREG_METRICS=off.
+            let metrics = (env["TFREG_METRICS"] ?? "emf").lowercased() != "off"
+            try await LambdaLoop.run(client: client, logger: logger, metrics: metrics) { invocation, log in
                 try await handler.handle(invocation, logger: log)
             }
         }

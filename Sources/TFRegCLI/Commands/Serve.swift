@@ -80,6 +80,12 @@ extension TFReg {
         @Option(help: "Lifetime of signed archive download links in seconds (env: TFREG_DOWNLOAD_LINK_TTL; default 300).")
         var downloadLinkTTL: Int?
 
+        @Option(
+            help:
+                "Answer GET /metrics (Prometheus text format) on this HOST:PORT, a plain-HTTP listener of its own; off by default (env: TFREG_METRICS_LISTEN)."
+        )
+        var metricsListen: String?
+
         @OptionGroup var logging: LoggingOptions
 
         @Flag(help: "Check the configuration (flags, environment, TLS files, data directory, database) and exit without serving.")
@@ -130,10 +136,19 @@ extension TFReg {
             let scheme = config.server.usesTLS ? "https" : "http"
             let dataDir = self.store.resolvedDataDirectory
             let host = config.server.host
+            let metricsHost = config.server.metricsListen?.host ?? ""
             do {
-                try await server.run { port in
-                    logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)", "port": "\(port)", "data_dir": "\(dataDir)"])
-                }
+                try await server.run(
+                    onListening: { port in
+                        logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)", "port": "\(port)", "data_dir": "\(dataDir)"])
+                    },
+                    onMetricsListening: { port in
+                        logger.info(
+                            "metrics listening",
+                            metadata: ["metrics_url": "http://\(metricsHost):\(port)/metrics", "metrics_port": "\(port)"]
+                        )
+                    }
+                )
             } catch {
                 // NIO's "bind(descriptor:ptr:bytes:): Address already in use (errno: 98)" says what, not what to do.
                 let text = "\(error)"
@@ -156,6 +171,17 @@ extension TFReg {
 
 /// `serve` settings after flags, environment and defaults are combined and checked.
 struct ResolvedServeConfiguration {
+    /// `HOST:PORT` or `[IPV6]:PORT`; nil when it is neither.
+    static func hostAndPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty, host.utf8.count <= 253, host.utf8.allSatisfy({ ASCII.isAlnum($0) || $0 == 0x2e || $0 == 0x2d || $0 == 0x3a }) else {
+            return nil
+        }
+        return (host, port)
+    }
+
     var server: ServerConfiguration
     var publicURL: String?
     var maxUploadBytes: Int64
@@ -206,6 +232,13 @@ struct ResolvedServeConfiguration {
             idleTimeout: .seconds(try Setting("--idle-timeout", env: "TFREG_IDLE_TIMEOUT").integer(s.idleTimeout, default: 60, range: 1...3600))
         )
         server = ServerConfiguration(host: host, port: port, tlsCertificatePath: cert, tlsKeyPath: key, limits: limits)
+        let metricsSetting = Setting("--metrics-listen", env: "TFREG_METRICS_LISTEN")
+        if let (text, source) = metricsSetting.text(s.metricsListen) {
+            guard let listen = Self.hostAndPort(text), listen.port == 0 || listen.port != port else {
+                throw metricsSetting.invalid(text, expected: "HOST:PORT, a port other than the registry's (127.0.0.1:9464)", source: source)
+            }
+            server.metricsListen = listen
+        }
         let publicURLSetting = Setting("--public-url", env: "TFREG_PUBLIC_URL")
         let publicURLText = publicURLSetting.text(s.publicURL)
         publicURL = publicURLText?.value
