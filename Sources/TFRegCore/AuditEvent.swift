@@ -74,6 +74,7 @@ public struct AuditEvent: Sendable, Hashable {
         public static let createToken = "create_token"
         public static let revokeToken = "revoke_token"
         public static let issueToken = "issue_token"
+        public static let reindex = "reindex"
     }
 
     /// Every field a client can influence (user agent, path, request id) is cut to this many bytes

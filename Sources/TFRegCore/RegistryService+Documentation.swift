@@ -128,11 +128,14 @@ extension RegistryService {
         await settleDocumentation(extracted, used: updated != nil, logger: logger)
         guard let updated else { return nil }
         await indexReadme(extracted.docs, of: record.module, logger: logger)
-        changed(
+        await changed(
             "reindexed module version",
             by: op,
             ["module": "\(record.module)", "version": "\(record.version)", "docs": "\(location.key)"],
-            logger
+            logger,
+            action: AuditEvent.Action.reindex,
+            namespace: record.module.namespace,
+            target: "\(record.module)@\(record.version)"
         )
         return updated
     }
