@@ -60,7 +60,8 @@ import Testing
             "\(seen)"
         )
         // The documentation extracted at publish, in the rendered DOM: the input names, the README.
-        #expect(seen["input_names"] as? [String] == ["cidr_block", "azs", "tags", "name_prefix", "secret"], "\(seen)")
+        // The root module's inputs, then its submodule's (modules/subnets).
+        #expect(seen["input_names"] as? [String] == ["cidr_block", "azs", "tags", "name_prefix", "secret", "vpc_id"], "\(seen)")
         let body = seen["body_text"] as? String ?? ""
         #expect(body.contains("It routes traffic through zanzibar.") && !body.contains("No documentation extracted"), "\(seen)")
         #expect((seen["headings"] as? [String] ?? []).contains("Submodules") && (seen["usage"] as? String)?.contains("cidr_block") == true, "\(seen)")
