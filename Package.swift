@@ -56,11 +56,14 @@ let package = Package(
         .target(name: "TFRegJSON", swiftSettings: swiftSettings),
         .target(
             name: "TFRegCore",
-            dependencies: ["TFRegCrypto", "TFRegJSON", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCrypto", "TFRegJSON", "TFRegOpenPGP", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(name: "TFRegHTTPClient", dependencies: ["CCurl", "TFRegSystem"], swiftSettings: swiftSettings),
+        // Issue 20 (providers): strict OpenPGP public-key and detached-signature parser; verification through
+        // TFRegCrypto (still the only importer of libcrypto).
+        .target(name: "TFRegOpenPGP", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegAWS",
@@ -144,6 +147,13 @@ let package = Package(
         .testTarget(name: "TFRegStoreAWSTests", dependencies: ["TFRegStoreAWS", "TFRegAWS", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegHTTPClientTests", dependencies: ["TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
+        // Issue 20 (providers): keys and signatures made by gpg in a temporary GNUPGHOME.
+        // Also the provider publish path end to end (service, stores in memory, zip inspector, gpg-made keys).
+        .testTarget(
+            name: "TFRegOpenPGPTests",
+            dependencies: ["TFRegOpenPGP", "TFRegCrypto", "TFRegCore", "TFRegArchive", "TFRegTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegStoreLocalTests",
@@ -209,6 +219,11 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("terraformrc", ["TFRegCLI"]),
     // The strict archive reader (ArchiveFuzzProperties.check returns nil or the violated property):
     ("archive", ["TFRegArchive"]),
+    // Issue 20 (providers): OpenPGP key and detached-signature parsers.
+    ("openpgp-key", ["TFRegOpenPGP"]),
+    ("openpgp-signature", ["TFRegOpenPGP"]),
+    // Issue 20 (providers): the strict zip reader of provider packages and the h1: hash.
+    ("zip", ["TFRegArchive"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))

@@ -54,6 +54,11 @@ public enum LocalGarbageCollector {
     /// the module versions' archives (whatever layout wrote them). A record kind that references
     /// blobs (documentation, provider packages) adds its locations here, or gc collects its files.
     static func referencedKeys(_ store: any MetadataStore) async throws(RegistryError) -> Set<String> {
-        Set(try await store.allVersions(in: nil).filter { $0.location.bucket == nil }.map(\.location.key))
+        var keys = Set(try await store.allVersions(in: nil).filter { $0.location.bucket == nil }.map(\.location.key))
+        // Issue 20: provider zips, SHA256SUMS and signatures.
+        for r in try await store.allProviderVersions(in: nil) {
+            for blob in r.packages.map(\.zip) + [r.shasums, r.signature] where blob.location.bucket == nil { keys.insert(blob.location.key) }
+        }
+        return keys
     }
 }

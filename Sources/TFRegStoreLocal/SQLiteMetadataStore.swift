@@ -65,6 +65,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         // 4: one summary row per module for listing and search (`SQLiteMetadataStore+Summaries`),
         // filled from the existing versions right after the table is created.
         summariesTable,
+        // 5 (issue 20): provider versions and signing keys (`SQLiteMetadataStore+Providers`).
+        providersTable,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot

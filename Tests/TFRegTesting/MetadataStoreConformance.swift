@@ -41,6 +41,7 @@ public enum MetadataStoreConformance {
         try await moduleStore(store)
         try await grantStore(store)
         try await tokenStore(store, writeLegacyGrant: writeLegacyGrant)
+        try await providerStore(store)  // issue 20
     }
 
     static func refused(_ code: RegistryError.Code, _ what: String, _ body: () async throws -> Void) async throws {
