@@ -163,6 +163,7 @@ public struct OpenPGPPublicKey: Sendable {
         var component = Component.direct
         var userIDs: [String] = []
         var subkeyCount = 0
+        var userIDCount = 0
         var signingSubkeys: [KeyPacket] = []
         // The latest valid self-certification's key flags decide whether the primary may sign.
         var newestCertification: (created: UInt32, flags: UInt8?)? = nil
@@ -183,7 +184,8 @@ public struct OpenPGPPublicKey: Sendable {
             switch packet.tag {
             case 13:
                 closeSubkey()
-                guard userIDs.count < OpenPGPLimits.maximumUserIDs else {
+                userIDCount += 1
+                guard userIDCount <= OpenPGPLimits.maximumUserIDs else {
                     throw OpenPGPError(.tooLarge, "more than \(OpenPGPLimits.maximumUserIDs) user IDs")
                 }
                 let prefix = [0xB4] + [UInt8].bigEndian32(packet.body.count) + packet.body
