@@ -69,6 +69,8 @@ test-deps: deps
 	$(call apt_install,wrk)
 	@# The HCL oracle (TFRegDocsTests): Go and Debian's sources of hashicorp/hcl v2 and go-cty, built offline.
 	$(call apt_install,golang-go golang-github-hashicorp-hcl-v2-dev golang-github-zclconf-go-cty-dev)
+	@# Issue 20 (providers): gpg makes the RSA and Ed25519 keys and signatures of the OpenPGP tests.
+	$(call apt_install,gnupg)
 	@python3 -c 'import botocore' 2>/dev/null || { echo "installing botocore (SigV4 reference)"; python3 -m pip install -q botocore; }
 	@command -v moto_server >/dev/null 2>&1 && python3 -c 'import boto3, flask' 2>/dev/null || { echo "installing moto[server]"; python3 -m pip install -q "moto[server]" boto3; }
 	@command -v aws >/dev/null 2>&1 || { echo "installing the AWS CLI (uploads with --checksum-algorithm in the S3 end-to-end test)"; python3 -m pip install -q awscli; }

@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "TFRegJSON", swiftSettings: swiftSettings),
         .target(
             name: "TFRegCore",
-            dependencies: ["TFRegCrypto", "TFRegJSON", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TFRegCrypto", "TFRegJSON", "TFRegOpenPGP", "TFRegSystem", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(name: "TFRegArchive", dependencies: ["CZlib", "TFRegCore", "TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
@@ -68,6 +68,9 @@ let package = Package(
             dependencies: ["TFRegHCL", "TFRegCore", "TFRegArchive", "TFRegJSON", "TFRegSystem"],
             swiftSettings: swiftSettings
         ),
+        // Issue 20 (providers): strict OpenPGP public-key and detached-signature parser; verification through
+        // TFRegCrypto (still the only importer of libcrypto).
+        .target(name: "TFRegOpenPGP", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
         .target(name: "TFRegSigV4", dependencies: ["TFRegCrypto", "TFRegSystem"], swiftSettings: swiftSettings),
         .target(
             name: "TFRegAWS",
@@ -159,6 +162,13 @@ let package = Package(
         .testTarget(name: "TFRegStoreAWSTests", dependencies: ["TFRegStoreAWS", "TFRegAWS", "TFRegCore"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegHTTPClientTests", dependencies: ["TFRegHTTPClient"], swiftSettings: swiftSettings),
         .testTarget(name: "TFRegCryptoTests", dependencies: ["TFRegCrypto"], swiftSettings: swiftSettings),
+        // Issue 20 (providers): keys and signatures made by gpg in a temporary GNUPGHOME.
+        // Also the provider publish path end to end (service, stores in memory, zip inspector, gpg-made keys).
+        .testTarget(
+            name: "TFRegOpenPGPTests",
+            dependencies: ["TFRegOpenPGP", "TFRegCrypto", "TFRegCore", "TFRegArchive", "TFRegTesting"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TFRegArchiveTests", dependencies: ["TFRegArchive", "TFRegCrypto", "TFRegTesting"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TFRegStoreLocalTests",
@@ -232,6 +242,11 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("module-text", ["TFRegCore"]),
     // Issue 21: GET /v1/audit's query and cursor, and stored audit events read back.
     ("audit-query", ["TFRegAPI", "TFRegCore", "TFRegJSON"]),
+    // Issue 20 (providers): OpenPGP key and detached-signature parsers.
+    ("openpgp-key", ["TFRegOpenPGP"]),
+    ("openpgp-signature", ["TFRegOpenPGP"]),
+    // Issue 20 (providers): the strict zip reader of provider packages and the h1: hash.
+    ("zip", ["TFRegArchive"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))

@@ -12,12 +12,19 @@ public enum BlobKind: String, Sendable, CaseIterable {
     /// A module version's documentation: `ModuleDocs` as JSON (`ModuleDocs+JSON.swift`), referenced
     /// by `ModuleVersionRecord.docsKey`.
     case moduleDocs
+    // Issue 20 (providers): a platform's package, a release's SHA256SUMS and its detached signature.
+    case providerPackage
+    case providerShasums
+    case providerSignature
 
     /// The key's last characters: what the stored file or object is.
     public var fileExtension: String {
         switch self {
         case .moduleArchive: ".tar.gz"
         case .moduleDocs: ".json"
+        case .providerPackage: ".zip"
+        case .providerShasums: "_SHA256SUMS"
+        case .providerSignature: "_SHA256SUMS.sig"
         }
     }
 

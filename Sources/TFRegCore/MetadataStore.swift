@@ -12,10 +12,9 @@
 /// needs one concern may take that protocol; the stores (SQLite, DynamoDB, in-memory) implement all
 /// of them on one backend, because a grant write checks the token table in the same transaction.
 ///
-/// A `ProviderStore` (private providers: versions, platforms, signing keys) will be a fourth
-/// protocol in `ProviderStore.swift`, added to this composition, with its own `+Providers` file in
-/// each store and its own conformance section.
+/// `ProviderStore` (private providers: versions, platforms, signing keys; issue 20) is the fourth, in
+/// `ProviderStore.swift`, with its own `+Providers` file in each store and conformance section.
 ///
 /// `AuditStore` (the queryable audit trail, issue 21) is part of the composition too: each store keeps
 /// its events on the same backend (`+Audit` files, conformance section `+Audit`).
-public protocol MetadataStore: ModuleStore, GrantStore, TokenStore, AuditStore {}
+public protocol MetadataStore: ModuleStore, GrantStore, TokenStore, ProviderStore, AuditStore {}

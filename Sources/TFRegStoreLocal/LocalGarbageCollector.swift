@@ -55,6 +55,11 @@ public enum LocalGarbageCollector {
     /// kind that references blobs (provider packages) adds its locations here, or gc collects its files.
     static func referencedKeys(_ store: any MetadataStore) async throws(RegistryError) -> Set<String> {
         let versions = try await store.allVersions(in: nil)
-        return Set(versions.filter { $0.location.bucket == nil }.map(\.location.key) + versions.compactMap(\.docsKey))
+        var keys = Set(versions.filter { $0.location.bucket == nil }.map(\.location.key) + versions.compactMap(\.docsKey))
+        // Issue 20: provider zips, SHA256SUMS and signatures.
+        for r in try await store.allProviderVersions(in: nil) {
+            for blob in r.packages.map(\.zip) + [r.shasums, r.signature] where blob.location.bucket == nil { keys.insert(blob.location.key) }
+        }
+        return keys
     }
 }

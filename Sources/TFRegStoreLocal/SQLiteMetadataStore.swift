@@ -79,6 +79,8 @@ public final class SQLiteMetadataStore: MetadataStore {
         // 6: the audit trail (`SQLiteMetadataStore+Audit`): one row per event, read by namespace
         // ('' for events of no namespace) and time.
         auditTable,
+        // 7 (issue 20): provider versions and signing keys (`SQLiteMetadataStore+Providers`).
+        providersTable,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot

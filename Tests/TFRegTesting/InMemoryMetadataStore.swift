@@ -11,6 +11,10 @@ public actor InMemoryMetadataStore: MetadataStore {
     var tombstoneList: [VersionTombstone] = []
     /// The audit trail (`AuditStore`), in the order written.
     public private(set) var auditLog: [AuditEvent] = []
+    // Issue 20 (providers): `InMemoryMetadataStore+Providers`.
+    var providerVersionsByKey: [String: ProviderVersionRecord] = [:]
+    var providerPrecedences: Set<String> = []
+    var signingKeysByKey: [String: ProviderSigningKey] = [:]
     /// When set, every call fails with `.unavailable` (a backend that is down).
     public var isDown = false
 
@@ -18,7 +22,7 @@ public actor InMemoryMetadataStore: MetadataStore {
 
     public func setDown(_ down: Bool) { isDown = down }
 
-    private func check() throws(RegistryError) {
+    func check() throws(RegistryError) {
         if isDown { throw .unavailable("the metadata store", detail: "test: down") }
     }
 

@@ -42,6 +42,7 @@ public enum MetadataStoreConformance {
         try await grantStore(store)
         try await tokenStore(store, writeLegacyGrant: writeLegacyGrant)
         try await auditStore(store)
+        try await providerStore(store)  // issue 20
     }
 
     static func refused(_ code: RegistryError.Code, _ what: String, _ body: () async throws -> Void) async throws {

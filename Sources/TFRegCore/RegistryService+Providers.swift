@@ -1,0 +1,243 @@
+import Glibc
+import Logging
+import TFRegOpenPGP
+import TFRegSystem
+
+/// Reads a provider package zip strictly (implemented by TFRegArchive's zip reader): refuses a malformed
+/// zip or one without its provider executable, and returns the package's `h1:` hash.
+public protocol ProviderPackageInspector: Sendable {
+    /// `.badRequest` naming `file` (the uploaded name) and what is wrong, never a path on this machine.
+    func inspect(zip path: String, file: String, type: String) throws(RegistryError) -> String
+}
+
+/// The files of one provider release as uploaded (goreleaser's layout), each staged with its SHA-256.
+public struct ProviderReleaseUpload: Sendable {
+    public var provider: ProviderAddress
+    public var version: Version
+    /// From the release's `_manifest.json` when uploaded, else `["5.0"]`.
+    public var protocols: [String]
+    public var shasums: StagedArchive
+    public var signature: StagedArchive
+    /// File name (`terraform-provider-TYPE_VERSION_OS_ARCH.zip`) → its staged bytes.
+    public var zips: [String: StagedArchive]
+
+    public init(
+        provider: ProviderAddress,
+        version: Version,
+        protocols: [String] = ["5.0"],
+        shasums: StagedArchive,
+        signature: StagedArchive,
+        zips: [String: StagedArchive]
+    ) {
+        self.provider = provider
+        self.version = version
+        self.protocols = protocols
+        self.shasums = shasums
+        self.signature = signature
+        self.zips = zips
+    }
+
+    var staged: [StagedArchive] { [shasums, signature] + zips.values }
+}
+
+/// Limits of a release (generous: HashiCorp's releases list about 15 platforms).
+public enum ProviderReleaseLimits {
+    public static let maximumShasumsBytes = 64 * 1024
+    public static let maximumPlatforms = 64
+}
+
+extension RegistryService {
+    /// A client-supplied file name as it may appear in an error: quoted, invisible characters as `?`, bounded.
+    static func shown(_ name: String) -> String {
+        let visible = String(
+            String.UnicodeScalarView(name.unicodeScalars.prefix(128).map { VisibleText.isControl($0) || VisibleText.isInvisible($0) ? "?" : $0 })
+        )
+        return "'\(visible)'"
+    }
+
+    /// Parses a `SHA256SUMS` file (`sha256sum` output: 64 lowercase hex digits, two spaces, a file name, per
+    /// line): file name → digest. Strict: every line of that form, no duplicate names, bounded.
+    public static func parseShasums(_ bytes: [UInt8], file: String) throws(RegistryError) -> [String: String] {
+        guard bytes.count <= ProviderReleaseLimits.maximumShasumsBytes else { throw .badRequest("\(file): larger than 64 KiB") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .badRequest("\(file): not UTF-8 text") }
+        var out: [String: String] = [:]
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            if line.isEmpty { continue }
+            let u = Array(line.utf8)
+            guard u.count > 66, Grammar.isSHA256Hex(line.prefix(64)), u[64] == 0x20, u[65] == 0x20 else {
+                throw .badRequest("\(file): line \(n + 1) is not 'SHA256  FILENAME'")
+            }
+            let name = String(line.dropFirst(66))
+            guard !name.contains("/"), !name.contains(where: { $0.isNewline || $0 == "\r" }) else {
+                throw .badRequest("\(file): line \(n + 1) names a path, not a file")
+            }
+            guard out.updateValue(String(line.prefix(64)), forKey: name) == nil else {
+                throw .badRequest("\(file): \(Self.shown(name)) is listed twice")
+            }
+            guard out.count <= ProviderReleaseLimits.maximumPlatforms * 4 else { throw .badRequest("\(file): too many lines") }
+        }
+        return out
+    }
+
+    /// Publishes a signed provider release as a new, immutable version (issue 20). Verified before anything
+    /// is stored: the signature over `SHA256SUMS` by a key registered for the namespace; every uploaded zip
+    /// named `terraform-provider-TYPE_VERSION_OS_ARCH.zip`, listed with its exact SHA-256, and a well-formed
+    /// package holding the provider executable; every zip the file lists uploaded. Each refusal is a 400
+    /// naming the file. Then blobs, the record (the store refuses a reused precedence), settle — in the
+    /// order and with the crash safety of module publish.
+    public func publishProvider(
+        _ upload: ProviderReleaseUpload,
+        caller: Principal?,
+        inspector: any ProviderPackageInspector,
+        logger: Logger
+    ) async throws(RegistryError) -> ProviderVersionRecord {
+        let grant: Grant
+        let checked: (fingerprint: String, packages: [(ProviderPlatform, String, StagedArchive, String)])
+        do {
+            grant = try await authorize(caller, .upload, in: upload.provider.namespace)
+            checked = try await verifyRelease(upload, inspector: inspector)
+        } catch {
+            for s in upload.staged { discard(s) }
+            throw error
+        }
+        let base = "terraform-provider-\(upload.provider.type)_\(upload.version)"
+        var stored: [(StagedArchive, ArchiveLocation)] = []
+        func put(_ s: StagedArchive, _ kind: BlobKind) async throws(RegistryError) -> ProviderBlob {
+            let location = try await storage.put(s, kind: kind)
+            stored.append((s, location))
+            return ProviderBlob(location: location, sha256: s.sha256, size: s.size)
+        }
+        let record: ProviderVersionRecord
+        do {
+            var packages: [ProviderPackageRecord] = []
+            for (platform, filename, staged, h1) in checked.packages {
+                packages.append(ProviderPackageRecord(platform: platform, filename: filename, zip: try await put(staged, .providerPackage), h1: h1))
+            }
+            record = ProviderVersionRecord(
+                provider: upload.provider,
+                version: upload.version,
+                protocols: upload.protocols,
+                packages: packages,
+                shasums: try await put(upload.shasums, .providerShasums),
+                signature: try await put(upload.signature, .providerSignature),
+                keyFingerprint: checked.fingerprint,
+                publishedAt: clock.now(),
+                publishedBy: grant.identity.value
+            )
+            try await store.insertProviderVersion(record)
+        } catch {
+            // Stored blobs stay for `gc` (they may be shared with another version of the same bytes).
+            for s in upload.staged { discard(s) }
+            throw error
+        }
+        for (s, location) in stored { try await storage.settle(s, at: location) }
+        changed(
+            "published provider version",
+            by: grant.identity,
+            ["provider": "\(upload.provider)", "version": "\(upload.version)", "file": "\(base)_SHA256SUMS", "key": "\(checked.fingerprint)"],
+            logger
+        )
+        return record
+    }
+
+    func verifyRelease(
+        _ upload: ProviderReleaseUpload,
+        inspector: any ProviderPackageInspector
+    ) async throws(RegistryError) -> (
+        fingerprint: String, packages: [(ProviderPlatform, String, StagedArchive, String)]
+    ) {
+        let type = upload.provider.type
+        let base = "terraform-provider-\(type)_\(upload.version)"
+        let sumsName = "\(base)_SHA256SUMS"
+        let sigName = "\(base)_SHA256SUMS.sig"
+        let existing = try await store.providerVersions(of: upload.provider)
+        if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: upload.version) }) {
+            throw .conflict("version \(clash.version) of provider \(upload.provider) already exists; versions are immutable")
+        }
+        let keys = try await store.signingKeys(in: upload.provider.namespace)
+        guard !keys.isEmpty else {
+            throw .badRequest(
+                "\(sigName): namespace \(upload.provider.namespace) has no signing key; register one with 'tfreg provider key add'"
+            )
+        }
+        guard let sumsBytes = FileSystem.read(upload.shasums.path, limit: ProviderReleaseLimits.maximumShasumsBytes),
+            let sigBytes = FileSystem.read(upload.signature.path, limit: OpenPGPLimits.maximumSignatureBytes)
+        else { throw .badRequest("\(sumsName) or \(sigName) is missing or too large") }
+        let sums = try Self.parseShasums(sumsBytes, file: sumsName)
+        let parsedKeys = keys.compactMap { try? OpenPGPPublicKey.parse(Array($0.asciiArmor.utf8)) }
+        let verified: OpenPGPVerifier.Verified
+        do {
+            let signature = try OpenPGPSignature.parseDetached(sigBytes)
+            verified = try OpenPGPVerifier.verify(signature, data: sumsBytes, keys: parsedKeys, now: clock.now())
+        } catch {
+            switch error.code {
+            case .unknownKey:
+                throw .badRequest("\(sigName): not signed by a key registered for namespace \(upload.provider.namespace) (\(error.reason))")
+            default: throw .badRequest("\(sigName): \(error.reason)")
+            }
+        }
+        guard !upload.zips.isEmpty, upload.zips.count <= ProviderReleaseLimits.maximumPlatforms else {
+            throw .badRequest("a release needs 1-\(ProviderReleaseLimits.maximumPlatforms) platform zips")
+        }
+        var packages: [(ProviderPlatform, String, StagedArchive, String)] = []
+        for (name, staged) in upload.zips.sorted(by: { $0.key < $1.key }) {
+            guard name.hasPrefix(base + "_"), name.hasSuffix(".zip") else {
+                throw .badRequest("\(Self.shown(name)): not named \(base)_OS_ARCH.zip")
+            }
+            let platform = try ProviderPlatform(name.dropFirst(base.count + 1).dropLast(4))
+            guard let listed = sums[name] else { throw .badRequest("\(name): not listed in \(sumsName)") }
+            guard listed == staged.sha256 else { throw .badRequest("\(name): its SHA-256 is not the one \(sumsName) lists") }
+            let path = staged.path
+            let h1 = try await Blocking.run { () throws(RegistryError) -> String in try inspector.inspect(zip: path, file: name, type: type) }
+            packages.append((platform, name, staged, h1))
+        }
+        for name in sums.keys.sorted() where name.hasPrefix(base + "_") && name.hasSuffix(".zip") && upload.zips[name] == nil {
+            throw .badRequest("\(name): listed in \(sumsName) but not uploaded")
+        }
+        return (verified.fingerprint, packages)
+    }
+
+    /// Registers an OpenPGP public key for a namespace's provider releases. Needs `create_grant` there:
+    /// a key decides what the namespace's users install, as a grant decides who may publish.
+    public func addSigningKey(
+        armored: [UInt8],
+        in namespace: Namespace,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError)
+        -> ProviderSigningKey
+    {
+        let grant = try await authorize(caller, .createGrant, in: namespace)
+        let key: OpenPGPPublicKey
+        do { key = try OpenPGPPublicKey.parse(armored) } catch { throw .badRequest("the key is refused: \(error.reason)") }
+        let record = ProviderSigningKey(
+            namespace: namespace,
+            fingerprint: key.fingerprint,
+            keyID: key.keyID,
+            asciiArmor: key.asciiArmor,
+            addedAt: clock.now(),
+            addedBy: grant.identity.value
+        )
+        try await store.addSigningKey(record)
+        changed("added provider signing key", by: grant.identity, ["namespace": "\(namespace)", "key": "\(key.fingerprint)"], logger)
+        return record
+    }
+
+    /// The namespace's signing keys (`download` suffices: they are served with every download anyway).
+    public func signingKeys(in namespace: Namespace, caller: Principal?) async throws(RegistryError) -> [ProviderSigningKey] {
+        try await authorize(caller, .download, in: namespace)
+        return try await store.signingKeys(in: namespace)
+    }
+
+    /// Removes a key (`create_grant`). Published versions keep the signature they were published with;
+    /// downloads then list the keys still registered, so a client verifying an old release against them
+    /// fails: removing a key is how a compromised key's releases are stopped.
+    public func removeSigningKey(fingerprint: String, in namespace: Namespace, caller: Principal?, logger: Logger) async throws(RegistryError) {
+        let grant = try await authorize(caller, .createGrant, in: namespace)
+        guard ProviderSigningKey.isFingerprint(fingerprint) else { throw .badRequest("a fingerprint is 40 uppercase hex digits") }
+        guard try await store.removeSigningKey(fingerprint: fingerprint, in: namespace) else {
+            throw .notFound("key \(fingerprint) is not registered in namespace \(namespace)")
+        }
+        changed("removed provider signing key", by: grant.identity, ["namespace": "\(namespace)", "key": "\(fingerprint)"], logger)
+    }
+}
