@@ -75,6 +75,9 @@ public struct AuditEvent: Sendable, Hashable {
         public static let revokeToken = "revoke_token"
         public static let issueToken = "issue_token"
         public static let reindex = "reindex"
+        public static let publishProvider = "publish_provider"
+        public static let addSigningKey = "add_signing_key"
+        public static let removeSigningKey = "remove_signing_key"
     }
 
     /// Every field a client can influence (user agent, path, request id) is cut to this many bytes

@@ -131,11 +131,14 @@ extension RegistryService {
             throw error
         }
         for (s, location) in stored { try await storage.settle(s, at: location) }
-        changed(
+        await changed(
             "published provider version",
             by: grant.identity,
             ["provider": "\(upload.provider)", "version": "\(upload.version)", "file": "\(base)_SHA256SUMS", "key": "\(checked.fingerprint)"],
-            logger
+            logger,
+            action: AuditEvent.Action.publishProvider,
+            namespace: upload.provider.namespace,
+            target: "\(upload.provider)@\(upload.version)"
         )
         return record
     }
@@ -219,7 +222,15 @@ extension RegistryService {
             addedBy: grant.identity.value
         )
         try await store.addSigningKey(record)
-        changed("added provider signing key", by: grant.identity, ["namespace": "\(namespace)", "key": "\(key.fingerprint)"], logger)
+        await changed(
+            "added provider signing key",
+            by: grant.identity,
+            ["namespace": "\(namespace)", "key": "\(key.fingerprint)"],
+            logger,
+            action: AuditEvent.Action.addSigningKey,
+            namespace: namespace,
+            target: "key:\(key.fingerprint)"
+        )
         return record
     }
 
@@ -238,6 +249,14 @@ extension RegistryService {
         guard try await store.removeSigningKey(fingerprint: fingerprint, in: namespace) else {
             throw .notFound("key \(fingerprint) is not registered in namespace \(namespace)")
         }
-        changed("removed provider signing key", by: grant.identity, ["namespace": "\(namespace)", "key": "\(fingerprint)"], logger)
+        await changed(
+            "removed provider signing key",
+            by: grant.identity,
+            ["namespace": "\(namespace)", "key": "\(fingerprint)"],
+            logger,
+            action: AuditEvent.Action.removeSigningKey,
+            namespace: namespace,
+            target: "key:\(fingerprint)"
+        )
     }
 }
