@@ -258,14 +258,18 @@ public struct FileArchiveStorage: BlobStore {
         return restored
     }
 
-    /// Removes one unreferenced archive without racing a publish of the same bytes: the file is
-    /// first renamed aside, then `stillReferenced` is asked again; if a version now references it,
+    /// Removes one unreferenced archive without racing a publish of the same bytes. `stillReferenced`
+    /// is asked first: a version published with these bytes since gc listed the file (its `put` found
+    /// the file and kept it) keeps it, and the file never leaves its place (renaming a referenced file
+    /// aside, even for the moment of a query, is a moment when a listed version has no archive). Then
+    /// the file is renamed aside and `stillReferenced` is asked again; if a version now references it,
     /// it is put back (and a publish that found it missing meanwhile has already re-linked its own
     /// copy, see `settle`). Returns true when the file was removed.
     public func removeUnreferenced(_ key: String, stillReferenced: () async throws(RegistryError) -> Bool) async throws(RegistryError) -> Bool {
         guard Self.isSafeKey(key) else { return false }
         let path = archivesDirectory + "/" + key
         let aside = path + ".gc-\(getpid())"
+        if try await stillReferenced() { return false }
         guard rename(path, aside) == 0 else { return false }
         if try await stillReferenced() {
             _ = rename(aside, path)
