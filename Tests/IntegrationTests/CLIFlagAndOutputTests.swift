@@ -168,7 +168,7 @@ import Testing
         let r = try tfreg(["gc", "--dry-run"], env: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(!r.stdout.contains("data dir"), "\(r.stdout)")
-        #expect(r.stdout == "0 unreferenced archive(s), 0 bytes; nothing removed (--dry-run)\n", "\(r.stdout)")
+        #expect(r.stdout == "0 unreferenced stored file(s), 0 bytes; nothing removed (--dry-run)\n", "\(r.stdout)")
         #expect(r.stderr.contains("data dir \(dir)"), "\(r.stderr)")
         let json = try tfreg(["gc", "--dry-run", "--output", "json"], env: env)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any], "\(json.stdout)")

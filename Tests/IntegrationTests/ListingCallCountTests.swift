@@ -99,12 +99,13 @@ extension MotoBackedTests {
             let after = try await service.list(ModuleQuery(), caller: caller)
             #expect(after.items.map(\.module.description) == ["alpha/dns/aws", "alpha/net/aws", "alpha/old/aws", "bravo/dns/aws", "bravo/net/aws"])
             #expect(after.items.allSatisfy { $0.latest.description == "1.169.0" && $0.versionCount == ($0.module == old ? 168 : 170) })
-            for (s, l) in zip(small, large) {
+            for (i, (s, l)) in zip(small, large).enumerated() {
                 #expect(s == l, "the same calls at 12 and 1 020 versions: \(s) vs \(l)")
                 #expect(l["Scan"] == nil, "no Scan on the request path: \(l)")
                 let reads = Self.reads.reduce(0) { $0 + (l[$1] ?? 0) }
-                // Directory + (grant + summaries) per namespace at most.
-                #expect(reads <= 1 + 2 * 3, "bounded reads per page: \(l)")
+                // Directory + (grant + summaries) per namespace at most; a search (query 2) also reads
+                // the README words of each namespace the caller may read (one Query each).
+                #expect(reads <= (i == 2 ? 1 + 3 + 2 * 2 : 1 + 2 * 3), "bounded reads per page: \(l)")
             }
         }
     }

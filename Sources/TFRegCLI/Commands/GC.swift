@@ -59,10 +59,12 @@ extension TFReg {
             for name in report.staleStaging { print("removed stale upload tmp/\(name)") }
             if dryRun {
                 print(
-                    "\(report.unreferenced.count) unreferenced archive(s), \(report.unreferenced.reduce(0) { $0 + $1.size }) bytes; nothing removed (--dry-run)"
+                    "\(report.unreferenced.count) unreferenced stored file(s), \(report.unreferenced.reduce(0) { $0 + $1.size }) bytes; nothing removed (--dry-run)"
                 )
             } else {
-                print("removed \(report.removedArchives) archive(s), \(report.removedBytes) bytes, and \(report.staleStaging.count) stale upload(s)")
+                print(
+                    "removed \(report.removedArchives) stored file(s), \(report.removedBytes) bytes, and \(report.staleStaging.count) stale upload(s)"
+                )
             }
         }
 
