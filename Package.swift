@@ -239,7 +239,7 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     // The HCL parser (native and JSON syntax): never traps, bounded.
     ("hcl", ["TFRegHCL", "TFRegJSON"]),
     // README → description, search terms and README words, publish details, the docs JSON reader:
-    ("module-text", ["TFRegCore"]),
+    ("module-text", ["TFRegCore", "TFRegJSON"]),
     // Issue 21: GET /v1/audit's query and cursor, and stored audit events read back.
     ("audit-query", ["TFRegAPI", "TFRegCore", "TFRegJSON"]),
     // Issue 20 (providers): OpenPGP key and detached-signature parsers.

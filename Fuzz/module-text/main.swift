@@ -1,5 +1,6 @@
 import FuzzSupport
 import TFRegCore
+import TFRegJSON
 
 /// What a publisher's README, description and source URL, a searcher's query and a stored docs blob
 /// go through: `ModuleDocs.description(fromReadme:)` (bounded, no hidden characters),
