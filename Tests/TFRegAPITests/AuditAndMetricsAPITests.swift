@@ -25,7 +25,8 @@ import Testing
         #expect(await h.send("GET", "/v1/audit?namespace=acme").status == 401)
         #expect(await h.send("GET", "/v1/audit?namespace=acme", token: reader).status == 403)
         for bad in [
-            "", "namespace=ac%2Fme", "namespace=acme&namespace=b", "namespace=acme&since=tomorrow", "namespace=acme&limit=0",
+            "", "namespace=ac%2Fme", "namespace=acme&namespace=b", "namespace=acme&since=tomorrow", "namespace=acme&since=0226-01-01T00:00:00Z",
+            "namespace=acme&limit=0",
             "namespace=acme&after=x", "namespace=acme&x=1",
         ] {
             #expect(await h.send("GET", "/v1/audit?" + bad, token: admin).status == 400, "\(bad)")

@@ -65,9 +65,10 @@ public struct AuditQuery: Sendable, Hashable {
         }
     }
 
-    /// RFC 3339 (`…Z`) or 1-12 digits of seconds since the epoch.
+    /// RFC 3339 (`…Z`) or 1-12 digits of seconds since the epoch; nothing before the epoch (an RFC 3339
+    /// year 0226 would be a negative number that `next_url` could not carry: found by fuzz-audit-query).
     public static func parseTime(_ s: String) -> Int64? {
-        if let t = parseRFC3339(s) { return t }
+        if let t = parseRFC3339(s) { return t >= 0 ? t : nil }
         guard (1...12).contains(s.utf8.count), s.utf8.allSatisfy(ASCII.isDigit) else { return nil }
         return Int64(s)
     }
