@@ -22,10 +22,12 @@ fuzz { bytes in
     let text = String(decoding: bytes, as: UTF8.self)
     let html = Markdown.render(text).string
     guard html.utf8.count <= 8 * Markdown.maximumBytes + 64 else { fatalError("output of \(html.utf8.count) bytes") }
-    var rest = html[...]
+    // Scanned by Unicode scalar, as a browser's tokenizer reads: a combining mark after `>` makes one
+    // Character of `>` and the mark, which a Character search would not find.
+    var rest = html.unicodeScalars[...]
     while let lt = rest.firstIndex(of: "<") {
         guard let gt = rest[lt...].firstIndex(of: ">") else { fatalError("unclosed tag in \(html.debugDescription)") }
-        var tag = rest[rest.index(after: lt)..<gt]
+        var tag = Substring(String(String.UnicodeScalarView(rest[rest.index(after: lt)..<gt])))
         if tag.hasPrefix("/") { tag = tag.dropFirst() }
         let name = String(tag.prefix { $0 != " " })
         guard tags.contains(name) else { fatalError("tag <\(name)> in \(html.debugDescription)") }
