@@ -5,7 +5,7 @@ import TFRegSystem
 /// `MetadataStore` on one SQLite file: WAL journal (readers never block the writer), a busy
 /// timeout for other processes (`tfreg grant` writes while `tfreg serve` runs), `synchronous=FULL`
 /// so a registered version survives power loss, and a schema versioned with `PRAGMA user_version`.
-public final class SQLiteMetadataStore: MetadataStore {
+public final class SQLiteMetadataStore: MetadataStore, CacheReporting {
     let connection: SQLiteConnection
     let cache: ReadCache?
     public let path: String
@@ -124,6 +124,11 @@ public final class SQLiteMetadataStore: MetadataStore {
         } catch {
             throw RegistryError(.unavailable, "the metadata database cannot be opened: \(error.message)", detail: "\(path): \(error)")
         }
+    }
+
+    /// The read cache's hits and misses per part (none when opened without a cache).
+    public var cacheCounters: [CacheCounters] {
+        cache.map { [$0.tokenCounters, $0.grantCounters, $0.versionCounters] } ?? []
     }
 
     /// The database holds token hashes and grants: owner-only (0600), whatever the umask and the

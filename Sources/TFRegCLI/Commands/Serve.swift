@@ -101,7 +101,9 @@ extension TFReg {
             do { _ = try config.server.validateTLS() } catch { throw CLIError.configuration("\(error)") }
             LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
             let logger = Logger(label: "tfreg.serve")
-            let assembly = try await RegistryAssembly.serve(config, store: store, logger: logger)
+            // Made before the backends so their AWS calls and caches are counted too.
+            let metrics = config.server.metricsListen == nil ? nil : MetricsRegistry()
+            let assembly = try await RegistryAssembly.serve(config, store: store, logger: logger, metrics: metrics)
             var serverConfiguration = config.server
             let (cap, descriptorLimit) = ConnectionLimits.clampToDescriptorLimit(serverConfiguration.limits.maxConnections)
             if let descriptorLimit {
@@ -129,7 +131,7 @@ extension TFReg {
                     "body_timeout_s": "\(limits.bodyTimeout.components.seconds)",
                 ]
             )
-            let server = RegistryServer(api: assembly.api, configuration: serverConfiguration, logger: logger)
+            let server = RegistryServer(api: assembly.api, configuration: serverConfiguration, logger: logger, metrics: metrics)
             if !config.server.usesTLS {
                 logger.warning("serving plain HTTP: Terraform needs HTTPS, so put a TLS proxy in front or set --tls-cert/--tls-key")
             }
