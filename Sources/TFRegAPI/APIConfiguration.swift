@@ -5,6 +5,8 @@ public struct APIConfiguration: Sendable {
     public var publicURL: String?
     /// Largest accepted upload body.
     public var maxUploadBytes: Int64
+    /// Largest accepted provider release upload (one tar of every platform's zip; issue 20).
+    public var maxProviderUploadBytes: Int64 = defaultMaxProviderUploadBytes
     /// Lifetime of signed archive links and presigned URLs, seconds.
     public var downloadLinkLifetime: Int
     /// tfreg's version, reported in discovery.
@@ -17,6 +19,8 @@ public struct APIConfiguration: Sendable {
     public var frontEndTokenRegion: String? = nil
 
     public static let defaultMaxUploadBytes: Int64 = 50 * 1024 * 1024
+    /// 1 GiB: a release for a dozen platforms of a large provider (staged on disk, never in memory).
+    public static let defaultMaxProviderUploadBytes: Int64 = 1024 * 1024 * 1024
 
     public init(publicURL: String? = nil, maxUploadBytes: Int64 = defaultMaxUploadBytes, downloadLinkLifetime: Int = 300, version: String) {
         self.publicURL = publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }

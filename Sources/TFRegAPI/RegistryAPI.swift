@@ -6,7 +6,7 @@ import TFRegSystem
 /// It never throws: every failure becomes `{"errors": [...]}` with a 4xx/5xx status here.
 ///
 /// The router is here; the handlers live by area (`RegistryAPI+Modules.swift`, `+Publishing`,
-/// `+Grants`, `+Token`, `+Archives`, `+Service`) and the JSON they answer with in `Responses/`.
+/// `+Grants`, `+Token`, `+Archives`, `+Service`, `+Providers`) and the JSON they answer with in `Responses/`.
 public struct RegistryAPI: Sendable {
     public let service: RegistryService
     public let authenticator: any Authenticator
@@ -97,9 +97,9 @@ public struct RegistryAPI: Sendable {
     }
 
     /// The namespace a refused write was aimed at, when its path names a valid one
-    /// (`/v1/modules/NS/…`, `/v1/grants/NS…`): where its audit event is kept.
+    /// (`/v1/modules/NS/…`, `/v1/grants/NS…`, `/v1/providers/NS/…`): where its audit event is kept.
     static func namespace(ofPath path: String) -> Namespace? {
-        guard let seg = URLParsing.segments(of: path), seg.count >= 3, seg[0] == "v1", seg[1] == "modules" || seg[1] == "grants" else {
+        guard let seg = URLParsing.segments(of: path), seg.count >= 3, seg[0] == "v1", ["modules", "grants", "providers"].contains(seg[1]) else {
             return nil
         }
         return try? Namespace(seg[2])
@@ -191,6 +191,9 @@ public struct RegistryAPI: Sendable {
         case .audit(let route):
             let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
             return try await audit(route, req, caller: caller)
+        case .providers(let route):
+            let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
+            return try await providers(route, req, caller: caller, logger: logger)
         }
     }
 

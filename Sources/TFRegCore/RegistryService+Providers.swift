@@ -48,7 +48,7 @@ public enum ProviderReleaseLimits {
 
 extension RegistryService {
     /// A client-supplied file name as it may appear in an error: quoted, invisible characters as `?`, bounded.
-    static func shown(_ name: String) -> String {
+    public static func shown(_ name: String) -> String {
         let visible = String(
             String.UnicodeScalarView(name.unicodeScalars.prefix(128).map { VisibleText.isControl($0) || VisibleText.isInvisible($0) ? "?" : $0 })
         )
@@ -258,5 +258,36 @@ extension RegistryService {
             namespace: namespace,
             target: "key:\(fingerprint)"
         )
+    }
+}
+
+// MARK: Serving (the provider registry protocol)
+
+extension RegistryService {
+    /// A provider's live versions, newest first (`download` in its namespace); 404 when it has none.
+    public func providerVersions(of provider: ProviderAddress, caller: Principal?) async throws(RegistryError) -> [ProviderVersionRecord] {
+        try await authorize(caller, .download, in: provider.namespace)
+        let records = try await store.providerVersions(of: provider)
+        guard !records.isEmpty else { throw .notFound("provider \(provider) not found") }
+        return records.sorted { $1.version < $0.version }
+    }
+
+    /// One version's package for a platform, with the namespace's registered keys (what a download
+    /// lists: removing a key stops clients from accepting the releases it signed). 404 for an unknown
+    /// version or a platform the version has no package for.
+    public func providerDownload(
+        _ version: Version,
+        of provider: ProviderAddress,
+        platform: ProviderPlatform,
+        caller: Principal?
+    ) async throws(RegistryError) -> (record: ProviderVersionRecord, package: ProviderPackageRecord, keys: [ProviderSigningKey]) {
+        try await authorize(caller, .download, in: provider.namespace)
+        guard let record = try await store.providerVersion(version, of: provider) else {
+            throw .notFound("version \(version) of provider \(provider) not found")
+        }
+        guard let package = record.package(for: platform) else {
+            throw .notFound("version \(version) of provider \(provider) has no package for \(platform)")
+        }
+        return (record, package, try await store.signingKeys(in: provider.namespace))
     }
 }

@@ -76,7 +76,7 @@ import Testing
         for e in Self.examples {
             switch e {
             case .service, .token, .archives: #expect(!e.needsCaller, "\(e)")
-            case .modules, .grants, .audit: #expect(e.needsCaller, "\(e)")
+            case .modules, .grants, .audit, .providers: #expect(e.needsCaller, "\(e)")
             case .web(let r): #expect(e.needsCaller == (r == .loginCode), "\(e)")
             }
         }
@@ -88,6 +88,7 @@ import Testing
     static let examples: [Endpoint] = {
         let m = ModulePath(namespace: "acme", name: "vpc", system: "aws")
         let v = "1.0.0-rc.1+build.5"
+        let p = ProviderPath(namespace: "acme", type: "demo")
         func service(_ op: ServiceRoute.Operation) -> ServiceRoute {
             switch op {
             case .discovery: .discovery
@@ -120,6 +121,18 @@ import Testing
         func archive(_ op: ArchiveRoute.Operation) -> ArchiveRoute {
             switch op {
             case .archive: .archive(m, version: v, file: String(repeating: "ab", count: 32) + ".tar.gz")
+            case .providerFile:
+                .providerFile(p, version: v, sha256: String(repeating: "ab", count: 32), file: "terraform-provider-demo_1.0.0_linux_amd64.zip")
+            }
+        }
+        func provider(_ op: ProviderRoute.Operation) -> ProviderRoute {
+            switch op {
+            case .versions: .versions(p)
+            case .download: .download(p, version: v, os: "linux", arch: "amd64")
+            case .upload: .upload(p, version: v)
+            case .keys: .keys(namespace: "acme")
+            case .addKey: .addKey(namespace: "acme")
+            case .removeKey: .removeKey(namespace: "acme", fingerprint: String(repeating: "AB", count: 20))
             }
         }
         func grant(_ op: GrantRoute.Operation) -> GrantRoute {
@@ -146,7 +159,7 @@ import Testing
             + ModuleRoute.Operation.allCases.map { .modules(module($0)) } + ArchiveRoute.Operation.allCases.map { .archives(archive($0)) }
             + GrantRoute.Operation.allCases.map { .grants(grant($0)) } + [.grants(.delete(namespace: "acme", identity: "token:ci#0a1b2c"))] + [
                 .audit(.events)
-            ]
+            ] + ProviderRoute.Operation.allCases.map { .providers(provider($0)) }
     }()
 
     /// Which area and operation an endpoint is (exhaustive over the areas).
@@ -159,11 +172,12 @@ import Testing
         case .grants(let r): r.operation
         case .web(let r): r.operation
         case .audit(let r): r.operation
+        case .providers(let r): r.operation
         }
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 1 + 3 + 1 + 1)
+        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 6)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

@@ -1,6 +1,6 @@
 import TFRegJSON
 
-/// `/.well-known/terraform.json`: `modules.v1` for Terraform, and `tfreg.v1` for tfreg's own clients
+/// `/.well-known/terraform.json`: `modules.v1` and `providers.v1` for Terraform, and `tfreg.v1` for tfreg's own clients
 /// (publishing routes, limits, how to get a token). Every path in it is written by its route.
 struct DiscoveryDocument {
     var version: String
@@ -21,6 +21,7 @@ struct DiscoveryDocument {
         if offersCreate { endpoints.append(("create", .string(ModuleRoute.Operation.create.template))) }
         return .object([
             ("modules.v1", .string(ModuleRoute.basePath)),
+            ("providers.v1", .string(ProviderRoute.basePath)),
             (
                 "tfreg.v1",
                 .object(

@@ -30,8 +30,9 @@ public enum Endpoint: Hashable, Sendable {
     case web(WebRoute)
     /// `/v1/audit`: the audit trail (issue 21).
     case audit(AuditRoute)
-    // Next areas, each a `RouteGroup` of its own: `providers(ProviderRoute)` (`/v1/providers/…`, the
-    // provider registry protocol) and `mirror(MirrorRoute)` (the provider network mirror protocol).
+    /// `/v1/providers/…`: the provider registry protocol, provider uploads and signing keys (issue 20).
+    case providers(ProviderRoute)
+    // Next area, a `RouteGroup` of its own: `mirror(MirrorRoute)` (the provider network mirror protocol).
 
     /// The route a request asks for: nil → 404, `.methodNotAllowed` → 405. `method` is uppercase.
     public static func parse(_ seg: [String], method: String) -> RouteMatch<Endpoint>? {
@@ -51,6 +52,7 @@ public enum Endpoint: Hashable, Sendable {
             case "modules": return ModuleRoute.parse(rest: rest, method: method)?.map(Endpoint.modules)
             case "archives": return ArchiveRoute.parse(rest: rest, method: method)?.map(Endpoint.archives)
             case "grants": return GrantRoute.parse(rest: rest, method: method)?.map(Endpoint.grants)
+            case "providers": return ProviderRoute.parse(rest: rest, method: method)?.map(Endpoint.providers)
             default: return nil
             }
         default:
@@ -68,6 +70,7 @@ public enum Endpoint: Hashable, Sendable {
         case .grants(let r): r.operation.methods
         case .web(let r): r.operation.methods
         case .audit(let r): r.operation.methods
+        case .providers(let r): r.operation.methods
         }
     }
 
@@ -81,6 +84,7 @@ public enum Endpoint: Hashable, Sendable {
         case .grants(let r): r.operation.needsCaller
         case .web(let r): r.operation.needsCaller
         case .audit(let r): r.operation.needsCaller
+        case .providers(let r): r.operation.needsCaller
         }
     }
 
@@ -95,6 +99,7 @@ public enum Endpoint: Hashable, Sendable {
         case .grants(let r): r.operation.template
         case .web(let r): r.operation.template
         case .audit(let r): r.operation.template
+        case .providers(let r): r.operation.template
         }
     }
 
@@ -108,6 +113,7 @@ public enum Endpoint: Hashable, Sendable {
         case .grants(let r): r.path
         case .web(let r): r.path
         case .audit(let r): r.path
+        case .providers(let r): r.path
         }
     }
 }

@@ -1,0 +1,141 @@
+import Logging
+import TFRegArchive
+import TFRegCore
+import TFRegJSON
+import TFRegSystem
+
+extension RegistryAPI {
+    /// `/v1/providers/…`, after authentication: parameters against their grammar (400), then the
+    /// service authorizes (403) before any body or state is looked at.
+    func providers(_ route: ProviderRoute, _ req: APIRequest, caller: Principal, logger: Logger) async throws(RegistryError) -> APIResponse {
+        switch route {
+        case .versions(let p):
+            let provider = try p.address()
+            let records = try await service.providerVersions(of: provider, caller: caller)
+            return .json(200, ProviderJSON.versions(provider, records).serialized())
+        case .download(let p, let v, let os, let arch):
+            let (provider, version, platform) = (try p.address(), try Version(v), try ProviderPlatform(os: os, arch: arch))
+            return try await providerDownload(req, provider, version: version, platform: platform, caller: caller)
+        case .upload(let p, let v):
+            let (provider, version) = (try p.address(), try Version(v))
+            return try await providerUpload(req, provider, version: version, caller: caller, logger: Self.withRequestID(logger, req))
+        case .keys(let ns):
+            let keys = try await service.signingKeys(in: try Namespace(ns), caller: caller)
+            return .json(200, ProviderJSON.keys(keys).serialized())
+        case .addKey(let ns):
+            let namespace = try Namespace(ns)
+            try await service.authorize(caller, .createGrant, in: namespace)
+            let armored = try await req.body.collect(limit: Self.maximumKeyBytes)
+            let key = try await service.addSigningKey(armored: armored, in: namespace, caller: caller, logger: Self.withRequestID(logger, req))
+            return .json(201, ProviderJSON.key(key).serialized())
+        case .removeKey(let ns, let fingerprint):
+            let namespace = try Namespace(ns)
+            try await service.removeSigningKey(fingerprint: fingerprint, in: namespace, caller: caller, logger: Self.withRequestID(logger, req))
+            return APIResponse(status: 204)
+        }
+    }
+
+    /// An ASCII-armored public key (RSA 4096 with a few signatures is under 8 KiB).
+    static let maximumKeyBytes = 64 * 1024
+
+    /// "Find a Provider Package": the platform's package and signed links (or the storage's presigned
+    /// URLs) for its zip, the release's `SHA256SUMS` and signature, which Terraform fetches without
+    /// credentials. 404 for a platform the version has no package for.
+    func providerDownload(
+        _ req: APIRequest,
+        _ provider: ProviderAddress,
+        version: Version,
+        platform: ProviderPlatform,
+        caller: Principal
+    ) async throws(RegistryError) -> APIResponse {
+        let (record, package, keys) = try await service.providerDownload(version, of: provider, platform: platform, caller: caller)
+        let base = try baseURL(req)
+        let sumsName = "terraform-provider-\(provider.type)_\(version)_SHA256SUMS"
+        func link(_ blob: ProviderBlob, _ file: String) async throws(RegistryError) -> String {
+            switch try await service.storage.delivery(of: blob.location, sha256: blob.sha256, expiresIn: configuration.downloadLinkLifetime) {
+            case .url(let url): return url
+            case .servedByRegistry:
+                let path = ArchiveRoute.providerFile(provider, version: version, blob: blob, file: file).path
+                return base + path + "?" + signer.query(forPath: path, now: service.clock.now())
+            }
+        }
+        let links = ProviderJSON.Links(
+            zip: try await link(package.zip, package.filename),
+            shasums: try await link(record.shasums, sumsName),
+            signature: try await link(record.signature, sumsName + ".sig")
+        )
+        let json = ProviderJSON.download(record, package: package, keys: keys, links: links, sourceURL: base)
+        return .json(200, json.serialized(), headers: [("Cache-Control", "no-store")])
+    }
+
+    /// `POST`/`PUT …/VERSION/upload`: the release's files as one uncompressed tar (`ProviderReleaseStager`),
+    /// at most `maxProviderUploadBytes`; verified and published by the service (400 naming a bad file).
+    func providerUpload(
+        _ req: APIRequest,
+        _ provider: ProviderAddress,
+        version: Version,
+        caller: Principal,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
+        // Authorize before reading a byte of the body.
+        try await service.authorize(caller, .upload, in: provider.namespace)
+        let limit = configuration.maxProviderUploadBytes
+        if let length = req.header("content-length") {
+            guard let n = Int64(length), n >= 0 else { throw .badRequest("invalid Content-Length") }
+            guard n <= limit else { throw RegistryError(.payloadTooLarge, "the release is larger than the limit of \(limit) bytes") }
+        }
+        if let type = req.header("content-type")?.lowercased(),
+            !["application/x-tar", "application/tar", "application/octet-stream"].contains(where: { type.hasPrefix($0) })
+        {
+            throw RegistryError(.unsupportedMediaType, "send the release's files as one uncompressed tar (application/x-tar)")
+        }
+        let upload = try await ProviderReleaseStager.stage(
+            req.body,
+            provider: provider,
+            version: version,
+            into: service.storage.stagingDirectory,
+            limit: limit
+        )
+        let record = try await service.publishProvider(upload, caller: caller, inspector: ZipProviderInspector(), logger: logger)
+        return .json(201, ProviderJSON.published(record).serialized(), headers: [("Location", ProviderRoute.versions(of: provider).path)])
+    }
+
+    /// `GET`/`HEAD /v1/archives/providers/NS/TYPE/VER/SHA256/FILE?expires=…&signature=…`: a file of a
+    /// provider release that a download signed, served only while the version is live and names that
+    /// file with that digest.
+    func providerFile(
+        _ p: ProviderPath,
+        version v: String,
+        sha256: String,
+        file: String,
+        _ req: APIRequest,
+        headOnly: Bool
+    ) async throws(RegistryError) -> APIResponse {
+        let (provider, version) = (try p.address(), try Version(v))
+        guard Grammar.isSHA256Hex(sha256) else { throw .notFound("no such file") }
+        let (expires, signature) = try Self.linkQuery(req)
+        let path = ArchiveRoute.providerFile(ProviderPath(provider), version: version.description, sha256: sha256, file: file).path
+        try signer.verify(path: path, expires: expires, signature: signature, now: service.clock.now())
+        guard let record = try await service.store.providerVersion(version, of: provider) else {
+            throw .notFound("no such file (the version was deleted); ask the registry for a new download")
+        }
+        let sumsName = "terraform-provider-\(provider.type)_\(version)_SHA256SUMS"
+        let blob: ProviderBlob
+        let type: String
+        if let package = record.packages.first(where: { $0.filename == file && $0.zip.sha256 == sha256 }) {
+            (blob, type) = (package.zip, "application/zip")
+        } else if file == sumsName, record.shasums.sha256 == sha256 {
+            (blob, type) = (record.shasums, "text/plain; charset=utf-8")
+        } else if file == sumsName + ".sig", record.signature.sha256 == sha256 {
+            (blob, type) = (record.signature, "application/pgp-signature")
+        } else {
+            throw .notFound("no such file")
+        }
+        let local = try await service.storage.localFile(for: blob.location)
+        let headers: [(name: String, value: String)] = [
+            ("Content-Type", type), ("Content-Length", String(local.size)), ("ETag", "\"\(blob.sha256)\""),
+            ("Cache-Control", "private, max-age=300"),
+        ]
+        return APIResponse(status: 200, headers: headers, body: headOnly ? .empty : .file(path: local.path, size: local.size))
+    }
+}

@@ -1,0 +1,120 @@
+import TFRegCore
+
+/// `/v1/providers/…`: Terraform's provider registry protocol (versions, download) and tfreg's routes for
+/// provider releases (upload) and a namespace's signing keys. Every operation needs a caller; the files
+/// a download names are fetched without one, through signed links (`ArchiveRoute.providerFile`).
+public enum ProviderRoute: RouteGroup {
+    /// `GET /v1/providers/NS/TYPE/versions`
+    case versions(ProviderPath)
+    /// `GET /v1/providers/NS/TYPE/VERSION/download/OS/ARCH`
+    case download(ProviderPath, version: String, os: String, arch: String)
+    /// `POST`/`PUT /v1/providers/NS/TYPE/VERSION/upload`: the release's files as one uncompressed tar.
+    case upload(ProviderPath, version: String)
+    /// `GET /v1/providers/NS/keys`: the namespace's signing keys.
+    case keys(namespace: String)
+    /// `POST /v1/providers/NS/keys` with an ASCII-armored public key as the body.
+    case addKey(namespace: String)
+    /// `DELETE /v1/providers/NS/keys/FINGERPRINT`
+    case removeKey(namespace: String, fingerprint: String)
+
+    public enum Operation: RouteOperation {
+        case versions
+        case download
+        case upload
+        case keys
+        case addKey
+        case removeKey
+
+        public var methods: [String] {
+            switch self {
+            case .versions, .download, .keys: Methods.read
+            case .upload: Methods.upload
+            case .addKey: Methods.post
+            case .removeKey: Methods.delete
+            }
+        }
+
+        public var needsCaller: Bool { true }
+
+        public var template: String {
+            switch self {
+            case .versions: "/v1/providers/{namespace}/{type}/versions"
+            case .download: "/v1/providers/{namespace}/{type}/{version}/download/{os}/{arch}"
+            case .upload: "/v1/providers/{namespace}/{type}/{version}/upload"
+            case .keys, .addKey: "/v1/providers/{namespace}/keys"
+            case .removeKey: "/v1/providers/{namespace}/keys/{fingerprint}"
+            }
+        }
+    }
+
+    /// The `providers.v1` base discovery names (clients join the paths below to it).
+    public static let basePath = "/v1/providers/"
+
+    public static func parse(rest: ArraySlice<String>, method: String) -> RouteMatch<ProviderRoute>? {
+        let i = rest.startIndex
+        switch rest.count {
+        case 2 where rest[i + 1] == "keys":
+            return choose(method, .keys(namespace: rest[i]), .addKey(namespace: rest[i]))
+        case 3 where rest[i + 2] == "versions":
+            return choose(method, .versions(ProviderPath(namespace: rest[i], type: rest[i + 1])))
+        case 3 where rest[i + 1] == "keys":
+            return choose(method, .removeKey(namespace: rest[i], fingerprint: rest[i + 2]))
+        case 4 where rest[i + 3] == "upload":
+            return choose(method, .upload(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))
+        case 6 where rest[i + 3] == "download":
+            let p = ProviderPath(namespace: rest[i], type: rest[i + 1])
+            return choose(method, .download(p, version: rest[i + 2], os: rest[i + 4], arch: rest[i + 5]))
+        default:
+            return nil
+        }
+    }
+
+    public var operation: Operation {
+        switch self {
+        case .versions: .versions
+        case .download: .download
+        case .upload: .upload
+        case .keys: .keys
+        case .addKey: .addKey
+        case .removeKey: .removeKey
+        }
+    }
+
+    public var path: String {
+        switch self {
+        case .versions(let p): Self.basePath + p.path + "/versions"
+        case .download(let p, let v, let os, let arch):
+            Self.basePath + p.path + "/\(RoutePath.segment(v))/download/\(RoutePath.segment(os))/\(RoutePath.segment(arch))"
+        case .upload(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))/upload"
+        case .keys(let ns), .addKey(let ns): Self.basePath + RoutePath.segment(ns) + "/keys"
+        case .removeKey(let ns, let fpr): Self.basePath + RoutePath.segment(ns) + "/keys/" + RoutePath.segment(fpr)
+        }
+    }
+
+    // From validated values.
+    public static func versions(of provider: ProviderAddress) -> ProviderRoute { .versions(ProviderPath(provider)) }
+    public static func download(_ provider: ProviderAddress, version: Version, platform: ProviderPlatform) -> ProviderRoute {
+        .download(ProviderPath(provider), version: version.description, os: platform.os, arch: platform.arch)
+    }
+    public static func upload(_ provider: ProviderAddress, version: Version) -> ProviderRoute {
+        .upload(ProviderPath(provider), version: version.description)
+    }
+}
+
+/// The raw segments of a provider address (namespace, type), checked against their grammar by
+/// `address()` after authentication.
+public struct ProviderPath: Hashable, Sendable {
+    public let namespace: String
+    public let type: String
+
+    public init(namespace: String, type: String) {
+        self.namespace = namespace
+        self.type = type
+    }
+
+    public init(_ provider: ProviderAddress) { self.init(namespace: provider.namespace.value, type: provider.type) }
+
+    public func address() throws(RegistryError) -> ProviderAddress { try ProviderAddress(namespace: namespace, type: type) }
+
+    var path: String { "\(RoutePath.segment(namespace))/\(RoutePath.segment(type))" }
+}
