@@ -52,12 +52,7 @@ extension RegistryAPI {
         let base = try baseURL(req)
         let sumsName = "terraform-provider-\(provider.type)_\(version)_SHA256SUMS"
         func link(_ blob: ProviderBlob, _ file: String) async throws(RegistryError) -> String {
-            switch try await service.storage.delivery(of: blob.location, sha256: blob.sha256, expiresIn: configuration.downloadLinkLifetime) {
-            case .url(let url): return url
-            case .servedByRegistry:
-                let path = ArchiveRoute.providerFile(provider, version: version, blob: blob, file: file).path
-                return base + path + "?" + signer.query(forPath: path, now: service.clock.now())
-            }
+            try await providerFileLink(blob, file: file, provider, version: version, base: base)
         }
         let links = ProviderJSON.Links(
             zip: try await link(package.zip, package.filename),
