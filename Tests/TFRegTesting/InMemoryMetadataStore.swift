@@ -8,6 +8,8 @@ public actor InMemoryMetadataStore: MetadataStore {
     /// Token digest → `token:NAME#ID`.
     var tokens: [String: Identity] = [:]
     var precedences: Set<String> = []
+    /// Every module address that has (or had) a version, as spelled.
+    var spellings: Set<ModuleAddress> = []
     var tombstoneList: [VersionTombstone] = []
     /// The audit trail (`AuditStore`), in the order written.
     public private(set) var auditLog: [AuditEvent] = []
@@ -66,6 +68,16 @@ public actor InMemoryMetadataStore: MetadataStore {
         let k = Self.key(record.module, record.version.description)
         let p = Self.key(record.module, record.version.precedenceKey)
         guard versions[k] == nil, !precedences.contains(p) else { throw .conflict("exists") }
+        // Names are case-insensitive (as `SQLiteMetadataStore.otherSpelling`): no new second spelling
+        // of a module or namespace that has (or had) versions.
+        let m = record.module
+        if !spellings.contains(m), spellings.contains(where: { $0.isSameModule(as: m) }) {
+            throw .conflict("\(m) is another spelling of an existing module (names are case-insensitive)")
+        }
+        if !spellings.contains(where: { $0.namespace == m.namespace }), spellings.contains(where: { $0.namespace.folded == m.namespace.folded }) {
+            throw .conflict("\(m) is another spelling of an existing namespace (names are case-insensitive)")
+        }
+        spellings.insert(m)
         precedences.insert(p)
         versions[k] = record
     }
