@@ -25,7 +25,7 @@ extension RegistryService {
         let grant: Grant
         let checked: PublishDetails
         do {
-            grant = try await authorize(caller, .upload, in: module.namespace)
+            grant = try await authorizeUpload(module, caller: caller)
             checked = try details.validated()
         } catch {
             discard(staged)
@@ -211,6 +211,22 @@ extension RegistryService {
         return staged
     }
 
+    /// `upload` on the module's namespace as spelled. Refused there, but allowed on the namespace as
+    /// stored (a grant on `acme`, a publish to `ACME/…`): the 409 that says which spelling to use,
+    /// rather than a 403 about a namespace the caller never meant.
+    public func authorizeUpload(_ module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> Grant {
+        do {
+            return try await authorize(caller, .upload, in: module.namespace)
+        } catch  where error.code == .forbidden {
+            if let ns = try await store.storedSpelling(of: module.namespace), ns != module.namespace,
+                (try? await authorize(caller, .upload, in: ns)) != nil
+            {
+                try await checkSpelling(of: module, caller: caller)
+            }
+            throw error
+        }
+    }
+
     /// `.conflict` when `module` would be a second spelling of a stored module or namespace (names are
     /// compared ignoring ASCII case, as Terraform compares registry addresses; the first publish's
     /// spelling stays). The stored spelling is named only to a caller who may download there;
@@ -261,7 +277,7 @@ extension RegistryService {
         details: PublishDetails = PublishDetails(),
         logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
-        let grant = try await authorize(caller, .upload, in: module.namespace)
+        let grant = try await authorizeUpload(module, caller: caller)
         let checked = try details.validated()
         try await checkSpelling(of: module, caller: caller)
         try await checkVersionIsFree(version, of: module)

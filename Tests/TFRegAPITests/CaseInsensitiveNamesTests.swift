@@ -58,6 +58,21 @@ import Testing
         #expect(page.status == 200 && page.text.contains("acme/Vpc/aws"), "\(page.status)")
     }
 
+    /// A grant on the stored spelling, a publish under another: the 409 says which spelling to use
+    /// (not a 403 about the other namespace); without a grant on either, still 403.
+    @Test func publishUnderAnotherNamespaceSpellingSaysWhichToUse() async throws {
+        let h = try APIHarness()
+        let rw = try await h.token("rw", Permissions(download: true, upload: true))
+        let reader = try await h.token("reader", Permissions(download: true))
+        #expect(try await h.publish("1.0.0", token: rw, module: "acme/vpc/aws").status == 201)
+        let r = try await h.publish("2.0.0", token: rw, module: "ACME/Vpc/aws")
+        #expect(r.status == 409 && r.text.contains("another spelling of module acme/vpc/aws"), "\(r.status) \(r.text)")
+        let n = try await h.publish("1.0.0", token: rw, module: "Acme/dns/aws")
+        #expect(n.status == 409 && n.text.contains("another spelling of namespace acme"), "\(n.status) \(n.text)")
+        #expect(try await h.publish("2.0.0", token: reader, module: "ACME/vpc/aws").status == 403)
+        #expect(try await h.publish("1.0.0", token: rw, module: "other/vpc/aws").status == 403)
+    }
+
     /// Deny by default: a grant on one spelling of a namespace never reads another's modules, and
     /// the answer names nothing stored.
     @Test func grantsDoNotCrossSpellings() async throws {
