@@ -85,7 +85,10 @@ extension RegistryService {
     ) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
         let record = try await self.version(version, of: module, caller: caller)
         do {
-            return (record, try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: expiresIn))
+            let delivery = try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: expiresIn)
+            // Counted in memory only (no store call on this path): `DownloadCounter` flushes later.
+            downloadCounter?.record(record.module)
+            return (record, delivery)
         } catch  where error.code == .upstreamMismatch {
             // The storage names the object; the client is told which version's archive it is.
             throw RegistryError(error.code, "the archive of \(module) \(version): \(error.message)", detail: error.detail)

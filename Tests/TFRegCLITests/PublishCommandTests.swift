@@ -2,11 +2,19 @@ import ArgumentParser
 import TFRegArchive
 import TFRegCore
 import TFRegHTTPClient
+import TFRegJSON
 import Testing
 
 @testable import TFRegCLI
 
 @Suite struct PublishCommandTests {
+    /// `tfreg modules show` prints the counted downloads from the detail document.
+    @Test func showPrintsDownloads() throws {
+        let d = JSONValue.object([("id", .string("acme/vpc/aws/1.0.0")), ("published_at", .string("2026-12-06T00:00:00Z")), ("downloads", .int(42))])
+        let text = TFReg.Modules.Show.text(d, readme: false)
+        #expect(text.contains("\ndownloads: 42\n"), "\(text)")
+    }
+
     /// A publish under a second spelling of a module (names are case-insensitive) fails with the
     /// registry's 409 text, which names the stored spelling, and the conflict's exit kind.
     @Test func secondSpellingConflictIsShownAsTheRegistryWroteIt() throws {

@@ -53,7 +53,20 @@ public actor InMemoryMetadataStore: MetadataStore {
     public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
         try check()
         let byModule = Dictionary(grouping: versions.values.filter { $0.module.namespace == namespace }, by: \.module)
-        return byModule.values.compactMap { ModuleSummary.of($0) }.sorted { $0.module < $1.module }
+        return byModule.values.compactMap { ModuleSummary.of($0, downloads: downloadCounts[$0[0].module] ?? 0) }.sorted { $0.module < $1.module }
+    }
+
+    /// Downloads added per module (`addDownloads`), shown by its summary while it has one.
+    var downloadCounts: [ModuleAddress: Int64] = [:]
+
+    public func moduleSummary(of module: ModuleAddress) async throws(RegistryError) -> ModuleSummary? {
+        try await moduleSummaries(in: module.namespace).first { $0.module == module }
+    }
+
+    public func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError) {
+        try check()
+        guard versions.values.contains(where: { $0.module == module }) else { return }
+        downloadCounts[module, default: 0] += count
     }
 
     public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {

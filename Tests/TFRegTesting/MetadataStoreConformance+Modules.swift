@@ -10,6 +10,27 @@ extension MetadataStoreConformance {
         try await documentation(store)
         try await readmeWords(store)
         try await spellings(store)
+        try await downloads(store)
+    }
+
+    /// Downloads are added to a module's summary atomically, read back by the point read and the
+    /// listing, kept when the summary is rewritten by a publish; a module without a summary gets none.
+    static func downloads(_ store: any ModuleStore) async throws {
+        let ns = try Namespace("conf-downloads")
+        let m = try ModuleAddress(namespace: ns.value, name: "vpc", system: "aws")
+        let none = try ModuleAddress(namespace: ns.value, name: "nothing", system: "aws")
+        try await store.insertVersion(record(m, "1.0.0", at: 10))
+        try await expect(store.moduleSummary(of: m)?.downloads == 0, "no downloads yet")
+        try await store.addDownloads(3, to: m)
+        try await store.addDownloads(4, to: m)
+        try await expect(store.moduleSummary(of: m)?.downloads == 7, "two adds")
+        try await store.insertVersion(record(m, "1.1.0", at: 20))
+        let s = try requireValue(try await store.moduleSummary(of: m), "the summary")
+        try expect(s.downloads == 7 && s.latest.description == "1.1.0", "a publish keeps the count: \(s)")
+        try await expect(store.moduleSummaries(in: ns).map(\.downloads) == [7], "the listing shows it")
+        try await store.addDownloads(2, to: none)
+        try await expect(store.moduleSummary(of: none) == nil, "no summary is created by an add")
+        try await expect(store.moduleSummaries(in: ns).map(\.module) == [m], "nor listed")
     }
 
     /// Names are case-insensitive: `storedSpelling` finds a module and its namespace under any ASCII
