@@ -54,6 +54,19 @@ import Testing
         #expect(index.text.contains("data-label=\"Downloads\">6<"), "the web index shows the count")
     }
 
+    /// What counting adds to the download path: a lock and a dictionary increment. 100 000 records
+    /// over 100 modules; the figure is printed (a debug build on a shared machine: indicative only).
+    @Test func recordingIsCheap() throws {
+        let counter = DownloadCounter(now: 0)
+        let modules = try (0..<100).map { try ModuleAddress(namespace: "acme", name: "m\($0)", system: "aws") }
+        let clock = ContinuousClock()
+        let took = clock.measure { for i in 0..<100_000 { counter.record(modules[i % 100]) } }
+        let nanoseconds = (took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000) / 100_000
+        print("DownloadCounter.record: \(nanoseconds) ns per download")
+        #expect(counter.pending.values.reduce(0, +) == 100_000)
+        #expect(nanoseconds < 50_000, "a record must stay far below a request's cost")
+    }
+
     /// A failed add is kept for the next flush and written once (no double count).
     @Test func aFailedFlushKeepsTheCounts() async throws {
         let store = InMemoryMetadataStore()
