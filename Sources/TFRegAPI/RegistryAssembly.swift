@@ -46,6 +46,8 @@ public struct RegistryAssembly: Sendable {
         var service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock, documenter: documenter)
         // Audit (issue 21): every event also as a JSON line on standard error (journald, CloudWatch Logs).
         service.auditSinks.append(AuditLine(clock: clock))
+        // Downloads (issue 19): counted in memory, flushed by serve and lambda (`flushDownloads`).
+        service.downloadCounter = DownloadCounter(now: clock.now())
         self.service = service
         let staticTokens = StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)
         if let metrics {

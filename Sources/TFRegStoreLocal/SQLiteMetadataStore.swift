@@ -81,6 +81,13 @@ public final class SQLiteMetadataStore: MetadataStore, CacheReporting {
         auditTable,
         // 7 (issue 20): provider versions and signing keys (`SQLiteMetadataStore+Providers`).
         providersTable,
+        // 8 (issue 19): names are case-insensitive. An index on the ASCII-folded address (SQLite's
+        // `lower` folds ASCII only, the whole grammar) over precedence rows, which outlive deletes, so
+        // `insertVersion` refuses a new second spelling of a module or namespace in its transaction.
+        // Not unique: a database that already holds two spellings opens as before and both stay
+        // readable and publishable under their own spelling (`tfreg modules list` shows both; an
+        // operator merges them by publishing the versions under one and deleting the other's).
+        "CREATE INDEX version_precedences_folded ON version_precedences (lower(namespace), lower(name), system);",
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot

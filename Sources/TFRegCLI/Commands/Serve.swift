@@ -137,6 +137,16 @@ extension TFReg {
             }
             let scheme = config.server.usesTLS ? "https" : "http"
             let dataDir = self.store.resolvedDataDirectory
+            // Download counts (issue 19): flushed every 30 s while serving, and once more after it stops.
+            let service = assembly.service
+            let flusher = Task {
+                let every = Duration.seconds(service.downloadCounter?.interval ?? DownloadCounter.defaultInterval)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: every)
+                    await service.flushDownloads(ifDue: false, logger: logger)
+                }
+            }
+            defer { flusher.cancel() }
             let host = config.server.host
             let metricsHost = config.server.metricsListen?.host ?? ""
             do {
@@ -166,6 +176,8 @@ extension TFReg {
                 }
                 throw error
             }
+            flusher.cancel()
+            await service.flushDownloads(ifDue: false, logger: logger)
             logger.info("stopped")
         }
     }
