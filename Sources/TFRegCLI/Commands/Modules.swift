@@ -49,14 +49,7 @@ extension TFReg {
 
             @OptionGroup var target: RegistryOptions
 
-            @Option(help: "Only modules for this system (the address's third part).")
-            var system: String?
-
-            @Option(help: "Skip this many modules.")
-            var offset: Int = 0
-
-            @Option(help: "At most this many modules (1-100).")
-            var limit: Int = ModuleQuery.maximumLimit
+            @OptionGroup var page: PageOptions
 
             @OptionGroup var out: OutputOptions
 
@@ -69,7 +62,7 @@ extension TFReg {
                 } else {
                     route = .list
                 }
-                let doc = try await Modules.page(route, query: Modules.pageQuery(offset: offset, limit: limit, system: system), target: target)
+                let doc = try await Modules.page(route, query: page.query, target: target)
                 Modules.printPage(doc, format: format)
             }
         }
@@ -87,21 +80,14 @@ extension TFReg {
             @Option(help: "Only this namespace.")
             var namespace: String?
 
-            @Option(help: "Only modules for this system (the address's third part).")
-            var system: String?
-
-            @Option(help: "Skip this many modules.")
-            var offset: Int = 0
-
-            @Option(help: "At most this many modules (1-100).")
-            var limit: Int = ModuleQuery.maximumLimit
+            @OptionGroup var page: PageOptions
 
             @OptionGroup var out: OutputOptions
 
             func run() async throws {
                 let format = try out.format()
                 guard !query.isEmpty, query.utf8.count <= 256 else { throw ValidationError("the query must be 1-256 bytes") }
-                var q = "q=" + PercentEncoding.encode(query) + "&" + Modules.pageQuery(offset: offset, limit: limit, system: system)
+                var q = "q=" + PercentEncoding.encode(query) + "&" + page.query
                 if let namespace { q += "&namespace=" + PercentEncoding.encode(namespace) }
                 let doc = try await Modules.page(.search, query: q, target: target)
                 Modules.printPage(doc, format: format)
@@ -194,9 +180,22 @@ extension TFReg {
         }
 
         /// `offset=…&limit=…[&provider=…]`.
-        static func pageQuery(offset: Int, limit: Int, system: String?) -> String {
-            "offset=\(max(0, offset))&limit=\(min(max(1, limit), ModuleQuery.maximumLimit))"
-                + (system.map { "&provider=" + PercentEncoding.encode($0) } ?? "")
+        /// `--system`, `--offset`, `--limit`: one page of a listing or a search.
+        struct PageOptions: ParsableArguments {
+            @Option(help: "Only modules for this system (the address's third part).")
+            var system: String?
+
+            @Option(help: "Skip this many modules.")
+            var offset: Int = 0
+
+            @Option(help: "At most this many modules (1-100).")
+            var limit: Int = ModuleQuery.maximumLimit
+
+            /// The page's query parameters (out-of-range numbers clamped).
+            var query: String {
+                "offset=\(max(0, offset))&limit=\(min(max(1, limit), ModuleQuery.maximumLimit))"
+                    + (system.map { "&provider=" + PercentEncoding.encode($0) } ?? "")
+            }
         }
 
         static func page(_ route: ModuleRoute, query: String, target: RegistryOptions) async throws -> JSONValue {
