@@ -55,18 +55,19 @@ extension MotoBackedTests {
                 ]) { a, _ in a }
             )
             defer { lambda.stop() }
-            func event(_ method: String, _ path: String, body: Data? = nil, type: String? = nil) -> String {
+            func event(_ method: String, _ path: String, query: String = "", body: Data? = nil, type: String? = nil, token: String? = ci) -> String {
                 let ctx =
                     #""requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "registry.example.com", "http": {"method": "\#(method)", "path": "\#(path)", "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1"}, "requestId": "r1", "routeKey": "$default", "stage": "$default"}"#
+                let auth = token.map { #", "authorization": "Bearer \#($0)""# } ?? ""
                 let contentType = type.map { #", "content-type": "\#($0)""# } ?? ""
                 let payload = body.map { #", "body": "\#($0.base64EncodedString())", "isBase64Encoded": true"# } ?? #", "isBase64Encoded": false"#
                 return
-                    #"{"version": "2.0", "routeKey": "$default", "rawPath": "\#(path)", "rawQueryString": "", "headers": {"host": "registry.example.com", "authorization": "Bearer \#(ci)"\#(contentType)}, \#(ctx)\#(payload)}"#
+                    #"{"version": "2.0", "routeKey": "$default", "rawPath": "\#(path)", "rawQueryString": "\#(query)", "headers": {"host": "registry.example.com"\#(auth)\#(contentType)}, \#(ctx)\#(payload)}"#
             }
-            func answer(_ e: String) throws -> (status: Int, body: [String: Any]) {
+            func answer(_ e: String) throws -> (status: Int, body: [String: Any], headers: [String: String]) {
                 let r = try lambda.invoke(e)
                 let d = json(r.body)
-                return (d["statusCode"] as? Int ?? 0, json(d["body"] as? String ?? ""))
+                return (d["statusCode"] as? Int ?? 0, json(d["body"] as? String ?? ""), d["headers"] as? [String: String] ?? [:])
             }
 
             let key = try answer(event("POST", "/v1/providers/acme/keys", body: Data(armor.utf8), type: "application/pgp-keys"))
@@ -83,13 +84,24 @@ extension MotoBackedTests {
             let download = try answer(event("GET", "/v1/providers/acme/demo/1.0.0/download/linux/amd64"))
             #expect(download.status == 200, "\(download.body)")
             #expect(download.body["shasum"] as? String == release.sha256["terraform-provider-demo_1.0.0_linux_amd64.zip"])
-            let url = download.body["download_url"] as? String ?? ""
+            // The link is the registry's: HEAD answers from the record (Terraform 1.11 sends it first, and
+            // a URL presigned for GET refuses it); GET, without credentials, redirects to a presigned URL.
+            let link = download.body["download_url"] as? String ?? ""
+            #expect(link.hasPrefix("https://registry.example.com/v1/archives/providers/acme/demo/1.0.0/"), "\(link)")
+            let (path, query) = (
+                String(link.dropFirst("https://registry.example.com".count).prefix { $0 != "?" }), String(link.split(separator: "?")[1])
+            )
+            let zip = try Data(contentsOf: URL(fileURLWithPath: release.dir + "/terraform-provider-demo_1.0.0_linux_amd64.zip"))
+            let head = try answer(event("HEAD", path, query: query, token: nil))
+            #expect(head.status == 200 && head.headers["Content-Length"] == String(zip.count), "\(head)")
+            let get = try answer(event("GET", path, query: query, token: nil))
+            #expect(get.status == 302)
+            let url = get.headers["Location"] ?? ""
             #expect(url.hasPrefix(gateway.endpoint) && url.contains("X-Amz-Signature="), "\(url)")
-            // The presigned URL serves the zip without credentials.
             let fetched = try runCommand(which("curl")!, ["-s", "-f", "-o", admin + "/fetched.zip", url])
             #expect(fetched.status == 0)
-            let zip = try Data(contentsOf: URL(fileURLWithPath: release.dir + "/terraform-provider-demo_1.0.0_linux_amd64.zip"))
             #expect((try? Data(contentsOf: URL(fileURLWithPath: admin + "/fetched.zip"))) == zip)
+            #expect(try answer(event("GET", path, query: query + "0", token: nil)).status == 403)
             let missing = try answer(event("GET", "/v1/providers/acme/demo/1.0.0/download/windows/amd64"))
             #expect(missing.status == 404 && missing.body["errors"] != nil)
         }
