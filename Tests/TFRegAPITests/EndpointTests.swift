@@ -150,6 +150,9 @@ import Testing
             case .versions: .versions(p)
             case .download: .download(p, version: v, os: "linux", arch: "amd64")
             case .upload: .upload(p, version: v)
+            case .deleteVersion: .deleteVersion(p, version: v)
+            case .deprecate: .deprecate(p, version: v)
+            case .undeprecate: .undeprecate(p, version: v)
             case .keys: .keys(namespace: "acme")
             case .addKey: .addKey(namespace: "acme")
             case .removeKey: .removeKey(namespace: "acme", fingerprint: String(repeating: "AB", count: 20))
@@ -197,7 +200,7 @@ import Testing
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 6)
+        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 9)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

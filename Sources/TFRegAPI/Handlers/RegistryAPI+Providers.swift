@@ -19,6 +19,39 @@ extension RegistryAPI {
         case .upload(let p, let v):
             let (provider, version) = (try p.address(), try Version(v))
             return try await providerUpload(req, provider, version: version, caller: caller, logger: Self.withRequestID(logger, req))
+        case .deleteVersion(let p, let v):
+            let (provider, version) = (try p.address(), try Version(v))
+            try await service.deleteProviderVersion(version, of: provider, caller: caller, logger: Self.withRequestID(logger, req))
+            return APIResponse(status: 204)
+        case .deprecate(let p, let v), .undeprecate(let p, let v):
+            let (provider, version) = (try p.address(), try Version(v))
+            try await service.authorize(caller, .upload, in: provider.namespace)
+            var reason: String?
+            var replacement: String?
+            if case .deprecate = route {
+                let json = try await jsonObjectBody(
+                    req,
+                    limit: 16 * 1024,
+                    allowed: ["reason", "replacement"],
+                    notAnObject: "the body must be a JSON object with reason and optional replacement",
+                    unknownHint: "expected reason and replacement"
+                )
+                guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
+                reason = r
+                if let value = json["replacement"] {
+                    guard let text = value.stringValue else { throw .badRequest("replacement must be a string") }
+                    replacement = text
+                }
+            }
+            let record = try await service.deprecateProvider(
+                version,
+                of: provider,
+                reason: reason,
+                replacement: replacement,
+                caller: caller,
+                logger: Self.withRequestID(logger, req)
+            )
+            return .json(200, ProviderJSON.published(record).serialized())
         case .keys(let ns):
             let keys = try await service.signingKeys(in: try Namespace(ns), caller: caller)
             return .json(200, ProviderJSON.keys(keys).serialized())
