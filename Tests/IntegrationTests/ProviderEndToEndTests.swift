@@ -134,6 +134,40 @@ import Testing
         for (name, digest) in good.sha256 { #expect(lock.contains("\"zh:\(digest)\""), "\(name) not locked:\n\(lock)") }
         #expect(good.sha256.count == 2)
         if let h1 { #expect(lock.contains("\"\(h1)\""), "h1 not locked:\n\(lock)") }
+
+        // Deprecated: terraform init prints the registry's warning; deleted: the number is gone for good.
+        let version = ["-n", "acme", "--type", "demo", "--version", "1.0.0"] + registry
+        let deprecated = try server.tfreg(
+            ["provider", "deprecate", "--reason", "CVE in the client", "--replacement", "1.0.2"] + version,
+            env: ["TFREG_TOKEN": publisher]
+        )
+        #expect(deprecated.status == 0, "deprecate: \(deprecated.stderr)")
+        let warned = try runCommand(
+            Self.terraform!,
+            ["init", "-input=false", "-no-color", "-upgrade"],
+            env: [
+                "HOME": work, "TF_CLI_CONFIG_FILE": work + "/terraformrc", "SSL_CERT_FILE": server.cert, "CHECKPOINT_DISABLE": "1",
+                "TF_IN_AUTOMATION": "1",
+            ],
+            cwd: work
+        )
+        #expect(
+            warned.status == 0 && (warned.stdout + warned.stderr).contains("acme/demo 1.0.0 is deprecated: CVE in the client"),
+            "\(warned.stdout)\(warned.stderr)"
+        )
+        #expect(
+            try server.tfreg(["provider", "delete"] + version, env: ["TFREG_TOKEN": publisher]).status != 0,
+            "delete without --yes off a terminal"
+        )
+        #expect(try server.tfreg(["provider", "delete", "--yes"] + version, env: ["TFREG_TOKEN": publisher]).status == 0)
+        let again = try server.tfreg(["provider", "delete", "--yes"] + version, env: ["TFREG_TOKEN": publisher])
+        #expect(again.status != 0 && again.stderr.contains("HTTP 404"), "\(again.stderr)")
+        let republished = try server.tfreg(
+            ["provider", "publish", good.dir, "-n", "acme", "--type", "demo", "--version", "1.0.0"] + registry,
+            env: ["TFREG_TOKEN": publisher]
+        )
+        #expect(republished.status != 0 && republished.stderr.contains("HTTP 409"), "\(republished.stderr)")
+
         #expect(server.stop() == 0)
         for t in [admin, publisher, reader] { #expect(!server.logText.contains(t)) }
     }

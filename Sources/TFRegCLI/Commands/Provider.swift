@@ -17,7 +17,7 @@ extension TFReg {
                   tfreg provider key add -n acme --armor key.asc --registry registry.example.com
                   tfreg provider publish dist --registry registry.example.com -n acme --type demo --version 1.0.0
                 """,
-            subcommands: [Publish.self, Key.self]
+            subcommands: [Publish.self, Deprecate.self, Delete.self, Key.self]
         )
 
         /// `tfreg provider key …`
