@@ -396,3 +396,27 @@ extension JSONValue {
         #expect(await t.upload(s.h, token: s.writer).status == 409)
     }
 }
+
+@Suite struct ProviderManifestAPITests {
+    typealias F = ProviderFixture
+
+    @Test("A release's _manifest.json sets the protocols served; a malformed one is a 400 naming it")
+    func manifestProtocols() async throws {
+        let t = ProviderAPITests()
+        let s = try await t.setup(publish: false)
+        #expect(await s.h.send("POST", "/v1/providers/acme/keys", token: s.admin, body: Array(F.keyArmor.utf8)).status == 201)
+        let name = "\(F.base)_manifest.json"
+        for bad in [
+            #"{"version":1}"#, #"{"version":1,"metadata":{"protocol_versions":[]}}"#, #"{"version":1,"metadata":{"protocol_versions":["6"]}}"#,
+            #"{"version":1,"metadata":{"protocol_versions":[6.0]}}"#, #"{"version":1,"metadata":{"protocol_versions":["6.0","../x"]}}"#, "not json",
+        ] {
+            let r = await t.upload(s.h, token: s.writer, files: ProviderAPITests.release + [(name, Array(bad.utf8))])
+            #expect(r.status == 400 && r.text.contains(name), "\(bad): \(r.text)")
+        }
+        let good = #"{"version":1,"metadata":{"protocol_versions":["6.0","5.0"]}}"#
+        #expect(await t.upload(s.h, token: s.writer, files: ProviderAPITests.release + [(name, Array(good.utf8))]).status == 201)
+        let versions = await s.h.send("GET", "/v1/providers/acme/demo/versions", token: s.reader)
+        #expect(versions.text.contains(#""protocols":["6.0","5.0"]"#), "\(versions.text)")
+        #expect(s.h.filesUnder("staging").filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+}
