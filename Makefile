@@ -69,6 +69,7 @@ test-deps: deps
 	$(call apt_install,wrk)
 	@# The HCL oracle (TFRegDocsTests): Go and Debian's sources of hashicorp/hcl v2 and go-cty, built offline.
 	$(call apt_install,golang-go golang-github-hashicorp-hcl-v2-dev golang-github-zclconf-go-cty-dev)
+	@python3 -c 'import hcl2' 2>/dev/null || { echo "installing python-hcl2 (second opinion on HCL variables)"; python3 -m pip install -q python-hcl2; }
 	@# Issue 20 (providers): gpg makes the RSA and Ed25519 keys and signatures of the OpenPGP tests.
 	$(call apt_install,gnupg)
 	@python3 -c 'import botocore' 2>/dev/null || { echo "installing botocore (SigV4 reference)"; python3 -m pip install -q botocore; }

@@ -102,6 +102,110 @@ metrics_rows() {
   awk -v a="$a" -v b="$b" -v c="$c" -v e="$e" 'BEGIN { if (a+c>0) printf "metrics on / off: %.0f %% of the req/s\n", 100*(b+e)/(a+c) }'
   echo "/metrics counted $scraped versions requests answered 200 by the instance with metrics on."
 }
+# --- Documentation, search and web UI (issue 19): the detail API and the HTML index beside versions;
+# search latency at 100 and 10 000 modules (written straight into the database: module, summary,
+# precedence and README-words rows, as a publish leaves them); a publish of a 200-file module whose
+# files are all .tf (documentation extracted from every one) beside the same files named .txt with a
+# one-output main.tf (next to nothing to document: the same bytes to canonicalize and store). `BENCH_ONLY=docs` runs only this part.
+docs_rows() {
+  local dir="$work/docs" d=${DOCS_DURATION:-$DURATION} port pid tok
+  mkdir -p "$dir/mod"; printf 'variable "x" {\n  type = string\n}\noutput "x" {\n  value = var.x\n}\n' > "$dir/mod/main.tf"
+  printf '# VPC\n\nCreates a network.\n' > "$dir/mod/README.md"
+  tok=$(TFREG_DATA_DIR="$dir/data" "$BIN" grant create --init --namespace acme --new-token dbench --download --upload 2>/dev/null)
+  port=$(free_port)
+  TFREG_DATA_DIR="$dir/data" "$BIN" serve --port "$port" --log-level warning 2>"$dir/serve.log" & pid=$!; pids+=($pid)
+  for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
+  tar -C "$dir/mod" -czf "$dir/mod.tar.gz" main.tf README.md
+  curl -sf -X POST -H "Authorization: Bearer $tok" -H "Content-Type: application/gzip" --data-binary @"$dir/mod.tar.gz" \
+    "http://127.0.0.1:$port/v1/modules/acme/vpc/aws/1.0.0/upload" >/dev/null
+  # A browser session for GET /: the login form's nonce (cookie and hidden field), then the token.
+  local nonce session
+  nonce=$(curl -s -D - -o /dev/null "http://127.0.0.1:$port/login" | sed -n 's/^[Ss]et-[Cc]ookie: tfreg_login=\([^;]*\).*/\1/p' | tr -d '\r')
+  session=$(curl -s -D - -o /dev/null -H "Cookie: tfreg_login=$nonce" -H "Content-Type: application/x-www-form-urlencoded" \
+    --data-urlencode "csrf=$nonce" --data-urlencode "token=$tok" "http://127.0.0.1:$port/login" |
+    sed -n 's/^[Ss]et-[Cc]ookie: tfreg_session=\([^;]*\).*/\1/p' | tr -d '\r')
+  [ -n "$session" ] || { echo "docs: no web session" >&2; exit 1; }
+  [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: tfreg_session=$session" "http://127.0.0.1:$port/")" = 200 ] || { echo "docs: GET / failed" >&2; exit 1; }
+  local versions detail index
+  versions=$(DURATION=$d run_wrk "http://127.0.0.1:$port/v1/modules/acme/vpc/aws/versions" -H "Authorization: Bearer $tok")
+  detail=$(DURATION=$d run_wrk "http://127.0.0.1:$port/v1/modules/acme/vpc/aws" -H "Authorization: Bearer $tok")
+  index=$(DURATION=$d run_wrk "http://127.0.0.1:$port/" -H "Cookie: tfreg_session=$session")
+  echo
+  echo "## Documentation and web UI — serve on SQLite (HTTP), wrk -t$THREADS -c$CONNS -d$d, same run"
+  echo
+  printf '| %-34s | %10s | %8s | %8s | %8s |\n' "request" "req/s" "p50 ms" "p99 ms" "non-2xx"
+  printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------" "----------"
+  local label r
+  for label in "versions (JSON):$versions" "module detail (JSON):$detail" "GET / (HTML index):$index"; do
+    r=${label#*:}; read -r rps p50 p99 bad <<< "$r"
+    printf '| %-34s | %10s | %8s | %8s | %8s |\n' "${label%%:*}" "$rps" "$p50" "$p99" "$bad"
+  done
+  # Publish of 200 files: .tf (every file parsed for documentation) vs .txt (next to nothing).
+  local kind n
+  for kind in tf txt; do
+    mkdir -p "$dir/big-$kind"
+    for n in $(seq -w 1 200); do
+      printf 'variable "v%s" {\n  type        = map(object({ a = string, b = optional(number, 1) }))\n  description = "Input %s."\n  default     = {}\n}\noutput "o%s" {\n  value = var.v%s\n}\n' "$n" "$n" "$n" "$n" > "$dir/big-$kind/f$n.$kind"
+    done
+  done
+  # A module needs one .tf file: the .txt variant has a one-output main.tf beside its 200 files.
+  printf 'output "x" {\n  value = 1\n}\n' > "$dir/big-txt/main.tf"
+  local publish_ms=() ver=0
+  for kind in tf txt; do
+    (cd "$dir/big-$kind" && tar -czf "$dir/big-$kind.tar.gz" ./*)
+    local runs=${DOCS_PUBLISH_RUNS:-5} i code ms total=0
+    for i in $(seq "$runs"); do
+      ver=$((ver + 1))
+      read -r code ms <<< "$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -X POST -H "Authorization: Bearer $tok" \
+        -H "Content-Type: application/gzip" --data-binary @"$dir/big-$kind.tar.gz" \
+        "http://127.0.0.1:$port/v1/modules/acme/big$kind/aws/1.0.$ver/upload")"
+      [ "$code" = 201 ] || { echo "docs: publish of 200 .$kind files answered $code" >&2; exit 1; }
+      total=$(awk -v t="$total" -v s="$ms" 'BEGIN { printf "%.1f", t + s * 1000 }')
+    done
+    publish_ms+=("$(awk -v t="$total" -v n="$runs" 'BEGIN { printf "%.1f", t / n }')")
+  done
+  echo
+  printf '| %-38s | %10s |\n' "publish, 200 files (upload API, mean)" "ms"
+  printf '|%s|%s|\n' "----------------------------------------" "------------"
+  printf '| %-38s | %10s |\n' "200 .tf files (docs extracted)" "${publish_ms[0]}" "200 .txt + a one-output main.tf" "${publish_ms[1]}"
+  kill "$pid" 2>/dev/null || true
+
+  # Search latency with 100 and 10 000 modules in one namespace (rows written directly).
+  echo
+  echo "## Search latency — serve on SQLite, one namespace, wrk -t1 -c1 -d${SCALING_DURATION:-3s}"
+  echo
+  printf '| %-8s | %-34s | %10s | %8s | %8s |\n' "modules" "request" "req/s" "p50 ms" "p99 ms"
+  printf '|%s|%s|%s|%s|%s|\n' "----------" "------------------------------------" "------------" "----------" "----------"
+  local modules sdir stok req
+  for modules in 100 10000; do
+    sdir="$dir/search-$modules"
+    stok=$(TFREG_DATA_DIR="$sdir" "$BIN" grant create --init --namespace acme --new-token sbench --download 2>/dev/null)
+    python3 - "$sdir/registry.db" "$modules" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1]); m = int(sys.argv[2])
+db.executemany("INSERT INTO module_versions (namespace, name, system, version, key, sha256, size, published_at, published_by, description) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [("acme", f"mod{i:05d}", "aws", "1.0.0", f"k/{i}.tar.gz", "0" * 64, 1, 1, "token:sbench", f"Module {i} creates things") for i in range(m)])
+db.executemany("INSERT INTO version_precedences (namespace, name, system, precedence) VALUES (?,?,?,?)",
+    [("acme", f"mod{i:05d}", "aws", "1.0.0") for i in range(m)])
+db.executemany("INSERT INTO module_summaries (namespace, name, system, latest, latest_published_at, latest_published_by, latest_deprecated, version_count, updated_at, description, downloads) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+    [("acme", f"mod{i:05d}", "aws", "1.0.0", 1, "token:sbench", 0, 1, 1, f"Module {i} creates things", 0) for i in range(m)])
+db.executemany("INSERT INTO module_readmes (namespace, name, system, words) VALUES (?,?,?,?)",
+    [("acme", f"mod{i:05d}", "aws", f"network subnet zone{i % 50} word{i}") for i in range(m)])
+db.commit()
+PY
+    port=$(free_port)
+    TFREG_DATA_DIR="$sdir" "$BIN" serve --port "$port" --log-level warning 2>"$sdir.log" & pid=$!; pids+=($pid)
+    for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
+    for req in "/v1/modules/search?q=mod00042" "/v1/modules/search?q=zone7" "/v1/modules/search?q=network"; do
+      [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $stok" "http://127.0.0.1:$port$req")" = 200 ] || { echo "docs: $req failed" >&2; exit 1; }
+      # One connection: the latency of one search at a time (a debug build takes ~0.5 s at 10 000).
+      read -r rps p50 p99 _ <<< "$(THREADS=1 CONNS=1 DURATION=${SCALING_DURATION:-3s} run_wrk "http://127.0.0.1:$port$req" --timeout 10s -H "Authorization: Bearer $stok")"
+      printf '| %8s | %-34s | %10s | %8s | %8s |\n' "$modules" "$req" "$rps" "$p50" "$p99"
+    done
+    kill "$pid" 2>/dev/null || true
+  done
+}
+if [ "${BENCH_ONLY:-}" = docs ]; then docs_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = metrics ]; then metrics_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = scaling ]; then scaling_rows; exit 0; fi
 
@@ -187,6 +291,7 @@ echo "tfreg peak RSS (VmHWM): HTTP instance ${rss_http} MiB, HTTPS instance ${rs
 echo "Goal: tfreg versions ≥ 50 % of nginx's req/s."
 scaling_rows
 metrics_rows
+docs_rows
 
 # --- AWS calls per registry request: tfreg serve on DynamoDB + S3 (moto, signatures checked) behind
 # the counting gateway the tests use (Tests/IntegrationTests/s3_gateway.py).

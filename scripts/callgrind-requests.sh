@@ -6,6 +6,7 @@
 # Prints "instructions per request: N" and leaves the profile in $CALLGRIND_OUT (callgrind_annotate).
 # Usage: TFREG_BIN=.build/release/tfreg scripts/callgrind-requests.sh
 #        SEALED=1 …: the requests carry a sealed IAM token (moto answers the one STS call) instead of a static one.
+#        TARGET=download …: the requests ask for a version's download link (204 + X-Terraform-Get) instead.
 set -euo pipefail
 BIN=${TFREG_BIN:?set TFREG_BIN to a release build of tfreg}
 REQUESTS=${REQUESTS:-2000}
@@ -57,16 +58,22 @@ if [ "${SEALED:-0}" = 1 ]; then
   token=$(env HOME="$work" SSL_CERT_FILE="$work/cert.pem" AWS_ACCESS_KEY_ID="$akid" AWS_SECRET_ACCESS_KEY="$secret" AWS_REGION=us-east-1 \
     AWS_EC2_METADATA_DISABLED=true "$BIN" token -r "127.0.0.1:$port" -T 3600 token)
 fi
+case "${TARGET:-versions}" in
+  versions) path=/v1/modules/acme/vpc/aws/versions; status=200 ;;
+  download) path=/v1/modules/acme/vpc/aws/1.2.0/download; status=204 ;;
+  *) echo "TARGET is versions or download" >&2; exit 2 ;;
+esac
 run() {
-  python3 - "$port" "$work/cert.pem" "$token" "$1" <<'PY'
+  python3 - "$port" "$work/cert.pem" "$token" "$1" "$path" "$status" <<'PY'
 import http.client, ssl, sys
 port, cert, token, n = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+path, status = sys.argv[5], int(sys.argv[6])
 c = http.client.HTTPSConnection("127.0.0.1", port, context=ssl.create_default_context(cafile=cert))
 for _ in range(n):
-    c.request("GET", "/v1/modules/acme/vpc/aws/versions", headers={"Authorization": "Bearer " + token})
+    c.request("GET", path, headers={"Authorization": "Bearer " + token})
     r = c.getresponse()
     r.read()
-    assert r.status == 200, r.status
+    assert r.status == status, r.status
 PY
 }
 run "$WARMUP"

@@ -43,7 +43,7 @@ for t in "${targets[@]}"; do
     max_len=$(cat "Fuzz/$t/max_len" 2>/dev/null || echo 4096)
     echo "fuzz: running fuzz-$t for ${SECONDS_EACH}s (-max_len=$max_len)"
     "$bin_dir/fuzz-$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb="$RSS_MB" -max_len="$max_len" -timeout=10 \
-        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "Fuzz/$t/corpus" >"$work/log" 2>&1
+        -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "Fuzz/$t/corpus" $(cat "Fuzz/$t/seed_dirs" 2>/dev/null) >"$work/log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | tail -1 | grep -o '[0-9]*$')
     cov=$(grep -o ' cov: [0-9]*' "$work/log" | tail -1 | grep -o '[0-9]*$')

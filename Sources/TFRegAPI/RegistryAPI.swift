@@ -194,6 +194,9 @@ public struct RegistryAPI: Sendable {
         case .providers(let route):
             let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
             return try await providers(route, req, caller: caller, logger: logger)
+        case .mirror(let route):
+            let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
+            return try await mirror(route, req, caller: caller)
         }
     }
 

@@ -26,6 +26,9 @@ public struct RegistryAssembly: Sendable {
     ///     without `tokenIssuer` (`RegistryAPI.frontEndTokens`).
     ///   - linkKey: the key of signed archive links; they live `configuration.downloadLinkLifetime`.
     ///   - documenter: extracts documentation when versions are stored (nil: none is extracted).
+    ///   - metrics: where the pieces report what they measure (`serve --metrics-listen`): canonicalization
+    ///     time, the store's and the static-token lookup's cache hits (AWS calls are counted by the
+    ///     backends' `AWSClient`, built with the same sink).
     public init(
         store: any MetadataStore,
         storage: any ArchiveStorage,
@@ -36,13 +39,21 @@ public struct RegistryAssembly: Sendable {
         frontEndTokens: FrontEndAudienceTokens? = nil,
         linkKey: [UInt8],
         configuration: APIConfiguration,
-        documenter: (any ModuleDocumenter)? = nil
+        documenter: (any ModuleDocumenter)? = nil,
+        metrics: (any MetricsSink)? = nil
     ) {
+        let canonicalizer: any ArchiveCanonicalizer = metrics.map { MeasuredCanonicalizer(canonicalizer, metrics: $0) } ?? canonicalizer
         var service = RegistryService(store: store, storage: storage, canonicalizer: canonicalizer, clock: clock, documenter: documenter)
         // Audit (issue 21): every event also as a JSON line on standard error (journald, CloudWatch Logs).
         service.auditSinks.append(AuditLine(clock: clock))
+        // Downloads (issue 19): counted in memory, flushed by serve and lambda (`flushDownloads`).
+        service.downloadCounter = DownloadCounter(now: clock.now())
         self.service = service
-        var members: [any Authenticator] = [StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)]
+        let staticTokens = StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)
+        if let metrics {
+            for counters in ((store as? any CacheReporting)?.cacheCounters ?? []) + staticTokens.cacheCounters { counters.report(to: metrics) }
+        }
+        var members: [any Authenticator] = [staticTokens]
         if let tokenIssuer { members.append(SealedTokenAuthenticator(tokens: tokenIssuer.tokens)) }
         authenticator = CompositeAuthenticator(members)
         self.tokenIssuer = tokenIssuer

@@ -52,10 +52,19 @@ public struct StaticTokenAuthenticator: Authenticator {
 
     public func recognizes(_ token: String) -> Bool { token.hasPrefix(Self.prefix) }
 
+    /// The lookup cache's hits and misses (none without `cacheSeconds`).
+    public var cacheCounters: [CacheCounters] { cache.map { [$0.counters] } ?? [] }
+
     public func authenticate(_ token: String) async throws(RegistryError) -> Principal {
         guard Self.isWellFormed(token) else { throw Self.invalid }
         let digest = Self.digest(of: token)
-        if let cached = cache?.get(digest) { return Principal(identity: cached) }
+        if let cache {
+            if let cached = cache.get(digest) {
+                cache.counters.hit()
+                return Principal(identity: cached)
+            }
+            cache.counters.miss()
+        }
         guard let identity = try await store.staticTokenIdentity(hash: digest) else { throw Self.invalid }
         cache?.put(digest, identity)
         return Principal(identity: identity)
@@ -67,6 +76,7 @@ public struct StaticTokenAuthenticator: Authenticator {
 /// Token digest → identity for a few seconds; bounded (cleared when it holds 10 000 entries).
 final class StaticTokenLookupCache: Sendable {
     let ttl: Int64
+    let counters = CacheCounters(cache: "static_tokens")
     let clock: any WallClock
     private let entries = Mutex<[String: (identity: Identity, expires: Int64)]>([:])
 

@@ -7,6 +7,9 @@ public enum Grammar {
     /// A SHA-256 digest as 64 lowercase hex digits (what the registry records and names files by).
     public static func isSHA256Hex(_ s: some StringProtocol) -> Bool { s.utf8.count == 64 && s.utf8.allSatisfy(ASCII.isLowerHex) }
 
+    /// `s` with ASCII letters lowercased (names are ASCII by their grammar: no Unicode folding needed).
+    public static func folded(_ s: some StringProtocol) -> String { String(decoding: s.utf8.map(ASCII.lowercased), as: UTF8.self) }
+
     /// Letters, digits, `-`, `_`; starts and ends with a letter or digit; 1...64 characters.
     static func isName(_ s: some StringProtocol) -> Bool {
         let u = Array(s.utf8)
@@ -33,6 +36,9 @@ public struct Namespace: Hashable, Sendable, Comparable, CustomStringConvertible
     }
     public var description: String { value }
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+    /// The namespace with ASCII letters lowercased: `Acme` and `acme` are one namespace, as Terraform
+    /// compares registry addresses (the grammar is ASCII-only, so this is the whole folding).
+    public var folded: String { Grammar.folded(value) }
 }
 
 /// `namespace/name/system`, each part validated.
@@ -56,4 +62,9 @@ public struct ModuleAddress: Hashable, Sendable, Comparable, CustomStringConvert
     /// `ns/name/system`, also the relative path prefix of archive keys (safe: the grammar has no `/` or `.`).
     public var description: String { "\(namespace.value)/\(name)/\(system)" }
     public static func < (a: Self, b: Self) -> Bool { a.description < b.description }
+    /// `ns/name/system` with ASCII letters lowercased: two addresses with the same key are one module
+    /// (`Acme/Vpc/aws` is `acme/vpc/aws`); the display spelling is the first publish's.
+    public var folded: String { Grammar.folded(description) }
+    /// Whether `other` names the same module under a spelling that differs only in ASCII case.
+    public func isSameModule(as other: ModuleAddress) -> Bool { folded == other.folded }
 }

@@ -208,6 +208,8 @@ extension RegistryService {
             versions: all,
             description: record.description ?? "",
             source: record.source,
+            // One point read of the summary, which holds the counted downloads.
+            downloads: try await store.moduleSummary(of: record.module)?.downloads ?? 0,
             docs: await documentation(of: record, logger: logger)
         )
     }

@@ -65,4 +65,10 @@ public protocol ModuleStore: Sendable {
     /// as `ModuleSearch.terms` makes them; never empty): one query within the namespace (DynamoDB: a
     /// Query of its partition, never a Scan).
     func modulesWithReadme(matching terms: [String], in namespace: Namespace) async throws(RegistryError) -> Set<ModuleAddress>
+    /// One module's summary (a point read; DynamoDB: one GetItem), nil when it has none.
+    func moduleSummary(of module: ModuleAddress) async throws(RegistryError) -> ModuleSummary?
+    /// Adds `count` downloads to a module's summary in one atomic add (SQLite: `UPDATE … + n`;
+    /// DynamoDB: `UpdateItem ADD`, which also moves the summary's revision so a concurrent rewrite
+    /// retries instead of losing the add); nothing when the module has no summary (`DownloadCounter`).
+    func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError)
 }

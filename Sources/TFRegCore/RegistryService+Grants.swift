@@ -26,6 +26,7 @@ extension RegistryService {
             throw .forbidden("you cannot grant permissions you do not hold yourself in namespace '\(grant.namespace)'")
         }
         guard !grant.permissions.isEmpty else { throw .badRequest("a grant needs at least one permission; delete it instead") }
+        try await checkGrantSpelling(grant.namespace)
         if let existing = try await store.grant(for: grant.identity, in: grant.namespace), !own.permissions.covers(existing.permissions) {
             throw .forbidden("you cannot change a grant that holds permissions you do not hold")
         }
@@ -69,6 +70,7 @@ extension RegistryService {
     /// whoever can open the store administers it). `mode` refuses an existing grant (`create`) or a
     /// missing one (`update`); a `token:NAME` identity is bound as the store binds it.
     public func writeGrant(_ grant: Grant, mode: GrantWriteMode, by op: LocalOperator, logger: Logger) async throws(RegistryError) {
+        try await checkGrantSpelling(grant.namespace)
         try await store.putGrant(grant, mode: mode)
         await changed(
             "granted",
@@ -105,5 +107,17 @@ extension RegistryService {
             target: stored.value
         )
         return stored
+    }
+}
+
+extension RegistryService {
+    /// Grants apply to a namespace as it is spelled, and reads and publishes authorize on the stored
+    /// spelling (names are case-insensitive): a grant on `Acme` while modules live in `acme` would
+    /// never apply, so it is refused (409) naming the stored spelling. Deny by default: nothing
+    /// grants across spellings.
+    func checkGrantSpelling(_ namespace: Namespace) async throws(RegistryError) {
+        if let stored = try await store.storedSpelling(of: namespace), stored != namespace {
+            throw .conflict("namespace \(namespace) is another spelling of namespace \(stored) (names are case-insensitive): grant on \(stored)")
+        }
     }
 }

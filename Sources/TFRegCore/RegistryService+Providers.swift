@@ -272,6 +272,21 @@ extension RegistryService {
         return records.sorted { $1.version < $0.version }
     }
 
+    /// One live version (`download` in its namespace); 404 when there is none.
+    public func providerVersion(
+        _ version: Version,
+        of provider: ProviderAddress,
+        caller: Principal?
+    ) async throws(RegistryError)
+        -> ProviderVersionRecord
+    {
+        try await authorize(caller, .download, in: provider.namespace)
+        guard let record = try await store.providerVersion(version, of: provider) else {
+            throw .notFound("version \(version) of provider \(provider) not found")
+        }
+        return record
+    }
+
     /// One version's package for a platform, with the namespace's registered keys (what a download
     /// lists: removing a key stops clients from accepting the releases it signed). 404 for an unknown
     /// version or a platform the version has no package for.

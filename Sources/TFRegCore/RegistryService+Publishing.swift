@@ -25,7 +25,7 @@ extension RegistryService {
         let grant: Grant
         let checked: PublishDetails
         do {
-            grant = try await authorize(caller, .upload, in: module.namespace)
+            grant = try await authorizeUpload(module, caller: caller)
             checked = try details.validated()
         } catch {
             discard(staged)
@@ -33,6 +33,7 @@ extension RegistryService {
         }
         let canonical: StagedArchive
         do throws(RegistryError) {
+            try await checkSpelling(of: module, caller: caller)
             try await checkVersionIsFree(version, of: module)
             // Only the registry's own canonical rewrite is stored, hashed and served. Reading and
             // rewriting a large archive takes a while: off the cooperative pool.
@@ -210,6 +211,43 @@ extension RegistryService {
         return staged
     }
 
+    /// `upload` on the module's namespace as spelled. Refused there, but allowed on the namespace as
+    /// stored (a grant on `acme`, a publish to `ACME/…`): the 409 that says which spelling to use,
+    /// rather than a 403 about a namespace the caller never meant.
+    public func authorizeUpload(_ module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> Grant {
+        do {
+            return try await authorize(caller, .upload, in: module.namespace)
+        } catch  where error.code == .forbidden {
+            if let ns = try await store.storedSpelling(of: module.namespace), ns != module.namespace,
+                (try? await authorize(caller, .upload, in: ns)) != nil
+            {
+                try await checkSpelling(of: module, caller: caller)
+            }
+            throw error
+        }
+    }
+
+    /// `.conflict` when `module` would be a second spelling of a stored module or namespace (names are
+    /// compared ignoring ASCII case, as Terraform compares registry addresses; the first publish's
+    /// spelling stays). The stored spelling is named only to a caller who may download there;
+    /// anyone else learns only that one exists. SQLite and the in-memory store also refuse it inside
+    /// `insertVersion`, atomically; on DynamoDB two first publishes racing under two spellings can
+    /// both win (then both stay readable under their own spelling, as data from before this check).
+    func checkSpelling(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) {
+        let clash: (stored: String, namespace: Namespace)
+        if let stored = try await otherSpelling(of: module) {
+            clash = ("module \(stored)", stored.namespace)
+        } else if let ns = try await store.storedSpelling(of: module.namespace), ns != module.namespace {
+            clash = ("namespace \(ns)", ns)
+        } else {
+            return
+        }
+        guard (try? await authorize(caller, .download, in: clash.namespace)) != nil else {
+            throw .conflict("\(module) is another spelling of an existing name (names are case-insensitive); use the existing spelling")
+        }
+        throw .conflict("\(module) is another spelling of \(clash.stored) (names are case-insensitive): use that spelling")
+    }
+
     /// `.conflict` naming the reason when `version` cannot be published: a version of the same
     /// precedence exists, or was deleted (deleted numbers are never reused).
     func checkVersionIsFree(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {
@@ -239,8 +277,9 @@ extension RegistryService {
         details: PublishDetails = PublishDetails(),
         logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
-        let grant = try await authorize(caller, .upload, in: module.namespace)
+        let grant = try await authorizeUpload(module, caller: caller)
         let checked = try details.validated()
+        try await checkSpelling(of: module, caller: caller)
         try await checkVersionIsFree(version, of: module)
         let name = "s3://\(location.bucket ?? "")/\(location.key)"
         if let staged = try await importCopy(of: location, expectedSHA256: expectedSHA256, limit: maximumBytes) {

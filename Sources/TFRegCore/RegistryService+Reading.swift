@@ -7,19 +7,53 @@ extension RegistryService {
     // MARK: Reading
 
     /// Versions of a module, highest precedence first.
+    /// Under another ASCII-case spelling of a stored module (`Acme/VPC/aws` for `acme/vpc/aws`) the
+    /// answer is the stored module's, authorized on its stored namespace (a grant on `acme` reads
+    /// `Acme/…`; a grant on `Acme` alone reads nothing of `acme`).
     public func versions(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> [ModuleVersionRecord] {
-        try await authorize(caller, .download, in: module.namespace)
-        let records = try await store.versions(of: module)
-        guard !records.isEmpty else { throw .notFound("module \(module) not found") }
+        let records: [ModuleVersionRecord]
+        do {
+            try await authorize(caller, .download, in: module.namespace)
+            records = try await store.versions(of: module)
+        } catch  where error.code == .forbidden {
+            // Refused under both spellings: the first refusal, which names nothing stored.
+            guard let stored = try await otherSpelling(of: module) else { throw error }
+            do { return try await versions(of: stored, caller: caller) } catch let refused where refused.code == .forbidden { throw error }
+        }
+        guard !records.isEmpty else {
+            let missing = RegistryError.notFound("module \(module) not found")
+            guard let stored = try await otherSpelling(of: module) else { throw missing }
+            do { return try await versions(of: stored, caller: caller) } catch let refused where refused.code == .forbidden { throw missing }
+        }
         return records.sorted { $1.version < $0.version }
     }
 
     public func version(_ version: Version, of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleVersionRecord {
-        try await authorize(caller, .download, in: module.namespace)
-        guard let record = try await store.version(version, of: module) else {
-            throw .notFound("version \(version) of module \(module) not found")
+        let found: ModuleVersionRecord?
+        do {
+            try await authorize(caller, .download, in: module.namespace)
+            found = try await store.version(version, of: module)
+        } catch  where error.code == .forbidden {
+            guard let stored = try await otherSpelling(of: module) else { throw error }
+            do { return try await self.version(version, of: stored, caller: caller) } catch let refused where refused.code == .forbidden {
+                throw error
+            }
+        }
+        guard let record = found else {
+            let missing = RegistryError.notFound("version \(version) of module \(module) not found")
+            guard let stored = try await otherSpelling(of: module) else { throw missing }
+            do { return try await self.version(version, of: stored, caller: caller) } catch let refused where refused.code == .forbidden {
+                throw missing
+            }
         }
         return record
+    }
+
+    /// The stored spelling of `module` when it differs from the asked one (nil when the module is
+    /// stored as asked, or not at all): only on the miss path, so exact reads cost nothing more.
+    func otherSpelling(of module: ModuleAddress) async throws(RegistryError) -> ModuleAddress? {
+        guard let stored = try await store.storedSpelling(of: module), stored != module else { return nil }
+        return stored
     }
 
     /// The latest version: the highest release, or the highest pre-release when there is no release.
@@ -51,7 +85,10 @@ extension RegistryService {
     ) async throws(RegistryError) -> (ModuleVersionRecord, ArchiveDelivery) {
         let record = try await self.version(version, of: module, caller: caller)
         do {
-            return (record, try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: expiresIn))
+            let delivery = try await storage.delivery(of: record.location, sha256: record.sha256, expiresIn: expiresIn)
+            // Counted in memory only (no store call on this path): `DownloadCounter` flushes later.
+            downloadCounter?.record(record.module)
+            return (record, delivery)
         } catch  where error.code == .upstreamMismatch {
             // The storage names the object; the client is told which version's archive it is.
             throw RegistryError(error.code, "the archive of \(module) \(version): \(error.message)", detail: error.detail)

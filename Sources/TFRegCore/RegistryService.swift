@@ -52,6 +52,9 @@ public struct RegistryService: Sendable {
     /// adds the JSON line on standard error (`AuditLine`) for `serve` and `lambda` (the CLI on the store
     /// keeps its standard error for its own messages).
     public var auditSinks: [any AuditSink]
+    /// Counts download URLs issued (`download`), flushed to the summaries by the transport
+    /// (`DownloadCounter`); nil: downloads are not counted (the CLI on the store).
+    public var downloadCounter: DownloadCounter?
 
     public init(
         store: any MetadataStore,

@@ -59,28 +59,22 @@ public enum SHA256 {
 }
 
 /// HMAC-SHA-256 (RFC 2104) over libcrypto.
+/// HMAC-SHA-256 (RFC 2104) over the fetched SHA-256: OpenSSL 3's one-shot `HMAC()` fetches the MAC
+/// and the digest by name and builds parameter lists on every call, which was most of the libcrypto
+/// time of a download request (its signed link) — the hashing itself is two SHA-256 passes.
 public enum HMACSHA256 {
     public static func authenticate(_ message: some Collection<UInt8>, key: some Collection<UInt8>) -> [UInt8] {
-        let keyBytes = Array(key)
-        let messageBytes = Array(message)
-        var out = [UInt8](repeating: 0, count: 32)
-        var length: UInt32 = 0
-        keyBytes.withUnsafeBytes { k in
-            messageBytes.withUnsafeBytes { m in
-                out.withUnsafeMutableBufferPointer { o in
-                    _ = HMAC(
-                        EVP_sha256(),
-                        k.baseAddress,
-                        Int32(k.count),
-                        m.baseAddress?.assumingMemoryBound(to: UInt8.self),
-                        m.count,
-                        o.baseAddress,
-                        &length
-                    )
-                }
-            }
-        }
-        return out
+        // The key as one 64-byte block: hashed first when longer, zero-padded.
+        var block = key.count > 64 ? SHA256.hash(key) : Array(key)
+        block.append(contentsOf: repeatElement(0, count: 64 - block.count))
+        var inner = SHA256.Hasher()
+        inner.update(block.map { $0 ^ 0x36 })
+        inner.update(message)
+        let innerDigest = inner.finalize()
+        var outer = SHA256.Hasher()
+        outer.update(block.map { $0 ^ 0x5c })
+        outer.update(innerDigest)
+        return outer.finalize()
     }
 }
 

@@ -119,6 +119,7 @@ public enum LambdaLoop {
         client: any LambdaRuntimeClient,
         logger: Logger,
         metrics: Bool = false,
+        afterResponse: @Sendable (Logger) async -> Void = { _ in },
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
     ) async throws {
         while !Task.isCancelled {
@@ -144,6 +145,8 @@ public enum LambdaLoop {
             }
             let handled = ContinuousClock.now - started
             try await client.respond(invocation.requestID, body: body)
+            // The answer is sent: work here (a due download-count flush) adds nothing to its latency.
+            await afterResponse(log)
             if metrics, let request = observed.observation {
                 let line = EmbeddedMetricFormat.line(request, awsCalls: meter.calls, timestampMilliseconds: SystemClock().now() * 1000)
                 _ = FileSystem.write(fd: 1, line)

@@ -89,8 +89,10 @@ public struct RegistryServer: Sendable {
     /// The metrics `GET /metrics` answers with (`configuration.metricsListen` set), else nil.
     public let metrics: MetricsRegistry?
 
-    public init(api: RegistryAPI, configuration: ServerConfiguration, logger: Logger) {
-        let metrics = configuration.metricsListen == nil ? nil : MetricsRegistry()
+    /// `metrics`: the registry the backends already report to (`serve` makes it before opening them);
+    /// without one, a listener (`configuration.metricsListen`) gets a new, request-only registry.
+    public init(api: RegistryAPI, configuration: ServerConfiguration, logger: Logger, metrics: MetricsRegistry? = nil) {
+        let metrics = configuration.metricsListen == nil ? nil : (metrics ?? MetricsRegistry())
         var api = api.adding(AccessLog())
         if let metrics { api = api.adding(MetricsObserver(registry: metrics)) }
         self.api = api

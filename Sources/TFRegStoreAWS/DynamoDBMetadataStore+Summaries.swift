@@ -115,6 +115,30 @@ extension DynamoDBMetadataStore {
         return [.put(table: table, item: item, condition: condition)] + directory
     }
 
+    public func moduleSummary(of module: ModuleAddress) async throws(RegistryError) -> ModuleSummary? {
+        let item = try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))])
+        }
+        return item.flatMap(Self.summary).flatMap { $0.module == module ? $0 : nil }
+    }
+
+    /// `UpdateItem ADD downloads :n, revision :one` on the summary item, only if it exists (no item is
+    /// created for a module without a summary: the count is dropped, as that module is not listed).
+    public func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError) {
+        do {
+            _ = try await dynamo.updateItem(
+                table: table,
+                key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))],
+                update: .init("ADD downloads :n, revision :one", values: [":n": .n(String(count)), ":one": .n("1")]),
+                condition: .init("attribute_exists(pk)")
+            )
+        } catch  where error.kind == .conditionalCheckFailed {
+            return
+        } catch {
+            throw map(error)
+        }
+    }
+
     public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
         try await wrapAWS { () async throws(AWSError) in
             try await dynamo.query(

@@ -6,7 +6,8 @@ import TFRegSystem
 /// Backup and restore of a local data directory (SQLite database + archives + keys).
 ///
 /// Backup: an online snapshot of the database with SQLite's backup API (the server may keep taking
-/// uploads), then every archive the snapshot references, copied with its SHA-256 verified. Archives are
+/// uploads), then every stored file the snapshot references (module archives and documentation,
+/// provider zips, SHA256SUMS and signatures), copied with its SHA-256 verified. Stored files are
 /// immutable and made durable before their row is inserted, so the snapshot's archives all exist —
 /// unless a version was deleted meanwhile; such a row is dropped from the copy, so the backup never
 /// holds a version without its archive.
@@ -15,12 +16,65 @@ import TFRegSystem
 /// first and the database last, so an interrupted restore never leaves rows without archives.
 public enum LocalBackup {
     public struct Report: Sendable {
+        /// Module versions and provider versions whose stored files were copied.
         public var versions: Int
+        public var providerVersions: Int = 0
+        /// Bytes of stored files copied (archives, documentation, provider zips, sums, signatures).
         public var bytes: Int64
         public var dropped: [String]
     }
 
-    /// `progress` is told the archive bytes copied so far and their total (as the files' sizes say).
+    /// A file of the data directory the database references, with the digest it must have and what
+    /// it belongs to: every kind of blob (module archive, documentation, provider zip, SHA256SUMS,
+    /// signature) is copied and verified, or a restored registry would list versions without them.
+    struct ReferencedFile {
+        enum Owner: Hashable {
+            case module(ModuleAddress, Version)
+            case provider(ProviderAddress, Version)
+        }
+        let key: String
+        let sha256: String
+        let owner: Owner
+    }
+
+    /// Every local file `store` references. A documentation key is content-addressed
+    /// (`sha256/HH/DIGEST.json`): its digest is read from the key.
+    static func referencedFiles(_ store: SQLiteMetadataStore) async throws(RegistryError) -> [ReferencedFile] {
+        var files: [ReferencedFile] = []
+        for r in try await store.allVersions(in: nil) {
+            let owner = ReferencedFile.Owner.module(r.module, r.version)
+            if r.location.bucket == nil { files.append(ReferencedFile(key: r.location.key, sha256: r.sha256, owner: owner)) }
+            if let docs = r.docsKey {
+                let digest = String(docs.split(separator: "/").last?.prefix(64) ?? "")
+                guard Grammar.isSHA256Hex(digest) else {
+                    throw .init(.unprocessable, "unexpected documentation key in database: \(docs.prefix(200))")
+                }
+                files.append(ReferencedFile(key: docs, sha256: digest, owner: owner))
+            }
+        }
+        for r in try await store.allProviderVersions(in: nil) {
+            let owner = ReferencedFile.Owner.provider(r.provider, r.version)
+            for blob in r.packages.map(\.zip) + [r.shasums, r.signature] where blob.location.bucket == nil {
+                files.append(ReferencedFile(key: blob.location.key, sha256: blob.sha256, owner: owner))
+            }
+        }
+        for f in files where !FileArchiveStorage.isSafeKey(f.key) {
+            throw .init(.unprocessable, "unsafe archive key in database: \(f.key.prefix(200))")
+        }
+        return files
+    }
+
+    static func count(_ files: [ReferencedFile], into report: inout Report) {
+        var modules: Set<ReferencedFile.Owner> = []
+        var providers: Set<ReferencedFile.Owner> = []
+        for f in files {
+            if case .module = f.owner { modules.insert(f.owner) } else { providers.insert(f.owner) }
+        }
+        report.versions = modules.count
+        report.providerVersions = providers.count
+    }
+
+    /// `progress` is told the bytes copied so far and their total (as the files' sizes say).
     public static func backup(
         dataDirectory: String,
         to destination: String,
@@ -32,31 +86,38 @@ public enum LocalBackup {
         do { try FileSystem.restrictMode(destination + "/registry.db", to: 0o600) } catch { throw RegistryError(error) }
         let snapshot = try SQLiteMetadataStore(path: destination + "/registry.db", cached: false)
         var report = Report(versions: 0, bytes: 0, dropped: [])
-        let records = try await snapshot.allVersions(in: nil).filter { $0.location.bucket == nil }
+        // A version deleted while the backup ran may have lost a file already (gc): it is dropped
+        // from the copy, all its files with it, so the backup never lists a version without them.
+        var files = try await referencedFiles(snapshot)
+        var gone: Set<ReferencedFile.Owner> = []
+        for f in files where !gone.contains(f.owner) && !FileSystem.exists(dataDirectory + "/archives/" + f.key) { gone.insert(f.owner) }
+        for owner in gone.sorted(by: { "\($0)" < "\($1)" }) {
+            switch owner {
+            case .module(let module, let version):
+                try await snapshot.dropFromSnapshot(version, of: module)
+                report.dropped.append("\(module) \(version)")
+            case .provider(let provider, let version):
+                _ = try await snapshot.tombstoneProviderVersion(version, of: provider, at: SystemClock().now(), by: "backup")
+                report.dropped.append("provider \(provider) \(version)")
+            }
+        }
+        files.removeAll { gone.contains($0.owner) }
         var total: Int64 = 0
         if progress != nil {
-            for record in records where FileArchiveStorage.isSafeKey(record.location.key) {
+            for f in files {
                 var st = stat()
-                if stat(dataDirectory + "/archives/" + record.location.key, &st) == 0 { total += Int64(st.st_size) }
+                if stat(dataDirectory + "/archives/" + f.key, &st) == 0 { total += Int64(st.st_size) }
             }
         }
         var done: Int64 = 0
-        for record in records {
-            guard FileArchiveStorage.isSafeKey(record.location.key) else {
-                throw .init(.unprocessable, "unsafe archive key in database: \(record.location.key)")
-            }
-            let from = dataDirectory + "/archives/" + record.location.key
-            guard FileSystem.exists(from) else {
-                try await snapshot.dropFromSnapshot(record.version, of: record.module)
-                report.dropped.append("\(record.module) \(record.version)")
-                continue
-            }
-            report.bytes += try copyVerified(from: from, to: destination + "/archives/" + record.location.key, sha256: record.sha256) {
+        var copied: Set<String> = []
+        for f in files where copied.insert(f.key).inserted {
+            report.bytes += try copyVerified(from: dataDirectory + "/archives/" + f.key, to: destination + "/archives/" + f.key, sha256: f.sha256) {
                 done += $0
                 progress?(done, max(total, done))
             }
-            report.versions += 1
         }
+        count(files, into: &report)
         let key = dataDirectory + "/keys/archive-url.key"
         if let bytes = FileSystem.read(key, limit: 1024, noFollow: true) {
             try RegistryError.storage(FileSystem.makeDirectories(destination + "/keys", mode: 0o700))
@@ -74,25 +135,26 @@ public enum LocalBackup {
             throw .conflict("\(dataDirectory) already holds a registry; stop the server and pass --force to replace it")
         }
         let snapshot = try SQLiteMetadataStore(path: backup + "/registry.db", cached: false)
-        let records = try await snapshot.allVersions(in: nil).filter { $0.location.bucket == nil }
+        let files = try await referencedFiles(snapshot)
         // Verify everything before touching the destination.
-        for r in records {
-            guard FileArchiveStorage.isSafeKey(r.location.key) else { throw .init(.unprocessable, "unsafe archive key in backup: \(r.location.key)") }
-            let digest = try sha256(ofFile: backup + "/archives/" + r.location.key)
-            guard constantTimeEquals(Array(digest.utf8), Array(r.sha256.utf8)) else {
-                throw .init(.unprocessable, "archive of \(r.module) \(r.version) does not match its SHA-256 in the backup")
+        for f in files {
+            let digest = try sha256(ofFile: backup + "/archives/" + f.key)
+            guard constantTimeEquals(Array(digest.utf8), Array(f.sha256.utf8)) else {
+                let what =
+                    switch f.owner {
+                    case .module(let m, let v): "\(m) \(v)"
+                    case .provider(let p, let v): "provider \(p) \(v)"
+                    }
+                throw .init(.unprocessable, "a stored file of \(what) (\(f.key)) does not match its SHA-256 in the backup")
             }
         }
         _ = try FileArchiveStorage(root: dataDirectory)
         var report = Report(versions: 0, bytes: 0, dropped: [])
-        for r in records {
-            report.bytes += try copyVerified(
-                from: backup + "/archives/" + r.location.key,
-                to: dataDirectory + "/archives/" + r.location.key,
-                sha256: r.sha256
-            )
-            report.versions += 1
+        var copied: Set<String> = []
+        for f in files where copied.insert(f.key).inserted {
+            report.bytes += try copyVerified(from: backup + "/archives/" + f.key, to: dataDirectory + "/archives/" + f.key, sha256: f.sha256)
         }
+        count(files, into: &report)
         if let bytes = FileSystem.read(backup + "/keys/archive-url.key", limit: 1024, noFollow: true) {
             try RegistryError.storage(FileSystem.makeDirectories(dataDirectory + "/keys", mode: 0o700))
             try RegistryError.storage(FileSystem.writeAtomically(dataDirectory + "/keys/archive-url.key", bytes, mode: 0o600))

@@ -2,6 +2,7 @@ import CSQLite
 import Glibc
 import Synchronization
 import TFRegCore
+import TFRegSystem
 
 /// A read-through cache for the hot lookups (token digest → identity, grant, a module's versions)
 /// that follows the database file, including writes by other processes (`tfreg grant` while
@@ -39,6 +40,10 @@ final class ReadCache: Sendable {
     let capacity: Int
     /// How long one probe result is trusted, nanoseconds.
     let probeInterval: UInt64
+    /// Hits and misses per part (`tfreg_cache_lookups_total{cache="sqlite_tokens|sqlite_grants|sqlite_versions"}`).
+    let tokenCounters = CacheCounters(cache: "sqlite_tokens")
+    let grantCounters = CacheCounters(cache: "sqlite_grants")
+    let versionCounters = CacheCounters(cache: "sqlite_versions")
 
     init(path: String, capacity: Int = 20_000, probeInterval: UInt64 = 1_000_000) throws(SQLiteError) {
         probe = Mutex(ProbeState(probe: try Probe(path: path)))
@@ -88,7 +93,11 @@ final class ReadCache: Sendable {
 
     func token(_ digest: String, load: () async throws(RegistryError) -> Identity?) async throws(RegistryError) -> Identity? {
         let (hit, v) = lookup { $0.tokens[digest] }
-        if let hit { return hit }
+        if let hit {
+            tokenCounters.hit()
+            return hit
+        }
+        tokenCounters.miss()
         let loaded = try await load()
         // Only found tokens are kept: unknown digests (guessing attacks) must not fill the cache.
         if let loaded { store(version: v) { $0.tokens[digest] = loaded } }
@@ -103,7 +112,11 @@ final class ReadCache: Sendable {
 
     func grant(_ key: GrantKey, load: () async throws(RegistryError) -> Grant?) async throws(RegistryError) -> Grant? {
         let (hit, v) = lookup { $0.grants[key] }
-        if let hit { return hit }
+        if let hit {
+            grantCounters.hit()
+            return hit
+        }
+        grantCounters.miss()
         let loaded = try await load()
         store(version: v) { $0.grants[key] = .some(loaded) }
         return loaded
@@ -114,7 +127,11 @@ final class ReadCache: Sendable {
         load: () async throws(RegistryError) -> [ModuleVersionRecord]
     ) async throws(RegistryError) -> [ModuleVersionRecord] {
         let (hit, v) = lookup { $0.versions[key] }
-        if let hit { return hit }
+        if let hit {
+            versionCounters.hit()
+            return hit
+        }
+        versionCounters.miss()
         let loaded = try await load()
         store(version: v) { $0.versions[key] = loaded }
         return loaded

@@ -88,19 +88,48 @@ extension SQLiteMetadataStore {
             r.description.map(SQLValue.text) ?? .null, r.source.map(SQLValue.text) ?? .null, r.docsKey.map(SQLValue.text) ?? .null,
         ]
         let precedence: [SQLValue] = [.text(r.module.namespace.value), .text(r.module.name), .text(r.module.system), .text(r.version.precedenceKey)]
+        let spelledAs: String?
         do {
-            try await connection.run { db throws(SQLiteError) in
-                try db.transaction { () throws(SQLiteError) in
+            spelledAs = try await connection.run { db throws(SQLiteError) -> String? in
+                try db.transaction { () throws(SQLiteError) -> String? in
+                    if let other = try Self.otherSpelling(db, r.module) { return other }
                     // The precedence row is the lock: a second `1.0.0+b`, or a deleted number, fails here.
                     _ = try db.query("INSERT INTO version_precedences (namespace, name, system, precedence) VALUES (?,?,?,?)", precedence)
                     _ = try db.query("INSERT INTO module_versions (\(Self.versionColumns)) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", params)
                     try Self.writeSummary(db, r.module)
+                    return nil
                 }
             }
         } catch {
             if error.isConstraint { throw .conflict("version \(r.version) of module \(r.module) already exists; versions are immutable") }
             throw Self.map(error)
         }
+        if let spelledAs {
+            throw .conflict("\(r.module) is another spelling of an existing \(spelledAs) (names are case-insensitive)")
+        }
+    }
+
+    /// "module" or "namespace" when `module` would be a new second spelling (ignoring ASCII case) of
+    /// a module or namespace that has precedence rows (live or deleted versions); nil when it is
+    /// free, or already stored under this very spelling (two spellings from before migration 8 both
+    /// keep working).
+    static func otherSpelling(_ db: SQLiteConnection, _ module: ModuleAddress) throws(SQLiteError) -> String? {
+        let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
+        let row = try db.query(
+            """
+            SELECT
+              EXISTS (SELECT 1 FROM version_precedences WHERE namespace = ?1 AND name = ?2 AND system = ?3),
+              EXISTS (SELECT 1 FROM version_precedences WHERE lower(namespace) = lower(?1) AND lower(name) = lower(?2) AND system = ?3
+                      AND NOT (namespace = ?1 AND name = ?2)),
+              EXISTS (SELECT 1 FROM version_precedences WHERE namespace = ?1),
+              EXISTS (SELECT 1 FROM version_precedences WHERE lower(namespace) = lower(?1) AND namespace <> ?1)
+            """,
+            key
+        ).first
+        let flags = (0..<4).map { i in (row?.count ?? 0) > i && (row?[i].int ?? 0) != 0 }
+        if !flags[0] && flags[1] { return "module" }
+        if !flags[2] && flags[3] { return "namespace" }
+        return nil
     }
 
     public func tombstoneVersion(

@@ -89,6 +89,21 @@ extension SQLiteMetadataStore {
         }.sorted { $0.module < $1.module }
     }
 
+    public func moduleSummary(of module: ModuleAddress) async throws(RegistryError) -> ModuleSummary? {
+        let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
+        return try await run { db throws(SQLiteError) in
+            try db.query("SELECT \(SummaryColumn.selectList) FROM module_summaries WHERE namespace = ? AND name = ? AND system = ?", key)
+                .first.flatMap(Self.summary)
+        }
+    }
+
+    public func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError) {
+        let params: [SQLValue] = [.integer(count), .text(module.namespace.value), .text(module.name), .text(module.system)]
+        try await run { db throws(SQLiteError) in
+            _ = try db.query("UPDATE module_summaries SET downloads = downloads + ? WHERE namespace = ? AND name = ? AND system = ?", params)
+        }
+    }
+
     public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {
         try await run { db throws(SQLiteError) in
             try db.query("SELECT DISTINCT namespace FROM module_summaries ORDER BY namespace").compactMap { row in

@@ -5,7 +5,7 @@ import TFRegSystem
 /// `MetadataStore` on one SQLite file: WAL journal (readers never block the writer), a busy
 /// timeout for other processes (`tfreg grant` writes while `tfreg serve` runs), `synchronous=FULL`
 /// so a registered version survives power loss, and a schema versioned with `PRAGMA user_version`.
-public final class SQLiteMetadataStore: MetadataStore {
+public final class SQLiteMetadataStore: MetadataStore, CacheReporting {
     let connection: SQLiteConnection
     let cache: ReadCache?
     public let path: String
@@ -81,6 +81,13 @@ public final class SQLiteMetadataStore: MetadataStore {
         auditTable,
         // 7 (issue 20): provider versions and signing keys (`SQLiteMetadataStore+Providers`).
         providersTable,
+        // 8 (issue 19): names are case-insensitive. An index on the ASCII-folded address (SQLite's
+        // `lower` folds ASCII only, the whole grammar) over precedence rows, which outlive deletes, so
+        // `insertVersion` refuses a new second spelling of a module or namespace in its transaction.
+        // Not unique: a database that already holds two spellings opens as before and both stay
+        // readable and publishable under their own spelling (`tfreg modules list` shows both; an
+        // operator merges them by publishing the versions under one and deleting the other's).
+        "CREATE INDEX version_precedences_folded ON version_precedences (lower(namespace), lower(name), system);",
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
@@ -124,6 +131,11 @@ public final class SQLiteMetadataStore: MetadataStore {
         } catch {
             throw RegistryError(.unavailable, "the metadata database cannot be opened: \(error.message)", detail: "\(path): \(error)")
         }
+    }
+
+    /// The read cache's hits and misses per part (none when opened without a cache).
+    public var cacheCounters: [CacheCounters] {
+        cache.map { [$0.tokenCounters, $0.grantCounters, $0.versionCounters] } ?? []
     }
 
     /// The database holds token hashes and grants: owner-only (0600), whatever the umask and the

@@ -100,7 +100,8 @@ extension MotoBackedTests {
             #expect(plain.status == 0, "\(plain.stderr)")
 
             let server = try ServerProcess(
-                extraEnv: awsEnv.merging(["TABLE_NAME": "registry", "TFREG_STORAGE": "s3://tfreg-archives/registry"]) { a, _ in a }
+                extraEnv: awsEnv.merging(["TABLE_NAME": "registry", "TFREG_STORAGE": "s3://tfreg-archives/registry"]) { a, _ in a },
+                extraArgs: ["--metrics-listen", "127.0.0.1:0"]
             )
             let publisher = try server.tfreg(
                 ["grant", "create", "-n", "acme", "--new-token", "publisher", "--upload"],
@@ -171,6 +172,18 @@ extension MotoBackedTests {
                 HTTPRequest(url: server.baseURL + "/v1/modules/acme/vpc/aws/versions", headers: [("Authorization", "Bearer \(readerToken)")])
             )
             #expect(listing.status == 200 && listing.bodyText.contains("1.0.0") && listing.bodyText.contains("1.1.0"), "\(listing.bodyText)")
+            // The metrics listener counts the AWS calls behind these requests by service, operation and
+            // outcome (the creates' refusals included), and the canonicalizations (create and publish).
+            let scrape = try await http.send(HTTPRequest(url: "http://127.0.0.1:\(try #require(server.metricsPort))/metrics")).bodyText
+            func count(_ series: String) -> Double {
+                scrape.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last ?? "") } ?? 0
+            }
+            #expect(count(#"tfreg_aws_calls_total{service="dynamodb",operation="Query",outcome="ok"}"#) >= 1, "\(scrape)")
+            #expect(count(#"tfreg_aws_calls_total{service="s3",operation="PutObject",outcome="ok"}"#) >= 1, "\(scrape)")
+            #expect(count(#"tfreg_aws_calls_total{service="s3",operation="GetObject",outcome="notFound"}"#) >= 1, "\(scrape)")
+            #expect(count(#"tfreg_aws_call_duration_seconds_count{service="dynamodb",operation="Query"}"#) >= 1, "\(scrape)")
+            #expect(count(#"tfreg_cache_lookups_total{cache="static_tokens",result="miss"}"#) >= 1, "\(scrape)")
+            #expect(count(#"tfreg_canonicalization_duration_seconds_count{result="ok"}"#) == 2, "\(scrape)")
             // (No --prefix: moto miscomputes the signature of an encoded '/' in the prefix parameter.)
             let stored = try runCommand(
                 which("aws")!,

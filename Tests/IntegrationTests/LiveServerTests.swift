@@ -54,9 +54,19 @@ import Testing
             "publish", moduleDir, "--registry", server.host, "-n", "acme", "--name", "net", "--system", "aws", "--version", "1.0.0", "--token", rw,
         ])
         #expect(dup.status != 0 && dup.stderr.contains("HTTP 409"))
+        // Names are case-insensitive: another spelling is refused with the stored one named.
+        let spelled = try server.tfreg([
+            "publish", moduleDir, "--registry", server.host, "-n", "ACME", "--name", "Net", "--system", "aws", "--version", "2.0.0", "--token", rw,
+        ])
+        #expect(spelled.status != 0, "\(spelled.stderr)")
+        #expect(spelled.stderr.contains("HTTP 409: ACME/Net/aws is another spelling of module acme/net/aws"), "\(spelled.stderr)")
 
         #expect(server.stop() == 0)
         #expect(server.logText.contains(#""message":"stopped""#))
+        // The one download link issued above was counted and written when serve stopped.
+        let query = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT downloads FROM module_summaries\").fetchone()[0])"
+        let counted = try runCommand("/usr/bin/env", ["python3", "-c", query, server.dataDir + "/registry.db"])
+        #expect(counted.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "\(counted.stdout) \(counted.stderr)")
         #expect(!server.logText.contains(rw), "the token must never appear in logs")
         #expect(!server.logText.contains("signature="), "signed links must not be logged")
     }

@@ -139,6 +139,15 @@ final class ServerProcess: @unchecked Sendable {
         return true
     }
 
+    /// The port of the metrics listener (`--metrics-listen 127.0.0.1:0`), from the "metrics listening"
+    /// log line; nil when there is none within 10 s.
+    var metricsPort: Int? {
+        guard logShows(#""metrics_port":""#, within: 10),
+            let range = logText.range(of: #""metrics_port":"(\d+)""#, options: .regularExpression)
+        else { return nil }
+        return Int(logText[range].filter(\.isNumber))
+    }
+
     /// `tls: false` serves plain HTTP (for raw-socket tests); `extraArgs` go after `serve`'s own;
     /// `openFileLimit` runs the server under `ulimit -n`.
     init(

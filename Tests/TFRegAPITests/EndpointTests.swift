@@ -96,7 +96,7 @@ import Testing
         for e in Self.examples {
             switch e {
             case .service, .token, .archives: #expect(!e.needsCaller, "\(e)")
-            case .modules, .grants, .audit, .providers: #expect(e.needsCaller, "\(e)")
+            case .modules, .grants, .audit, .providers, .mirror: #expect(e.needsCaller, "\(e)")
             case .web(let r): #expect(e.needsCaller == (r == .loginCode), "\(e)")
             }
         }
@@ -145,6 +145,12 @@ import Testing
                 .providerFile(p, version: v, sha256: String(repeating: "ab", count: 32), file: "terraform-provider-demo_1.0.0_linux_amd64.zip")
             }
         }
+        func mirror(_ op: MirrorRoute.Operation) -> MirrorRoute {
+            switch op {
+            case .index: .index(hostname: "registry.example.com:8443", p)
+            case .version: .version(hostname: "registry.example.com:8443", p, version: v)
+            }
+        }
         func provider(_ op: ProviderRoute.Operation) -> ProviderRoute {
             switch op {
             case .versions: .versions(p)
@@ -183,6 +189,7 @@ import Testing
             + GrantRoute.Operation.allCases.map { .grants(grant($0)) } + [.grants(.delete(namespace: "acme", identity: "token:ci#0a1b2c"))] + [
                 .audit(.events)
             ] + ProviderRoute.Operation.allCases.map { .providers(provider($0)) }
+            + MirrorRoute.Operation.allCases.map { .mirror(mirror($0)) }
     }()
 
     /// Which area and operation an endpoint is (exhaustive over the areas).
@@ -196,11 +203,12 @@ import Testing
         case .web(let r): r.operation
         case .audit(let r): r.operation
         case .providers(let r): r.operation
+        case .mirror(let r): r.operation
         }
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 9)
+        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 9 + 2)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

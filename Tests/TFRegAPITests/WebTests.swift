@@ -426,6 +426,7 @@ extension String {
         let index = await h.send("GET", "/", headers: session(value))
         #expect(index.status == 200 && index.header("content-type") == "text/html; charset=utf-8")
         #expect(index.text.contains("acme/vpc/aws") && index.text.contains("1.1.0"))
+        #expect(index.text.contains("placeholder=\"name, description or README\""), "the search box says what search matches")
         #expect(!index.text.contains("secret"), "a namespace without download is not listed")
         #expect(await h.send("GET", "/?q=vpc", headers: session(value)).text.contains("acme/vpc/aws"))
         #expect(!(await h.send("GET", "/?q=nothing-like-it", headers: session(value)).text.contains("acme/vpc/aws")))

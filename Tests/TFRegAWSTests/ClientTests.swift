@@ -1,4 +1,5 @@
 import TFRegHTTPClient
+import TFRegSystem
 import Testing
 
 @testable import TFRegAWS
@@ -28,6 +29,19 @@ import Testing
         #expect(AWSEndpoint.resolve(service: "s3", region: "us-east-1", environment: ignored).isCustom == false)
         #expect(AWSEndpoint.partition(region: "us-gov-west-1") == "aws-us-gov")
     }
+}
+
+/// Records what an `AWSClient` reports, as "service operation outcome" lines in order.
+final class RecordingSink: MetricsSink, @unchecked Sendable {
+    var counts: [String] = []
+    var durations: [String] = []
+    func increment(_ name: String, _ labels: [String], by amount: Double) {
+        if name == "tfreg_aws_calls_total" { counts.append("\(labels[1]) \(labels[3]) \(labels[5])") }
+    }
+    func observe(_ name: String, _ labels: [String], seconds: Double) {
+        if name == "tfreg_aws_call_duration_seconds", seconds >= 0 { durations.append("\(labels[1]) \(labels[3])") }
+    }
+    func addCounter(_ name: String, _ labels: [String], read: @escaping @Sendable () -> Double) {}
 }
 
 /// A scripted HTTP client: answers from a list and counts calls.
@@ -174,6 +188,40 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         let down = ScriptedHTTPClient((0..<3).map { _ in .failure(HTTPClientError(kind: .connect, message: "refused")) })
         let e = await #expect(throws: AWSError.self) { try await client(down).send(service: "sts", method: "POST") }
         #expect(e?.kind == .network && down.requests.count == 3)
+    }
+
+    /// What `--metrics-listen` shows of AWS: one count per call (its retries inside it) by service,
+    /// operation and outcome, and its time; the operation is read from tfreg's own request.
+    @Test func callsAreCountedByOperationAndOutcome() async throws {
+        let sink = RecordingSink()
+        let http = ScriptedHTTPClient([
+            Self.response(503, ""), Self.response(200, "{}"),  // GetItem: retried once, one call
+            Self.response(400, #"{"__type":"com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException"}"#),
+            Self.response(200, "<GetCallerIdentityResponse/>"), Self.response(404, ""),
+        ])
+        let aws = AWSClient(
+            http: http,
+            credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s")),
+            region: "us-east-1",
+            environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1"],
+            retry: RetryPolicy(maxAttempts: 3, baseDelay: 0.001),
+            metrics: sink
+        )
+        _ = try await aws.sendJSON(service: "dynamodb", target: "DynamoDB_20120810.GetItem", jsonVersion: "1.0", body: [])
+        await #expect(throws: AWSError.self) {
+            try await aws.sendJSON(service: "dynamodb", target: "DynamoDB_20120810.PutItem", jsonVersion: "1.0", body: [])
+        }
+        _ = try await aws.send(service: "sts", method: "POST", body: Array("Action=GetCallerIdentity&Version=2011-06-15".utf8))
+        await #expect(throws: AWSError.self) { try await aws.send(service: "s3", method: "HEAD", path: "/bucket/key") }
+        #expect(
+            sink.counts == [
+                "dynamodb GetItem ok", "dynamodb PutItem conditionalCheckFailed", "sts GetCallerIdentity ok", "s3 HeadObject notFound",
+            ]
+        )
+        #expect(sink.durations == ["dynamodb GetItem", "dynamodb PutItem", "sts GetCallerIdentity", "s3 HeadObject"])
+        #expect(http.requests.count == 5)
+        #expect(AWSClient.operation(service: "s3", method: "GET", query: [("list-type", "2")], headers: [], body: []) == "ListObjectsV2")
+        #expect(AWSClient.operation(service: "s3", method: "PUT", query: [], headers: [("x-amz-copy-source", "b/k")], body: []) == "CopyObject")
     }
 
     @Test func backoffIsCappedWithFullJitter() {

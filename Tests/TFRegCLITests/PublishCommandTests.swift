@@ -1,11 +1,30 @@
 import ArgumentParser
 import TFRegArchive
 import TFRegCore
+import TFRegHTTPClient
+import TFRegJSON
 import Testing
 
 @testable import TFRegCLI
 
 @Suite struct PublishCommandTests {
+    /// `tfreg modules show` prints the counted downloads from the detail document.
+    @Test func showPrintsDownloads() throws {
+        let d = JSONValue.object([("id", .string("acme/vpc/aws/1.0.0")), ("published_at", .string("2026-12-06T00:00:00Z")), ("downloads", .int(42))])
+        let text = TFReg.Modules.Show.text(d, readme: false)
+        #expect(text.contains("\ndownloads: 42\n"), "\(text)")
+    }
+
+    /// A publish under a second spelling of a module (names are case-insensitive) fails with the
+    /// registry's 409 text, which names the stored spelling, and the conflict's exit kind.
+    @Test func secondSpellingConflictIsShownAsTheRegistryWroteIt() throws {
+        let text = "acme/VPC/aws is another spelling of module acme/vpc/aws (names are case-insensitive): use that spelling"
+        let body = Array(#"{"errors":["\#(text)"]}"#.utf8)
+        let e = CLIError.registry(HTTPResponse(status: 409, headers: [], body: body), action: "publish acme/VPC/aws 2.0.0")
+        #expect(e.message == "cannot publish acme/VPC/aws 2.0.0: HTTP 409: " + text, "\(e.message)")
+        #expect(e.kind == CLIError.kind(forStatus: 409))
+    }
+
     @Test func repeatableExcludeAndInclude() throws {
         let command = try #require(
             try TFReg.parseAsRoot([

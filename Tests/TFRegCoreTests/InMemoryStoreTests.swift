@@ -8,4 +8,9 @@ import Testing
         let store = InMemoryMetadataStore()
         try await MetadataStoreConformance.run(store) { g in await store.insertLegacyGrant(g) }
     }
+
+    /// A new second spelling of a module or namespace is refused by the insert itself.
+    @Test func refusesSecondSpelling() async throws {
+        try await MetadataStoreConformance.refusesSecondSpelling(InMemoryMetadataStore())
+    }
 }

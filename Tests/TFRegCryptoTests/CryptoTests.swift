@@ -12,7 +12,8 @@ import Testing
         #expect(Hex.encode(h.finalize()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
-    /// RFC 4231 test cases 1 and 2.
+    /// RFC 4231 test cases 1, 2, 4 (a 25-byte key, 50-byte message) and 6 (a key longer than the
+    /// block: hashed first), and every key length around the block size against a second computation.
     @Test func hmacRFC4231() {
         let key1 = [UInt8](repeating: 0x0b, count: 20)
         #expect(
@@ -23,6 +24,27 @@ import Testing
             Hex.encode(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: Array("Jefe".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         )
+        #expect(
+            Hex.encode(HMACSHA256.authenticate([UInt8](repeating: 0xcd, count: 50), key: Array(1...25)))
+                == "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b"
+        )
+        #expect(
+            Hex.encode(
+                HMACSHA256.authenticate(
+                    Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8),
+                    key: [UInt8](repeating: 0xaa, count: 131)
+                )
+            ) == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        )
+        // Keys of 63, 64 and 65 bytes (the block edge), as a message's own HMAC by the definition.
+        for n in [0, 1, 32, 63, 64, 65, 200] {
+            let key = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            var block = key.count > 64 ? SHA256.hash(key) : key
+            block += [UInt8](repeating: 0, count: 64 - block.count)
+            let message = Array("message \(n)".utf8)
+            let inner = SHA256.hash(block.map { $0 ^ 0x36 } + message)
+            #expect(HMACSHA256.authenticate(message, key: key) == SHA256.hash(block.map { $0 ^ 0x5c } + inner), "key of \(n) bytes")
+        }
     }
 
     @Test func base64RoundTripAndStrictness() {

@@ -190,4 +190,60 @@ import Testing
         // Every allowed difference is still a difference: the list does not go stale.
         #expect(allowedSeen == Set(Self.allowed.keys))
     }
+
+    static let pythonHCL2 = run("python3 -c 'import hcl2' 2>/dev/null") == 0
+
+    /// Files python-hcl2 (8.x, lark) reads differently from Go's hcl and from us, with why: it is a
+    /// second opinion on the variables of files all three parse, not a judge of what is valid.
+    static let pythonHCL2Differs: [String: String] = [
+        "Tests/TFRegDocsTests/corpus/strings.tf": "python-hcl2 cannot lex an interpolation strip marker (`${~ \"b\" ~}`), which Go and we read"
+    ]
+
+    /// python-hcl2 as a second opinion (issue 19): on every .tf file of the corpus it parses, the same
+    /// variables with the same required flag (no `default` argument) as our extraction. Files Go
+    /// refuses but python-hcl2 accepts (it is lenient) are skipped: Go is the judge of validity.
+    @Test(.enabled(if: OracleTests.pythonHCL2, "python-hcl2 is not installed: `make test-deps` installs it"))
+    func variablesAgreeWithPythonHCL2() throws {
+        let files = Self.corpus().filter { !$0.hasPrefix("/") && $0.hasSuffix(".tf") }
+        try #require(files.count > 20)
+        let out = Self.repository + "/.build/hcl-oracle/hcl2.jsonl"
+        _ = Self.run("mkdir -p '\(Self.repository)/.build/hcl-oracle'")
+        let script = Self.repository + "/Tests/TFRegDocsTests/oracle/hcl2_second_opinion.py"
+        try #require(Self.run("python3 '\(script)' \(files.map { "'\(Self.repository)/\($0)'" }.joined(separator: " ")) > '\(out)'") == 0)
+        var compared = 0
+        var differences: [String] = []
+        var differsSeen: Set<String> = []
+        for line in (FileSystem.readText(out) ?? "").split(separator: "\n") {
+            let v = try JSONValue(parsing: Array(line.utf8), options: .answers)
+            let file = String(try #require(v["file"]?.stringValue).dropFirst(Self.repository.count + 1))
+            let ours = HCLParser.parse(FileSystem.read(Self.repository + "/" + file) ?? [], filename: file)
+            guard v["parsed"]?.boolValue == true, ours.error == nil else {
+                if ours.error == nil, v["parsed"]?.boolValue == false {
+                    if Self.pythonHCL2Differs[file] != nil {
+                        differsSeen.insert(file)
+                    } else {
+                        differences.append("\(file): python-hcl2 fails (\(v["error"]?.stringValue ?? "")), we parse it")
+                    }
+                }
+                continue
+            }
+            guard case .object(let theirs)? = v["variables"] else { continue }
+            let variables = ours.body.blocks.filter { $0.type == "variable" && $0.labels.count == 1 }
+            var mine: [String: Bool] = [:]
+            for block in variables {
+                var arguments: [String: HCLExpression] = [:]
+                for a in block.body.attributes { arguments[a.name] = a.expression }
+                mine[block.labels[0]] = PartExtractor.input(.init(name: block.labels[0], arguments: arguments)).required
+            }
+            let their = Dictionary(theirs.map { ($0.0, $0.1.boolValue ?? false) }) { a, _ in a }
+            if mine != their {
+                differences.append("\(file): ours \(mine.sorted { $0.key < $1.key }), python-hcl2 \(their.sorted { $0.key < $1.key })")
+            }
+            compared += mine.count
+        }
+        print("python-hcl2: \(files.count) files, \(compared) variables compared, \(differences.count) differences")
+        #expect(compared > 50)
+        #expect(differences == [])
+        #expect(differsSeen == Set(Self.pythonHCL2Differs.keys))
+    }
 }

@@ -181,6 +181,33 @@ func runUntilDrained(
 }
 
 @Suite struct LambdaLoopTests {
+    /// `afterResponse` (where `lambda` flushes due download counts) runs once per answered
+    /// invocation, after its response was posted, and not for a failed one.
+    @Test func afterResponseRunsOnceTheAnswerIsPosted() async throws {
+        let runtime = FakeRuntime([
+            Invocation(requestID: "1", event: Array("ok".utf8)), Invocation(requestID: "2", event: Array("boom".utf8)),
+            Invocation(requestID: "3", event: Array("ok".utf8)),
+        ])
+        struct Boom: Error {}
+        actor Seen {
+            var postedBefore: [Int] = []
+            func add(_ n: Int) { postedBefore.append(n) }
+        }
+        let seen = Seen()
+        do {
+            try await LambdaLoop.run(
+                client: runtime,
+                logger: Logger(label: "test"),
+                afterResponse: { _ in await seen.add(await runtime.responses.count) },
+                handler: { inv, _ in
+                    if inv.event == Array("boom".utf8) { throw Boom() }
+                    return Array("done".utf8)
+                }
+            )
+        } catch is RuntimeAPIError {}
+        #expect(await seen.postedBefore == [1, 2], "after the first and the third answer, each already posted")
+    }
+
     /// Posting the response failed (the Runtime API is unreachable): the loop ends with that error; the
     /// invocation, which succeeded, is not reported to `/error` as a handler failure.
     @Test func aResponseThatCannotBePostedEndsTheLoopAndIsNotAnInvocationError() async throws {

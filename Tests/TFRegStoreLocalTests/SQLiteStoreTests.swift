@@ -32,6 +32,60 @@ import Testing
         }
     }
 
+    /// A new second spelling of a module or namespace is refused inside the insert's transaction.
+    @Test func refusesSecondSpelling() async throws {
+        try await MetadataStoreConformance.refusesSecondSpelling(try SQLiteMetadataStore(path: dir.path + "/case.db"))
+    }
+
+    /// Schema 8 (names are case-insensitive) opens a database that already holds two spellings of one
+    /// module: its index is not unique, both spellings stay readable and publishable, a third is refused.
+    @Test func migrationKeepsExistingSecondSpelling() async throws {
+        let path = dir.path + "/v7.db"
+        let lower = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+        let upper = try ModuleAddress(namespace: "Acme", name: "VPC", system: "aws")
+        do {
+            let store = try SQLiteMetadataStore(path: path)
+            try await store.insertVersion(record(lower, "1.0.0"))
+        }
+        do {
+            let raw = try SQLiteConnection(path: path, readOnly: false)
+            try raw.sync { db throws(SQLiteError) in
+                try db.execute(
+                    """
+                    DROP INDEX version_precedences_folded;
+                    PRAGMA user_version = 7;
+                    INSERT INTO version_precedences (namespace, name, system, precedence) VALUES ('Acme', 'VPC', 'aws', '1.0.0');
+                    INSERT INTO module_versions (namespace, name, system, version, key, sha256, size, published_at)
+                        VALUES ('Acme', 'VPC', 'aws', '1.0.0', 'k', '\(String(repeating: "a", count: 64))', 1, 1);
+                    """
+                )
+            }
+        }
+        let store = try SQLiteMetadataStore(path: path)
+        #expect(try store.schemaVersion == SQLiteMetadataStore.migrations.count)
+        try await store.refreshSummary(of: upper)
+        #expect(try await store.versions(of: lower).count == 1)
+        #expect(try await store.versions(of: upper).count == 1)
+        try await store.insertVersion(record(lower, "1.1.0"))
+        try await store.insertVersion(record(upper, "1.1.0"))
+        #expect(try await store.storedSpelling(of: lower) == lower)
+        #expect(try await store.storedSpelling(of: upper) == upper)
+        let third = try ModuleAddress(namespace: "acme", name: "Vpc", system: "aws")
+        #expect(try await store.storedSpelling(of: third) == upper, "a third spelling reads the first of the stored ones in order")
+        await #expect(throws: RegistryError.self) { try await store.insertVersion(self.record(third, "2.0.0")) }
+    }
+
+    func record(_ m: ModuleAddress, _ v: String) throws -> ModuleVersionRecord {
+        ModuleVersionRecord(
+            module: m,
+            version: try Version(v),
+            location: ArchiveLocation(key: "k"),
+            sha256: String(repeating: "a", count: 64),
+            size: 1,
+            publishedAt: 1
+        )
+    }
+
     /// Schema 3 binds existing grants to the tokens holding their names; grants for names no token
     /// holds stay orphans that apply to nothing, and a new token of that name does not get them.
     @Test func migrationBindsGrantsToTokens() async throws {

@@ -8,6 +8,8 @@ public actor InMemoryMetadataStore: MetadataStore {
     /// Token digest → `token:NAME#ID`.
     var tokens: [String: Identity] = [:]
     var precedences: Set<String> = []
+    /// Every module address that has (or had) a version, as spelled.
+    var spellings: Set<ModuleAddress> = []
     var tombstoneList: [VersionTombstone] = []
     /// The audit trail (`AuditStore`), in the order written.
     public private(set) var auditLog: [AuditEvent] = []
@@ -51,7 +53,20 @@ public actor InMemoryMetadataStore: MetadataStore {
     public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
         try check()
         let byModule = Dictionary(grouping: versions.values.filter { $0.module.namespace == namespace }, by: \.module)
-        return byModule.values.compactMap { ModuleSummary.of($0) }.sorted { $0.module < $1.module }
+        return byModule.values.compactMap { ModuleSummary.of($0, downloads: downloadCounts[$0[0].module] ?? 0) }.sorted { $0.module < $1.module }
+    }
+
+    /// Downloads added per module (`addDownloads`), shown by its summary while it has one.
+    var downloadCounts: [ModuleAddress: Int64] = [:]
+
+    public func moduleSummary(of module: ModuleAddress) async throws(RegistryError) -> ModuleSummary? {
+        try await moduleSummaries(in: module.namespace).first { $0.module == module }
+    }
+
+    public func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError) {
+        try check()
+        guard versions.values.contains(where: { $0.module == module }) else { return }
+        downloadCounts[module, default: 0] += count
     }
 
     public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {
@@ -66,6 +81,16 @@ public actor InMemoryMetadataStore: MetadataStore {
         let k = Self.key(record.module, record.version.description)
         let p = Self.key(record.module, record.version.precedenceKey)
         guard versions[k] == nil, !precedences.contains(p) else { throw .conflict("exists") }
+        // Names are case-insensitive (as `SQLiteMetadataStore.otherSpelling`): no new second spelling
+        // of a module or namespace that has (or had) versions.
+        let m = record.module
+        if !spellings.contains(m), spellings.contains(where: { $0.isSameModule(as: m) }) {
+            throw .conflict("\(m) is another spelling of an existing module (names are case-insensitive)")
+        }
+        if !spellings.contains(where: { $0.namespace == m.namespace }), spellings.contains(where: { $0.namespace.folded == m.namespace.folded }) {
+            throw .conflict("\(m) is another spelling of an existing namespace (names are case-insensitive)")
+        }
+        spellings.insert(m)
         precedences.insert(p)
         versions[k] = record
     }

@@ -9,6 +9,85 @@ extension MetadataStoreConformance {
         try await summaries(store)
         try await documentation(store)
         try await readmeWords(store)
+        try await spellings(store)
+        try await downloads(store)
+    }
+
+    /// Downloads are added to a module's summary atomically, read back by the point read and the
+    /// listing, kept when the summary is rewritten by a publish; a module without a summary gets none.
+    static func downloads(_ store: any ModuleStore) async throws {
+        let ns = try Namespace("conf-downloads")
+        let m = try ModuleAddress(namespace: ns.value, name: "vpc", system: "aws")
+        let none = try ModuleAddress(namespace: ns.value, name: "nothing", system: "aws")
+        try await store.insertVersion(record(m, "1.0.0", at: 10))
+        try await expect(store.moduleSummary(of: m)?.downloads == 0, "no downloads yet")
+        try await store.addDownloads(3, to: m)
+        try await store.addDownloads(4, to: m)
+        try await expect(store.moduleSummary(of: m)?.downloads == 7, "two adds")
+        try await store.insertVersion(record(m, "1.1.0", at: 20))
+        let s = try requireValue(try await store.moduleSummary(of: m), "the summary")
+        try expect(s.downloads == 7 && s.latest.description == "1.1.0", "a publish keeps the count: \(s)")
+        try await expect(store.moduleSummaries(in: ns).map(\.downloads) == [7], "the listing shows it")
+        try await store.addDownloads(2, to: none)
+        try await expect(store.moduleSummary(of: none) == nil, "no summary is created by an add")
+        try await expect(store.moduleSummaries(in: ns).map(\.module) == [m], "nor listed")
+    }
+
+    /// Names are case-insensitive: `storedSpelling` finds a module and its namespace under any ASCII
+    /// case, answers the asked spelling when it is stored so, and nothing for a different name or
+    /// system (every store, from its summaries).
+    static func spellings(_ store: any ModuleStore) async throws {
+        let m = try ModuleAddress(namespace: "Conf-Case", name: "Vpc_Net", system: "aws")
+        try await expect(store.storedSpelling(of: m) == nil, "nothing before the first publish")
+        try await store.insertVersion(record(m, "1.0.0"))
+        for asked in [("conf-case", "vpc_net"), ("CONF-CASE", "VPC_NET"), ("Conf-Case", "Vpc_Net"), ("conf-CASE", "vPC_nET")] {
+            let a = try ModuleAddress(namespace: asked.0, name: asked.1, system: "aws")
+            try await expect(store.storedSpelling(of: a) == m, "\(a) is stored as \(m)")
+            try await expect(store.storedSpelling(of: a.namespace) == m.namespace, "namespace \(a.namespace) is stored as \(m.namespace)")
+        }
+        let dash = try ModuleAddress(namespace: "conf-case", name: "vpc-net", system: "aws")
+        try await expect(store.storedSpelling(of: dash) == nil, "'-' is not '_'")
+        let azure = try ModuleAddress(namespace: "conf-case", name: "vpc_net", system: "azure")
+        try await expect(store.storedSpelling(of: azure) == nil, "another system")
+        let elsewhere = try ModuleAddress(namespace: "conf-cases", name: "vpc_net", system: "aws")
+        try await expect(store.storedSpelling(of: elsewhere) == nil, "another namespace")
+        try await expect(store.storedSpelling(of: try Namespace("conf-cas")) == nil, "a prefix is another namespace")
+    }
+
+    /// SQLite and the in-memory store refuse a new second spelling inside `insertVersion` (atomic with
+    /// the insert); a spelling that already has versions keeps publishing (data from before the rule).
+    public static func refusesSecondSpelling(_ store: any ModuleStore) async throws {
+        let m = try ModuleAddress(namespace: "Case-Atomic", name: "Vpc", system: "aws")
+        try await store.insertVersion(record(m, "1.0.0"))
+        for other in [("case-atomic", "vpc"), ("Case-Atomic", "VPC"), ("CASE-ATOMIC", "Vpc")] {
+            let a = try ModuleAddress(namespace: other.0, name: other.1, system: "aws")
+            do {
+                try await store.insertVersion(record(a, "2.0.0"))
+                try expect(false, "\(a) was stored beside \(m)")
+            } catch let e as RegistryError {
+                try expect(e.code == .conflict && e.message.contains("case-insensitive"), "\(a): \(e.message)")
+            }
+        }
+        let newInOtherNamespaceSpelling = try ModuleAddress(namespace: "case-atomic", name: "dns", system: "aws")
+        do {
+            try await store.insertVersion(record(newInOtherNamespaceSpelling, "1.0.0"))
+            try expect(false, "a new module under a second namespace spelling was stored")
+        } catch let e as RegistryError {
+            try expect(e.code == .conflict, "\(e)")
+        }
+        try await store.insertVersion(record(try ModuleAddress(namespace: "Case-Atomic", name: "dns", system: "aws"), "1.0.0"))
+        try await store.insertVersion(record(try ModuleAddress(namespace: "Case-Atomic", name: "vpc", system: "azure"), "1.0.0"))
+        try await store.insertVersion(record(m, "1.1.0"))
+        try await expect(store.versions(of: m).count == 2, "the stored spelling keeps publishing")
+        // Deleted versions keep the spelling reserved, as they keep their numbers.
+        _ = try await store.tombstoneVersion(try Version("1.0.0"), of: m, at: 2, by: nil)
+        _ = try await store.tombstoneVersion(try Version("1.1.0"), of: m, at: 2, by: nil)
+        do {
+            try await store.insertVersion(record(try ModuleAddress(namespace: "Case-Atomic", name: "vpc", system: "aws"), "3.0.0"))
+            try expect(false, "a deleted module's spelling was taken over")
+        } catch let e as RegistryError {
+            try expect(e.code == .conflict, "\(e)")
+        }
     }
 
     /// README words for search: kept per module, replaced by the next write, matched by every term,

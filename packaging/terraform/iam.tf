@@ -42,6 +42,8 @@ data "aws_iam_policy_document" "function" {
     actions = [
       "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan",
       "dynamodb:ConditionCheckItem",
+      # UpdateItem: deprecation marks, archive replacement, and download counts added to summaries.
+      "dynamodb:UpdateItem",
     ]
     resources = [aws_dynamodb_table.registry[0].arn]
   }

@@ -86,10 +86,8 @@ extension RegistryAPI {
         let (record, package, keys) = try await service.providerDownload(version, of: provider, platform: platform, caller: caller)
         let base = try baseURL(req)
         let sumsName = "terraform-provider-\(provider.type)_\(version)_SHA256SUMS"
-        let now = service.clock.now()
         func link(_ blob: ProviderBlob, _ file: String) -> String {
-            let path = ArchiveRoute.providerFile(provider, version: version, blob: blob, file: file).path
-            return base + path + "?" + signer.query(forPath: path, now: now)
+            providerFileLink(blob, file: file, provider, version: version, base: base)
         }
         let links = ProviderJSON.Links(
             zip: link(package.zip, package.filename),

@@ -15,7 +15,7 @@ extension RegistryAPI {
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
         // Authorize before reading a byte of the body.
-        try await service.authorize(caller, .upload, in: module.namespace)
+        _ = try await service.authorizeUpload(module, caller: caller)
         if let length = req.header("content-length") {
             guard let n = Int64(length), n >= 0 else { throw .badRequest("invalid Content-Length") }
             guard n <= configuration.maxUploadBytes else {
@@ -62,7 +62,7 @@ extension RegistryAPI {
         caller: Principal,
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
-        try await service.authorize(caller, .upload, in: module.namespace)
+        _ = try await service.authorizeUpload(module, caller: caller)
         let json = try await jsonObjectBody(
             req,
             limit: 16 * 1024,

@@ -13,7 +13,7 @@ import TFRegSystem
 /// tests run several registries in one process. Labels are route templates, methods, statuses and
 /// module addresses that passed their grammar and answered 2xx: never a raw path, so a client
 /// cannot grow the label set.
-public final class MetricsRegistry: Sendable {
+public final class MetricsRegistry: MetricsSink {
     /// Latency buckets in seconds (Prometheus' default set, which covers 5 ms to 10 s).
     public static let latencyBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     /// Distinct label sets per metric: past it, new ones are counted under `overflow="true"`.
@@ -39,6 +39,8 @@ public final class MetricsRegistry: Sendable {
     private let help: [String: (type: String, text: String)]
     /// Values read when the metrics are rendered (open connections).
     private let gauges: Mutex<[(name: String, help: String, read: @Sendable () -> Double)]> = Mutex([])
+    /// Counters whose owners keep the value (`CacheCounters`), read at each render.
+    private let readCounters: Mutex<[(key: Key, read: @Sendable () -> Double)]> = Mutex([])
 
     public init() {
         help = [
@@ -47,12 +49,24 @@ public final class MetricsRegistry: Sendable {
             "tfreg_module_downloads_total": ("counter", "Download requests answered with a link, by module."),
             "tfreg_token_issues_total": ("counter", "Tokens issued at /token, by method (POST: IAM exchange, GET: front end)."),
             "tfreg_audit_refusals_total": ("counter", "Writes refused with 401 or 403."),
+            "tfreg_aws_calls_total": (
+                "counter", "AWS calls (retries included in one call), by service, operation and outcome (ok or the error kind)."
+            ),
+            "tfreg_aws_call_duration_seconds": ("histogram", "Time of an AWS call including its retries, by service and operation."),
+            CacheCounters.metricName: ("counter", "Lookups in an in-process cache, by cache and result (hit or miss)."),
+            "tfreg_canonicalization_duration_seconds": (
+                "histogram", "Time to read an uploaded module archive strictly and write its canonical archive, by result (ok or refused)."
+            ),
         ]
     }
 
     /// A gauge read at each render (`serve`: open connections).
     public func addGauge(_ name: String, help: String, read: @escaping @Sendable () -> Double) {
         gauges.withLock { $0.append((name, help, read)) }
+    }
+
+    public func addCounter(_ name: String, _ labels: [String], read: @escaping @Sendable () -> Double) {
+        readCounters.withLock { $0.append((Key(name: name, labels: labels), read)) }
     }
 
     public func increment(_ name: String, _ labels: [String] = [], by amount: Double = 1) {
@@ -77,9 +91,11 @@ public final class MetricsRegistry: Sendable {
         existing < maximumSeries ? key : Key(name: key.name, labels: ["overflow", "true"])
     }
 
-    /// The value of one counter (tests, the EMF line).
+    /// The value of one counter (tests, the EMF line), kept here or read from its owner.
     public func counter(_ name: String, _ labels: [String] = []) -> Double {
-        state.withLock { $0.counters[Key(name: name, labels: labels)] ?? 0 }
+        let key = Key(name: name, labels: labels)
+        if let read = readCounters.withLock({ $0.first { $0.key == key }?.read }) { return read() }
+        return state.withLock { $0.counters[key] ?? 0 }
     }
 
     // MARK: Prometheus text format 0.0.4
@@ -91,6 +107,7 @@ public final class MetricsRegistry: Sendable {
         var out = ""
         var byName: [String: [(Key, Double)]] = [:]
         for (k, v) in snapshot.counters { byName[k.name, default: []].append((k, v)) }
+        for (k, read) in readCounters.withLock({ $0 }) { byName[k.name, default: []].append((k, read())) }
         for name in byName.keys.sorted() {
             header(&out, name, type: "counter")
             for (k, v) in byName[name]!.sorted(by: { $0.0.labels.lexicographicallyPrecedes($1.0.labels) }) {

@@ -32,7 +32,8 @@ public enum Endpoint: Hashable, Sendable {
     case audit(AuditRoute)
     /// `/v1/providers/…`: the provider registry protocol, provider uploads and signing keys (issue 20).
     case providers(ProviderRoute)
-    // Next area, a `RouteGroup` of its own: `mirror(MirrorRoute)` (the provider network mirror protocol).
+    /// `/v1/mirror/…`: the provider network mirror protocol for this registry's own providers (issue 20).
+    case mirror(MirrorRoute)
 
     /// The route a request asks for: nil → 404, `.methodNotAllowed` → 405. `method` is uppercase.
     public static func parse(_ seg: [String], method: String) -> RouteMatch<Endpoint>? {
@@ -53,6 +54,7 @@ public enum Endpoint: Hashable, Sendable {
             case "archives": return ArchiveRoute.parse(rest: rest, method: method)?.map(Endpoint.archives)
             case "grants": return GrantRoute.parse(rest: rest, method: method)?.map(Endpoint.grants)
             case "providers": return ProviderRoute.parse(rest: rest, method: method)?.map(Endpoint.providers)
+            case "mirror": return MirrorRoute.parse(rest: rest, method: method)?.map(Endpoint.mirror)
             default: return nil
             }
         default:
@@ -71,6 +73,7 @@ public enum Endpoint: Hashable, Sendable {
         case .web(let r): r.operation.methods
         case .audit(let r): r.operation.methods
         case .providers(let r): r.operation.methods
+        case .mirror(let r): r.operation.methods
         }
     }
 
@@ -85,6 +88,7 @@ public enum Endpoint: Hashable, Sendable {
         case .web(let r): r.operation.needsCaller
         case .audit(let r): r.operation.needsCaller
         case .providers(let r): r.operation.needsCaller
+        case .mirror(let r): r.operation.needsCaller
         }
     }
 
@@ -100,6 +104,7 @@ public enum Endpoint: Hashable, Sendable {
         case .web(let r): r.operation.template
         case .audit(let r): r.operation.template
         case .providers(let r): r.operation.template
+        case .mirror(let r): r.operation.template
         }
     }
 
@@ -114,6 +119,7 @@ public enum Endpoint: Hashable, Sendable {
         case .web(let r): r.path
         case .audit(let r): r.path
         case .providers(let r): r.path
+        case .mirror(let r): r.path
         }
     }
 }

@@ -4,7 +4,13 @@
 /// so `URLParsing.segments` reads back exactly the value written.
 enum RoutePath {
     static func segment(_ value: String, keepSlash: Bool = false) -> String {
-        if value.utf8.allSatisfy({ isPathByte($0) || (keepSlash && $0 == UInt8(ascii: "/")) }) { return value }
+        // Over contiguous UTF-8 with a table: iterating a String's UTF8View through a closure cost
+        // ~35 instructions a byte, on every download link.
+        let clean =
+            value.utf8.withContiguousStorageIfAvailable { bytes in
+                bytes.allSatisfy { pathBytes[Int($0)] || (keepSlash && $0 == UInt8(ascii: "/")) }
+            } ?? value.utf8.allSatisfy { isPathByte($0) || (keepSlash && $0 == UInt8(ascii: "/")) }
+        if clean { return value }
         let hex = Array("0123456789ABCDEF".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(value.utf8.count * 3)
@@ -17,6 +23,9 @@ enum RoutePath {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// `isPathByte` for every byte value.
+    static let pathBytes: [Bool] = (0...255).map { isPathByte(UInt8($0)) }
 
     /// `pchar` without `%` (a literal `%` is encoded, so no value is ever read as an escape).
     static func isPathByte(_ b: UInt8) -> Bool {

@@ -86,7 +86,7 @@ public enum WebPages {
         page("Modules", viewer: m.viewer) { w in
             w.element("h1", text: "Modules")
             w.element("form", [("method", "get"), ("action", WebRoute.index.path), ("class", "search"), ("role", "search")]) { f in
-                field(&f, id: "q", label: "Search", type: "search", value: m.query, placeholder: "name or description")
+                field(&f, id: "q", label: "Search", type: "search", value: m.query, placeholder: "name, description or README")
                 field(&f, id: "namespace", label: "Namespace", type: "text", value: m.namespace, placeholder: "any")
                 field(&f, id: "provider", label: "Provider", type: "text", value: m.provider, placeholder: "any")
                 f.element("button", [("type", "submit")], text: "Search")

@@ -37,7 +37,9 @@ public struct RetryPolicy: Sendable {
 }
 
 /// Sends signed requests to one region's AWS services over an `HTTPClient`, retrying per `RetryPolicy`,
-/// and turns error responses into `AWSError`. Counts its calls (for `make bench`).
+/// and turns error responses into `AWSError`. Counts its calls (for `make bench`) and, with `metrics`,
+/// reports each call by service, operation and outcome (`tfreg_aws_calls_total`) and its time
+/// including retries (`tfreg_aws_call_duration_seconds`).
 public final class AWSClient: Sendable {
     public let http: any HTTPClient
     public let credentialProvider: any CredentialProvider
@@ -45,6 +47,7 @@ public final class AWSClient: Sendable {
     public let environment: [String: String]
     public let retry: RetryPolicy
     public let timeout: Double
+    public let metrics: (any MetricsSink)?
     /// Endpoints resolved once per service (the environment does not change in a process).
     private let endpoints = Mutex<[String: AWSEndpoint]>([:])
 
@@ -54,8 +57,10 @@ public final class AWSClient: Sendable {
         region: String,
         environment: [String: String],
         retry: RetryPolicy = RetryPolicy(),
-        timeout: Double = 10
+        timeout: Double = 10,
+        metrics: (any MetricsSink)? = nil
     ) {
+        self.metrics = metrics
         self.http = http
         self.credentialProvider = credentials
         self.region = region
@@ -84,6 +89,68 @@ public final class AWSClient: Sendable {
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
         signed: Bool = true
+    ) async throws(AWSError) -> HTTPResponse {
+        guard let metrics else {
+            return try await attempts(service, signingName, endpoint, method, path, query, headers, body, signed)
+        }
+        let started = ContinuousClock.now
+        let operation = Self.operation(service: service, method: method, query: query, headers: headers, body: body)
+        let outcome: String
+        defer {
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            metrics.increment("tfreg_aws_calls_total", ["service", service, "operation", operation, "outcome", outcome], by: 1)
+            metrics.observe("tfreg_aws_call_duration_seconds", ["service", service, "operation", operation], seconds: seconds)
+        }
+        do {
+            let response = try await attempts(service, signingName, endpoint, method, path, query, headers, body, signed)
+            outcome = "ok"
+            return response
+        } catch {
+            outcome = error.kind.rawValue
+            throw error
+        }
+    }
+
+    /// The operation a request stands for, as a metric label: the JSON protocol's target
+    /// (`DynamoDB_20120810.GetItem` → `GetItem`), the query protocol's `Action` (STS), or S3's REST
+    /// operation from the method. Every input is tfreg's own request, never a client's text.
+    static func operation(
+        service: String,
+        method: String,
+        query: [(name: String, value: String)],
+        headers: [(name: String, value: String)],
+        body: [UInt8]
+    ) -> String {
+        if let target = headers.first(where: { $0.name == "X-Amz-Target" })?.value {
+            return String(target.split(separator: ".").last ?? "unknown")
+        }
+        if body.starts(with: Array("Action=".utf8)) {
+            return String(decoding: body.dropFirst(7).prefix { $0 != UInt8(ascii: "&") }.prefix(64), as: UTF8.self)
+        }
+        if service == "s3" {
+            switch method {
+            case "GET": return query.contains { $0.name == "list-type" } ? "ListObjectsV2" : "GetObject"
+            case "PUT": return headers.contains { $0.name.lowercased() == "x-amz-copy-source" } ? "CopyObject" : "PutObject"
+            case "HEAD": return "HeadObject"
+            case "DELETE": return "DeleteObject"
+            case "POST": return query.contains { $0.name == "delete" } ? "DeleteObjects" : "PostObject"
+            default: return "other"
+            }
+        }
+        return "other"
+    }
+
+    private func attempts(
+        _ service: String,
+        _ signingName: String?,
+        _ endpoint: AWSEndpoint?,
+        _ method: String,
+        _ path: String,
+        _ query: [(name: String, value: String)],
+        _ headers: [(name: String, value: String)],
+        _ body: [UInt8],
+        _ signed: Bool
     ) async throws(AWSError) -> HTTPResponse {
         let ep = endpoint ?? self.endpoint(for: service)
         let signer = SigV4Signer(service: signingName ?? service, region: region)

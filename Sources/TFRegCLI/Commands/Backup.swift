@@ -51,13 +51,14 @@ extension TFReg {
                 printJSON(
                     .object([
                         ("destination", .string(destination)), ("database", .string(database)), ("database_sha256", .string(digest)),
-                        ("versions", .int(Int64(report.versions))), ("archive_bytes", .int(report.bytes)),
+                        ("versions", .int(Int64(report.versions))), ("provider_versions", .int(Int64(report.providerVersions))),
+                        ("archive_bytes", .int(report.bytes)),
                         ("skipped", .array(report.dropped.map { .string($0) })),
                     ])
                 )
             case .text:
                 print(
-                    "backup written to \(destination): \(report.versions) versions, \(report.bytes) archive bytes, checksums verified; registry.db sha256:\(digest)"
+                    "backup written to \(destination): \(report.versions) module versions, \(report.providerVersions) provider versions, \(report.bytes) bytes of stored files, checksums verified; registry.db sha256:\(digest)"
                 )
             }
         }
@@ -120,10 +121,17 @@ extension TFReg {
             try StoreOptions.prepareDataDirectory(dir)
             let report = try await LocalBackup.restore(from: source, into: dir, force: force)
             if format == .json {
-                printJSON(.object([("data_dir", .string(dir)), ("versions", .int(Int64(report.versions))), ("bytes", .int(report.bytes))]))
+                printJSON(
+                    .object([
+                        ("data_dir", .string(dir)), ("versions", .int(Int64(report.versions))),
+                        ("provider_versions", .int(Int64(report.providerVersions))), ("bytes", .int(report.bytes)),
+                    ])
+                )
                 return
             }
-            print("restored \(report.versions) versions (\(report.bytes) archive bytes, checksums verified) into \(dir)")
+            print(
+                "restored \(report.versions) module versions and \(report.providerVersions) provider versions (\(report.bytes) bytes of stored files, checksums verified) into \(dir)"
+            )
         }
     }
 }

@@ -50,9 +50,15 @@ extension TFReg {
             }
             // Metrics (issue 21): one Embedded Metric Format line per invocation unless TFREG_METRICS=off.
             let metrics = (env["TFREG_METRICS"] ?? "emf").lowercased() != "off"
-            try await LambdaLoop.run(client: client, logger: logger, metrics: metrics) { invocation, log in
-                try await handler.handle(invocation, logger: log)
-            }
+            // Download counts (issue 19): flushed after an answer once 30 s have passed since the last.
+            let service = handler.api.service
+            try await LambdaLoop.run(
+                client: client,
+                logger: logger,
+                metrics: metrics,
+                afterResponse: { log in await service.flushDownloads(ifDue: true, logger: log) },
+                handler: { invocation, log in try await handler.handle(invocation, logger: log) }
+            )
         }
     }
 }

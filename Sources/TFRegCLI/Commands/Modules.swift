@@ -164,6 +164,7 @@ extension TFReg {
                 if !s(d["description"]).isEmpty { out += s(d["description"]) + "\n" }
                 if !s(d["source"]).isEmpty { out += "source: \(s(d["source"]))\n" }
                 out += "published: \(s(d["published_at"]))" + (s(d["published_by"]).isEmpty ? "" : " by \(s(d["published_by"]))") + "\n"
+                out += "downloads: \(d["downloads"]?.intValue ?? 0)\n"
                 if case .array(let versions)? = d["versions"] { out += "versions: " + versions.map { s($0) }.joined(separator: ", ") + "\n" }
                 if d["documented"]?.boolValue == false { out += "(no documentation extracted for this version yet: tfreg reindex)\n" }
                 let root = d["root"]

@@ -101,7 +101,9 @@ extension TFReg {
             do { _ = try config.server.validateTLS() } catch { throw CLIError.configuration("\(error)") }
             LogSetup.bootstrap(format: config.logFormat, level: config.logLevel)
             let logger = Logger(label: "tfreg.serve")
-            let assembly = try await RegistryAssembly.serve(config, store: store, logger: logger)
+            // Made before the backends so their AWS calls and caches are counted too.
+            let metrics = config.server.metricsListen == nil ? nil : MetricsRegistry()
+            let assembly = try await RegistryAssembly.serve(config, store: store, logger: logger, metrics: metrics)
             var serverConfiguration = config.server
             let (cap, descriptorLimit) = ConnectionLimits.clampToDescriptorLimit(serverConfiguration.limits.maxConnections)
             if let descriptorLimit {
@@ -129,12 +131,22 @@ extension TFReg {
                     "body_timeout_s": "\(limits.bodyTimeout.components.seconds)",
                 ]
             )
-            let server = RegistryServer(api: assembly.api, configuration: serverConfiguration, logger: logger)
+            let server = RegistryServer(api: assembly.api, configuration: serverConfiguration, logger: logger, metrics: metrics)
             if !config.server.usesTLS {
                 logger.warning("serving plain HTTP: Terraform needs HTTPS, so put a TLS proxy in front or set --tls-cert/--tls-key")
             }
             let scheme = config.server.usesTLS ? "https" : "http"
             let dataDir = self.store.resolvedDataDirectory
+            // Download counts (issue 19): flushed every 30 s while serving, and once more after it stops.
+            let service = assembly.service
+            let flusher = Task {
+                let every = Duration.seconds(service.downloadCounter?.interval ?? DownloadCounter.defaultInterval)
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: every)
+                    await service.flushDownloads(ifDue: false, logger: logger)
+                }
+            }
+            defer { flusher.cancel() }
             let host = config.server.host
             let metricsHost = config.server.metricsListen?.host ?? ""
             do {
@@ -164,6 +176,8 @@ extension TFReg {
                 }
                 throw error
             }
+            flusher.cancel()
+            await service.flushDownloads(ifDue: false, logger: logger)
             logger.info("stopped")
         }
     }

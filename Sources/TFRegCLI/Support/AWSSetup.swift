@@ -10,17 +10,19 @@ import TFRegHTTPClient
 import TFRegServer
 import TFRegStoreAWS
 import TFRegStoreLocal
+import TFRegSystem
 
 /// One AWS client per process, configured like the AWS CLI (see `AWSConfiguration.resolve`).
 enum AWSSetup {
-    static func client() throws -> AWSClient {
+    /// `metrics`: where its calls are counted (`serve --metrics-listen`).
+    static func client(metrics: (any MetricsSink)? = nil) throws -> AWSClient {
         let env = Env.all
         let http = RegistryClient.make(environment: env)
         let config: AWSConfiguration
         do { config = try AWSConfiguration.resolve(environment: env, http: http) } catch {
             throw CLIError.configuration("AWS configuration: \(error.message)")
         }
-        return AWSClient(http: http, credentials: config.credentials, region: config.region, environment: env)
+        return AWSClient(http: http, credentials: config.credentials, region: config.region, environment: env, metrics: metrics)
     }
 
     /// DynamoDB table names: 3-255 of letters, digits, '_', '-', '.'.

@@ -62,9 +62,15 @@ extension RegistryAssembly {
     /// `serve`: opens (creating a new local registry if there is none) the store and archive storage,
     /// removes uploads a killed process left staged, loads or creates the link key, and sets up IAM
     /// authentication when there is an audience.
-    static func serve(_ config: ResolvedServeConfiguration, store options: StoreOptions, logger: Logger) async throws -> RegistryAssembly {
+    /// `metrics` (`--metrics-listen`): what the backends measure is reported there.
+    static func serve(
+        _ config: ResolvedServeConfiguration,
+        store options: StoreOptions,
+        logger: Logger,
+        metrics: (any MetricsSink)? = nil
+    ) async throws -> RegistryAssembly {
         let dataDirectory = options.resolvedDataDirectory
-        let (store, storage) = try options.open(storage: config.storage, creating: true)
+        let (store, storage) = try options.open(storage: config.storage, creating: true, metrics: metrics)
         let dynamo = store as? DynamoDBMetadataStore
         if let dynamo {
             let placement = try await checkMetadataTable(dynamo, storage: config.storage)
@@ -91,7 +97,7 @@ extension RegistryAssembly {
             audience: config.audience,
             maxLifetime: config.maxTokenLifetime,
             env: Env.all,
-            aws: AWSSetup.client,
+            aws: { try AWSSetup.client(metrics: metrics) },
             localKeyDirectory: dataDirectory,
             replayGuard: replayGuard
         )
@@ -118,7 +124,8 @@ extension RegistryAssembly {
                 downloadLinkLifetime: config.downloadLinkTTL,
                 version: TFReg.version
             ),
-            documenter: ModuleDocumenters.production
+            documenter: ModuleDocumenters.production,
+            metrics: metrics
         )
     }
 

@@ -187,13 +187,14 @@ struct StoreOptions: ParsableArguments {
     }
 
     /// Metadata and archive storage for `serve` (which creates a new local registry: `creating`) and
-    /// `import-legacy`. `storage` is nil (local directory) or s3://BUCKET/PREFIX.
-    func open(storage url: String?, creating: Bool) throws -> (any MetadataStore, any ArchiveStorage) {
+    /// `import-legacy`. `storage` is nil (local directory) or s3://BUCKET/PREFIX. `metrics`: where AWS
+    /// calls are counted (`serve --metrics-listen`).
+    func open(storage url: String?, creating: Bool, metrics: (any MetricsSink)? = nil) throws -> (any MetadataStore, any ArchiveStorage) {
         if resolvedTable == nil { try requireLocalRegistry(creating: creating) }
         let dir = resolvedDataDirectory
         try Self.prepareDataDirectory(dir)
         let table = try resolvedTable.map(AWSSetup.validTable)
-        let aws = table != nil || url != nil ? try AWSSetup.client() : nil
+        let aws = table != nil || url != nil ? try AWSSetup.client(metrics: metrics) : nil
         let store: any MetadataStore =
             if let table, let aws { DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table) } else {
                 try SQLiteMetadataStore(path: dir + "/registry.db")

@@ -1,0 +1,55 @@
+import Logging
+import TFRegCore
+import TFRegJSON
+import TFRegSystem
+
+extension RegistryAPI {
+    /// `/v1/mirror/HOSTNAME/…` after authentication: the host must be this registry's own (the host of
+    /// its public URL, or of the request when none is configured) — providers of other origins are not
+    /// mirrored here, 404; then the service authorizes `download` in the namespace (403) before anything
+    /// is looked up.
+    func mirror(_ route: MirrorRoute, _ req: APIRequest, caller: Principal) async throws(RegistryError) -> APIResponse {
+        switch route {
+        case .index(let host, let p):
+            _ = try ownMirrorHost(host, req)
+            let records = try await service.providerVersions(of: try p.address(), caller: caller)
+            return .json(200, MirrorJSON.index(records).serialized())
+        case .version(let host, let p, let v):
+            let base = try ownMirrorHost(host, req)
+            let (provider, version) = (try p.address(), try Version(v))
+            let record = try await service.providerVersion(version, of: provider, caller: caller)
+            var urls: [String] = []
+            for package in record.packages {
+                urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: base))
+            }
+            return .json(200, MirrorJSON.version(record, urls: urls).serialized(), headers: [("Cache-Control", "no-store")])
+        }
+    }
+
+    /// This registry's base URL when `host` names it (ASCII case-insensitively, port included as
+    /// Terraform writes it), else 404.
+    func ownMirrorHost(_ host: String, _ req: APIRequest) throws(RegistryError) -> String {
+        let base = try baseURL(req)
+        let own = base.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+        guard !own.isEmpty, host.utf8.count <= 255, host.lowercased() == own.lowercased() else {
+            throw .notFound("this registry mirrors only its own providers (\(own)); no mirror of \(host.prefix(255))")
+        }
+        return base
+    }
+
+    /// A link to one file of a provider release that its client fetches without credentials: the
+    /// registry's signed link (`ArchiveRoute.providerFile`), with every storage.
+    func providerFileLink(
+        _ blob: ProviderBlob,
+        file: String,
+        _ provider: ProviderAddress,
+        version: Version,
+        base: String
+    ) -> String {
+        // Always the registry's signed link, whatever the storage: Terraform 1.11 sends HEAD before GET,
+        // which an S3 URL presigned for GET refuses; the link answers HEAD from the record and redirects
+        // GET to the storage's presigned URL (`providerFile`).
+        let path = ArchiveRoute.providerFile(provider, version: version, blob: blob, file: file).path
+        return base + path + "?" + signer.query(forPath: path, now: service.clock.now())
+    }
+}
