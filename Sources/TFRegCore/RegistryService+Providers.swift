@@ -306,3 +306,67 @@ extension RegistryService {
         return (record, package, try await store.signingKeys(in: provider.namespace))
     }
 }
+
+// MARK: Deprecation and deletion (as for modules)
+
+extension RegistryService {
+    /// Deletes a provider version (`upload`); its precedence stays reserved (a tombstone), its blobs
+    /// go to `gc`. Audited as `delete_version` with the provider as target.
+    public func deleteProviderVersion(
+        _ version: Version,
+        of provider: ProviderAddress,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError) {
+        let grant = try await authorize(caller, .upload, in: provider.namespace)
+        guard try await store.tombstoneProviderVersion(version, of: provider, at: clock.now(), by: grant.identity.value) != nil else {
+            throw .notFound("version \(version) of provider \(provider) not found")
+        }
+        await changed(
+            "deleted provider version",
+            by: grant.identity,
+            ["provider": "\(provider)", "version": "\(version)"],
+            logger,
+            action: AuditEvent.Action.deleteVersion,
+            namespace: provider.namespace,
+            target: "provider:\(provider)@\(version)"
+        )
+    }
+
+    /// Marks a provider version deprecated (`upload`), or with `reason == nil` clears the mark. It stays
+    /// installable; the versions document names it in `warnings`. Checked as module deprecations are.
+    public func deprecateProvider(
+        _ version: Version,
+        of provider: ProviderAddress,
+        reason: String?,
+        replacement: String?,
+        caller: Principal?,
+        logger: Logger
+    ) async throws(RegistryError) -> ProviderVersionRecord {
+        let grant = try await authorize(caller, .upload, in: provider.namespace)
+        var mark: Deprecation?
+        if let reason {
+            guard reason.utf8.count <= Deprecation.maximumTextLength, (replacement?.utf8.count ?? 0) <= Deprecation.maximumTextLength,
+                !VisibleText.hasHiddenCharacters(reason), !VisibleText.hasHiddenCharacters(replacement ?? "")
+            else {
+                throw .badRequest(
+                    "reason and replacement must be at most \(Deprecation.maximumTextLength) bytes without control, invisible or bidirectional-control characters"
+                )
+            }
+            mark = Deprecation(reason: reason, replacement: replacement.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now(), by: grant.identity.value)
+        }
+        guard let record = try await store.setProviderDeprecation(mark, version: version, of: provider) else {
+            throw .notFound("version \(version) of provider \(provider) not found")
+        }
+        await changed(
+            mark == nil ? "provider version undeprecated" : "provider version deprecated",
+            by: grant.identity,
+            ["provider": "\(provider)", "version": "\(version)"],
+            logger,
+            action: mark == nil ? AuditEvent.Action.undeprecate : AuditEvent.Action.deprecate,
+            namespace: provider.namespace,
+            target: "provider:\(provider)@\(version)"
+        )
+        return record
+    }
+}

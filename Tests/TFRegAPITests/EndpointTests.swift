@@ -13,6 +13,7 @@ import Testing
     }
 
     @Test func everyRowOfTheAPITableParses() {
+        let p = ProviderPath(namespace: "acme", type: "demo")
         let table: [([String], String, Endpoint)] = [
             ([".well-known", "terraform.json"], "GET", .service(.discovery)), (["health"], "HEAD", .service(.health)),
             (["token"], "GET", .token(.fromFrontEnd)), (["token"], "POST", .token(.exchange)),
@@ -31,6 +32,25 @@ import Testing
             (["v1", "grants", "acme"], "GET", .grants(.list(namespace: "acme"))),
             (["v1", "grants", "acme"], "PUT", .grants(.put(namespace: "acme"))),
             (["v1", "audit"], "GET", .audit(.events)),
+            (["v1", "providers", "acme", "demo", "versions"], "GET", .providers(.versions(p))),
+            (
+                ["v1", "providers", "acme", "demo", "1.0.0", "download", "linux", "amd64"], "GET",
+                .providers(.download(p, version: "1.0.0", os: "linux", arch: "amd64"))
+            ),
+            (["v1", "providers", "acme", "demo", "1.0.0", "upload"], "POST", .providers(.upload(p, version: "1.0.0"))),
+            (["v1", "providers", "acme", "keys"], "GET", .providers(.keys(namespace: "acme"))),
+            (["v1", "providers", "acme", "keys"], "POST", .providers(.addKey(namespace: "acme"))),
+            (["v1", "providers", "acme", "keys", "ABCD"], "DELETE", .providers(.removeKey(namespace: "acme", fingerprint: "ABCD"))),
+            // A type named `keys` still has its versions; a module namespace named `providers` keeps its links.
+            (["v1", "providers", "acme", "keys", "versions"], "GET", .providers(.versions(ProviderPath(namespace: "acme", type: "keys")))),
+            (
+                ["v1", "archives", "providers", "demo", "x", "1.0.0", "y.tar.gz"], "GET",
+                .archives(.archive(ModulePath(namespace: "providers", name: "demo", system: "x"), version: "1.0.0", file: "y.tar.gz"))
+            ),
+            (
+                ["v1", "archives", "providers", "acme", "demo", "1.0.0", "ab", "f.zip"], "GET",
+                .archives(.providerFile(p, version: "1.0.0", sha256: "ab", file: "f.zip"))
+            ),
             (
                 ["v1", "grants", "acme", "arn:aws:iam::1:role", "ci"], "DELETE",
                 .grants(.delete(namespace: "acme", identity: "arn:aws:iam::1:role/ci"))
@@ -136,6 +156,9 @@ import Testing
             case .versions: .versions(p)
             case .download: .download(p, version: v, os: "linux", arch: "amd64")
             case .upload: .upload(p, version: v)
+            case .deleteVersion: .deleteVersion(p, version: v)
+            case .deprecate: .deprecate(p, version: v)
+            case .undeprecate: .undeprecate(p, version: v)
             case .keys: .keys(namespace: "acme")
             case .addKey: .addKey(namespace: "acme")
             case .removeKey: .removeKey(namespace: "acme", fingerprint: String(repeating: "AB", count: 20))
@@ -185,7 +208,7 @@ import Testing
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 6 + 2)
+        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 9 + 2)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

@@ -364,3 +364,59 @@ extension JSONValue {
         return nil
     }
 }
+
+@Suite struct ProviderLifecycleAPITests {
+    typealias F = ProviderFixture
+
+    @Test("Deprecate (upload) shows in warnings, undeprecate clears it; delete leaves the number reserved and the links dead")
+    func deprecateAndDelete() async throws {
+        let t = ProviderAPITests()
+        let s = try await t.setup()
+        let link = try #require(
+            try ProviderAPITests.json(await s.h.send("GET", "/v1/providers/acme/demo/1.0.0/download/linux/amd64", token: s.reader))["download_url"]?
+                .stringValue
+        )
+        let body = Array(#"{"reason":"use 1.0.1","replacement":"1.0.1"}"#.utf8)
+        #expect(await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/deprecate", token: s.reader, body: body).status == 403)
+        let marked = await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/deprecate", token: s.writer, body: body)
+        #expect(marked.status == 200 && marked.text.contains("\"deprecation\""), "\(marked.text)")
+        #expect(await s.h.send("GET", "/v1/providers/acme/demo/versions", token: s.reader).text.contains("\"warnings\""))
+        #expect(await s.h.send("POST", "/v1/providers/acme/demo/9.9.9/deprecate", token: s.writer, body: body).status == 404)
+        let hidden = Array("{\"reason\":\"a\u{202E}b\"}".utf8)
+        #expect(await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/deprecate", token: s.writer, body: hidden).status == 400)
+        #expect(await s.h.send("DELETE", "/v1/providers/acme/demo/1.0.0/deprecate", token: s.writer).status == 200)
+        #expect(!(await s.h.send("GET", "/v1/providers/acme/demo/versions", token: s.reader).text.contains("\"warnings\"")))
+
+        #expect(await s.h.send("DELETE", "/v1/providers/acme/demo/1.0.0", token: s.reader).status == 403)
+        #expect(await s.h.send("DELETE", "/v1/providers/acme/demo/1.0.0", token: s.writer).status == 204)
+        #expect(await s.h.send("DELETE", "/v1/providers/acme/demo/1.0.0", token: s.writer).status == 404)
+        #expect(await s.h.send("GET", "/v1/providers/acme/demo/versions", token: s.reader).status == 404)
+        #expect(await s.h.send("GET", ProviderAPITests.target(link)).status == 404)
+        // The number stays reserved.
+        #expect(await t.upload(s.h, token: s.writer).status == 409)
+    }
+}
+
+@Suite struct ProviderManifestAPITests {
+    typealias F = ProviderFixture
+
+    @Test("A release's _manifest.json sets the protocols served; a malformed one is a 400 naming it")
+    func manifestProtocols() async throws {
+        let t = ProviderAPITests()
+        let s = try await t.setup(publish: false)
+        #expect(await s.h.send("POST", "/v1/providers/acme/keys", token: s.admin, body: Array(F.keyArmor.utf8)).status == 201)
+        let name = "\(F.base)_manifest.json"
+        for bad in [
+            #"{"version":1}"#, #"{"version":1,"metadata":{"protocol_versions":[]}}"#, #"{"version":1,"metadata":{"protocol_versions":["6"]}}"#,
+            #"{"version":1,"metadata":{"protocol_versions":[6.0]}}"#, #"{"version":1,"metadata":{"protocol_versions":["6.0","../x"]}}"#, "not json",
+        ] {
+            let r = await t.upload(s.h, token: s.writer, files: ProviderAPITests.release + [(name, Array(bad.utf8))])
+            #expect(r.status == 400 && r.text.contains(name), "\(bad): \(r.text)")
+        }
+        let good = #"{"version":1,"metadata":{"protocol_versions":["6.0","5.0"]}}"#
+        #expect(await t.upload(s.h, token: s.writer, files: ProviderAPITests.release + [(name, Array(good.utf8))]).status == 201)
+        let versions = await s.h.send("GET", "/v1/providers/acme/demo/versions", token: s.reader)
+        #expect(versions.text.contains(#""protocols":["6.0","5.0"]"#), "\(versions.text)")
+        #expect(s.h.filesUnder("staging").filter { $0.hasSuffix(".partial") }.isEmpty)
+    }
+}

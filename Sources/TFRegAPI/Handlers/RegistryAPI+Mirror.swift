@@ -20,7 +20,7 @@ extension RegistryAPI {
             let record = try await service.providerVersion(version, of: provider, caller: caller)
             var urls: [String] = []
             for package in record.packages {
-                urls.append(try await providerFileLink(package.zip, file: package.filename, provider, version: version, base: base))
+                urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: base))
             }
             return .json(200, MirrorJSON.version(record, urls: urls).serialized(), headers: [("Cache-Control", "no-store")])
         }
@@ -38,19 +38,18 @@ extension RegistryAPI {
     }
 
     /// A link to one file of a provider release that its client fetches without credentials: the
-    /// storage's presigned URL, or the registry's signed link (`ArchiveRoute.providerFile`).
+    /// registry's signed link (`ArchiveRoute.providerFile`), with every storage.
     func providerFileLink(
         _ blob: ProviderBlob,
         file: String,
         _ provider: ProviderAddress,
         version: Version,
         base: String
-    ) async throws(RegistryError) -> String {
-        switch try await service.storage.delivery(of: blob.location, sha256: blob.sha256, expiresIn: configuration.downloadLinkLifetime) {
-        case .url(let url): return url
-        case .servedByRegistry:
-            let path = ArchiveRoute.providerFile(provider, version: version, blob: blob, file: file).path
-            return base + path + "?" + signer.query(forPath: path, now: service.clock.now())
-        }
+    ) -> String {
+        // Always the registry's signed link, whatever the storage: Terraform 1.11 sends HEAD before GET,
+        // which an S3 URL presigned for GET refuses; the link answers HEAD from the record and redirects
+        // GET to the storage's presigned URL (`providerFile`).
+        let path = ArchiveRoute.providerFile(provider, version: version, blob: blob, file: file).path
+        return base + path + "?" + signer.query(forPath: path, now: service.clock.now())
     }
 }

@@ -19,6 +19,39 @@ extension RegistryAPI {
         case .upload(let p, let v):
             let (provider, version) = (try p.address(), try Version(v))
             return try await providerUpload(req, provider, version: version, caller: caller, logger: Self.withRequestID(logger, req))
+        case .deleteVersion(let p, let v):
+            let (provider, version) = (try p.address(), try Version(v))
+            try await service.deleteProviderVersion(version, of: provider, caller: caller, logger: Self.withRequestID(logger, req))
+            return APIResponse(status: 204)
+        case .deprecate(let p, let v), .undeprecate(let p, let v):
+            let (provider, version) = (try p.address(), try Version(v))
+            try await service.authorize(caller, .upload, in: provider.namespace)
+            var reason: String?
+            var replacement: String?
+            if case .deprecate = route {
+                let json = try await jsonObjectBody(
+                    req,
+                    limit: 16 * 1024,
+                    allowed: ["reason", "replacement"],
+                    notAnObject: "the body must be a JSON object with reason and optional replacement",
+                    unknownHint: "expected reason and replacement"
+                )
+                guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
+                reason = r
+                if let value = json["replacement"] {
+                    guard let text = value.stringValue else { throw .badRequest("replacement must be a string") }
+                    replacement = text
+                }
+            }
+            let record = try await service.deprecateProvider(
+                version,
+                of: provider,
+                reason: reason,
+                replacement: replacement,
+                caller: caller,
+                logger: Self.withRequestID(logger, req)
+            )
+            return .json(200, ProviderJSON.published(record).serialized())
         case .keys(let ns):
             let keys = try await service.signingKeys(in: try Namespace(ns), caller: caller)
             return .json(200, ProviderJSON.keys(keys).serialized())
@@ -38,9 +71,11 @@ extension RegistryAPI {
     /// An ASCII-armored public key (RSA 4096 with a few signatures is under 8 KiB).
     static let maximumKeyBytes = 64 * 1024
 
-    /// "Find a Provider Package": the platform's package and signed links (or the storage's presigned
-    /// URLs) for its zip, the release's `SHA256SUMS` and signature, which Terraform fetches without
-    /// credentials. 404 for a platform the version has no package for.
+    /// "Find a Provider Package": the platform's package and the registry's signed links for its zip,
+    /// the release's `SHA256SUMS` and signature, which Terraform fetches without credentials. Always the
+    /// registry's links, whatever the storage: Terraform 1.11 sends HEAD before GET, which an S3 URL
+    /// presigned for GET refuses; the link answers HEAD itself and redirects GET to the storage
+    /// (`providerFile`). 404 for a platform the version has no package for.
     func providerDownload(
         _ req: APIRequest,
         _ provider: ProviderAddress,
@@ -51,13 +86,13 @@ extension RegistryAPI {
         let (record, package, keys) = try await service.providerDownload(version, of: provider, platform: platform, caller: caller)
         let base = try baseURL(req)
         let sumsName = "terraform-provider-\(provider.type)_\(version)_SHA256SUMS"
-        func link(_ blob: ProviderBlob, _ file: String) async throws(RegistryError) -> String {
-            try await providerFileLink(blob, file: file, provider, version: version, base: base)
+        func link(_ blob: ProviderBlob, _ file: String) -> String {
+            providerFileLink(blob, file: file, provider, version: version, base: base)
         }
         let links = ProviderJSON.Links(
-            zip: try await link(package.zip, package.filename),
-            shasums: try await link(record.shasums, sumsName),
-            signature: try await link(record.signature, sumsName + ".sig")
+            zip: link(package.zip, package.filename),
+            shasums: link(record.shasums, sumsName),
+            signature: link(record.signature, sumsName + ".sig")
         )
         let json = ProviderJSON.download(record, package: package, keys: keys, links: links, sourceURL: base)
         return .json(200, json.serialized(), headers: [("Cache-Control", "no-store")])
@@ -97,7 +132,8 @@ extension RegistryAPI {
 
     /// `GET`/`HEAD /v1/archives/providers/NS/TYPE/VER/SHA256/FILE?expires=…&signature=…`: a file of a
     /// provider release that a download signed, served only while the version is live and names that
-    /// file with that digest.
+    /// file with that digest. HEAD is answered from the record (no storage read); GET streams a local
+    /// file, or redirects (302) to a URL the storage presigns (S3), which then serves the bytes.
     func providerFile(
         _ p: ProviderPath,
         version v: String,
@@ -126,11 +162,17 @@ extension RegistryAPI {
         } else {
             throw .notFound("no such file")
         }
-        let local = try await service.storage.localFile(for: blob.location)
         let headers: [(name: String, value: String)] = [
-            ("Content-Type", type), ("Content-Length", String(local.size)), ("ETag", "\"\(blob.sha256)\""),
+            ("Content-Type", type), ("Content-Length", String(blob.size)), ("ETag", "\"\(blob.sha256)\""),
             ("Cache-Control", "private, max-age=300"),
         ]
-        return APIResponse(status: 200, headers: headers, body: headOnly ? .empty : .file(path: local.path, size: local.size))
+        if headOnly { return APIResponse(status: 200, headers: headers, body: .empty) }
+        switch try await service.storage.delivery(of: blob.location, sha256: blob.sha256, expiresIn: configuration.downloadLinkLifetime) {
+        case .url(let url):
+            return APIResponse(status: 302, headers: [("Location", url), ("Cache-Control", "no-store")])
+        case .servedByRegistry:
+            let local = try await service.storage.localFile(for: blob.location)
+            return APIResponse(status: 200, headers: headers, body: .file(path: local.path, size: local.size))
+        }
     }
 }

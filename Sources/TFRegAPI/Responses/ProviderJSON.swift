@@ -67,21 +67,19 @@ enum ProviderJSON {
 
     /// The answer to an upload: the version as stored.
     static func published(_ record: ProviderVersionRecord) -> JSONValue {
-        .object([
-            ("provider", .string(record.provider.description)), ("version", .string(record.version.description)),
-            ("protocols", .array(record.protocols.map(JSONValue.string))), ("key_fingerprint", .string(record.keyFingerprint)),
-            (
-                "packages",
-                .array(
-                    record.packages.map { p in
-                        .object([
-                            ("platform", .string(p.platform.description)), ("filename", .string(p.filename)),
-                            ("sha256", .string(p.zip.sha256)), ("size", .int(p.zip.size)), ("h1", .string(p.h1)),
-                        ])
-                    }
-                )
-            ),
-        ])
+        let packages = record.packages.map { p in
+            JSONValue.object([
+                ("platform", .string(p.platform.description)), ("filename", .string(p.filename)), ("sha256", .string(p.zip.sha256)),
+                ("size", .int(p.zip.size)), ("h1", .string(p.h1)),
+            ])
+        }
+        return .object(
+            [
+                ("provider", .string(record.provider.description)), ("version", .string(record.version.description)),
+                ("protocols", .array(record.protocols.map(JSONValue.string))), ("key_fingerprint", .string(record.keyFingerprint)),
+                ("packages", .array(packages)),
+            ] + (record.deprecation.map { [("deprecation", ModuleJSON.deprecation($0))] } ?? [])
+        )
     }
 
     static func key(_ k: ProviderSigningKey) -> JSONValue {

@@ -10,6 +10,12 @@ public enum ProviderRoute: RouteGroup {
     case download(ProviderPath, version: String, os: String, arch: String)
     /// `POST`/`PUT /v1/providers/NS/TYPE/VERSION/upload`: the release's files as one uncompressed tar.
     case upload(ProviderPath, version: String)
+    /// `DELETE /v1/providers/NS/TYPE/VERSION`: deletes a version (its number stays reserved).
+    case deleteVersion(ProviderPath, version: String)
+    /// `POST …/VERSION/deprecate` with `{"reason", "replacement"?}`.
+    case deprecate(ProviderPath, version: String)
+    /// `DELETE …/VERSION/deprecate`
+    case undeprecate(ProviderPath, version: String)
     /// `GET /v1/providers/NS/keys`: the namespace's signing keys.
     case keys(namespace: String)
     /// `POST /v1/providers/NS/keys` with an ASCII-armored public key as the body.
@@ -21,6 +27,9 @@ public enum ProviderRoute: RouteGroup {
         case versions
         case download
         case upload
+        case deleteVersion
+        case deprecate
+        case undeprecate
         case keys
         case addKey
         case removeKey
@@ -29,8 +38,8 @@ public enum ProviderRoute: RouteGroup {
             switch self {
             case .versions, .download, .keys: Methods.read
             case .upload: Methods.upload
-            case .addKey: Methods.post
-            case .removeKey: Methods.delete
+            case .addKey, .deprecate: Methods.post
+            case .removeKey, .deleteVersion, .undeprecate: Methods.delete
             }
         }
 
@@ -41,6 +50,8 @@ public enum ProviderRoute: RouteGroup {
             case .versions: "/v1/providers/{namespace}/{type}/versions"
             case .download: "/v1/providers/{namespace}/{type}/{version}/download/{os}/{arch}"
             case .upload: "/v1/providers/{namespace}/{type}/{version}/upload"
+            case .deleteVersion: "/v1/providers/{namespace}/{type}/{version}"
+            case .deprecate, .undeprecate: "/v1/providers/{namespace}/{type}/{version}/deprecate"
             case .keys, .addKey: "/v1/providers/{namespace}/keys"
             case .removeKey: "/v1/providers/{namespace}/keys/{fingerprint}"
             }
@@ -59,8 +70,13 @@ public enum ProviderRoute: RouteGroup {
             return choose(method, .versions(ProviderPath(namespace: rest[i], type: rest[i + 1])))
         case 3 where rest[i + 1] == "keys":
             return choose(method, .removeKey(namespace: rest[i], fingerprint: rest[i + 2]))
+        case 3:
+            return choose(method, .deleteVersion(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))
         case 4 where rest[i + 3] == "upload":
             return choose(method, .upload(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))
+        case 4 where rest[i + 3] == "deprecate":
+            let p = ProviderPath(namespace: rest[i], type: rest[i + 1])
+            return choose(method, .deprecate(p, version: rest[i + 2]), .undeprecate(p, version: rest[i + 2]))
         case 6 where rest[i + 3] == "download":
             let p = ProviderPath(namespace: rest[i], type: rest[i + 1])
             return choose(method, .download(p, version: rest[i + 2], os: rest[i + 4], arch: rest[i + 5]))
@@ -74,6 +90,9 @@ public enum ProviderRoute: RouteGroup {
         case .versions: .versions
         case .download: .download
         case .upload: .upload
+        case .deleteVersion: .deleteVersion
+        case .deprecate: .deprecate
+        case .undeprecate: .undeprecate
         case .keys: .keys
         case .addKey: .addKey
         case .removeKey: .removeKey
@@ -86,6 +105,8 @@ public enum ProviderRoute: RouteGroup {
         case .download(let p, let v, let os, let arch):
             Self.basePath + p.path + "/\(RoutePath.segment(v))/download/\(RoutePath.segment(os))/\(RoutePath.segment(arch))"
         case .upload(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))/upload"
+        case .deleteVersion(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))"
+        case .deprecate(let p, let v), .undeprecate(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))/deprecate"
         case .keys(let ns), .addKey(let ns): Self.basePath + RoutePath.segment(ns) + "/keys"
         case .removeKey(let ns, let fpr): Self.basePath + RoutePath.segment(ns) + "/keys/" + RoutePath.segment(fpr)
         }

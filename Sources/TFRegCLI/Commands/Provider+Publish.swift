@@ -1,0 +1,102 @@
+import ArgumentParser
+import Glibc
+import TFRegAPI
+import TFRegArchive
+import TFRegCore
+import TFRegHTTPClient
+import TFRegJSON
+import TFRegSystem
+
+extension TFReg.ProviderCommand {
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a signed provider release (goreleaser's layout) as a new, immutable version.",
+            discussion: """
+                DIR holds the release as goreleaser and HashiCorp's release tooling write it: \
+                terraform-provider-TYPE_VERSION_OS_ARCH.zip per platform, terraform-provider-TYPE_VERSION_SHA256SUMS \
+                listing them, its detached signature terraform-provider-TYPE_VERSION_SHA256SUMS.sig, and \
+                optionally terraform-provider-TYPE_VERSION_manifest.json (its protocol_versions; else 5.0). \
+                Other files in DIR are left alone. The files go up as one tar; the registry checks the \
+                signature against the namespace's keys, every zip against SHA256SUMS, and each zip's \
+                contents before it stores anything, and names the file it refuses. Needs upload in the \
+                namespace. --output json prints the version as the registry stored it.
+
+                Example:
+                  tfreg provider publish dist --registry registry.example.com -n acme --type demo --version 1.0.0
+                """
+        )
+
+        @Argument(help: "The directory holding the release's files.")
+        var directory: String
+        @OptionGroup var ns: NamespaceOption
+        @Option(help: "The provider type (the last part of HOST/NAMESPACE/TYPE).")
+        var type: String
+        @Option(help: "The release's version (without a leading v).")
+        var version: String
+        @OptionGroup var target: ProviderRegistryOptions
+        @OptionGroup var out: ProgressOutputOptions
+
+        /// The release's files in `names` (a directory listing): the zips, sums, signature and manifest.
+        static func releaseFiles(_ names: [String], type: String, version: Version) throws(CLIError) -> [String] {
+            let base = "terraform-provider-\(type)_\(version)"
+            let files = names.filter { n in
+                [base + "_SHA256SUMS", base + "_SHA256SUMS.sig", base + "_manifest.json"].contains(n)
+                    || (n.hasPrefix(base + "_") && n.hasSuffix(".zip"))
+            }.sorted()
+            for required in [base + "_SHA256SUMS", base + "_SHA256SUMS.sig"] where !files.contains(required) {
+                throw .usage("\(required) is not in the directory")
+            }
+            guard files.contains(where: { $0.hasSuffix(".zip") }) else { throw .usage("no \(base)_OS_ARCH.zip in the directory") }
+            return files
+        }
+
+        func run() async throws {
+            let namespace = try ns.parsed()
+            let provider: ProviderAddress
+            let version: Version
+            do {
+                provider = try ProviderAddress(namespace: namespace.value, type: type)
+                version = try Version(self.version)
+            } catch { throw CLIError.usage(error.message) }
+            let format = try out.format()
+            let files = try Self.releaseFiles(FileSystem.list(directory), type: provider.type, version: version)
+            let remote = try await target.remote()
+
+            let scratch = try PrivateTemporaryDirectory(prefix: "tfreg-provider")
+            defer { scratch.remove() }
+            let tar = scratch.path + "/release.tar"
+            try TarWriter.writeFiles(files, in: directory, toFile: tar)
+            var st = stat()
+            let size: Int64 = stat(tar, &st) == 0 ? Int64(st.st_size) : 0
+            let progress = out.progress("uploading \(provider) \(version)", total: size)
+            let response: HTTPResponse
+            do {
+                response = try await remote.client.send(
+                    HTTPRequest(
+                        method: "POST",
+                        url: remote.base + String(ProviderRoute.upload(provider, version: version).path.dropFirst(ProviderRoute.basePath.count)),
+                        headers: [
+                            ("Authorization", "Bearer \(remote.token)"), ("Content-Type", "application/x-tar"), RegistryClient.userAgentHeader,
+                        ],
+                        bodyFile: tar,
+                        onBodySent: { progress.advance(Int64($0)) },
+                        timeout: 900
+                    )
+                )
+                progress.finish()
+            } catch {
+                progress.finish()
+                throw error
+            }
+            guard response.status == 201, let doc = try? JSONValue(parsing: response.body) else {
+                throw CLIError.registry(response, action: "publish \(provider) \(version)")
+            }
+            switch format {
+            case .json: printJSON(doc)
+            case .text:
+                let platforms = (doc["packages"]?.elements ?? []).compactMap { $0["platform"]?.stringValue }
+                print("published \(remote.host.name)/\(provider) \(version) for \(platforms.joined(separator: ", "))")
+            }
+        }
+    }
+}
