@@ -15,12 +15,16 @@ extension RegistryAPI {
             let records = try await service.providerVersions(of: try p.address(), caller: caller)
             return .json(200, MirrorJSON.index(records).serialized())
         case .version(let host, let p, let v):
-            let base = try ownMirrorHost(host, req)
+            _ = try ownMirrorHost(host, req)
             let (provider, version) = (try p.address(), try Version(v))
             let record = try await service.providerVersion(version, of: provider, caller: caller)
             var urls: [String] = []
             for package in record.packages {
-                urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: base))
+                // A path-absolute reference: Terraform resolves it against this document's URL, so the
+                // archive comes from whichever host name the client reached the mirror by (a provider's
+                // origin host name has no port — Terraform cannot join one to the mirror's URL — and
+                // need not resolve at all).
+                urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: ""))
             }
             return .json(200, MirrorJSON.version(record, urls: urls).serialized(), headers: [("Cache-Control", "no-store")])
         }
