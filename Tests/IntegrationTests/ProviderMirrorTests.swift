@@ -27,7 +27,10 @@ import Testing
         let armor = try runCommand("/usr/bin/env", ["gpg", "--armor", "--export", "release@example.com"], env: ["GNUPGHOME": gnupg])
         try armor.stdout.write(toFile: server.dir + "/key.asc", atomically: true, encoding: .utf8)
         let registry = ["--registry", server.host]
-        let added = try server.tfreg(["provider", "key", "add", "-n", "acme", "--armor", server.dir + "/key.asc"] + registry, env: ["TFREG_TOKEN": admin])
+        let added = try server.tfreg(
+            ["provider", "key", "add", "-n", "acme", "--armor", server.dir + "/key.asc"] + registry,
+            env: ["TFREG_TOKEN": admin]
+        )
         #expect(added.status == 0, "key add: \(added.stderr)")
         let release = try ProviderEndToEndTests().release("1.0.0", in: server.dir, gnupg: gnupg, key: "release@example.com")
         let published = try server.tfreg(
