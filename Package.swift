@@ -247,6 +247,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("openpgp-signature", ["TFRegOpenPGP"]),
     // Issue 20 (providers): the strict zip reader of provider packages and the h1: hash.
     ("zip", ["TFRegArchive"]),
+    // Issue 20 (providers): the upload's tar splitter and release classifier.
+    ("provider-release", ["TFRegAPI"]),
 ]
 if Context.environment["TFREG_FUZZ"] == "1" {
     package.targets.append(.systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"))
