@@ -30,11 +30,15 @@ struct BuildInfoPlugin: BuildToolPlugin {
             }"
             [ -f "$out" ] && [ "$(cat "$out")" = "$new" ] || printf '%s\n' "$new" > "$out"
             """#
+        // SwiftPM runs the command with the environment it is given, not the build's: pass on the two
+        // settings a build from a source tarball needs (reproducible-check found "commit unknown").
+        let environment = ProcessInfo.processInfo.environment.filter { ["TFREG_COMMIT", "SOURCE_DATE_EPOCH"].contains($0.key) }
         return [
             .prebuildCommand(
                 displayName: "tfreg build info (git commit and date)",
                 executable: URL(filePath: "/bin/sh"),
                 arguments: ["-c", script, "sh", context.package.directoryURL.path, output.path],
+                environment: environment,
                 outputFilesDirectory: output
             )
         ]

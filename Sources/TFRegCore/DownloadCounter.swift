@@ -6,8 +6,8 @@ import Synchronization
 /// (`ModuleStore.addDownloads`: SQLite `UPDATE … + n`, DynamoDB `UpdateItem ADD`). The download path
 /// only takes a lock and bumps a number: it never waits on the store, so its call budget on Lambda
 /// is unchanged. `serve` flushes every `interval` seconds and at shutdown; `lambda` after an
-/// invocation (its answer already sent) once `interval` seconds have passed, and on SIGTERM. Lost on
-/// a crash, or when Lambda retires an instance without SIGTERM: what the process counted since its
+/// invocation (its answer already sent) once `interval` seconds have passed. Lost on a crash, or when
+/// Lambda retires an instance (tfreg registers no extension, so it gets no SIGTERM): what it counted since its
 /// last flush (at most `interval` seconds' worth, per process). A failed add is kept for the next flush.
 public final class DownloadCounter: Sendable {
     public static let defaultInterval: Int64 = 30

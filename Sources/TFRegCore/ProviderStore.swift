@@ -8,7 +8,14 @@ public struct ProviderAddress: Hashable, Sendable, Comparable, CustomStringConve
 
     /// `type`: Terraform's provider type grammar (terraform-registry-address `ParseProviderPart`, lower
     /// case): letters, digits and `-`, 1...64, starting and ending with a letter or digit.
+    /// The namespace must be lower case: Terraform normalizes provider source addresses to lower case
+    /// (terraform-registry-address; its lock file refuses other spellings) and asks for
+    /// `/v1/providers/acme/…` whatever the configuration says, so a provider published as `Acme`
+    /// could never be installed.
     public init(namespace: some StringProtocol, type: some StringProtocol) throws(RegistryError) {
+        guard !namespace.utf8.contains(where: ASCII.isUpper) else {
+            throw .badRequest("invalid provider namespace: provider addresses are lower case (Terraform asks for them in lower case)")
+        }
         self.namespace = try Namespace(namespace)
         let u = Array(type.utf8)
         guard (1...64).contains(u.count), ASCII.isLowerAlnum(u.first!), ASCII.isLowerAlnum(u.last!),

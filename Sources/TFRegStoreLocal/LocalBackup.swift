@@ -22,6 +22,8 @@ public enum LocalBackup {
         /// Bytes of stored files copied (archives, documentation, provider zips, sums, signatures).
         public var bytes: Int64
         public var dropped: [String]
+        /// Versions kept without their documentation, whose file was missing (`tfreg reindex` rebuilds it).
+        public var undocumented: [String] = []
     }
 
     /// A file of the data directory the database references, with the digest it must have and what
@@ -30,6 +32,9 @@ public enum LocalBackup {
     struct ReferencedFile {
         enum Owner: Hashable {
             case module(ModuleAddress, Version)
+            /// A module version's documentation: derived from its archive, so a missing one costs the
+            /// copy only the documentation, never the version.
+            case documentation(ModuleAddress, Version)
             case provider(ProviderAddress, Version)
         }
         let key: String
@@ -49,7 +54,7 @@ public enum LocalBackup {
                 guard Grammar.isSHA256Hex(digest) else {
                     throw .init(.unprocessable, "unexpected documentation key in database: \(docs.prefix(200))")
                 }
-                files.append(ReferencedFile(key: docs, sha256: digest, owner: owner))
+                files.append(ReferencedFile(key: docs, sha256: digest, owner: .documentation(r.module, r.version)))
             }
         }
         for r in try await store.allProviderVersions(in: nil) {
@@ -68,7 +73,11 @@ public enum LocalBackup {
         var modules: Set<ReferencedFile.Owner> = []
         var providers: Set<ReferencedFile.Owner> = []
         for f in files {
-            if case .module = f.owner { modules.insert(f.owner) } else { providers.insert(f.owner) }
+            switch f.owner {
+            case .module: modules.insert(f.owner)
+            case .provider: providers.insert(f.owner)
+            case .documentation: break
+            }
         }
         report.versions = modules.count
         report.providerVersions = providers.count
@@ -96,6 +105,9 @@ public enum LocalBackup {
             case .module(let module, let version):
                 try await snapshot.dropFromSnapshot(version, of: module)
                 report.dropped.append("\(module) \(version)")
+            case .documentation(let module, let version):
+                try await snapshot.clearDocumentationInSnapshot(version, of: module)
+                report.undocumented.append("\(module) \(version)")
             case .provider(let provider, let version):
                 _ = try await snapshot.tombstoneProviderVersion(version, of: provider, at: SystemClock().now(), by: "backup")
                 report.dropped.append("provider \(provider) \(version)")
@@ -142,7 +154,7 @@ public enum LocalBackup {
             guard constantTimeEquals(Array(digest.utf8), Array(f.sha256.utf8)) else {
                 let what =
                     switch f.owner {
-                    case .module(let m, let v): "\(m) \(v)"
+                    case .module(let m, let v), .documentation(let m, let v): "\(m) \(v)"
                     case .provider(let p, let v): "provider \(p) \(v)"
                     }
                 throw .init(.unprocessable, "a stored file of \(what) (\(f.key)) does not match its SHA-256 in the backup")

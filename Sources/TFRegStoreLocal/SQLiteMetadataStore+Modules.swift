@@ -160,6 +160,14 @@ extension SQLiteMetadataStore {
 
     /// Removes a version row outright, with its precedence reservation: only for a backup's own
     /// snapshot, where a row whose archive could not be copied must not exist at all.
+    /// In a backup's copy only: the version keeps its row, without documentation (its file was missing).
+    func clearDocumentationInSnapshot(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {
+        let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system), .text(version.description)]
+        try await run { db throws(SQLiteError) in
+            try db.query("UPDATE module_versions SET docs_key = NULL WHERE namespace = ? AND name = ? AND system = ? AND version = ?", key)
+        }
+    }
+
     func dropFromSnapshot(_ version: Version, of module: ModuleAddress) async throws(RegistryError) {
         let params: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
         let v = version.description

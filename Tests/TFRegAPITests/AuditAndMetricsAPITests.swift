@@ -91,6 +91,24 @@ import Testing
         #expect(MetricsRegistry.labelText(["k", "a\"b\\c\nd"]) == #"{k="a\"b\\c\nd"}"#)
     }
 
+    /// Names are case-insensitive, so every spelling of a module downloads it: the label is the folded
+    /// address, and a client cannot grow the label set (or, on Lambda, the CloudWatch metrics) by spelling.
+    @Test func aDownloadIsLabelledByTheFoldedModule() {
+        for path in ["/v1/modules/acme/net/aws/1.0.0/download", "/v1/modules/aCmE/NeT/aws/1.0.0/download", "/v1/modules/ACME/NET/aws/download"] {
+            let o = RequestObservation(
+                route: path.hasSuffix("/1.0.0/download")
+                    ? "/v1/modules/{namespace}/{name}/{system}/{version}/download" : "/v1/modules/{namespace}/{name}/{system}/download",
+                method: "GET",
+                path: path,
+                status: 204,
+                duration: .milliseconds(1),
+                principal: nil,
+                requestID: "r"
+            )
+            #expect(MetricsObserver.downloadedModule(o) == "acme/net/aws", "\(path)")
+        }
+    }
+
     @Test func theSeriesAreBounded() {
         let registry = MetricsRegistry()
         for i in 0..<(MetricsRegistry.maximumSeries + 50) { registry.increment("x_total", ["i", String(i)]) }

@@ -73,6 +73,12 @@ import Testing
             #expect(await s.h.send("GET", bad, token: s.reader).status == 400, "\(bad)")
         }
         #expect(await s.h.send("POST", Self.base + "/index.json", token: s.reader).status == 405)
+        // Provider namespaces are lower case (Terraform asks for them so): another spelling is a 400,
+        // for the mirror, the registry protocol and a publish alike.
+        #expect(await s.h.send("GET", "/v1/mirror/registry.test:8443/Acme/demo/index.json", token: s.reader).status == 400)
+        #expect(await s.h.send("GET", "/v1/providers/Acme/demo/versions", token: s.reader).status == 400)
+        let upload = await s.h.send("POST", "/v1/providers/ACME/demo/1.0.0/upload", token: s.writer, body: [])
+        #expect(upload.status == 400 && upload.text.contains("lower case"), "\(upload.text)")
         #expect(await s.h.send("GET", Self.base + "/extra/index.json", token: s.reader).status == 404)
     }
 }

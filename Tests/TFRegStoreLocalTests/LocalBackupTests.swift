@@ -100,6 +100,22 @@ import Testing
         #expect(!FileSystem.exists(restored + "/registry.db"))
     }
 
+    /// Documentation is derived from the archive: a missing documentation file (an old one collected
+    /// after `tfreg reindex`) costs the copy the documentation only, never the version.
+    @Test func aMissingDocumentationFileKeepsTheVersion() async throws {
+        let data = dir.path + "/data"
+        let (store, _, _) = try await registry(data)
+        let docsKey = try #require(try await store.allVersions(in: nil).first?.docsKey)
+        #expect(unlink(data + "/archives/" + docsKey) == 0)
+        let report = try await LocalBackup.backup(dataDirectory: data, to: dir.path + "/backup")
+        #expect(report.dropped.isEmpty && report.versions == 1 && report.undocumented == ["acme/vpc/aws 1.0.0"])
+        let snapshot = try SQLiteMetadataStore(path: dir.path + "/backup/registry.db")
+        let kept = try #require(try await snapshot.allVersions(in: nil).first)
+        #expect(kept.docsKey == nil && kept.version.description == "1.0.0")
+        let back = try await LocalBackup.restore(from: dir.path + "/backup", into: dir.path + "/restored", force: false)
+        #expect(back.versions == 1 && back.providerVersions == 2)
+    }
+
     @Test func aProviderVersionWhoseFileWasCollectedIsLeftOutOfTheBackup() async throws {
         let data = dir.path + "/data"
         let (_, _, providers) = try await registry(data)

@@ -15,7 +15,9 @@ extension RegistryAPI {
             let records = try await service.providerVersions(of: try p.address(), caller: caller)
             return .json(200, MirrorJSON.index(records).serialized())
         case .version(let host, let p, let v):
-            _ = try ownMirrorHost(host, req)
+            let base = try ownMirrorHost(host, req)
+            // The public URL's path, if it has one (a proxy's prefix): "https://host/prefix" → "/prefix".
+            let prefix = base.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(3).first.map { "/" + $0 } ?? ""
             let (provider, version) = (try p.address(), try Version(v))
             let record = try await service.providerVersion(version, of: provider, caller: caller)
             var urls: [String] = []
@@ -24,7 +26,7 @@ extension RegistryAPI {
                 // archive comes from whichever host name the client reached the mirror by (a provider's
                 // origin host name has no port — Terraform cannot join one to the mirror's URL — and
                 // need not resolve at all).
-                urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: ""))
+                urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: prefix))
             }
             return .json(200, MirrorJSON.version(record, urls: urls).serialized(), headers: [("Cache-Control", "no-store")])
         }

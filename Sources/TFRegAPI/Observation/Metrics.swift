@@ -201,6 +201,8 @@ public struct MetricsObserver: RequestObserver {
         guard (200..<400).contains(o.status), downloadRoutes.contains(o.route), let seg = URLParsing.segments(of: o.path), seg.count >= 5,
             let m = try? ModuleAddress(namespace: seg[2], name: seg[3], system: seg[4])
         else { return nil }
-        return "\(m)"
+        // Folded: every spelling of a module reads it (names are case-insensitive), and a client must
+        // not grow the label set by spelling one module many ways.
+        return m.folded
     }
 }

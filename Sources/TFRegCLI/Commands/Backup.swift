@@ -44,6 +44,9 @@ extension TFReg {
             }
             progress.finish()
             for item in report.dropped { printError("skipped \(item): deleted while the backup ran") }
+            for item in report.undocumented {
+                printError("kept \(item) without its documentation (its file is missing): run tfreg reindex after a restore")
+            }
             let database = destination + "/registry.db"
             guard let digest = Self.sha256(ofFile: database) else { throw CLIError("cannot read \(database) back") }
             switch format {

@@ -141,8 +141,8 @@ extension TFReg {
             let service = assembly.service
             let flusher = Task {
                 let every = Duration.seconds(service.downloadCounter?.interval ?? DownloadCounter.defaultInterval)
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: every)
+                // A cancelled sleep ends the loop: the final flush below then runs alone.
+                while (try? await Task.sleep(for: every)) != nil {
                     await service.flushDownloads(ifDue: false, logger: logger)
                 }
             }
@@ -177,6 +177,7 @@ extension TFReg {
                 throw error
             }
             flusher.cancel()
+            await flusher.value  // a flush in progress finishes before the last one takes what is left
             await service.flushDownloads(ifDue: false, logger: logger)
             logger.info("stopped")
         }
