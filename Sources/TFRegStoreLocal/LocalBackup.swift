@@ -116,7 +116,9 @@ public enum LocalBackup {
         files.removeAll { gone.contains($0.owner) }
         var total: Int64 = 0
         if progress != nil {
-            for f in files {
+            // Each key once: content-addressed files (an archive, a documentation blob) can be shared.
+            var seen: Set<String> = []
+            for f in files where seen.insert(f.key).inserted {
                 var st = stat()
                 if stat(dataDirectory + "/archives/" + f.key, &st) == 0 { total += Int64(st.st_size) }
             }

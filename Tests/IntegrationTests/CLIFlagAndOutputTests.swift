@@ -182,7 +182,7 @@ import Testing
         let into = makeTemporaryDirectory("tfreg-cli22-into")
         let r = try tfreg(["restore", backup, "--data-dir", into, "--output", "json"])
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.stdout == "{\"data_dir\":\"\(into)\",\"versions\":0,\"bytes\":0}\n", "\(r.stdout)")
+        #expect(r.stdout == "{\"data_dir\":\"\(into)\",\"versions\":0,\"provider_versions\":0,\"bytes\":0}\n", "\(r.stdout)")
         _ = dir
     }
 
