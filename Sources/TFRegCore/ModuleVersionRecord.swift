@@ -1,3 +1,5 @@
+import TFRegSystem
+
 /// One registered module version: the unit the metadata store keeps.
 public struct ModuleVersionRecord: Sendable, Hashable {
     public var module: ModuleAddress
@@ -71,6 +73,21 @@ public struct Deprecation: Sendable, Hashable {
         self.replacement = replacement
         self.at = at
         self.by = by
+    }
+
+    /// A mark from a caller's text (module and provider deprecations alike): each text at most
+    /// `maximumTextLength` bytes and without the control, invisible and bidi-control characters archive
+    /// paths refuse (`VisibleText`), as the reason is shown to whoever installs the version; an empty
+    /// replacement is none.
+    public static func checked(reason: String, replacement: String?, at: Int64, by: String?) throws(RegistryError) -> Deprecation {
+        guard reason.utf8.count <= maximumTextLength, (replacement?.utf8.count ?? 0) <= maximumTextLength,
+            !VisibleText.hasHiddenCharacters(reason), !VisibleText.hasHiddenCharacters(replacement ?? "")
+        else {
+            throw .badRequest(
+                "reason and replacement must be at most \(maximumTextLength) bytes without control, invisible or bidirectional-control characters"
+            )
+        }
+        return Deprecation(reason: reason, replacement: replacement.flatMap { $0.isEmpty ? nil : $0 }, at: at, by: by)
     }
 }
 

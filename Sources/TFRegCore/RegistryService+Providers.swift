@@ -344,16 +344,8 @@ extension RegistryService {
         logger: Logger
     ) async throws(RegistryError) -> ProviderVersionRecord {
         let grant = try await authorize(caller, .upload, in: provider.namespace)
-        var mark: Deprecation?
-        if let reason {
-            guard reason.utf8.count <= Deprecation.maximumTextLength, (replacement?.utf8.count ?? 0) <= Deprecation.maximumTextLength,
-                !VisibleText.hasHiddenCharacters(reason), !VisibleText.hasHiddenCharacters(replacement ?? "")
-            else {
-                throw .badRequest(
-                    "reason and replacement must be at most \(Deprecation.maximumTextLength) bytes without control, invisible or bidirectional-control characters"
-                )
-            }
-            mark = Deprecation(reason: reason, replacement: replacement.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now(), by: grant.identity.value)
+        let mark = try reason.map { r throws(RegistryError) in
+            try Deprecation.checked(reason: r, replacement: replacement, at: clock.now(), by: grant.identity.value)
         }
         guard let record = try await store.setProviderDeprecation(mark, version: version, of: provider) else {
             throw .notFound("version \(version) of provider \(provider) not found")

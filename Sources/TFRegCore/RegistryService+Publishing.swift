@@ -348,18 +348,8 @@ extension RegistryService {
         logger: Logger
     ) async throws(RegistryError) -> ModuleVersionRecord {
         let grant = try await authorize(caller, .upload, in: module.namespace)
-        var mark: Deprecation?
-        if let reason {
-            // The same control, invisible and bidi-control set archive paths refuse (`VisibleText`): the
-            // reason is shown to whoever installs the version.
-            guard reason.utf8.count <= Deprecation.maximumTextLength, (replacement?.utf8.count ?? 0) <= Deprecation.maximumTextLength,
-                !VisibleText.hasHiddenCharacters(reason), !VisibleText.hasHiddenCharacters(replacement ?? "")
-            else {
-                throw .badRequest(
-                    "reason and replacement must be at most \(Deprecation.maximumTextLength) bytes without control, invisible or bidirectional-control characters"
-                )
-            }
-            mark = Deprecation(reason: reason, replacement: replacement.flatMap { $0.isEmpty ? nil : $0 }, at: clock.now(), by: grant.identity.value)
+        let mark = try reason.map { r throws(RegistryError) in
+            try Deprecation.checked(reason: r, replacement: replacement, at: clock.now(), by: grant.identity.value)
         }
         guard let record = try await store.setDeprecation(mark, version: version, of: module) else {
             throw .notFound("version \(version) of module \(module) not found")

@@ -28,21 +28,7 @@ extension RegistryAPI {
             try await service.authorize(caller, .upload, in: provider.namespace)
             var reason: String?
             var replacement: String?
-            if case .deprecate = route {
-                let json = try await jsonObjectBody(
-                    req,
-                    limit: 16 * 1024,
-                    allowed: ["reason", "replacement"],
-                    notAnObject: "the body must be a JSON object with reason and optional replacement",
-                    unknownHint: "expected reason and replacement"
-                )
-                guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
-                reason = r
-                if let value = json["replacement"] {
-                    guard let text = value.stringValue else { throw .badRequest("replacement must be a string") }
-                    replacement = text
-                }
-            }
+            if case .deprecate = route { (reason, replacement) = try await deprecationBody(req) }
             let record = try await service.deprecateProvider(
                 version,
                 of: provider,

@@ -102,6 +102,22 @@ extension RegistryAPI {
         return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])
     }
 
+    /// A deprecation's body, modules and providers alike: `{"reason": "…", "replacement": "…"}`, the
+    /// reason required (it may be empty), at most 16 KiB.
+    func deprecationBody(_ req: APIRequest) async throws(RegistryError) -> (reason: String, replacement: String?) {
+        let json = try await jsonObjectBody(
+            req,
+            limit: 16 * 1024,
+            allowed: ["reason", "replacement"],
+            notAnObject: "the body must be a JSON object with reason and optional replacement",
+            unknownHint: "expected reason and replacement"
+        )
+        guard let reason = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
+        guard let value = json["replacement"] else { return (reason, nil) }
+        guard let replacement = value.stringValue else { throw .badRequest("replacement must be a string") }
+        return (reason, replacement)
+    }
+
     /// `POST …/VERSION/deprecate` `{"reason": "…", "replacement": "…"}` marks a version deprecated;
     /// `DELETE …/VERSION/deprecate` (`clear`) removes the mark. Needs `upload`; authorized before the
     /// body is read.
@@ -116,21 +132,7 @@ extension RegistryAPI {
         try await service.authorize(caller, .upload, in: module.namespace)
         var reason: String?
         var replacement: String?
-        if !clear {
-            let json = try await jsonObjectBody(
-                req,
-                limit: 16 * 1024,
-                allowed: ["reason", "replacement"],
-                notAnObject: "the body must be a JSON object with reason and optional replacement",
-                unknownHint: "expected reason and replacement"
-            )
-            guard let r = json["reason"]?.stringValue else { throw .badRequest("reason is a required string (it may be empty)") }
-            reason = r
-            if let value = json["replacement"] {
-                guard let text = value.stringValue else { throw .badRequest("replacement must be a string") }
-                replacement = text
-            }
-        }
+        if !clear { (reason, replacement) = try await deprecationBody(req) }
         let record = try await service.deprecate(version, of: module, reason: reason, replacement: replacement, caller: caller, logger: logger)
         return .json(200, ModuleJSON.published(record).serialized())
     }
