@@ -43,16 +43,13 @@ import Testing
         return (dir, digests)
     }
 
-    @Test(.enabled(if: tools, "terraform, gpg or python3 is not on PATH (make test-deps installs them)"))
-    func terraformInitInstallsAPrivateProvider() throws {
-        let server = try ServerProcess()
-        let admin = try server.token("admin", namespace: "acme", flags: ["--download", "--create-grant"])
-        let publisher = try server.token("publisher", namespace: "acme", flags: ["--download", "--upload"])
-        let reader = try server.token("reader", namespace: "acme", flags: ["--download"])
+    /// A GNUPGHOME in the server's directory with an Ed25519 key per uid (the caller stops its agent
+    /// with `gpgconf --kill all`); the first uid's public key is added to namespace acme with
+    /// `tfreg provider key add` and the `admin` token.
+    static func signingKeys(_ server: ServerProcess, admin: String, uids: [String]) throws -> String {
         let gnupg = server.dir + "/gnupg"
         try FileManager.default.createDirectory(atPath: gnupg, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        defer { _ = try? runCommand("/usr/bin/env", ["gpgconf", "--kill", "all"], env: ["GNUPGHOME": gnupg]) }
-        for uid in ["Release <release@example.com>", "Stranger <stranger@example.com>"] {
+        for uid in uids {
             let r = try runCommand(
                 "/usr/bin/env",
                 ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", uid, "ed25519", "sign", "never"],
@@ -60,15 +57,27 @@ import Testing
             )
             #expect(r.status == 0, "gpg: \(r.stderr)")
         }
-        let armor = try runCommand("/usr/bin/env", ["gpg", "--armor", "--export", "release@example.com"], env: ["GNUPGHOME": gnupg])
+        let email = String(uids[0].split(separator: "<").last?.dropLast() ?? "")
+        let armor = try runCommand("/usr/bin/env", ["gpg", "--armor", "--export", email], env: ["GNUPGHOME": gnupg])
         try armor.stdout.write(toFile: server.dir + "/key.asc", atomically: true, encoding: .utf8)
-
-        let registry = ["--registry", server.host]
         let added = try server.tfreg(
-            ["provider", "key", "add", "-n", "acme", "--armor", server.dir + "/key.asc"] + registry,
+            ["provider", "key", "add", "-n", "acme", "--armor", server.dir + "/key.asc", "--registry", server.host],
             env: ["TFREG_TOKEN": admin]
         )
         #expect(added.status == 0, "key add: \(added.stderr)")
+        return gnupg
+    }
+
+    @Test(.enabled(if: tools, "terraform, gpg or python3 is not on PATH (make test-deps installs them)"))
+    func terraformInitInstallsAPrivateProvider() throws {
+        let server = try ServerProcess()
+        let admin = try server.token("admin", namespace: "acme", flags: ["--download", "--create-grant"])
+        let publisher = try server.token("publisher", namespace: "acme", flags: ["--download", "--upload"])
+        let reader = try server.token("reader", namespace: "acme", flags: ["--download"])
+        let gnupg = try Self.signingKeys(server, admin: admin, uids: ["Release <release@example.com>", "Stranger <stranger@example.com>"])
+        defer { _ = try? runCommand("/usr/bin/env", ["gpgconf", "--kill", "all"], env: ["GNUPGHOME": gnupg]) }
+
+        let registry = ["--registry", server.host]
         let listed = try server.tfreg(["provider", "key", "list", "-n", "acme"] + registry, env: ["TFREG_TOKEN": reader])
         #expect(listed.status == 0 && listed.stdout.contains("added by token:admin"), "\(listed.stdout)\(listed.stderr)")
 

@@ -15,23 +15,9 @@ import Testing
         let server = try ServerProcess(extraArgs: ["--public-url", "https://tfreg.test"])
         let admin = try server.token("admin", namespace: "acme", flags: ["--download", "--create-grant", "--upload"])
         let reader = try server.token("reader", namespace: "acme", flags: ["--download"])
-        let gnupg = server.dir + "/gnupg"
-        try FileManager.default.createDirectory(atPath: gnupg, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let gnupg = try ProviderEndToEndTests.signingKeys(server, admin: admin, uids: ["Release <release@example.com>"])
         defer { _ = try? runCommand("/usr/bin/env", ["gpgconf", "--kill", "all"], env: ["GNUPGHOME": gnupg]) }
-        let made = try runCommand(
-            "/usr/bin/env",
-            ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Release <release@example.com>", "ed25519", "sign", "never"],
-            env: ["GNUPGHOME": gnupg]
-        )
-        #expect(made.status == 0, "gpg: \(made.stderr)")
-        let armor = try runCommand("/usr/bin/env", ["gpg", "--armor", "--export", "release@example.com"], env: ["GNUPGHOME": gnupg])
-        try armor.stdout.write(toFile: server.dir + "/key.asc", atomically: true, encoding: .utf8)
         let registry = ["--registry", server.host]
-        let added = try server.tfreg(
-            ["provider", "key", "add", "-n", "acme", "--armor", server.dir + "/key.asc"] + registry,
-            env: ["TFREG_TOKEN": admin]
-        )
-        #expect(added.status == 0, "key add: \(added.stderr)")
         let release = try ProviderEndToEndTests().release("1.0.0", in: server.dir, gnupg: gnupg, key: "release@example.com")
         let published = try server.tfreg(
             ["provider", "publish", release.dir, "-n", "acme", "--type", "demo", "--version", "1.0.0", "--output", "json"] + registry,
