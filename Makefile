@@ -155,6 +155,7 @@ bench-compare: bench-deps build-release
 
 clean:
 	rm -rf .build .build-static .build-tools .build-fuzz $(RUN_DIR) build
+	if [ -d $(STATIC_SCRATCH) ] && [ ! -L $(STATIC_SCRATCH) ] && [ "$$(stat -c %u $(STATIC_SCRATCH))" = "$$(id -u)" ]; then rm -rf $(STATIC_SCRATCH); fi
 
 # --- Fuzzing --------------------------------------------------------------------------------------
 # Coverage-guided fuzzing of the parsers (Fuzz/README.md): TFREG_FUZZ=1 adds a libFuzzer executable
@@ -178,8 +179,10 @@ fuzz-ci: deps
 
 # --- Debian package -------------------------------------------------------------------------------
 # One scratch directory for both static release builds (Debian package, Lambda zip): they compile
-# the same objects and differ only at link time, so the second build only re-links.
-STATIC_SCRATCH ?= .build-static
+# the same objects and differ only at link time, so the second build only re-links. Its path is
+# fixed, not under the checkout: swiftc records the length of dependencies' unmapped source paths,
+# which live under it (scripts/static-scratch.sh says why, and checks it is ours before each build).
+STATIC_SCRATCH ?= /tmp/tfreg-build-static
 DEB_SCRATCH ?= $(STATIC_SCRATCH)
 # Full RELRO (hardening): resolve all symbols at load time, then make the GOT read-only.
 DEB_LDFLAGS := -Xlinker -z -Xlinker relro -Xlinker -z -Xlinker now
@@ -195,6 +198,7 @@ deb-deps: deps
 # Release build with the static Swift standard library (the package depends only on Debian's
 # libraries), plus swift-argument-parser's generate-manual for the man pages.
 deb: deb-deps
+	scripts/static-scratch.sh $(DEB_SCRATCH)
 	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) $(REPRO_FLAGS) --scratch-path $(DEB_SCRATCH) --product tfreg
 	$(SWIFT) build -c release --static-swift-stdlib $(DEB_LDFLAGS) $(REPRO_FLAGS) --scratch-path $(DEB_SCRATCH) --product generate-manual
 	SCRATCH=$(DEB_SCRATCH) packaging/debian/build-deb.sh
@@ -224,7 +228,8 @@ lambda-deps: deps
 	$(call apt_install,$(APT_LAMBDA_DEPS))
 
 lambda-zip: lambda-deps
-	@mkdir -p $(STATIC_SCRATCH) build
+	scripts/static-scratch.sh $(STATIC_SCRATCH)
+	@mkdir -p build
 	clang -c -O2 -fPIC packaging/lambda/glibc-compat.c -o $(LAMBDA_COMPAT)
 	$(SWIFT) build -c release --static-swift-stdlib $(LAMBDA_LDFLAGS) $(REPRO_FLAGS) --scratch-path $(STATIC_SCRATCH) --product tfreg
 	packaging/lambda/build-zip.sh $(STATIC_SCRATCH)/release/tfreg $(LAMBDA_ZIP)

@@ -13,10 +13,14 @@
 #       in different output directories, gives one sha256 each.
 #
 # What makes them equal: -file-prefix-map/-ffile-prefix-map (the Makefile's REPRO_FLAGS) keep the
-# build directory out of the binary; BuildInfo takes the commit and its date (TFREG_COMMIT and
-# SOURCE_DATE_EPOCH here, where the tree has no .git); build-deb.sh sets every mtime to
-# SOURCE_DATE_EPOCH and dpkg-deb sorts and clamps; build-zip.sh packs sorted names with fixed mtimes
-# and no extra attributes (zip -X).
+# build directory out of the binary; the scratch directory (where dependencies are checked out) has one
+# fixed path, STATIC_SCRATCH (scripts/static-scratch.sh says why), emptied before each build here so
+# the second build shares nothing with the first; packaging/normalize-binary.sh zeroes swiftc's
+# per-module hashes and recomputes the build-id from the stripped bytes; BuildInfo takes the commit
+# and its date (TFREG_COMMIT and SOURCE_DATE_EPOCH here, where the tree has no .git); build-deb.sh
+# sets every mtime to SOURCE_DATE_EPOCH and dpkg-deb sorts and clamps; build-zip.sh packs sorted names
+# with fixed mtimes and no extra attributes (zip -X). The binary compared is the one shipped (the
+# zip's bootstrap, stripped and normalized as the .deb's).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 fail() { echo "reproducible-check: $*" >&2; exit 1; }
@@ -58,6 +62,7 @@ short=$(git rev-parse --short=12 HEAD)
 epoch=$(git log -1 --format=%ct HEAD)
 git diff --quiet HEAD -- || echo "reproducible-check: note: uncommitted changes are not built (git archive HEAD)"
 base=${REPRO_DIR:-/tmp/tfreg-repro}
+scratch=${STATIC_SCRATCH:-/tmp/tfreg-build-static}
 dirs=()
 if [ -n "$reuse" ]; then dirs+=("$reuse"); else dirs+=("$base/a/tfreg"); fi
 dirs+=("$base/b/elsewhere/tfreg")
@@ -66,19 +71,21 @@ for d in "${dirs[@]}"; do
     rm -rf "$d" && mkdir -p "$d"
     git archive "$commit" | tar -x -C "$d"
     [ -f Package.resolved ] && cp Package.resolved "$d/"
-    echo "reproducible-check: building $short in $d (make deb lambda-zip)"
-    (cd "$d" && TFREG_COMMIT=$short SOURCE_DATE_EPOCH=$epoch make deb lambda-zip > build.log 2>&1) ||
+    "$src/scripts/static-scratch.sh" "$scratch"
+    find "$scratch" -mindepth 1 -delete
+    echo "reproducible-check: building $short in $d (make deb lambda-zip, scratch $scratch emptied)"
+    (cd "$d" && TFREG_COMMIT=$short SOURCE_DATE_EPOCH=$epoch STATIC_SCRATCH=$scratch make deb lambda-zip > build.log 2>&1) ||
         { tail -30 "$d/build.log"; fail "build in $d failed (log: $d/build.log)"; }
 done
 for d in "${dirs[@]}"; do
-    # The binary as make deb linked it is not kept (lambda-zip re-links it); the one compared is
-    # the last link (the Lambda one) and, inside the .deb and the zip, the stripped copies.
-    [ -x "$d/.build-static/release/tfreg" ] || fail "$d/.build-static/release/tfreg missing"
-    "$d/.build-static/release/tfreg" --version
+    # The binary shipped: the zip's bootstrap (stripped and normalized as the .deb's /usr/bin/tfreg).
+    unzip -p "$d/build/tfreg-lambda-x86_64.zip" bootstrap > "$d/build/bootstrap" || fail "$d/build/tfreg-lambda-x86_64.zip has no bootstrap"
+    chmod 755 "$d/build/bootstrap"
+    "$d/build/bootstrap" --version
 done
 a=${dirs[0]} b=${dirs[1]}
 status=0
-compare "binary" "$a/.build-static/release/tfreg" "$b/.build-static/release/tfreg" || status=1
+compare "binary" "$a/build/bootstrap" "$b/build/bootstrap" || status=1
 compare "zip" "$a/build/tfreg-lambda-x86_64.zip" "$b/build/tfreg-lambda-x86_64.zip" || status=1
 deb_a=$(ls -t "$a"/build/tfreg_*.deb | head -1) deb_b=$(ls -t "$b"/build/tfreg_*.deb | head -1)
 compare ".deb" "$deb_a" "$deb_b" || status=1

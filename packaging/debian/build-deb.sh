@@ -28,6 +28,7 @@ install -d "$pkg/DEBIAN" "$pkg/usr/bin" "$pkg/usr/lib/tfreg" "$pkg/etc/tfreg" "$
 # The binary: release, static Swift stdlib, stripped.
 install -m 0755 "$bin" "$pkg/usr/bin/tfreg"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$pkg/usr/bin/tfreg"
+packaging/normalize-binary.sh "$pkg/usr/bin/tfreg"   # the same bytes whichever directory built it
 # Multi-call names, as the tool tfreg replaces installed them.
 ln -s tfreg "$pkg/usr/bin/manage-registry-permissions"
 ln -s tfreg "$pkg/usr/bin/get-registry-token"

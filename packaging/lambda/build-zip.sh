@@ -23,6 +23,7 @@ system_lib='^(linux-vdso|ld-linux-x86-64|libc|libm|libdl|libpthread|librt|libres
 
 cp "$bin" "$stage/bootstrap"
 strip --strip-all "$stage/bootstrap"
+"$(dirname "$0")/../normalize-binary.sh" "$stage/bootstrap"   # the same bytes whichever directory built it
 chmod 755 "$stage/bootstrap"
 
 ldd "$bin" | awk '/=>/ { print $1, $3 }' | while read -r name path; do
