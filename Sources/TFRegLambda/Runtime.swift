@@ -114,11 +114,13 @@ public enum LambdaLoop {
     }
 
     /// `metrics`: after each invocation, its CloudWatch Embedded Metric Format line on standard output
-    /// (`EmbeddedMetricFormat`), where Lambda sends it to CloudWatch Logs.
+    /// (`EmbeddedMetricFormat`), where Lambda sends it to CloudWatch Logs, followed by what the
+    /// backends reported to `backendMetrics` meanwhile (AWS calls by operation, cache lookups).
     public static func run(
         client: any LambdaRuntimeClient,
         logger: Logger,
         metrics: Bool = false,
+        backendMetrics: InvocationMetrics? = nil,
         afterResponse: @Sendable (Logger) async -> Void = { _ in },
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
     ) async throws {
@@ -148,7 +150,9 @@ public enum LambdaLoop {
             // The answer is sent: work here (a due download-count flush) adds nothing to its latency.
             await afterResponse(log)
             if metrics, let request = observed.observation {
-                let line = EmbeddedMetricFormat.line(request, awsCalls: meter.calls, timestampMilliseconds: SystemClock().now() * 1000)
+                let now = SystemClock().now() * 1000
+                var line = EmbeddedMetricFormat.line(request, awsCalls: meter.calls, timestampMilliseconds: now)
+                if let backendMetrics { line += backendMetrics.drain(timestampMilliseconds: now) }
                 _ = FileSystem.write(fd: 1, line)
             }
             if log.logLevel <= .debug {

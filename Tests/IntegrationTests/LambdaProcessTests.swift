@@ -283,6 +283,14 @@ extension MotoBackedTests {
             #expect(emf.contains { $0["status"] as? String == "403" && $0["refused_writes"] as? Int == 1 })
             #expect(emf.contains { $0["route"] as? String == "/token" && $0["token_issues"] as? Int == 1 })
             #expect(!emf.contains { ($0["route"] as? String ?? "").contains("acme") }, "routes are templates")
+            // After each invocation's line, one per AWS operation it called (moto's DynamoDB here).
+            let calls = emf.filter { $0["aws_calls"] != nil && $0["operation"] != nil }
+            let callDirective = ((calls.first?["_aws"] as? [String: Any])?["CloudWatchMetrics"] as? [[String: Any]])?.first
+            #expect((callDirective?["Dimensions"] as? [[String]]) == [["service", "operation", "outcome"]], "\(calls.prefix(2))")
+            let getItems = calls.filter { $0["service"] as? String == "dynamodb" && $0["operation"] as? String == "GetItem" }
+            #expect(getItems.contains { $0["outcome"] as? String == "ok" })
+            #expect(calls.contains { $0["operation"] as? String == "PutItem" || $0["operation"] as? String == "TransactWriteItems" })
+            #expect(emf.contains { ($0["aws_call_duration"] as? [Any])?.isEmpty == false })
             let audit = lines.filter { $0.hasPrefix(#"{"audit":true"#) }.map(json)
             #expect(
                 audit.contains {

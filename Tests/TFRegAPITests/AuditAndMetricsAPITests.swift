@@ -1,6 +1,7 @@
 import Logging
 import TFRegCore
 import TFRegJSON
+import TFRegSystem
 import TFRegTesting
 import Testing
 
@@ -141,6 +142,54 @@ import Testing
             guard case .array(let metrics)? = d["Metrics"] else { throw AuditTestFailure("no metrics") }
             for m in metrics { #expect(json[m["Name"]?.stringValue ?? ""] != nil, "\(m)") }
         }
+    }
+}
+
+extension AuditAndMetricsAPITests {
+    /// Lambda (issue 21): what the backends report during an invocation becomes one EMF line per AWS
+    /// operation and outcome, per duration series and per cache whose lookups moved; a drain empties
+    /// what it reported, and a cache that did not move since is not repeated.
+    @Test func theInvocationsBackendMetricsAreLinesByOperation() throws {
+        let sink = InvocationMetrics()
+        let hits = CacheCounters(cache: "static_tokens")
+        hits.report(to: sink)
+        hits.hit()
+        hits.hit()
+        sink.increment("tfreg_aws_calls_total", ["service", "dynamodb", "operation", "GetItem", "outcome", "ok"], by: 1)
+        sink.increment("tfreg_aws_calls_total", ["service", "dynamodb", "operation", "GetItem", "outcome", "ok"], by: 1)
+        sink.increment("tfreg_aws_calls_total", ["service", "s3", "operation", "HeadObject", "outcome", "throttled"], by: 1)
+        sink.observe("tfreg_aws_call_duration_seconds", ["service", "dynamodb", "operation", "GetItem"], seconds: 0.5)
+        sink.observe("tfreg_aws_call_duration_seconds", ["service", "dynamodb", "operation", "GetItem"], seconds: 0.25)
+        let text = sink.drain(timestampMilliseconds: 1_700_000_000_000)
+        #expect(text.last == 10)
+        let lines = try text.split(separator: 10).map { try JSONValue(parsing: Array($0), options: .answers) }
+        #expect(lines.count == 4, "\(String(decoding: text, as: UTF8.self))")
+        for line in lines {
+            #expect(line["_aws"]?["Timestamp"] == .int(1_700_000_000_000))
+            guard case .array(let directives)? = line["_aws"]?["CloudWatchMetrics"], directives.count == 1 else {
+                throw AuditTestFailure("one directive per line")
+            }
+            #expect(directives[0]["Namespace"] == .string("tfreg"))
+            // Every dimension and metric a directive names is a member of the line.
+            guard case .array(let sets)? = directives[0]["Dimensions"], case .array(let names)? = sets.first,
+                case .array(let metrics)? = directives[0]["Metrics"]
+            else { throw AuditTestFailure("directive shape") }
+            for n in names { #expect(line[n.stringValue ?? ""]?.stringValue != nil, "\(n)") }
+            for m in metrics { #expect(line[m["Name"]?.stringValue ?? ""] != nil, "\(m)") }
+        }
+        let getItem = lines.first { $0["operation"] == .string("GetItem") && $0["aws_calls"] != nil }
+        #expect(getItem?["service"] == .string("dynamodb") && getItem?["outcome"] == .string("ok") && getItem?["aws_calls"] == .int(2))
+        let throttled = lines.first { $0["operation"] == .string("HeadObject") }
+        #expect(throttled?["outcome"] == .string("throttled") && throttled?["aws_calls"] == .int(1))
+        let durations = lines.first { $0["aws_call_duration"] != nil }
+        #expect(durations?["aws_call_duration"] == .array([.int(500), .int(250)]) && durations?["outcome"] == nil)
+        let cache = lines.first { $0["cache"] != nil }
+        #expect(cache?["cache"] == .string("static_tokens") && cache?["result"] == .string("hit") && cache?["cache_lookups"] == .int(2))
+        // Drained: nothing is reported twice; only what moves afterwards.
+        #expect(sink.drain(timestampMilliseconds: 1).isEmpty)
+        hits.miss()
+        let next = String(decoding: sink.drain(timestampMilliseconds: 2), as: UTF8.self)
+        #expect(next.split(separator: "\n").count == 1 && next.contains(#""result":"miss""#) && next.contains(#""cache_lookups":1"#), "\(next)")
     }
 }
 

@@ -23,7 +23,7 @@ extension TFReg {
                 (IAM tokens; without TFREG_AUDIENCE, GET /token behind the AWS_IAM front end seals for each \
                 request's domain and POST /token is off), TFREG_AUDIENCE, TFREG_TOKEN_SERVICE (execute-api or lambda: GET /token is behind \
                 an AWS_IAM front end), MAX_IAM_TOKEN_EXPIRATION_WINDOW, LOG_LEVEL, TFREG_METRICS (emf, the default: one CloudWatch Embedded Metric \
-                Format line per invocation; off). Log lines are JSON \
+                Format line per invocation, then one per AWS operation called and cache used; off). Log lines are JSON \
                 on standard output with the request id. A configuration error is reported to /init/error.
 
                 Examples:
@@ -40,22 +40,25 @@ extension TFReg {
             LogSetup.bootstrap(format: "json", level: level, standardOutput: true)
             let logger = Logger(label: "tfreg.lambda")
             let client = CurlRuntimeClient(api: runtimeAPI)
+            // Metrics (issue 21): one Embedded Metric Format line per invocation unless TFREG_METRICS=off,
+            // then one per AWS operation called (and cache whose lookups moved) during it.
+            let metrics = (env["TFREG_METRICS"] ?? "emf").lowercased() != "off"
+            let backendMetrics = metrics ? InvocationMetrics() : nil
             let handler: LambdaHandler
             do {
-                handler = try await LambdaSetup.handler(env: env, logger: logger)
+                handler = try await LambdaSetup.handler(env: env, logger: logger, metrics: backendMetrics)
             } catch {
                 logger.critical("configuration failed", metadata: ["error": "\(error)"])
                 try? await client.initFailure(type: "Runtime.ConfigError", message: "\(error)")
                 throw ExitCode(1)
             }
-            // Metrics (issue 21): one Embedded Metric Format line per invocation unless TFREG_METRICS=off.
-            let metrics = (env["TFREG_METRICS"] ?? "emf").lowercased() != "off"
             // Download counts (issue 19): flushed after an answer once 30 s have passed since the last.
             let service = handler.api.service
             try await LambdaLoop.run(
                 client: client,
                 logger: logger,
                 metrics: metrics,
+                backendMetrics: backendMetrics,
                 afterResponse: { log in await service.flushDownloads(ifDue: true, logger: log) },
                 handler: { invocation, log in try await handler.handle(invocation, logger: log) }
             )
@@ -65,7 +68,7 @@ extension TFReg {
 
 /// Everything expensive happens once per cold start: configuration, credentials, clients.
 enum LambdaSetup {
-    static func handler(env: [String: String], logger: Logger) async throws -> LambdaHandler {
+    static func handler(env: [String: String], logger: Logger, metrics: (any MetricsSink)? = nil) async throws -> LambdaHandler {
         guard let tableName = env["TABLE_NAME"] ?? env["TABLE"], !tableName.isEmpty else { throw CLIError.configuration("TABLE_NAME is required") }
         let table = try AWSSetup.validTable(tableName)
         // The replaced tool's four values; as there, unset means FUNCTION_URL. tfreg also takes them in
@@ -78,7 +81,7 @@ enum LambdaSetup {
             )
         }
         let maxLifetime = try RegistryAssembly.lambdaMaxLifetime(env, logger: logger)
-        let assembly = try await RegistryAssembly.lambda(env: env, table: table, maxTokenLifetime: maxLifetime, logger: logger)
+        let assembly = try await RegistryAssembly.lambda(env: env, table: table, maxTokenLifetime: maxLifetime, logger: logger, metrics: metrics)
         let issuer = assembly.tokenIssuer
         logger.info(
             "ready",

@@ -134,8 +134,16 @@ extension RegistryAssembly {
     /// `lambda`: the DynamoDB table (`TABLE_NAME`, validated), S3 archives (`TFREG_STORAGE`, else only users'
     /// buckets), and IAM tokens with keys in KMS (`IAM_AUTH_KMS_KEY`): for `TFREG_AUDIENCE` when set,
     /// else for the domain the IAM-authorizing front end reports (`FrontEndAudienceTokens`).
-    static func lambda(env: [String: String], table: String, maxTokenLifetime maxLifetime: Int64, logger: Logger) async throws -> RegistryAssembly {
-        let aws = try AWSSetup.client()
+    /// `metrics`: where AWS calls, canonicalization time and cache lookups are reported (the
+    /// invocation's Embedded Metric Format lines).
+    static func lambda(
+        env: [String: String],
+        table: String,
+        maxTokenLifetime maxLifetime: Int64,
+        logger: Logger,
+        metrics: (any MetricsSink)? = nil
+    ) async throws -> RegistryAssembly {
+        let aws = try AWSSetup.client(metrics: metrics)
         let store = DynamoDBMetadataStore(dynamo: DynamoDBClient(client: aws), table: table)
         var bucket: String?
         var prefix = ""
@@ -185,7 +193,8 @@ extension RegistryAssembly {
             // Archives are always delivered by presigned S3 URLs here; the link key is never used.
             linkKey: SecureRandom.bytes(32),
             configuration: configuration,
-            documenter: ModuleDocumenters.production
+            documenter: ModuleDocumenters.production,
+            metrics: metrics
         )
     }
 
