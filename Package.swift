@@ -210,7 +210,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["TFRegHTTPClient", "TFRegArchive", "TFRegCrypto", "TFRegAWS", "TFRegStoreAWS", "TFRegTesting"],
-            exclude: ["s3_gateway.py", "lambda_runtime_api.py"],
+            exclude: ["s3_gateway.py", "lambda_runtime_api.py", "web_browser.py"],
             swiftSettings: swiftSettings
         ),
     ]
