@@ -205,6 +205,52 @@ PY
     kill "$pid" 2>/dev/null || true
   done
 }
+# --- Providers (issue 20): a gpg-signed release for two platforms published through the CLI, then
+# the provider versions document, a download (the signed-link document Terraform reads) and the
+# network mirror's VERSION.json, beside module versions on the same HTTPS instance. `BENCH_ONLY=providers`.
+provider_rows() {
+  local dir="$work/providers" d=${PROVIDERS_DURATION:-$DURATION} port pid tok zip p
+  mkdir -p "$dir/dist" "$dir/mod" && install -d -m 700 "$dir/gnupg"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+    -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+  GNUPGHOME="$dir/gnupg" gpg --batch --passphrase '' --quick-gen-key "bench <bench@example.com>" ed25519 sign never 2>/dev/null
+  GNUPGHOME="$dir/gnupg" gpg --armor --export bench@example.com > "$dir/key.asc"
+  printf '#!/bin/sh\nexit 0\n' > "$dir/terraform-provider-demo_v1.0.0" && chmod 755 "$dir/terraform-provider-demo_v1.0.0"
+  for p in linux_amd64 darwin_arm64; do
+    zip="terraform-provider-demo_1.0.0_$p.zip"
+    (cd "$dir" && zip -qX "dist/$zip" terraform-provider-demo_v1.0.0)
+  done
+  (cd "$dir/dist" && sha256sum ./*.zip | sed 's| \./| |' > terraform-provider-demo_1.0.0_SHA256SUMS)
+  GNUPGHOME="$dir/gnupg" gpg --batch --yes --detach-sign --output "$dir/dist/terraform-provider-demo_1.0.0_SHA256SUMS.sig" \
+    "$dir/dist/terraform-provider-demo_1.0.0_SHA256SUMS"
+  tok=$(TFREG_DATA_DIR="$dir/data" "$BIN" grant create --init --namespace acme --new-token pbench -d -u -c 2>/dev/null)
+  port=$(free_port)
+  TFREG_DATA_DIR="$dir/data" "$BIN" serve --port "$port" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --log-level warning \
+    2>"$dir/serve.log" & pid=$!; pids+=($pid)
+  for _ in $(seq 100); do curl -sk "https://127.0.0.1:$port/health" >/dev/null && break; sleep 0.05; done
+  local cli=(env SSL_CERT_FILE="$dir/cert.pem" TFREG_TOKEN="$tok")
+  "${cli[@]}" "$BIN" provider key add -n acme --armor "$dir/key.asc" --registry "127.0.0.1:$port" >/dev/null
+  "${cli[@]}" "$BIN" provider publish "$dir/dist" --registry "127.0.0.1:$port" -n acme --type demo --version 1.0.0 >/dev/null
+  printf 'output "x" {\n  value = 1\n}\n' > "$dir/mod/main.tf"
+  "${cli[@]}" "$BIN" publish "$dir/mod" --registry "127.0.0.1:$port" -n acme --name vpc --system aws --module-version 1.0.0 >/dev/null
+  local base="https://127.0.0.1:$port" label url r
+  echo
+  echo "## Providers — serve on SQLite (HTTPS), wrk -t$THREADS -c$CONNS -d$d, same run"
+  echo
+  printf '| %-40s | %10s | %8s | %8s | %8s |\n' "request" "req/s" "p50 ms" "p99 ms" "non-2xx"
+  printf '|%s|%s|%s|%s|%s|\n' "------------------------------------------" "------------" "----------" "----------" "----------"
+  for label in "module versions:/v1/modules/acme/vpc/aws/versions" "provider versions:/v1/providers/acme/demo/versions" \
+    "provider download (linux_amd64):/v1/providers/acme/demo/1.0.0/download/linux/amd64" \
+    "mirror VERSION.json:/v1/mirror/127.0.0.1:$port/acme/demo/1.0.0.json"; do
+    url="$base${label#*:}"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/cert.pem" -H "Authorization: Bearer $tok" "$url")" = 200 ] ||
+      { echo "providers: ${label#*:} did not answer 200" >&2; exit 1; }
+    r=$(DURATION=$d run_wrk "$url" -H "Authorization: Bearer $tok"); read -r rps p50 p99 bad <<< "$r"
+    printf '| %-40s | %10s | %8s | %8s | %8s |\n' "${label%%:*}" "$rps" "$p50" "$p99" "$bad"
+  done
+  kill "$pid" 2>/dev/null || true
+}
+if [ "${BENCH_ONLY:-}" = providers ]; then provider_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = docs ]; then docs_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = metrics ]; then metrics_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = scaling ]; then scaling_rows; exit 0; fi
@@ -292,6 +338,7 @@ echo "Goal: tfreg versions ≥ 50 % of nginx's req/s."
 scaling_rows
 metrics_rows
 docs_rows
+provider_rows
 
 # --- AWS calls per registry request: tfreg serve on DynamoDB + S3 (moto, signatures checked) behind
 # the counting gateway the tests use (Tests/IntegrationTests/s3_gateway.py).
