@@ -331,6 +331,9 @@ import Testing
             body: [1]
         )
         #expect(gz.status == 415)
+        // An empty body names what a provider upload holds (it said "module archive").
+        let empty = await upload(s.h, token: s.writer, raw: [])
+        #expect(empty.status == 400 && empty.text.contains("release") && !empty.text.contains("module"), "\(empty.text)")
     }
 
     @Test("Keys: add (create_grant), list (download), a duplicate is 409, remove, a bad fingerprint is 400")
@@ -345,6 +348,9 @@ import Testing
         #expect(list["keys"]?.items?.map { $0["fingerprint"]?.stringValue } == [F.fingerprint])
         #expect(await s.h.send("DELETE", "/v1/providers/acme/keys/\(F.fingerprint.lowercased())", token: s.admin).status == 400)
         #expect(await s.h.send("DELETE", "/v1/providers/acme/keys/%2e%2e", token: s.admin).status == 400)
+        // A version is never a fingerprint: this deletes version 1.0.0 of a provider typed `keys` (none here).
+        let typedKeys = await s.h.send("DELETE", "/v1/providers/acme/keys/1.0.0", token: s.writer)
+        #expect(typedKeys.status == 404 && typedKeys.text.contains("keys"), "\(typedKeys.text)")
         #expect(await s.h.send("DELETE", "/v1/providers/acme/keys/\(F.fingerprint)", token: s.writer).status == 403)
         #expect(await s.h.send("DELETE", "/v1/providers/acme/keys/\(F.fingerprint)", token: s.admin).status == 204)
         #expect(await s.h.send("DELETE", "/v1/providers/acme/keys/\(F.fingerprint)", token: s.admin).status == 404)

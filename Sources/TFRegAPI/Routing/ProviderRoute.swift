@@ -68,7 +68,9 @@ public enum ProviderRoute: RouteGroup {
             return choose(method, .keys(namespace: rest[i]), .addKey(namespace: rest[i]))
         case 3 where rest[i + 2] == "versions":
             return choose(method, .versions(ProviderPath(namespace: rest[i], type: rest[i + 1])))
-        case 3 where rest[i + 1] == "keys":
+        // `NS/keys/X` is a key when X is not a version (a version has dots, a fingerprint never): so a
+        // provider whose type is `keys` can still have a version deleted.
+        case 3 where rest[i + 1] == "keys" && !rest[i + 2].contains("."):
             return choose(method, .removeKey(namespace: rest[i], fingerprint: rest[i + 2]))
         case 3:
             return choose(method, .deleteVersion(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))

@@ -6,7 +6,13 @@ import TFRegSystem
 /// Writes an upload body to a new file in the staging directory while hashing it, enforcing the size
 /// limit as bytes arrive, and fsyncs it; a failed or oversized upload leaves no file behind.
 enum ArchiveStager {
-    static func stage(_ body: APIRequestBody, into directory: String, limit: Int64) async throws(RegistryError) -> StagedArchive {
+    /// `expected` names what the body should hold, for the message when it is empty.
+    static func stage(
+        _ body: APIRequestBody,
+        into directory: String,
+        limit: Int64,
+        expected: String = "the module archive (.tar.gz)"
+    ) async throws(RegistryError) -> StagedArchive {
         // The writer's pid is in the name: at start, `serve` removes what dead processes left.
         let name = directory + "/upload-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
         let fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640)
@@ -23,7 +29,7 @@ enum ArchiveStager {
                 hasher.update(chunk)
                 try file.write(chunk)
             }
-            guard size > 0 else { throw RegistryError.badRequest("the request body is empty: send the module archive (.tar.gz)") }
+            guard size > 0 else { throw RegistryError.badRequest("the request body is empty: send \(expected)") }
             try await Blocking.run { () throws(RegistryError) in try file.syncAndClose() }
         } catch let e as RegistryError {
             file.abandon()

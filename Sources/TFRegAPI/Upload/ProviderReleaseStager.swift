@@ -24,7 +24,12 @@ enum ProviderReleaseStager {
         into directory: String,
         limit: Int64
     ) async throws(RegistryError) -> ProviderReleaseUpload {
-        let tar = try await ArchiveStager.stage(body, into: directory, limit: limit)
+        let tar = try await ArchiveStager.stage(
+            body,
+            into: directory,
+            limit: limit,
+            expected: "the release as one tar of its files (zips, SHA256SUMS, SHA256SUMS.sig)"
+        )
         defer { unlink(tar.path) }
         let members = try await Blocking.run { () throws(RegistryError) -> [(String, StagedArchive)] in
             try split(tar.path, size: tar.size, into: directory)
