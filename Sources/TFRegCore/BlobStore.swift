@@ -167,8 +167,10 @@ public typealias ArchiveStorage = BlobStore
 extension ArchiveLocation {
     /// The location of an archive a user already uploaded, checked against S3's rules before it is
     /// used in a URL or stored: bucket names per S3's naming rules, keys of printable ASCII/UTF-8 without
-    /// dot segments, ending in an archive extension Terraform recognises.
-    public static func external(bucket: String, key: String) throws(RegistryError) -> ArchiveLocation {
+    /// dot segments, ending in an archive extension Terraform recognises (`servedAsArchive`: a module
+    /// archive registered where it is, whose URL Terraform reads; an object only copied from, such as
+    /// a provider release's tar, may be named anything).
+    public static func external(bucket: String, key: String, servedAsArchive: Bool = true) throws(RegistryError) -> ArchiveLocation {
         let b = Array(bucket.utf8)
         let bucketChars = Set("abcdefghijklmnopqrstuvwxyz0123456789.-".utf8)
         let alnum = Set("abcdefghijklmnopqrstuvwxyz0123456789".utf8)
@@ -184,7 +186,7 @@ extension ArchiveLocation {
             throw .badRequest("invalid S3 key: 1-1024 printable characters, no leading '/', no '.' or '..' segments")
         }
         let lower = key.lowercased()
-        guard lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".zip") else {
+        guard !servedAsArchive || lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") || lower.hasSuffix(".zip") else {
             throw .badRequest("the S3 key must end in .tar.gz, .tgz or .zip: Terraform picks the archive type from the download URL")
         }
         return ArchiveLocation(bucket: bucket, key: key)

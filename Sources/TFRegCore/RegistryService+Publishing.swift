@@ -191,7 +191,10 @@ extension RegistryService {
     /// S3 storage without a bucket of its own: the version then references the object). S3's record
     /// of the checksum is checked first (no download for a wrong one), then the bytes read decide: an
     /// object replaced between the two reads is refused.
-    func importCopy(of location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive? {
+    /// A staged copy of the caller's S3 object at `location` whose bytes have the SHA-256 the caller
+    /// expects (checked on S3's record and again on the bytes read), at most `limit` bytes; nil when
+    /// the storage only registers objects where they are (no registry bucket).
+    public func importCopy(of location: ArchiveLocation, expectedSHA256: String, limit: Int64) async throws(RegistryError) -> StagedArchive? {
         guard storage.registersExistingObjects else {
             throw .badRequest("this registry stores archives itself: publish with the upload endpoint instead of create")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import TFRegAWS
 import TFRegArchive
+import TFRegCrypto
 import Testing
 
 extension MotoBackedTests {
@@ -104,6 +105,36 @@ extension MotoBackedTests {
             #expect(try answer(event("GET", path, query: query + "0", token: nil)).status == 403)
             let missing = try answer(event("GET", "/v1/providers/acme/demo/1.0.0/download/windows/amd64"))
             #expect(missing.status == 404 && missing.body["errors"] != nil)
+
+            // A release too large for a Lambda request goes to the caller's bucket first, then `create`:
+            // the function copies it (checksum checked), verifies it as an upload and publishes it.
+            let next = try ProviderEndToEndTests().release("1.1.0", in: admin, gnupg: gnupg, key: "release@example.com")
+            let nextNames = try FileManager.default.contentsOfDirectory(atPath: next.dir).sorted()
+            let nextTar = try TarWriter.archive(
+                try nextNames.map { TarEntry(path: $0, kind: .file([UInt8](try Data(contentsOf: URL(fileURLWithPath: next.dir + "/" + $0))))) }
+            )
+            try await S3Client(client: aws).createBucket("ci-uploads")
+            try await S3Client(client: aws).putObject(bucket: "ci-uploads", key: "demo-1.1.0.tar", body: nextTar, contentType: "application/x-tar")
+            func create(_ version: String, key: String, checksum: String, token: String? = ci) throws -> (status: Int, body: [String: Any]) {
+                let body = Data(#"{"bucket": "ci-uploads", "key": "\#(key)", "expected_checksum": "\#(checksum)"}"#.utf8)
+                let r = try answer(event("POST", "/v1/providers/acme/demo/\(version)/create", body: body, type: "application/json", token: token))
+                return (r.status, r.body)
+            }
+            let digest = Hex.encode(SHA256.hash(nextTar))
+            let wrongDigest = Hex.encode(SHA256.hash(nextTar + [0]))
+            #expect(try create("1.1.0", key: "demo-1.1.0.tar", checksum: digest, token: nil).status == 401)
+            #expect(try create("1.1.0", key: "demo-1.1.0.tar", checksum: wrongDigest).status == 400)
+            #expect(try create("1.1.0", key: "absent.tar", checksum: digest).status == 400)
+            let beforeCreate = try answer(event("GET", "/v1/providers/acme/demo/versions"))
+            #expect((beforeCreate.body["versions"] as? [[String: Any]])?.count == 1, "nothing published by a refused create")
+            let created = try create("1.1.0", key: "demo-1.1.0.tar", checksum: Base64.encode(SHA256.hash(nextTar)))
+            #expect(created.status == 201, "\(created.body)\n\(lambda.log.text.suffix(2000))")
+            let after = try answer(event("GET", "/v1/providers/acme/demo/versions"))
+            #expect(Set(((after.body["versions"] as? [[String: Any]]) ?? []).compactMap { $0["version"] as? String }) == ["1.0.0", "1.1.0"])
+            let nextDownload = try answer(event("GET", "/v1/providers/acme/demo/1.1.0/download/darwin/arm64"))
+            #expect(nextDownload.body["shasum"] as? String == next.sha256["terraform-provider-demo_1.1.0_darwin_arm64.zip"], "\(nextDownload.body)")
+            // Versions are immutable: the same object again is a 409.
+            #expect(try create("1.1.0", key: "demo-1.1.0.tar", checksum: digest).status == 409)
         }
     }
 }

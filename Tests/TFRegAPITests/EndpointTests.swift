@@ -156,6 +156,7 @@ import Testing
             case .versions: .versions(p)
             case .download: .download(p, version: v, os: "linux", arch: "amd64")
             case .upload: .upload(p, version: v)
+            case .create: .create(p, version: v)
             case .deleteVersion: .deleteVersion(p, version: v)
             case .deprecate: .deprecate(p, version: v)
             case .undeprecate: .undeprecate(p, version: v)
@@ -208,7 +209,8 @@ import Testing
     }
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
-        #expect(Self.examples.count == WebRoute.Operation.allCases.count + 2 + 2 + ModuleRoute.Operation.allCases.count + 2 + 3 + 1 + 1 + 9 + 2)
+        let operations = WebRoute.Operation.allCases.count + ModuleRoute.Operation.allCases.count + ProviderRoute.Operation.allCases.count
+        #expect(Self.examples.count == operations + 2 + 2 + 2 + 3 + 1 + 1 + 2)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

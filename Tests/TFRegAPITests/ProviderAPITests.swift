@@ -331,6 +331,17 @@ import Testing
             body: [1]
         )
         #expect(gz.status == 415)
+        // create (a tar the caller put in S3): upload is checked before the body; a registry with local
+        // storage has no bucket to copy into, and says to use the upload endpoint.
+        let object = Array(#"{"bucket": "ci-uploads", "key": "demo.tar", "expected_checksum": "\#(String(repeating: "ab", count: 32))"}"#.utf8)
+        #expect(await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/create", token: nil, body: object).status == 401)
+        #expect(await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/create", token: s.reader, body: object).status == 403)
+        let local = await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/create", token: s.writer, body: object)
+        #expect(local.status == 400 && local.text.contains("upload endpoint"), "\(local.text)")
+        for bad in [#"{"bucket": "ci-uploads"}"#, #"{"bucket": "../x", "key": "k", "expected_checksum": "ab"}"#, "[1]", #"{"extra": 1}"#] {
+            let r = await s.h.send("POST", "/v1/providers/acme/demo/1.0.0/create", token: s.writer, body: Array(bad.utf8))
+            #expect(r.status == 400, "\(bad): \(r.text)")
+        }
         // An empty body names what a provider upload holds (it said "module archive").
         let empty = await upload(s.h, token: s.writer, raw: [])
         #expect(empty.status == 400 && empty.text.contains("release") && !empty.text.contains("module"), "\(empty.text)")

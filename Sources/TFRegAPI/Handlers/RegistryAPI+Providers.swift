@@ -19,6 +19,9 @@ extension RegistryAPI {
         case .upload(let p, let v):
             let (provider, version) = (try p.address(), try Version(v))
             return try await providerUpload(req, provider, version: version, caller: caller, logger: Self.withRequestID(logger, req))
+        case .create(let p, let v):
+            let (provider, version) = (try p.address(), try Version(v))
+            return try await providerCreate(req, provider, version: version, caller: caller, logger: Self.withRequestID(logger, req))
         case .deleteVersion(let p, let v):
             let (provider, version) = (try p.address(), try Version(v))
             try await service.deleteProviderVersion(version, of: provider, caller: caller, logger: Self.withRequestID(logger, req))
@@ -112,6 +115,28 @@ extension RegistryAPI {
             into: service.storage.stagingDirectory,
             limit: limit
         )
+        let record = try await service.publishProvider(upload, caller: caller, inspector: ZipProviderInspector(), logger: logger)
+        return .json(201, ProviderJSON.published(record).serialized(), headers: [("Location", ProviderRoute.versions(of: provider).path)])
+    }
+
+    /// `POST …/VERSION/create` `{"bucket", "key", "expected_checksum"}`: the release tar the caller put
+    /// in S3 (a Lambda request carries at most a few MB; a release is often hundreds), copied from
+    /// there with its checksum checked (S3's record and the bytes read), then split, verified and
+    /// published exactly as an upload. Needs `upload`, checked before the body is read; only with S3
+    /// storage (the registry's own bucket receives the release's files).
+    func providerCreate(
+        _ req: APIRequest,
+        _ provider: ProviderAddress,
+        version: Version,
+        caller: Principal,
+        logger: Logger
+    ) async throws(RegistryError) -> APIResponse {
+        try await service.authorize(caller, .upload, in: provider.namespace)
+        let (location, expected, _) = try await objectReference(req, servedAsArchive: false)
+        guard let tar = try await service.importCopy(of: location, expectedSHA256: expected, limit: configuration.maxProviderUploadBytes) else {
+            throw .badRequest("this registry has no bucket of its own to copy the release into (set TFREG_STORAGE): publish with the upload endpoint")
+        }
+        let upload = try await ProviderReleaseStager.stage(tar: tar, provider: provider, version: version, into: service.storage.stagingDirectory)
         let record = try await service.publishProvider(upload, caller: caller, inspector: ZipProviderInspector(), logger: logger)
         return .json(201, ProviderJSON.published(record).serialized(), headers: [("Location", ProviderRoute.versions(of: provider).path)])
     }

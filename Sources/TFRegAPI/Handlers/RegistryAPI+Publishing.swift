@@ -63,10 +63,39 @@ extension RegistryAPI {
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
         _ = try await service.authorizeUpload(module, caller: caller)
+        let (location, expected, json) = try await objectReference(req, optional: ["description", "source"])
+        var details = PublishDetails()
+        for name in ["description", "source"] {
+            guard let value = json[name] else { continue }
+            guard let text = value.stringValue else { throw .badRequest("\(name) must be a string") }
+            if name == "description" { details.description = text } else { details.source = text }
+        }
+        let record = try await service.register(
+            existing: location,
+            expectedSHA256: expected,
+            maximumBytes: configuration.maxUploadBytes,
+            version: version,
+            of: module,
+            caller: caller,
+            details: details,
+            logger: logger
+        )
+        return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])
+    }
+
+    /// The body of a `create`, modules and providers alike: `{"bucket", "key", "expected_checksum"}`
+    /// (the replaced tool's names) naming the caller's S3 object and its SHA-256 — base64 as S3
+    /// reports it, or 64 hex digits — plus the `optional` members the route allows; at most 16 KiB.
+    /// `servedAsArchive`: the object is a module archive Terraform may download where it is.
+    func objectReference(
+        _ req: APIRequest,
+        optional: [String] = [],
+        servedAsArchive: Bool = true
+    ) async throws(RegistryError) -> (location: ArchiveLocation, sha256: String, json: JSONValue) {
         let json = try await jsonObjectBody(
             req,
             limit: 16 * 1024,
-            allowed: ["bucket", "key", "expected_checksum", "description", "source"],
+            allowed: ["bucket", "key", "expected_checksum"] + optional,
             notAnObject: "the body must be a JSON object with bucket, key and expected_checksum",
             unknownHint: "expected bucket, key and expected_checksum"
         )
@@ -82,24 +111,7 @@ extension RegistryAPI {
         } else {
             throw .badRequest("expected_checksum must be a SHA-256 digest: base64 (as S3 reports it) or 64 hex digits")
         }
-        var details = PublishDetails()
-        for name in ["description", "source"] {
-            guard let value = json[name] else { continue }
-            guard let text = value.stringValue else { throw .badRequest("\(name) must be a string") }
-            if name == "description" { details.description = text } else { details.source = text }
-        }
-        let location = try ArchiveLocation.external(bucket: bucket, key: key)
-        let record = try await service.register(
-            existing: location,
-            expectedSHA256: expected,
-            maximumBytes: configuration.maxUploadBytes,
-            version: version,
-            of: module,
-            caller: caller,
-            details: details,
-            logger: logger
-        )
-        return .json(201, ModuleJSON.published(record).serialized(), headers: [("Location", ModuleRoute.version(module, version: version).path)])
+        return (try ArchiveLocation.external(bucket: bucket, key: key, servedAsArchive: servedAsArchive), expected, json)
     }
 
     /// A deprecation's body, modules and providers alike: `{"reason": "…", "replacement": "…"}`, the

@@ -10,6 +10,9 @@ public enum ProviderRoute: RouteGroup {
     case download(ProviderPath, version: String, os: String, arch: String)
     /// `POST`/`PUT /v1/providers/NS/TYPE/VERSION/upload`: the release's files as one uncompressed tar.
     case upload(ProviderPath, version: String)
+    /// `POST /v1/providers/NS/TYPE/VERSION/create` with `{"bucket", "key", "expected_checksum"}`: the
+    /// same tar, put in S3 by the caller first (releases larger than a Lambda request can carry).
+    case create(ProviderPath, version: String)
     /// `DELETE /v1/providers/NS/TYPE/VERSION`: deletes a version (its number stays reserved).
     case deleteVersion(ProviderPath, version: String)
     /// `POST …/VERSION/deprecate` with `{"reason", "replacement"?}`.
@@ -27,6 +30,7 @@ public enum ProviderRoute: RouteGroup {
         case versions
         case download
         case upload
+        case create
         case deleteVersion
         case deprecate
         case undeprecate
@@ -38,7 +42,7 @@ public enum ProviderRoute: RouteGroup {
             switch self {
             case .versions, .download, .keys: Methods.read
             case .upload: Methods.upload
-            case .addKey, .deprecate: Methods.post
+            case .addKey, .deprecate, .create: Methods.post
             case .removeKey, .deleteVersion, .undeprecate: Methods.delete
             }
         }
@@ -50,6 +54,7 @@ public enum ProviderRoute: RouteGroup {
             case .versions: "/v1/providers/{namespace}/{type}/versions"
             case .download: "/v1/providers/{namespace}/{type}/{version}/download/{os}/{arch}"
             case .upload: "/v1/providers/{namespace}/{type}/{version}/upload"
+            case .create: "/v1/providers/{namespace}/{type}/{version}/create"
             case .deleteVersion: "/v1/providers/{namespace}/{type}/{version}"
             case .deprecate, .undeprecate: "/v1/providers/{namespace}/{type}/{version}/deprecate"
             case .keys, .addKey: "/v1/providers/{namespace}/keys"
@@ -76,6 +81,8 @@ public enum ProviderRoute: RouteGroup {
             return choose(method, .deleteVersion(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))
         case 4 where rest[i + 3] == "upload":
             return choose(method, .upload(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))
+        case 4 where rest[i + 3] == "create":
+            return choose(method, .create(ProviderPath(namespace: rest[i], type: rest[i + 1]), version: rest[i + 2]))
         case 4 where rest[i + 3] == "deprecate":
             let p = ProviderPath(namespace: rest[i], type: rest[i + 1])
             return choose(method, .deprecate(p, version: rest[i + 2]), .undeprecate(p, version: rest[i + 2]))
@@ -92,6 +99,7 @@ public enum ProviderRoute: RouteGroup {
         case .versions: .versions
         case .download: .download
         case .upload: .upload
+        case .create: .create
         case .deleteVersion: .deleteVersion
         case .deprecate: .deprecate
         case .undeprecate: .undeprecate
@@ -107,6 +115,7 @@ public enum ProviderRoute: RouteGroup {
         case .download(let p, let v, let os, let arch):
             Self.basePath + p.path + "/\(RoutePath.segment(v))/download/\(RoutePath.segment(os))/\(RoutePath.segment(arch))"
         case .upload(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))/upload"
+        case .create(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))/create"
         case .deleteVersion(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))"
         case .deprecate(let p, let v), .undeprecate(let p, let v): Self.basePath + p.path + "/\(RoutePath.segment(v))/deprecate"
         case .keys(let ns), .addKey(let ns): Self.basePath + RoutePath.segment(ns) + "/keys"
@@ -121,6 +130,9 @@ public enum ProviderRoute: RouteGroup {
     }
     public static func upload(_ provider: ProviderAddress, version: Version) -> ProviderRoute {
         .upload(ProviderPath(provider), version: version.description)
+    }
+    public static func create(_ provider: ProviderAddress, version: Version) -> ProviderRoute {
+        .create(ProviderPath(provider), version: version.description)
     }
 }
 

@@ -30,6 +30,16 @@ enum ProviderReleaseStager {
             limit: limit,
             expected: "the release as one tar of its files (zips, SHA256SUMS, SHA256SUMS.sig)"
         )
+        return try await stage(tar: tar, provider: provider, version: version, into: directory)
+    }
+
+    /// The same, from a tar already staged (`create`: copied from S3); it is removed either way.
+    static func stage(
+        tar: StagedArchive,
+        provider: ProviderAddress,
+        version: Version,
+        into directory: String
+    ) async throws(RegistryError) -> ProviderReleaseUpload {
         defer { unlink(tar.path) }
         let members = try await Blocking.run { () throws(RegistryError) -> [(String, StagedArchive)] in
             try split(tar.path, size: tar.size, into: directory)
