@@ -206,6 +206,36 @@ extension MotoBackedTests {
             let attributes = try await s3.objectAttributes(bucket: "byob", key: "cli/acme/vpc/aws/2.0.0.tar.gz")
             #expect(attributes?.checksumSHA256 != nil)
 
+            // tfreg provider publish --s3 (issue 20): the release tar streamed to the user's bucket, copied
+            // and verified by the registry through create, and the transfer object removed afterwards.
+            if which("gpg") != nil {
+                let admin = try server.tfreg(
+                    ["grant", "create", "--table", "registry", "-n", "acme", "--new-token", "keys", "-d", "-c"],
+                    env: awsEnv
+                )
+                #expect(admin.status == 0, "\(admin.stderr)")
+                let gnupg = try ProviderEndToEndTests.signingKeys(
+                    server,
+                    admin: admin.stdout.trimmingCharacters(in: .whitespacesAndNewlines),
+                    uids: ["Release <release@example.com>"]
+                )
+                defer { _ = try? runCommand("/usr/bin/env", ["gpgconf", "--kill", "all"], env: ["GNUPGHOME": gnupg]) }
+                let release = try ProviderEndToEndTests().release("3.0.0", in: work, gnupg: gnupg, key: "release@example.com")
+                let provider = try server.tfreg(
+                    [
+                        "provider", "publish", release.dir, "--registry", server.host, "-n", "acme", "--type", "demo", "--version", "3.0.0",
+                        "--token", publisherToken, "--s3", "s3://byob/ci",
+                    ],
+                    env: awsEnv
+                )
+                #expect(provider.status == 0 && provider.stdout.contains("published"), "\(provider.stdout) \(provider.stderr)")
+                #expect(try await s3.headObject(bucket: "byob", key: "ci/providers/acme/demo/3.0.0.tar") == nil, "the transfer object is removed")
+                let versions = try await http.send(
+                    HTTPRequest(url: server.baseURL + "/v1/providers/acme/demo/versions", headers: [("Authorization", "Bearer \(readerToken)")])
+                )
+                #expect(versions.status == 200 && String(decoding: versions.body, as: UTF8.self).contains("\"3.0.0\""))
+            }
+
             // The download answer is a presigned S3 GET whose path ends in the archive's extension; the
             // brought object was imported, so the link names the registry's own content-addressed copy.
             let download = try await http.send(

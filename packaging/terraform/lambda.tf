@@ -16,6 +16,10 @@ resource "aws_lambda_function" "registry" {
   timeout                        = var.timeout
   reserved_concurrent_executions = local.reserved_concurrent_executions
 
+  ephemeral_storage {
+    size = var.ephemeral_storage_size
+  }
+
   # The zip: a local file (its hash computed here), or an S3 object (hash given, or a new version).
   filename          = var.lambda_zip
   s3_bucket         = var.lambda_zip == null ? var.s3_bucket : null

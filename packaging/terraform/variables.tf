@@ -127,6 +127,17 @@ variable "memory_size" {
   }
 }
 
+variable "ephemeral_storage_size" {
+  description = "The function's /tmp, MB. Provider releases published with create are staged there twice (the tar and its files): give it at least twice the largest release (tfreg provider publish --s3). 512 is Lambda's free default."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = var.ephemeral_storage_size >= 512 && var.ephemeral_storage_size <= 10240
+    error_message = "ephemeral_storage_size must be between 512 and 10240 MB."
+  }
+}
+
 variable "timeout" {
   description = "Timeout of the Lambda function, seconds (API Gateway gives up after 30)."
   type        = number

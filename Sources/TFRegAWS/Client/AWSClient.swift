@@ -78,7 +78,8 @@ public final class AWSClient: Sendable {
 
     /// One AWS call. `path` is the wire path; `query` decoded items; the `Host` header is added.
     /// `signed: false` sends without credentials (the few calls that take none, such as
-    /// AssumeRoleWithWebIdentity).
+    /// AssumeRoleWithWebIdentity). `bodyFile`: the body is that file, streamed from disk (`body` is
+    /// ignored), signed with the SHA-256 the caller computed of it.
     public func send(
         service: String,
         signingName: String? = nil,
@@ -88,10 +89,11 @@ public final class AWSClient: Sendable {
         query: [(name: String, value: String)] = [],
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
+        bodyFile: AWSFileBody? = nil,
         signed: Bool = true
     ) async throws(AWSError) -> HTTPResponse {
         guard let metrics else {
-            return try await attempts(service, signingName, endpoint, method, path, query, headers, body, signed)
+            return try await attempts(service, signingName, endpoint, method, path, query, headers, body, bodyFile, signed)
         }
         let started = ContinuousClock.now
         let operation = Self.operation(service: service, method: method, query: query, headers: headers, body: body)
@@ -103,7 +105,7 @@ public final class AWSClient: Sendable {
             metrics.observe("tfreg_aws_call_duration_seconds", ["service", service, "operation", operation], seconds: seconds)
         }
         do {
-            let response = try await attempts(service, signingName, endpoint, method, path, query, headers, body, signed)
+            let response = try await attempts(service, signingName, endpoint, method, path, query, headers, body, bodyFile, signed)
             outcome = "ok"
             return response
         } catch {
@@ -150,6 +152,7 @@ public final class AWSClient: Sendable {
         _ query: [(name: String, value: String)],
         _ headers: [(name: String, value: String)],
         _ body: [UInt8],
+        _ bodyFile: AWSFileBody?,
         _ signed: Bool
     ) async throws(AWSError) -> HTTPResponse {
         let ep = endpoint ?? self.endpoint(for: service)
@@ -157,7 +160,10 @@ public final class AWSClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let unsigned = SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, body: body)
+            let unsigned =
+                bodyFile.map {
+                    SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, payloadHash: Hex.encode($0.sha256))
+                } ?? SigV4Request(method: method, path: path, query: query, headers: [("Host", ep.host)] + headers, body: body)
             let prepared =
                 signed ? signer.sign(unsigned, credentials: try await credentialProvider.credentials(), now: SystemClock().now()) : unsigned
             let queryString =
@@ -167,7 +173,14 @@ public final class AWSClient: Sendable {
                     + query.map { "\(SigV4.uriEncode($0.name, keepSlash: false))=\(SigV4.uriEncode($0.value, keepSlash: false))" }.joined(
                         separator: "&"
                     )
-            let request = HTTPRequest(method: method, url: ep.baseURL + path + queryString, headers: prepared.headers, body: body, timeout: timeout)
+            let request = HTTPRequest(
+                method: method,
+                url: ep.baseURL + path + queryString,
+                headers: prepared.headers,
+                body: bodyFile == nil ? body : [],
+                bodyFile: bodyFile?.path,
+                timeout: bodyFile == nil ? timeout : max(timeout, 3600)
+            )
             let error: AWSError
             do {
                 let response = try await http.send(request)
@@ -241,5 +254,17 @@ enum XMLText {
     static func unescape(_ s: String) -> String {
         s.replacing("&lt;", with: "<").replacing("&gt;", with: ">").replacing("&quot;", with: "\"")
             .replacing("&apos;", with: "'").replacing("&amp;", with: "&")
+    }
+}
+
+/// A request body read from a file as it is sent (an upload larger than memory should hold), with
+/// the SHA-256 of its bytes, which signs the request (and S3 checks).
+public struct AWSFileBody: Sendable {
+    public let path: String
+    public let sha256: [UInt8]
+
+    public init(path: String, sha256: [UInt8]) {
+        self.path = path
+        self.sha256 = sha256
     }
 }
