@@ -449,3 +449,6 @@ echo "| terraform-credentials-tfreg get (warm token cache) | $(ms_per_run 20 "${
 echo "| python3 -c 'import boto3' (reference) | $(ms_per_run 5 python3 -c 'import boto3') |"
 echo
 echo "A sealed token is verified in memory (AES-GCM, no store or KMS call): compare its req/s with the static token's."
+
+# issue 20: mirror pull of a 100 MB zip, peak RSS (also alone: BENCH_ONLY=pull).
+pull_rows

@@ -188,6 +188,26 @@ import Testing
         }
     }
 
+    @Test("The client's check of an upstream release: the signing key it found, refusals for another key, a bent signature, no keys")
+    func upstreamReleaseCheck() throws {
+        let sums = "\(F.base)_SHA256SUMS"
+        let ok = try UpstreamRelease.verify(shasums: F.shasums, signature: F.signature, armoredKeys: ["junk", F.keyArmor], sumsName: sums, now: 0)
+        #expect(ok.fingerprint == F.fingerprint && ok.armor == F.keyArmor)
+        #expect(ok.sums["\(F.base)_linux_amd64.zip"] == Hex.encode(SHA256.hash(F.linuxZip)))
+        var bent = F.signature
+        bent[bent.count - 5] ^= 0x40
+        var changed = F.shasums
+        changed[0] = changed[0] == UInt8(ascii: "0") ? UInt8(ascii: "1") : UInt8(ascii: "0")
+        for (what, sig, data, keys) in [
+            ("another key", F.strangerSignature, F.shasums, [F.keyArmor]), ("a bent signature", bent, F.shasums, [F.keyArmor]),
+            ("changed SHA256SUMS", F.signature, changed, [F.keyArmor]), ("no usable key", F.signature, F.shasums, ["junk"]),
+        ] {
+            #expect(throws: RegistryError.self, "\(what)") {
+                try UpstreamRelease.verify(shasums: data, signature: sig, armoredKeys: keys, sumsName: sums, now: 0)
+            }
+        }
+    }
+
     @Test("Allow-list entries and origin host names are checked")
     func grammar() {
         #expect(MirrorSettings.entry("registry.terraform.io") != nil && MirrorSettings.entry("registry.terraform.io/hashicorp") != nil)
