@@ -226,10 +226,11 @@ struct Upstream {
         self.client = client
     }
 
-    /// A JSON document from the upstream, with its token, bounded.
+    /// A JSON document from the upstream, bounded; the token goes only to the upstream's own origin (a
+    /// discovery document naming another host does not get it).
     func document(_ url: String, what: String) async throws -> JSONValue {
         var headers: [(name: String, value: String)] = [("Accept", "application/json"), RegistryClient.userAgentHeader]
-        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let token, url.hasPrefix(origin + "/") { headers.append(("Authorization", "Bearer \(token)")) }
         var request = HTTPRequest(url: url, headers: headers, timeout: 60)
         request.maxResponseBytes = PullLimits.maximumDocumentBytes
         let r = try await client.send(request)
