@@ -15,7 +15,7 @@ PORT ?= 8443
 HOST ?= 127.0.0.1
 
 APT_BUILD_DEPS := libsqlite3-dev libssl-dev zlib1g-dev libcurl4-openssl-dev pkg-config openssl curl
-APT_BENCH_DEPS := wrk nginx-light gnupg zip
+APT_BENCH_DEPS := wrk nginx-light gnupg zip time
 
 # Installs Debian packages that are missing (apt-get update only when something is).
 define apt_install

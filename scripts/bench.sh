@@ -251,6 +251,67 @@ provider_rows() {
   kill "$pid" 2>/dev/null || true
 }
 if [ "${BENCH_ONLY:-}" = providers ]; then provider_rows; exit 0; fi
+# --- mirror pull (issue 20): a ~100 MB provider zip (random bytes, stored) published on one tfreg serve
+# (the upstream), imported into another with `tfreg mirror pull`; the client's peak RSS (/usr/bin/time)
+# must stay under 64 MiB (zips streamed to disk, hashed in chunks, never held in memory); the importing
+# serve's VmHWM is shown beside it. `BENCH_ONLY=pull` runs only this part; PULL_MB sets the size.
+pull_rows() {
+  local dir="$work/pull" mb=${PULL_MB:-100} up_port reg_port admin puller t0 t1
+  mkdir -p "$dir/rel" "$dir/gnupg"; chmod 700 "$dir/gnupg"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+    -subj "/CN=bench" -addext "subjectAltName=IP:127.0.0.1" 2>/dev/null
+  GNUPGHOME="$dir/gnupg" gpg --batch --passphrase '' --quick-gen-key 'Bench <bench@example.com>' ed25519 sign never 2>/dev/null
+  GNUPGHOME="$dir/gnupg" gpg --armor --export bench@example.com > "$dir/key.asc"
+  python3 - "$dir/rel" "$mb" <<'PY'
+import hashlib, os, sys, zipfile
+d, mb = sys.argv[1], int(sys.argv[2])
+name = "terraform-provider-demo_1.0.0_linux_amd64.zip"
+info = zipfile.ZipInfo("terraform-provider-demo_v1.0.0", (2026, 1, 1, 0, 0, 0))
+info.external_attr = 0o755 << 16
+with zipfile.ZipFile(f"{d}/{name}", "w", zipfile.ZIP_STORED) as z:
+    z.writestr(info, os.urandom(mb << 20))  # sizes in the local header (tfreg refuses data descriptors)
+h = hashlib.sha256()
+with open(f"{d}/{name}", "rb") as f:
+    for chunk in iter(lambda: f.read(1 << 20), b""):
+        h.update(chunk)
+open(f"{d}/terraform-provider-demo_1.0.0_SHA256SUMS", "w").write(f"{h.hexdigest()}  {name}\n")
+PY
+  GNUPGHOME="$dir/gnupg" gpg --batch --yes --local-user bench@example.com --detach-sign \
+    --output "$dir/rel/terraform-provider-demo_1.0.0_SHA256SUMS.sig" "$dir/rel/terraform-provider-demo_1.0.0_SHA256SUMS"
+  GNUPGHOME="$dir/gnupg" gpgconf --kill all 2>/dev/null || true
+  admin=$(TFREG_DATA_DIR="$dir/up" "$BIN" grant create --init --namespace acme --new-token padmin --download --upload --create-grant 2>/dev/null)
+  puller=$(TFREG_DATA_DIR="$dir/reg" "$BIN" grant create --init --namespace mirror --new-token puller --download --upload 2>/dev/null)
+  up_port=$(free_port); reg_port=$(free_port)
+  TFREG_DATA_DIR="$dir/up" "$BIN" serve --port "$up_port" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --log-level warning \
+    2>"$dir/up.log" & pids+=($!)
+  TFREG_DATA_DIR="$dir/reg" "$BIN" serve --port "$reg_port" --tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem" --log-level warning \
+    --public-url https://tfreg.test --mirror-allow upstream.test 2>"$dir/reg.log" & local reg_pid=$!; pids+=($reg_pid)
+  for p in "$up_port" "$reg_port"; do
+    for _ in $(seq 200); do curl -sk "https://127.0.0.1:$p/health" >/dev/null && break; sleep 0.05; done
+  done
+  export SSL_CERT_FILE="$dir/cert.pem"
+  TFREG_TOKEN=$admin "$BIN" provider key add -n acme --armor "$dir/key.asc" --registry "127.0.0.1:$up_port" >/dev/null
+  TFREG_TOKEN=$admin "$BIN" provider publish "$dir/rel" -n acme --type demo --version 1.0.0 --registry "127.0.0.1:$up_port" --quiet >/dev/null
+  printf '%s' "$admin" > "$dir/upstream-token"
+  t0=$(date +%s.%N)
+  TFREG_TOKEN=$puller /usr/bin/time -v -o "$dir/time.txt" "$BIN" mirror pull upstream.test/acme/demo --version 1.0.0 \
+    --platform linux_amd64 --registry "127.0.0.1:$reg_port" --upstream-url "https://127.0.0.1:$up_port" \
+    --upstream-token-file "$dir/upstream-token" --quiet >/dev/null 2>"$dir/pull.err" || { cat "$dir/pull.err" >&2; exit 1; }
+  t1=$(date +%s.%N)
+  local client_mib server_mib
+  client_mib=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2/1024 }' "$dir/time.txt")
+  server_mib=$(awk '/VmHWM/ { printf "%.1f", $2/1024 }' "/proc/$reg_pid/status")
+  echo
+  echo "## mirror pull — one ${mb} MB zip between two tfreg serve (HTTPS, SQLite), verified both sides"
+  echo
+  echo "| what | figure |"
+  echo "|---|---|"
+  echo "| wall time of tfreg mirror pull | $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f s", b - a }') |"
+  echo "| peak RSS of tfreg mirror pull (must stay < 64 MiB) | $client_mib MiB |"
+  echo "| peak RSS (VmHWM) of the importing serve | $server_mib MiB |"
+  awk -v m="$client_mib" 'BEGIN { exit !(m < 64) }' || { echo "mirror pull peak RSS $client_mib MiB is not under 64 MiB" >&2; exit 1; }
+}
+if [ "${BENCH_ONLY:-}" = pull ]; then pull_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = docs ]; then docs_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = metrics ]; then metrics_rows; exit 0; fi
 if [ "${BENCH_ONLY:-}" = scaling ]; then scaling_rows; exit 0; fi
@@ -435,3 +496,6 @@ echo "| terraform-credentials-tfreg get (warm token cache) | $(ms_per_run 20 "${
 echo "| python3 -c 'import boto3' (reference) | $(ms_per_run 5 python3 -c 'import boto3') |"
 echo
 echo "A sealed token is verified in memory (AES-GCM, no store or KMS call): compare its req/s with the static token's."
+
+# issue 20: mirror pull of a 100 MB zip, peak RSS (also alone: BENCH_ONLY=pull).
+pull_rows

@@ -1,3 +1,5 @@
+import TFRegCore
+
 /// Settings of the HTTP API that do not depend on the transport.
 public struct APIConfiguration: Sendable {
     /// The registry's external base URL (`https://registry.example.com`), used in download links.
@@ -17,6 +19,9 @@ public struct APIConfiguration: Sendable {
     /// The region clients sign `GET /token` for behind that front end (the function's region): a custom
     /// domain's host name does not say it.
     public var frontEndTokenRegion: String? = nil
+    /// Mirrored providers (`tfreg mirror pull`): the namespace whose grants cover them and the upstreams
+    /// that may be imported (`--mirror-namespace`, `--mirror-allow`; deny by default).
+    public var mirror = MirrorSettings()
 
     public static let defaultMaxUploadBytes: Int64 = 50 * 1024 * 1024
     /// 1 GiB: a release for a dozen platforms of a large provider (staged on disk, never in memory).

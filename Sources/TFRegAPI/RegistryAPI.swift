@@ -196,7 +196,7 @@ public struct RegistryAPI: Sendable {
             return try await providers(route, req, caller: caller, logger: logger)
         case .mirror(let route):
             let caller = if let authenticated { authenticated } else { try await requireCaller(req, trace: &trace) }
-            return try await mirror(route, req, caller: caller)
+            return try await mirror(route, req, caller: caller, logger: logger)
         }
     }
 

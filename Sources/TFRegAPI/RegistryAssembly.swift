@@ -48,6 +48,8 @@ public struct RegistryAssembly: Sendable {
         service.auditSinks.append(AuditLine(clock: clock))
         // Downloads (issue 19): counted in memory, flushed by serve and lambda (`flushDownloads`).
         service.downloadCounter = DownloadCounter(now: clock.now())
+        // Mirrored providers (issue 20): their grant namespace and the upstreams that may be imported.
+        service.mirror = configuration.mirror
         self.service = service
         let staticTokens = StaticTokenAuthenticator(store: store, cacheSeconds: staticTokenCacheSeconds, clock: clock)
         if let metrics {

@@ -48,7 +48,7 @@ public struct TFReg: AsyncParsableCommand {
             Serve.self, Lambda.self, Token.self, GrantCommand.self, Publish.self, Delete.self, Deprecate.self, GC.self, ImportLegacy.self,
             Reindex.self, Modules.self,
             Backup.self, Restore.self, CredentialHelper.self, InstallHelper.self, Completion.self, Browse.self, Audit.self,
-            ProviderCommand.self,
+            ProviderCommand.self, MirrorCommand.self,
         ],
         helpNames: [.short, .long]
     )

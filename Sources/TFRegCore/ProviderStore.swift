@@ -5,6 +5,11 @@ import TFRegSystem
 public struct ProviderAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     public let namespace: Namespace
     public let type: String
+    /// The host name a mirrored provider comes from (`registry.terraform.io` of
+    /// `registry.terraform.io/hashicorp/aws`, pulled by `tfreg mirror pull`); nil for this registry's own
+    /// providers. `namespace` and `type` are then the upstream's. Mirrored providers are authorized
+    /// under the registry's mirror namespace (`MirrorSettings`), never under `namespace`.
+    public let origin: String?
 
     /// `type`: Terraform's provider type grammar (terraform-registry-address `ParseProviderPart`, lower
     /// case): letters, digits and `-`, 1...64, starting and ending with a letter or digit.
@@ -24,10 +29,81 @@ public struct ProviderAddress: Hashable, Sendable, Comparable, CustomStringConve
             throw .badRequest("invalid provider type: use 1-64 lowercase letters, digits or '-', starting and ending with a letter or digit")
         }
         self.type = String(type)
+        self.origin = nil
     }
 
-    public var description: String { "\(namespace)/\(type)" }
-    public static func < (a: Self, b: Self) -> Bool { (a.namespace.value, a.type) < (b.namespace.value, b.type) }
+    /// A mirrored provider: `origin` must be a lower-case DNS host name without a port (Terraform cannot
+    /// join a host with a port to a mirror URL, and it writes host names in lower case).
+    public init(origin: some StringProtocol, namespace: some StringProtocol, type: some StringProtocol) throws(RegistryError) {
+        guard Self.isOriginHost(origin) else {
+            throw .badRequest("invalid origin host name: lower-case DNS labels separated by dots, no port (such as registry.terraform.io)")
+        }
+        let own = try ProviderAddress(namespace: namespace, type: type)
+        self.namespace = own.namespace
+        self.type = own.type
+        self.origin = String(origin)
+    }
+
+    /// `host/namespace` for a mirrored provider, `namespace` for an own one: the namespace key the stores
+    /// file it under. A namespace has no `/`, so the two kinds can never share a key.
+    public var storageNamespace: String { origin.map { "\($0)/\(namespace.value)" } ?? namespace.value }
+
+    /// The inverse of `storageNamespace`.
+    public init(storageNamespace: some StringProtocol, type: some StringProtocol) throws(RegistryError) {
+        let parts = storageNamespace.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            try self.init(origin: parts[0], namespace: parts[1], type: type)
+        } else {
+            try self.init(namespace: storageNamespace, type: type)
+        }
+    }
+
+    /// A lower-case DNS host name: 1-253 characters, labels of 1-63 letters, digits and `-` (not at a
+    /// label's ends), at least two labels, no port.
+    public static func isOriginHost(_ s: some StringProtocol) -> Bool {
+        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...253).contains(s.utf8.count), labels.count >= 2 else { return false }
+        return labels.allSatisfy { l in
+            let u = Array(l.utf8)
+            return (1...63).contains(u.count) && ASCII.isLowerAlnum(u.first!) && ASCII.isLowerAlnum(u.last!)
+                && u.allSatisfy { ASCII.isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+        }
+    }
+
+    public var description: String { origin.map { "\($0)/\(namespace)/\(type)" } ?? "\(namespace)/\(type)" }
+    public static func < (a: Self, b: Self) -> Bool {
+        (a.origin ?? "", a.namespace.value, a.type) < (b.origin ?? "", b.namespace.value, b.type)
+    }
+}
+
+/// Where mirrored providers live in the registry's grants (issue 20): every provider pulled from another
+/// registry is read (`download`) and imported (`upload`) under ONE namespace, whatever its origin; and
+/// which upstreams may be imported at all (deny by default: an empty list refuses every import).
+public struct MirrorSettings: Sendable, Hashable {
+    public var namespace: Namespace
+    /// Entries `HOST` (any namespace there) or `HOST/NAMESPACE`.
+    public var allowed: [String]
+
+    public static let defaultNamespace = "mirror"
+
+    public init(namespace: Namespace = try! Namespace(MirrorSettings.defaultNamespace), allowed: [String] = []) {
+        self.namespace = namespace
+        self.allowed = allowed
+    }
+
+    /// Parses one allow-list entry (`HOST` or `HOST/NAMESPACE`), nil when malformed.
+    public static func entry(_ text: some StringProtocol) -> String? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), ProviderAddress.isOriginHost(parts[0]) else { return nil }
+        if parts.count == 2 { guard (try? ProviderAddress(namespace: parts[1], type: "x")) != nil else { return nil } }
+        return String(text)
+    }
+
+    /// Whether a provider of `origin` may be imported.
+    public func allows(_ provider: ProviderAddress) -> Bool {
+        guard let origin = provider.origin else { return false }
+        return allowed.contains { $0 == origin || $0 == "\(origin)/\(provider.namespace.value)" }
+    }
 }
 
 /// A target platform, `OS_ARCH` (lowercase letters and digits each, as Go's GOOS/GOARCH).
@@ -140,6 +216,9 @@ public struct ProviderVersionRecord: Sendable, Hashable {
 /// by one of them; downloads list it in `signing_keys`.
 public struct ProviderSigningKey: Sendable, Hashable {
     public var namespace: Namespace
+    /// The upstream host a mirrored provider's key came from (with `namespace` the upstream's); nil for
+    /// a key registered here. Kept so a mirrored version's signature stays verifiable.
+    public var origin: String?
     /// 40 uppercase hex digits (v4 fingerprint): the key's identity in the store.
     public var fingerprint: String
     /// 16 uppercase hex digits.
@@ -149,14 +228,26 @@ public struct ProviderSigningKey: Sendable, Hashable {
     public var addedAt: Int64
     public var addedBy: String?
 
-    public init(namespace: Namespace, fingerprint: String, keyID: String, asciiArmor: String, addedAt: Int64, addedBy: String?) {
+    public init(
+        namespace: Namespace,
+        fingerprint: String,
+        keyID: String,
+        asciiArmor: String,
+        addedAt: Int64,
+        addedBy: String?,
+        origin: String? = nil
+    ) {
         self.namespace = namespace
+        self.origin = origin
         self.fingerprint = fingerprint
         self.keyID = keyID
         self.asciiArmor = asciiArmor
         self.addedAt = addedAt
         self.addedBy = addedBy
     }
+
+    /// The namespace key the stores file the key under (as `ProviderAddress.storageNamespace`).
+    public var storageNamespace: String { origin.map { "\($0)/\(namespace.value)" } ?? namespace.value }
 
     /// 40 uppercase hex digits.
     public static func isFingerprint(_ s: some StringProtocol) -> Bool {
@@ -192,12 +283,20 @@ public protocol ProviderStore: Sendable {
         of provider: ProviderAddress
     ) async throws(RegistryError)
         -> ProviderVersionRecord?
-    /// The namespace's signing keys, sorted by fingerprint.
-    func signingKeys(in namespace: Namespace) async throws(RegistryError) -> [ProviderSigningKey]
+    /// The namespace's signing keys (with `origin`: the keys kept for that upstream's namespace),
+    /// sorted by fingerprint.
+    func signingKeys(in namespace: Namespace, origin: String?) async throws(RegistryError) -> [ProviderSigningKey]
     /// Registers a key; `.conflict` when its fingerprint is already registered in the namespace.
     func addSigningKey(_ key: ProviderSigningKey) async throws(RegistryError)
     /// Removes a key; false when it was not registered. Published versions stay as they are.
     func removeSigningKey(fingerprint: String, in namespace: Namespace) async throws(RegistryError) -> Bool
+}
+
+extension ProviderStore {
+    /// The keys registered for one of this registry's namespaces.
+    public func signingKeys(in namespace: Namespace) async throws(RegistryError) -> [ProviderSigningKey] {
+        try await signingKeys(in: namespace, origin: nil)
+    }
 }
 
 /// The JSON both stores keep a version's packages and protocols in (one attribute / column), so the

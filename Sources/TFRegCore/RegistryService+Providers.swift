@@ -20,6 +20,8 @@ public struct ProviderReleaseUpload: Sendable {
     public var signature: StagedArchive
     /// File name (`terraform-provider-TYPE_VERSION_OS_ARCH.zip`) → its staged bytes.
     public var zips: [String: StagedArchive]
+    /// A mirrored release's upstream signing key, ASCII-armored (`upstream_signing_key.asc` in the upload).
+    public var upstreamKey: StagedArchive?
 
     public init(
         provider: ProviderAddress,
@@ -27,8 +29,10 @@ public struct ProviderReleaseUpload: Sendable {
         protocols: [String] = ["5.0"],
         shasums: StagedArchive,
         signature: StagedArchive,
-        zips: [String: StagedArchive]
+        zips: [String: StagedArchive],
+        upstreamKey: StagedArchive? = nil
     ) {
+        self.upstreamKey = upstreamKey
         self.provider = provider
         self.version = version
         self.protocols = protocols
@@ -37,13 +41,15 @@ public struct ProviderReleaseUpload: Sendable {
         self.zips = zips
     }
 
-    var staged: [StagedArchive] { [shasums, signature] + zips.values }
+    var staged: [StagedArchive] { [shasums, signature] + zips.values + (upstreamKey.map { [$0] } ?? []) }
 }
 
 /// Limits of a release (generous: HashiCorp's releases list about 15 platforms).
 public enum ProviderReleaseLimits {
     public static let maximumShasumsBytes = 64 * 1024
     public static let maximumPlatforms = 64
+    /// An ASCII-armored public key (RSA 4096 with a few signatures is under 8 KiB).
+    public static let maximumKeyBytes = 64 * 1024
 }
 
 extension RegistryService {
@@ -85,6 +91,12 @@ extension RegistryService {
     /// package holding the provider executable; every zip the file lists uploaded. Each refusal is a 400
     /// naming the file. Then blobs, the record (the store refuses a reused precedence), settle — in the
     /// order and with the crash safety of module publish.
+    ///
+    /// A mirrored provider (`upload.provider.origin` set; `tfreg mirror pull`) is imported the same way
+    /// with `upload.upstreamKey`, the armored key of the upstream registry that signed the release: `upload` in
+    /// the mirror namespace, the origin on the mirror's allow-list (403), the signature verified against
+    /// that key (the caller verified it against the upstream's listing before sending; this verifies it
+    /// again), and the key kept with the version (`signingKeys(in:origin:)`), so it stays verifiable.
     public func publishProvider(
         _ upload: ProviderReleaseUpload,
         caller: Principal?,
@@ -93,9 +105,36 @@ extension RegistryService {
     ) async throws(RegistryError) -> ProviderVersionRecord {
         let grant: Grant
         let checked: (fingerprint: String, packages: [(ProviderPlatform, String, StagedArchive, String)])
-        do {
-            grant = try await authorize(caller, .upload, in: upload.provider.namespace)
-            checked = try await verifyRelease(upload, inspector: inspector)
+        var keptKey: ProviderSigningKey?
+        do throws(RegistryError) {
+            grant = try await authorize(caller, .upload, in: grantNamespace(of: upload.provider))
+            if let origin = upload.provider.origin {
+                guard mirror.allows(upload.provider) else {
+                    throw .forbidden("\(origin)/\(upload.provider.namespace) is not on this registry's mirror allow-list (--mirror-allow)")
+                }
+                guard let staged = upload.upstreamKey else {
+                    throw .badRequest("upstream_signing_key.asc: a mirrored release needs the upstream's signing key")
+                }
+                guard let armored = FileSystem.read(staged.path, limit: ProviderReleaseLimits.maximumKeyBytes) else {
+                    throw .badRequest("upstream_signing_key.asc: larger than 64 KiB")
+                }
+                let key: OpenPGPPublicKey
+                do { key = try OpenPGPPublicKey.parse(armored) } catch { throw .badRequest("the upstream key is refused: \(error.reason)") }
+                let kept = ProviderSigningKey(
+                    namespace: upload.provider.namespace,
+                    fingerprint: key.fingerprint,
+                    keyID: key.keyID,
+                    asciiArmor: key.asciiArmor,
+                    addedAt: clock.now(),
+                    addedBy: grant.identity.value,
+                    origin: origin
+                )
+                keptKey = kept
+                checked = try await verifyRelease(upload, inspector: inspector, keys: [kept])
+            } else {
+                guard upload.upstreamKey == nil else { throw .badRequest("upstream_signing_key.asc: only a mirrored release is sent with one") }
+                checked = try await verifyRelease(upload, inspector: inspector)
+            }
         } catch {
             for s in upload.staged { discard(s) }
             throw error
@@ -124,6 +163,11 @@ extension RegistryService {
                 publishedAt: clock.now(),
                 publishedBy: grant.identity.value
             )
+            // The upstream key first: a version is never stored without the key that verifies it (a
+            // key kept by an earlier pull of the same upstream is already there).
+            if let keptKey {
+                do { try await store.addSigningKey(keptKey) } catch  where error.code == .conflict {}
+            }
             try await store.insertProviderVersion(record)
         } catch {
             // Stored blobs stay for `gc` (they may be shared with another version of the same bytes).
@@ -137,15 +181,23 @@ extension RegistryService {
             ["provider": "\(upload.provider)", "version": "\(upload.version)", "file": "\(base)_SHA256SUMS", "key": "\(checked.fingerprint)"],
             logger,
             action: AuditEvent.Action.publishProvider,
-            namespace: upload.provider.namespace,
+            namespace: grantNamespace(of: upload.provider),
             target: "\(upload.provider)@\(upload.version)"
         )
         return record
     }
 
+    /// The namespace whose grants decide about a provider: its own, or the mirror namespace for a
+    /// provider of another origin.
+    public func grantNamespace(of provider: ProviderAddress) -> Namespace {
+        provider.origin == nil ? provider.namespace : mirror.namespace
+    }
+
+    /// `keys`: the keys the signature may be by (nil: those registered for the namespace).
     func verifyRelease(
         _ upload: ProviderReleaseUpload,
-        inspector: any ProviderPackageInspector
+        inspector: any ProviderPackageInspector,
+        keys given: [ProviderSigningKey]? = nil
     ) async throws(RegistryError) -> (
         fingerprint: String, packages: [(ProviderPlatform, String, StagedArchive, String)]
     ) {
@@ -157,7 +209,8 @@ extension RegistryService {
         if let clash = existing.first(where: { $0.version.hasSamePrecedence(as: upload.version) }) {
             throw .conflict("version \(clash.version) of provider \(upload.provider) already exists; versions are immutable")
         }
-        let keys = try await store.signingKeys(in: upload.provider.namespace)
+        let keys: [ProviderSigningKey]
+        if let given { keys = given } else { keys = try await store.signingKeys(in: upload.provider.namespace) }
         guard !keys.isEmpty else {
             throw .badRequest(
                 "\(sigName): namespace \(upload.provider.namespace) has no signing key; register one with 'tfreg provider key add'"
@@ -174,6 +227,8 @@ extension RegistryService {
             verified = try OpenPGPVerifier.verify(signature, data: sumsBytes, keys: parsedKeys, now: clock.now())
         } catch {
             switch error.code {
+            case .unknownKey where given != nil:
+                throw .badRequest("\(sigName): not signed by the upstream key sent with it (\(error.reason))")
             case .unknownKey:
                 throw .badRequest("\(sigName): not signed by a key registered for namespace \(upload.provider.namespace) (\(error.reason))")
             default: throw .badRequest("\(sigName): \(error.reason)")
@@ -266,7 +321,7 @@ extension RegistryService {
 extension RegistryService {
     /// A provider's live versions, newest first (`download` in its namespace); 404 when it has none.
     public func providerVersions(of provider: ProviderAddress, caller: Principal?) async throws(RegistryError) -> [ProviderVersionRecord] {
-        try await authorize(caller, .download, in: provider.namespace)
+        try await authorize(caller, .download, in: grantNamespace(of: provider))
         let records = try await store.providerVersions(of: provider)
         guard !records.isEmpty else { throw .notFound("provider \(provider) not found") }
         return records.sorted { $1.version < $0.version }
@@ -280,7 +335,7 @@ extension RegistryService {
     ) async throws(RegistryError)
         -> ProviderVersionRecord
     {
-        try await authorize(caller, .download, in: provider.namespace)
+        try await authorize(caller, .download, in: grantNamespace(of: provider))
         guard let record = try await store.providerVersion(version, of: provider) else {
             throw .notFound("version \(version) of provider \(provider) not found")
         }
@@ -296,14 +351,14 @@ extension RegistryService {
         platform: ProviderPlatform,
         caller: Principal?
     ) async throws(RegistryError) -> (record: ProviderVersionRecord, package: ProviderPackageRecord, keys: [ProviderSigningKey]) {
-        try await authorize(caller, .download, in: provider.namespace)
+        try await authorize(caller, .download, in: grantNamespace(of: provider))
         guard let record = try await store.providerVersion(version, of: provider) else {
             throw .notFound("version \(version) of provider \(provider) not found")
         }
         guard let package = record.package(for: platform) else {
             throw .notFound("version \(version) of provider \(provider) has no package for \(platform)")
         }
-        return (record, package, try await store.signingKeys(in: provider.namespace))
+        return (record, package, try await store.signingKeys(in: provider.namespace, origin: provider.origin))
     }
 }
 
@@ -318,7 +373,7 @@ extension RegistryService {
         caller: Principal?,
         logger: Logger
     ) async throws(RegistryError) {
-        let grant = try await authorize(caller, .upload, in: provider.namespace)
+        let grant = try await authorize(caller, .upload, in: grantNamespace(of: provider))
         guard try await store.tombstoneProviderVersion(version, of: provider, at: clock.now(), by: grant.identity.value) != nil else {
             throw .notFound("version \(version) of provider \(provider) not found")
         }
@@ -328,7 +383,7 @@ extension RegistryService {
             ["provider": "\(provider)", "version": "\(version)"],
             logger,
             action: AuditEvent.Action.deleteVersion,
-            namespace: provider.namespace,
+            namespace: grantNamespace(of: provider),
             target: "provider:\(provider)@\(version)"
         )
     }
@@ -343,7 +398,7 @@ extension RegistryService {
         caller: Principal?,
         logger: Logger
     ) async throws(RegistryError) -> ProviderVersionRecord {
-        let grant = try await authorize(caller, .upload, in: provider.namespace)
+        let grant = try await authorize(caller, .upload, in: grantNamespace(of: provider))
         let mark = try reason.map { r throws(RegistryError) in
             try Deprecation.checked(reason: r, replacement: replacement, at: clock.now(), by: grant.identity.value)
         }
@@ -356,7 +411,7 @@ extension RegistryService {
             ["provider": "\(provider)", "version": "\(version)"],
             logger,
             action: mark == nil ? AuditEvent.Action.undeprecate : AuditEvent.Action.deprecate,
-            namespace: provider.namespace,
+            namespace: grantNamespace(of: provider),
             target: "provider:\(provider)@\(version)"
         )
         return record

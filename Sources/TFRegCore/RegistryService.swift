@@ -55,6 +55,9 @@ public struct RegistryService: Sendable {
     /// Counts download URLs issued (`download`), flushed to the summaries by the transport
     /// (`DownloadCounter`); nil: downloads are not counted (the CLI on the store).
     public var downloadCounter: DownloadCounter?
+    /// The namespace mirrored providers are authorized under and the upstreams that may be imported
+    /// (`tfreg mirror pull`; `serve --mirror-namespace`, `--mirror-allow`).
+    public var mirror = MirrorSettings()
 
     public init(
         store: any MetadataStore,

@@ -17,6 +17,14 @@ public struct HTTPRequest: Sendable {
     public var onBodySent: (@Sendable (Int) -> Void)?
     /// Whole-request timeout, seconds.
     public var timeout: Double
+    /// When set, the response body goes to this file (created or truncated, mode 0600) as it arrives
+    /// and `HTTPResponse.body` stays empty: a large download never has to fit in memory.
+    public var responseFile: String? = nil
+    /// The most response body bytes accepted (memory or file); more aborts the request with an error of
+    /// kind `.tooLarge`. Nil: unbounded.
+    public var maxResponseBytes: Int64? = nil
+    /// Called with each chunk's size as the response body arrives (on libcurl's thread): download progress.
+    public var onBodyReceived: (@Sendable (Int) -> Void)? = nil
 
     public init(
         method: String = "GET",
@@ -58,7 +66,7 @@ public struct HTTPResponse: Sendable {
 }
 
 public struct HTTPClientError: Error, Sendable, CustomStringConvertible {
-    public enum Kind: Sendable { case connect, timeout, tls, other }
+    public enum Kind: Sendable { case connect, timeout, tls, tooLarge, other }
     public let kind: Kind
     public let message: String
     public var description: String { message }
@@ -151,6 +159,13 @@ final class EasyHandle: @unchecked Sendable {
         var uploadFD: Int32 = -1
         var readFailed = false
         var onBodySent: (@Sendable (Int) -> Void)?
+        /// `responseFile`'s descriptor, or -1 (the body goes to `body`).
+        var outFD: Int32 = -1
+        var writeFailed = false
+        var received: Int64 = 0
+        var limit: Int64 = .max
+        var exceeded = false
+        var onBodyReceived: (@Sendable (Int) -> Void)?
     }
 
     func perform(_ request: HTTPRequest, caBundle: String?) -> Result<HTTPResponse, HTTPClientError> {
@@ -176,6 +191,20 @@ final class EasyHandle: @unchecked Sendable {
         }
         sink.onBodySent = request.onBodySent
         defer { if sink.uploadFD >= 0 { close(sink.uploadFD) } }
+        sink.limit = request.maxResponseBytes ?? .max
+        sink.onBodyReceived = request.onBodyReceived
+        if let path = request.responseFile {
+            sink.outFD = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            guard sink.outFD >= 0 else {
+                return .failure(
+                    HTTPClientError(
+                        kind: .other,
+                        message: "\(request.method) \(Self.redacted(request.url)): cannot create the response file (errno \(errno))"
+                    )
+                )
+            }
+        }
+        defer { if sink.outFD >= 0 { close(sink.outFD) } }
         let opaque = Unmanaged.passRetained(sink)
         defer { opaque.release() }
         var list: UnsafeMutablePointer<curl_slist>? = nil
@@ -215,6 +244,17 @@ final class EasyHandle: @unchecked Sendable {
         }
 
         let rc = curl_easy_perform(curl)
+        if sink.exceeded {
+            return .failure(
+                HTTPClientError(
+                    kind: .tooLarge,
+                    message: "\(request.method) \(Self.redacted(request.url)): the answer is larger than \(sink.limit) bytes"
+                )
+            )
+        }
+        if sink.writeFailed {
+            return .failure(HTTPClientError(kind: .other, message: "\(request.method) \(Self.redacted(request.url)): cannot write the response file"))
+        }
         if sink.readFailed {
             return .failure(HTTPClientError(kind: .other, message: "\(request.method) \(Self.redacted(request.url)): cannot read the body file"))
         }
@@ -262,7 +302,26 @@ private func writeCallback(_ ptr: UnsafeMutablePointer<CChar>?, _ size: Int, _ c
     guard let ptr, let user else { return 0 }
     let sink = Unmanaged<EasyHandle.Sink>.fromOpaque(user).takeUnretainedValue()
     let n = size * count
-    ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+    sink.received += Int64(n)
+    guard sink.received <= sink.limit else {
+        sink.exceeded = true
+        return 0
+    }
+    if sink.outFD >= 0 {
+        var done = 0
+        while done < n {
+            let w = write(sink.outFD, ptr + done, n - done)
+            if w < 0, errno == EINTR { continue }
+            guard w > 0 else {
+                sink.writeFailed = true
+                return 0
+            }
+            done += w
+        }
+    } else {
+        ptr.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
+    }
+    sink.onBodyReceived?(n)
     return n
 }
 

@@ -11,6 +11,10 @@ import TFRegCore
 /// | tombstone | NAMESPACE | `ProviderTombstone~TYPE~VERSION` | version, deleted_at, deleted_by |
 /// | signing key | NAMESPACE | `ProviderKey~FINGERPRINT` | fingerprint, key_id, ascii_armor, added_at, added_by |
 ///
+/// A provider mirrored from another registry (`ProviderAddress.origin`) has `HOST/NAMESPACE` where
+/// NAMESPACE stands (its `storageNamespace`), for its versions and the upstream keys kept with them: a
+/// namespace has no `/`, so these partitions never meet an own namespace's, a grant's or a token's.
+///
 /// A version is put in one transaction with its precedence item (`attribute_not_exists`); a delete
 /// removes the version and writes the tombstone in one transaction and keeps the precedence item.
 extension DynamoDBMetadataStore {
@@ -36,7 +40,7 @@ extension DynamoDBMetadataStore {
 
     static func providerRecord(_ item: DynamoDBItem) -> ProviderVersionRecord? {
         guard let ns = item["namespace"]?.string, let type = item["type"]?.string, let v = item["version"]?.string,
-            let provider = try? ProviderAddress(namespace: ns, type: type), let version = try? Version(v),
+            let provider = try? ProviderAddress(storageNamespace: ns, type: type), let version = try? Version(v),
             let protocols = item["protocols"]?.string.flatMap(ProviderRecordCoding.decodeStrings),
             let packages = item["packages"]?.string.flatMap(ProviderRecordCoding.decodePackages),
             let shasums = blob(item, "shasums"), let signature = blob(item, "signature"),
@@ -66,8 +70,8 @@ extension DynamoDBMetadataStore {
 
     static func providerItem(_ r: ProviderVersionRecord) -> DynamoDBItem {
         var item: DynamoDBItem = [
-            "pk": .s(r.provider.namespace.value), "sk": .s(providerVersionSK(r.provider, r.version.description)),
-            "namespace": .s(r.provider.namespace.value), "type": .s(r.provider.type), "version": .s(r.version.description),
+            "pk": .s(r.provider.storageNamespace), "sk": .s(providerVersionSK(r.provider, r.version.description)),
+            "namespace": .s(r.provider.storageNamespace), "type": .s(r.provider.type), "version": .s(r.version.description),
             "protocols": .s(ProviderRecordCoding.encodeStrings(r.protocols)), "packages": .s(ProviderRecordCoding.encodePackages(r.packages)),
             "key_fingerprint": .s(r.keyFingerprint), "published_at": .n(String(r.publishedAt)),
         ]
@@ -89,7 +93,7 @@ extension DynamoDBMetadataStore {
                 table: table,
                 keyCondition: .init(
                     "pk = :pk AND begins_with(sk, :prefix)",
-                    values: [":pk": .s(provider.namespace.value), ":prefix": .s(Self.providerPrefix(provider))]
+                    values: [":pk": .s(provider.storageNamespace), ":prefix": .s(Self.providerPrefix(provider))]
                 )
             )
         }.compactMap(Self.providerRecord).filter { $0.provider == provider }
@@ -114,13 +118,13 @@ extension DynamoDBMetadataStore {
         try await wrap { () async throws(AWSError) in
             try await dynamo.getItem(
                 table: table,
-                key: ["pk": .s(provider.namespace.value), "sk": .s(Self.providerVersionSK(provider, version.description))]
+                key: ["pk": .s(provider.storageNamespace), "sk": .s(Self.providerVersionSK(provider, version.description))]
             )
         }.flatMap(Self.providerRecord)
     }
 
     public func insertProviderVersion(_ r: ProviderVersionRecord) async throws(RegistryError) {
-        let ns = r.provider.namespace.value
+        let ns = r.provider.storageNamespace
         do {
             try await dynamo.transactWrite([
                 .put(
@@ -146,7 +150,7 @@ extension DynamoDBMetadataStore {
     ) async throws(RegistryError)
         -> ProviderVersionRecord?
     {
-        let ns = provider.namespace.value
+        let ns = provider.storageNamespace
         let key: DynamoDBItem = ["pk": .s(ns), "sk": .s(Self.providerVersionSK(provider, version.description))]
         guard
             let existing = try await wrap({ () async throws(AWSError) in try await dynamo.getItem(table: table, key: key) }).flatMap(
@@ -177,7 +181,7 @@ extension DynamoDBMetadataStore {
     ) async throws(RegistryError)
         -> ProviderVersionRecord?
     {
-        let key: DynamoDBItem = ["pk": .s(provider.namespace.value), "sk": .s(Self.providerVersionSK(provider, version.description))]
+        let key: DynamoDBItem = ["pk": .s(provider.storageNamespace), "sk": .s(Self.providerVersionSK(provider, version.description))]
         let update: DynamoDBClient.Expression
         if let d {
             var set = ["deprecated_at = :at", "deprecation_reason = :reason"]
@@ -209,24 +213,35 @@ extension DynamoDBMetadataStore {
     }
 
     static func signingKey(_ item: DynamoDBItem) -> ProviderSigningKey? {
-        guard let ns = item["pk"]?.string.flatMap({ try? Namespace($0) }), let fp = item["fingerprint"]?.string, let id = item["key_id"]?.string,
+        guard let owner = item["pk"]?.string.flatMap({ try? ProviderAddress(storageNamespace: $0, type: "key") }),
+            let fp = item["fingerprint"]?.string, let id = item["key_id"]?.string,
             let armor = item["ascii_armor"]?.string, let at = item["added_at"]?.int
         else { return nil }
-        return ProviderSigningKey(namespace: ns, fingerprint: fp, keyID: id, asciiArmor: armor, addedAt: at, addedBy: item["added_by"]?.string)
+        return ProviderSigningKey(
+            namespace: owner.namespace,
+            fingerprint: fp,
+            keyID: id,
+            asciiArmor: armor,
+            addedAt: at,
+            addedBy: item["added_by"]?.string,
+            origin: owner.origin
+        )
     }
 
-    public func signingKeys(in namespace: Namespace) async throws(RegistryError) -> [ProviderSigningKey] {
-        try await wrap { () async throws(AWSError) in
+    public func signingKeys(in namespace: Namespace, origin: String?) async throws(RegistryError) -> [ProviderSigningKey] {
+        // A mirrored provider's upstream keys sit in the partition `HOST/NAMESPACE` (no own namespace has a `/`).
+        let pk = origin.map { "\($0)/\(namespace.value)" } ?? namespace.value
+        return try await wrap { () async throws(AWSError) in
             try await dynamo.query(
                 table: table,
-                keyCondition: .init("pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(namespace.value), ":prefix": .s("ProviderKey~")])
+                keyCondition: .init("pk = :pk AND begins_with(sk, :prefix)", values: [":pk": .s(pk), ":prefix": .s("ProviderKey~")])
             )
         }.compactMap(Self.signingKey).sorted { $0.fingerprint < $1.fingerprint }
     }
 
     public func addSigningKey(_ k: ProviderSigningKey) async throws(RegistryError) {
         var item: DynamoDBItem = [
-            "pk": .s(k.namespace.value), "sk": .s(Self.signingKeySK(k.fingerprint)), "fingerprint": .s(k.fingerprint), "key_id": .s(k.keyID),
+            "pk": .s(k.storageNamespace), "sk": .s(Self.signingKeySK(k.fingerprint)), "fingerprint": .s(k.fingerprint), "key_id": .s(k.keyID),
             "ascii_armor": .s(k.asciiArmor), "added_at": .n(String(k.addedAt)),
         ]
         if let by = k.addedBy { item["added_by"] = .s(by) }

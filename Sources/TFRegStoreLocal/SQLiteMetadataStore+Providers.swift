@@ -37,7 +37,7 @@ extension SQLiteMetadataStore {
     static func providerRecord(_ row: SQLRow) -> ProviderVersionRecord? {
         typealias C = ProviderColumn
         guard row.count == C.count, let ns = row[C.namespace].string, let type = row[C.type].string, let v = row[C.version].string,
-            let provider = try? ProviderAddress(namespace: ns, type: type), let version = try? Version(v),
+            let provider = try? ProviderAddress(storageNamespace: ns, type: type), let version = try? Version(v),
             let protocols = row[C.protocols].string.flatMap(ProviderRecordCoding.decodeStrings),
             let packages = row[C.packages].string.flatMap(ProviderRecordCoding.decodePackages),
             let sk = row[C.shasumsKey].string, let ss = row[C.shasumsSha256].string, let sz = row[C.shasumsSize].int,
@@ -68,17 +68,26 @@ extension SQLiteMetadataStore {
 
     static func signingKey(_ row: SQLRow) -> ProviderSigningKey? {
         typealias C = SigningKeyColumn
-        guard row.count == C.count, let ns = row[C.namespace].string.flatMap({ try? Namespace($0) }), let fp = row[C.fingerprint].string,
+        guard row.count == C.count, let stored = row[C.namespace].string,
+            let owner = try? ProviderAddress(storageNamespace: stored, type: "key"), let fp = row[C.fingerprint].string,
             let id = row[C.keyId].string, let armor = row[C.asciiArmor].string, let at = row[C.addedAt].int
         else { return nil }
-        return ProviderSigningKey(namespace: ns, fingerprint: fp, keyID: id, asciiArmor: armor, addedAt: at, addedBy: row[C.addedBy].string)
+        return ProviderSigningKey(
+            namespace: owner.namespace,
+            fingerprint: fp,
+            keyID: id,
+            asciiArmor: armor,
+            addedAt: at,
+            addedBy: row[C.addedBy].string,
+            origin: owner.origin
+        )
     }
 
     static let providerColumns = ProviderColumn.selectList
     static let live = "deleted_at IS NULL"
 
     public func providerVersions(of provider: ProviderAddress) async throws(RegistryError) -> [ProviderVersionRecord] {
-        let params: [SQLValue] = [.text(provider.namespace.value), .text(provider.type)]
+        let params: [SQLValue] = [.text(provider.storageNamespace), .text(provider.type)]
         return try await run { db throws(SQLiteError) in
             try db.query("SELECT \(Self.providerColumns) FROM provider_versions WHERE namespace = ? AND type = ? AND \(Self.live)", params)
                 .compactMap(Self.providerRecord)
@@ -97,7 +106,7 @@ extension SQLiteMetadataStore {
     }
 
     public func providerVersion(_ version: Version, of provider: ProviderAddress) async throws(RegistryError) -> ProviderVersionRecord? {
-        let params: [SQLValue] = [.text(provider.namespace.value), .text(provider.type), .text(version.description)]
+        let params: [SQLValue] = [.text(provider.storageNamespace), .text(provider.type), .text(version.description)]
         return try await run { db throws(SQLiteError) in
             try db.query(
                 "SELECT \(Self.providerColumns) FROM provider_versions WHERE namespace = ? AND type = ? AND version = ? AND \(Self.live)",
@@ -108,7 +117,7 @@ extension SQLiteMetadataStore {
 
     public func insertProviderVersion(_ r: ProviderVersionRecord) async throws(RegistryError) {
         let params: [SQLValue] = [
-            .text(r.provider.namespace.value), .text(r.provider.type), .text(r.version.precedenceKey), .text(r.version.description),
+            .text(r.provider.storageNamespace), .text(r.provider.type), .text(r.version.precedenceKey), .text(r.version.description),
             .text(ProviderRecordCoding.encodeStrings(r.protocols)), .text(ProviderRecordCoding.encodePackages(r.packages)),
             r.shasums.location.bucket.map(SQLValue.text) ?? .null, .text(r.shasums.location.key), .text(r.shasums.sha256), .integer(r.shasums.size),
             r.signature.location.bucket.map(SQLValue.text) ?? .null, .text(r.signature.location.key), .text(r.signature.sha256),
@@ -139,7 +148,7 @@ extension SQLiteMetadataStore {
     ) async throws(RegistryError)
         -> ProviderVersionRecord?
     {
-        let params: [SQLValue] = [.text(provider.namespace.value), .text(provider.type), .text(version.description)]
+        let params: [SQLValue] = [.text(provider.storageNamespace), .text(provider.type), .text(version.description)]
         let mark: [SQLValue] = [.integer(at), by.map(SQLValue.text) ?? .null]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> ProviderVersionRecord? in
@@ -165,7 +174,7 @@ extension SQLiteMetadataStore {
             d.map { .integer($0.at) } ?? .null, d?.by.map(SQLValue.text) ?? .null, d.map { .text($0.reason) } ?? .null,
             d?.replacement.map(SQLValue.text) ?? .null,
         ]
-        let params: [SQLValue] = [.text(provider.namespace.value), .text(provider.type), .text(version.description)]
+        let params: [SQLValue] = [.text(provider.storageNamespace), .text(provider.type), .text(version.description)]
         return try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) -> ProviderVersionRecord? in
                 let where_ = "WHERE namespace = ? AND type = ? AND version = ? AND \(Self.live)"
@@ -178,8 +187,8 @@ extension SQLiteMetadataStore {
         }
     }
 
-    public func signingKeys(in namespace: Namespace) async throws(RegistryError) -> [ProviderSigningKey] {
-        let params: [SQLValue] = [.text(namespace.value)]
+    public func signingKeys(in namespace: Namespace, origin: String?) async throws(RegistryError) -> [ProviderSigningKey] {
+        let params: [SQLValue] = [.text(origin.map { "\($0)/\(namespace.value)" } ?? namespace.value)]
         return try await run { db throws(SQLiteError) in
             try db.query("SELECT \(SigningKeyColumn.selectList) FROM provider_signing_keys WHERE namespace = ? ORDER BY fingerprint", params)
                 .compactMap(Self.signingKey)
@@ -188,7 +197,7 @@ extension SQLiteMetadataStore {
 
     public func addSigningKey(_ k: ProviderSigningKey) async throws(RegistryError) {
         let params: [SQLValue] = [
-            .text(k.namespace.value), .text(k.fingerprint), .text(k.keyID), .text(k.asciiArmor), .integer(k.addedAt),
+            .text(k.storageNamespace), .text(k.fingerprint), .text(k.keyID), .text(k.asciiArmor), .integer(k.addedAt),
             k.addedBy.map(SQLValue.text) ?? .null,
         ]
         do {

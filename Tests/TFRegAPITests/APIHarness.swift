@@ -21,7 +21,8 @@ final class APIHarness: @unchecked Sendable {
         store: (any MetadataStore)? = nil,
         tokenIssuer: TokenIssuer? = nil,
         frontEndTokens: FrontEndAudienceTokens? = nil,
-        documenter: (any ModuleDocumenter)? = nil
+        documenter: (any ModuleDocumenter)? = nil,
+        mirror: MirrorSettings = MirrorSettings()
     ) throws {
         self.store = try store ?? SQLiteMetadataStore(path: dir.path + "/registry.db")
         storage = try FileArchiveStorage(root: dir.path)
@@ -35,7 +36,11 @@ final class APIHarness: @unchecked Sendable {
                 tokenIssuer: tokenIssuer,
                 frontEndTokens: frontEndTokens,
                 linkKey: [UInt8](repeating: 7, count: 32),
-                configuration: APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test"),
+                configuration: {
+                    var c = APIConfiguration(publicURL: publicURL, maxUploadBytes: maxUploadBytes, version: "test")
+                    c.mirror = mirror
+                    return c
+                }(),
                 documenter: documenter
             ).api
     }

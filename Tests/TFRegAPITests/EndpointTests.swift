@@ -143,12 +143,21 @@ import Testing
             case .archive: .archive(m, version: v, file: String(repeating: "ab", count: 32) + ".tar.gz")
             case .providerFile:
                 .providerFile(p, version: v, sha256: String(repeating: "ab", count: 32), file: "terraform-provider-demo_1.0.0_linux_amd64.zip")
+            case .mirrorFile:
+                .mirrorFile(
+                    hostname: "registry.terraform.io",
+                    p,
+                    version: v,
+                    sha256: String(repeating: "ab", count: 32),
+                    file: "terraform-provider-demo_1.0.0_linux_amd64.zip"
+                )
             }
         }
         func mirror(_ op: MirrorRoute.Operation) -> MirrorRoute {
             switch op {
             case .index: .index(hostname: "registry.example.com:8443", p)
             case .version: .version(hostname: "registry.example.com:8443", p, version: v)
+            case .upload: .upload(hostname: "registry.terraform.io", p, version: v)
             }
         }
         func provider(_ op: ProviderRoute.Operation) -> ProviderRoute {
@@ -210,7 +219,7 @@ import Testing
 
     @Test func everyOperationHasMethodsAndHEADGoesWithGET() {
         let operations = WebRoute.Operation.allCases.count + ModuleRoute.Operation.allCases.count + ProviderRoute.Operation.allCases.count
-        #expect(Self.examples.count == operations + 2 + 2 + 2 + 3 + 1 + 1 + 2)
+        #expect(Self.examples.count == operations + 2 + 2 + 3 + 3 + 1 + 1 + 3)
         for e in Self.examples {
             #expect(!e.methods.isEmpty, "\(e)")
             #expect(e.methods.contains("GET") == e.methods.contains("HEAD"), "\(e)")

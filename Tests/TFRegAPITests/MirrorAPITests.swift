@@ -55,8 +55,14 @@ import Testing
         #expect(await s.h.send("GET", Self.base + "/index.json", token: "tfr_" + String(repeating: "A", count: 43)).status == 401)
         #expect(await s.h.send("GET", Self.base + "/index.json", token: s.outsider).status == 403)
         #expect(await s.h.send("GET", Self.base + "/1.0.0.json", token: s.outsider).status == 403)
-        // Another origin (this registry mirrors only its own providers), the host without its port.
-        for host in ["registry.terraform.io", "registry.test", "registry.test:8444", String(repeating: "a", count: 300)] {
+        // Another origin is a mirrored provider's: the mirror namespace's grant decides (the reader has
+        // none there), before anything is looked up.
+        for host in ["registry.terraform.io", "registry.test"] {
+            let r = await s.h.send("GET", "/v1/mirror/\(host)/acme/demo/index.json", token: s.reader)
+            #expect(r.status == 403, "\(host): \(r.status)")
+        }
+        // A host that cannot be an origin (a port that is not this registry's, too long, a lone label): 404.
+        for host in ["registry.test:8444", String(repeating: "a", count: 300), "localhost", "a..b"] {
             let r = await s.h.send("GET", "/v1/mirror/\(host)/acme/demo/index.json", token: s.reader)
             #expect(r.status == 404, "\(host): \(r.status)")
         }

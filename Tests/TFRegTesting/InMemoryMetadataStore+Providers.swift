@@ -11,7 +11,7 @@ extension InMemoryMetadataStore {
 
     public func allProviderVersions(in namespace: Namespace?) async throws(RegistryError) -> [ProviderVersionRecord] {
         try check()
-        return providerVersionsByKey.values.filter { namespace == nil || $0.provider.namespace == namespace }
+        return providerVersionsByKey.values.filter { namespace == nil || ($0.provider.namespace == namespace && $0.provider.origin == nil) }
     }
 
     public func providerVersion(_ version: Version, of provider: ProviderAddress) async throws(RegistryError) -> ProviderVersionRecord? {
@@ -54,14 +54,14 @@ extension InMemoryMetadataStore {
         return record
     }
 
-    public func signingKeys(in namespace: Namespace) async throws(RegistryError) -> [ProviderSigningKey] {
+    public func signingKeys(in namespace: Namespace, origin: String?) async throws(RegistryError) -> [ProviderSigningKey] {
         try check()
-        return signingKeysByKey.values.filter { $0.namespace == namespace }.sorted { $0.fingerprint < $1.fingerprint }
+        return signingKeysByKey.values.filter { $0.namespace == namespace && $0.origin == origin }.sorted { $0.fingerprint < $1.fingerprint }
     }
 
     public func addSigningKey(_ key: ProviderSigningKey) async throws(RegistryError) {
         try check()
-        let k = "\(key.namespace)/\(key.fingerprint)"
+        let k = "\(key.storageNamespace)/\(key.fingerprint)"
         guard signingKeysByKey[k] == nil else { throw .conflict("key \(key.fingerprint) is already registered") }
         signingKeysByKey[k] = key
     }

@@ -98,5 +98,43 @@ extension MetadataStoreConformance {
         try await expect(store.removeSigningKey(fingerprint: key.fingerprint, in: ns), "removing a key")
         try await expect(!(store.removeSigningKey(fingerprint: key.fingerprint, in: ns)), "removing it again is false")
         try await expect(store.signingKeys(in: ns) == [second], "one key left")
+
+        try await mirroredProviders(store, own: p, ownKey: second)
+    }
+
+    /// Providers mirrored from another registry (`origin`): filed apart from the own namespace of the
+    /// same name (versions, precedence, keys), read back with their origin, seen by the registry-wide
+    /// listing (gc, backup) but not by an own namespace's.
+    static func mirroredProviders(_ store: any ProviderStore, own p: ProviderAddress, ownKey: ProviderSigningKey) async throws {
+        let m = try ProviderAddress(origin: "registry.terraform.io", namespace: p.namespace.value, type: p.type)
+        let r = try providerRecord(m, "1.0.0")
+        // 1.0.0 of the own provider was deleted above; the mirrored one is another provider.
+        try await store.insertProviderVersion(r)
+        let read = try requireValue(try await store.providerVersion(try Version("1.0.0"), of: m), "mirrored provider version")
+        try expect(read == r && read.provider.origin == "registry.terraform.io", "a mirrored version reads back with its origin: \(read)")
+        try await expect(store.providerVersions(of: m).map(\.version.description) == ["1.0.0"], "a mirrored provider's versions")
+        try await expect(
+            !(store.providerVersions(of: p).contains { $0.provider.origin != nil }),
+            "an own provider's versions never include a mirrored one"
+        )
+        try await expect(
+            !(store.allProviderVersions(in: p.namespace).contains { $0.provider.origin != nil }),
+            "an own namespace's listing leaves mirrored providers out"
+        )
+        try await expect(store.allProviderVersions(in: nil).contains { $0.provider == m }, "the registry-wide listing has mirrored providers")
+        try await refused(.conflict, "a mirrored version is immutable too") { try await store.insertProviderVersion(r) }
+        let other = try ProviderAddress(origin: "mirror.example.org", namespace: p.namespace.value, type: p.type)
+        try await store.insertProviderVersion(try providerRecord(other, "1.0.0"))
+        try await expect(store.providerVersions(of: other).count == 1, "another origin is another provider")
+
+        var upstream = ownKey
+        upstream.origin = "registry.terraform.io"
+        try await store.addSigningKey(upstream)
+        try await expect(
+            store.signingKeys(in: p.namespace, origin: "registry.terraform.io") == [upstream],
+            "an upstream key reads back with its origin"
+        )
+        try await expect(store.signingKeys(in: p.namespace) == [ownKey], "an upstream key is not the own namespace's")
+        try await expect(store.signingKeys(in: p.namespace, origin: "mirror.example.org").isEmpty, "keys stay with their origin")
     }
 }

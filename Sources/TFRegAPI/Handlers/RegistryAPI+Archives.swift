@@ -11,7 +11,10 @@ extension RegistryAPI {
         switch route {
         case .archive(let m, let v, let f): (module, version, file) = (try m.address(), try Version(v), f)
         case .providerFile(let p, let v, let sha256, let f):
-            return try await providerFile(p, version: v, sha256: sha256, file: f, req, headOnly: headOnly)
+            return try await providerFile(try p.address(), version: v, sha256: sha256, file: f, req, headOnly: headOnly)
+        case .mirrorFile(let host, let p, let v, let sha256, let f):
+            let provider = try ProviderAddress(origin: host, namespace: p.namespace, type: p.type)
+            return try await providerFile(provider, version: v, sha256: sha256, file: f, req, headOnly: headOnly)
         }
         guard file.hasSuffix(".tar.gz"), Grammar.isSHA256Hex(file.dropLast(7)) else { throw .notFound("no such archive") }
         let digest = String(file.dropLast(7))

@@ -4,21 +4,23 @@ import TFRegJSON
 import TFRegSystem
 
 extension RegistryAPI {
-    /// `/v1/mirror/HOSTNAME/…` after authentication: the host must be this registry's own (the host of
-    /// its public URL, or of the request when none is configured) — providers of other origins are not
-    /// mirrored here, 404; then the service authorizes `download` in the namespace (403) before anything
-    /// is looked up.
-    func mirror(_ route: MirrorRoute, _ req: APIRequest, caller: Principal) async throws(RegistryError) -> APIResponse {
+    /// `/v1/mirror/HOSTNAME/…` after authentication. HOSTNAME this registry's own (the host of its
+    /// public URL, or of the request when none is configured): its own providers, `download` in their
+    /// namespace. Any other host name: providers pulled from that origin (`tfreg mirror pull`), under
+    /// the mirror namespace's grants (`download` to read, `upload` to import); a host name that is not a
+    /// lower-case DNS name without a port is 404 (nothing can have been pulled from it). The service
+    /// authorizes (403) before anything is looked up.
+    func mirror(_ route: MirrorRoute, _ req: APIRequest, caller: Principal, logger: Logger) async throws(RegistryError) -> APIResponse {
         switch route {
         case .index(let host, let p):
-            _ = try ownMirrorHost(host, req)
-            let records = try await service.providerVersions(of: try p.address(), caller: caller)
+            let provider = try mirroredProvider(host, p, req).provider
+            let records = try await service.providerVersions(of: provider, caller: caller)
             return .json(200, MirrorJSON.index(records).serialized())
         case .version(let host, let p, let v):
-            let base = try ownMirrorHost(host, req)
+            let (provider, base) = try mirroredProvider(host, p, req)
             // The public URL's path, if it has one (a proxy's prefix): "https://host/prefix" → "/prefix".
             let prefix = base.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).dropFirst(3).first.map { "/" + $0 } ?? ""
-            let (provider, version) = (try p.address(), try Version(v))
+            let version = try Version(v)
             let record = try await service.providerVersion(version, of: provider, caller: caller)
             var urls: [String] = []
             for package in record.packages {
@@ -29,7 +31,26 @@ extension RegistryAPI {
                 urls.append(providerFileLink(package.zip, file: package.filename, provider, version: version, base: prefix))
             }
             return .json(200, MirrorJSON.version(record, urls: urls).serialized(), headers: [("Cache-Control", "no-store")])
+        case .upload(let host, let p, let v):
+            let (provider, _) = try mirroredProvider(host, p, req)
+            guard provider.origin != nil else {
+                throw .badRequest("\(host.prefix(255)) is this registry: publish its providers with 'tfreg provider publish'")
+            }
+            let version = try Version(v)
+            return try await providerUpload(req, provider, version: version, caller: caller, logger: Self.withRequestID(logger, req))
         }
+    }
+
+    /// The provider a mirror path names and this registry's base URL: an own provider when `host` is
+    /// this registry's host name, else one mirrored from `host` (404 when `host` cannot be an origin).
+    func mirroredProvider(_ host: String, _ p: ProviderPath, _ req: APIRequest) throws(RegistryError) -> (provider: ProviderAddress, base: String) {
+        if let base = try? ownMirrorHost(host, req) { return (try p.address(), base) }
+        let base = try baseURL(req)
+        let origin = host.lowercased()
+        guard host.utf8.count <= 253, ProviderAddress.isOriginHost(origin) else {
+            throw .notFound("no mirror of \(host.prefix(255)): not a host name a provider can come from")
+        }
+        return (try ProviderAddress(origin: origin, namespace: p.namespace, type: p.type), base)
     }
 
     /// This registry's base URL when `host` names it (ASCII case-insensitively, port included as

@@ -97,7 +97,7 @@ extension RegistryAPI {
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
         // Authorize before reading a byte of the body.
-        try await service.authorize(caller, .upload, in: provider.namespace)
+        try await service.authorize(caller, .upload, in: service.grantNamespace(of: provider))
         let limit = configuration.maxProviderUploadBytes
         if let length = req.header("content-length") {
             guard let n = Int64(length), n >= 0 else { throw .badRequest("invalid Content-Length") }
@@ -116,7 +116,10 @@ extension RegistryAPI {
             limit: limit
         )
         let record = try await service.publishProvider(upload, caller: caller, inspector: ZipProviderInspector(), logger: logger)
-        return .json(201, ProviderJSON.published(record).serialized(), headers: [("Location", ProviderRoute.versions(of: provider).path)])
+        let location =
+            provider.origin == nil
+            ? ProviderRoute.versions(of: provider).path : MirrorRoute.index(hostname: provider.origin!, ProviderPath(provider)).path
+        return .json(201, ProviderJSON.published(record).serialized(), headers: [("Location", location)])
     }
 
     /// `POST …/VERSION/create` `{"bucket", "key", "expected_checksum"}`: the release tar the caller put
@@ -146,17 +149,17 @@ extension RegistryAPI {
     /// file with that digest. HEAD is answered from the record (no storage read); GET streams a local
     /// file, or redirects (302) to a URL the storage presigns (S3), which then serves the bytes.
     func providerFile(
-        _ p: ProviderPath,
+        _ provider: ProviderAddress,
         version v: String,
         sha256: String,
         file: String,
         _ req: APIRequest,
         headOnly: Bool
     ) async throws(RegistryError) -> APIResponse {
-        let (provider, version) = (try p.address(), try Version(v))
+        let version = try Version(v)
         guard Grammar.isSHA256Hex(sha256) else { throw .notFound("no such file") }
         let (expires, signature) = try Self.linkQuery(req)
-        let path = ArchiveRoute.providerFile(ProviderPath(provider), version: version.description, sha256: sha256, file: file).path
+        let path = ArchiveRoute.providerFile(provider, version: version, sha256: sha256, file: file).path
         try signer.verify(path: path, expires: expires, signature: signature, now: service.clock.now())
         guard let record = try await service.store.providerVersion(version, of: provider) else {
             throw .notFound("no such file (the version was deleted); ask the registry for a new download")

@@ -14,7 +14,9 @@ import TFRegSystem
 /// its own staged file while hashed; the tar is removed either way.
 enum ProviderReleaseStager {
     /// Platforms plus SHA256SUMS, signature and manifest.
-    static let maximumMembers = ProviderReleaseLimits.maximumPlatforms + 3
+    static let maximumMembers = ProviderReleaseLimits.maximumPlatforms + 4
+    /// The member a mirrored release (`tfreg mirror pull`) carries the upstream's signing key in.
+    static let upstreamKeyMember = "upstream_signing_key.asc"
     static let maximumManifestBytes = 16 * 1024
 
     static func stage(
@@ -172,8 +174,10 @@ enum ProviderReleaseStager {
         var protocols = ["5.0"]
         var zips: [String: StagedArchive] = [:]
         var manifest: StagedArchive?
+        var upstreamKey: StagedArchive?
         for (name, staged) in members {
             switch name {
+            case upstreamKeyMember where provider.origin != nil: upstreamKey = staged
             case base + "_SHA256SUMS": shasums = staged
             case base + "_SHA256SUMS.sig": signature = staged
             case base + "_manifest.json": manifest = staged
@@ -192,7 +196,15 @@ enum ProviderReleaseStager {
             protocols = try manifestProtocols(manifest, file: base + "_manifest.json")
             unlink(manifest.path)
         }
-        return ProviderReleaseUpload(provider: provider, version: version, protocols: protocols, shasums: shasums, signature: signature, zips: zips)
+        return ProviderReleaseUpload(
+            provider: provider,
+            version: version,
+            protocols: protocols,
+            shasums: shasums,
+            signature: signature,
+            zips: zips,
+            upstreamKey: upstreamKey
+        )
     }
 
     /// `metadata.protocol_versions` of a release manifest (`{"version": 1, "metadata": {"protocol_versions":

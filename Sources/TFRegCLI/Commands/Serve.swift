@@ -86,6 +86,18 @@ extension TFReg {
         )
         var metricsListen: String?
 
+        @Option(
+            help:
+                "The namespace whose grants cover providers mirrored from other registries: download to read them through /v1/mirror/HOST/…, upload to import them with tfreg mirror pull (env: TFREG_MIRROR_NAMESPACE; default mirror)."
+        )
+        var mirrorNamespace: String?
+
+        @Option(
+            help:
+                "An upstream that tfreg mirror pull may import from: HOST or HOST/NAMESPACE, repeatable or comma-separated; none allowed by default (env: TFREG_MIRROR_ALLOW)."
+        )
+        var mirrorAllow: [String] = []
+
         @OptionGroup var logging: LoggingOptions
 
         @Flag(help: "Check the configuration (flags, environment, TLS files, data directory, database) and exit without serving.")
@@ -206,6 +218,7 @@ struct ResolvedServeConfiguration {
     /// The registry's own host name (with a port when not 443) that IAM identity requests must be signed for.
     var audience: String?
     var maxTokenLifetime: Int64
+    var mirror: MirrorSettings
     var logLevel: Logger.Level
     var logFormat: String
 
@@ -281,5 +294,6 @@ struct ResolvedServeConfiguration {
         // Links are never built from a client's Host when the registry knows its own name.
         if publicURL == nil, let a = audience { publicURL = "https://" + a }
         maxTokenLifetime = try IAMSetup.maxLifetime(Env.all)
+        mirror = try MirrorSetup.resolve(namespace: s.mirrorNamespace, allow: s.mirrorAllow)
     }
 }

@@ -112,7 +112,7 @@ struct CLIError: Error, CustomStringConvertible, Sendable {
                     "\(e.message) (if the registry's certificate is signed by a private CA, pass --ca-bundle PEM or point SSL_CERT_FILE at a PEM file with that CA)"
                 )
             case .connect, .timeout: return .unavailable(e.message)
-            case .other: return .unavailable(e.message)
+            case .other, .tooLarge: return .unavailable(e.message)
             }
         default: return nil
         }

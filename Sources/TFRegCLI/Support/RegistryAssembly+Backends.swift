@@ -109,6 +109,13 @@ extension RegistryAssembly {
         } else {
             logger.notice("IAM authentication off: set TFREG_AUDIENCE (or --public-url) to this registry's host name to turn it on")
         }
+        var configuration = APIConfiguration(
+            publicURL: config.publicURL,
+            maxUploadBytes: config.maxUploadBytes,
+            downloadLinkLifetime: config.downloadLinkTTL,
+            version: TFReg.version
+        )
+        configuration.mirror = config.mirror
         return RegistryAssembly(
             store: store,
             storage: storage,
@@ -118,12 +125,7 @@ extension RegistryAssembly {
             staticTokenCacheSeconds: dynamo == nil ? 0 : 10,
             tokenIssuer: issuer,
             linkKey: key,
-            configuration: APIConfiguration(
-                publicURL: config.publicURL,
-                maxUploadBytes: config.maxUploadBytes,
-                downloadLinkLifetime: config.downloadLinkTTL,
-                version: TFReg.version
-            ),
+            configuration: configuration,
             documenter: ModuleDocumenters.production,
             metrics: metrics
         )
@@ -178,6 +180,8 @@ extension RegistryAssembly {
         // Links name the configured audience when there is one (as `serve` does), else the front end's
         // domain; never an event's Host header.
         var configuration = APIConfiguration(publicURL: audience.map { "https://" + $0 }, maxUploadBytes: 4 * 1024 * 1024, version: TFReg.version)
+        // Mirrored providers are read here too (imports need serve: the function's body limit is 4 MiB).
+        configuration.mirror = try MirrorSetup.resolve(namespace: nil, allow: [])
         configuration.frontEndTokenRegion = env["AWS_REGION"].flatMap { AWSEndpoint.isValidRegion($0) ? $0 : nil }
         if let s = env["TFREG_TOKEN_SERVICE"], !s.isEmpty {
             guard ["execute-api", "lambda"].contains(s) else { throw CLIError.configuration("TFREG_TOKEN_SERVICE must be execute-api or lambda") }
