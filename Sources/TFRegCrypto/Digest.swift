@@ -1,4 +1,5 @@
 import CLibCrypto
+import Glibc
 
 /// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto (EVP interfaces).
 public enum SHA256 {
@@ -19,6 +20,24 @@ public enum SHA256 {
             return hasher.finalize()
         }
         return out
+    }
+
+    /// SHA-256 of the file at `path`, read 64 KiB at a time (never whole in memory); nil when it cannot
+    /// be opened (a symbolic link included: never followed) or read.
+    public static func hash(fileAt path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var hasher = Hasher()
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { return nil }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        return hasher.finalize()
     }
 
     /// Incremental SHA-256, for archives that arrive in chunks.

@@ -141,17 +141,23 @@ public struct S3ArchiveStorage: BlobStore {
     public func get(_ location: ArchiveLocation, limit: Int64) async throws(RegistryError) -> StagedArchive? {
         guard let b = location.bucket ?? bucket else { return nil }
         let name = "s3://\(b)/\(location.key)"
-        let got: (body: [UInt8], versionId: String?)?
-        do { got = try await s3.getObject(bucket: b, key: location.key, limit: limit) } catch {
+        // Streamed to the staging file (a provider release can be hundreds of MB on a 128 MB Lambda).
+        let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
+        let size: Int64?
+        do { size = try await s3.getObject(bucket: b, key: location.key, limit: limit, toFile: path) } catch {
+            unlink(path)
             if error.status == 413 { throw .init(.payloadTooLarge, "\(name) is larger than the limit of \(limit) bytes") }
             throw Self.map(error, name)
         }
-        guard let got else { return nil }
-        let path = stagingDirectory + "/import-\(getpid())-" + Hex.encode(SecureRandom.bytes(12)) + ".partial"
-        guard (try? FileSystem.writeExclusive(path, got.body, mode: 0o640)) != nil else {
-            throw .unavailable("archive staging", detail: "cannot write \(path): errno \(errno)")
+        guard let size else {
+            unlink(path)
+            return nil
         }
-        return StagedArchive(path: path, size: Int64(got.body.count), sha256: Hex.encode(SHA256.hash(got.body)))
+        guard let digest = SHA256.hash(fileAt: path) else {
+            unlink(path)
+            throw .unavailable("archive staging", detail: "cannot read \(path) back: errno \(errno)")
+        }
+        return StagedArchive(path: path, size: size, sha256: Hex.encode(digest))
     }
 
     public func localFile(for location: ArchiveLocation) async throws(RegistryError) -> LocalArchiveFile {

@@ -197,18 +197,11 @@ public enum LocalBackup {
     }
 
     static func sha256(ofFile path: String) throws(RegistryError) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
-        guard fd >= 0 else { throw .init(.unprocessable, "missing archive \(path)") }
-        defer { close(fd) }
-        var hasher = SHA256.Hasher()
-        var buf = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw .unavailable("storage", detail: "read \(path): errno \(errno)") }
-            if n == 0 { break }
-            buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+        guard let digest = SHA256.hash(fileAt: path) else {
+            if access(path, F_OK) != 0 { throw .init(.unprocessable, "missing archive \(path)") }
+            throw .unavailable("storage", detail: "read \(path): errno \(errno)")
         }
-        return Hex.encode(hasher.finalize())
+        return Hex.encode(digest)
     }
 
     /// Copies a file, hashing it on the way; fails (and leaves nothing) if the digest differs.

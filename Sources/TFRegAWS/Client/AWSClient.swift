@@ -79,7 +79,8 @@ public final class AWSClient: Sendable {
     /// One AWS call. `path` is the wire path; `query` decoded items; the `Host` header is added.
     /// `signed: false` sends without credentials (the few calls that take none, such as
     /// AssumeRoleWithWebIdentity). `bodyFile`: the body is that file, streamed from disk (`body` is
-    /// ignored), signed with the SHA-256 the caller computed of it.
+    /// ignored), signed with the SHA-256 the caller computed of it. `responseFile`: a successful
+    /// answer's body goes to that file (created, mode 0600, never a symbolic link) instead of memory.
     public func send(
         service: String,
         signingName: String? = nil,
@@ -90,10 +91,11 @@ public final class AWSClient: Sendable {
         headers: [(name: String, value: String)] = [],
         body: [UInt8] = [],
         bodyFile: AWSFileBody? = nil,
+        responseFile: String? = nil,
         signed: Bool = true
     ) async throws(AWSError) -> HTTPResponse {
         guard let metrics else {
-            return try await attempts(service, signingName, endpoint, method, path, query, headers, body, bodyFile, signed)
+            return try await attempts(service, signingName, endpoint, method, path, query, headers, body, bodyFile, responseFile, signed)
         }
         let started = ContinuousClock.now
         let operation = Self.operation(service: service, method: method, query: query, headers: headers, body: body)
@@ -105,7 +107,7 @@ public final class AWSClient: Sendable {
             metrics.observe("tfreg_aws_call_duration_seconds", ["service", service, "operation", operation], seconds: seconds)
         }
         do {
-            let response = try await attempts(service, signingName, endpoint, method, path, query, headers, body, bodyFile, signed)
+            let response = try await attempts(service, signingName, endpoint, method, path, query, headers, body, bodyFile, responseFile, signed)
             outcome = "ok"
             return response
         } catch {
@@ -153,6 +155,7 @@ public final class AWSClient: Sendable {
         _ headers: [(name: String, value: String)],
         _ body: [UInt8],
         _ bodyFile: AWSFileBody?,
+        _ responseFile: String?,
         _ signed: Bool
     ) async throws(AWSError) -> HTTPResponse {
         let ep = endpoint ?? self.endpoint(for: service)
@@ -173,14 +176,15 @@ public final class AWSClient: Sendable {
                     + query.map { "\(SigV4.uriEncode($0.name, keepSlash: false))=\(SigV4.uriEncode($0.value, keepSlash: false))" }.joined(
                         separator: "&"
                     )
-            let request = HTTPRequest(
+            var request = HTTPRequest(
                 method: method,
                 url: ep.baseURL + path + queryString,
                 headers: prepared.headers,
                 body: bodyFile == nil ? body : [],
                 bodyFile: bodyFile?.path,
-                timeout: bodyFile == nil ? timeout : max(timeout, 3600)
+                timeout: bodyFile == nil && responseFile == nil ? timeout : max(timeout, 3600)
             )
+            request.responseFile = responseFile
             let error: AWSError
             do {
                 let response = try await http.send(request)

@@ -150,6 +150,33 @@ public struct S3Client: Sendable {
         }
     }
 
+    /// GetObject of a whole object streamed into the file at `path` (created; never whole in memory),
+    /// refused (an error, status 413) when it is larger than `limit` bytes; nil when there is no such
+    /// object. Returns its size. The same version as a HEAD first (If-Match) and never more than
+    /// `limit` + 1 bytes asked for (Range), as `getObject(bucket:key:limit:)`.
+    public func getObject(bucket: String, key: String, limit: Int64, toFile path: String) async throws(AWSError) -> Int64? {
+        let (ep, urlPath) = location(bucket: bucket, key: key)
+        let tooLarge = AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413)
+        do throws(AWSError) {
+            let head: HTTPResponse
+            do { head = try await client.send(service: "s3", endpoint: ep, method: "HEAD", path: urlPath) } catch {
+                if error.kind == .notFound || error.status == 404 { return nil }
+                throw error
+            }
+            guard let size = head.header("content-length").flatMap({ Int64($0) }), size <= limit else { throw tooLarge }
+            var headers: [(name: String, value: String)] = [("Range", "bytes=0-\(limit)")]
+            if let etag = head.header("etag") { headers.append(("If-Match", etag)) }
+            _ = try await client.send(service: "s3", endpoint: ep, method: "GET", path: urlPath, headers: headers, responseFile: path)
+            var st = stat()
+            guard lstat(path, &st) == 0 else { throw AWSError(kind: .network, code: "ResponseFile", message: "no response file", status: 0) }
+            guard Int64(st.st_size) <= limit else { throw tooLarge }
+            return Int64(st.st_size)
+        } catch {
+            if error.kind == .notFound || error.status == 404 { return nil }
+            throw error
+        }
+    }
+
     /// GetObject of a whole object, refused (nil) when it is larger than `limit` bytes; nil when
     /// there is no such object. Returns the bytes and the version id S3 reports (versioned buckets).
     public func getObject(bucket: String, key: String, limit: Int64) async throws(AWSError) -> (body: [UInt8], versionId: String?)? {

@@ -66,21 +66,8 @@ extension TFReg {
             }
         }
 
-        /// The SHA-256 of a file, read 64 KiB at a time.
-        static func sha256(ofFile path: String) -> String? {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { return nil }
-            defer { close(fd) }
-            var hasher = SHA256.Hasher()
-            var buf = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n < 0 { return nil }
-                if n == 0 { break }
-                buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
-            }
-            return Hex.encode(hasher.finalize())
-        }
+        /// The SHA-256 of a file (hex).
+        static func sha256(ofFile path: String) -> String? { SHA256.hash(fileAt: path).map(Hex.encode) }
     }
 
     struct Restore: AsyncParsableCommand {

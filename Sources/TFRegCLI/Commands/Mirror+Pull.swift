@@ -387,22 +387,8 @@ struct Upstream {
         throw CLIError("too many redirects for \(HTTPURL.redacted(url))")
     }
 
-    /// The lowercase hex SHA-256 of a file, read in 64 KiB chunks.
-    static func sha256(file path: String) -> String? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var hasher = SHA256.Hasher()
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { return nil }
-            if n == 0 { break }
-            hasher.update(Array(buffer[0..<n]))
-        }
-        return Hex.encode(hasher.finalize())
-    }
+    /// The lowercase hex SHA-256 of a file.
+    static func sha256(file path: String) -> String? { SHA256.hash(fileAt: path).map(Hex.encode) }
 }
 
 extension Upstream {

@@ -135,7 +135,7 @@ extension TFReg.ProviderCommand {
             let prefix = s3.prefix.isEmpty ? "" : (s3.prefix.hasSuffix("/") ? s3.prefix : s3.prefix + "/")
             let key = prefix + "providers/\(provider)/\(version).tar"
             let object = "s3://\(s3.bucket)/\(key)"
-            guard let digest = TFReg.Backup.sha256(ofFile: tar).flatMap(Hex.decode) else { throw CLIError("cannot read \(tar)") }
+            guard let digest = SHA256.hash(fileAt: tar) else { throw CLIError("cannot read \(tar)") }
             let s3Client = S3Client(client: try AWSSetup.client())
             if !out.quiet { printError("uploading \(provider) \(version) to \(object)") }
             do {
