@@ -18,10 +18,7 @@ public struct ProviderAddress: Hashable, Sendable, Comparable, CustomStringConve
     /// `/v1/providers/acme/…` whatever the configuration says, so a provider published as `Acme`
     /// could never be installed.
     public init(namespace: some StringProtocol, type: some StringProtocol) throws(RegistryError) {
-        guard !namespace.utf8.contains(where: ASCII.isUpper) else {
-            throw .badRequest("invalid provider namespace: provider addresses are lower case (Terraform asks for them in lower case)")
-        }
-        self.namespace = try Namespace(namespace)
+        self.namespace = try Self.namespace(namespace)
         let u = Array(type.utf8)
         guard (1...64).contains(u.count), ASCII.isLowerAlnum(u.first!), ASCII.isLowerAlnum(u.last!),
             u.allSatisfy({ ASCII.isLowerAlnum($0) || $0 == UInt8(ascii: "-") })
@@ -68,6 +65,15 @@ public struct ProviderAddress: Hashable, Sendable, Comparable, CustomStringConve
             return (1...63).contains(u.count) && ASCII.isLowerAlnum(u.first!) && ASCII.isLowerAlnum(u.last!)
                 && u.allSatisfy { ASCII.isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
         }
+    }
+
+    /// A provider namespace: a namespace in lower case (Terraform asks for provider addresses in lower
+    /// case, so a release or a signing key under `Acme` could never be used).
+    public static func namespace(_ text: some StringProtocol) throws(RegistryError) -> Namespace {
+        guard !text.utf8.contains(where: ASCII.isUpper) else {
+            throw .badRequest("invalid provider namespace: provider addresses are lower case (Terraform asks for them in lower case)")
+        }
+        return try Namespace(text)
     }
 
     public var description: String { origin.map { "\($0)/\(namespace)/\(type)" } ?? "\(namespace)/\(type)" }

@@ -70,9 +70,13 @@ public struct VersionConstraint: Sendable, CustomStringConvertible {
     }
 
     /// `~> 1.2.3` → 1.3.0, `~> 1.2` → 2.0.0, `~> 1` → 2.0.0 (the last given part may grow).
+    /// A part at UInt64.max has no next value: the bound is then the version itself, so the constraint
+    /// allows nothing (never an overflow trap on a typed constraint).
     static func pessimisticBound(_ c: Condition) -> Version {
         let v = c.version
-        let bound = c.parts >= 3 ? "\(v.major).\(v.minor + 1).0" : "\(v.major + 1).0.0"
+        let (part, overflow) = c.parts >= 3 ? v.minor.addingReportingOverflow(1) : v.major.addingReportingOverflow(1)
+        guard !overflow else { return v }
+        let bound = c.parts >= 3 ? "\(v.major).\(part).0" : "\(part).0.0"
         return (try? Version(bound)) ?? v
     }
 }

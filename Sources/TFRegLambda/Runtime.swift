@@ -124,6 +124,8 @@ public enum LambdaLoop {
         afterResponse: @Sendable (Logger) async -> Void = { _ in },
         handler: @Sendable (Invocation, Logger) async throws -> [UInt8]
     ) async throws {
+        // What the cold start's setup called (credentials, checks) belongs to no invocation.
+        _ = backendMetrics?.drain(timestampMilliseconds: 0)
         while !Task.isCancelled {
             let invocation = try await client.next()
             if let trace = invocation.traceID { setenv("_X_AMZN_TRACE_ID", trace, 1) } else { unsetenv("_X_AMZN_TRACE_ID") }
@@ -143,6 +145,7 @@ public enum LambdaLoop {
             } catch {
                 log.error("invocation failed", metadata: ["error": "\(error)"])
                 try await client.fail(invocation.requestID, type: "Runtime.HandlerError", message: "the invocation failed; see the function's logs")
+                _ = backendMetrics?.drain(timestampMilliseconds: 0)  // a failed invocation's calls are not the next one's
                 continue
             }
             let handled = ContinuousClock.now - started

@@ -9,6 +9,21 @@ import Testing
 /// `upstream.test/acme/demo` into the first registry; `terraform providers lock -net-mirror` records the
 /// `h1:` of both platforms and `terraform init` with a `network_mirror` installs it.
 @Suite(.serialized) struct MirrorPullTests {
+    /// Credentials in an upstream URL would end up in messages: refused before anything is contacted.
+    @Test func anUpstreamURLWithCredentialsIsRefused() throws {
+        for url in ["https://user:secret@upstream.test", "https://token@upstream.test/prefix"] {
+            let r = try runCommand(
+                TFRegBinary.path,
+                [
+                    "mirror", "pull", "upstream.test/acme/demo", "--version", "1.0.0", "--platform", "linux_amd64", "--registry",
+                    "registry.invalid", "--upstream-url", url,
+                ],
+                env: ["HOME": makeTemporaryDirectory("pull-url")]
+            )
+            #expect(r.status == 64 && r.stderr.contains("must not carry credentials") && !r.stderr.contains("secret"), "\(url): \(r.stderr)")
+        }
+    }
+
     @Test(.enabled(if: ProviderEndToEndTests.tools, "terraform, gpg or python3 is not on PATH (make test-deps installs them)"))
     func pullVerifiesThenTerraformInstallsThroughTheMirror() async throws {
         let upstream = try ServerProcess()

@@ -150,6 +150,14 @@ import Testing
         let denied = await send(s, token: s.puller)
         #expect(denied.status == 403 && denied.text.contains("allow-list"), "\(denied.text)")
         #expect(await send(s, "/v1/mirror/elsewhere.test/acme/demo/1.0.0/upload", token: s.puller).status == 403)
+        // Refused before the body is read: an origin off the list with a body over the limit is 403, not 413.
+        let early = await s.h.send(
+            "POST",
+            "/v1/mirror/elsewhere.test/acme/demo/1.0.0/upload",
+            token: s.puller,
+            headers: [("Content-Type", "application/x-tar"), ("Content-Length", String(APIConfiguration.defaultMaxProviderUploadBytes + 1))]
+        )
+        #expect(early.status == 403, "\(early.text)")
         try await expectNothingStored(s, "not allowed")
         // Not a host name a provider can come from: never reaches the store.
         for host in ["upstream.test:8443", "localhost", "UPSTREAM..test", String(repeating: "a", count: 300)] {
@@ -183,6 +191,9 @@ import Testing
         #expect(try allows("!= 1.0.0", "1.0.1") && !allows("!= 1.0.0", "1.0.0"))
         // A pre-release only when named exactly.
         #expect(try !allows(">= 1.0.0", "2.0.0-rc.1") && allows("= 2.0.0-rc.1", "2.0.0-rc.1"))
+        // A part at its largest has no next value: no trap, and nothing above it is allowed.
+        let top = String(UInt64.max)
+        #expect(try !allows("~> \(top)", "\(top).0.1") && !allows("~> 1.\(top).0", "1.\(top).1"))
         for bad in ["", ">=", "~> x", "1.2.3.4", ">= 1.0,", String(repeating: "1", count: 300)] {
             #expect(throws: RegistryError.self, "\(bad)") { try VersionConstraint(bad) }
         }

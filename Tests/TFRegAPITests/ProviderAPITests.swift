@@ -355,6 +355,9 @@ import Testing
         #expect(try Self.json(added)["fingerprint"]?.stringValue == F.fingerprint)
         #expect(await s.h.send("POST", "/v1/providers/acme/keys", token: s.admin, body: Array(F.keyArmor.utf8)).status == 409)
         #expect(await s.h.send("POST", "/v1/providers/acme/keys", token: s.admin, body: Array("not a key".utf8)).status == 400)
+        // A key under a namespace in another letter case could never be listed or used: refused.
+        #expect(await s.h.send("POST", "/v1/providers/Acme/keys", token: s.admin, body: Array(F.keyArmor.utf8)).status == 400)
+        #expect(await s.h.send("GET", "/v1/providers/Acme/keys", token: s.reader).status == 400)
         let list = try Self.json(await s.h.send("GET", "/v1/providers/acme/keys", token: s.reader))
         #expect(list["keys"]?.items?.map { $0["fingerprint"]?.stringValue } == [F.fingerprint])
         #expect(await s.h.send("DELETE", "/v1/providers/acme/keys/\(F.fingerprint.lowercased())", token: s.admin).status == 400)

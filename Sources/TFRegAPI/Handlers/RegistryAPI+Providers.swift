@@ -42,16 +42,16 @@ extension RegistryAPI {
             )
             return .json(200, ProviderJSON.published(record).serialized())
         case .keys(let ns):
-            let keys = try await service.signingKeys(in: try Namespace(ns), caller: caller)
+            let keys = try await service.signingKeys(in: try ProviderAddress.namespace(ns), caller: caller)
             return .json(200, ProviderJSON.keys(keys).serialized())
         case .addKey(let ns):
-            let namespace = try Namespace(ns)
+            let namespace = try ProviderAddress.namespace(ns)
             try await service.authorize(caller, .createGrant, in: namespace)
             let armored = try await req.body.collect(limit: Self.maximumKeyBytes)
             let key = try await service.addSigningKey(armored: armored, in: namespace, caller: caller, logger: Self.withRequestID(logger, req))
             return .json(201, ProviderJSON.key(key).serialized())
         case .removeKey(let ns, let fingerprint):
-            let namespace = try Namespace(ns)
+            let namespace = try ProviderAddress.namespace(ns)
             try await service.removeSigningKey(fingerprint: fingerprint, in: namespace, caller: caller, logger: Self.withRequestID(logger, req))
             return APIResponse(status: 204)
         }
@@ -96,8 +96,12 @@ extension RegistryAPI {
         caller: Principal,
         logger: Logger
     ) async throws(RegistryError) -> APIResponse {
-        // Authorize before reading a byte of the body.
+        // Authorize before reading a byte of the body; a mirrored provider's origin must also be on the
+        // allow-list before its body fills the staging disk (the service checks it again).
         try await service.authorize(caller, .upload, in: service.grantNamespace(of: provider))
+        if let origin = provider.origin, !service.mirror.allows(provider) {
+            throw .forbidden("\(origin)/\(provider.namespace) is not on this registry's mirror allow-list (--mirror-allow)")
+        }
         let limit = configuration.maxProviderUploadBytes
         if let length = req.header("content-length") {
             guard let n = Int64(length), n >= 0 else { throw .badRequest("invalid Content-Length") }

@@ -45,7 +45,7 @@ extension TFReg.MirrorCommand {
         @Option(
             name: .customLong("upstream-token-file"),
             help: ArgumentHelp(
-                "A bearer token for the upstream's discovery, versions and download documents (never sent for the files themselves; env: TFREG_UPSTREAM_TOKEN).",
+                "A bearer token for the upstream's discovery, versions and download documents (never sent for the files themselves; default: TF_TOKEN_<host> of the upstream contacted, as Terraform names it).",
                 valueName: "path"
             )
         )
@@ -74,7 +74,7 @@ extension TFReg.MirrorCommand {
             let upstream = try Upstream(
                 provider: provider,
                 baseURL: upstreamURL,
-                token: try Self.upstreamToken(upstreamTokenFile),
+                token: try Self.upstreamToken(upstreamTokenFile, host: Self.host(of: upstreamURL) ?? provider.origin ?? ""),
                 client: RegistryClient.make(caBundle: caBundle)
             )
             let listing = try await upstream.versions()
@@ -117,8 +117,16 @@ extension TFReg.MirrorCommand {
             let remote = try await target.remote()
             guard remote.base.hasSuffix(ProviderRoute.basePath) else { throw CLIError("the registry's providers.v1 URL is not tfreg's") }
             let mirrorBase = String(remote.base.dropLast(ProviderRoute.basePath.count)) + MirrorRoute.basePath
+            // What the registry already holds is neither downloaded nor sent again (a scheduled pull of
+            // `>= 5.0` would otherwise fetch every version's zips each run to be told 409).
+            let held = try await Self.mirroredVersions(of: provider, remote: remote, mirrorBase: mirrorBase)
             var results: [JSONValue] = []
             for (v, protocols) in plan {
+                if held.contains(v.description) {
+                    results.append(.object([("version", .string(v.description)), ("result", .string("already mirrored"))]))
+                    if format == .text { print("already mirrored \(provider) \(v)") }
+                    continue
+                }
                 let scratch = try PrivateTemporaryDirectory(prefix: "tfreg-pull")
                 defer { scratch.remove() }
                 let release = try await upstream.fetchVerified(version: v, platforms: platforms, protocols: protocols, into: scratch.path, out: out)
@@ -137,6 +145,20 @@ extension TFReg.MirrorCommand {
             if format == .json { printJSON(.object([("provider", .string(provider.description)), ("versions", .array(results))])) }
         }
 
+        /// The versions the registry's mirror lists for `provider` (its `index.json`); none when it has
+        /// none (404). Another answer stops the pull: it says why.
+        static func mirroredVersions(of provider: ProviderAddress, remote: ProviderRemote, mirrorBase: String) async throws -> Set<String> {
+            let url = mirrorBase + "\(provider.origin ?? "")/\(provider.namespace)/\(provider.type)/index.json"
+            let r = try await remote.client.send(
+                HTTPRequest(url: url, headers: [("Authorization", "Bearer \(remote.token)"), RegistryClient.userAgentHeader], timeout: 60)
+            )
+            if r.status == 404 { return [] }
+            guard r.status == 200, case .object(let versions)? = (try? JSONValue(parsing: r.body))?["versions"] else {
+                throw CLIError.registry(r, action: "read the registry's mirror index of \(provider)")
+            }
+            return Set(versions.map(\.0))
+        }
+
         /// `HOST/NAMESPACE/TYPE`, lower-cased as Terraform normalizes it.
         static func source(_ text: String) throws(CLIError) -> ProviderAddress {
             let parts = text.lowercased().split(separator: "/", omittingEmptySubsequences: false)
@@ -144,7 +166,17 @@ extension TFReg.MirrorCommand {
             do { return try ProviderAddress(origin: parts[0], namespace: parts[1], type: parts[2]) } catch { throw .usage(error.message) }
         }
 
-        static func upstreamToken(_ file: String?) throws(CLIError) -> String? {
+        /// The host (and port) of an `https://` URL, or nil.
+        static func host(of url: String?) -> String? {
+            guard let url, url.hasPrefix("https://") else { return nil }
+            let authority = url.dropFirst(8).prefix { $0 != "/" }
+            return authority.isEmpty ? nil : String(authority)
+        }
+
+        /// `--upstream-token-file`, else Terraform's variable for the host contacted (`TF_TOKEN_` +
+        /// `registry.example.com` → `TF_TOKEN_registry_example_com`): a token is named for one host, so
+        /// a CI job that pulls from two upstreams never sends one's token to the other.
+        static func upstreamToken(_ file: String?, host: String) throws(CLIError) -> String? {
             if let file {
                 guard let bytes = FileSystem.read(file, limit: 64 << 10) else { throw CLIError("cannot read the upstream token file \(file)") }
                 let token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
@@ -153,11 +185,12 @@ extension TFReg.MirrorCommand {
                 }
                 return String(token)
             }
-            return Env.value("TFREG_UPSTREAM_TOKEN")
+            return TerraformCredentials.environmentVariableName(for: host).flatMap { Env.value($0) }
         }
 
         /// Sends the verified release (with the key that signed it) to the registry's import route:
-        /// "pulled", or "already mirrored" when the registry holds the version (409).
+        /// "pulled"; a refusal (409 included: the version was checked against the mirror's index first)
+        /// is an error naming the registry's reason.
         static func upload(
             _ release: [String],
             provider: ProviderAddress,
@@ -192,7 +225,8 @@ extension TFReg.MirrorCommand {
                 progress.finish()
                 throw error
             }
-            if response.status == 409 { return "already mirrored" }
+            // A version the index did not list: a deleted (reserved) number, or one imported meanwhile.
+            if response.status == 409 { throw CLIError.registry(response, action: "import \(provider) \(version)") }
             guard response.status == 201 else { throw CLIError.registry(response, action: "import \(provider) \(version)") }
             return "pulled"
         }
@@ -219,6 +253,10 @@ struct Upstream {
         while base.hasSuffix("/") { base.removeLast() }
         guard base.hasPrefix("https://"), !base.contains("?"), !base.contains("#"), base.utf8.count <= 2048 else {
             throw CLIError.usage("--upstream-url must be an https:// URL (Terraform talks to registries over HTTPS only)")
+        }
+        // No user:password@ in it: a credential in a URL ends up in messages (use --upstream-token-file).
+        guard !base.dropFirst(8).prefix(while: { $0 != "/" }).contains("@") else {
+            throw CLIError.usage("--upstream-url must not carry credentials (user@ or user:password@): use --upstream-token-file")
         }
         self.provider = provider
         self.origin = base
