@@ -182,6 +182,8 @@ fuzz-ci: deps
 # the same objects and differ only at link time, so the second build only re-links. Its path is
 # fixed, not under the checkout: swiftc records the length of dependencies' unmapped source paths,
 # which live under it (scripts/static-scratch.sh says why, and checks it is ours before each build).
+# So one static build at a time per machine: two checkouts building at once share it (set
+# STATIC_SCRATCH for one of them; its binary then differs from the default path's in two bytes).
 STATIC_SCRATCH ?= /tmp/tfreg-build-static
 DEB_SCRATCH ?= $(STATIC_SCRATCH)
 # Full RELRO (hardening): resolve all symbols at load time, then make the GOT read-only.

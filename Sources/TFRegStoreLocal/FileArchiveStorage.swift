@@ -160,15 +160,17 @@ public struct FileArchiveStorage: BlobStore {
     /// writer (`upload-PID-…`, `import-PID-…`) is removed only once that process is gone, whatever its
     /// age: a running `serve` may hold it between staging and `settle`, and a hard-linked copy of an old
     /// archive (`stageOwnArchive`) keeps the archive's old mtime. Any other name is removed once it
-    /// is older than `seconds`.
+    /// is older than `seconds`. `noWriterRuns`: the caller knows no writer can be running (a Lambda
+    /// cold start: one process per sandbox, and a restarted runtime may get its predecessor's pid), so
+    /// every staged file goes.
     @discardableResult
-    public static func removeStaleStaging(in directory: String, olderThan seconds: Int64, now: Int64) -> [String] {
+    public static func removeStaleStaging(in directory: String, olderThan seconds: Int64, now: Int64, noWriterRuns: Bool = false) -> [String] {
         var removed: [String] = []
         for name in FileSystem.list(directory) where name.hasSuffix(".partial") || name.hasSuffix(".canonical") {
             let path = directory + "/" + name
             var st = stat()
             guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            switch writer(ofStaged: name) {
+            switch noWriterRuns ? .gone : writer(ofStaged: name) {
             case .alive: continue
             case .gone: break
             case .unknown: guard Int64(st.st_mtim.tv_sec) <= now &- seconds else { continue }

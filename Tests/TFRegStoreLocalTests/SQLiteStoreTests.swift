@@ -563,6 +563,10 @@ struct AcceptAnything: ArchiveCanonicalizer {
         _ = stage(storage, "fresh.partial", "y")
         let removed = storage.removeStaleStaging(olderThan: 3600, now: SystemClock().now())
         #expect(removed.sorted() == ["import-999999999-c.partial", "other.partial"])
+        // A Lambda cold start: no writer can run (a restarted runtime may even reuse its predecessor's
+        // pid, this one's here), so every staged file goes, the fresh one included.
+        let all = FileArchiveStorage.removeStaleStaging(in: storage.stagingDirectory, olderThan: 0, now: SystemClock().now(), noWriterRuns: true)
+        #expect(Set(all) == ["fresh.partial", "upload-\(getpid())-a.partial", "upload-\(getppid())-b.partial.canonical"])
     }
 
     /// Concurrent uploads of 1.0.0+b0 … 1.0.0+b19 registered 2–4 releases; the store now has exactly one winner.

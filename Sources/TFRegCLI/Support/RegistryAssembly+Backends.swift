@@ -151,6 +151,10 @@ extension RegistryAssembly {
         var prefix = ""
         if let url = env["TFREG_STORAGE"], !url.isEmpty { (bucket, prefix) = try S3ArchiveStorage.parse(url) }
         let storage = try S3ArchiveStorage(s3: S3Client(client: aws), bucket: bucket, prefix: prefix, stagingDirectory: Env.value("TMPDIR") ?? "/tmp")
+        // An invocation killed by its timeout or memory limit leaves its staged files in this sandbox's
+        // /tmp, which later invocations share: at a cold start nothing else runs here, so all go.
+        let stale = FileArchiveStorage.removeStaleStaging(in: storage.stagingDirectory, olderThan: 0, now: SystemClock().now(), noWriterRuns: true)
+        if !stale.isEmpty { logger.notice("removed staged files an earlier invocation left", metadata: ["count": "\(stale.count)"]) }
         if bucket == nil { try await requireStorageForOwnArchives(store, logger: logger) }
         var audience: String?
         var frontEndTokens: FrontEndAudienceTokens?
