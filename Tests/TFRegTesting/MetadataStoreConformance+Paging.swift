@@ -67,9 +67,11 @@ extension MetadataStoreConformance {
                 let expected = try await Oracle.page(store, ns, system: system, first: first)
                 try expect(page == expected, "page of \(first) (system \(system ?? "any")): \(page.map(\.module)) vs \(expected.map(\.module))")
             }
-            for text in pagingQueries {
+            // Every query unfiltered, a few per system filter (DynamoDB on moto reads two Queries per
+            // search: this section stays within seconds there).
+            for text in system == nil ? pagingQueries : ["net", "a", "K", "zones", "-", "é"] {
                 let all = try await Oracle.search(store, ns, text: text, system: system)
-                for first in [0, 1, 3, 7, 1000] {
+                for first in [0, 1, 3, 1000] {
                     let hits = try await store.searchModules(
                         terms: ModuleSearch.terms(text),
                         rawText: text,
