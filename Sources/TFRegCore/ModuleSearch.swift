@@ -61,3 +61,52 @@ public enum ModuleSearch {
         return readmeMatch ? 1 : 0
     }
 }
+
+extension ModuleSearch {
+    /// A module that matches a search, with its rank (`rank`, 1...3).
+    public struct Hit: Sendable, Hashable {
+        public var rank: Int
+        public var summary: ModuleSummary
+
+        public init(rank: Int, summary: ModuleSummary) {
+            self.rank = rank
+            self.summary = summary
+        }
+
+        /// The search order: higher rank first, then module order.
+        public static func precedes(_ a: Hit, _ b: Hit) -> Bool {
+            a.rank != b.rank ? a.rank > b.rank : a.summary.module < b.summary.module
+        }
+    }
+
+    /// The first `capacity` hits in search order of all those inserted: memory bounded by the page
+    /// asked for (offset + limit + 1), never by the number of matches. A store's ranked search and the
+    /// merge across namespaces both keep one.
+    public struct TopK: Sendable {
+        public let capacity: Int
+        /// The kept hits, in search order.
+        public private(set) var hits: [Hit] = []
+
+        public init(capacity: Int) { self.capacity = max(capacity, 0) }
+
+        public mutating func insert(_ hit: Hit) {
+            guard capacity > 0 else { return }
+            if hits.count == capacity, let last = hits.last, !Hit.precedes(hit, last) { return }
+            var low = 0
+            var high = hits.count
+            while low < high {
+                let mid = (low + high) / 2
+                if Hit.precedes(hits[mid], hit) { low = mid + 1 } else { high = mid }
+            }
+            hits.insert(hit, at: low)
+            if hits.count > capacity { hits.removeLast() }
+        }
+    }
+
+    /// What a page of `limit` after `offset` needs from each source: offset + limit + 1 items (the one
+    /// more says whether a next page exists), saturating instead of overflowing on a huge offset.
+    public static func wanted(offset: Int, limit: Int) -> Int {
+        let (sum, overflow) = max(offset, 0).addingReportingOverflow(max(limit, 0))
+        return overflow || sum == .max ? .max : sum + 1
+    }
+}

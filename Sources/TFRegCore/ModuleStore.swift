@@ -17,6 +17,21 @@ public protocol ModuleStore: Sendable {
     /// number of versions (DynamoDB: one Query in the namespace's partition). Every write below keeps
     /// them, in the same transaction as the change.
     func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary]
+    /// The first `count` summaries of a namespace in module order (`ns/name/system`), only those of
+    /// `system` when it is given: one page of a listing plus what it skips (`count` = offset + limit +
+    /// 1). Reads grow with `count`, not with the namespace, where the store can order by module
+    /// (SQLite: an index; see `ModuleStore+Paging` for the default).
+    func moduleSummaries(in namespace: Namespace, system: String?, first count: Int) async throws(RegistryError) -> [ModuleSummary]
+    /// The best `count` matches of a search in a namespace, in search order (`ModuleSearch.Hit`:
+    /// rank as `ModuleSearch.rank` gives it, then module), only those of `system` when it is given.
+    /// `terms` as `ModuleSearch.terms` makes them of `rawText`. Memory is bounded by `count`.
+    func searchModules(
+        terms: [String],
+        rawText: String,
+        in namespace: Namespace,
+        system: String?,
+        first count: Int
+    ) async throws(RegistryError) -> [ModuleSearch.Hit]
     /// Namespaces that hold (or held) a module summary, sorted: the all-namespaces listing checks the
     /// caller's grant in each (DynamoDB: one Query of a directory partition). May include namespaces
     /// whose modules are all deleted.

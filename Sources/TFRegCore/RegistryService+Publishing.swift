@@ -326,8 +326,14 @@ extension RegistryService {
     /// the same bytes may be under way); `tfreg gc` removes archives no version references.
     public func deleteVersion(_ version: Version, of module: ModuleAddress, caller: Principal?, logger: Logger) async throws(RegistryError) {
         let grant = try await authorize(caller, .upload, in: module.namespace)
-        guard try await store.tombstoneVersion(version, of: module, at: clock.now(), by: grant.identity.value) != nil else {
-            throw .notFound("version \(version) of module \(module) not found")
+        let missing = RegistryError.notFound("version \(version) of module \(module) not found")
+        var module = module
+        if try await store.tombstoneVersion(version, of: module, at: clock.now(), by: grant.identity.value) == nil {
+            // Another spelling of the module (`Vpc` for `vpc`), looked up only once authorized.
+            guard let stored = try await storedSpellingForWrite(of: module, caller: caller),
+                try await store.tombstoneVersion(version, of: stored, at: clock.now(), by: grant.identity.value) != nil
+            else { throw missing }
+            module = stored
         }
         await changed(
             "deleted module version",
@@ -354,9 +360,16 @@ extension RegistryService {
         let mark = try reason.map { r throws(RegistryError) in
             try Deprecation.checked(reason: r, replacement: replacement, at: clock.now(), by: grant.identity.value)
         }
-        guard let record = try await store.setDeprecation(mark, version: version, of: module) else {
-            throw .notFound("version \(version) of module \(module) not found")
+        let missing = RegistryError.notFound("version \(version) of module \(module) not found")
+        var module = module
+        var found = try await store.setDeprecation(mark, version: version, of: module)
+        if found == nil {
+            // Another spelling of the module (`Vpc` for `vpc`), looked up only once authorized.
+            guard let stored = try await storedSpellingForWrite(of: module, caller: caller) else { throw missing }
+            found = try await store.setDeprecation(mark, version: version, of: stored)
+            module = stored
         }
+        guard let record = found else { throw missing }
         await changed(
             mark == nil ? "version undeprecated" : "version deprecated",
             by: grant.identity,
@@ -367,6 +380,17 @@ extension RegistryService {
             target: "\(module)@\(version)"
         )
         return record
+    }
+
+    /// The stored spelling of a module a write names in another letter case, when the caller may
+    /// upload in its stored namespace too (else nil: the write answers 404 as for a missing module,
+    /// naming nothing stored). Only called after the caller was authorized on the asked namespace.
+    func storedSpellingForWrite(of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleAddress? {
+        guard let stored = try await otherSpelling(of: module) else { return nil }
+        if stored.namespace != module.namespace {
+            do { _ = try await authorize(caller, .upload, in: stored.namespace) } catch  where error.code == .forbidden { return nil }
+        }
+        return stored
     }
 
     func discard(_ staged: StagedArchive) {

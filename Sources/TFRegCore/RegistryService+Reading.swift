@@ -96,15 +96,17 @@ extension RegistryService {
     }
 
     /// Lists modules the caller may download, filtered and paged, from the stores' module summaries:
-    /// the reads per page grow with the number of namespaces, never with modules or versions. One
-    /// namespace: its grant and one summaries read. Every namespace: the namespace directory, then per
+    /// the reads per page grow with the number of namespaces and with offset + limit, never with
+    /// modules or versions (each namespace gives only the first summaries the page still needs,
+    /// `ModuleStore.moduleSummaries(in:system:first:)`). One namespace: its grant and one summaries read. Every namespace: the namespace directory, then per
     /// namespace in order the caller's grant (deny by default: no grant with `download`, not listed)
     /// and its summaries, until the page and one more item are found. The order is the modules'
     /// (`ns/name/system`), as before summaries existed.
     public func list(_ query: ModuleQuery, caller: Principal?) async throws(RegistryError) -> Page<ModuleSummary> {
         guard let caller else { throw .unauthenticated("authentication required: send 'Authorization: Bearer TOKEN'") }
         let limit = min(max(query.limit, 1), ModuleQuery.maximumLimit)
-        let offset = max(query.offset, 0)
+        // Clamped so that offset + limit + 1 cannot overflow whoever calls (the API allows 10⁶).
+        let offset = min(max(query.offset, 0), Int.max / 4)
         let namespaces: [Namespace]
         if let ns = query.namespace {
             try await authorize(caller, .download, in: ns)
@@ -123,8 +125,10 @@ extension RegistryService {
             if query.namespace == nil {
                 guard try await store.grant(for: caller.identity, in: ns)?.permissions.download == true else { continue }
             }
-            for summary in try await store.moduleSummaries(in: ns).sorted(by: { $0.module < $1.module }) {
-                if let system = query.system, summary.module.system != system { continue }
+            // Only what the page still needs from this namespace: what is left to skip, the free
+            // places and one more (which says a next page exists).
+            let wanted = ModuleSearch.wanted(offset: offset - skipped, limit: limit - items.count)
+            for summary in try await store.moduleSummaries(in: ns, system: query.system, first: wanted) {
                 if skipped < offset {
                     skipped += 1
                 } else if items.count < limit {
@@ -145,8 +149,11 @@ extension RegistryService {
     }
 
     /// `list` with a search text, ranked (`ModuleSearch.rank`: address > description > README) then by
-    /// module. Every namespace the caller may download from is read (its grant, its summaries and one
-    /// README-words query), as ranking needs every match before the first page.
+    /// module. Each namespace the caller may download from (its grant first) gives its best
+    /// offset + limit + 1 matches (`ModuleStore.searchModules`), merged into one top-K of that size:
+    /// memory is bounded by the page, and the reads per namespace by what its store's index allows
+    /// (SQLite: one query whose rows are the matches; DynamoDB: the namespace's summaries and README
+    /// words, one Query each).
     func search(
         _ text: String,
         _ query: ModuleQuery,
@@ -156,20 +163,15 @@ extension RegistryService {
         limit: Int
     ) async throws(RegistryError) -> Page<ModuleSummary> {
         let terms = ModuleSearch.terms(text)
-        var ranked: [(rank: Int, summary: ModuleSummary)] = []
+        var top = ModuleSearch.TopK(capacity: ModuleSearch.wanted(offset: offset, limit: limit))
         for ns in namespaces {
             if query.namespace == nil {
                 guard try await store.grant(for: caller.identity, in: ns)?.permissions.download == true else { continue }
             }
-            let summaries = try await store.moduleSummaries(in: ns).filter { query.system == nil || $0.module.system == query.system }
-            guard !summaries.isEmpty else { continue }
-            let readme = terms.isEmpty ? [] : try await store.modulesWithReadme(matching: terms, in: ns)
-            for s in summaries {
-                let rank = ModuleSearch.rank(s, terms: terms, rawText: text, readmeMatch: readme.contains(s.module))
-                if rank > 0 { ranked.append((rank, s)) }
-            }
+            let hits = try await store.searchModules(terms: terms, rawText: text, in: ns, system: query.system, first: top.capacity)
+            for hit in hits { top.insert(hit) }
         }
-        ranked.sort { $0.rank != $1.rank ? $0.rank > $1.rank : $0.summary.module < $1.summary.module }
+        let ranked = top.hits
         let items = ranked.dropFirst(offset).prefix(limit).map(\.summary)
         return Page(
             items: Array(items),

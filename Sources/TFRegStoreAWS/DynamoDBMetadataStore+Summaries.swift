@@ -196,7 +196,16 @@ extension DynamoDBMetadataStore {
 /// lowercased words, at most `ModuleSearch.maximumWordBytes`: an item stays far below DynamoDB's
 /// 400 KB). A search reads them with one Query of the namespace's partition on this prefix (never a
 /// Scan) and matches in memory, beside the summaries' Query; its cost grows with the namespace's
-/// modules, as listing does. Kept apart from the summary so listings never read them.
+/// modules. Kept apart from the summary so listings never read them.
+///
+/// Paged listing and ranked search (`moduleSummaries(in:system:first:)`, `searchModules`) use the
+/// defaults of `ModuleStore+Paging`: one Query of the namespace's summaries (plus one of its README
+/// words for a search), then the first / best `count` kept (a top-K: the answer is bounded by the
+/// page, the read is not). A page cannot stop early on the key here: the sort key
+/// `ModuleSummary~NAME~SYSTEM` orders `a_b` and `ab` before `a` (`~` sorts after every name
+/// character) where the module order (`ns/a/…` < `ns/a_b/…`) does not, so the first items by key
+/// are not the first modules. Reading a page with `Limit` needs summaries keyed in module order
+/// (`NAME/SYSTEM`), a data migration left for later.
 extension DynamoDBMetadataStore {
     static let readmePrefix = "ModuleReadme~"
 

@@ -120,6 +120,15 @@ final class SQLiteConnection: @unchecked Sendable {
         return rows
     }
 
+    /// `query`, and the virtual-machine steps it took (`SQLITE_STMTSTATUS_VM_STEP`): the work SQLite
+    /// did, which tests compare across table sizes (issue 19: a page costs the same at 100 and 10 000).
+    func queryCountingSteps(_ sql: String, _ params: [SQLValue] = []) throws(SQLiteError) -> (rows: [SQLRow], steps: Int) {
+        let stmt = try prepared(sql)
+        _ = sqlite3_stmt_status(stmt, Int32(SQLITE_STMTSTATUS_VM_STEP), 1)
+        let rows = try query(sql, params)
+        return (rows, Int(sqlite3_stmt_status(stmt, Int32(SQLITE_STMTSTATUS_VM_STEP), 0)))
+    }
+
     /// Number of rows changed by the last statement.
     var changes: Int { Int(sqlite3_changes(db)) }
 

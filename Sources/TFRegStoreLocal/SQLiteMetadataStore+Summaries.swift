@@ -1,4 +1,5 @@
 import TFRegCore
+import TFRegSystem
 
 /// Module summaries on SQLite: the `module_summaries` table (migration 4), one row per module with at
 /// least one live version, rewritten from the module's version rows inside the transaction of every
@@ -146,5 +147,103 @@ extension SQLiteMetadataStore {
                     }
             )
         }
+    }
+}
+
+/// Paged listing and ranked search in SQL (issue 19, scale): a page reads the rows it shows, not the
+/// namespace.
+///
+/// - Listing: `ORDER BY name || '/' || system LIMIT n` on the index `module_summaries_order`
+///   (migration 9), the module order (`ns/name/system`) within one namespace.
+/// - Search: `ModuleSearch.rank` computed in SQL where SQL computes it exactly: ASCII query text
+///   against the address (ASCII by the grammar; `lower` and `instr` then agree with Swift's
+///   `lowercased` and `contains`) and against ASCII descriptions without a CR (Swift compares
+///   characters, so `\r\n` is one). One query ranks those rows, `ORDER BY rank DESC, module LIMIT n`
+///   (SQLite keeps a top-n sorter, so only the page's rows come back); the rows SQL cannot rank
+///   exactly (a description with other characters) come back from a second query and are ranked
+///   by `ModuleSearch.rank` itself. A query with non-ASCII text is ranked by reading
+///   (`searchByReading`). Both queries still visit each row of the namespace inside SQLite
+///   (substrings have no index), but decode only matches.
+extension SQLiteMetadataStore {
+    static let summariesOrderIndex = "CREATE INDEX IF NOT EXISTS module_summaries_order ON module_summaries (namespace, (name || '/' || system));"
+
+    /// The listing query: `?1` namespace, `?2` the count, `?3` the system when filtered.
+    static func pageQuery(filtered: Bool) -> String {
+        "SELECT \(SummaryColumn.selectList) FROM module_summaries WHERE namespace = ?1\(filtered ? " AND system = ?3" : "")"
+            + " ORDER BY name || '/' || system LIMIT ?2"
+    }
+
+    public func moduleSummaries(in namespace: Namespace, system: String?, first count: Int) async throws(RegistryError) -> [ModuleSummary] {
+        guard count > 0 else { return [] }
+        let params: [SQLValue] = [.text(namespace.value), .integer(Int64(clamping: count))] + (system.map { [.text($0)] } ?? [])
+        let sql = Self.pageQuery(filtered: system != nil)
+        let ns = namespace
+        return try await run { db throws(SQLiteError) in
+            try db.query(sql, params).compactMap(Self.summary).filter { $0.module.namespace == ns }
+        }
+    }
+
+    /// A row SQL cannot rank exactly: its description has a non-ASCII character or a CR.
+    static let inexactRow = "(length(description) != length(CAST(description AS BLOB)) OR instr(description, char(13)) > 0)"
+
+    /// The two search queries for `needles` (the terms, or the raw text when there are none), with
+    /// the README words condition when `readme`. Parameters: `?1` namespace, `?2` count, `?3` system
+    /// (when `filtered`), `?4` the FTS5 match (when `readme`), `?5…` the needles.
+    static func searchQueries(needles: Int, readme: Bool, filtered: Bool) -> (ranked: String, inexact: String) {
+        let address = "lower(namespace || '/' || name || '/' || system)"
+        let inAddress = (0..<needles).map { "instr(\(address), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
+        let inDescription = (0..<needles).map { "instr(lower(description), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
+        let inReadme = readme ? "(name, system) IN (SELECT name, system FROM module_readmes WHERE module_readmes MATCH ?4 AND namespace = ?1)" : "0"
+        let rows = "FROM module_summaries WHERE namespace = ?1\(filtered ? " AND system = ?3" : "")"
+        let rank = "CASE WHEN \(inAddress) THEN 3 WHEN \(inDescription) THEN 2 WHEN \(inReadme) THEN 1 ELSE 0 END"
+        let ranked = """
+            SELECT * FROM (SELECT \(SummaryColumn.selectList), \(rank) AS rank \(rows) AND NOT \(inexactRow))
+            WHERE rank > 0 ORDER BY rank DESC, name || '/' || system LIMIT ?2
+            """
+        let inexact = "SELECT \(SummaryColumn.selectList), \(inReadme) AS readme \(rows) AND \(inexactRow)"
+        return (ranked, inexact)
+    }
+
+    public func searchModules(
+        terms: [String],
+        rawText: String,
+        in namespace: Namespace,
+        system: String?,
+        first count: Int
+    ) async throws(RegistryError) -> [ModuleSearch.Hit] {
+        guard count > 0 else { return [] }
+        let needles = terms.isEmpty ? [rawText.lowercased()] : terms
+        // Printable ASCII only (no NUL, which would end the bound text; no CR/LF, which Swift
+        // joins into one character), never empty: anything else is ranked by `ModuleSearch.rank`.
+        guard needles.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7f } }),
+            terms.allSatisfy({ $0.utf8.allSatisfy(ASCII.isAlnum) })
+        else {
+            return try await searchByReading(terms: terms, rawText: rawText, in: namespace, system: system, first: count)
+        }
+        let readme = !terms.isEmpty
+        // `"a" "b"`: every term, each a string (never an operator, a column filter or a prefix query).
+        let match = terms.map { "\"" + $0 + "\"" }.joined(separator: " ")
+        let params: [SQLValue] =
+            [.text(namespace.value), .integer(Int64(clamping: count)), system.map(SQLValue.text) ?? .null, readme ? .text(match) : .null]
+            + needles.map(SQLValue.text)
+        // The second query names no needle (nor `?4` without README words, `?3` without a system):
+        // SQLite refuses a bound parameter beyond the highest one the statement names.
+        let inexactParams = Array(params.prefix(readme ? 4 : system != nil ? 3 : 1))
+        let (rankedSQL, inexactSQL) = Self.searchQueries(needles: needles.count, readme: readme, filtered: system != nil)
+        let ns = namespace
+        let (ranked, inexact) = try await run { db throws(SQLiteError) in
+            (try db.query(rankedSQL, params), try db.query(inexactSQL, inexactParams))
+        }
+        var top = ModuleSearch.TopK(capacity: count)
+        for row in ranked {
+            guard let rank = row.last?.int, let s = Self.summary(Array(row.dropLast())), s.module.namespace == ns else { continue }
+            top.insert(ModuleSearch.Hit(rank: Int(rank), summary: s))
+        }
+        for row in inexact {
+            guard let s = Self.summary(Array(row.dropLast())), s.module.namespace == ns else { continue }
+            let rank = ModuleSearch.rank(s, terms: terms, rawText: rawText, readmeMatch: (row.last?.int ?? 0) != 0)
+            if rank > 0 { top.insert(ModuleSearch.Hit(rank: rank, summary: s)) }
+        }
+        return top.hits
     }
 }

@@ -88,6 +88,10 @@ public final class SQLiteMetadataStore: MetadataStore, CacheReporting {
         // readable and publishable under their own spelling (`tfreg modules list` shows both; an
         // operator merges them by publishing the versions under one and deleting the other's).
         "CREATE INDEX version_precedences_folded ON version_precedences (lower(namespace), lower(name), system);",
+        // 9 (issue 19, scale): listing pages in module order (`ns/name/system`, which is not
+        // `ORDER BY name, system`: '-' sorts before '/') straight from an index, reading only the
+        // rows of the page (`moduleSummaries(in:system:first:)`).
+        summariesOrderIndex,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot

@@ -69,8 +69,12 @@ public actor InMemoryMetadataStore: MetadataStore {
         downloadCounts[module, default: 0] += count
     }
 
+    /// How many times `summaryNamespaces` was read (the first read of every spelling lookup).
+    public private(set) var summaryNamespaceReads = 0
+
     public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {
         try check()
+        summaryNamespaceReads += 1
         return Set(versions.values.map(\.module.namespace)).sorted()
     }
 

@@ -11,6 +11,7 @@ extension MetadataStoreConformance {
         try await readmeWords(store)
         try await spellings(store)
         try await downloads(store)
+        try await paging(store)  // issue 19, scale
     }
 
     /// Downloads are added to a module's summary atomically, read back by the point read and the
