@@ -152,51 +152,43 @@ public struct S3Client: Sendable {
 
     /// GetObject of a whole object streamed into the file at `path` (created; never whole in memory),
     /// refused (an error, status 413) when it is larger than `limit` bytes; nil when there is no such
-    /// object. Returns its size. The same version as a HEAD first (If-Match) and never more than
-    /// `limit` + 1 bytes asked for (Range), as `getObject(bucket:key:limit:)`.
+    /// object. Returns its size.
     public func getObject(bucket: String, key: String, limit: Int64, toFile path: String) async throws(AWSError) -> Int64? {
+        guard try await getWhole(bucket: bucket, key: key, limit: limit, toFile: path) != nil else { return nil }
+        var st = stat()
+        guard lstat(path, &st) == 0 else { throw AWSError(kind: .network, code: "ResponseFile", message: "no response file", status: 0) }
+        guard Int64(st.st_size) <= limit else { throw Self.tooLarge(limit) }
+        return Int64(st.st_size)
+    }
+
+    /// GetObject of a whole object, refused (nil) when it is larger than `limit` bytes; nil when
+    /// there is no such object. Returns the bytes and the version id S3 reports (versioned buckets).
+    public func getObject(bucket: String, key: String, limit: Int64) async throws(AWSError) -> (body: [UInt8], versionId: String?)? {
+        guard let r = try await getWhole(bucket: bucket, key: key, limit: limit, toFile: nil) else { return nil }
+        guard Int64(r.body.count) <= limit else { throw Self.tooLarge(limit) }
+        return (r.body, r.header("x-amz-version-id"))
+    }
+
+    static func tooLarge(_ limit: Int64) -> AWSError {
+        AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413)
+    }
+
+    /// Both GetObjects: a HEAD (nil when there is no such object, 413 when it is larger than `limit`),
+    /// then a GET of the same object version (If-Match on its ETag) for never more than `limit` + 1
+    /// bytes (Range), so an object swapped for a huge one in between fills neither memory nor disk;
+    /// the body in the response, or in the file at `path`.
+    private func getWhole(bucket: String, key: String, limit: Int64, toFile path: String?) async throws(AWSError) -> HTTPResponse? {
         let (ep, urlPath) = location(bucket: bucket, key: key)
-        let tooLarge = AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413)
         do throws(AWSError) {
             let head: HTTPResponse
             do { head = try await client.send(service: "s3", endpoint: ep, method: "HEAD", path: urlPath) } catch {
                 if error.kind == .notFound || error.status == 404 { return nil }
                 throw error
             }
-            guard let size = head.header("content-length").flatMap({ Int64($0) }), size <= limit else { throw tooLarge }
+            guard let size = head.header("content-length").flatMap({ Int64($0) }), size <= limit else { throw Self.tooLarge(limit) }
             var headers: [(name: String, value: String)] = [("Range", "bytes=0-\(limit)")]
             if let etag = head.header("etag") { headers.append(("If-Match", etag)) }
-            _ = try await client.send(service: "s3", endpoint: ep, method: "GET", path: urlPath, headers: headers, responseFile: path)
-            var st = stat()
-            guard lstat(path, &st) == 0 else { throw AWSError(kind: .network, code: "ResponseFile", message: "no response file", status: 0) }
-            guard Int64(st.st_size) <= limit else { throw tooLarge }
-            return Int64(st.st_size)
-        } catch {
-            if error.kind == .notFound || error.status == 404 { return nil }
-            throw error
-        }
-    }
-
-    /// GetObject of a whole object, refused (nil) when it is larger than `limit` bytes; nil when
-    /// there is no such object. Returns the bytes and the version id S3 reports (versioned buckets).
-    public func getObject(bucket: String, key: String, limit: Int64) async throws(AWSError) -> (body: [UInt8], versionId: String?)? {
-        let (ep, path) = location(bucket: bucket, key: key)
-        let tooLarge = AWSError(kind: .validation, code: "EntityTooLarge", message: "the object is larger than \(limit) bytes", status: 413)
-        do throws(AWSError) {
-            let head: HTTPResponse
-            do { head = try await client.send(service: "s3", endpoint: ep, method: "HEAD", path: path) } catch {
-                if error.kind == .notFound || error.status == 404 { return nil }
-                throw error
-            }
-            guard let size = head.header("content-length").flatMap({ Int64($0) }) else { throw tooLarge }
-            guard size <= limit else { throw tooLarge }
-            // The same object version as the HEAD (If-Match on its ETag) and never more than limit + 1
-            // bytes (Range), so an object swapped for a huge one in between cannot fill the memory.
-            var headers: [(name: String, value: String)] = [("Range", "bytes=0-\(limit)")]
-            if let etag = head.header("etag") { headers.append(("If-Match", etag)) }
-            let r = try await client.send(service: "s3", endpoint: ep, method: "GET", path: path, headers: headers)
-            guard Int64(r.body.count) <= limit else { throw tooLarge }
-            return (r.body, r.header("x-amz-version-id"))
+            return try await client.send(service: "s3", endpoint: ep, method: "GET", path: urlPath, headers: headers, responseFile: path)
         } catch {
             if error.kind == .notFound || error.status == 404 { return nil }
             throw error

@@ -202,31 +202,10 @@ extension TFReg.MirrorCommand {
         ) async throws -> String {
             let tar = dir + "/release.tar"
             try TarWriter.writeFiles(release, in: dir, toFile: tar)
-            var st = stat()
-            let size: Int64 = stat(tar, &st) == 0 ? Int64(st.st_size) : 0
-            let progress = out.progress("importing \(provider) \(version)", total: size)
             let path = MirrorRoute.upload(provider, version: version).path
-            let response: HTTPResponse
-            do {
-                response = try await remote.client.send(
-                    HTTPRequest(
-                        method: "POST",
-                        url: mirrorBase + String(path.dropFirst(MirrorRoute.basePath.count)),
-                        headers: [
-                            ("Authorization", "Bearer \(remote.token)"), ("Content-Type", "application/x-tar"), RegistryClient.userAgentHeader,
-                        ],
-                        bodyFile: tar,
-                        onBodySent: { progress.advance(Int64($0)) },
-                        timeout: 1800
-                    )
-                )
-                progress.finish()
-            } catch {
-                progress.finish()
-                throw error
-            }
-            // A version the index did not list: a deleted (reserved) number, or one imported meanwhile.
-            if response.status == 409 { throw CLIError.registry(response, action: "import \(provider) \(version)") }
+            let url = mirrorBase + String(path.dropFirst(MirrorRoute.basePath.count))
+            let response = try await remote.postTar(url, tar: tar, label: "importing \(provider) \(version)", out: out, timeout: 1800)
+            // A 409 too: the index did not list the version (a deleted, reserved number, or one imported meanwhile).
             guard response.status == 201 else { throw CLIError.registry(response, action: "import \(provider) \(version)") }
             return "pulled"
         }

@@ -77,13 +77,12 @@ extension TFReg.ProviderCommand {
             defer { scratch.remove() }
             let tar = scratch.path + "/release.tar"
             try TarWriter.writeFiles(files, in: directory, toFile: tar)
-            var st = stat()
-            let size: Int64 = stat(tar, &st) == 0 ? Int64(st.st_size) : 0
             let response: HTTPResponse
             if let bucket {
                 response = try await throughBucket(bucket, tar: tar, provider: provider, version: version, remote: remote)
             } else {
-                response = try await upload(tar, size: size, provider: provider, version: version, remote: remote)
+                let url = remote.base + String(ProviderRoute.upload(provider, version: version).path.dropFirst(ProviderRoute.basePath.count))
+                response = try await remote.postTar(url, tar: tar, label: "uploading \(provider) \(version)", out: out, timeout: 900)
             }
             guard response.status == 201, let doc = try? JSONValue(parsing: response.body) else {
                 throw CLIError.registry(response, action: "publish \(provider) \(version)")
@@ -94,31 +93,6 @@ extension TFReg.ProviderCommand {
                 let platforms = (doc["packages"]?.elements ?? []).compactMap { $0["platform"]?.stringValue }
                 print("published \(remote.host.name)/\(provider) \(version) for \(platforms.joined(separator: ", "))")
             }
-        }
-
-        /// The tar as the upload's body, with a progress line.
-        func upload(_ tar: String, size: Int64, provider: ProviderAddress, version: Version, remote: ProviderRemote) async throws -> HTTPResponse {
-            let progress = out.progress("uploading \(provider) \(version)", total: size)
-            let response: HTTPResponse
-            do {
-                response = try await remote.client.send(
-                    HTTPRequest(
-                        method: "POST",
-                        url: remote.base + String(ProviderRoute.upload(provider, version: version).path.dropFirst(ProviderRoute.basePath.count)),
-                        headers: [
-                            ("Authorization", "Bearer \(remote.token)"), ("Content-Type", "application/x-tar"), RegistryClient.userAgentHeader,
-                        ],
-                        bodyFile: tar,
-                        onBodySent: { progress.advance(Int64($0)) },
-                        timeout: 900
-                    )
-                )
-                progress.finish()
-            } catch {
-                progress.finish()
-                throw error
-            }
-            return response
         }
 
         /// `--s3`: the tar to `PREFIX/providers/NS/TYPE/VERSION.tar` in the caller's bucket (streamed, with

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import TFRegAPI
 import TFRegCore
 import TFRegHTTPClient
@@ -53,6 +54,24 @@ struct ProviderRemote {
         var headers: [(name: String, value: String)] = [("Authorization", "Bearer \(token)"), RegistryClient.userAgentHeader]
         if let contentType { headers.append(("Content-Type", contentType)) }
         return try await client.send(HTTPRequest(method: method, url: base + relative, headers: headers, body: body, timeout: timeout))
+    }
+
+    /// POSTs a release tar to `url` (absolute: the providers' upload or the mirror's import route),
+    /// streamed from disk, with a progress line labelled `label` on a terminal.
+    func postTar(_ url: String, tar: String, label: String, out: ProgressOutputOptions, timeout: Double) async throws -> HTTPResponse {
+        var st = stat()
+        let progress = out.progress(label, total: stat(tar, &st) == 0 ? Int64(st.st_size) : nil)
+        defer { progress.finish() }
+        return try await client.send(
+            HTTPRequest(
+                method: "POST",
+                url: url,
+                headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/x-tar"), RegistryClient.userAgentHeader],
+                bodyFile: tar,
+                onBodySent: { progress.advance(Int64($0)) },
+                timeout: timeout
+            )
+        )
     }
 
     /// The namespace's keys as the registry lists them (`GET NS/keys`).
