@@ -20,7 +20,7 @@ extension RegistryAPI {
         case .versions(let m):
             let module = try m.address()
             let records = try await service.versions(of: module, caller: caller)
-            return .json(200, ModuleJSON.versions(module, records).serialized())
+            return .json(200, ModuleJSON.versions(module, records))
         case .latestDownload(let m):
             let module = try m.address()
             let latest = try await service.latest(of: module, caller: caller)
