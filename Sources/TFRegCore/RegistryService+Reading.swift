@@ -25,7 +25,16 @@ extension RegistryService {
             guard let stored = try await otherSpelling(of: module) else { throw missing }
             do { return try await versions(of: stored, caller: caller) } catch let refused where refused.code == .forbidden { throw missing }
         }
-        return records.sorted { $1.version < $0.version }
+        return Self.byPrecedence(records)
+    }
+
+    /// Highest precedence first. A list already in that order (a store that caches its lists sorted)
+    /// is returned as it is: the check compares in place, where sorting copied every record on every
+    /// versions answer.
+    static func byPrecedence(_ records: [ModuleVersionRecord]) -> [ModuleVersionRecord] {
+        var i = records.startIndex
+        while i + 1 < records.endIndex, !(records[i].version < records[i + 1].version) { i += 1 }
+        return i + 1 >= records.endIndex ? records : records.sorted { $1.version < $0.version }
     }
 
     public func version(_ version: Version, of module: ModuleAddress, caller: Principal?) async throws(RegistryError) -> ModuleVersionRecord {
@@ -72,8 +81,17 @@ extension RegistryService {
         latest(records)
     }
 
+    /// The highest release, else the highest prerelease; of equal precedence the first. One pass that
+    /// copies one record (it runs on every versions answer: filtering into a new array copied them all).
     static func latest(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord? {
-        records.filter { !$0.version.isPrerelease }.max { $0.version < $1.version } ?? records.max { $0.version < $1.version }
+        var release: Int?
+        var any: Int?
+        for i in records.indices {
+            let v = records[i].version
+            if any.map({ records[$0].version < v }) ?? true { any = i }
+            if !v.isPrerelease, release.map({ records[$0].version < v }) ?? true { release = i }
+        }
+        return (release ?? any).map { records[$0] }
     }
 
     /// Resolves a download: authorizes, finds the version, and asks the storage how to deliver it.

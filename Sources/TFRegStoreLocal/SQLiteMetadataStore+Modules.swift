@@ -49,6 +49,9 @@ extension SQLiteMetadataStore {
             try await self.run { db throws(SQLiteError) in
                 try db.query("SELECT \(Self.versionColumns) FROM module_versions WHERE namespace = ? AND name = ? AND system = ?", params)
                     .compactMap(Self.record)
+                    // Highest precedence first, as `RegistryService.versions` answers them: a cached
+                    // list is then used as it is, not sorted again on every request.
+                    .sorted { $1.version < $0.version }
             }
         }
         guard let cache else { return try await load() }

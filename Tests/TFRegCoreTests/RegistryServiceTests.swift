@@ -241,3 +241,42 @@ struct AcceptAll: ArchiveCanonicalizer {
         await #expect(throws: RegistryError.unauthenticated("")) { try await uncached.authenticate(secret) }
     }
 }
+
+/// `RegistryService.latest` is one pass over the records (it runs on every versions answer); the
+/// definition it replaced — the highest release, else the highest prerelease, the first of equal
+/// precedence — is the oracle, on every order of each list.
+@Suite struct LatestRecordTests {
+    static func oracle(_ records: [ModuleVersionRecord]) -> ModuleVersionRecord? {
+        records.filter { !$0.version.isPrerelease }.max { $0.version < $1.version } ?? records.max { $0.version < $1.version }
+    }
+
+    @Test(arguments: [
+        [String](),
+        ["1.0.0"],
+        ["2.0.0-rc.1", "1.0.0", "2.0.0-rc.2"],
+        ["1.0.0-alpha", "1.0.0-beta", "0.1.0-a"],
+        ["3.0.0", "3.0.1-rc.1", "2.9.9", "10.0.0-beta", "3.0.1"],
+        ["1.0.0+build.1", "1.0.0+build.2", "0.9.0"],
+        ["1.0.0-rc.1+a", "1.0.0-rc.1+b"],
+    ])
+    func agreesWithTheOracleOnEveryOrder(_ versions: [String]) throws {
+        let module = try ModuleAddress(namespace: "acme", name: "vpc", system: "aws")
+        let records = try versions.enumerated().map { i, v in
+            ModuleVersionRecord(
+                module: module,
+                version: try Version(v),
+                location: ArchiveLocation(key: "k\(i)"),
+                sha256: "s\(i)",
+                size: 1,
+                publishedAt: 1
+            )
+        }
+        var orders: [[ModuleVersionRecord]] = [records]
+        for _ in 0..<3 { orders += orders.map { Array($0.reversed()) } + orders.map { Array($0.dropFirst() + $0.prefix(1)) } }
+        for order in orders {
+            let got = RegistryService.latest(order)
+            #expect(got?.sha256 == Self.oracle(order)?.sha256, "\(order.map(\.version.description))")
+        }
+        if !versions.isEmpty { #expect(RegistryService.latest(records) != nil) }
+    }
+}
