@@ -62,7 +62,7 @@ public struct RegistryAPI: Sendable {
     public func respond(to request: APIRequest, logger: Logger) async -> APIResponse {
         let started = ContinuousClock.now
         // The request's audit context: every audit event a use case records during it names it.
-        let context = AuditContext(requestID: request.requestID, sourceIP: request.sourceIP, userAgent: request.header("user-agent"))
+        let context = AuditContext(requestID: request.requestID, sourceIP: request.sourceAddress, userAgent: request.header("user-agent"))
         let (response, trace) = await AuditContext.$current.withValue(context) {
             var trace = RequestTrace()
             let response = await self.answer(request, logger: logger, trace: &trace)

@@ -238,15 +238,19 @@ public struct RegistryServer: Sendable {
             scheme: scheme,
             requestID: requestID
         )
-        apiRequest.sourceIP = channel?.remoteAddress?.ipAddress
+        if let channel { apiRequest.sourceAddress = { channel.remoteAddress?.ipAddress } }
         return apiRequest
     }
 
     static func makeResponse(_ response: APIResponse, headOnly: Bool) -> Response {
-        var fields = HTTPFields()
+        // Built as an array first: appending to `HTTPFields` one at a time went through the generic
+        // `insert(_:at:)` and regrew its storage (1 % of a download request's instructions).
+        var list: [HTTPField] = []
+        list.reserveCapacity(response.headers.count + 1)
         for (name, value) in response.headers {
-            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+            if let n = HTTPField.Name(name) { list.append(HTTPField(name: n, value: value)) }
         }
+        var fields = HTTPFields(list)
         let status = HTTPResponse.Status(code: response.status)
         switch response.body {
         case .empty:

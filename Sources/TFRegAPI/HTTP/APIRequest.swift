@@ -119,7 +119,13 @@ public struct APIRequest: Sendable {
     public var linksMayUseHostHeader = true
     /// The client's address as the transport saw it (the peer of the connection for `serve`, the
     /// front end's `sourceIp` for Lambda): for audit events only, never for a decision.
-    public var sourceIP: String? = nil
+    public var sourceIP: String? {
+        get { sourceAddress() }
+        set { sourceAddress = { newValue } }
+    }
+    /// `sourceIP` as a lookup run only when it is read (an audit event): `serve` passes one that asks
+    /// the connection, so a read request does not pay for formatting its peer's address.
+    public var sourceAddress: @Sendable () -> String? = { nil }
 
     public init(
         method: String,
