@@ -1,25 +1,42 @@
 import CLibCrypto
 import Glibc
 
-/// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto (EVP interfaces).
+/// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto: short messages on a stack context
+/// (`SHA256.Block`), streams through the EVP interfaces (`SHA256.Hasher`).
 public enum SHA256 {
     /// Fetched once: OpenSSL 3 otherwise looks the implementation up again on every digest
     /// (`EVP_sha256()` is a legacy handle that triggers an implicit fetch). Fetched objects are
     /// immutable and safe to share between threads.
     nonisolated(unsafe) static let md: OpaquePointer = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
 
-    /// One-shot SHA-256 of `bytes`.
+    /// One-shot SHA-256 of `bytes`, on a stack context (`Block`): no allocation besides the answer.
     public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: 32)
-        let oneShot: Void? = bytes.withContiguousStorageIfAvailable { input in
-            out.withUnsafeMutableBufferPointer { _ = EVP_Digest(input.baseAddress, input.count, $0.baseAddress, nil, md, nil) }
+        var block = Block()
+        block.update(bytes)
+        return block.finalize()
+    }
+
+    /// SHA-256 state as a plain value (`SHA256_CTX`): copied, not allocated, so a prepared state
+    /// (an HMAC key's padded blocks) is reused by copying it. For short messages; streams use
+    /// `Hasher`.
+    struct Block: @unchecked Sendable {
+        // @unchecked: a C struct of integers, copied by value; no pointer inside.
+        private var ctx = SHA256_CTX()
+
+        init() { tfreg_sha256_init(&ctx) }
+
+        mutating func update(_ bytes: some Collection<UInt8>) {
+            let done: Void? = bytes.withContiguousStorageIfAvailable { tfreg_sha256_update(&ctx, $0.baseAddress, $0.count) }
+            if done == nil { Array(bytes).withUnsafeBufferPointer { tfreg_sha256_update(&ctx, $0.baseAddress, $0.count) } }
         }
-        if oneShot == nil {
-            var hasher = Hasher()
-            hasher.update(bytes)
-            return hasher.finalize()
+
+        /// The digest; `self` is spent (a finalized context is not reused).
+        consuming func finalize() -> [UInt8] {
+            [UInt8](unsafeUninitializedCapacity: 32) { buffer, count in
+                tfreg_sha256_final(&ctx, buffer.baseAddress)
+                count = 32
+            }
         }
-        return out
     }
 
     /// SHA-256 of the file at `path`, read 64 KiB at a time (never whole in memory); nil when it cannot
@@ -53,7 +70,7 @@ public enum SHA256 {
         }
 
         public mutating func update(_ bytes: some Collection<UInt8>) {
-            let done = bytes.withContiguousStorageIfAvailable { buffer in
+            let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
                 _ = EVP_DigestUpdate(ctx, buffer.baseAddress, buffer.count)
             }
             if done == nil {
@@ -77,23 +94,40 @@ public enum SHA256 {
     }
 }
 
-/// HMAC-SHA-256 (RFC 2104) over libcrypto.
-/// HMAC-SHA-256 (RFC 2104) over the fetched SHA-256: OpenSSL 3's one-shot `HMAC()` fetches the MAC
-/// and the digest by name and builds parameter lists on every call, which was most of the libcrypto
-/// time of a download request (its signed link) — the hashing itself is two SHA-256 passes.
+/// HMAC-SHA-256 (RFC 2104) over `SHA256.Block`: OpenSSL 3's one-shot `HMAC()` fetches the MAC and
+/// the digest by name and builds parameter lists on every call, and EVP digests allocate a context
+/// each; here a MAC is the two SHA-256 passes and nothing else (with a prepared `Key`, not even the
+/// key's blocks).
 public enum HMACSHA256 {
-    public static func authenticate(_ message: some Collection<UInt8>, key: some Collection<UInt8>) -> [UInt8] {
-        // The key as one 64-byte block: hashed first when longer, zero-padded.
-        var block = key.count > 64 ? SHA256.hash(key) : Array(key)
-        block.append(contentsOf: repeatElement(0, count: 64 - block.count))
-        var inner = SHA256.Hasher()
-        inner.update(block.map { $0 ^ 0x36 })
+    /// A key prepared once: the SHA-256 states after its inner and outer padded blocks, so each MAC
+    /// hashes only the message and the inner digest (a signer that MACs per request keeps one).
+    public struct Key: Sendable {
+        fileprivate let inner: SHA256.Block
+        fileprivate let outer: SHA256.Block
+
+        public init(_ key: some Collection<UInt8>) {
+            // The key as one 64-byte block: hashed first when longer, zero-padded.
+            var block = key.count > 64 ? SHA256.hash(key) : Array(key)
+            block.append(contentsOf: repeatElement(0, count: 64 - block.count))
+            var inner = SHA256.Block()
+            inner.update(block.map { $0 ^ 0x36 })
+            var outer = SHA256.Block()
+            outer.update(block.map { $0 ^ 0x5c })
+            self.inner = inner
+            self.outer = outer
+        }
+    }
+
+    public static func authenticate(_ message: some Collection<UInt8>, key: Key) -> [UInt8] {
+        var inner = key.inner
         inner.update(message)
-        let innerDigest = inner.finalize()
-        var outer = SHA256.Hasher()
-        outer.update(block.map { $0 ^ 0x5c })
-        outer.update(innerDigest)
+        var outer = key.outer
+        outer.update(inner.finalize())
         return outer.finalize()
+    }
+
+    public static func authenticate(_ message: some Collection<UInt8>, key: some Collection<UInt8>) -> [UInt8] {
+        authenticate(message, key: Key(key))
     }
 }
 

@@ -12,6 +12,31 @@ import Testing
         #expect(Hex.encode(h.finalize()) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 
+    /// The stack-context one-shot (`SHA256.hash`) against the EVP stream (`SHA256.Hasher`) for every
+    /// length around the 64-byte block and its padding edge (55/56 bytes), contiguous or not; and a
+    /// prepared HMAC key reused many times gives what a fresh key gives each time.
+    @Test func oneShotAgreesWithTheStreamAndPreparedKeysAreReusable() {
+        for n in Array(0...130) + [1000, 4097] {
+            let bytes = (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            var h = SHA256.Hasher()
+            h.update(bytes)
+            let streamed = h.finalize()
+            #expect(SHA256.hash(bytes) == streamed, "\(n) bytes")
+            #expect(SHA256.hash(bytes.lazy.map { $0 }) == streamed, "\(n) bytes, not contiguous")
+        }
+        let key = HMACSHA256.Key(Array("Jefe".utf8))
+        for _ in 0..<3 {
+            #expect(
+                Hex.encode(HMACSHA256.authenticate(Array("what do ya want for nothing?".utf8), key: key))
+                    == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            )
+        }
+        for n in [0, 1, 63, 64, 65, 200] {
+            let k = [UInt8](repeating: 0x5a, count: n)
+            #expect(HMACSHA256.authenticate(Array("m".utf8), key: HMACSHA256.Key(k)) == HMACSHA256.authenticate(Array("m".utf8), key: k))
+        }
+    }
+
     /// RFC 4231 test cases 1, 2, 4 (a 25-byte key, 50-byte message) and 6 (a key longer than the
     /// block: hashed first), and every key length around the block size against a second computation.
     @Test func hmacRFC4231() {

@@ -9,13 +9,14 @@ import TFRegSystem
 /// The signature covers the exact path, so it cannot be moved to another archive, and the expiry,
 /// so it cannot be extended. HEAD and GET share one signature (go-getter sends HEAD first).
 public struct ArchiveURLSigner: Sendable {
-    private let key: [UInt8]
+    /// Prepared once (`HMACSHA256.Key`): a download answer signs one link.
+    private let key: HMACSHA256.Key
     /// How long a signed URL is valid.
     public let lifetime: Int64
 
     public init(key: [UInt8], lifetime: Int64 = 300) {
         precondition(key.count >= 32, "archive URL signing key must be at least 256 bits")
-        self.key = key
+        self.key = HMACSHA256.Key(key)
         self.lifetime = lifetime
     }
 
