@@ -145,8 +145,16 @@ public struct SealedTokens: Sendable {
             defer { offset += n }
             return Array(bytes[offset..<offset + n])
         }
-        mutating func byte() -> UInt8? { take(1)?.first }
-        mutating func int(_ n: Int) -> UInt64? { take(n).map { $0.reduce(0) { $0 << 8 | UInt64($1) } } }
+        // `byte` and `int` read in place: through `take` each allocated an array, and a sealed token is
+        // read on every request it authenticates (issue 17).
+        mutating func byte() -> UInt8? { int(1).map { UInt8(truncatingIfNeeded: $0) } }
+        mutating func int(_ n: Int) -> UInt64? {
+            guard n >= 0, n <= remaining else { return nil }
+            var value: UInt64 = 0
+            for i in offset..<offset + n { value = value << 8 | UInt64(bytes[i]) }
+            offset += n
+            return value
+        }
     }
 }
 
