@@ -150,6 +150,51 @@ extension MotoBackedTests {
             print("summary pages on DynamoDB (moto), at 100 and at 2 000 modules:", large)
         }
 
+        /// `tfreg import-legacy` moves every old-key summary (what an operator runs after upgrading) and
+        /// says so; run again it finds nothing left to move and changes nothing.
+        @Test func importLegacyMovesOldKeySummaries() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let (store, _) = try await Self.store(moto, table: "registry")
+            try await S3Client(client: moto.client()).createBucket("tfreg-archives")
+            let modules = try ["a", "a_b", "Vpc"].map { try ModuleAddress(namespace: "acme", name: $0, system: "aws") }
+            for m in modules {
+                var r = try Self.record(m, "1.0.0")
+                // The registry's own canonical archive: nothing for import-legacy to import.
+                r.location = ArchiveLocation(key: "registry/sha256/" + String(repeating: "a", count: 64) + ".tar.gz")
+                try await store.insertVersion(r)
+                let sk = DynamoDBMetadataStore.summarySK(m)
+                var old = try #require(try await store.dynamo.getItem(table: store.table, key: ["pk": .s("acme"), "sk": .s(sk)]))
+                old["sk"] = .s(DynamoDBMetadataStore.legacySummarySK(m))
+                try await store.dynamo.putItem(table: store.table, item: old)
+                _ = try await store.dynamo.deleteItem(table: store.table, key: ["pk": .s("acme"), "sk": .s(sk)])
+            }
+            try await store.addDownloads(2, to: modules[2])
+            func legacyItems() async throws -> Int {
+                try await store.dynamo.query(
+                    table: store.table,
+                    keyCondition: .init("pk = :pk AND begins_with(sk, :p)", values: [":pk": .s("acme"), ":p": .s("ModuleSummary~")])
+                ).count
+            }
+            #expect(try await legacyItems() == 3)
+            let work = makeTemporaryDirectory("import-legacy-summaries")
+            let env = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": work, "TFREG_DATA_DIR": work + "/data",
+            ]
+            let args = ["import-legacy", "--table", "registry", "--storage", "s3://tfreg-archives/registry"]
+            let dry = try runCommand(TFRegBinary.path, args + ["--dry-run"], env: env)
+            #expect(dry.status == 0 && dry.stdout.contains("would refresh the listing summaries of 3 module(s)"), "\(dry.stdout)\(dry.stderr)")
+            #expect(try await legacyItems() == 3, "a dry run moves nothing")
+            for _ in 0..<2 {
+                let run = try runCommand(TFRegBinary.path, args, env: env)
+                #expect(run.status == 0 && run.stdout.contains("refreshed the listing summaries of 3 module(s)"), "\(run.stdout)\(run.stderr)")
+                #expect(try await legacyItems() == 0)
+                let listed = try await store.moduleSummaries(in: try Namespace("acme"), system: nil, first: 10)
+                #expect(listed.map(\.module) == modules.sorted() && listed.map(\.downloads) == [2, 0, 0])
+            }
+        }
+
         /// A table whose summaries are under the old key lists the same before, during (half moved)
         /// and after the move; publish, delete, deprecation and download counts keep working on a
         /// module not moved yet (and move it); an old-key summary written again after the move (an
@@ -214,7 +259,13 @@ extension MotoBackedTests {
             _ = try await store.setDeprecation(Deprecation(reason: "old", replacement: nil, at: 502, by: nil), version: latest9, of: modules[9])
             try await store.addDownloads(3, to: modules[10])
             downloads[modules[10]] = 3
-            for (i, m) in modules.enumerated() { #expect(try await moved(m) == (i < 6 || [6, 8, 9].contains(i)), "after writes: \(m)") }
+            // Two publishes of one old-key module at once: each revision guard lets one move it, the
+            // other retries against the new item; neither version is missing from the summary.
+            async let first: Void = try store.insertVersion(Self.record(modules[11], "3.0.0", at: 600))
+            async let second: Void = try store.insertVersion(Self.record(modules[11], "3.1.0", at: 601))
+            _ = try await (first, second)
+            #expect(try await store.moduleSummary(of: modules[11]).map { "\($0.latest) \($0.versionCount)" } == "3.1.0 5")
+            for (i, m) in modules.enumerated() { #expect(try await moved(m) == (i < 6 || [6, 8, 9, 11].contains(i)), "after writes: \(m)") }
             #expect(try await store.moduleSummary(of: modules[9])?.latestDeprecated == true)
             try await expectListsAsVersionsSay("after writes during the move")
             // An old-key module's page reads both prefixes; once every summary moved it reads the page only.
