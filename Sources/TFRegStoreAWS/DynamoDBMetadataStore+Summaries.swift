@@ -339,7 +339,9 @@ extension DynamoDBMetadataStore {
 /// namespace's summaries (both key prefixes in one) plus one of its README words, then the best
 /// `count` kept (a top-K: the answer is bounded by the page, the read is not: it grows with the
 /// namespace's modules, about 300 bytes of summary and the README words per module). No projection:
-/// every attribute of a summary but `revision` is ranked on or shown in a hit. The listing page
+/// every attribute of a summary but `revision` is ranked on or shown in a hit, and DynamoDB charges a
+/// Query by the size of the items it reads whatever `ProjectionExpression` returns (Query reference,
+/// "ProjectionExpression"), so one would save bytes on the wire, not read units. The listing page
 /// (`moduleSummaries(in:system:first:)`, above) stops early on the key.
 extension DynamoDBMetadataStore {
     static let readmePrefix = "ModuleReadme~"
