@@ -1,8 +1,10 @@
 /// Paged listing and ranked search over one namespace's summaries: what `RegistryService.list` asks
 /// each readable namespace for, so a page costs what the page needs, not what the namespace holds.
 /// These defaults derive both from `moduleSummaries(in:)` and `modulesWithReadme(matching:in:)`
-/// (read the namespace, keep the first / the best `count`): the in-memory store and DynamoDB use them.
-/// SQLite answers both with one indexed query each (`SQLiteMetadataStore+Summaries`).
+/// (read the namespace, keep the first / the best `count`): the in-memory store uses both, DynamoDB
+/// the search (its listing page is a `Limit` Query on summaries keyed in module order,
+/// `DynamoDBMetadataStore+Summaries`). SQLite answers both with one indexed query each
+/// (`SQLiteMetadataStore+Summaries`).
 extension ModuleStore {
     public func moduleSummaries(in namespace: Namespace, system: String?, first count: Int) async throws(RegistryError) -> [ModuleSummary] {
         guard count > 0 else { return [] }

@@ -3,9 +3,12 @@ import TFRegCore
 
 /// Module summaries on DynamoDB (see the item table in `DynamoDBMetadataStore`):
 ///
-/// - `pk = NAMESPACE`, `sk = ModuleSummary~NAME~SYSTEM`: namespace, name, system, latest,
+/// - `pk = NAMESPACE`, `sk = ModuleSummary/NAME/SYSTEM`: namespace, name, system, latest,
 ///   latest_published_at, latest_published_by, latest_deprecated, version_count, updated_at,
-///   description, downloads, source (the latest version's repository URL, when it has one), revision. Listing a namespace is one Query on this prefix.
+///   description, downloads, source (the latest version's repository URL, when it has one), revision.
+///   The key after the prefix is the module address after `NAMESPACE/`, so within a partition key
+///   order (UTF-8 bytes) is module order (`ModuleAddress <`, the address compared as a string; names
+///   are ASCII): a listing page is a Query with `Limit` that stops once it has the page.
 /// - `pk = ModuleNamespaces~`, `sk = NAMESPACE`: the directory of namespaces that hold summaries, for
 ///   the all-namespaces listing (one Query; `~` is outside the namespace grammar, so no namespace's
 ///   partition can be this one). Written with a module's first summary, never removed.
@@ -15,25 +18,58 @@ import TFRegCore
 /// first, then the versions, and the write succeeds only if no one changed the summary meanwhile
 /// (else it retries), so concurrent publishes of one module cannot leave a summary that misses one.
 ///
+/// **Summaries under the old key.** tfreg before this layout keyed summaries
+/// `ModuleSummary~NAME~SYSTEM`, whose order is not module order (`~` sorts after every name
+/// character, so `a_b`, `ab`, `a0` came before `a`). They are moved, never rewritten in place:
+/// - a writer that finds no summary under the new key reads the old one and writes the new item and
+///   deletes the old one in the same transaction, each under its own revision condition (so the
+///   guard keeps its meaning across the move); a module moves at its next publish, delete or
+///   deprecation, or when `refreshSummary` runs (`tfreg import-legacy` does every module);
+/// - readers of a namespace check with one `Limit 1` Query whether any old-key summary is left; if
+///   so they read both prefixes in one Query (`begins_with(sk, "ModuleSummary")`: both, nothing
+///   else) and merge, preferring the new item for a module that has both; if not, the page is the
+///   `Limit` Query above. A point read (`moduleSummary(of:)`) and a download count fall back to the
+///   old key when the new one is missing.
+/// - an older binary still serving the table writes the old key again for a module it changes (it
+///   sees no summary there): readers then list the module once, from its new item (stale by that
+///   change until the module's next write by this tfreg); `refreshSummary` recomputes the summary from
+///   the versions, adds the old item's downloads to the new one and deletes the old item. Hence: run
+///   `tfreg import-legacy` once after the last older binary is stopped (README, "Upgrading").
+///
 /// Tables written before summaries (by an older tfreg or by the replaced tool) have none: such a
 /// module is listed from its next publish, delete or deprecation, or once `tfreg import-legacy` has
 /// run (it refreshes every module's summary). The request path never scans to find them.
 extension DynamoDBMetadataStore {
-    static let summaryPrefix = "ModuleSummary~"
+    static let summaryPrefix = "ModuleSummary/"
+    /// The key of summaries written by tfreg before summaries were keyed in module order.
+    static let legacySummaryPrefix = "ModuleSummary~"
+    /// What both prefixes begin with (and no other item of a namespace's partition).
+    static let anySummaryPrefix = "ModuleSummary"
     static let namespaceDirectory = "ModuleNamespaces~"
     /// Writers that lose the revision race this many times give up with `.unavailable`.
     static let summaryAttempts = 8
+    /// Items a filtered page Query evaluates per call at least (`Limit` counts items read before the
+    /// filter: a page of one system reads this many per call rather than one at a time).
+    static let filteredPageLimit = 50
+    /// `Limit` of one page Query at most: `count` comes from a client's offset (the API allows 10⁶),
+    /// and DynamoDB ends a page at 1 MB whatever the limit.
+    static let maximumPageLimit = 1_000
 
-    static func summarySK(_ m: ModuleAddress) -> String { "\(summaryPrefix)\(m.name)~\(m.system)" }
+    /// The sort key of a module's summary (and of the old layout's, below), for tests that write items.
+    public static func summarySK(_ m: ModuleAddress) -> String { "\(summaryPrefix)\(m.name)/\(m.system)" }
+    public static func legacySummarySK(_ m: ModuleAddress) -> String { "\(legacySummaryPrefix)\(m.name)~\(m.system)" }
 
     /// What a writer read before computing a module's new summary.
     struct SummaryBase {
         var module: ModuleAddress
-        /// nil: no summary item exists.
+        /// The revision of the summary under the new key; nil: no such item.
         var revision: Int64?
+        /// The revision of the summary under the old key (`legacySummarySK`); nil: no such item (or it
+        /// was not read: a writer reads it only when the new key has none, `refreshSummary` always).
+        var legacyRevision: Int64?
         var description: String
         var downloads: Int64
-        /// The summary as stored (nil: none, or unreadable).
+        /// The summary as stored (nil: none, unreadable, or one under each key: then `records` is read).
         var current: ModuleSummary?
         /// The module's versions, read after the revision; nil when the writer did not need them.
         var records: [ModuleVersionRecord]?
@@ -68,31 +104,61 @@ extension DynamoDBMetadataStore {
     /// Reads the summary's revision, then (unless `readingVersions` is false and a readable summary
     /// exists) the module's versions — in this order: see the type's comment. A publish adds to the
     /// summary it read (`ModuleSummary.adding`), so its cost does not grow with the module's versions.
-    func summaryBase(_ module: ModuleAddress, readingVersions: Bool = true) async throws(RegistryError) -> SummaryBase {
+    /// The old-key summary is read when the new key has none, or always with `bothKeys`.
+    func summaryBase(
+        _ module: ModuleAddress,
+        readingVersions: Bool = true,
+        bothKeys: Bool = false
+    ) async throws(RegistryError) -> SummaryBase {
+        let ns = module.namespace.value
         let item = try await wrapAWS { () async throws(AWSError) in
-            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))])
+            try await dynamo.getItem(table: table, key: ["pk": .s(ns), "sk": .s(Self.summarySK(module))])
         }
-        let current = item.flatMap(Self.summary).flatMap { $0.module == module ? $0 : nil }
+        let legacy =
+            item == nil || bothKeys
+            ? try await wrapAWS { () async throws(AWSError) in
+                try await dynamo.getItem(table: table, key: ["pk": .s(ns), "sk": .s(Self.legacySummarySK(module))])
+            } : nil
+        // One under each key: an older binary wrote the old one after the move; neither is trusted.
+        let both = item != nil && legacy != nil
+        let stored = item ?? legacy
+        let current = both ? nil : stored.flatMap(Self.summary).flatMap { $0.module == module ? $0 : nil }
         return SummaryBase(
             module: module,
             revision: item.map { $0["revision"]?.int ?? 0 },
-            description: item?["description"]?.string ?? "",
-            downloads: item?["downloads"]?.int ?? 0,
+            legacyRevision: legacy.map { $0["revision"]?.int ?? 0 },
+            description: stored?["description"]?.string ?? "",
+            // Downloads counted under either key (an older binary counts under the old one).
+            downloads: (item?["downloads"]?.int ?? 0) &+ (legacy?["downloads"]?.int ?? 0),
             current: current,
             records: readingVersions || current == nil ? try await versions(of: module) : nil
         )
     }
 
+    static func revisionCondition(_ revision: Int64?) -> DynamoDBClient.Expression {
+        revision.map { DynamoDBClient.Expression("revision = :rev", values: [":rev": .n(String($0))]) }
+            ?? DynamoDBClient.Expression("attribute_not_exists(pk)")
+    }
+
     /// The transaction items that make the stored summary `next` (nil: the module has no live version
-    /// left), on condition that it is still at `base.revision`.
+    /// left), on condition that it is still at `base.revision`; an old-key summary the writer read is
+    /// deleted in the same transaction, on condition that it is still at `base.legacyRevision`.
     func summaryWrites(_ base: SummaryBase, summary next: ModuleSummary?) -> [DynamoDBClient.TransactItem] {
         let m = base.module
         let key: DynamoDBItem = ["pk": .s(m.namespace.value), "sk": .s(Self.summarySK(m))]
-        let condition =
-            base.revision.map { DynamoDBClient.Expression("revision = :rev", values: [":rev": .n(String($0))]) }
-            ?? DynamoDBClient.Expression("attribute_not_exists(pk)")
+        let condition = Self.revisionCondition(base.revision)
+        let legacy: [DynamoDBClient.TransactItem] =
+            base.legacyRevision.map {
+                [
+                    .delete(
+                        table: table,
+                        key: ["pk": .s(m.namespace.value), "sk": .s(Self.legacySummarySK(m))],
+                        condition: Self.revisionCondition($0)
+                    )
+                ]
+            } ?? []
         guard let s = next else {
-            return base.revision == nil ? [] : [.delete(table: table, key: key, condition: condition)]
+            return (base.revision == nil ? [] : [.delete(table: table, key: key, condition: condition)]) + legacy
         }
         var item = key
         item["namespace"] = .s(m.namespace.value)
@@ -108,47 +174,116 @@ extension DynamoDBMetadataStore {
         item["downloads"] = .n(String(s.downloads))
         if let x = s.source { item["source"] = .s(x) }
         item["revision"] = .n(String((base.revision ?? 0) &+ 1))
-        // The namespace's directory entry is written with the module's first summary (an entry is
-        // never removed, so later writes need not repeat it: one write unit less per publish).
+        // The namespace's directory entry is written with the module's first summary under this key
+        // (an entry is never removed, so later writes need not repeat it: one write unit less per publish).
         let directory: [DynamoDBClient.TransactItem] =
             base.revision == nil ? [.put(table: table, item: ["pk": .s(Self.namespaceDirectory), "sk": .s(m.namespace.value)], condition: nil)] : []
-        return [.put(table: table, item: item, condition: condition)] + directory
+        return [.put(table: table, item: item, condition: condition)] + legacy + directory
     }
 
+    /// The new key's summary, else the old key's (a module not moved yet).
     public func moduleSummary(of module: ModuleAddress) async throws(RegistryError) -> ModuleSummary? {
-        let item = try await wrapAWS { () async throws(AWSError) in
-            try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))])
+        for sk in [Self.summarySK(module), Self.legacySummarySK(module)] {
+            let item = try await wrapAWS { () async throws(AWSError) in
+                try await dynamo.getItem(table: table, key: ["pk": .s(module.namespace.value), "sk": .s(sk)])
+            }
+            if let item { return Self.summary(item).flatMap { $0.module == module ? $0 : nil } }
         }
-        return item.flatMap(Self.summary).flatMap { $0.module == module ? $0 : nil }
+        return nil
     }
 
     /// `UpdateItem ADD downloads :n, revision :one` on the summary item, only if it exists (no item is
     /// created for a module without a summary: the count is dropped, as that module is not listed).
+    /// A module whose summary is still under the old key counts there (moved with it later).
     public func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError) {
-        do {
-            _ = try await dynamo.updateItem(
-                table: table,
-                key: ["pk": .s(module.namespace.value), "sk": .s(Self.summarySK(module))],
-                update: .init("ADD downloads :n, revision :one", values: [":n": .n(String(count)), ":one": .n("1")]),
-                condition: .init("attribute_exists(pk)")
-            )
-        } catch  where error.kind == .conditionalCheckFailed {
-            return
-        } catch {
-            throw map(error)
+        for sk in [Self.summarySK(module), Self.legacySummarySK(module)] {
+            do {
+                _ = try await dynamo.updateItem(
+                    table: table,
+                    key: ["pk": .s(module.namespace.value), "sk": .s(sk)],
+                    update: .init("ADD downloads :n, revision :one", values: [":n": .n(String(count)), ":one": .n("1")]),
+                    condition: .init("attribute_exists(pk)")
+                )
+                return
+            } catch  where error.kind == .conditionalCheckFailed {
+                continue
+            } catch {
+                throw map(error)
+            }
         }
     }
 
+    /// Every summary of the namespace, under either key (one Query on their common prefix), one per
+    /// module: the new key's where a module has both.
     public func moduleSummaries(in namespace: Namespace) async throws(RegistryError) -> [ModuleSummary] {
-        try await wrapAWS { () async throws(AWSError) in
+        let items = try await wrapAWS { () async throws(AWSError) in
             try await dynamo.query(
                 table: table,
                 keyCondition: .init(
                     "pk = :pk AND begins_with(sk, :prefix)",
-                    values: [":pk": .s(namespace.value), ":prefix": .s(Self.summaryPrefix)]
+                    values: [":pk": .s(namespace.value), ":prefix": .s(Self.anySummaryPrefix)]
                 )
             )
-        }.compactMap(Self.summary).filter { $0.module.namespace == namespace }.sorted { $0.module < $1.module }
+        }
+        var byModule: [ModuleAddress: ModuleSummary] = [:]
+        // New keys sort before old ones ('/' < '~'): the first item of a module is kept.
+        for item in items {
+            guard let s = Self.summary(item), s.module.namespace == namespace, byModule[s.module] == nil else { continue }
+            byModule[s.module] = s
+        }
+        return byModule.values.sorted { $0.module < $1.module }
+    }
+
+    /// Whether any summary of the namespace is still under the old key (one Query, `Limit 1`).
+    func hasLegacySummaries(in namespace: Namespace) async throws(RegistryError) -> Bool {
+        try await wrapAWS { () async throws(AWSError) in
+            try await dynamo.queryPage(
+                table: table,
+                keyCondition: .init(
+                    "pk = :pk AND begins_with(sk, :prefix)",
+                    values: [":pk": .s(namespace.value), ":prefix": .s(Self.legacySummaryPrefix)]
+                ),
+                limit: 1,
+                from: nil
+            )
+        }.items.isEmpty == false
+    }
+
+    /// A listing page: a Query on the new prefix in key (= module) order with `Limit`, continued
+    /// from `LastEvaluatedKey` only until `count` summaries are kept, so items read grow with `count`
+    /// (not with the namespace). A system filter is a `FilterExpression`: `Limit` counts items read
+    /// before it, so a page of a rare system reads on (at least `filteredPageLimit` per call) until it
+    /// has `count` or the namespace ends. While the namespace still has old-key summaries (see the
+    /// type's comment) the page comes from reading both prefixes whole.
+    public func moduleSummaries(in namespace: Namespace, system: String?, first count: Int) async throws(RegistryError) -> [ModuleSummary] {
+        guard count > 0 else { return [] }
+        if try await hasLegacySummaries(in: namespace) {
+            return Array(try await moduleSummaries(in: namespace).lazy.filter { system == nil || $0.module.system == system }.prefix(count))
+        }
+        let filter = system.map { DynamoDBClient.Expression("#system = :system", names: ["#system": "system"], values: [":system": .s($0)]) }
+        var out: [ModuleSummary] = []
+        var start: DynamoDBItem?
+        repeat {
+            let need = count - out.count
+            let page = try await wrapAWS { () async throws(AWSError) in
+                try await dynamo.queryPage(
+                    table: table,
+                    keyCondition: .init(
+                        "pk = :pk AND begins_with(sk, :prefix)",
+                        values: [":pk": .s(namespace.value), ":prefix": .s(Self.summaryPrefix)]
+                    ),
+                    filter: filter,
+                    limit: min(system == nil ? need : max(need, Self.filteredPageLimit), Self.maximumPageLimit),
+                    from: start
+                )
+            }
+            for s in page.items.compactMap(Self.summary) where s.module.namespace == namespace && (system == nil || s.module.system == system) {
+                out.append(s)
+                if out.count == count { break }
+            }
+            start = page.next
+        } while out.count < count && start != nil
+        return out
     }
 
     public func summaryNamespaces() async throws(RegistryError) -> [Namespace] {
@@ -157,9 +292,11 @@ extension DynamoDBMetadataStore {
         }.compactMap { $0["sk"]?.string.flatMap { try? Namespace($0) } }.sorted()
     }
 
+    /// Recomputes the summary from the versions under the new key, and removes an old-key one (its
+    /// downloads added): the move of a module's summary, idempotent.
     public func refreshSummary(of module: ModuleAddress) async throws(RegistryError) {
         for _ in 0..<Self.summaryAttempts {
-            let base = try await summaryBase(module)
+            let base = try await summaryBase(module, bothKeys: true)
             let writes = summaryWrites(base, summary: base.summary(of: base.records ?? []))
             guard !writes.isEmpty else { return }
             do {
@@ -198,14 +335,14 @@ extension DynamoDBMetadataStore {
 /// Scan) and matches in memory, beside the summaries' Query; its cost grows with the namespace's
 /// modules. Kept apart from the summary so listings never read them.
 ///
-/// Paged listing and ranked search (`moduleSummaries(in:system:first:)`, `searchModules`) use the
-/// defaults of `ModuleStore+Paging`: one Query of the namespace's summaries (plus one of its README
-/// words for a search), then the first / best `count` kept (a top-K: the answer is bounded by the
-/// page, the read is not). A page cannot stop early on the key here: the sort key
-/// `ModuleSummary~NAME~SYSTEM` orders `a_b` and `ab` before `a` (`~` sorts after every name
-/// character) where the module order (`ns/a/…` < `ns/a_b/…`) does not, so the first items by key
-/// are not the first modules. Reading a page with `Limit` needs summaries keyed in module order
-/// (`NAME/SYSTEM`), a data migration left for later.
+/// Ranked search (`searchModules`) uses the default of `ModuleStore+Paging`: one Query of the
+/// namespace's summaries (both key prefixes in one) plus one of its README words, then the best
+/// `count` kept (a top-K: the answer is bounded by the page, the read is not: it grows with the
+/// namespace's modules, about 300 bytes of summary and the README words per module). No projection:
+/// every attribute of a summary but `revision` is ranked on or shown in a hit, and DynamoDB charges a
+/// Query by the size of the items it reads whatever `ProjectionExpression` returns (Query reference,
+/// "ProjectionExpression"), so one would save bytes on the wire, not read units. The listing page
+/// (`moduleSummaries(in:system:first:)`, above) stops early on the key.
 extension DynamoDBMetadataStore {
     static let readmePrefix = "ModuleReadme~"
 

@@ -15,7 +15,7 @@ import TFRegCrypto
 /// | used presigned STS request (`DynamoDBReplayGuard`) | `SignedRequest~SHA256HEX` | `SignedRequest` | expires_at (TTL) |
 /// | precedence reservation (new) | NAMESPACE | `ModulePrecedence~NS~NAME~SYSTEM~VERSION-WITHOUT-BUILD` | (none) |
 /// | tombstone of a deleted version (new) | NAMESPACE | `ModuleTombstone~NS~NAME~SYSTEM~VERSION` | version, sha256, deleted_at, deleted_by |
-/// | module summary (new) | NAMESPACE | `ModuleSummary~NAME~SYSTEM` | latest, version_count, …, revision (see `+Summaries`) |
+/// | module summary (new) | NAMESPACE | `ModuleSummary/NAME/SYSTEM` (module order; `ModuleSummary~NAME~SYSTEM` before, moved on write, see `+Summaries`) | latest, version_count, …, revision (see `+Summaries`) |
 /// | namespace directory (new) | `ModuleNamespaces~` | NAMESPACE | (none) |
 /// | README words for search (new) | NAMESPACE | `ModuleReadme~NAME~SYSTEM` | name, system, words (see `+Summaries`) |
 /// | audit event (new) | NAMESPACE, or `Audit~` for events of no namespace | `Audit~TIME(12 digits)~ID` | event (JSON), expires_at (TTL) |

@@ -231,3 +231,54 @@ final class ScriptedHTTPClient: HTTPClient, @unchecked Sendable {
         #expect(p.delay(afterAttempt: 3, random: 0) == 0)
     }
 }
+
+/// `DynamoDBClient.queryPage` from a start key: the request carries the limit, the filter (its names
+/// and values merged with the key condition's), the direction and the start key only when given, and
+/// the answer's items and `LastEvaluatedKey` come back.
+@Suite struct QueryPageTests {
+    func dynamo(_ http: ScriptedHTTPClient) -> DynamoDBClient {
+        DynamoDBClient(
+            client: AWSClient(
+                http: http,
+                credentials: StaticCredentialProvider(AWSCredentials(accessKeyID: "AKID", secretAccessKey: "s")),
+                region: "us-east-1",
+                environment: ["AWS_ENDPOINT_URL": "http://127.0.0.1:1"],
+                retry: RetryPolicy(maxAttempts: 1, baseDelay: 0.001)
+            )
+        )
+    }
+
+    @Test func sendsLimitFilterDirectionAndStartKeyAndReadsTheNextKey() async throws {
+        let answer =
+            #"{"Count":1,"ScannedCount":3,"Items":[{"pk":{"S":"ns"},"sk":{"S":"ModuleSummary/a/aws"}}],"LastEvaluatedKey":{"pk":{"S":"ns"},"sk":{"S":"ModuleSummary/c/aws"}}}"#
+        let http = ScriptedHTTPClient([ErrorAndRetryTests.response(200, answer), ErrorAndRetryTests.response(200, #"{"Count":0,"Items":[]}"#)])
+        let key = DynamoDBClient.Expression("pk = :pk AND begins_with(sk, :p)", values: [":pk": .s("ns"), ":p": .s("ModuleSummary/")])
+        let page = try await dynamo(http).queryPage(
+            table: "t",
+            keyCondition: key,
+            filter: .init("#system = :system", names: ["#system": "system"], values: [":system": .s("aws")]),
+            limit: 7,
+            from: ["pk": .s("ns"), "sk": .s("ModuleSummary/0/aws")],
+            forward: false
+        )
+        #expect(page.items == [["pk": .s("ns"), "sk": .s("ModuleSummary/a/aws")]])
+        #expect(page.next == ["pk": .s("ns"), "sk": .s("ModuleSummary/c/aws")])
+        let body = String(decoding: http.requests[0].body, as: UTF8.self)
+        for part in [
+            #""Limit":7"#, ##""FilterExpression":"#system = :system""##, ##""ExpressionAttributeNames":{"#system":"system"}"##,
+            #""ExpressionAttributeValues":{":p":{"S":"ModuleSummary/"},":pk":{"S":"ns"},":system":{"S":"aws"}}"#, #""ScanIndexForward":false"#,
+            #""ExclusiveStartKey":{"pk":{"S":"ns"},"sk":{"S":"ModuleSummary/0/aws"}}"#,
+        ] {
+            #expect(body.contains(part), "\(part) in \(body)")
+        }
+        // The first page, forward, unfiltered: none of the optional members.
+        let first = try await dynamo(http).queryPage(table: "t", keyCondition: key, limit: 1, from: nil)
+        #expect(first.items.isEmpty && first.next == nil)
+        let plain = String(decoding: http.requests[1].body, as: UTF8.self)
+        #expect(
+            ["FilterExpression", "ScanIndexForward", "ExclusiveStartKey", "ExpressionAttributeNames"].allSatisfy { !plain.contains($0) },
+            "\(plain)"
+        )
+        #expect(plain.contains(#""Limit":1"#))
+    }
+}

@@ -146,6 +146,38 @@ public struct DynamoDBClient: Sendable {
         ).items ?? []
     }
 
+    /// One page of a Query from `start` (an earlier page's `LastEvaluatedKey`; nil: the first), for
+    /// readers that stop once they have what they need: at most `limit` items are evaluated (read),
+    /// then `filter` (a `FilterExpression`, its names/values merged with the key condition's) keeps
+    /// some of them; `forward` false reads in descending key order. Returns the kept items and the
+    /// key to continue from (nil: the Query has no more).
+    public func queryPage(
+        table: String,
+        keyCondition: Expression,
+        filter: Expression? = nil,
+        limit: Int,
+        from start: DynamoDBItem?,
+        forward: Bool = true,
+        consistent: Bool = true
+    ) async throws(AWSError) -> (items: [DynamoDBItem], next: DynamoDBItem?) {
+        var names = keyCondition.names
+        var values = keyCondition.values
+        if let filter {
+            names.merge(filter.names) { a, _ in a }
+            values.merge(filter.values) { a, _ in a }
+        }
+        let page = try await callForItems(
+            "Query",
+            body: [
+                ("TableName", .string(table)), ("KeyConditionExpression", .string(keyCondition.text)),
+                ("FilterExpression", filter.map { .string($0.text) }), ("ExpressionAttributeNames", names.isEmpty ? nil : .names(names)),
+                ("ExpressionAttributeValues", .item(values)), ("ConsistentRead", .bool(consistent)), ("Limit", .integer(limit)),
+                ("ScanIndexForward", forward ? nil : .bool(false)), ("ExclusiveStartKey", start.map { .item($0) }),
+            ]
+        )
+        return (page.items ?? [], page.lastEvaluatedKey)
+    }
+
     /// Scan with a filter, every page (administrative listings only).
     public func scan(table: String, filter: Expression?) async throws(AWSError) -> [DynamoDBItem] {
         var items: [DynamoDBItem] = []
