@@ -170,12 +170,13 @@ extension SQLiteMetadataStore {
 ///     description has other characters or a CR (the index holds Swift's lowercasing, so it never
 ///     misses what Swift finds). Cost: the candidates, across namespaces (the index is global).
 ///   - README only (1), asked only when tiers 3 and 2 fill less than the page: its first rows in
-///     module order. A window of the namespace in module order (4 × the rows needed + 32, on
-///     `module_summaries_order`), each row's README checked by rowid in `module_readmes` (cost:
-///     the window); when the window holds too few matches, the FTS5 result joined to the summaries
-///     and sorted (cost: the README matches). A word in most READMEs is found in the window; a
-///     rare word costs its matches; the worst case is a word in a few percent of READMEs (the
-///     window, then its matches) or one whose matches all sort late in the namespace.
+///     module order. A probe counts the word's README matches (all namespaces) up to 16 × the rows
+///     needed + 256; fewer, and the FTS5 result is joined to the summaries and sorted (cost: the
+///     matches, under that limit). A common word is looked for in a window of the namespace in
+///     module order (4 × the rows needed + 32, on `module_summaries_order`), each README checked
+///     by rowid in `module_readmes`, stopping at the last row needed (cost: the rows walked); too
+///     few there, the FTS5 result. Worst case: a word common in the registry but rare in this
+///     namespace, or in a few percent of its READMEs (the probe, the window, then its matches).
 ///   - A query whose needles are all shorter than 3 characters (a trigram index cannot find them)
 ///     uses the scan of `searchByScanning`: each summary row of the namespace visited inside
 ///     SQLite (`instr` in C, only matches decoded), so its cost grows with the namespace.
@@ -375,8 +376,9 @@ extension SQLiteMetadataStore {
     /// - `ranked`, `inexact`: the address and description tiers (3 and 2) from the trigram
     ///   candidates (every long needle somewhere in the address or description), ranked in SQL
     ///   where it ranks exactly (as `searchQueries`), the others returned for `ModuleSearch.rank`.
-    /// - `readmeWindow`: the first `?2` rows of the namespace in module order (`module_summaries_order`),
-    ///   each with whether its README matches (`?4`, checked by rowid in `module_readmes`).
+    /// - `readmeWindow`: among the first `?2` rows of the namespace in module order
+    ///   (`module_summaries_order`), the first `?5` whose README matches (`?4`, checked by rowid in
+    ///   `module_readmes`).
     /// - `readmeSet`: the first `?2` rows in module order among those whose README matches, read
     ///   from the FTS5 result (for terms too rare for the window to find enough).
     static func indexQueries(needles: Int, filtered: Bool) -> (ranked: String, inexact: String, readmeWindow: String, readmeSet: String) {
@@ -390,24 +392,28 @@ extension SQLiteMetadataStore {
             \(text) AND NOT \(inexact))
             WHERE rank > 0 ORDER BY rank DESC, name || '/' || system LIMIT ?2
             """
+        // The window is a subquery with its own LIMIT (never flattened): its rows come in module
+        // order and the outer LIMIT stops at the `?5`th match.
         let window = """
-            SELECT \(SummaryColumn.selectList),
-            EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id) AS readme
+            SELECT \(SummaryColumn.selectList)
             FROM (SELECT \(summaryColumnsOfS), k.id AS id FROM module_summaries s CROSS JOIN module_search_ids k
             WHERE s.namespace = ?1\(filtered ? " AND s.system = ?3" : "")
             AND k.namespace = s.namespace AND k.name = s.name AND k.system = s.system
             ORDER BY s.name || '/' || s.system LIMIT ?2) w
-            ORDER BY name || '/' || system
+            WHERE EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id) LIMIT ?5
             """
         let set = "SELECT \(summaryColumnsOfS) \(fromIndex("module_readmes", filtered: filtered)) ORDER BY s.name || '/' || s.system LIMIT ?2"
         return (ranked, "SELECT \(summaryColumnsOfS) \(text) AND \(inexact)", window, set)
     }
 
-    /// How many rows of the namespace the README window reads for `needed` README matches: a few
-    /// times the page, so a word in most READMEs is found there; a rarer one goes to the FTS5 set.
-    static func readmeWindow(needed: Int) -> Int {
-        let (times, o1) = needed.multipliedReportingOverflow(by: 4)
-        let (sum, o2) = times.addingReportingOverflow(32)
+    /// Counts README matches in every namespace, up to `?2` (`?1` the FTS5 match): whether a
+    /// word is common enough for the window.
+    static let readmeProbe = "SELECT count(*) FROM (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?1 LIMIT ?2)"
+
+    /// `needed` × `times` + `plus`, saturating.
+    static func scaled(_ needed: Int, times: Int, plus: Int) -> Int {
+        let (product, o1) = needed.multipliedReportingOverflow(by: times)
+        let (sum, o2) = product.addingReportingOverflow(plus)
         return o1 || o2 ? .max : sum
     }
 
@@ -450,13 +456,20 @@ extension SQLiteMetadataStore {
             // The first `needed` README matches in module order hold the first `count` README-only
             // hits: at most `textHits` of them rank higher (and are in `top` already).
             let needed = count.addingReportingOverflow(textHits).overflow ? Int.max : count + textHits
-            let window = Self.readmeWindow(needed: needed)
-            let readmeParams: [SQLValue] = [.text(ns.value), .integer(Int64(clamping: window)), sys, .text(readmeMatch)]
-            let walked = try db.query(queries.readmeWindow, readmeParams)
-            var rows = walked.filter { $0.last?.int == 1 }.prefix(needed).map { Array($0.dropLast()) }
-            if rows.count < needed && walked.count >= window {
-                // Rare words: the window held too few; the FTS5 result has them all.
-                rows = try db.query(queries.readmeSet, [.text(ns.value), .integer(Int64(clamping: needed)), sys, .text(readmeMatch)])
+            // A word with fewer matches than the probe's limit (in every namespace) is read from
+            // the FTS5 result (cost: its matches). A common one is looked for in a window of the
+            // namespace in module order, 4 × `needed` + 32 rows, each README checked by rowid (a
+            // lookup per row, stopping at the `needed`th match); too few there, the FTS5 result.
+            let needs = Int64(clamping: needed)
+            var rows: [SQLRow] = []
+            let probe = Self.scaled(needed, times: 16, plus: 256)
+            let matches = try db.query(Self.readmeProbe, [.text(readmeMatch), .integer(Int64(clamping: probe))]).first?.first?.int ?? 0
+            if matches >= Int64(clamping: probe) {
+                let window = Int64(clamping: Self.scaled(needed, times: 4, plus: 32))
+                rows = try db.query(queries.readmeWindow, [.text(ns.value), .integer(window), sys, .text(readmeMatch), .integer(needs)])
+            }
+            if rows.count < needed {
+                rows = try db.query(queries.readmeSet, [.text(ns.value), .integer(needs), sys, .text(readmeMatch)])
             }
             for row in rows {
                 guard let s = Self.summary(row), s.module.namespace == ns,
