@@ -51,6 +51,10 @@ rows = [("acme", f"mod{i:04d}", "aws", f"1.0.{j}", f"k/{i}/{j}.tar.gz", "0" * 64
 db.executemany("INSERT INTO module_versions (namespace, name, system, version, key, sha256, size, published_at, published_by) VALUES (?,?,?,?,?,?,?,?,?)", rows)
 db.executemany("INSERT INTO module_summaries (namespace, name, system, latest, latest_published_at, latest_published_by, latest_deprecated, version_count, updated_at, description, downloads) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     [("acme", f"mod{i:04d}", "aws", f"1.0.{v - 1}", v - 1, "token:scaling", 0, v, v - 1, "", 0) for i in range(m)])
+# The search index a publish writes beside the summary (migration 10; absent in older binaries).
+if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'module_summary_text'").fetchone():
+    db.executemany("INSERT INTO module_search_ids (id, namespace, name, system) VALUES (?,?,?,?)", [(i + 1, "acme", f"mod{i:04d}", "aws") for i in range(m)])
+    db.executemany("INSERT INTO module_summary_text (rowid, address, description) VALUES (?,?,?)", [(i + 1, f"acme/mod{i:04d}/aws", "") for i in range(m)])
 db.commit()
 PY
     port=$(free_port)
@@ -191,8 +195,13 @@ db.executemany("INSERT INTO version_precedences (namespace, name, system, preced
     [("acme", f"mod{i:05d}", "aws", "1.0.0") for i in range(m)])
 db.executemany("INSERT INTO module_summaries (namespace, name, system, latest, latest_published_at, latest_published_by, latest_deprecated, version_count, updated_at, description, downloads) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     [("acme", f"mod{i:05d}", "aws", "1.0.0", 1, "token:sbench", 0, 1, 1, f"Module {i} creates things", 0) for i in range(m)])
-db.executemany("INSERT INTO module_readmes (namespace, name, system, words) VALUES (?,?,?,?)",
-    [("acme", f"mod{i:05d}", "aws", f"network subnet zone{i % 50} word{i}") for i in range(m)])
+db.executemany("INSERT INTO module_readmes (rowid, namespace, name, system, words) VALUES (?,?,?,?,?)",
+    [(i + 1, "acme", f"mod{i:05d}", "aws", f"network subnet zone{i % 50} word{i}") for i in range(m)])
+# The search index a publish writes beside the summary (migration 10; absent in older binaries).
+if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'module_summary_text'").fetchone():
+    db.executemany("INSERT INTO module_search_ids (id, namespace, name, system) VALUES (?,?,?,?)", [(i + 1, "acme", f"mod{i:05d}", "aws") for i in range(m)])
+    db.executemany("INSERT INTO module_summary_text (rowid, address, description) VALUES (?,?,?)",
+        [(i + 1, f"acme/mod{i:05d}/aws", f"module {i} creates things") for i in range(m)])
 db.commit()
 PY
     port=$(free_port)

@@ -29,6 +29,9 @@ final class SQLiteConnection: @unchecked Sendable {
     private var db: OpaquePointer?
     private let queue: DispatchQueue
     private var statements: [String: OpaquePointer] = [:]
+    /// While non-nil, `query` adds each statement's virtual-machine steps to it: the work of several
+    /// statements (a search) that tests compare across table sizes. Set and read on the queue (`sync`).
+    var stepCounter: Int?
 
     init(path: String, readOnly: Bool = false) throws(SQLiteError) {
         queue = DispatchQueue(label: "tfreg.sqlite")
@@ -86,7 +89,9 @@ final class SQLiteConnection: @unchecked Sendable {
     @discardableResult
     func query(_ sql: String, _ params: [SQLValue] = []) throws(SQLiteError) -> [SQLRow] {
         let stmt = try prepared(sql)
+        if stepCounter != nil { _ = sqlite3_stmt_status(stmt, Int32(SQLITE_STMTSTATUS_VM_STEP), 1) }
         defer {
+            if let steps = stepCounter { stepCounter = steps + Int(sqlite3_stmt_status(stmt, Int32(SQLITE_STMTSTATUS_VM_STEP), 0)) }
             sqlite3_reset(stmt)
             sqlite3_clear_bindings(stmt)
         }

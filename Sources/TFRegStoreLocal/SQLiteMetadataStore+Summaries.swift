@@ -60,6 +60,7 @@ extension SQLiteMetadataStore {
             )
         else {
             try db.query("DELETE FROM module_summaries WHERE namespace = ? AND name = ? AND system = ?", key)
+            try writeSearchText(db, module, description: nil)
             return
         }
         try db.query(
@@ -70,6 +71,7 @@ extension SQLiteMetadataStore {
                 .integer(s.downloads), s.source.map(SQLValue.text) ?? .null,
             ]
         )
+        try writeSearchText(db, module, description: s.description)
     }
 
     /// Fills `module_summaries` for every module that has version rows (the migration's second half).
@@ -126,8 +128,13 @@ extension SQLiteMetadataStore {
         let key: [SQLValue] = [.text(module.namespace.value), .text(module.name), .text(module.system)]
         try await run { db throws(SQLiteError) in
             try db.transaction { () throws(SQLiteError) in
-                try db.query("DELETE FROM module_readmes WHERE namespace = ? AND name = ? AND system = ?", key)
-                try db.query("INSERT INTO module_readmes (namespace, name, system, words) VALUES (?,?,?,?)", key + [.text(words)])
+                // By the module's row id (`module_search_ids`): a lookup, not a scan of every README.
+                let id = try Self.searchID(db, key)
+                try db.query("DELETE FROM module_readmes WHERE rowid = ?", [.integer(id)])
+                try db.query(
+                    "INSERT INTO module_readmes (rowid, namespace, name, system, words) VALUES (?,?,?,?,?)",
+                    [.integer(id)] + key + [.text(words)]
+                )
             }
         }
     }
@@ -155,15 +162,25 @@ extension SQLiteMetadataStore {
 ///
 /// - Listing: `ORDER BY name || '/' || system LIMIT n` on the index `module_summaries_order`
 ///   (migration 9), the module order (`ns/name/system`) within one namespace.
-/// - Search: `ModuleSearch.rank` computed in SQL where SQL computes it exactly: ASCII query text
-///   against the address (ASCII by the grammar; `lower` and `instr` then agree with Swift's
-///   `lowercased` and `contains`) and against ASCII descriptions without a CR (Swift compares
-///   characters, so `\r\n` is one). One query ranks those rows, `ORDER BY rank DESC, module LIMIT n`
-///   (SQLite keeps a top-n sorter, so only the page's rows come back); the rows SQL cannot rank
-///   exactly (a description with other characters) come back from a second query and are ranked
-///   by `ModuleSearch.rank` itself. A query with non-ASCII text is ranked by reading
-///   (`searchByReading`). Both queries still visit each row of the namespace inside SQLite
-///   (substrings have no index), but decode only matches.
+/// - Search (`searchByIndex`), tier by tier as `ModuleSearch.rank` orders them:
+///   - Address (3) and description (2): candidates from the trigram index `module_summary_text`
+///     (migration 10: every needle of 3 characters or more somewhere in the lowercased address or
+///     description), then exactness where it was: SQL ranks the ASCII rows (`instr` on the
+///     candidates, `ORDER BY rank DESC, module LIMIT n`), `ModuleSearch.rank` the candidates whose
+///     description has other characters or a CR (the index holds Swift's lowercasing, so it never
+///     misses what Swift finds). Cost: the candidates, across namespaces (the index is global).
+///   - README only (1), asked only when tiers 3 and 2 fill less than the page: its first rows in
+///     module order. A probe counts the word's README matches (all namespaces) up to 16 × the rows
+///     needed + 256; fewer, and the FTS5 result is joined to the summaries and sorted (cost: the
+///     matches, under that limit). A common word is looked for in a window of the namespace in
+///     module order (4 × the rows needed + 32, on `module_summaries_order`), each README checked
+///     by rowid in `module_readmes`, stopping at the last row needed (cost: the rows walked); too
+///     few there, the FTS5 result. Worst case: a word common in the registry but rare in this
+///     namespace, or in a few percent of its READMEs (the probe, the window, then its matches).
+///   - A query whose needles are all shorter than 3 characters (a trigram index cannot find them)
+///     uses the scan of `searchByScanning`: each summary row of the namespace visited inside
+///     SQLite (`instr` in C, only matches decoded), so its cost grows with the namespace.
+///   - Query text with non-ASCII characters is ranked by reading (`searchByReading`).
 extension SQLiteMetadataStore {
     static let summariesOrderIndex = "CREATE INDEX IF NOT EXISTS module_summaries_order ON module_summaries (namespace, (name || '/' || system));"
 
@@ -220,9 +237,33 @@ extension SQLiteMetadataStore {
         else {
             return try await searchByReading(terms: terms, rawText: rawText, in: namespace, system: system, first: count)
         }
+        // A trigram index finds substrings of 3 characters or more: one such needle narrows the
+        // candidates; a query of only shorter needles scans the namespace.
+        guard needles.contains(where: { $0.utf8.count >= 3 }) else {
+            return try await searchByScanning(terms: terms, needles: needles, rawText: rawText, in: namespace, system: system, first: count)
+        }
+        return try await searchByIndex(terms: terms, needles: needles, rawText: rawText, in: namespace, system: system, first: count)
+    }
+
+    /// `needle` as one FTS5 string (`"` doubled inside): never an operator, a column filter or a prefix.
+    static func ftsString(_ needle: String) -> String {
+        var out = "\""
+        for ch in needle { out += ch == "\"" ? "\"\"" : String(ch) }
+        return out + "\""
+    }
+
+    /// The search before the trigram index: every row of the namespace visited inside SQLite (used
+    /// for queries whose needles are all shorter than 3 characters).
+    func searchByScanning(
+        terms: [String],
+        needles: [String],
+        rawText: String,
+        in namespace: Namespace,
+        system: String?,
+        first count: Int
+    ) async throws(RegistryError) -> [ModuleSearch.Hit] {
         let readme = !terms.isEmpty
-        // `"a" "b"`: every term, each a string (never an operator, a column filter or a prefix query).
-        let match = terms.map { "\"" + $0 + "\"" }.joined(separator: " ")
+        let match = terms.map(Self.ftsString).joined(separator: " ")
         let params: [SQLValue] =
             [.text(namespace.value), .integer(Int64(clamping: count)), system.map(SQLValue.text) ?? .null, readme ? .text(match) : .null]
             + needles.map(SQLValue.text)
@@ -245,5 +286,198 @@ extension SQLiteMetadataStore {
             if rank > 0 { top.insert(ModuleSearch.Hit(rank: rank, summary: s)) }
         }
         return top.hits
+    }
+}
+
+/// The indexes search reads candidates from (migration 10): `module_search_ids` gives each module
+/// one row id, used by both FTS5 tables, so a module's README or text row is found, replaced or
+/// checked by rowid; `module_summary_text` is a trigram index (every 3-character substring) over
+/// each summary's address and description, written with the summary in `writeSummary`.
+extension SQLiteMetadataStore {
+    /// The index in `migrations` of `searchIndexes` (`fillSearchText` runs right after it).
+    static let searchIndexMigration = 9
+
+    /// Idempotent (as migration 9), so a schema version set back runs it again harmlessly: README rows
+    /// keep the newest per module, whose rowid becomes the module's id; the trigram index is filled by
+    /// `fillSearchText` (the description as Swift lowercases it, which SQL cannot compute).
+    static let searchIndexes = """
+        CREATE TABLE IF NOT EXISTS module_search_ids (
+            id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, name TEXT NOT NULL, system TEXT NOT NULL,
+            UNIQUE (namespace, name, system)
+        );
+        DELETE FROM module_readmes WHERE rowid NOT IN (SELECT max(rowid) FROM module_readmes GROUP BY namespace, name, system);
+        INSERT OR IGNORE INTO module_search_ids (id, namespace, name, system) SELECT rowid, namespace, name, system FROM module_readmes;
+        CREATE VIRTUAL TABLE IF NOT EXISTS module_summary_text USING fts5(address, description, tokenize = 'trigram case_sensitive 1');
+        """
+
+    /// The row id of `key` (namespace, name, system) in both FTS5 tables, created on first use.
+    static func searchID(_ db: SQLiteConnection, _ key: [SQLValue]) throws(SQLiteError) -> Int64 {
+        try db.query("INSERT OR IGNORE INTO module_search_ids (namespace, name, system) VALUES (?,?,?)", key)
+        guard let id = try db.query("SELECT id FROM module_search_ids WHERE namespace = ? AND name = ? AND system = ?", key).first?.first?.int
+        else { throw SQLiteError(code: 1, message: "no search id for a module") }
+        return id
+    }
+
+    /// What the trigram index holds of a text: Swift's `lowercased()` (what `ModuleSearch.rank`
+    /// compares), with the two characters canonically equivalent to an ASCII one that `lowercased`
+    /// keeps (U+037E is ';', U+1FEF is '`'; the Kelvin sign already becomes 'k') replaced by it.
+    /// Swift's `contains` compares characters by canonical equivalence, so an ASCII needle it finds
+    /// in the description is then a substring of these bytes too: the index never misses a match
+    /// (it may offer a candidate Swift rejects, such as "e" before a combining accent).
+    static func indexedText(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for u in text.lowercased().unicodeScalars {
+            switch u.value {
+            case 0x37E: out.append(";")
+            case 0x1FEF: out.append("`")
+            default: out.append(u)
+            }
+        }
+        return String(out)
+    }
+
+    /// Replaces the module's row in `module_summary_text` (removes it when `description` is nil: no
+    /// summary). Inside the caller's transaction.
+    static func writeSearchText(_ db: SQLiteConnection, _ module: ModuleAddress, description: String?) throws(SQLiteError) {
+        let id = try searchID(db, [.text(module.namespace.value), .text(module.name), .text(module.system)])
+        try db.query("DELETE FROM module_summary_text WHERE rowid = ?", [.integer(id)])
+        guard let description else { return }
+        try db.query(
+            "INSERT INTO module_summary_text (rowid, address, description) VALUES (?,?,?)",
+            [.integer(id), .text(module.description.lowercased()), .text(indexedText(description))]
+        )
+    }
+
+    /// Fills `module_summary_text` from every summary (migration 10's second half).
+    static func fillSearchText(_ db: SQLiteConnection) throws(SQLiteError) {
+        for row in try db.query("SELECT namespace, name, system, description FROM module_summaries") {
+            guard row.count == 4, let ns = row[0].string, let name = row[1].string, let sys = row[2].string,
+                let module = try? ModuleAddress(namespace: ns, name: name, system: sys)
+            else { continue }
+            try writeSearchText(db, module, description: row[3].string ?? "")
+        }
+    }
+
+    /// `SummaryColumn.selectList` read from the table aliased `s`.
+    static let summaryColumnsOfS = SummaryColumn.selectList.split(separator: ", ").map { "s." + $0 }.joined(separator: ", ")
+
+    /// The summary rows (alias `s`) joined to `module_search_ids` (alias `k`) from the FTS5 table
+    /// `fts` whose `MATCH ?4` drives the query: only matching rows are visited.
+    static func fromIndex(_ fts: String, filtered: Bool) -> String {
+        """
+        FROM \(fts) CROSS JOIN module_search_ids k CROSS JOIN module_summaries s
+        WHERE \(fts) MATCH ?4 AND k.id = \(fts).rowid AND k.namespace = ?1
+        AND s.namespace = k.namespace AND s.name = k.name AND s.system = k.system\(filtered ? " AND s.system = ?3" : "")
+        """
+    }
+
+    /// The indexed search's queries. Parameters: `?1` namespace, `?2` a count, `?3` the system (when
+    /// `filtered`), `?4` the FTS5 match, `?5…` the needles.
+    /// - `ranked`, `inexact`: the address and description tiers (3 and 2) from the trigram
+    ///   candidates (every long needle somewhere in the address or description), ranked in SQL
+    ///   where it ranks exactly (as `searchQueries`), the others returned for `ModuleSearch.rank`.
+    /// - `readmeWindow`: among the first `?2` rows of the namespace in module order
+    ///   (`module_summaries_order`), the first `?5` whose README matches (`?4`, checked by rowid in
+    ///   `module_readmes`).
+    /// - `readmeSet`: the first `?2` rows in module order among those whose README matches, read
+    ///   from the FTS5 result (for terms too rare for the window to find enough).
+    static func indexQueries(needles: Int, filtered: Bool) -> (ranked: String, inexact: String, readmeWindow: String, readmeSet: String) {
+        let address = "lower(s.namespace || '/' || s.name || '/' || s.system)"
+        let inAddress = (0..<needles).map { "instr(\(address), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
+        let inDescription = (0..<needles).map { "instr(lower(s.description), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
+        let inexact = "(length(s.description) != length(CAST(s.description AS BLOB)) OR instr(s.description, char(13)) > 0)"
+        let text = fromIndex("module_summary_text", filtered: filtered)
+        let ranked = """
+            SELECT * FROM (SELECT \(summaryColumnsOfS), CASE WHEN \(inAddress) THEN 3 WHEN \(inDescription) THEN 2 ELSE 0 END AS rank
+            \(text) AND NOT \(inexact))
+            WHERE rank > 0 ORDER BY rank DESC, name || '/' || system LIMIT ?2
+            """
+        // The window is a subquery with its own LIMIT (never flattened): its rows come in module
+        // order and the outer LIMIT stops at the `?5`th match.
+        let window = """
+            SELECT \(SummaryColumn.selectList)
+            FROM (SELECT \(summaryColumnsOfS), k.id AS id FROM module_summaries s CROSS JOIN module_search_ids k
+            WHERE s.namespace = ?1\(filtered ? " AND s.system = ?3" : "")
+            AND k.namespace = s.namespace AND k.name = s.name AND k.system = s.system
+            ORDER BY s.name || '/' || s.system LIMIT ?2) w
+            WHERE EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id) LIMIT ?5
+            """
+        let set = "SELECT \(summaryColumnsOfS) \(fromIndex("module_readmes", filtered: filtered)) ORDER BY s.name || '/' || s.system LIMIT ?2"
+        return (ranked, "SELECT \(summaryColumnsOfS) \(text) AND \(inexact)", window, set)
+    }
+
+    /// Counts README matches in every namespace, up to `?2` (`?1` the FTS5 match): whether a
+    /// word is common enough for the window.
+    static let readmeProbe = "SELECT count(*) FROM (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?1 LIMIT ?2)"
+
+    /// `needed` × `times` + `plus`, saturating.
+    static func scaled(_ needed: Int, times: Int, plus: Int) -> Int {
+        let (product, o1) = needed.multipliedReportingOverflow(by: times)
+        let (sum, o2) = product.addingReportingOverflow(plus)
+        return o1 || o2 ? .max : sum
+    }
+
+    /// The search through the indexes: the address and description tiers from the trigram
+    /// candidates; then, only when they fill less than the page, the README tier in module order
+    /// (its first rows: from a window of the namespace when the words are common, from the FTS5
+    /// result when they are rare). Cost grows with the candidates and the page, not the namespace.
+    func searchByIndex(
+        terms: [String],
+        needles: [String],
+        rawText: String,
+        in namespace: Namespace,
+        system: String?,
+        first count: Int
+    ) async throws(RegistryError) -> [ModuleSearch.Hit] {
+        let textMatch = needles.filter { $0.utf8.count >= 3 }.map(Self.ftsString).joined(separator: " ")
+        let readmeMatch = terms.map(Self.ftsString).joined(separator: " ")
+        let sys = system.map(SQLValue.text) ?? .null
+        let ns = namespace
+        let params: [SQLValue] = [.text(ns.value), .integer(Int64(clamping: count)), sys, .text(textMatch)] + needles.map(SQLValue.text)
+        let queries = Self.indexQueries(needles: needles.count, filtered: system != nil)
+        return try await run { db throws(SQLiteError) in
+            var top = ModuleSearch.TopK(capacity: count)
+            var textHits = 0
+            for row in try db.query(queries.ranked, params) {
+                guard let rank = row.last?.int, let s = Self.summary(Array(row.dropLast())), s.module.namespace == ns else { continue }
+                top.insert(ModuleSearch.Hit(rank: Int(rank), summary: s))
+                textHits += 1
+            }
+            for row in try db.query(queries.inexact, Array(params.prefix(4))) {
+                guard let s = Self.summary(row), s.module.namespace == ns else { continue }
+                let rank = ModuleSearch.rank(s, terms: terms, rawText: rawText, readmeMatch: false)
+                if rank > 0 {
+                    top.insert(ModuleSearch.Hit(rank: rank, summary: s))
+                    textHits += 1
+                }
+            }
+            // Tiers 3 and 2 precede every README-only hit: a full page of them ends the search.
+            guard !terms.isEmpty, textHits < count else { return top.hits }
+            // The first `needed` README matches in module order hold the first `count` README-only
+            // hits: at most `textHits` of them rank higher (and are in `top` already).
+            let needed = count.addingReportingOverflow(textHits).overflow ? Int.max : count + textHits
+            // A word with fewer matches than the probe's limit (in every namespace) is read from
+            // the FTS5 result (cost: its matches). A common one is looked for in a window of the
+            // namespace in module order, 4 × `needed` + 32 rows, each README checked by rowid (a
+            // lookup per row, stopping at the `needed`th match); too few there, the FTS5 result.
+            let needs = Int64(clamping: needed)
+            var rows: [SQLRow] = []
+            let probe = Self.scaled(needed, times: 16, plus: 256)
+            let matches = try db.query(Self.readmeProbe, [.text(readmeMatch), .integer(Int64(clamping: probe))]).first?.first?.int ?? 0
+            if matches >= Int64(clamping: probe) {
+                let window = Int64(clamping: Self.scaled(needed, times: 4, plus: 32))
+                rows = try db.query(queries.readmeWindow, [.text(ns.value), .integer(window), sys, .text(readmeMatch), .integer(needs)])
+            }
+            if rows.count < needed {
+                rows = try db.query(queries.readmeSet, [.text(ns.value), .integer(needs), sys, .text(readmeMatch)])
+            }
+            for row in rows {
+                guard let s = Self.summary(row), s.module.namespace == ns,
+                    ModuleSearch.rank(s, terms: terms, rawText: rawText, readmeMatch: true) == 1
+                else { continue }
+                top.insert(ModuleSearch.Hit(rank: 1, summary: s))
+            }
+            return top.hits
+        }
     }
 }

@@ -92,6 +92,11 @@ public final class SQLiteMetadataStore: MetadataStore, CacheReporting {
         // `ORDER BY name, system`: '-' sorts before '/') straight from an index, reading only the
         // rows of the page (`moduleSummaries(in:system:first:)`).
         summariesOrderIndex,
+        // 10 (issue 19, scale): search reads candidates from indexes, not the namespace
+        // (`SQLiteMetadataStore+Summaries`): one row id per module for both FTS5 tables, a trigram
+        // index over each summary's address and description (filled by `fillSearchText` right after),
+        // duplicate README rows dropped and the kept ones given their module's id.
+        searchIndexes,
     ]
 
     /// Opens (creating and migrating) the database. `cached` enables the read cache for the hot
@@ -128,7 +133,11 @@ public final class SQLiteMetadataStore: MetadataStore, CacheReporting {
                         try db.execute("PRAGMA user_version = \(i + 1)")
                     }
                     // Summaries are written with today's columns: filled once every migration ran.
-                    if current <= Self.summariesMigration { try Self.fillSummaries(db) }
+                    if current <= Self.summariesMigration {
+                        try Self.fillSummaries(db)
+                    } else if current <= Self.searchIndexMigration {
+                        try Self.fillSearchText(db)
+                    }
                 }
             }
             cache = cached ? try ReadCache(path: path) : nil

@@ -36,6 +36,8 @@ extension MetadataStoreConformance {
     public static let pagingDescriptions = [
         "", "Network core for vpc", "Réseau privé", "ÉCOLE des réseaux", "\u{212A}8s cluster", "line\r\nbreak", "dns zones",
         "a-b / slash", "NEAR(net dns) OR \"x\"", "NET*",
+        // Characters canonically equivalent to ASCII ones (Swift's `contains` finds ";;;" and "```").
+        "semi\u{37E}\u{37E}\u{37E} grave `\u{1FEF}`",
     ]
     public static let pagingReadmes = ["", "subnets zones network", "ecole réseau", "dns near or", "vpc peering across zones"]
 
@@ -45,6 +47,8 @@ extension MetadataStoreConformance {
         "net", "a", "b", "a-b", "a_b", "-", "/", "_", "aws", "network dns", "Réseau", "école", "ecole", "ÉCOLE", "K", "\u{212A}", "k", "line",
         "\r\n", "\n", "\r", "\"", "\" OR \"", "NEAR(net dns)", "net*", "*", "AND", "or not", "zones", "subnets zones", "vpc/aws", "VPC", "zzz",
         "\0", "x\0y", "a b c d e f g h i j", String(repeating: "!?*\"()-", count: 150), " ", "é", "peering across",
+        // Short needles beside long ones, words across the address separator, folded non-ASCII.
+        "k8s", "8s cluster", "ge/ne", "conf page net", "ne", ";;;", "```", "--", "network", "réseaux", "net core", "privé",
     ]
 
     static func paging(_ store: any ModuleStore) async throws {
