@@ -190,6 +190,8 @@ let package = Package(
             name: "TFRegServerTests",
             dependencies: [
                 "TFRegServer",
+                "TFRegAPI",
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,7 +1,7 @@
 import CLibCrypto
 import Glibc
 
-/// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto: short messages on a stack context
+/// SHA-256 and HMAC-SHA-256 over OpenSSL's libcrypto: bytes in memory on a stack context
 /// (`SHA256.Block`), streams through the EVP interfaces (`SHA256.Hasher`).
 public enum SHA256 {
     /// Fetched once: OpenSSL 3 otherwise looks the implementation up again on every digest
@@ -9,7 +9,8 @@ public enum SHA256 {
     /// immutable and safe to share between threads.
     nonisolated(unsafe) static let md: OpaquePointer = EVP_MD_fetch(nil, "SHA256", nil) ?? EVP_sha256()
 
-    /// One-shot SHA-256 of `bytes`, on a stack context (`Block`): no allocation besides the answer.
+    /// One-shot SHA-256 of bytes in memory (a token, a request body, an archive read whole), on a
+    /// stack context (`Block`): no allocation besides the answer.
     public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
         var block = Block()
         block.update(bytes)
@@ -17,8 +18,8 @@ public enum SHA256 {
     }
 
     /// SHA-256 state as a plain value (`SHA256_CTX`): copied, not allocated, so a prepared state
-    /// (an HMAC key's padded blocks) is reused by copying it. For short messages; streams use
-    /// `Hasher`.
+    /// (an HMAC key's padded blocks) is reused by copying it. For bytes in memory; data that arrives
+    /// in chunks uses `Hasher`.
     struct Block: @unchecked Sendable {
         // @unchecked: a C struct of integers, copied by value; no pointer inside.
         private var ctx = SHA256_CTX()

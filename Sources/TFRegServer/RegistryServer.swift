@@ -238,7 +238,17 @@ public struct RegistryServer: Sendable {
             scheme: scheme,
             requestID: requestID
         )
-        if let channel { apiRequest.sourceAddress = { channel.remoteAddress?.ipAddress } }
+        if let channel {
+            if request.method == .get || request.method == .head {
+                // A read records no audit event: the address is looked up only if one ever asks.
+                apiRequest.sourceAddress = { channel.remoteAddress?.ipAddress }
+            } else {
+                // A write's audit event is recorded after the change (a refusal's after the answer): by
+                // then a client that reset the connection has taken the channel's address with it, so
+                // it is read now.
+                apiRequest.sourceIP = channel.remoteAddress?.ipAddress
+            }
+        }
         return apiRequest
     }
 
