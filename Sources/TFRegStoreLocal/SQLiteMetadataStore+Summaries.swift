@@ -362,13 +362,17 @@ extension SQLiteMetadataStore {
     static let summaryColumnsOfS = SummaryColumn.selectList.split(separator: ", ").map { "s." + $0 }.joined(separator: ", ")
 
     /// The summary rows (alias `s`) joined to `module_search_ids` (alias `k`) from the FTS5 table
-    /// `fts` whose `MATCH ?4` drives the query: only matching rows are visited.
-    static func fromIndex(_ fts: String, filtered: Bool) -> String {
-        """
-        FROM \(fts) CROSS JOIN module_search_ids k CROSS JOIN module_summaries s
-        WHERE \(fts) MATCH ?4 AND k.id = \(fts).rowid AND k.namespace = ?1
-        AND s.namespace = k.namespace AND s.name = k.name AND s.system = k.system\(filtered ? " AND s.system = ?3" : "")
-        """
+    /// `fts` whose `MATCH ?4` drives the query: only matching rows are visited. `sameModule`: the
+    /// FTS5 row's own namespace, name and system columns must be the module's too (`module_readmes`:
+    /// a tfreg from before migration 10 inserts README rows with SQLite's automatic rowid, which may
+    /// be another module's id).
+    static func fromIndex(_ fts: String, filtered: Bool, sameModule: Bool = false) -> String {
+        let own = sameModule ? " AND \(fts).namespace = k.namespace AND \(fts).name = k.name AND \(fts).system = k.system" : ""
+        return """
+            FROM \(fts) CROSS JOIN module_search_ids k CROSS JOIN module_summaries s
+            WHERE \(fts) MATCH ?4 AND k.id = \(fts).rowid AND k.namespace = ?1\(own)
+            AND s.namespace = k.namespace AND s.name = k.name AND s.system = k.system\(filtered ? " AND s.system = ?3" : "")
+            """
     }
 
     /// The indexed search's queries. Parameters: `?1` namespace, `?2` a count, `?3` the system (when
@@ -400,9 +404,11 @@ extension SQLiteMetadataStore {
             WHERE s.namespace = ?1\(filtered ? " AND s.system = ?3" : "")
             AND k.namespace = s.namespace AND k.name = s.name AND k.system = s.system
             ORDER BY s.name || '/' || s.system LIMIT ?2) w
-            WHERE EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id) LIMIT ?5
+            WHERE EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id
+            AND module_readmes.namespace = w.namespace AND module_readmes.name = w.name AND module_readmes.system = w.system) LIMIT ?5
             """
-        let set = "SELECT \(summaryColumnsOfS) \(fromIndex("module_readmes", filtered: filtered)) ORDER BY s.name || '/' || s.system LIMIT ?2"
+        let set =
+            "SELECT \(summaryColumnsOfS) \(fromIndex("module_readmes", filtered: filtered, sameModule: true)) ORDER BY s.name || '/' || s.system LIMIT ?2"
         return (ranked, "SELECT \(summaryColumnsOfS) \(text) AND \(inexact)", window, set)
     }
 

@@ -183,4 +183,51 @@ import Testing
         #expect(try await names("current") == [])
         #expect(try await names("newer") == ["1 old/dns/aws"])
     }
+
+    /// Issue 19 review (L3): a tfreg from before migration 10 inserts README rows with SQLite's
+    /// automatic rowid, which may be another module's search id. Such a row of `hidden/x/aws` under
+    /// the id of `open/zz/aws` no longer makes `open/zz/aws` match its words (neither through the
+    /// window nor through the FTS5 result). `hidden/x/aws` is missed by the indexed search until its
+    /// README is written again (its row is not under its id).
+    @Test func aReadmeRowUnderAnotherModulesIdMatchesNeither() async throws {
+        let store = try SQLiteMetadataStore(path: dir.path + "/stray.db")
+        let x = try ModuleAddress(namespace: "hidden", name: "x", system: "aws")
+        try store.connection.sync { db throws(SQLiteError) in
+            try db.transaction { () throws(SQLiteError) in
+                let modules =
+                    [x] + (0..<39).map { try! ModuleAddress(namespace: "open", name: "m\($0)", system: "aws") }
+                    + [try! ModuleAddress(namespace: "open", name: "zz", system: "aws")]
+                for m in modules {
+                    let key: [SQLValue] = [.text(m.namespace.value), .text(m.name), .text(m.system)]
+                    try summaryRow(db, key, description: "plain")
+                    try SQLiteMetadataStore.writeSearchText(db, m, description: "plain")
+                    if m.name.hasPrefix("m") {
+                        try db.query(
+                            "INSERT INTO module_readmes (rowid, namespace, name, system, words) VALUES (?,?,?,?,?)",
+                            [.integer(try SQLiteMetadataStore.searchID(db, key))] + key + [.text("other")]
+                        )
+                    }
+                }
+                let zz = try SQLiteMetadataStore.searchID(db, [.text("open"), .text("zz"), .text("aws")])
+                try db.query(
+                    "INSERT INTO module_readmes (rowid, namespace, name, system, words) VALUES (?, 'hidden', 'x', 'aws', 'secret plans')",
+                    [.integer(zz)]
+                )
+            }
+        }
+        func names(_ ns: String, _ text: String, first: Int) async throws -> [String] {
+            try await store.searchModules(terms: ModuleSearch.terms(text), rawText: text, in: try Namespace(ns), system: nil, first: first)
+                .map { "\($0.rank) \($0.summary.module)" }
+        }
+        // first 1: `zz` lies beyond the window (36 rows of 40), so the FTS5 result is read; first 50:
+        // the window holds the namespace.
+        for first in [1, 50] {
+            #expect(try await names("open", "secret", first: first) == [], "first \(first)")
+            #expect(try await names("open", "other", first: first).count == min(first, 39))
+            #expect(try await names("hidden", "secret", first: first) == [], "first \(first): not under its id")
+        }
+        try await store.setReadmeWords("secret plans", of: x)
+        #expect(try await names("hidden", "secret", first: 1) == ["1 hidden/x/aws"])
+        #expect(try await names("open", "secret", first: 50) == [])
+    }
 }
