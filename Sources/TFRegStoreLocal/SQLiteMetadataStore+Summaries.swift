@@ -211,7 +211,16 @@ extension SQLiteMetadataStore {
         let address = "lower(namespace || '/' || name || '/' || system)"
         let inAddress = (0..<needles).map { "instr(\(address), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
         let inDescription = (0..<needles).map { "instr(lower(description), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
-        let inReadme = readme ? "(name, system) IN (SELECT name, system FROM module_readmes WHERE module_readmes MATCH ?4 AND namespace = ?1)" : "0"
+        // Per row, by the module's id (a lookup, like the window's): an uncorrelated `IN` would
+        // read the words' README matches in every namespace (the FTS5 table is global).
+        let inReadme =
+            readme
+            ? """
+            EXISTS (SELECT 1 FROM module_search_ids k CROSS JOIN module_readmes WHERE k.namespace = module_summaries.namespace
+            AND k.name = module_summaries.name AND k.system = module_summaries.system AND module_readmes.rowid = k.id
+            AND module_readmes MATCH ?4 AND module_readmes.namespace = k.namespace AND module_readmes.name = k.name
+            AND module_readmes.system = k.system)
+            """ : "0"
         let rows = "FROM module_summaries WHERE namespace = ?1\(filtered ? " AND system = ?3" : "")"
         let rank = "CASE WHEN \(inAddress) THEN 3 WHEN \(inDescription) THEN 2 WHEN \(inReadme) THEN 1 ELSE 0 END"
         let ranked = """
