@@ -168,15 +168,16 @@ extension SQLiteMetadataStore {
 ///     description), then exactness where it was: SQL ranks the ASCII rows (`instr` on the
 ///     candidates, `ORDER BY rank DESC, module LIMIT n`), `ModuleSearch.rank` the candidates whose
 ///     description has other characters or a CR (the index holds Swift's lowercasing, so it never
-///     misses what Swift finds). Cost: the candidates, across namespaces (the index is global).
+///     misses what Swift finds). The index is global: when the candidates (every namespace's)
+///     outnumber the namespace's rows (`fewerMatches`, cost about the smaller), the namespace is
+///     scanned instead. Cost: about the smaller of the candidates and the namespace.
 ///   - README only (1), asked only when tiers 3 and 2 fill less than the page: its first rows in
-///     module order. A probe counts the word's README matches (all namespaces) up to 16 × the rows
-///     needed + 256; fewer, and the FTS5 result is joined to the summaries and sorted (cost: the
-///     matches, under that limit). A common word is looked for in a window of the namespace in
-///     module order (4 × the rows needed + 32, on `module_summaries_order`), each README checked
-///     by rowid in `module_readmes`, stopping at the last row needed (cost: the rows walked); too
-///     few there, the FTS5 result. Worst case: a word common in the registry but rare in this
-///     namespace, or in a few percent of its READMEs (the probe, the window, then its matches).
+///     module order, from a window of the namespace in module order (4 × the rows needed + 32 on
+///     `module_summaries_order`, 4× larger a round), each README checked by rowid and by its
+///     module's columns in `module_readmes`, stopping at the last row needed; it ends with the rows
+///     needed, with the whole namespace, or, when the word's README matches (all namespaces) are
+///     fewer than the window, with the FTS5 result joined and sorted. Cost: about the smallest of
+///     the rows walked to the last match needed, the namespace and the matches.
 ///   - A query whose needles are all shorter than 3 characters (a trigram index cannot find them)
 ///     uses the scan of `searchByScanning`: each summary row of the namespace visited inside
 ///     SQLite (`instr` in C, only matches decoded), so its cost grows with the namespace.
@@ -210,7 +211,16 @@ extension SQLiteMetadataStore {
         let address = "lower(namespace || '/' || name || '/' || system)"
         let inAddress = (0..<needles).map { "instr(\(address), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
         let inDescription = (0..<needles).map { "instr(lower(description), ?\($0 + 5)) > 0" }.joined(separator: " AND ")
-        let inReadme = readme ? "(name, system) IN (SELECT name, system FROM module_readmes WHERE module_readmes MATCH ?4 AND namespace = ?1)" : "0"
+        // Per row, by the module's id (a lookup, like the window's): an uncorrelated `IN` would
+        // read the words' README matches in every namespace (the FTS5 table is global).
+        let inReadme =
+            readme
+            ? """
+            EXISTS (SELECT 1 FROM module_search_ids k CROSS JOIN module_readmes WHERE k.namespace = module_summaries.namespace
+            AND k.name = module_summaries.name AND k.system = module_summaries.system AND module_readmes.rowid = k.id
+            AND module_readmes MATCH ?4 AND module_readmes.namespace = k.namespace AND module_readmes.name = k.name
+            AND module_readmes.system = k.system)
+            """ : "0"
         let rows = "FROM module_summaries WHERE namespace = ?1\(filtered ? " AND system = ?3" : "")"
         let rank = "CASE WHEN \(inAddress) THEN 3 WHEN \(inDescription) THEN 2 WHEN \(inReadme) THEN 1 ELSE 0 END"
         let ranked = """
@@ -362,13 +372,17 @@ extension SQLiteMetadataStore {
     static let summaryColumnsOfS = SummaryColumn.selectList.split(separator: ", ").map { "s." + $0 }.joined(separator: ", ")
 
     /// The summary rows (alias `s`) joined to `module_search_ids` (alias `k`) from the FTS5 table
-    /// `fts` whose `MATCH ?4` drives the query: only matching rows are visited.
-    static func fromIndex(_ fts: String, filtered: Bool) -> String {
-        """
-        FROM \(fts) CROSS JOIN module_search_ids k CROSS JOIN module_summaries s
-        WHERE \(fts) MATCH ?4 AND k.id = \(fts).rowid AND k.namespace = ?1
-        AND s.namespace = k.namespace AND s.name = k.name AND s.system = k.system\(filtered ? " AND s.system = ?3" : "")
-        """
+    /// `fts` whose `MATCH ?4` drives the query: only matching rows are visited. `sameModule`: the
+    /// FTS5 row's own namespace, name and system columns must be the module's too (`module_readmes`:
+    /// a tfreg from before migration 10 inserts README rows with SQLite's automatic rowid, which may
+    /// be another module's id).
+    static func fromIndex(_ fts: String, filtered: Bool, sameModule: Bool = false) -> String {
+        let own = sameModule ? " AND \(fts).namespace = k.namespace AND \(fts).name = k.name AND \(fts).system = k.system" : ""
+        return """
+            FROM \(fts) CROSS JOIN module_search_ids k CROSS JOIN module_summaries s
+            WHERE \(fts) MATCH ?4 AND k.id = \(fts).rowid AND k.namespace = ?1\(own)
+            AND s.namespace = k.namespace AND s.name = k.name AND s.system = k.system\(filtered ? " AND s.system = ?3" : "")
+            """
     }
 
     /// The indexed search's queries. Parameters: `?1` namespace, `?2` a count, `?3` the system (when
@@ -400,15 +414,39 @@ extension SQLiteMetadataStore {
             WHERE s.namespace = ?1\(filtered ? " AND s.system = ?3" : "")
             AND k.namespace = s.namespace AND k.name = s.name AND k.system = s.system
             ORDER BY s.name || '/' || s.system LIMIT ?2) w
-            WHERE EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id) LIMIT ?5
+            WHERE EXISTS (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?4 AND module_readmes.rowid = w.id
+            AND module_readmes.namespace = w.namespace AND module_readmes.name = w.name AND module_readmes.system = w.system) LIMIT ?5
             """
-        let set = "SELECT \(summaryColumnsOfS) \(fromIndex("module_readmes", filtered: filtered)) ORDER BY s.name || '/' || s.system LIMIT ?2"
+        let set =
+            "SELECT \(summaryColumnsOfS) \(fromIndex("module_readmes", filtered: filtered, sameModule: true)) ORDER BY s.name || '/' || s.system LIMIT ?2"
         return (ranked, "SELECT \(summaryColumnsOfS) \(text) AND \(inexact)", window, set)
     }
 
-    /// Counts README matches in every namespace, up to `?2` (`?1` the FTS5 match): whether a
-    /// word is common enough for the window.
-    static let readmeProbe = "SELECT count(*) FROM (SELECT 1 FROM module_readmes WHERE module_readmes MATCH ?1 LIMIT ?2)"
+    /// Counts the rows of the FTS5 table `fts` matching `?1` (in every namespace), up to `?2`.
+    static func matchCount(_ fts: String) -> String {
+        "SELECT count(*) FROM (SELECT 1 FROM \(fts) WHERE \(fts) MATCH ?1 LIMIT ?2)"
+    }
+
+    /// Counts the summaries of namespace `?1`, up to `?2` (on its key: a count stops at the limit).
+    static let namespaceRowCount = "SELECT count(*) FROM (SELECT 1 FROM module_summaries WHERE namespace = ?1 LIMIT ?2)"
+
+    static func count(_ db: SQLiteConnection, _ sql: String, _ params: [SQLValue]) throws(SQLiteError) -> Int64 {
+        try db.query(sql, params).first?.first?.int ?? 0
+    }
+
+    /// Whether `fts` has no more rows matching `match` (in every namespace: the indexes are global)
+    /// than namespace `ns` has summaries. Both are counted up to a limit that grows 4× a round, and
+    /// the first below it ends the count: the cost is about the smaller of the two, so a needle
+    /// common in the registry costs a small namespace its rows, not the registry's matches.
+    static func fewerMatches(_ db: SQLiteConnection, in fts: String, _ match: String, thanRowsOf ns: String) throws(SQLiteError) -> Bool {
+        var limit: Int64 = 64
+        while true {
+            let rows = try count(db, namespaceRowCount, [.text(ns), .integer(limit)])
+            if rows < limit { return try count(db, matchCount(fts), [.text(match), .integer(rows + 1)]) <= rows }
+            if try count(db, matchCount(fts), [.text(match), .integer(limit)]) < limit { return true }
+            limit = limit.multipliedReportingOverflow(by: 4).overflow ? .max : limit * 4
+        }
+    }
 
     /// `needed` × `times` + `plus`, saturating.
     static func scaled(_ needed: Int, times: Int, plus: Int) -> Int {
@@ -420,7 +458,9 @@ extension SQLiteMetadataStore {
     /// The search through the indexes: the address and description tiers from the trigram
     /// candidates; then, only when they fill less than the page, the README tier in module order
     /// (its first rows: from a window of the namespace when the words are common, from the FTS5
-    /// result when they are rare). Cost grows with the candidates and the page, not the namespace.
+    /// result when they are rare). Cost grows with the candidates and the page, not the namespace;
+    /// a namespace with fewer rows than the trigram candidates (in every namespace) is scanned
+    /// instead (`searchByScanning`), so it never costs more than its rows.
     func searchByIndex(
         terms: [String],
         needles: [String],
@@ -435,7 +475,8 @@ extension SQLiteMetadataStore {
         let ns = namespace
         let params: [SQLValue] = [.text(ns.value), .integer(Int64(clamping: count)), sys, .text(textMatch)] + needles.map(SQLValue.text)
         let queries = Self.indexQueries(needles: needles.count, filtered: system != nil)
-        return try await run { db throws(SQLiteError) in
+        let indexed: [ModuleSearch.Hit]? = try await run { db throws(SQLiteError) in
+            guard try Self.fewerMatches(db, in: "module_summary_text", textMatch, thanRowsOf: ns.value) else { return nil }
             var top = ModuleSearch.TopK(capacity: count)
             var textHits = 0
             for row in try db.query(queries.ranked, params) {
@@ -456,20 +497,24 @@ extension SQLiteMetadataStore {
             // The first `needed` README matches in module order hold the first `count` README-only
             // hits: at most `textHits` of them rank higher (and are in `top` already).
             let needed = count.addingReportingOverflow(textHits).overflow ? Int.max : count + textHits
-            // A word with fewer matches than the probe's limit (in every namespace) is read from
-            // the FTS5 result (cost: its matches). A common one is looked for in a window of the
-            // namespace in module order, 4 × `needed` + 32 rows, each README checked by rowid (a
-            // lookup per row, stopping at the `needed`th match); too few there, the FTS5 result.
+            // A window of the namespace in module order, each README checked by rowid, stopping at
+            // the `needed`th match; 4 × `needed` + 32 rows at first, 4× larger a round. It ends when it
+            // holds `needed` matches or the whole namespace, or when the word has fewer matches (in
+            // every namespace) than the window has rows: then the FTS5 result. Cost: about the
+            // smallest of the rows walked to the `needed`th match, the namespace and the matches.
             let needs = Int64(clamping: needed)
+            var window = Int64(clamping: Self.scaled(needed, times: 4, plus: 32))
             var rows: [SQLRow] = []
-            let probe = Self.scaled(needed, times: 16, plus: 256)
-            let matches = try db.query(Self.readmeProbe, [.text(readmeMatch), .integer(Int64(clamping: probe))]).first?.first?.int ?? 0
-            if matches >= Int64(clamping: probe) {
-                let window = Int64(clamping: Self.scaled(needed, times: 4, plus: 32))
+            while true {
                 rows = try db.query(queries.readmeWindow, [.text(ns.value), .integer(window), sys, .text(readmeMatch), .integer(needs)])
-            }
-            if rows.count < needed {
-                rows = try db.query(queries.readmeSet, [.text(ns.value), .integer(needs), sys, .text(readmeMatch)])
+                if rows.count >= needed { break }
+                // The window held the whole namespace: these are all its matches.
+                if try Self.count(db, Self.namespaceRowCount, [.text(ns.value), .integer(window)]) < window { break }
+                if try Self.count(db, Self.matchCount("module_readmes"), [.text(readmeMatch), .integer(window)]) < window {
+                    rows = try db.query(queries.readmeSet, [.text(ns.value), .integer(needs), sys, .text(readmeMatch)])
+                    break
+                }
+                window = window.multipliedReportingOverflow(by: 4).overflow ? .max : window * 4
             }
             for row in rows {
                 guard let s = Self.summary(row), s.module.namespace == ns,
@@ -479,5 +524,7 @@ extension SQLiteMetadataStore {
             }
             return top.hits
         }
+        if let indexed { return indexed }
+        return try await searchByScanning(terms: terms, needles: needles, rawText: rawText, in: namespace, system: system, first: count)
     }
 }
