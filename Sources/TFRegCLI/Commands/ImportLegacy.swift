@@ -34,7 +34,8 @@ extension TFReg {
                 role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written. \
                 It also refreshes every module's listing summary (idempotent; no version changes): a table written \
                 before summaries existed (by an older tfreg or the replaced tool) lists a module only once it has \
-                one (or after its next publish, delete or deprecation).
+                one (or after its next publish, delete or deprecation); a module with a summary but no version left \
+                (an older tfreg deleted its last version) loses its summary.
 
                 Examples:
                   tfreg import-legacy --table registry --storage s3://my-registry-archives --dry-run
