@@ -156,7 +156,10 @@ extension DynamoDBMetadataStore {
         ]
         if let by { tombstone["deleted_by"] = .s(by) }
         for _ in 0..<Self.summaryAttempts {
-            let base = try await summaryBase(module)
+            // Both keys: an older binary may have written the old key again after the move; deleting
+            // the module's last version must remove that item too, or it lists a module with no version
+            // (one GetItem more per delete; a publish reads the new key only).
+            let base = try await summaryBase(module, bothKeys: true)
             let records = base.records ?? []
             guard records.contains(where: { $0.version == version }) else { return nil }
             do {

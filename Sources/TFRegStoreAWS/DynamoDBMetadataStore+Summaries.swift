@@ -32,9 +32,14 @@ import TFRegCore
 ///   old key when the new one is missing.
 /// - an older binary still serving the table writes the old key again for a module it changes (it
 ///   sees no summary there): readers then list the module once, from its new item (stale by that
-///   change until the module's next write by this tfreg); `refreshSummary` recomputes the summary from
-///   the versions, adds the old item's downloads to the new one and deletes the old item. Hence: run
-///   `tfreg import-legacy` once after the last older binary is stopped (README, "Upgrading").
+///   change until the module's next delete or deprecation by this tfreg, or `import-legacy`: a
+///   publish reads the new key only, so as not to pay a read per publish for the move); a delete and
+///   `refreshSummary` read both keys, recompute the summary from the versions, add the old item's
+///   downloads to the new one and delete the old item (both items when no version is left). An older
+///   binary that deletes a module's last version after the move touches only the old key: the new
+///   item lists the module until `import-legacy`, which refreshes every module that has a version or
+///   a summary. Hence: run `tfreg import-legacy` once after the last older binary is stopped (README,
+///   "Upgrading").
 ///
 /// Tables written before summaries (by an older tfreg or by the replaced tool) have none: such a
 /// module is listed from its next publish, delete or deprecation, or once `tfreg import-legacy` has
@@ -194,9 +199,11 @@ extension DynamoDBMetadataStore {
 
     /// `UpdateItem ADD downloads :n, revision :one` on the summary item, only if it exists (no item is
     /// created for a module without a summary: the count is dropped, as that module is not listed).
-    /// A module whose summary is still under the old key counts there (moved with it later).
+    /// A module whose summary is still under the old key counts there (moved with it later). The new
+    /// key is tried again after the old one misses: the module may have moved between the first two
+    /// updates (the count is dropped only if the module has no summary at all).
     public func addDownloads(_ count: Int64, to module: ModuleAddress) async throws(RegistryError) {
-        for sk in [Self.summarySK(module), Self.legacySummarySK(module)] {
+        for sk in [Self.summarySK(module), Self.legacySummarySK(module), Self.summarySK(module)] {
             do {
                 _ = try await dynamo.updateItem(
                     table: table,

@@ -14,10 +14,20 @@ final class ItemCountingHTTPClient: HTTPClient, @unchecked Sendable {
     let lock = NSLock()
     var operations: [String: Int] = [:]
     var scanned = 0
+    /// Runs once, after the next UpdateItem's answer (a change made by someone else between two calls).
+    var afterNextUpdate: (@Sendable () async -> Void)?
 
     func send(_ request: HTTPRequest) async throws(HTTPClientError) -> HTTPResponse {
         let op = request.headers.first { $0.name.lowercased() == "x-amz-target" }.map { String($0.value.split(separator: ".").last ?? "") } ?? "other"
         let response = try await inner.send(request)
+        if op == "UpdateItem",
+            let hook = lock.withLock({ () -> (@Sendable () async -> Void)? in
+                defer { afterNextUpdate = nil }
+                return afterNextUpdate
+            })
+        {
+            await hook()
+        }
         var read = 0
         if op == "Query" || op == "Scan", let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] {
             read = object["ScannedCount"] as? Int ?? 0
@@ -193,6 +203,124 @@ extension MotoBackedTests {
                 let listed = try await store.moduleSummaries(in: try Namespace("acme"), system: nil, first: 10)
                 #expect(listed.map(\.module) == modules.sorted() && listed.map(\.downloads) == [2, 0, 0])
             }
+        }
+
+        /// The item keys of the namespace's summaries under each prefix (new, old).
+        static func summaryKeys(_ store: DynamoDBMetadataStore, _ ns: String) async throws -> (new: [String], old: [String]) {
+            var out: [[String]] = []
+            for prefix in ["ModuleSummary/", "ModuleSummary~"] {
+                out.append(
+                    try await store.dynamo.query(
+                        table: store.table,
+                        keyCondition: .init("pk = :pk AND begins_with(sk, :p)", values: [":pk": .s(ns), ":p": .s(prefix)])
+                    ).compactMap { $0["sk"]?.string }.sorted()
+                )
+            }
+            return (out[0], out[1])
+        }
+
+        /// Review M3, A: after the move an older binary publishes (writing the old key again); deleting
+        /// every version with this tfreg removes both items, so the module is not listed and the
+        /// namespace has no old-key summary left (listings read the new prefix only again).
+        @Test func deletingTheLastVersionRemovesAnOldKeySummaryWrittenAfterTheMove() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let (store, counter) = try await Self.store(moto, table: "lastdelete")
+            let ns = try Namespace("acme")
+            let x = try ModuleAddress(namespace: "acme", name: "x", system: "aws")
+            let kept = try ModuleAddress(namespace: "acme", name: "y", system: "aws")
+            try await store.insertVersion(try Self.record(kept, "1.0.0"))
+            try await store.insertVersion(try Self.record(x, "1.0.0"))
+            try await store.insertVersion(try Self.record(x, "2.0.0", at: 2))
+            // The older binary's publish of 2.0.0 wrote its summary under the old key (it saw none there).
+            try await store.dynamo.putItem(
+                table: store.table,
+                item: Self.summaryItem(x, sk: DynamoDBMetadataStore.legacySummarySK(x), latest: "2.0.0", count: 2, downloads: 3)
+            )
+            #expect(try await Self.summaryKeys(store, "acme").old == [DynamoDBMetadataStore.legacySummarySK(x)])
+            _ = try await store.tombstoneVersion(try Version("1.0.0"), of: x, at: 3, by: nil)
+            // Not the last version: the old item is folded in (its downloads) and removed.
+            #expect(try await Self.summaryKeys(store, "acme").old.isEmpty)
+            #expect(try await store.moduleSummary(of: x).map { "\($0.latest) \($0.versionCount) \($0.downloads)" } == "2.0.0 1 3")
+            // The older binary writes the old key once more, then the last version goes.
+            try await store.dynamo.putItem(
+                table: store.table,
+                item: Self.summaryItem(x, sk: DynamoDBMetadataStore.legacySummarySK(x), latest: "2.0.0")
+            )
+            _ = try await store.tombstoneVersion(try Version("2.0.0"), of: x, at: 4, by: nil)
+            let keys = try await Self.summaryKeys(store, "acme")
+            #expect(keys.new == [DynamoDBMetadataStore.summarySK(kept)] && keys.old.isEmpty, "\(keys)")
+            #expect(try await store.moduleSummary(of: x) == nil)
+            #expect(try await store.moduleSummaries(in: ns).map(\.module) == [kept])
+            var listed: [ModuleSummary] = []
+            let page = try await counter.reads { listed = try await store.moduleSummaries(in: ns, system: nil, first: 10) }
+            #expect(listed.map(\.module) == [kept])
+            #expect(page.items == 1, "no old-key summary left: the page reads its item only (\(page))")
+        }
+
+        /// Review L2: a flush that misses the new key, then the old one because the module moved in
+        /// between, tries the new key again: the count is not dropped.
+        @Test func downloadsCountedWhileTheSummaryMoves() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let (store, counter) = try await Self.store(moto, table: "movingcount")
+            let m = try ModuleAddress(namespace: "acme", name: "x", system: "aws")
+            try await store.insertVersion(try Self.record(m, "1.0.0"))
+            var old = try #require(
+                try await store.dynamo.getItem(table: store.table, key: ["pk": .s("acme"), "sk": .s(DynamoDBMetadataStore.summarySK(m))])
+            )
+            old["sk"] = .s(DynamoDBMetadataStore.legacySummarySK(m))
+            try await store.dynamo.putItem(table: store.table, item: old)
+            _ = try await store.dynamo.deleteItem(table: store.table, key: ["pk": .s("acme"), "sk": .s(DynamoDBMetadataStore.summarySK(m))])
+            // The move happens right after the first UpdateItem (on the new key) missed.
+            counter.lock.withLock { counter.afterNextUpdate = { _ = try? await store.refreshSummary(of: m) } }
+            try await store.addDownloads(7, to: m)
+            #expect(counter.lock.withLock { counter.afterNextUpdate == nil }, "the move ran between the updates")
+            #expect(try await Self.summaryKeys(store, "acme").old.isEmpty)
+            #expect(try await store.moduleSummary(of: m)?.downloads == 7)
+        }
+
+        /// Review M3, B (and A on a table an earlier tfreg left so): summaries of modules with no
+        /// version left, under either key, are removed by `tfreg import-legacy`, which visits every
+        /// module with a summary as well as every module with a version.
+        @Test func importLegacyRemovesSummariesOfModulesWithoutVersions() async throws {
+            let moto = try MotoServer()
+            defer { moto.stop() }
+            let (store, _) = try await Self.store(moto, table: "registry")
+            try await S3Client(client: moto.client()).createBucket("tfreg-archives")
+            let ns = try Namespace("acme")
+            let kept = try ModuleAddress(namespace: "acme", name: "kept", system: "aws")
+            let newKey = try ModuleAddress(namespace: "acme", name: "b", system: "aws")
+            let oldKey = try ModuleAddress(namespace: "acme", name: "c", system: "aws")
+            for m in [kept, newKey] {
+                var r = try Self.record(m, "1.0.0")
+                r.location = ArchiveLocation(key: "registry/sha256/" + String(repeating: "a", count: 64) + ".tar.gz")
+                try await store.insertVersion(r)
+            }
+            // B: an older binary deleted newKey's last version after the move: the version and its
+            // old-key summary (none) went, the new item stayed.
+            let stale = try #require(
+                try await store.dynamo.getItem(table: store.table, key: ["pk": .s("acme"), "sk": .s(DynamoDBMetadataStore.summarySK(newKey))])
+            )
+            _ = try await store.tombstoneVersion(try Version("1.0.0"), of: newKey, at: 2, by: nil)
+            try await store.dynamo.putItem(table: store.table, item: stale)
+            // A as an earlier build left it: an old-key item of a module with no version.
+            try await store.dynamo.putItem(table: store.table, item: Self.summaryItem(oldKey, sk: DynamoDBMetadataStore.legacySummarySK(oldKey)))
+            #expect(try await store.moduleSummaries(in: ns).map(\.module) == [newKey, oldKey, kept])
+            let work = makeTemporaryDirectory("import-legacy-versionless")
+            let env = [
+                "AWS_ACCESS_KEY_ID": moto.accessKeyID, "AWS_SECRET_ACCESS_KEY": moto.secretAccessKey, "AWS_REGION": "us-east-1",
+                "AWS_ENDPOINT_URL": moto.endpoint, "AWS_EC2_METADATA_DISABLED": "true", "HOME": work, "TFREG_DATA_DIR": work + "/data",
+            ]
+            let run = try runCommand(
+                TFRegBinary.path,
+                ["import-legacy", "--table", "registry", "--storage", "s3://tfreg-archives/registry"],
+                env: env
+            )
+            #expect(run.status == 0 && run.stdout.contains("refreshed the listing summaries of 3 module(s)"), "\(run.stdout)\(run.stderr)")
+            let keys = try await Self.summaryKeys(store, "acme")
+            #expect(keys.new == [DynamoDBMetadataStore.summarySK(kept)] && keys.old.isEmpty, "\(keys)")
+            #expect(try await store.moduleSummaries(in: ns, system: nil, first: 10).map(\.module) == [kept])
         }
 
         /// A table whose summaries are under the old key lists the same before, during (half moved)

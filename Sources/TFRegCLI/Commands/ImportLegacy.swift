@@ -34,7 +34,8 @@ extension TFReg {
                 role name, as an assumed-role caller (whose ARN has no path) requires, and leaves them as written. \
                 It also refreshes every module's listing summary (idempotent; no version changes): a table written \
                 before summaries existed (by an older tfreg or the replaced tool) lists a module only once it has \
-                one (or after its next publish, delete or deprecation).
+                one (or after its next publish, delete or deprecation); a module with a summary but no version left \
+                (an older tfreg deleted its last version) loses its summary.
 
                 Examples:
                   tfreg import-legacy --table registry --storage s3://my-registry-archives --dry-run
@@ -77,7 +78,13 @@ extension TFReg {
             let everything = try await metadata.allVersions(in: nil)
             // Tables written before module summaries (an older tfreg, the replaced tool) have none: the
             // listing shows a module once its summary exists. Refreshing is idempotent and changes no version.
-            let modules = Set(everything.map(\.module)).sorted()
+            // Modules with a summary but no version left (an older binary deleted the last version after
+            // the summary moved, touching only the old key) are refreshed too: that removes their summaries.
+            var summarized: Set<ModuleAddress> = []
+            for ns in try await metadata.summaryNamespaces() {
+                for s in try await metadata.moduleSummaries(in: ns) { summarized.insert(s.module) }
+            }
+            let modules = Set(everything.map(\.module)).union(summarized).sorted()
             if dryRun {
                 say("would refresh the listing summaries of \(modules.count) module(s)")
             } else {
